@@ -1,0 +1,182 @@
+// Package app wires GoShop together: configuration -> PostgreSQL -> Redis -> River -> event
+// bus -> contexts -> router. It is the only package that knows every context.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/cors"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+	"github.com/riverqueue/river"
+
+	"github.com/goshop/goshop/db"
+	"github.com/goshop/goshop/internal/platform/auth"
+	"github.com/goshop/goshop/internal/platform/config"
+	"github.com/goshop/goshop/internal/platform/eventbus"
+	"github.com/goshop/goshop/internal/platform/httpx"
+	"github.com/goshop/goshop/internal/platform/jobs"
+	"github.com/goshop/goshop/internal/platform/mail"
+	"github.com/goshop/goshop/internal/platform/metrics"
+	"github.com/goshop/goshop/internal/platform/pgdb"
+	"github.com/goshop/goshop/internal/platform/ratelimit"
+	"github.com/goshop/goshop/internal/user"
+)
+
+// App is one running GoShop: its connections, job runner, contexts and router.
+type App struct {
+	Cfg     config.Config
+	Log     *slog.Logger
+	Pool    *pgxpool.Pool
+	Redis   *redis.Client
+	Jobs    *jobs.Runner
+	Bus     *eventbus.Bus
+	Mail    mail.Sender
+	Metrics *metrics.Metrics
+	Router  chi.Router
+
+	Users *user.Service
+}
+
+// Options are the knobs that are not configuration: tests use them.
+type Options struct {
+	// Work runs River workers in this process.
+	Work bool
+	// RetryPolicy overrides River's backoff (tests use a short fixed delay).
+	RetryPolicy river.ClientRetryPolicy
+	// PollInterval overrides River's fetch poll interval.
+	PollInterval time.Duration
+	// Offline builds the app without touching PostgreSQL or Redis (pools connect lazily): the
+	// `routes` command uses it.
+	Offline bool
+	// Hooks run after the contexts are built and before the River client is: tests subscribe
+	// to events there.
+	Hooks []func(*App)
+}
+
+// New connects everything and builds the contexts; call Close when done.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*App, error) {
+	a := &App{Cfg: cfg, Log: log}
+	var err error
+	if o.Offline {
+		a.Pool, err = pgxpool.New(ctx, cfg.DatabaseURL)
+	} else {
+		a.Pool, err = pgdb.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cfg.AutoMigrate && !o.Offline {
+		if err := db.Migrate(ctx, a.Pool, db.Up, log); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
+	ropts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("app: REDIS_URL: %w", err)
+	}
+	a.Redis = redis.NewClient(ropts)
+	if err := a.Redis.Ping(ctx).Err(); err != nil && !o.Offline {
+		a.Close()
+		return nil, fmt.Errorf("app: redis: %w", err)
+	}
+
+	a.Jobs = jobs.NewRunner()
+	a.Bus = eventbus.New(a.Jobs)
+	a.Mail, err = mail.New(cfg.SMTPURL, cfg.MailFrom, log)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	outbox := mail.NewOutbox(a.Jobs, a.Mail)
+	tokens := auth.NewTokens(cfg.JWTSecret, cfg.JWTIssuer, cfg.AccessTTL)
+	revs := auth.NewRevocations(a.Redis, cfg.RedisPrefix, cfg.AccessTTL)
+	authn := &auth.Authenticator{Tokens: tokens, Revocations: revs}
+	limiter := ratelimit.New(a.Redis, cfg.RedisPrefix, cfg.RateLimitDisabled)
+
+	a.Users, err = user.NewService(a.Pool, tokens, revs, a.Bus, outbox, user.Config{
+		RefreshTTL: cfg.RefreshTTL, OTPTTL: cfg.OTPTTL, OTPMaxTries: cfg.OTPMaxTries, ResetTokenTTL: cfg.ResetTokenTTL,
+		Secret: cfg.JWTSecret, HashMemoryKiB: cfg.HashMemoryKiB, HashTime: cfg.HashTime,
+	}, log)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+
+	for _, h := range o.Hooks {
+		h(a)
+	}
+	if err := a.Jobs.Init(a.Pool, jobs.Options{Work: o.Work, MaxWorkers: cfg.WorkerCount,
+		RetryPolicy: o.RetryPolicy, PollInterval: o.PollInterval, Logger: log}); err != nil {
+		a.Close()
+		return nil, err
+	}
+
+	a.Metrics = metrics.New(a.Pool)
+	a.Router = a.routes()
+	api := chi.NewRouter()
+	user.NewHandler(a.Users, authn, limiter, cfg.AuthRatePerMinute).Routes(api)
+	a.Router.Mount("/api/v1", api)
+	return a, nil
+}
+
+// routes builds the root router with the middleware every request passes and the operational
+// endpoints; contexts mount their routes under /api/v1.
+func (a *App) routes() chi.Router {
+	r := chi.NewRouter()
+	r.NotFound(httpx.NotFound)
+	r.MethodNotAllowed(httpx.MethodNotAllowed)
+	if a.Cfg.TrustProxy {
+		r.Use(middleware.RealIP)
+	}
+	r.Use(middleware.RequestID, httpx.RequestIDHeader, a.Metrics.Middleware, httpx.AccessLog(a.Log),
+		httpx.Recover, httpx.SecurityHeaders,
+		cors.Handler(cors.Options{
+			AllowedOrigins:   a.Cfg.CORSOrigins,
+			AllowedMethods:   []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
+			AllowedHeaders:   []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"},
+			ExposedHeaders:   []string{"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining"},
+			AllowCredentials: false,
+			MaxAge:           600,
+		}),
+		httpx.Timeout(a.Cfg.RequestTimeout), httpx.BodyLimit(a.Cfg.MaxBodyBytes))
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		httpx.OK(w, map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", a.ready)
+	r.Method(http.MethodGet, "/metrics", a.Metrics.Handler())
+	return r
+}
+
+// ready answers 200 when PostgreSQL and Redis both answer, 503 naming what is down otherwise.
+func (a *App) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"postgres": "ok", "redis": "ok"}
+	status := http.StatusOK
+	if err := a.Pool.Ping(ctx); err != nil {
+		checks["postgres"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	if err := a.Redis.Ping(ctx).Err(); err != nil {
+		checks["redis"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	httpx.JSON(w, status, checks)
+}
+
+// Close releases the connections.
+func (a *App) Close() {
+	if a.Redis != nil {
+		_ = a.Redis.Close()
+	}
+	if a.Pool != nil {
+		a.Pool.Close()
+	}
+}

@@ -1,0 +1,158 @@
+// Package bench is the `goshop bench` subcommand: it starts the GoShop server as a child process,
+// loads it on loopback, and prints throughput and latency beside a bare net/http + pgx server
+// doing the same database read in the same run, so that GoShop's own overhead can be read off
+// one table on one machine.
+package bench
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"time"
+)
+
+const (
+	readyTimeout = 60 * time.Second
+	// stopGrace is longer than the server's default SHUTDOWN_TIMEOUT (20s), so that a server
+	// which honours its own timeout is never killed by us.
+	stopGrace = 30 * time.Second
+)
+
+// options are the parsed flags.
+type options struct {
+	Binary      string
+	Addr        string
+	DatabaseURL string
+	RedisURL    string
+	Duration    time.Duration
+	Concurrency int
+	Warmup      time.Duration
+	DBMaxConns  int
+	// ServerOutput receives the child's stdout and stderr.
+	ServerOutput io.Writer
+}
+
+func parseFlags(args []string) (options, error) {
+	o := options{ServerOutput: os.Stderr}
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.StringVar(&o.Binary, "binary", "", "goshop binary to start as the server (default: this executable)")
+	fs.StringVar(&o.Addr, "addr", "127.0.0.1:18080", "address the server under test listens on")
+	fs.StringVar(&o.DatabaseURL, "database-url", "postgres://postgres@127.0.0.1:5432/goshop_bench?sslmode=disable",
+		"PostgreSQL database for the server and the reference (the server creates and migrates it)")
+	fs.StringVar(&o.RedisURL, "redis-url", "redis://127.0.0.1:6379/0", "Redis for the server")
+	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured time per scenario")
+	fs.IntVar(&o.Concurrency, "concurrency", 32, "concurrent closed-loop workers")
+	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "unmeasured load before each measured run")
+	fs.IntVar(&o.DBMaxConns, "db-max-conns", 20,
+		"database pool size of both the server (DB_MAX_CONNS) and the reference, so both read through as many connections")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("bench: unexpected arguments %q", fs.Args())
+	}
+	switch {
+	case o.Duration <= 0:
+		return o, errors.New("bench: -duration must be positive")
+	case o.Warmup < 0:
+		return o, errors.New("bench: -warmup must not be negative")
+	case o.Concurrency < 1:
+		return o, errors.New("bench: -concurrency must be at least 1")
+	case o.DBMaxConns < 1 || o.DBMaxConns > 1<<16:
+		return o, errors.New("bench: -db-max-conns must be between 1 and 65536")
+	}
+	if o.Binary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return o, fmt.Errorf("bench: find own executable for -binary: %w", err)
+		}
+		o.Binary = exe
+	}
+	return o, nil
+}
+
+// Run is the `goshop bench` subcommand: args are the flags after "bench". It writes the report to
+// stdout and the server's own output to stderr, and stops the server before returning, also when
+// ctx is cancelled. With -h it prints the flags and returns flag.ErrHelp.
+func Run(ctx context.Context, args []string, stdout io.Writer) error {
+	o, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	return run(ctx, o, stdout)
+}
+
+func run(ctx context.Context, o options, stdout io.Writer) (err error) {
+	client := newClient(o.Concurrency)
+	defer client.CloseIdleConnections()
+
+	if err := ensureFree(o.Addr); err != nil {
+		return err
+	}
+	srv, err := startServer(o.Binary, []string{
+		"HTTP_ADDR=" + o.Addr,
+		"DATABASE_URL=" + o.DatabaseURL,
+		"DB_MAX_CONNS=" + strconv.Itoa(o.DBMaxConns),
+		"REDIS_URL=" + o.RedisURL,
+		"REDIS_PREFIX=goshop-bench:",
+		"LOG_LEVEL=error",
+		"RATE_LIMIT_DISABLED=true",
+	}, o.ServerOutput)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, srv.stop(stopGrace, ctx.Err() != nil)) }()
+
+	base := "http://" + o.Addr
+	if err := srv.waitReady(ctx, client, base+"/readyz", readyTimeout); err != nil {
+		return err
+	}
+	// Started only now: the server creates and migrates the database at start-up.
+	ref, err := startReference(ctx, o.DatabaseURL, int32(o.DBMaxConns))
+	if err != nil {
+		return err
+	}
+	defer ref.close()
+
+	f := &fixture{client: client, goshop: base, bare: ref.URL}
+	if err := f.register(ctx); err != nil {
+		return err
+	}
+	todo := jobs(f, scenarios)
+	for _, j := range todo {
+		if err := checkTarget(ctx, client, j.name, j.targets); err != nil {
+			return err
+		}
+	}
+
+	names := make([]string, len(todo))
+	for i, j := range todo {
+		names[i] = j.name
+	}
+	// The header line records what the numbers depend on, since every run here shares the
+	// machine's CPUs between load generator, both servers and PostgreSQL.
+	if _, err := fmt.Fprintf(stdout, "# %d workers, %s warm-up + %s measured per row, GOMAXPROCS=%d, %d CPUs; server %s, reference %s, %d DB conns each\n",
+		o.Concurrency, o.Warmup, o.Duration, runtime.GOMAXPROCS(0), runtime.NumCPU(), base, ref.URL, ref.MaxConns()); err != nil {
+		return err
+	}
+	rep := newReport(stdout, names)
+	if err := rep.header(); err != nil {
+		return err
+	}
+	cfg := loadConfig{Client: client, Concurrency: o.Concurrency, Duration: o.Duration, Warmup: o.Warmup}
+	for _, j := range todo {
+		s, err := runLoad(ctx, cfg, j.name, j.targets)
+		if err != nil {
+			return err
+		}
+		if err := rep.row(s); err != nil {
+			return err
+		}
+	}
+	return rep.footer()
+}

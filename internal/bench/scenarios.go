@@ -1,0 +1,145 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// fixture is what scenarios aim at: both servers and the data set up through the real API.
+type fixture struct {
+	client *http.Client
+	goshop string // GoShop's base URL
+	bare   string // the reference server's base URL
+	userID string
+	token  string // access token of the user
+}
+
+// scenario is one row pair of the report. To add one, append to scenarios; bare stays nil for
+// flows that have no meaningful bare equivalent (checkout, say).
+type scenario struct {
+	name string
+	// goshop aims the load at the GoShop server.
+	goshop func(f *fixture) vegeta.Targeter
+	// bare, when set, aims the same logical request at the reference server.
+	bare func(f *fixture) vegeta.Targeter
+}
+
+var scenarios = []scenario{
+	{
+		name: "profile",
+		goshop: func(f *fixture) vegeta.Targeter {
+			return vegeta.NewStaticTargeter(vegeta.Target{
+				Method: http.MethodGet,
+				URL:    f.goshop + "/api/v1/users/profile",
+				Header: http.Header{"Authorization": {"Bearer " + f.token}},
+			})
+		},
+		bare: func(f *fixture) vegeta.Targeter {
+			return vegeta.NewStaticTargeter(vegeta.Target{
+				Method: http.MethodGet,
+				URL:    f.bare + "/users/profile?id=" + url.QueryEscape(f.userID),
+			})
+		},
+	},
+}
+
+// job is one measured row: a scenario aimed at one server.
+type job struct {
+	name    string
+	targets vegeta.Targeter
+}
+
+// jobs expands the table in report order, each scenario's GoShop row above its bare row.
+func jobs(f *fixture, table []scenario) []job {
+	var out []job
+	for _, sc := range table {
+		out = append(out, job{name: sc.name + " (goshop)", targets: sc.goshop(f)})
+		if sc.bare != nil {
+			out = append(out, job{name: sc.name + " (bare pgx)", targets: sc.bare(f)})
+		}
+	}
+	return out
+}
+
+// checkTarget sends one request before the load, so that a wrong token or route fails the bench
+// with its answer instead of printing a row of errors.
+func checkTarget(ctx context.Context, client *http.Client, name string, tr vegeta.Targeter) error {
+	var t vegeta.Target
+	if err := tr(&t); err != nil {
+		return fmt.Errorf("bench: %s: target: %w", name, err)
+	}
+	req, err := t.Request()
+	if err != nil {
+		return fmt.Errorf("bench: %s: request: %w", name, err)
+	}
+	resp, err := client.Do(req.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("bench: %s: %w", name, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("bench: %s: %s %s: %s: %s", name, t.Method, t.URL, resp.Status, bytes.TrimSpace(body))
+	}
+	return nil
+}
+
+// register creates a fresh user through the public API, so that the profile read hits a row
+// made the way real rows are, and every bench run gets its own user without cleanup.
+func (f *fixture) register(ctx context.Context) error {
+	email := "bench-" + randomHex(8) + "@example.com"
+	payload, err := json.Marshal(map[string]string{
+		"email":     email,
+		"password":  randomHex(16), // 32 characters, past any minimum length
+		"full_name": "Bench User",
+	})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.goshop+"/api/v1/auth/register", bytes.NewReader(payload))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("bench: register: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("bench: register: read: %w", err)
+	}
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("bench: register %s: %s: %s", email, resp.Status, bytes.TrimSpace(body))
+	}
+	var out struct {
+		User struct {
+			ID string `json:"id"`
+		} `json:"user"`
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return fmt.Errorf("bench: register: decode %q: %w", body, err)
+	}
+	if out.User.ID == "" || out.AccessToken == "" {
+		return fmt.Errorf("bench: register: no user id or access token in %s", body)
+	}
+	f.userID, f.token = out.User.ID, out.AccessToken
+	return nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b)
+}

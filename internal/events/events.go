@@ -1,0 +1,50 @@
+// Package events is the catalog of GoShop's integration events: every payload one context
+// publishes for others, in one place, so that what happens in the system can be read here.
+//
+// Payloads carry IDs and the few facts subscribers need; they are JSON-encoded into River jobs,
+// so fields are only ever added, never renamed.
+package events
+
+import "time"
+
+// UserRegistered is published when an account is created.
+type UserRegistered struct {
+	UserID   string    `json:"user_id"`
+	Email    string    `json:"email"`
+	FullName string    `json:"full_name"`
+	At       time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (UserRegistered) Topic() string { return "user.registered" }
+
+// UserDeleted is published when an account is deleted (its personal data is already gone).
+type UserDeleted struct {
+	UserID string    `json:"user_id"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (UserDeleted) Topic() string { return "user.deleted" }
+
+// ShipperRegistered is published when a user becomes a shipper.
+type ShipperRegistered struct {
+	UserID      string    `json:"user_id"`
+	VehicleType string    `json:"vehicle_type"`
+	ServiceArea string    `json:"service_area"`
+	At          time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (ShipperRegistered) Topic() string { return "user.shipper_registered" }
+
+// PasswordChanged is published when a password is changed or reset.
+type PasswordChanged struct {
+	UserID string    `json:"user_id"`
+	Reset  bool      `json:"reset"`
+	At     time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (PasswordChanged) Topic() string { return "user.password_changed" }

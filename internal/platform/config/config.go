@@ -1,0 +1,100 @@
+// Package config reads GoShop's configuration from the environment, once, at start-up.
+//
+// Every field here is documented in the README's configuration table; keep the two in step.
+package config
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is the whole runtime configuration of the binary.
+type Config struct {
+	Env      string `env:"APP_ENV" envDefault:"development"` // development | production | test
+	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8080"`
+	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
+	// LogFormat is json or text; empty picks json in production and text elsewhere.
+	LogFormat string `env:"LOG_FORMAT"`
+
+	DatabaseURL  string        `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/goshop?sslmode=disable"`
+	DBMaxConns   int32         `env:"DB_MAX_CONNS" envDefault:"20"`
+	RedisURL     string        `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
+	RedisPrefix  string        `env:"REDIS_PREFIX" envDefault:"goshop:"`
+	RunWorkers   bool          `env:"RUN_WORKERS" envDefault:"true"`
+	WorkerCount  int           `env:"WORKER_COUNT" envDefault:"10"`
+	AutoMigrate  bool          `env:"AUTO_MIGRATE" envDefault:"true"`
+	PublicURL    string        `env:"PUBLIC_URL" envDefault:"http://localhost:8080"`
+	ShutdownWait time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+
+	TLSCertFile   string `env:"TLS_CERT_FILE"`
+	TLSKeyFile    string `env:"TLS_KEY_FILE"`
+	TLSSelfSigned bool   `env:"TLS_SELF_SIGNED" envDefault:"false"`
+
+	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"15s"`
+	MaxBodyBytes   int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
+	CORSOrigins    []string      `env:"CORS_ALLOWED_ORIGINS" envSeparator:"," envDefault:"*"`
+	// TrustProxy takes the client address from X-Forwarded-For / X-Real-IP (behind a proxy only).
+	TrustProxy bool `env:"TRUST_PROXY" envDefault:"false"`
+
+	RateLimitDisabled bool `env:"RATE_LIMIT_DISABLED" envDefault:"false"`
+	// AuthRatePerMinute is how many login/register/forgot-password/verify-otp calls one
+	// client IP may make a minute, per route.
+	AuthRatePerMinute int `env:"AUTH_RATE_PER_MINUTE" envDefault:"10"`
+
+	JWTSecret     string        `env:"JWT_SECRET" envDefault:"dev-insecure-jwt-secret-change-me-0123456789"`
+	JWTIssuer     string        `env:"JWT_ISSUER" envDefault:"goshop"`
+	AccessTTL     time.Duration `env:"ACCESS_TOKEN_TTL" envDefault:"15m"`
+	RefreshTTL    time.Duration `env:"REFRESH_TOKEN_TTL" envDefault:"720h"`
+	OTPTTL        time.Duration `env:"OTP_TTL" envDefault:"10m"`
+	OTPMaxTries   int           `env:"OTP_MAX_ATTEMPTS" envDefault:"5"`
+	ResetTokenTTL time.Duration `env:"RESET_TOKEN_TTL" envDefault:"15m"`
+	// Argon2id cost of password hashes (memory in KiB, passes).
+	HashMemoryKiB uint32 `env:"PASSWORD_HASH_MEMORY_KIB" envDefault:"65536"`
+	HashTime      uint32 `env:"PASSWORD_HASH_TIME" envDefault:"1"`
+
+	SMTPURL  string `env:"SMTP_URL"`
+	MailFrom string `env:"MAIL_FROM" envDefault:"GoShop <no-reply@goshop.local>"`
+}
+
+// Load reads the configuration from the process environment.
+func Load() (Config, error) {
+	return FromMap(nil)
+}
+
+// FromMap reads the configuration from m when it is not nil (tests and the CLI use it to
+// avoid touching the process environment), otherwise from the process environment.
+func FromMap(m map[string]string) (Config, error) {
+	var c Config
+	opts := env.Options{}
+	if m != nil {
+		opts.Environment = m
+	}
+	if err := env.ParseWithOptions(&c, opts); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	if c.Env == "production" && len(c.JWTSecret) < 32 {
+		return fmt.Errorf("config: JWT_SECRET must be at least 32 bytes in production")
+	}
+	if c.Env == "production" && c.JWTSecret == "dev-insecure-jwt-secret-change-me-0123456789" {
+		return fmt.Errorf("config: JWT_SECRET must be set in production")
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return fmt.Errorf("config: TLS_CERT_FILE and TLS_KEY_FILE go together")
+	}
+	if c.AccessTTL <= 0 || c.RefreshTTL <= 0 {
+		return fmt.Errorf("config: token lifetimes must be positive")
+	}
+	if c.MaxBodyBytes <= 0 {
+		return fmt.Errorf("config: MAX_BODY_BYTES must be positive")
+	}
+	return nil
+}
+
+// Production reports whether the binary runs in production mode.
+func (c Config) Production() bool { return c.Env == "production" }

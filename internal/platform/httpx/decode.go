@@ -1,0 +1,163 @@
+package httpx
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+
+	"github.com/goshop/goshop/internal/platform/apperr"
+)
+
+// validate is shared because validator caches struct metadata; it is configured once here and
+// never changed afterwards.
+var validate = newValidator()
+
+func newValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			return ""
+		}
+		return name
+	})
+	// phone: international (+84901234567) or Vietnamese national (0901234567) format.
+	_ = v.RegisterValidation("phone", func(fl validator.FieldLevel) bool {
+		return phoneRE.MatchString(strings.ReplaceAll(fl.Field().String(), " ", ""))
+	})
+	return v
+}
+
+var phoneRE = regexp.MustCompile(`^(\+[1-9][0-9]{7,14}|0[0-9]{9,10})$`)
+
+// Decode reads r's JSON body into dst and validates it with its `validate` struct tags.
+// Malformed JSON is 400, a body over the limit is 413, wrong types and failed rules are 422
+// with the offending fields named. Unknown fields are ignored, as the contract says.
+func Decode(r *http.Request, dst any) error {
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return decodeError(err)
+		}
+		return apperr.New(apperr.BadRequest, "the body must hold a single JSON value")
+	}
+	return Validate(dst)
+}
+
+func decodeError(err error) error {
+	var (
+		tooBig  *http.MaxBytesError
+		typeErr *json.UnmarshalTypeError
+		syntax  *json.SyntaxError
+	)
+	switch {
+	case errors.As(err, &tooBig):
+		return apperr.New(apperr.PayloadTooLarge, "the body is larger than %d bytes", tooBig.Limit)
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return apperr.New(apperr.BadRequest, "the body must be a JSON object")
+		}
+		return apperr.Field(field, fmt.Sprintf("must be %s", jsonKind(typeErr.Type)))
+	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
+		return apperr.New(apperr.BadRequest, "malformed JSON")
+	case errors.Is(err, io.EOF):
+		return apperr.New(apperr.BadRequest, "the body is empty")
+	default:
+		return apperr.Wrap(err, apperr.BadRequest, "unreadable body")
+	}
+}
+
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "an object"
+	}
+}
+
+// Validate checks v's `validate` struct tags and turns failures into a validation error.
+func Validate(v any) error {
+	err := validate.Struct(v)
+	if err == nil {
+		return nil
+	}
+	var verrs validator.ValidationErrors
+	if !errors.As(err, &verrs) {
+		return apperr.Wrap(err, apperr.Internal, "validation could not run")
+	}
+	fields := make([]apperr.FieldError, 0, len(verrs))
+	for _, fe := range verrs {
+		fields = append(fields, apperr.FieldError{Field: fieldPath(fe), Message: message(fe)})
+	}
+	return apperr.Validation(fields...)
+}
+
+// fieldPath drops the top struct's name: "req.address.ward" -> "address.ward".
+func fieldPath(fe validator.FieldError) string {
+	ns := fe.Namespace()
+	if _, rest, ok := strings.Cut(ns, "."); ok {
+		return rest
+	}
+	return fe.Field()
+}
+
+func message(fe validator.FieldError) string {
+	switch fe.Tag() {
+	case "required":
+		return "is required"
+	case "email":
+		return "must be an email address"
+	case "min":
+		if fe.Kind() == reflect.String {
+			return "must be at least " + fe.Param() + " characters"
+		}
+		return "must be at least " + fe.Param()
+	case "max":
+		if fe.Kind() == reflect.String {
+			return "must be at most " + fe.Param() + " characters"
+		}
+		return "must be at most " + fe.Param()
+	case "oneof":
+		return "must be one of: " + fe.Param()
+	case "phone":
+		return "must be a phone number such as +84901234567 or 0901234567"
+	case "numeric":
+		return "must contain digits only"
+	case "e164":
+		return "must be a phone number in international format, e.g. +84901234567"
+	case "latitude":
+		return "must be a latitude between -90 and 90"
+	case "longitude":
+		return "must be a longitude between -180 and 180"
+	case "uuid", "uuid4":
+		return "must be a UUID"
+	case "gt", "gte", "lt", "lte":
+		return "must be " + map[string]string{"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[fe.Tag()] + " " + fe.Param()
+	default:
+		return "is invalid (" + fe.Tag() + ")"
+	}
+}

@@ -1,0 +1,135 @@
+package httpx
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/goshop/goshop/internal/platform/apperr"
+)
+
+// PathValue returns a chi URL parameter.
+func PathValue(r *http.Request, name string) string { return chi.URLParam(r, name) }
+
+// AccessLog logs one structured line a request, after it is served.
+func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			status := ww.Status()
+			if status == 0 {
+				status = http.StatusOK
+			}
+			level := slog.LevelInfo
+			if status >= 500 {
+				level = slog.LevelError
+			}
+			log.LogAttrs(r.Context(), level, "http request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.String("route", RoutePattern(r)),
+				slog.Int("status", status),
+				slog.Int("bytes", ww.BytesWritten()),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("remote", r.RemoteAddr),
+				slog.String("request_id", middleware.GetReqID(r.Context())),
+			)
+		})
+	}
+}
+
+// RoutePattern is the chi pattern that matched r ("/api/v1/users/{id}"), or "unmatched"; logs
+// and metrics use it so that IDs never explode their cardinality.
+func RoutePattern(r *http.Request) string {
+	if rc := chi.RouteContext(r.Context()); rc != nil {
+		if p := rc.RoutePattern(); p != "" {
+			return p
+		}
+	}
+	return "unmatched"
+}
+
+// Recover turns a panic into a logged 500 problem, so one bad request never takes the process.
+func Recover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				slog.ErrorContext(r.Context(), "panic", "panic", p, "stack", string(debug.Stack()),
+					"request_id", middleware.GetReqID(r.Context()))
+				Fail(w, r, apperr.Internal, "internal error")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Timeout bounds each request's context; database calls past it fail and answer 503.
+func Timeout(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// BodyLimit refuses bodies over n bytes with 413: at once when Content-Length says so, and
+// through http.MaxBytesReader (seen by Decode) when the body is streamed.
+func BodyLimit(n int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ContentLength > n {
+				Fail(w, r, apperr.PayloadTooLarge, "the body is too large")
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, n)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// SecurityHeaders sets the headers an API should always send; HSTS only over TLS.
+func SecurityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// RequestIDHeader echoes the request ID to the client so a report can be matched to logs.
+func RequestIDHeader(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id := middleware.GetReqID(r.Context()); id != "" {
+			w.Header().Set(middleware.RequestIDHeader, id)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// NotFound and MethodNotAllowed answer unknown routes with problems, like every other error.
+func NotFound(w http.ResponseWriter, r *http.Request) { Fail(w, r, apperr.NotFound, "no such route") }
+
+// MethodNotAllowed answers a known path with a wrong method.
+func MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	WriteProblem(w, Problem{Type: "https://goshop.dev/problems/method_not_allowed", Title: "Method Not Allowed",
+		Status: http.StatusMethodNotAllowed, Detail: "method not allowed on this route", Code: "method_not_allowed", Instance: r.URL.Path})
+}

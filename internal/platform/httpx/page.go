@@ -1,0 +1,86 @@
+package httpx
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/google/uuid"
+
+	"github.com/goshop/goshop/internal/platform/apperr"
+)
+
+// Page limits, as the contract fixes them.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 100
+)
+
+// Page is a request for one page of a list: at most Limit items after Cursor.
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+// List is the answer shape of every list route.
+type List[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// PageOf reads ?limit= and ?cursor= from r.
+func PageOf(r *http.Request) (Page, error) {
+	p := Page{Limit: DefaultLimit, Cursor: r.URL.Query().Get("cursor")}
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxLimit {
+			return p, apperr.Field("limit", "must be an integer from 1 to 100")
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
+// EncodeCursor turns a keyset position into an opaque cursor.
+func EncodeCursor(pos any) string {
+	b, _ := json.Marshal(pos)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeCursor reads a cursor made by EncodeCursor into pos; an empty cursor leaves pos alone
+// and reports false.
+func DecodeCursor(cursor string, pos any) (bool, error) {
+	if cursor == "" {
+		return false, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || json.Unmarshal(b, pos) != nil {
+		return false, apperr.Field("cursor", "is not a cursor this list made")
+	}
+	return true, nil
+}
+
+// Paginate trims a page fetched with limit+1 rows to limit and makes the next cursor from the
+// last kept item.
+func Paginate[T any](items []T, limit int, pos func(T) any) List[T] {
+	out := List[T]{Items: items}
+	if len(items) > limit {
+		out.Items = items[:limit]
+		out.NextCursor = EncodeCursor(pos(items[limit-1]))
+	}
+	if out.Items == nil {
+		out.Items = []T{}
+	}
+	return out
+}
+
+// UUIDParam parses a path parameter that must be a UUID; anything else is 404, since no
+// resource can have that ID.
+func UUIDParam(r *http.Request, name, kind string) (uuid.UUID, error) {
+	id, err := uuid.Parse(PathValue(r, name))
+	if err != nil {
+		return uuid.Nil, apperr.NotFoundf(kind)
+	}
+	return id, nil
+}

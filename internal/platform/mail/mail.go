@@ -1,0 +1,162 @@
+// Package mail sends email: through SMTP (wneessen/go-mail) when SMTP_URL is set, and otherwise
+// into a development mailbox that logs and keeps each message. Messages go out from a River job,
+// so a request never waits on a mail server and a failed send is retried.
+package mail
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/goshop/goshop/internal/platform/jobs"
+)
+
+// Message is one plain-text email.
+type Message struct {
+	To      string    `json:"to"`
+	Subject string    `json:"subject"`
+	Body    string    `json:"body"`
+	SentAt  time.Time `json:"sent_at,omitzero"`
+}
+
+// Sender delivers a message.
+type Sender interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// New returns an SMTP sender for smtpURL, or a development mailbox when it is empty.
+// smtpURL looks like smtp://user:pass@host:587 (STARTTLS required) or smtps://...:465.
+func New(smtpURL, from string, log *slog.Logger) (Sender, error) {
+	if smtpURL == "" {
+		return NewMailbox(log), nil
+	}
+	return newSMTP(smtpURL, from)
+}
+
+// Mailbox is the development sender: it logs each message and keeps the last 1,000 in memory,
+// so that developers and tests read them instead of needing a mail server.
+type Mailbox struct {
+	log  *slog.Logger
+	mu   sync.Mutex
+	msgs []Message
+}
+
+// NewMailbox returns an empty mailbox.
+func NewMailbox(log *slog.Logger) *Mailbox { return &Mailbox{log: log} }
+
+// Send implements Sender.
+func (b *Mailbox) Send(_ context.Context, m Message) error {
+	m.SentAt = time.Now().UTC()
+	b.mu.Lock()
+	b.msgs = append(b.msgs, m)
+	if len(b.msgs) > 1000 {
+		b.msgs = b.msgs[len(b.msgs)-1000:]
+	}
+	b.mu.Unlock()
+	b.log.Info("mail (development mailbox)", "to", m.To, "subject", m.Subject, "body", m.Body)
+	return nil
+}
+
+// To returns the messages sent to addr, oldest first.
+func (b *Mailbox) To(addr string) []Message {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []Message
+	for _, m := range b.msgs {
+		if strings.EqualFold(m.To, addr) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+type smtpSender struct {
+	client *gomail.Client
+	from   string
+}
+
+func newSMTP(raw, from string) (*smtpSender, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("mail: SMTP_URL: %w", err)
+	}
+	opts := []gomail.Option{gomail.WithTimeout(15 * time.Second)}
+	switch u.Scheme {
+	case "smtps":
+		opts = append(opts, gomail.WithSSLPort(false))
+	case "smtp":
+		opts = append(opts, gomail.WithTLSPortPolicy(gomail.TLSMandatory))
+	default:
+		return nil, fmt.Errorf("mail: SMTP_URL scheme must be smtp or smtps")
+	}
+	if p := u.Port(); p != "" {
+		port, err := strconv.Atoi(p)
+		if err != nil {
+			return nil, fmt.Errorf("mail: SMTP_URL port: %w", err)
+		}
+		opts = append(opts, gomail.WithPort(port))
+	}
+	if u.User != nil {
+		pass, _ := u.User.Password()
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
+			gomail.WithUsername(u.User.Username()), gomail.WithPassword(pass))
+	}
+	c, err := gomail.NewClient(u.Hostname(), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("mail: smtp client: %w", err)
+	}
+	return &smtpSender{client: c, from: from}, nil
+}
+
+func (s *smtpSender) Send(ctx context.Context, m Message) error {
+	msg := gomail.NewMsg()
+	if err := msg.From(s.from); err != nil {
+		return fmt.Errorf("mail: from: %w", err)
+	}
+	if err := msg.To(m.To); err != nil {
+		return fmt.Errorf("mail: to: %w", err)
+	}
+	msg.Subject(m.Subject)
+	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
+	return s.client.DialAndSendWithContext(ctx, msg)
+}
+
+// Outbox enqueues mail in the caller's transaction and sends it from a River worker.
+type Outbox struct {
+	runner *jobs.Runner
+}
+
+// NewOutbox registers the send worker on runner.
+func NewOutbox(runner *jobs.Runner, s Sender) *Outbox {
+	river.AddWorker(runner.Workers, &sendWorker{sender: s})
+	return &Outbox{runner: runner}
+}
+
+// EnqueueTx queues m to be sent once tx commits.
+func (o *Outbox) EnqueueTx(ctx context.Context, tx pgx.Tx, m Message) error {
+	return o.runner.InsertTx(ctx, tx, sendArgs{Message: m}, &river.InsertOpts{MaxAttempts: 10})
+}
+
+type sendArgs struct {
+	Message Message `json:"message"`
+}
+
+func (sendArgs) Kind() string { return "mail_send" }
+
+type sendWorker struct {
+	river.WorkerDefaults[sendArgs]
+	sender Sender
+}
+
+func (w *sendWorker) Work(ctx context.Context, job *river.Job[sendArgs]) error {
+	return w.sender.Send(ctx, job.Args.Message)
+}

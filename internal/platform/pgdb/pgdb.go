@@ -1,0 +1,138 @@
+// Package pgdb opens the PostgreSQL pool and runs work in transactions.
+//
+// One pgx.Tx is shared by sqlc queries (Queries.WithTx), River inserts (InsertTx) and event
+// publishing, so that data, jobs and events commit or vanish together.
+package pgdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Open connects a pool to url, creating the database first when it does not exist yet, so that
+// `go run ./cmd/goshop` works on a machine with nothing but a PostgreSQL server.
+func Open(ctx context.Context, dbURL string, maxConns int32) (*pgxpool.Pool, error) {
+	if err := EnsureDatabase(ctx, dbURL); err != nil {
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return nil, fmt.Errorf("pgdb: parse url: %w", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgdb: connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pgdb: ping: %w", err)
+	}
+	return pool, nil
+}
+
+// EnsureDatabase creates the database named in dbURL when it is missing, connecting to the
+// server's `postgres` database to do so.
+func EnsureDatabase(ctx context.Context, dbURL string) error {
+	name, adminURL, err := splitDatabase(dbURL)
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return fmt.Errorf("pgdb: connect to server: %w", err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return fmt.Errorf("pgdb: look up database: %w", err)
+	}
+	if exists {
+		return nil
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // created by a concurrent start
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("pgdb: create database %s: %w", name, err)
+	}
+	return nil
+}
+
+// AdminURL returns dbURL pointed at the server's `postgres` database.
+func AdminURL(dbURL string) (string, error) {
+	_, admin, err := splitDatabase(dbURL)
+	return admin, err
+}
+
+// WithDatabase returns dbURL pointed at another database on the same server.
+func WithDatabase(dbURL, name string) (string, error) {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return "", fmt.Errorf("pgdb: parse url: %w", err)
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+func splitDatabase(dbURL string) (name, admin string, err error) {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return "", "", fmt.Errorf("pgdb: parse url: %w", err)
+	}
+	name = strings.TrimPrefix(u.Path, "/")
+	if name == "" {
+		return "", "", fmt.Errorf("pgdb: DATABASE_URL names no database")
+	}
+	u.Path = "/postgres"
+	return name, u.String(), nil
+}
+
+// WithTx runs fn in a transaction on pool: committed when fn returns nil, rolled back otherwise
+// (and when fn panics).
+func WithTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) (err error) {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("pgdb: begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = tx.Commit(ctx); err != nil {
+		return fmt.Errorf("pgdb: commit: %w", err)
+	}
+	return nil
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation, optionally of the
+// named constraint.
+func IsUniqueViolation(err error, constraint string) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
+		return false
+	}
+	return constraint == "" || pgErr.ConstraintName == constraint
+}
+
+// IsNoRows reports whether err says a query found no row.
+func IsNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

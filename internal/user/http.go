@@ -1,0 +1,222 @@
+package user
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/goshop/goshop/internal/platform/auth"
+	"github.com/goshop/goshop/internal/platform/httpx"
+	"github.com/goshop/goshop/internal/platform/ratelimit"
+)
+
+// Handler serves the identity routes.
+type Handler struct {
+	svc     *Service
+	authn   *auth.Authenticator
+	limiter *ratelimit.Limiter
+	perMin  int
+}
+
+// NewHandler returns the identity HTTP handler; sensitive auth routes get perMinute requests a
+// minute per client IP.
+func NewHandler(svc *Service, authn *auth.Authenticator, limiter *ratelimit.Limiter, perMinute int) *Handler {
+	return &Handler{svc: svc, authn: authn, limiter: limiter, perMin: perMinute}
+}
+
+// Routes mounts /auth and /users on the API router.
+func (h *Handler) Routes(r chi.Router) {
+	const (
+		ok      = http.StatusOK
+		created = http.StatusCreated
+		none    = http.StatusNoContent
+	)
+	limit := func(name string, n int) func(http.Handler) http.Handler { return h.limiter.PerMinute(name, n) }
+	r.Route("/auth", func(r chi.Router) {
+		r.With(limit("register", h.perMin)).Post("/register", httpx.WithBody(created, h.register))
+		r.With(limit("login", h.perMin)).Post("/login", httpx.WithBody(ok, h.login))
+		r.With(limit("refresh", h.perMin*6)).Post("/refresh", httpx.WithBody(ok, h.refresh))
+		r.With(limit("forgot-password", h.perMin)).Post("/forgot-password", httpx.WithBody(http.StatusAccepted, h.forgotPassword))
+		r.With(limit("verify-otp", h.perMin)).Post("/verify-otp", httpx.WithBody(ok, h.verifyOTP))
+		r.With(limit("reset-password", h.perMin)).Post("/reset-password", httpx.WithBody(none, h.resetPassword))
+		r.With(h.authn.Required).Post("/logout", h.logout)
+		r.With(h.authn.Required).Post("/change-password", httpx.WithBody(none, h.changePassword))
+	})
+	r.Route("/users", func(r chi.Router) {
+		r.Use(h.authn.Required)
+		r.Get("/profile", httpx.Endpoint(ok, h.profile))
+		r.Put("/profile", httpx.WithBody(ok, h.updateProfile))
+		r.Get("/addresses", httpx.Endpoint(ok, h.listAddresses))
+		r.Post("/addresses", httpx.WithBody(created, h.createAddress))
+		r.Get("/addresses/{id}", httpx.Endpoint(ok, h.getAddress))
+		r.Put("/addresses/{id}", httpx.WithBody(ok, h.updateAddress))
+		r.Delete("/addresses/{id}", httpx.Endpoint(none, h.deleteAddress))
+		r.Put("/addresses/{id}/default", httpx.Endpoint(ok, h.setDefaultAddress))
+		r.Post("/shipper/register", httpx.WithBody(created, h.registerShipper))
+		r.Get("/{id}", httpx.Endpoint(ok, h.getUser))
+		r.Delete("/{id}", httpx.Endpoint(none, h.deleteUser))
+	})
+}
+
+func client(r *http.Request) Client {
+	return Client{UserAgent: r.UserAgent(), IP: r.RemoteAddr}
+}
+
+// principal is set by authn.Required on every route that calls it.
+func principal(r *http.Request) auth.Principal {
+	p, _ := auth.FromContext(r.Context())
+	return p
+}
+
+func (h *Handler) register(r *http.Request, in RegisterInput) (Session, error) {
+	return h.svc.Register(r.Context(), in, client(r))
+}
+
+func (h *Handler) login(r *http.Request, in LoginInput) (Session, error) {
+	return h.svc.Login(r.Context(), in, client(r))
+}
+
+type refreshInput struct {
+	RefreshToken string `json:"refresh_token" validate:"required,max=200"`
+}
+
+func (h *Handler) refresh(r *http.Request, in refreshInput) (Session, error) {
+	return h.svc.Refresh(r.Context(), in.RefreshToken)
+}
+
+type logoutInput struct {
+	RefreshToken string `json:"refresh_token" validate:"max=200"`
+}
+
+// logout takes an optional body: the access token alone names the session to end.
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	var in logoutInput
+	if r.ContentLength != 0 {
+		if err := httpx.Decode(r, &in); err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+	}
+	if err := h.svc.Logout(r.Context(), principal(r), in.RefreshToken); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	httpx.NoContent(w)
+}
+
+type emailInput struct {
+	Email string `json:"email" validate:"required,email,max=254"`
+}
+
+func (h *Handler) forgotPassword(r *http.Request, in emailInput) (map[string]string, error) {
+	if err := h.svc.ForgotPassword(r.Context(), in.Email); err != nil {
+		return nil, err
+	}
+	return map[string]string{"status": "if the account exists, a code has been sent to it"}, nil
+}
+
+type otpInput struct {
+	Email string `json:"email" validate:"required,email,max=254"`
+	OTP   string `json:"otp" validate:"required,len=6,numeric"`
+}
+
+type resetTokenOut struct {
+	ResetToken string `json:"reset_token"`
+	ExpiresIn  int    `json:"expires_in"`
+}
+
+func (h *Handler) verifyOTP(r *http.Request, in otpInput) (resetTokenOut, error) {
+	token, err := h.svc.VerifyOTP(r.Context(), in.Email, in.OTP)
+	return resetTokenOut{ResetToken: token, ExpiresIn: int(h.svc.cfg.ResetTokenTTL.Seconds())}, err
+}
+
+type resetInput struct {
+	ResetToken  string `json:"reset_token" validate:"required,max=200"`
+	NewPassword string `json:"new_password" validate:"required,min=8,max=128"`
+}
+
+func (h *Handler) resetPassword(r *http.Request, in resetInput) (httpx.Empty, error) {
+	return httpx.Empty{}, h.svc.ResetPassword(r.Context(), in.ResetToken, in.NewPassword)
+}
+
+type changePasswordInput struct {
+	CurrentPassword string `json:"current_password" validate:"required,max=128"`
+	NewPassword     string `json:"new_password" validate:"required,min=8,max=128"`
+}
+
+func (h *Handler) changePassword(r *http.Request, in changePasswordInput) (httpx.Empty, error) {
+	return httpx.Empty{}, h.svc.ChangePassword(r.Context(), principal(r), in.CurrentPassword, in.NewPassword)
+}
+
+func (h *Handler) profile(r *http.Request) (User, error) {
+	p := principal(r)
+	return h.svc.Get(r.Context(), p, p.UserID)
+}
+
+func (h *Handler) updateProfile(r *http.Request, in ProfileInput) (User, error) {
+	return h.svc.UpdateProfile(r.Context(), principal(r), in)
+}
+
+func (h *Handler) getUser(r *http.Request) (User, error) {
+	id, err := httpx.UUIDParam(r, "id", "user")
+	if err != nil {
+		return User{}, err
+	}
+	return h.svc.Get(r.Context(), principal(r), id)
+}
+
+func (h *Handler) deleteUser(r *http.Request) (httpx.Empty, error) {
+	id, err := httpx.UUIDParam(r, "id", "user")
+	if err != nil {
+		return httpx.Empty{}, err
+	}
+	return httpx.Empty{}, h.svc.Delete(r.Context(), principal(r), id)
+}
+
+func (h *Handler) listAddresses(r *http.Request) (httpx.List[Address], error) {
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[Address]{}, err
+	}
+	return h.svc.Addresses(r.Context(), principal(r).UserID, page)
+}
+
+func (h *Handler) createAddress(r *http.Request, in AddressInput) (Address, error) {
+	return h.svc.CreateAddress(r.Context(), principal(r).UserID, in)
+}
+
+func (h *Handler) getAddress(r *http.Request) (Address, error) {
+	id, err := httpx.UUIDParam(r, "id", "address")
+	if err != nil {
+		return Address{}, err
+	}
+	return h.svc.Address(r.Context(), principal(r).UserID, id)
+}
+
+func (h *Handler) updateAddress(r *http.Request, in AddressInput) (Address, error) {
+	id, err := httpx.UUIDParam(r, "id", "address")
+	if err != nil {
+		return Address{}, err
+	}
+	return h.svc.UpdateAddress(r.Context(), principal(r).UserID, id, in)
+}
+
+func (h *Handler) deleteAddress(r *http.Request) (httpx.Empty, error) {
+	id, err := httpx.UUIDParam(r, "id", "address")
+	if err != nil {
+		return httpx.Empty{}, err
+	}
+	return httpx.Empty{}, h.svc.DeleteAddress(r.Context(), principal(r).UserID, id)
+}
+
+func (h *Handler) setDefaultAddress(r *http.Request) (Address, error) {
+	id, err := httpx.UUIDParam(r, "id", "address")
+	if err != nil {
+		return Address{}, err
+	}
+	return h.svc.SetDefaultAddress(r.Context(), principal(r).UserID, id)
+}
+
+func (h *Handler) registerShipper(r *http.Request, in ShipperInput) (ShipperRegistration, error) {
+	return h.svc.RegisterShipper(r.Context(), principal(r), in)
+}

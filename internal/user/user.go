@@ -1,0 +1,61 @@
+// Package user is the identity context: accounts, sign-in sessions, password recovery,
+// profiles, delivery addresses and the shipper role. It owns the `users` schema.
+//
+// Other contexts reach it through the small interfaces they declare (for example an address
+// lookup at checkout), wired in internal/app to *Service.
+package user
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// User is an account as clients see it.
+type User struct {
+	ID        uuid.UUID `json:"id"`
+	Email     string    `json:"email"`
+	FullName  string    `json:"full_name"`
+	Phone     *string   `json:"phone"`
+	Roles     []string  `json:"roles"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Session is what sign-in, registration and refresh answer.
+type Session struct {
+	User         User   `json:"user"`
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"` // seconds until the access token expires
+}
+
+// Address is a delivery address of a user.
+type Address struct {
+	ID            uuid.UUID `json:"id"`
+	RecipientName string    `json:"recipient_name"`
+	Phone         string    `json:"phone"`
+	Line1         string    `json:"line1"`
+	Ward          string    `json:"ward"`
+	District      string    `json:"district"`
+	Province      string    `json:"province"`
+	Country       string    `json:"country"`
+	Lat           *float64  `json:"lat,omitempty"`
+	Lng           *float64  `json:"lng,omitempty"`
+	IsDefault     bool      `json:"is_default"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// ShipperProfile is what a user registers to deliver orders. The ID number is shown masked.
+type ShipperProfile struct {
+	UserID       uuid.UUID `json:"user_id"`
+	VehicleType  string    `json:"vehicle_type"`
+	VehiclePlate string    `json:"vehicle_plate"`
+	IDNumber     string    `json:"id_number"`
+	ServiceArea  string    `json:"service_area"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// MaxAddresses bounds how many addresses one user keeps.
+const MaxAddresses = 50
