@@ -434,7 +434,7 @@ func (s *Service) Lookup(ctx context.Context, id uuid.UUID) (User, error) {
 // ProfileInput changes a profile; absent fields stay as they are, an empty phone clears it.
 type ProfileInput struct {
 	FullName *string `json:"full_name" validate:"omitempty,max=200"`
-	Phone    *string `json:"phone" validate:"omitempty,phone"`
+	Phone    *string `json:"phone" validate:"omitempty,phone|len=0"`
 }
 
 // UpdateProfile changes the caller's name and phone.
@@ -670,7 +670,7 @@ func normPhone(p *string) *string {
 	if p == nil {
 		return nil
 	}
-	v := strings.TrimSpace(*p)
+	v := strings.ReplaceAll(strings.TrimSpace(*p), " ", "")
 	if v == "" {
 		return nil
 	}

@@ -126,7 +126,8 @@ func fieldPath(fe validator.FieldError) string {
 }
 
 func message(fe validator.FieldError) string {
-	switch fe.Tag() {
+	tag, _, _ := strings.Cut(fe.Tag(), "|") // "a|b" rules read as their first alternative
+	switch tag {
 	case "required":
 		return "is required"
 	case "email":
@@ -156,8 +157,12 @@ func message(fe validator.FieldError) string {
 	case "uuid", "uuid4":
 		return "must be a UUID"
 	case "gt", "gte", "lt", "lte":
-		return "must be " + map[string]string{"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[fe.Tag()] + " " + fe.Param()
+		return "must be " + map[string]string{"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[tag] + " " + fe.Param()
+	case "len":
+		return "must have length " + fe.Param()
+	case "iso3166_1_alpha2":
+		return "must be a two-letter country code such as VN"
 	default:
-		return "is invalid (" + fe.Tag() + ")"
+		return "is invalid (" + tag + ")"
 	}
 }

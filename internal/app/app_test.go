@@ -1,0 +1,214 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goshop/goshop/internal/app"
+	"github.com/goshop/goshop/internal/app/apptest"
+	"github.com/goshop/goshop/internal/platform/testdb"
+)
+
+func TestOperationalEndpoints(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	res := env.Get(t, "//healthz", "")
+	assert.Equal(t, http.StatusOK, res.Status)
+	res = env.Get(t, "//readyz", "")
+	assert.Equal(t, http.StatusOK, res.Status)
+	assert.Equal(t, map[string]any{"postgres": "ok", "redis": "ok"}, res.Map(t))
+
+	u := env.Register(t, "Metric")
+	env.Get(t, "/users/profile", u.AccessToken)
+	env.Post(t, "/auth/forgot-password", "", map[string]any{"email": u.Email}) // queues a mail job
+	res = env.Get(t, "//metrics", "")
+	require.Equal(t, http.StatusOK, res.Status)
+	body := string(res.Body)
+	for _, want := range []string{
+		`goshop_http_requests_total{method="GET",route="/api/v1/users/profile",status="200"} 1`,
+		`goshop_http_request_duration_seconds_bucket{method="POST",route="/api/v1/auth/register"`,
+		`goshop_river_jobs{kind="mail_send",state=`,
+	} {
+		assert.True(t, strings.Contains(body, want), "metrics lack %s", want)
+	}
+}
+
+func TestReadyzReportsRedisDown(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	require.NoError(t, env.App.Redis.Close()) // as good as Redis going away
+	res := env.Get(t, "//readyz", "")
+	assert.Equal(t, http.StatusServiceUnavailable, res.Status)
+	assert.Equal(t, "ok", res.Map(t)["postgres"])
+	assert.NotEqual(t, "ok", res.Map(t)["redis"])
+}
+
+func TestMiddleware(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t, apptest.WithEnv("REQUEST_TIMEOUT", "200ms"), apptest.WithEnv("CORS_ALLOWED_ORIGINS", "https://shop.example"))
+	env.App.Router.Get("/boom", func(http.ResponseWriter, *http.Request) { panic("kaboom") })
+	env.App.Router.Get("/slow", func(w http.ResponseWriter, r *http.Request) {
+		_, err := env.App.Pool.Exec(r.Context(), "SELECT pg_sleep(5)")
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+		}
+	})
+	env.App.Router.Post("/echo-size", func(w http.ResponseWriter, r *http.Request) {
+		n, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			return
+		}
+		fmt.Fprint(w, n)
+	})
+
+	t.Run("panic becomes a 500 problem", func(t *testing.T) {
+		res := env.Get(t, "//boom", "")
+		assert.Equal(t, http.StatusInternalServerError, res.Status)
+		assert.Equal(t, "internal", res.Code(t))
+		assert.NotContains(t, string(res.Body), "kaboom")
+		assert.Equal(t, http.StatusOK, env.Get(t, "//healthz", "").Status, "the server lives on")
+	})
+	t.Run("request timeout cancels the database call", func(t *testing.T) {
+		start := time.Now()
+		res := env.Get(t, "//slow", "")
+		assert.Less(t, time.Since(start), 4*time.Second)
+		assert.Equal(t, http.StatusInternalServerError, res.Status)
+	})
+	t.Run("unknown route and wrong method are problems", func(t *testing.T) {
+		res := env.Get(t, "/nope", "")
+		assert.Equal(t, http.StatusNotFound, res.Status)
+		assert.Equal(t, "not_found", res.Code(t))
+		res = env.Do(t, apptest.Req{Method: http.MethodPatch, Path: "/auth/login"})
+		assert.Equal(t, http.StatusMethodNotAllowed, res.Status)
+	})
+	t.Run("security headers and request id", func(t *testing.T) {
+		res := env.Get(t, "//healthz", "")
+		assert.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"))
+		assert.Equal(t, "DENY", res.Header.Get("X-Frame-Options"))
+		assert.NotEmpty(t, res.Header.Get("X-Request-Id"))
+		res = env.Do(t, apptest.Req{Method: "GET", Path: "//healthz", Header: map[string]string{"X-Request-Id": "trace-me-42"}})
+		assert.Equal(t, "trace-me-42", res.Header.Get("X-Request-Id"))
+	})
+	t.Run("cors from configuration", func(t *testing.T) {
+		res := env.Do(t, apptest.Req{Method: http.MethodOptions, Path: "/auth/login", Header: map[string]string{
+			"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"}})
+		assert.Equal(t, "https://shop.example", res.Header.Get("Access-Control-Allow-Origin"))
+		res = env.Do(t, apptest.Req{Method: http.MethodOptions, Path: "/auth/login", Header: map[string]string{
+			"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}})
+		assert.Empty(t, res.Header.Get("Access-Control-Allow-Origin"))
+	})
+	t.Run("body limit", func(t *testing.T) {
+		res := env.Post(t, "//echo-size", "", bytes.Repeat([]byte("a"), 1<<20+1))
+		assert.Equal(t, http.StatusRequestEntityTooLarge, res.Status)
+		assert.Equal(t, "payload_too_large", res.Code(t))
+		res = env.Post(t, "//echo-size", "", bytes.Repeat([]byte("a"), 1000))
+		assert.Equal(t, "1000", string(res.Body))
+	})
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// TestServeSelfSignedHTTP2 runs the real `serve` command over TLS with the development
+// certificate, checks that HTTP/2 is negotiated, and that SIGTERM (a cancelled context) drains
+// and returns.
+func TestServeSelfSignedHTTP2(t *testing.T) {
+	dbURL := testdb.New(t)
+	addr := freeAddr(t)
+	t.Setenv("DATABASE_URL", dbURL)
+	t.Setenv("HTTP_ADDR", addr)
+	t.Setenv("TLS_SELF_SIGNED", "true")
+	t.Setenv("LOG_LEVEL", "error")
+	t.Setenv("REDIS_PREFIX", "goshop-test-serve:")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx, []string{"serve"}, io.Discard, io.Discard) }()
+
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // the development certificate
+		ForceAttemptHTTP2: true,
+	}}
+	var res *http.Response
+	require.Eventually(t, func() bool {
+		var err error
+		res, err = client.Get("https://" + addr + "/readyz")
+		return err == nil
+	}, 30*time.Second, 50*time.Millisecond)
+	defer res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, 2, res.ProtoMajor, "HTTP/2 over TLS")
+	assert.Contains(t, res.Header.Get("Strict-Transport-Security"), "max-age=")
+
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
+
+func TestCommands(t *testing.T) {
+	dbURL := testdb.New(t)
+	t.Setenv("DATABASE_URL", dbURL)
+	t.Setenv("LOG_LEVEL", "error")
+	t.Setenv("REDIS_PREFIX", "goshop-test-cli:")
+	ctx := context.Background()
+	run := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := app.Run(ctx, args, &out, io.Discard)
+		return out.String(), err
+	}
+
+	out, err := run("version")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(out, "goshop "))
+
+	out, err = run("routes")
+	require.NoError(t, err)
+	for _, want := range []string{"POST /api/v1/auth/register", "GET /api/v1/users/profile", "PUT /api/v1/users/addresses/{id}/default", "GET /readyz"} {
+		assert.Contains(t, strings.Split(out, "\n"), want)
+	}
+
+	out, err = run("migrate", "status")
+	require.NoError(t, err)
+	assert.Regexp(t, `user\s+1\s+1\s+0`, out)
+	_, err = run("migrate", "down")
+	require.NoError(t, err)
+	out, _ = run("migrate", "status")
+	assert.Regexp(t, `user\s+0\s+1\s+1`, out)
+	_, err = run("migrate", "up")
+	require.NoError(t, err)
+	out, _ = run("migrate", "status")
+	assert.Regexp(t, `user\s+1\s+1\s+0`, out)
+	_, err = run("migrate", "sideways")
+	assert.Error(t, err)
+
+	out, err = run("admin", "create", "-email", "root@example.com", "-password", "very-secret-admin")
+	require.NoError(t, err)
+	assert.Contains(t, out, "admin")
+	assert.Contains(t, out, "root@example.com")
+	_, err = run("admin", "create")
+	assert.Error(t, err)
+
+	_, err = run("frobnicate")
+	assert.Error(t, err)
+}

@@ -1,0 +1,240 @@
+// Package apptest starts a whole GoShop for a test: its own database cloned from the migrated
+// template, its own Redis key prefix, River workers running, and the real router behind an
+// httptest server. Tests talk to it over HTTP like any client.
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goshop/goshop/internal/app"
+	"github.com/goshop/goshop/internal/platform/config"
+	"github.com/goshop/goshop/internal/platform/jobs"
+	"github.com/goshop/goshop/internal/platform/mail"
+	"github.com/goshop/goshop/internal/platform/testdb"
+)
+
+// Env is one running app under test.
+type Env struct {
+	App     *app.App
+	Server  *httptest.Server
+	Mailbox *mail.Mailbox
+}
+
+// Option changes the test app before it starts.
+type Option func(*settings)
+
+type settings struct {
+	env   map[string]string
+	hooks []func(*app.App)
+}
+
+// WithEnv sets a configuration variable.
+func WithEnv(k, v string) Option { return func(s *settings) { s.env[k] = v } }
+
+// WithHook runs fn once the contexts exist and before River starts (subscribe to events there).
+func WithHook(fn func(*app.App)) Option {
+	return func(s *settings) { s.hooks = append(s.hooks, fn) }
+}
+
+// New starts an app for t and stops it when t ends.
+func New(t testing.TB, opts ...Option) *Env {
+	t.Helper()
+	dbURL := testdb.New(t)
+	s := &settings{env: map[string]string{
+		"APP_ENV":                  "test",
+		"DATABASE_URL":             dbURL,
+		"DB_MAX_CONNS":             "8",
+		"REDIS_PREFIX":             "goshop-test:" + uuid.NewString()[:8] + ":",
+		"AUTO_MIGRATE":             "false", // the template is migrated already
+		"PASSWORD_HASH_MEMORY_KIB": "1024",  // argon2id still, at a cost tests can afford under -race
+		"AUTH_RATE_PER_MINUTE":     "1000",
+		"WORKER_COUNT":             "4",
+		"LOG_LEVEL":                "error",
+	}}
+	for _, o := range opts {
+		o(s)
+	}
+	cfg, err := config.FromMap(s.env)
+	require.NoError(t, err)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	ctx := context.Background()
+	a, err := app.New(ctx, cfg, log, app.Options{Work: true, RetryPolicy: jobs.FixedRetry(100 * time.Millisecond),
+		PollInterval: 50 * time.Millisecond, Hooks: s.hooks})
+	require.NoError(t, err)
+	require.NoError(t, a.Jobs.Start(ctx))
+	srv := httptest.NewServer(a.Router)
+	mb, _ := a.Mail.(*mail.Mailbox)
+	t.Cleanup(func() {
+		srv.Close()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = a.Jobs.Stop(sctx)
+		iter := a.Redis.Scan(sctx, 0, cfg.RedisPrefix+"*", 1000).Iterator()
+		for iter.Next(sctx) {
+			a.Redis.Del(sctx, iter.Val())
+		}
+		a.Close()
+	})
+	return &Env{App: a, Server: srv, Mailbox: mb}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+
+// Response is an HTTP answer, read whole.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v.
+func (r *Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	require.NoError(t, json.Unmarshal(r.Body, v), "body: %s", r.Body)
+}
+
+// Map decodes the body as a JSON object.
+func (r *Response) Map(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	r.JSON(t, &m)
+	return m
+}
+
+// Code returns the problem's `code` of an error answer.
+func (r *Response) Code(t testing.TB) string {
+	t.Helper()
+	require.Equal(t, "application/problem+json", r.Header.Get("Content-Type"), "body: %s", r.Body)
+	c, _ := r.Map(t)["code"].(string)
+	return c
+}
+
+// Req is one request to the app.
+type Req struct {
+	Method string
+	Path   string // under /api/v1 unless it starts with "//" (then from the root)
+	Token  string
+	Body   any    // encoded as JSON; a string or []byte is sent as it is
+	Header map[string]string
+}
+
+// Do sends a request and reads the answer.
+func (e *Env) Do(t testing.TB, r Req) *Response {
+	t.Helper()
+	var body io.Reader
+	switch b := r.Body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	case []byte:
+		body = bytes.NewReader(b)
+	default:
+		buf, err := json.Marshal(b)
+		require.NoError(t, err)
+		body = bytes.NewReader(buf)
+	}
+	url := e.Server.URL + "/api/v1" + r.Path
+	if strings.HasPrefix(r.Path, "//") {
+		url = e.Server.URL + r.Path[1:]
+	}
+	req, err := http.NewRequest(r.Method, url, body)
+	require.NoError(t, err)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.Token)
+	}
+	for k, v := range r.Header {
+		req.Header.Set(k, v)
+	}
+	res, err := e.Server.Client().Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return &Response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// Get, Post, Put and Delete are shorthands for Do.
+func (e *Env) Get(t testing.TB, path, token string) *Response {
+	return e.Do(t, Req{Method: http.MethodGet, Path: path, Token: token})
+}
+
+// Post sends body as JSON.
+func (e *Env) Post(t testing.TB, path, token string, body any) *Response {
+	return e.Do(t, Req{Method: http.MethodPost, Path: path, Token: token, Body: body})
+}
+
+// Put sends body as JSON.
+func (e *Env) Put(t testing.TB, path, token string, body any) *Response {
+	return e.Do(t, Req{Method: http.MethodPut, Path: path, Token: token, Body: body})
+}
+
+// Delete sends a DELETE.
+func (e *Env) Delete(t testing.TB, path, token string) *Response {
+	return e.Do(t, Req{Method: http.MethodDelete, Path: path, Token: token})
+}
+
+// User is a registered test user.
+type User struct {
+	ID           string
+	Email        string
+	Password     string
+	AccessToken  string
+	RefreshToken string
+}
+
+// Register signs up a new user with a unique email.
+func (e *Env) Register(t testing.TB, name string) User {
+	t.Helper()
+	email := fmt.Sprintf("%s-%s@example.com", strings.ToLower(strings.ReplaceAll(name, " ", ".")), uuid.NewString()[:8])
+	pw := "correct horse battery"
+	res := e.Post(t, "/auth/register", "", map[string]any{"email": email, "password": pw, "full_name": name})
+	require.Equal(t, http.StatusCreated, res.Status, "register: %s", res.Body)
+	var s struct {
+		User struct {
+			ID string `json:"id"`
+		} `json:"user"`
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	res.JSON(t, &s)
+	return User{ID: s.User.ID, Email: email, Password: pw, AccessToken: s.AccessToken, RefreshToken: s.RefreshToken}
+}
+
+// Admin makes u an admin (as the operator's CLI does) and signs in again so the token has the role.
+func (e *Env) Admin(t testing.TB, u User) User {
+	t.Helper()
+	_, err := e.App.Users.CreateAdmin(context.Background(), u.Email, u.Password, "Admin")
+	require.NoError(t, err)
+	res := e.Post(t, "/auth/login", "", map[string]any{"email": u.Email, "password": u.Password})
+	require.Equal(t, http.StatusOK, res.Status, "login: %s", res.Body)
+	m := res.Map(t)
+	u.AccessToken, u.RefreshToken = m["access_token"].(string), m["refresh_token"].(string)
+	return u
+}
+
+// Eventually waits up to 10s for cond, polling; River delivers asynchronously.
+func Eventually(t testing.TB, cond func() bool, msg string) {
+	t.Helper()
+	require.Eventually(t, cond, 10*time.Second, 20*time.Millisecond, msg)
+}

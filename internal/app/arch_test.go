@@ -1,0 +1,69 @@
+package app_test
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const module = "github.com/goshop/goshop/internal/"
+
+// notContexts are the packages under internal/ that are not bounded contexts: the wiring, the
+// shared kernel, the event catalog and the benchmark driver.
+var notContexts = map[string]bool{"app": true, "platform": true, "events": true, "bench": true}
+
+// TestContextsDoNotImportEachOther keeps the monolith modular: a context reaches another only
+// through interfaces wired in internal/app and through events, never by importing it. The
+// kernel, likewise, knows no context.
+func TestContextsDoNotImportEachOther(t *testing.T) {
+	root := filepath.Join("..")
+	entries, err := os.ReadDir(root)
+	require.NoError(t, err)
+	var contexts []string
+	for _, e := range entries {
+		if e.IsDir() && !notContexts[e.Name()] {
+			contexts = append(contexts, e.Name())
+		}
+	}
+	require.Contains(t, contexts, "user")
+	isContext := func(name string) bool { return !notContexts[name] && name != "" }
+
+	check := func(owner, dir string) {
+		err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
+				return err
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+			if err != nil {
+				return err
+			}
+			for _, imp := range f.Imports {
+				p, _ := strconv.Unquote(imp.Path.Value)
+				if !strings.HasPrefix(p, module) {
+					continue
+				}
+				target, _, _ := strings.Cut(strings.TrimPrefix(p, module), "/")
+				if target != owner && isContext(target) {
+					t.Errorf("%s imports %s: %s may not depend on the %s context", path, p, owner, target)
+				}
+				// Tests drive the whole app through apptest; production code never sees the wiring.
+				if target == "app" && !strings.HasSuffix(path, "_test.go") {
+					t.Errorf("%s imports the wiring package %s", path, p)
+				}
+			}
+			return nil
+		})
+		require.NoError(t, err)
+	}
+	for _, c := range contexts {
+		check(c, filepath.Join(root, c))
+	}
+	check("platform", filepath.Join(root, "platform"))
+	check("events", filepath.Join(root, "events"))
+}

@@ -1,0 +1,123 @@
+package eventbus_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goshop/goshop/internal/platform/eventbus"
+	"github.com/goshop/goshop/internal/platform/jobs"
+	"github.com/goshop/goshop/internal/platform/pgdb"
+	"github.com/goshop/goshop/internal/platform/testdb"
+)
+
+type pinged struct {
+	N int `json:"n"`
+}
+
+func (pinged) Topic() string { return "test.pinged" }
+
+type bundle struct {
+	bus  *eventbus.Bus
+	pool interface {
+		Begin(context.Context) (pgx.Tx, error)
+	}
+	mu       sync.Mutex
+	got      map[string][]int // subscriber -> event numbers, in delivery order
+	attempts map[int]int      // event number -> attempts by the flaky subscriber
+}
+
+func (b *bundle) seen(sub string) []int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]int(nil), b.got[sub]...)
+}
+
+// setup starts a bus with two subscribers of test.pinged; "flaky" fails the first attempt at
+// every event.
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pgdb.Open(ctx, testdb.New(t), 6)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	runner := jobs.NewRunner()
+	b := &bundle{bus: eventbus.New(runner), pool: pool, got: map[string][]int{}, attempts: map[int]int{}}
+	eventbus.On(b.bus, "test.steady", func(_ context.Context, _ string, ev pinged) error {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.got["steady"] = append(b.got["steady"], ev.N)
+		return nil
+	})
+	eventbus.On(b.bus, "test.flaky", func(_ context.Context, _ string, ev pinged) error {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.attempts[ev.N]++
+		if b.attempts[ev.N] == 1 {
+			return errors.New("first attempt fails")
+		}
+		b.got["flaky"] = append(b.got["flaky"], ev.N)
+		return nil
+	})
+	require.NoError(t, runner.Init(pool, jobs.Options{Work: true, RetryPolicy: jobs.FixedRetry(50 * time.Millisecond),
+		PollInterval: 50 * time.Millisecond}))
+	require.NoError(t, runner.Start(ctx))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = runner.Stop(ctx)
+	})
+	return b
+}
+
+func publish(t *testing.T, b *bundle, commit bool, n int) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := b.pool.Begin(ctx)
+	require.NoError(t, err)
+	require.NoError(t, b.bus.Publish(ctx, tx, pinged{N: n}))
+	if commit {
+		require.NoError(t, tx.Commit(ctx))
+	} else {
+		require.NoError(t, tx.Rollback(ctx))
+	}
+}
+
+func TestCommittedEventReachesEverySubscriberAndRetriesFailures(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	publish(t, b, true, 1)
+	require.Eventually(t, func() bool { return len(b.seen("steady")) == 1 && len(b.seen("flaky")) == 1 },
+		20*time.Second, 20*time.Millisecond)
+	assert.Equal(t, []int{1}, b.seen("steady"), "delivered once to the steady subscriber")
+	b.mu.Lock()
+	assert.Equal(t, 2, b.attempts[1], "the failing handler was retried")
+	b.mu.Unlock()
+}
+
+func TestRolledBackEventIsNeverDelivered(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	publish(t, b, false, 7)
+	publish(t, b, true, 8) // a committed marker: once it arrives, 7 would have too
+	require.Eventually(t, func() bool { return len(b.seen("steady")) == 1 }, 20*time.Second, 20*time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
+	assert.Equal(t, []int{8}, b.seen("steady"))
+	require.Eventually(t, func() bool { return len(b.seen("flaky")) == 1 }, 20*time.Second, 20*time.Millisecond)
+	assert.Equal(t, []int{8}, b.seen("flaky"))
+}
+
+func TestDuplicateSubscriberNamePanics(t *testing.T) {
+	t.Parallel()
+	bus := eventbus.New(jobs.NewRunner())
+	bus.Subscribe("a", "same", func(context.Context, eventbus.Envelope) error { return nil })
+	assert.Panics(t, func() {
+		bus.Subscribe("b", "same", func(context.Context, eventbus.Envelope) error { return nil })
+	})
+}
