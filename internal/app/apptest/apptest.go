@@ -96,7 +96,10 @@ func New(t testing.TB, opts ...Option) *Env {
 
 type testWriter struct{ t testing.TB }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // Response is an HTTP answer, read whole.
 type Response struct {
@@ -132,7 +135,7 @@ type Req struct {
 	Method string
 	Path   string // under /api/v1 unless it starts with "//" (then from the root)
 	Token  string
-	Body   any    // encoded as JSON; a string or []byte is sent as it is
+	Body   any // encoded as JSON; a string or []byte is sent as it is
 	Header map[string]string
 }
 
