@@ -25,7 +25,6 @@ type Config struct {
 	RunWorkers   bool          `env:"RUN_WORKERS" envDefault:"true"`
 	WorkerCount  int           `env:"WORKER_COUNT" envDefault:"10"`
 	AutoMigrate  bool          `env:"AUTO_MIGRATE" envDefault:"true"`
-	PublicURL    string        `env:"PUBLIC_URL" envDefault:"http://localhost:8080"`
 	ShutdownWait time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
 
 	TLSCertFile   string `env:"TLS_CERT_FILE"`
