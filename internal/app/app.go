@@ -26,6 +26,7 @@ import (
 	"github.com/goshop/goshop/internal/platform/metrics"
 	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/platform/ratelimit"
+	"github.com/goshop/goshop/internal/shop"
 	"github.com/goshop/goshop/internal/user"
 )
 
@@ -42,6 +43,7 @@ type App struct {
 	Router  chi.Router
 
 	Users *user.Service
+	Shops *shop.Service
 }
 
 // Options are the knobs that are not configuration: tests use them.
@@ -111,6 +113,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		return nil, err
 	}
 
+	a.Shops = shop.NewService(a.Pool, a.Bus, nil)
+
 	for _, h := range o.Hooks {
 		h(a)
 	}
@@ -124,6 +128,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.Router = a.routes()
 	api := chi.NewRouter()
 	user.NewHandler(a.Users, authn, limiter, cfg.AuthRatePerMinute).Routes(api)
+	shop.NewHandler(a.Shops, authn).Routes(api)
 	a.Router.Mount("/api/v1", api)
 	return a, nil
 }

@@ -48,3 +48,34 @@ type PasswordChanged struct {
 
 // Topic implements eventbus.Event.
 func (PasswordChanged) Topic() string { return "user.password_changed" }
+
+// ShopCreated is published when a shop opens.
+type ShopCreated struct {
+	ShopID  string    `json:"shop_id"`
+	OwnerID string    `json:"owner_id"`
+	Name    string    `json:"name"`
+	At      time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (ShopCreated) Topic() string { return "shop.created" }
+
+// ShopUpdated is published when a shop's name, address, location or categories change.
+type ShopUpdated struct {
+	ShopID string    `json:"shop_id"`
+	At     time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (ShopUpdated) Topic() string { return "shop.updated" }
+
+// ShopDeleted is published when a shop closes: its products must disappear for buyers, while
+// past orders keep their snapshots.
+type ShopDeleted struct {
+	ShopID string    `json:"shop_id"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (ShopDeleted) Topic() string { return "shop.deleted" }

@@ -5,7 +5,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -206,6 +205,19 @@ func (a *Authenticator) Required(next http.Handler) http.Handler {
 	})
 }
 
+// Optional lets requests without a token through anonymously, and authenticates those with one
+// (a bad token is still 401: the client meant to sign in). Public routes that show owners more
+// use it.
+func (a *Authenticator) Optional(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := BearerToken(r); !ok && r.Header.Get("Authorization") == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		a.Required(next).ServeHTTP(w, r)
+	})
+}
+
 // RequireRole refuses principals without role with 403; it goes after Required.
 func RequireRole(role string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
@@ -243,6 +255,3 @@ func BearerToken(r *http.Request) (string, bool) {
 func isUpgrade(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
-
-// ErrNoPrincipal is returned when code that needs a signed-in user runs without one.
-var ErrNoPrincipal = errors.New("auth: no principal")

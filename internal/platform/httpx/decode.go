@@ -74,7 +74,8 @@ func decodeError(err error) error {
 	case errors.Is(err, io.EOF):
 		return apperr.New(apperr.BadRequest, "the body is empty")
 	default:
-		return apperr.Wrap(err, apperr.BadRequest, "unreadable body")
+		// A value's own decoder refused it (a malformed UUID or time): say what it said.
+		return apperr.Wrap(err, apperr.BadRequest, "invalid value in the body: %v", err)
 	}
 }
 

@@ -1,0 +1,158 @@
+package shop
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/auth"
+	"github.com/goshop/goshop/internal/platform/httpx"
+)
+
+// Handler serves the shop routes.
+type Handler struct {
+	svc   *Service
+	authn *auth.Authenticator
+}
+
+// NewHandler returns the shop HTTP handler.
+func NewHandler(svc *Service, authn *auth.Authenticator) *Handler {
+	return &Handler{svc: svc, authn: authn}
+}
+
+// Routes mounts the shop routes under /shops. Other contexts mount their own routes under
+// /shops/{id}/... on the same router (catalog: products; order: orders).
+func (h *Handler) Routes(r chi.Router) {
+	const (
+		ok      = http.StatusOK
+		created = http.StatusCreated
+		none    = http.StatusNoContent
+	)
+	r.With(h.authn.Optional).Get("/shops", httpx.Endpoint(ok, h.list))
+	r.Get("/shops/search", httpx.Endpoint(ok, h.search))
+	r.With(h.authn.Optional).Get("/shops/{id}", httpx.Endpoint(ok, h.get))
+	r.Group(func(r chi.Router) {
+		r.Use(h.authn.Required)
+		r.Post("/shops", httpx.WithBody(created, h.create))
+		r.Put("/shops/{id}", httpx.WithBody(ok, h.update))
+		r.Delete("/shops/{id}", httpx.Endpoint(none, h.delete))
+		r.Put("/shops/{id}/profile", httpx.WithBody(ok, h.updateProfile))
+	})
+}
+
+func principal(r *http.Request) auth.Principal {
+	p, _ := auth.FromContext(r.Context())
+	return p
+}
+
+func shopID(r *http.Request) (uuid.UUID, error) { return httpx.UUIDParam(r, "id", "shop") }
+
+// list answers active shops, or with ?owner=me the caller's own shops in any live status.
+func (h *Handler) list(r *http.Request) (httpx.List[Shop], error) {
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[Shop]{}, err
+	}
+	var owner *uuid.UUID
+	if o := r.URL.Query().Get("owner"); o != "" {
+		p, ok := auth.FromContext(r.Context())
+		if o != "me" {
+			return httpx.List[Shop]{}, apperr.Field("owner", "must be \"me\"")
+		}
+		if !ok {
+			return httpx.List[Shop]{}, apperr.New(apperr.Unauthorized, "sign in to list your shops")
+		}
+		owner = &p.UserID
+	}
+	return h.svc.List(r.Context(), owner, page)
+}
+
+func (h *Handler) get(r *http.Request) (Shop, error) {
+	id, err := shopID(r)
+	if err != nil {
+		return Shop{}, err
+	}
+	var p *auth.Principal
+	if pr, ok := auth.FromContext(r.Context()); ok {
+		p = &pr
+	}
+	return h.svc.Get(r.Context(), p, id)
+}
+
+func (h *Handler) create(r *http.Request, in ShopInput) (Shop, error) {
+	return h.svc.Create(r.Context(), principal(r), in)
+}
+
+func (h *Handler) update(r *http.Request, in ShopInput) (Shop, error) {
+	id, err := shopID(r)
+	if err != nil {
+		return Shop{}, err
+	}
+	return h.svc.Update(r.Context(), principal(r), id, in)
+}
+
+func (h *Handler) updateProfile(r *http.Request, in Profile) (Shop, error) {
+	id, err := shopID(r)
+	if err != nil {
+		return Shop{}, err
+	}
+	return h.svc.UpdateProfile(r.Context(), principal(r), id, in)
+}
+
+func (h *Handler) delete(r *http.Request) (httpx.Empty, error) {
+	id, err := shopID(r)
+	if err != nil {
+		return httpx.Empty{}, err
+	}
+	return httpx.Empty{}, h.svc.Delete(r.Context(), principal(r), id)
+}
+
+// search reads ?location=lat,lng (or ?lat=&lng=), ?radius= in km (default 5, at most 100) and
+// an optional ?category= ID.
+func (h *Handler) search(r *http.Request) (httpx.List[Shop], error) {
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[Shop]{}, err
+	}
+	q := r.URL.Query()
+	latS, lngS := q.Get("lat"), q.Get("lng")
+	if loc := q.Get("location"); loc != "" {
+		var found bool
+		latS, lngS, found = strings.Cut(loc, ",")
+		if !found {
+			return httpx.List[Shop]{}, apperr.Field("location", "must be \"lat,lng\"")
+		}
+	}
+	var bad []apperr.FieldError
+	lat, err := strconv.ParseFloat(strings.TrimSpace(latS), 64)
+	if err != nil || lat < -90 || lat > 90 {
+		bad = append(bad, apperr.FieldError{Field: "lat", Message: "must be a latitude between -90 and 90"})
+	}
+	lng, err := strconv.ParseFloat(strings.TrimSpace(lngS), 64)
+	if err != nil || lng < -180 || lng > 180 {
+		bad = append(bad, apperr.FieldError{Field: "lng", Message: "must be a longitude between -180 and 180"})
+	}
+	radius := 5.0
+	if s := q.Get("radius"); s != "" {
+		radius, err = strconv.ParseFloat(s, 64)
+		if err != nil || radius <= 0 || radius > 100 {
+			bad = append(bad, apperr.FieldError{Field: "radius", Message: "must be a distance in km, above 0 and at most 100"})
+		}
+	}
+	var cat *uuid.UUID
+	if s := q.Get("category"); s != "" {
+		id, err := uuid.Parse(s)
+		if err != nil {
+			bad = append(bad, apperr.FieldError{Field: "category", Message: "must be a category ID"})
+		}
+		cat = &id
+	}
+	if bad != nil {
+		return httpx.List[Shop]{}, apperr.Validation(bad...)
+	}
+	return h.svc.Search(r.Context(), SearchQuery{Lat: lat, Lng: lng, RadiusKM: radius, CategoryID: cat}, page)
+}
