@@ -121,7 +121,7 @@ func TestShopSearchByDistance(t *testing.T) {
 	near := shopBody("Near", 10.7800, 106.7000) // ~0.36 km
 	near["category_ids"] = []string{cat}
 	mid := shopBody("Mid", 10.8000, 106.7000) // ~2.6 km
-	far := shopBody("Far", 10.8500, 106.7000)  // ~8.1 km
+	far := shopBody("Far", 10.8500, 106.7000) // ~8.1 km
 	hanoi := shopBody("Hà Nội", 21.0285, 105.8542)
 	for _, b := range []map[string]any{far, hanoi, mid, near} {
 		require.Equal(t, http.StatusCreated, env.Post(t, "/shops", u.AccessToken, b).Status)
