@@ -160,3 +160,29 @@ func TestShipperRegistration(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.Status)
 	assert.Contains(t, res.Map(t)["user"].(map[string]any)["roles"], "shipper")
 }
+
+// TestEveryBodyRouteRefusesBadBodies sends a malformed, an oversize and a wrong-typed body to
+// every identity route that takes one: never a 500, never a change.
+func TestEveryBodyRouteRefusesBadBodies(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	u := env.Register(t, "Body")
+	addr := env.Post(t, "/users/addresses", u.AccessToken, address("Body")).Map(t)["id"].(string)
+	huge := `{"x":"` + strings.Repeat("a", 1<<20) + `"}`
+	routes := []struct{ method, path string }{
+		{"POST", "/auth/register"}, {"POST", "/auth/login"}, {"POST", "/auth/refresh"},
+		{"POST", "/auth/forgot-password"}, {"POST", "/auth/verify-otp"}, {"POST", "/auth/reset-password"},
+		{"POST", "/auth/change-password"}, {"POST", "/auth/logout"}, {"PUT", "/users/profile"},
+		{"POST", "/users/addresses"}, {"PUT", "/users/addresses/" + addr}, {"POST", "/users/shipper/register"},
+	}
+	for _, r := range routes {
+		res := env.Do(t, apptest.Req{Method: r.method, Path: r.path, Token: u.AccessToken, Body: `{"a":`})
+		assert.Equal(t, http.StatusBadRequest, res.Status, "%s %s malformed", r.method, r.path)
+		res = env.Do(t, apptest.Req{Method: r.method, Path: r.path, Token: u.AccessToken, Body: huge})
+		assert.Equal(t, http.StatusRequestEntityTooLarge, res.Status, "%s %s oversize", r.method, r.path)
+		res = env.Do(t, apptest.Req{Method: r.method, Path: r.path, Token: u.AccessToken, Body: `"a string"`})
+		assert.Equal(t, http.StatusBadRequest, res.Status, "%s %s not an object", r.method, r.path)
+	}
+	assert.Equal(t, http.StatusOK, env.Get(t, "/users/profile", u.AccessToken).Status, "the session survived")
+	assert.Equal(t, "Body", env.Get(t, "/users/addresses/"+addr, u.AccessToken).Map(t)["recipient_name"])
+}
