@@ -113,7 +113,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		return nil, err
 	}
 
-	a.Shops = shop.NewService(a.Pool, a.Bus, nil)
+	a.Shops = shop.NewService(a.Pool, a.Bus, a.Jobs, nil)
 
 	for _, h := range o.Hooks {
 		h(a)

@@ -79,3 +79,16 @@ type ShopDeleted struct {
 
 // Topic implements eventbus.Event.
 func (ShopDeleted) Topic() string { return "shop.deleted" }
+
+// CampaignStatusChanged is published when a campaign moves (scheduled, active, ended ...), by its
+// owner or by time.
+type CampaignStatusChanged struct {
+	CampaignID string    `json:"campaign_id"`
+	ShopID     string    `json:"shop_id"`
+	From       string    `json:"from"`
+	To         string    `json:"to"`
+	At         time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (CampaignStatusChanged) Topic() string { return "shop.campaign_status_changed" }

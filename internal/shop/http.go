@@ -35,13 +35,115 @@ func (h *Handler) Routes(r chi.Router) {
 	r.With(h.authn.Optional).Get("/shops", httpx.Endpoint(ok, h.list))
 	r.Get("/shops/search", httpx.Endpoint(ok, h.search))
 	r.With(h.authn.Optional).Get("/shops/{id}", httpx.Endpoint(ok, h.get))
+	r.With(h.authn.Optional).Get("/shops/{id}/promotions", httpx.Endpoint(ok, h.listPromotions))
+	r.With(h.authn.Optional).Get("/shops/{id}/promotions/{promo_id}", httpx.Endpoint(ok, h.getPromotion))
+	r.With(h.authn.Optional).Get("/shops/{id}/campaigns", httpx.Endpoint(ok, h.listCampaigns))
 	r.Group(func(r chi.Router) {
 		r.Use(h.authn.Required)
 		r.Post("/shops", httpx.WithBody(created, h.create))
 		r.Put("/shops/{id}", httpx.WithBody(ok, h.update))
 		r.Delete("/shops/{id}", httpx.Endpoint(none, h.delete))
 		r.Put("/shops/{id}/profile", httpx.WithBody(ok, h.updateProfile))
+		r.Post("/shops/{id}/promotions", httpx.WithBody(created, h.createPromotion))
+		r.Put("/shops/{id}/promotions/{promo_id}", httpx.WithBody(ok, h.updatePromotion))
+		r.Delete("/shops/{id}/promotions/{promo_id}", httpx.Endpoint(none, h.deletePromotion))
+		r.Post("/shops/{id}/campaigns", httpx.WithBody(created, h.createCampaign))
+		r.Put("/shops/{id}/campaigns/{campaign_id}/status", httpx.WithBody(ok, h.setCampaignStatus))
 	})
+}
+
+// optional is the principal of a route open to everyone, when the caller signed in.
+func optional(r *http.Request) *auth.Principal {
+	if p, ok := auth.FromContext(r.Context()); ok {
+		return &p
+	}
+	return nil
+}
+
+// shopAnd parses the shop ID and a second ID of the path.
+func shopAnd(r *http.Request, name, kind string) (uuid.UUID, uuid.UUID, error) {
+	sid, err := shopID(r)
+	if err != nil {
+		return uuid.Nil, uuid.Nil, err
+	}
+	id, err := httpx.UUIDParam(r, name, kind)
+	return sid, id, err
+}
+
+func (h *Handler) listPromotions(r *http.Request) (httpx.List[Promotion], error) {
+	id, err := shopID(r)
+	if err != nil {
+		return httpx.List[Promotion]{}, err
+	}
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[Promotion]{}, err
+	}
+	return h.svc.Promotions(r.Context(), optional(r), id, page)
+}
+
+func (h *Handler) getPromotion(r *http.Request) (Promotion, error) {
+	sid, id, err := shopAnd(r, "promo_id", "promotion")
+	if err != nil {
+		return Promotion{}, err
+	}
+	return h.svc.Promotion(r.Context(), optional(r), sid, id)
+}
+
+func (h *Handler) createPromotion(r *http.Request, in PromotionInput) (Promotion, error) {
+	id, err := shopID(r)
+	if err != nil {
+		return Promotion{}, err
+	}
+	return h.svc.CreatePromotion(r.Context(), principal(r), id, in)
+}
+
+func (h *Handler) updatePromotion(r *http.Request, in PromotionInput) (Promotion, error) {
+	sid, id, err := shopAnd(r, "promo_id", "promotion")
+	if err != nil {
+		return Promotion{}, err
+	}
+	return h.svc.UpdatePromotion(r.Context(), principal(r), sid, id, in)
+}
+
+func (h *Handler) deletePromotion(r *http.Request) (httpx.Empty, error) {
+	sid, id, err := shopAnd(r, "promo_id", "promotion")
+	if err != nil {
+		return httpx.Empty{}, err
+	}
+	return httpx.Empty{}, h.svc.DeletePromotion(r.Context(), principal(r), sid, id)
+}
+
+func (h *Handler) listCampaigns(r *http.Request) (httpx.List[Campaign], error) {
+	id, err := shopID(r)
+	if err != nil {
+		return httpx.List[Campaign]{}, err
+	}
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[Campaign]{}, err
+	}
+	return h.svc.Campaigns(r.Context(), optional(r), id, page)
+}
+
+func (h *Handler) createCampaign(r *http.Request, in CampaignInput) (Campaign, error) {
+	id, err := shopID(r)
+	if err != nil {
+		return Campaign{}, err
+	}
+	return h.svc.CreateCampaign(r.Context(), principal(r), id, in)
+}
+
+type statusInput struct {
+	Status string `json:"status" validate:"required,oneof=scheduled active ended cancelled"`
+}
+
+func (h *Handler) setCampaignStatus(r *http.Request, in statusInput) (Campaign, error) {
+	sid, id, err := shopAnd(r, "campaign_id", "campaign")
+	if err != nil {
+		return Campaign{}, err
+	}
+	return h.svc.SetCampaignStatus(r.Context(), principal(r), sid, id, in.Status)
 }
 
 func principal(r *http.Request) auth.Principal {
@@ -76,11 +178,7 @@ func (h *Handler) get(r *http.Request) (Shop, error) {
 	if err != nil {
 		return Shop{}, err
 	}
-	var p *auth.Principal
-	if pr, ok := auth.FromContext(r.Context()); ok {
-		p = &pr
-	}
-	return h.svc.Get(r.Context(), p, id)
+	return h.svc.Get(r.Context(), optional(r), id)
 }
 
 func (h *Handler) create(r *http.Request, in ShopInput) (Shop, error) {

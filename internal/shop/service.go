@@ -8,12 +8,14 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 
 	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/eventbus"
 	"github.com/goshop/goshop/internal/platform/httpx"
+	"github.com/goshop/goshop/internal/platform/jobs"
 	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/shop/internal/store"
 )
@@ -22,6 +24,8 @@ import (
 type productCatalog interface {
 	// ProductShop returns the shop a live product belongs to.
 	ProductShop(ctx context.Context, productID uuid.UUID) (uuid.UUID, error)
+	// VariantOf returns a live variant's product, shop and regular price.
+	VariantOf(ctx context.Context, variantID uuid.UUID) (VariantRef, error)
 }
 
 // Service holds the rules of the shop context.
@@ -29,13 +33,16 @@ type Service struct {
 	pool     *pgxpool.Pool
 	q        *store.Queries
 	bus      *eventbus.Bus
+	jobs     *jobs.Runner
 	products productCatalog
 }
 
-// NewService builds the shop service; products answers which shop a product belongs to (the
-// catalog context), for promotions and campaigns.
-func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, products productCatalog) *Service {
-	return &Service{pool: pool, q: store.New(pool), bus: bus, products: products}
+// NewService builds the shop service and registers its River workers; products answers which
+// shop a product belongs to (the catalog context), for promotions and campaigns.
+func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, products productCatalog) *Service {
+	s := &Service{pool: pool, q: store.New(pool), bus: bus, jobs: runner, products: products}
+	river.AddWorker(runner.Workers, &campaignTransitionWorker{svc: s})
+	return s
 }
 
 // ShopInput is a shop's editable core.

@@ -10,6 +10,63 @@ import (
 	"github.com/google/uuid"
 )
 
+type ShopCampaign struct {
+	ID          uuid.UUID
+	ShopID      uuid.UUID
+	Name        string
+	Description string
+	Kind        string
+	Status      string
+	StartsAt    time.Time
+	EndsAt      time.Time
+	Currency    string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+type ShopCampaignItem struct {
+	CampaignID    uuid.UUID
+	VariantID     uuid.UUID
+	ProductID     uuid.UUID
+	CampaignPrice int64
+	RegularPrice  int64
+	CampaignStock int32
+	Sold          int32
+}
+
+type ShopPromotion struct {
+	ID           uuid.UUID
+	ShopID       uuid.UUID
+	Code         string
+	Name         string
+	Description  string
+	Kind         string
+	Value        int64
+	MinSpend     int64
+	MaxDiscount  *int64
+	UsageLimit   *int32
+	PerUserLimit *int32
+	UsedCount    int32
+	StartsAt     time.Time
+	EndsAt       time.Time
+	Scope        string
+	ProductIds   []uuid.UUID
+	Status       string
+	Currency     string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+type ShopPromotionRedemption struct {
+	ID          uuid.UUID
+	PromotionID uuid.UUID
+	UserID      uuid.UUID
+	OrderID     uuid.UUID
+	Amount      int64
+	CreatedAt   time.Time
+	ReleasedAt  *time.Time
+}
+
 type ShopShop struct {
 	ID           uuid.UUID
 	OwnerID      uuid.UUID

@@ -12,6 +12,257 @@ import (
 	"github.com/google/uuid"
 )
 
+const activeCampaignItem = `-- name: ActiveCampaignItem :one
+SELECT i.campaign_id, i.variant_id, i.product_id, i.campaign_price, i.regular_price, i.campaign_stock, i.sold, c.ends_at FROM shop.campaign_items i JOIN shop.campaigns c ON c.id = i.campaign_id
+WHERE i.variant_id = $1 AND c.status = 'active' AND now() >= c.starts_at AND now() < c.ends_at
+LIMIT 1
+`
+
+type ActiveCampaignItemRow struct {
+	CampaignID    uuid.UUID
+	VariantID     uuid.UUID
+	ProductID     uuid.UUID
+	CampaignPrice int64
+	RegularPrice  int64
+	CampaignStock int32
+	Sold          int32
+	EndsAt        time.Time
+}
+
+func (q *Queries) ActiveCampaignItem(ctx context.Context, variantID uuid.UUID) (ActiveCampaignItemRow, error) {
+	row := q.db.QueryRow(ctx, activeCampaignItem, variantID)
+	var i ActiveCampaignItemRow
+	err := row.Scan(
+		&i.CampaignID,
+		&i.VariantID,
+		&i.ProductID,
+		&i.CampaignPrice,
+		&i.RegularPrice,
+		&i.CampaignStock,
+		&i.Sold,
+		&i.EndsAt,
+	)
+	return i, err
+}
+
+const addCampaignItem = `-- name: AddCampaignItem :one
+INSERT INTO shop.campaign_items (campaign_id, variant_id, product_id, campaign_price, regular_price, campaign_stock)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING campaign_id, variant_id, product_id, campaign_price, regular_price, campaign_stock, sold
+`
+
+type AddCampaignItemParams struct {
+	CampaignID    uuid.UUID
+	VariantID     uuid.UUID
+	ProductID     uuid.UUID
+	CampaignPrice int64
+	RegularPrice  int64
+	CampaignStock int32
+}
+
+func (q *Queries) AddCampaignItem(ctx context.Context, arg AddCampaignItemParams) (ShopCampaignItem, error) {
+	row := q.db.QueryRow(ctx, addCampaignItem,
+		arg.CampaignID,
+		arg.VariantID,
+		arg.ProductID,
+		arg.CampaignPrice,
+		arg.RegularPrice,
+		arg.CampaignStock,
+	)
+	var i ShopCampaignItem
+	err := row.Scan(
+		&i.CampaignID,
+		&i.VariantID,
+		&i.ProductID,
+		&i.CampaignPrice,
+		&i.RegularPrice,
+		&i.CampaignStock,
+		&i.Sold,
+	)
+	return i, err
+}
+
+const campaignItems = `-- name: CampaignItems :many
+SELECT campaign_id, variant_id, product_id, campaign_price, regular_price, campaign_stock, sold FROM shop.campaign_items WHERE campaign_id = $1 ORDER BY product_id, variant_id
+`
+
+func (q *Queries) CampaignItems(ctx context.Context, campaignID uuid.UUID) ([]ShopCampaignItem, error) {
+	rows, err := q.db.Query(ctx, campaignItems, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ShopCampaignItem{}
+	for rows.Next() {
+		var i ShopCampaignItem
+		if err := rows.Scan(
+			&i.CampaignID,
+			&i.VariantID,
+			&i.ProductID,
+			&i.CampaignPrice,
+			&i.RegularPrice,
+			&i.CampaignStock,
+			&i.Sold,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const countUserRedemptions = `-- name: CountUserRedemptions :one
+SELECT count(*) FROM shop.promotion_redemptions
+WHERE promotion_id = $1 AND user_id = $2 AND released_at IS NULL
+`
+
+type CountUserRedemptionsParams struct {
+	PromotionID uuid.UUID
+	UserID      uuid.UUID
+}
+
+func (q *Queries) CountUserRedemptions(ctx context.Context, arg CountUserRedemptionsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countUserRedemptions, arg.PromotionID, arg.UserID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const createCampaign = `-- name: CreateCampaign :one
+INSERT INTO shop.campaigns (shop_id, name, description, kind, starts_at, ends_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING id, shop_id, name, description, kind, status, starts_at, ends_at, currency, created_at, updated_at
+`
+
+type CreateCampaignParams struct {
+	ShopID      uuid.UUID
+	Name        string
+	Description string
+	Kind        string
+	StartsAt    time.Time
+	EndsAt      time.Time
+}
+
+func (q *Queries) CreateCampaign(ctx context.Context, arg CreateCampaignParams) (ShopCampaign, error) {
+	row := q.db.QueryRow(ctx, createCampaign,
+		arg.ShopID,
+		arg.Name,
+		arg.Description,
+		arg.Kind,
+		arg.StartsAt,
+		arg.EndsAt,
+	)
+	var i ShopCampaign
+	err := row.Scan(
+		&i.ID,
+		&i.ShopID,
+		&i.Name,
+		&i.Description,
+		&i.Kind,
+		&i.Status,
+		&i.StartsAt,
+		&i.EndsAt,
+		&i.Currency,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const createPromotion = `-- name: CreatePromotion :one
+INSERT INTO shop.promotions (shop_id, code, name, description, kind, value, min_spend, max_discount,
+    usage_limit, per_user_limit, starts_at, ends_at, scope, product_ids, status)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+    $9, $10, $11, $12, $13, $14, $15)
+RETURNING id, shop_id, code, name, description, kind, value, min_spend, max_discount, usage_limit, per_user_limit, used_count, starts_at, ends_at, scope, product_ids, status, currency, created_at, updated_at
+`
+
+type CreatePromotionParams struct {
+	ShopID       uuid.UUID
+	Code         string
+	Name         string
+	Description  string
+	Kind         string
+	Value        int64
+	MinSpend     int64
+	MaxDiscount  *int64
+	UsageLimit   *int32
+	PerUserLimit *int32
+	StartsAt     time.Time
+	EndsAt       time.Time
+	Scope        string
+	ProductIds   []uuid.UUID
+	Status       string
+}
+
+func (q *Queries) CreatePromotion(ctx context.Context, arg CreatePromotionParams) (ShopPromotion, error) {
+	row := q.db.QueryRow(ctx, createPromotion,
+		arg.ShopID,
+		arg.Code,
+		arg.Name,
+		arg.Description,
+		arg.Kind,
+		arg.Value,
+		arg.MinSpend,
+		arg.MaxDiscount,
+		arg.UsageLimit,
+		arg.PerUserLimit,
+		arg.StartsAt,
+		arg.EndsAt,
+		arg.Scope,
+		arg.ProductIds,
+		arg.Status,
+	)
+	var i ShopPromotion
+	err := row.Scan(
+		&i.ID,
+		&i.ShopID,
+		&i.Code,
+		&i.Name,
+		&i.Description,
+		&i.Kind,
+		&i.Value,
+		&i.MinSpend,
+		&i.MaxDiscount,
+		&i.UsageLimit,
+		&i.PerUserLimit,
+		&i.UsedCount,
+		&i.StartsAt,
+		&i.EndsAt,
+		&i.Scope,
+		&i.ProductIds,
+		&i.Status,
+		&i.Currency,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const createRedemption = `-- name: CreateRedemption :exec
+INSERT INTO shop.promotion_redemptions (promotion_id, user_id, order_id, amount) VALUES ($1, $2, $3, $4)
+`
+
+type CreateRedemptionParams struct {
+	PromotionID uuid.UUID
+	UserID      uuid.UUID
+	OrderID     uuid.UUID
+	Amount      int64
+}
+
+func (q *Queries) CreateRedemption(ctx context.Context, arg CreateRedemptionParams) error {
+	_, err := q.db.Exec(ctx, createRedemption,
+		arg.PromotionID,
+		arg.UserID,
+		arg.OrderID,
+		arg.Amount,
+	)
+	return err
+}
+
 const createShop = `-- name: CreateShop :one
 INSERT INTO shop.shops (owner_id, name, description, line1, ward, district, province, country, lat, lng, category_ids)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -76,6 +327,24 @@ func (q *Queries) CreateShop(ctx context.Context, arg CreateShopParams) (ShopSho
 	return i, err
 }
 
+const deletePromotion = `-- name: DeletePromotion :execrows
+UPDATE shop.promotions SET status = 'deleted', updated_at = now()
+WHERE id = $1 AND shop_id = $2 AND status <> 'deleted'
+`
+
+type DeletePromotionParams struct {
+	ID     uuid.UUID
+	ShopID uuid.UUID
+}
+
+func (q *Queries) DeletePromotion(ctx context.Context, arg DeletePromotionParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deletePromotion, arg.ID, arg.ShopID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const deleteShop = `-- name: DeleteShop :execrows
 UPDATE shop.shops SET status = 'deleted', deleted_at = now(), updated_at = now()
 WHERE id = $1 AND status <> 'deleted'
@@ -87,6 +356,108 @@ func (q *Queries) DeleteShop(ctx context.Context, id uuid.UUID) (int64, error) {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const getCampaign = `-- name: GetCampaign :one
+SELECT id, shop_id, name, description, kind, status, starts_at, ends_at, currency, created_at, updated_at FROM shop.campaigns WHERE id = $1 AND shop_id = $2
+`
+
+type GetCampaignParams struct {
+	ID     uuid.UUID
+	ShopID uuid.UUID
+}
+
+func (q *Queries) GetCampaign(ctx context.Context, arg GetCampaignParams) (ShopCampaign, error) {
+	row := q.db.QueryRow(ctx, getCampaign, arg.ID, arg.ShopID)
+	var i ShopCampaign
+	err := row.Scan(
+		&i.ID,
+		&i.ShopID,
+		&i.Name,
+		&i.Description,
+		&i.Kind,
+		&i.Status,
+		&i.StartsAt,
+		&i.EndsAt,
+		&i.Currency,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const getPromotion = `-- name: GetPromotion :one
+SELECT id, shop_id, code, name, description, kind, value, min_spend, max_discount, usage_limit, per_user_limit, used_count, starts_at, ends_at, scope, product_ids, status, currency, created_at, updated_at FROM shop.promotions WHERE id = $1 AND shop_id = $2 AND status <> 'deleted'
+`
+
+type GetPromotionParams struct {
+	ID     uuid.UUID
+	ShopID uuid.UUID
+}
+
+func (q *Queries) GetPromotion(ctx context.Context, arg GetPromotionParams) (ShopPromotion, error) {
+	row := q.db.QueryRow(ctx, getPromotion, arg.ID, arg.ShopID)
+	var i ShopPromotion
+	err := row.Scan(
+		&i.ID,
+		&i.ShopID,
+		&i.Code,
+		&i.Name,
+		&i.Description,
+		&i.Kind,
+		&i.Value,
+		&i.MinSpend,
+		&i.MaxDiscount,
+		&i.UsageLimit,
+		&i.PerUserLimit,
+		&i.UsedCount,
+		&i.StartsAt,
+		&i.EndsAt,
+		&i.Scope,
+		&i.ProductIds,
+		&i.Status,
+		&i.Currency,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const getPromotionByCode = `-- name: GetPromotionByCode :one
+SELECT id, shop_id, code, name, description, kind, value, min_spend, max_discount, usage_limit, per_user_limit, used_count, starts_at, ends_at, scope, product_ids, status, currency, created_at, updated_at FROM shop.promotions WHERE shop_id = $1 AND upper(code) = upper($2) AND status <> 'deleted'
+`
+
+type GetPromotionByCodeParams struct {
+	ShopID uuid.UUID
+	Code   interface{}
+}
+
+func (q *Queries) GetPromotionByCode(ctx context.Context, arg GetPromotionByCodeParams) (ShopPromotion, error) {
+	row := q.db.QueryRow(ctx, getPromotionByCode, arg.ShopID, arg.Code)
+	var i ShopPromotion
+	err := row.Scan(
+		&i.ID,
+		&i.ShopID,
+		&i.Code,
+		&i.Name,
+		&i.Description,
+		&i.Kind,
+		&i.Value,
+		&i.MinSpend,
+		&i.MaxDiscount,
+		&i.UsageLimit,
+		&i.PerUserLimit,
+		&i.UsedCount,
+		&i.StartsAt,
+		&i.EndsAt,
+		&i.Scope,
+		&i.ProductIds,
+		&i.Status,
+		&i.Currency,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
 }
 
 const getShop = `-- name: GetShop :one
@@ -123,6 +494,130 @@ func (q *Queries) GetShop(ctx context.Context, id uuid.UUID) (ShopShop, error) {
 		&i.DeletedAt,
 	)
 	return i, err
+}
+
+const listCampaigns = `-- name: ListCampaigns :many
+SELECT id, shop_id, name, description, kind, status, starts_at, ends_at, currency, created_at, updated_at FROM shop.campaigns
+WHERE shop_id = $1
+  AND (NOT $2::bool OR status IN ('scheduled', 'active'))
+  AND (NOT $3::bool OR (starts_at, id) < ($4::timestamptz, $5::uuid))
+ORDER BY starts_at DESC, id DESC
+LIMIT $6
+`
+
+type ListCampaignsParams struct {
+	ShopID       uuid.UUID
+	OnlyPublic   bool
+	HasCursor    bool
+	BeforeStarts time.Time
+	BeforeID     uuid.UUID
+	Lim          int32
+}
+
+func (q *Queries) ListCampaigns(ctx context.Context, arg ListCampaignsParams) ([]ShopCampaign, error) {
+	rows, err := q.db.Query(ctx, listCampaigns,
+		arg.ShopID,
+		arg.OnlyPublic,
+		arg.HasCursor,
+		arg.BeforeStarts,
+		arg.BeforeID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ShopCampaign{}
+	for rows.Next() {
+		var i ShopCampaign
+		if err := rows.Scan(
+			&i.ID,
+			&i.ShopID,
+			&i.Name,
+			&i.Description,
+			&i.Kind,
+			&i.Status,
+			&i.StartsAt,
+			&i.EndsAt,
+			&i.Currency,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listPromotions = `-- name: ListPromotions :many
+SELECT id, shop_id, code, name, description, kind, value, min_spend, max_discount, usage_limit, per_user_limit, used_count, starts_at, ends_at, scope, product_ids, status, currency, created_at, updated_at FROM shop.promotions
+WHERE shop_id = $1 AND status <> 'deleted'
+  AND (NOT $2::bool OR (status = 'active' AND now() >= starts_at AND now() < ends_at))
+  AND (NOT $3::bool OR (created_at, id) < ($4::timestamptz, $5::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT $6
+`
+
+type ListPromotionsParams struct {
+	ShopID        uuid.UUID
+	OnlyRunning   bool
+	HasCursor     bool
+	BeforeCreated time.Time
+	BeforeID      uuid.UUID
+	Lim           int32
+}
+
+// A shop's vouchers, newest first; buyers see only those running now.
+func (q *Queries) ListPromotions(ctx context.Context, arg ListPromotionsParams) ([]ShopPromotion, error) {
+	rows, err := q.db.Query(ctx, listPromotions,
+		arg.ShopID,
+		arg.OnlyRunning,
+		arg.HasCursor,
+		arg.BeforeCreated,
+		arg.BeforeID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ShopPromotion{}
+	for rows.Next() {
+		var i ShopPromotion
+		if err := rows.Scan(
+			&i.ID,
+			&i.ShopID,
+			&i.Code,
+			&i.Name,
+			&i.Description,
+			&i.Kind,
+			&i.Value,
+			&i.MinSpend,
+			&i.MaxDiscount,
+			&i.UsageLimit,
+			&i.PerUserLimit,
+			&i.UsedCount,
+			&i.StartsAt,
+			&i.EndsAt,
+			&i.Scope,
+			&i.ProductIds,
+			&i.Status,
+			&i.Currency,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listShops = `-- name: ListShops :many
@@ -194,6 +689,29 @@ func (q *Queries) ListShops(ctx context.Context, arg ListShopsParams) ([]ShopSho
 	return items, nil
 }
 
+const lockCampaign = `-- name: LockCampaign :one
+SELECT id, shop_id, name, description, kind, status, starts_at, ends_at, currency, created_at, updated_at FROM shop.campaigns WHERE id = $1 FOR UPDATE
+`
+
+func (q *Queries) LockCampaign(ctx context.Context, id uuid.UUID) (ShopCampaign, error) {
+	row := q.db.QueryRow(ctx, lockCampaign, id)
+	var i ShopCampaign
+	err := row.Scan(
+		&i.ID,
+		&i.ShopID,
+		&i.Name,
+		&i.Description,
+		&i.Kind,
+		&i.Status,
+		&i.StartsAt,
+		&i.EndsAt,
+		&i.Currency,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const lockShop = `-- name: LockShop :one
 SELECT id, owner_id, name, description, line1, ward, district, province, country, lat, lng, category_ids, status, rating, rating_count, logo_url, banner_url, contact_phone, contact_email, opening_hours, return_policy, created_at, updated_at, deleted_at FROM shop.shops WHERE id = $1 AND status <> 'deleted' FOR UPDATE
 `
@@ -228,6 +746,66 @@ func (q *Queries) LockShop(ctx context.Context, id uuid.UUID) (ShopShop, error) 
 		&i.DeletedAt,
 	)
 	return i, err
+}
+
+const overlappingCampaignItems = `-- name: OverlappingCampaignItems :one
+SELECT count(*) FROM shop.campaign_items i JOIN shop.campaigns c ON c.id = i.campaign_id
+WHERE i.variant_id = ANY($1::uuid[]) AND c.id <> $2
+  AND c.status IN ('scheduled', 'active') AND c.starts_at < $3 AND c.ends_at > $4
+`
+
+type OverlappingCampaignItemsParams struct {
+	VariantIds []uuid.UUID
+	CampaignID uuid.UUID
+	EndsAt     time.Time
+	StartsAt   time.Time
+}
+
+// A variant may be in one live campaign at a time.
+func (q *Queries) OverlappingCampaignItems(ctx context.Context, arg OverlappingCampaignItemsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, overlappingCampaignItems,
+		arg.VariantIds,
+		arg.CampaignID,
+		arg.EndsAt,
+		arg.StartsAt,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const releaseRedemption = `-- name: ReleaseRedemption :one
+UPDATE shop.promotion_redemptions SET released_at = now()
+WHERE promotion_id = $1 AND order_id = $2 AND released_at IS NULL
+RETURNING promotion_id
+`
+
+type ReleaseRedemptionParams struct {
+	PromotionID uuid.UUID
+	OrderID     uuid.UUID
+}
+
+func (q *Queries) ReleaseRedemption(ctx context.Context, arg ReleaseRedemptionParams) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, releaseRedemption, arg.PromotionID, arg.OrderID)
+	var promotion_id uuid.UUID
+	err := row.Scan(&promotion_id)
+	return promotion_id, err
+}
+
+const returnCampaignStock = `-- name: ReturnCampaignStock :exec
+UPDATE shop.campaign_items SET sold = greatest(sold - $1, 0)
+WHERE campaign_id = $2 AND variant_id = $3
+`
+
+type ReturnCampaignStockParams struct {
+	Qty        int32
+	CampaignID uuid.UUID
+	VariantID  uuid.UUID
+}
+
+func (q *Queries) ReturnCampaignStock(ctx context.Context, arg ReturnCampaignStockParams) error {
+	_, err := q.db.Exec(ctx, returnCampaignStock, arg.Qty, arg.CampaignID, arg.VariantID)
+	return err
 }
 
 const searchShops = `-- name: SearchShops :many
@@ -315,6 +893,56 @@ func (q *Queries) SearchShops(ctx context.Context, arg SearchShopsParams) ([]Sea
 	return items, nil
 }
 
+const sellCampaignStock = `-- name: SellCampaignStock :execrows
+UPDATE shop.campaign_items i SET sold = sold + $1
+FROM shop.campaigns c
+WHERE i.campaign_id = $2 AND i.variant_id = $3 AND c.id = i.campaign_id
+  AND c.status = 'active' AND now() < c.ends_at AND i.sold + $1 <= i.campaign_stock
+`
+
+type SellCampaignStockParams struct {
+	Qty        int32
+	CampaignID uuid.UUID
+	VariantID  uuid.UUID
+}
+
+// Takes campaign stock; never past the campaign's limit, whatever the concurrency.
+func (q *Queries) SellCampaignStock(ctx context.Context, arg SellCampaignStockParams) (int64, error) {
+	result, err := q.db.Exec(ctx, sellCampaignStock, arg.Qty, arg.CampaignID, arg.VariantID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const setCampaignStatus = `-- name: SetCampaignStatus :one
+UPDATE shop.campaigns SET status = $1, updated_at = now() WHERE id = $2 RETURNING id, shop_id, name, description, kind, status, starts_at, ends_at, currency, created_at, updated_at
+`
+
+type SetCampaignStatusParams struct {
+	Status string
+	ID     uuid.UUID
+}
+
+func (q *Queries) SetCampaignStatus(ctx context.Context, arg SetCampaignStatusParams) (ShopCampaign, error) {
+	row := q.db.QueryRow(ctx, setCampaignStatus, arg.Status, arg.ID)
+	var i ShopCampaign
+	err := row.Scan(
+		&i.ID,
+		&i.ShopID,
+		&i.Name,
+		&i.Description,
+		&i.Kind,
+		&i.Status,
+		&i.StartsAt,
+		&i.EndsAt,
+		&i.Currency,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const setRating = `-- name: SetRating :exec
 UPDATE shop.shops SET rating = $1, rating_count = $2, updated_at = now() WHERE id = $3
 `
@@ -328,6 +956,89 @@ type SetRatingParams struct {
 func (q *Queries) SetRating(ctx context.Context, arg SetRatingParams) error {
 	_, err := q.db.Exec(ctx, setRating, arg.Rating, arg.RatingCount, arg.ID)
 	return err
+}
+
+const unusePromotion = `-- name: UnusePromotion :exec
+UPDATE shop.promotions SET used_count = used_count - 1, updated_at = now() WHERE id = $1 AND used_count > 0
+`
+
+func (q *Queries) UnusePromotion(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, unusePromotion, id)
+	return err
+}
+
+const updatePromotion = `-- name: UpdatePromotion :one
+UPDATE shop.promotions
+SET code = $1, name = $2, description = $3, kind = $4, value = $5,
+    min_spend = $6, max_discount = $7, usage_limit = $8,
+    per_user_limit = $9, starts_at = $10, ends_at = $11, scope = $12,
+    product_ids = $13, status = $14, updated_at = now()
+WHERE id = $15 AND shop_id = $16 AND status <> 'deleted'
+RETURNING id, shop_id, code, name, description, kind, value, min_spend, max_discount, usage_limit, per_user_limit, used_count, starts_at, ends_at, scope, product_ids, status, currency, created_at, updated_at
+`
+
+type UpdatePromotionParams struct {
+	Code         string
+	Name         string
+	Description  string
+	Kind         string
+	Value        int64
+	MinSpend     int64
+	MaxDiscount  *int64
+	UsageLimit   *int32
+	PerUserLimit *int32
+	StartsAt     time.Time
+	EndsAt       time.Time
+	Scope        string
+	ProductIds   []uuid.UUID
+	Status       string
+	ID           uuid.UUID
+	ShopID       uuid.UUID
+}
+
+func (q *Queries) UpdatePromotion(ctx context.Context, arg UpdatePromotionParams) (ShopPromotion, error) {
+	row := q.db.QueryRow(ctx, updatePromotion,
+		arg.Code,
+		arg.Name,
+		arg.Description,
+		arg.Kind,
+		arg.Value,
+		arg.MinSpend,
+		arg.MaxDiscount,
+		arg.UsageLimit,
+		arg.PerUserLimit,
+		arg.StartsAt,
+		arg.EndsAt,
+		arg.Scope,
+		arg.ProductIds,
+		arg.Status,
+		arg.ID,
+		arg.ShopID,
+	)
+	var i ShopPromotion
+	err := row.Scan(
+		&i.ID,
+		&i.ShopID,
+		&i.Code,
+		&i.Name,
+		&i.Description,
+		&i.Kind,
+		&i.Value,
+		&i.MinSpend,
+		&i.MaxDiscount,
+		&i.UsageLimit,
+		&i.PerUserLimit,
+		&i.UsedCount,
+		&i.StartsAt,
+		&i.EndsAt,
+		&i.Scope,
+		&i.ProductIds,
+		&i.Status,
+		&i.Currency,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
 }
 
 const updateShop = `-- name: UpdateShop :one
@@ -452,6 +1163,43 @@ func (q *Queries) UpdateShopProfile(ctx context.Context, arg UpdateShopProfilePa
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+	)
+	return i, err
+}
+
+const usePromotion = `-- name: UsePromotion :one
+UPDATE shop.promotions SET used_count = used_count + 1, updated_at = now()
+WHERE id = $1 AND status = 'active' AND now() >= starts_at AND now() < ends_at
+  AND (usage_limit IS NULL OR used_count < usage_limit)
+RETURNING id, shop_id, code, name, description, kind, value, min_spend, max_discount, usage_limit, per_user_limit, used_count, starts_at, ends_at, scope, product_ids, status, currency, created_at, updated_at
+`
+
+// Takes one use of a voucher if it is running and not used up; of concurrent checkouts racing for
+// the last use, one gets the row.
+func (q *Queries) UsePromotion(ctx context.Context, id uuid.UUID) (ShopPromotion, error) {
+	row := q.db.QueryRow(ctx, usePromotion, id)
+	var i ShopPromotion
+	err := row.Scan(
+		&i.ID,
+		&i.ShopID,
+		&i.Code,
+		&i.Name,
+		&i.Description,
+		&i.Kind,
+		&i.Value,
+		&i.MinSpend,
+		&i.MaxDiscount,
+		&i.UsageLimit,
+		&i.PerUserLimit,
+		&i.UsedCount,
+		&i.StartsAt,
+		&i.EndsAt,
+		&i.Scope,
+		&i.ProductIds,
+		&i.Status,
+		&i.Currency,
+		&i.CreatedAt,
+		&i.UpdatedAt,
 	)
 	return i, err
 }
