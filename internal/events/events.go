@@ -92,3 +92,63 @@ type CampaignStatusChanged struct {
 
 // Topic implements eventbus.Event.
 func (CampaignStatusChanged) Topic() string { return "shop.campaign_status_changed" }
+
+// OrderPlaced is published for each order a checkout makes.
+type OrderPlaced struct {
+	OrderID       string    `json:"order_id"`
+	CheckoutID    string    `json:"checkout_id"`
+	BuyerID       string    `json:"buyer_id"`
+	ShopID        string    `json:"shop_id"`
+	Total         int64     `json:"total"`
+	Currency      string    `json:"currency"`
+	PaymentMethod string    `json:"payment_method"`
+	At            time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (OrderPlaced) Topic() string { return "order.placed" }
+
+// OrderStatusChanged is published for every move of an order's status.
+type OrderStatusChanged struct {
+	OrderID       string    `json:"order_id"`
+	BuyerID       string    `json:"buyer_id"`
+	ShopID        string    `json:"shop_id"`
+	From          string    `json:"from"`
+	To            string    `json:"to"`
+	ActorRole     string    `json:"actor_role"`
+	Reason        string    `json:"reason"`
+	PaymentMethod string    `json:"payment_method"`
+	PaymentStatus string    `json:"payment_status"`
+	Total         int64     `json:"total"`
+	At            time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (OrderStatusChanged) Topic() string { return "order.status_changed" }
+
+// OrderRefundDue is published when a paid order's money must go back to the buyer (a paid order
+// cancelled, or a return accepted); the payment context refunds it.
+type OrderRefundDue struct {
+	OrderID  string    `json:"order_id"`
+	BuyerID  string    `json:"buyer_id"`
+	Amount   int64     `json:"amount"`
+	Currency string    `json:"currency"`
+	Reason   string    `json:"reason"`
+	At       time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (OrderRefundDue) Topic() string { return "order.refund_due" }
+
+// OrderRefundRequested is published when a buyer asks for a refund.
+type OrderRefundRequested struct {
+	RequestID string    `json:"request_id"`
+	OrderID   string    `json:"order_id"`
+	BuyerID   string    `json:"buyer_id"`
+	Amount    int64     `json:"amount"`
+	Reason    string    `json:"reason"`
+	At        time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (OrderRefundRequested) Topic() string { return "order.refund_requested" }

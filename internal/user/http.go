@@ -91,11 +91,9 @@ type logoutInput struct {
 // logout takes an optional body: the access token alone names the session to end.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	var in logoutInput
-	if r.ContentLength != 0 {
-		if err := httpx.Decode(r, &in); err != nil {
-			httpx.Error(w, r, err)
-			return
-		}
+	if err := httpx.DecodeOptional(r, &in); err != nil {
+		httpx.Error(w, r, err)
+		return
 	}
 	if err := h.svc.Logout(r.Context(), principal(r), in.RefreshToken); err != nil {
 		httpx.Error(w, r, err)

@@ -54,6 +54,14 @@ func Decode(r *http.Request, dst any) error {
 	return Validate(dst)
 }
 
+// DecodeOptional is Decode for routes whose body may be left out: no body leaves dst as it is.
+func DecodeOptional(r *http.Request, dst any) error {
+	if r.ContentLength == 0 {
+		return Validate(dst)
+	}
+	return Decode(r, dst)
+}
+
 func decodeError(err error) error {
 	var (
 		tooBig  *http.MaxBytesError

@@ -1,0 +1,168 @@
+// Package cart is the shopping-cart context: a buyer's lines (variants from any number of
+// shops), applied vouchers, saved copies, and the one computation of what a cart costs:
+// subtotal, discounts, shipping and tax. It owns the `cart` schema.
+//
+// The order context checks out through CheckoutQuoteTx and ClearTx, so that the totals a buyer
+// sees and the totals an order records come from the same code.
+package cart
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Variant is what the cart needs to know of a catalog variant, now.
+type Variant struct {
+	VariantID    uuid.UUID
+	ProductID    uuid.UUID
+	ShopID       uuid.UUID
+	Title        string
+	VariantName  string
+	SKU          string
+	UnitPrice    int64 // the effective price now (a running sale included)
+	RegularPrice int64
+	Currency     string
+	Stock        int32
+	WeightGrams  int64
+	Purchasable  bool // active product of an active shop
+}
+
+// catalog is what the cart needs of the catalog context.
+type catalog interface {
+	Variant(ctx context.Context, variantID uuid.UUID) (Variant, error)
+	// DefaultVariant returns the variant of a product that has exactly one; a product with
+	// several needs the buyer to choose (a validation error).
+	DefaultVariant(ctx context.Context, productID uuid.UUID) (uuid.UUID, error)
+}
+
+// Offer is a running campaign price of a variant.
+type Offer struct {
+	CampaignID uuid.UUID
+	Price      int64
+	Remaining  int32
+}
+
+// VoucherLine and VoucherQuote carry a shop voucher's computation.
+type VoucherLine struct {
+	ProductID uuid.UUID
+	Amount    int64
+}
+
+// VoucherQuote is what one shop's voucher takes off.
+type VoucherQuote struct {
+	PromotionID uuid.UUID `json:"promotion_id"`
+	Code        string    `json:"code"`
+	Discount    int64     `json:"discount"`
+}
+
+// promotions is what the cart needs of the shop context.
+type promotions interface {
+	CampaignOffer(ctx context.Context, variantID uuid.UUID) (Offer, bool, error)
+	QuoteVoucher(ctx context.Context, shopID, buyer uuid.UUID, code string, lines []VoucherLine) (VoucherQuote, error)
+}
+
+// ShippingRequest asks what it costs to ship one shop's parcel.
+type ShippingRequest struct {
+	ShopID      uuid.UUID
+	WeightGrams int64
+	Method      string
+	// AddressID is the buyer's delivery address when known (checkout); quotes without one use
+	// the method's base rate.
+	AddressID *uuid.UUID
+	BuyerID   uuid.UUID
+}
+
+// ShippingQuoter prices shipping. The shipping context fills it; until then WeightFee does.
+type ShippingQuoter interface {
+	Fee(ctx context.Context, r ShippingRequest) (int64, error)
+}
+
+// Line is one cart line, priced now.
+type Line struct {
+	ID           uuid.UUID  `json:"id"`
+	ProductID    uuid.UUID  `json:"product_id"`
+	VariantID    uuid.UUID  `json:"variant_id"`
+	ShopID       uuid.UUID  `json:"shop_id"`
+	Title        string     `json:"title"`
+	VariantName  string     `json:"variant_name"`
+	SKU          string     `json:"sku"`
+	UnitPrice    int64      `json:"unit_price"`
+	RegularPrice int64      `json:"regular_price"`
+	CampaignID   *uuid.UUID `json:"campaign_id,omitempty"`
+	Quantity     int32      `json:"quantity"`
+	LineTotal    int64      `json:"line_total"`
+	WeightGrams  int64      `json:"weight_grams"`
+	Available    bool       `json:"available"`
+	// Problem says why a line cannot be bought as it is (out of stock, unavailable ...).
+	Problem string `json:"problem,omitempty"`
+}
+
+// ShopGroup is one shop's part of a cart: it becomes one order at checkout.
+type ShopGroup struct {
+	ShopID      uuid.UUID     `json:"shop_id"`
+	Lines       []Line        `json:"-"`
+	Subtotal    int64         `json:"subtotal"`
+	Discount    int64         `json:"discount"`
+	ShippingFee int64         `json:"shipping_fee"`
+	Tax         int64         `json:"tax"`
+	Total       int64         `json:"total"`
+	WeightGrams int64         `json:"weight_grams"`
+	Coupon      *VoucherQuote `json:"coupon,omitempty"`
+	// CouponError says why an applied code does not apply now.
+	CouponError string `json:"coupon_error,omitempty"`
+}
+
+// Quote is a whole cart priced: the one computation behind the cart, its summary and total,
+// the checkout preview, and the orders' recorded amounts.
+type Quote struct {
+	Items        []Line      `json:"items"`
+	Shops        []ShopGroup `json:"shops"`
+	ItemCount    int32       `json:"item_count"`
+	Subtotal     int64       `json:"subtotal"`
+	Discount     int64       `json:"discount"`
+	ShippingFee  int64       `json:"shipping_fee"`
+	Tax          int64       `json:"tax"`
+	TaxInclusive bool        `json:"tax_inclusive"`
+	TaxRateBPS   int64       `json:"tax_rate_bps"`
+	Total        int64       `json:"total"`
+	Currency     string      `json:"currency"`
+	Coupons      []string    `json:"coupons"`
+	// Coupon is the code applied, when one is (the contract's single field; Coupons lists all).
+	Coupon *string `json:"coupon,omitempty"`
+	// Purchasable is false while a line has a problem: checkout refuses such a cart.
+	Purchasable bool `json:"purchasable"`
+}
+
+// QuoteOptions tune a quote.
+type QuoteOptions struct {
+	ShippingMethod string
+	AddressID      *uuid.UUID
+	// ExtraCoupon is a code to try on top of the applied ones (checkout's `coupon` field).
+	ExtraCoupon string
+}
+
+// SavedCart is a named copy of a cart.
+type SavedCart struct {
+	ID        uuid.UUID   `json:"id"`
+	Name      string      `json:"name"`
+	ItemCount int         `json:"item_count"`
+	Items     []SavedItem `json:"items"`
+	CreatedAt time.Time   `json:"created_at"`
+}
+
+// SavedItem is a line of a saved cart.
+type SavedItem struct {
+	ProductID uuid.UUID `json:"product_id"`
+	VariantID uuid.UUID `json:"variant_id"`
+	ShopID    uuid.UUID `json:"shop_id"`
+	Quantity  int32     `json:"quantity"`
+}
+
+// Limits of a cart.
+const (
+	MaxLines      = 100
+	MaxQuantity   = 999
+	MaxSavedCarts = 20
+)

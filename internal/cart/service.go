@@ -1,0 +1,506 @@
+package cart
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/goshop/goshop/internal/cart/internal/store"
+	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/httpx"
+	"github.com/goshop/goshop/internal/platform/pgdb"
+)
+
+// Service holds the rules of the cart context.
+type Service struct {
+	pool     *pgxpool.Pool
+	q        *store.Queries
+	catalog  catalog
+	promos   promotions
+	shipping ShippingQuoter
+	pricing  Pricing
+}
+
+// NewService builds the cart service over the catalog, the shop context's promotions and a
+// shipping quoter.
+func NewService(pool *pgxpool.Pool, cat catalog, promos promotions, shipping ShippingQuoter, pricing Pricing) *Service {
+	if pricing.Currency == "" {
+		pricing.Currency = "VND"
+	}
+	return &Service{pool: pool, q: store.New(pool), catalog: cat, promos: promos, shipping: shipping, pricing: pricing}
+}
+
+// SetShipping replaces the shipping quoter (the shipping context, once wired).
+func (s *Service) SetShipping(q ShippingQuoter) { s.shipping = q }
+
+// AddInput adds a product (one of its variants) to the cart.
+type AddInput struct {
+	ProductID uuid.UUID  `json:"product_id" validate:"required"`
+	VariantID *uuid.UUID `json:"variant_id"`
+	Quantity  int32      `json:"quantity" validate:"required,gte=1,lte=999"`
+}
+
+// Add puts a variant in the buyer's cart, or adds to its quantity, after checking that it
+// exists, can be bought and is in stock for the whole quantity.
+func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, error) {
+	vid := uuid.Nil
+	if in.VariantID != nil {
+		vid = *in.VariantID
+	} else {
+		var err error
+		if vid, err = s.catalog.DefaultVariant(ctx, in.ProductID); err != nil {
+			return Line{}, err
+		}
+	}
+	v, err := s.catalog.Variant(ctx, vid)
+	if apperr.Is(err, apperr.NotFound) || (err == nil && v.ProductID != in.ProductID) {
+		return Line{}, apperr.Field("variant_id", "is not a variant of that product")
+	}
+	if err != nil {
+		return Line{}, err
+	}
+	if !v.Purchasable {
+		return Line{}, apperr.New(apperr.Conflict, "this product is not for sale now")
+	}
+	var row store.CartItem
+	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		n, err := q.CountItems(ctx, buyer)
+		if err != nil {
+			return err
+		}
+		if existing, err := q.ItemByVariant(ctx, store.ItemByVariantParams{UserID: buyer, VariantID: vid}); err == nil {
+			in.Quantity += existing.Quantity
+		} else if !pgdb.IsNoRows(err) {
+			return err
+		} else if n >= MaxLines {
+			return apperr.New(apperr.Conflict, "a cart holds at most %d lines", MaxLines)
+		}
+		if err := checkQuantity(v, in.Quantity); err != nil {
+			return err
+		}
+		row, err = q.AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: vid, ProductID: v.ProductID, ShopID: v.ShopID,
+			Quantity: in.Quantity})
+		return err
+	})
+	if err != nil {
+		return Line{}, err
+	}
+	return s.priceLine(ctx, row, &v)
+}
+
+func checkQuantity(v Variant, qty int32) error {
+	if qty > MaxQuantity {
+		return apperr.Field("quantity", fmt.Sprintf("a line holds at most %d", MaxQuantity))
+	}
+	if qty > v.Stock {
+		return apperr.New(apperr.InsufficientStock, "only %d of %s left in stock", v.Stock, v.Title)
+	}
+	return nil
+}
+
+// SetQuantity changes a line's quantity.
+func (s *Service) SetQuantity(ctx context.Context, buyer, lineID uuid.UUID, qty int32) (Line, error) {
+	row, err := s.q.GetItem(ctx, store.GetItemParams{ID: lineID, UserID: buyer})
+	if pgdb.IsNoRows(err) {
+		return Line{}, apperr.NotFoundf("cart line")
+	}
+	if err != nil {
+		return Line{}, err
+	}
+	v, err := s.catalog.Variant(ctx, row.VariantID)
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
+		return Line{}, err
+	}
+	if err != nil || !v.Purchasable {
+		return Line{}, apperr.New(apperr.Conflict, "this product is not for sale any more; remove it from the cart")
+	}
+	if err := checkQuantity(v, qty); err != nil {
+		return Line{}, err
+	}
+	row, err = s.q.SetQuantity(ctx, store.SetQuantityParams{ID: lineID, UserID: buyer, Quantity: qty})
+	if pgdb.IsNoRows(err) {
+		return Line{}, apperr.NotFoundf("cart line")
+	}
+	if err != nil {
+		return Line{}, err
+	}
+	return s.priceLine(ctx, row, &v)
+}
+
+// Remove deletes a line.
+func (s *Service) Remove(ctx context.Context, buyer, lineID uuid.UUID) error {
+	n, err := s.q.DeleteItem(ctx, store.DeleteItemParams{ID: lineID, UserID: buyer})
+	if err == nil && n == 0 {
+		return apperr.NotFoundf("cart line")
+	}
+	return err
+}
+
+// Clear empties the cart and drops its vouchers.
+func (s *Service) Clear(ctx context.Context, buyer uuid.UUID) error {
+	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error { return s.ClearTx(ctx, tx, buyer) })
+}
+
+// ClearTx empties the cart inside the caller's transaction (checkout).
+func (s *Service) ClearTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID) error {
+	q := s.q.WithTx(tx)
+	if err := q.Clear(ctx, buyer); err != nil {
+		return err
+	}
+	return q.ClearCoupons(ctx, buyer)
+}
+
+// Quote prices the buyer's cart now.
+func (s *Service) Quote(ctx context.Context, buyer uuid.UUID, o QuoteOptions) (Quote, error) {
+	rows, err := s.q.Items(ctx, buyer)
+	if err != nil {
+		return Quote{}, err
+	}
+	coupons, err := s.q.Coupons(ctx, buyer)
+	if err != nil {
+		return Quote{}, err
+	}
+	return s.quote(ctx, buyer, rows, coupons, o)
+}
+
+// CheckoutQuoteTx prices the buyer's cart inside the checkout's transaction, with its lines
+// locked, so that the cart cannot change between pricing and ordering.
+func (s *Service) CheckoutQuoteTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, o QuoteOptions) (Quote, error) {
+	q := s.q.WithTx(tx)
+	rows, err := q.ItemsForUpdate(ctx, buyer)
+	if err != nil {
+		return Quote{}, err
+	}
+	coupons, err := q.Coupons(ctx, buyer)
+	if err != nil {
+		return Quote{}, err
+	}
+	return s.quote(ctx, buyer, rows, coupons, o)
+}
+
+func (s *Service) quote(ctx context.Context, buyer uuid.UUID, rows []store.CartItem, coupons []store.CartCoupon, o QuoteOptions) (Quote, error) {
+	if o.ShippingMethod == "" {
+		o.ShippingMethod = "standard"
+	}
+	lines := make([]Line, 0, len(rows))
+	for _, r := range rows {
+		l, err := s.priceLine(ctx, r, nil)
+		if err != nil {
+			return Quote{}, err
+		}
+		lines = append(lines, l)
+	}
+	byShop := map[uuid.UUID][]VoucherLine{}
+	weight := map[uuid.UUID]int64{}
+	for _, l := range lines {
+		byShop[l.ShopID] = append(byShop[l.ShopID], VoucherLine{ProductID: l.ProductID, Amount: l.LineTotal})
+		weight[l.ShopID] += l.WeightGrams * int64(l.Quantity)
+	}
+	codes := map[uuid.UUID]string{}
+	for _, c := range coupons {
+		codes[c.ShopID] = c.Code
+	}
+	vouchers := map[uuid.UUID]VoucherQuote{}
+	verrs := map[uuid.UUID]string{}
+	for shopID, code := range codes {
+		if _, inCart := byShop[shopID]; !inCart {
+			continue
+		}
+		v, err := s.promos.QuoteVoucher(ctx, shopID, buyer, code, byShop[shopID])
+		if apperr.CodeOf(err) == apperr.Invalid {
+			verrs[shopID] = message(err)
+			continue
+		}
+		if err != nil {
+			return Quote{}, err
+		}
+		vouchers[shopID] = v
+	}
+	if o.ExtraCoupon != "" {
+		shopID, v, err := s.findVoucher(ctx, buyer, o.ExtraCoupon, byShop)
+		if err != nil {
+			return Quote{}, err
+		}
+		vouchers[shopID] = v
+		delete(verrs, shopID)
+	}
+	fees := map[uuid.UUID]int64{}
+	for shopID, w := range weight {
+		fee, err := s.shipping.Fee(ctx, ShippingRequest{ShopID: shopID, WeightGrams: w, Method: o.ShippingMethod, AddressID: o.AddressID, BuyerID: buyer})
+		if err != nil {
+			return Quote{}, err
+		}
+		fees[shopID] = fee
+	}
+	return s.pricing.compute(lines, vouchers, verrs, fees), nil
+}
+
+// findVoucher finds which shop of the cart a code belongs to, and what it takes off there.
+func (s *Service) findVoucher(ctx context.Context, buyer uuid.UUID, code string, byShop map[uuid.UUID][]VoucherLine) (uuid.UUID, VoucherQuote, error) {
+	var lastErr error
+	for shopID, lines := range byShop {
+		v, err := s.promos.QuoteVoucher(ctx, shopID, buyer, code, lines)
+		if err == nil {
+			return shopID, v, nil
+		}
+		if apperr.CodeOf(err) != apperr.Invalid {
+			return uuid.Nil, VoucherQuote{}, err
+		}
+		if !strings.Contains(message(err), "no such voucher") {
+			lastErr = err
+		}
+	}
+	if lastErr != nil {
+		return uuid.Nil, VoucherQuote{}, lastErr
+	}
+	return uuid.Nil, VoucherQuote{}, apperr.Field("code", "no shop in your cart has this voucher")
+}
+
+// CouponInput applies a voucher code, optionally naming the shop it belongs to.
+type CouponInput struct {
+	Code   string     `json:"code" validate:"required,max=32"`
+	ShopID *uuid.UUID `json:"shop_id"`
+}
+
+// ApplyCoupon checks a code against the cart and keeps it; a shop's newer code replaces its
+// older one.
+func (s *Service) ApplyCoupon(ctx context.Context, buyer uuid.UUID, in CouponInput) (Quote, error) {
+	rows, err := s.q.Items(ctx, buyer)
+	if err != nil {
+		return Quote{}, err
+	}
+	byShop := map[uuid.UUID][]VoucherLine{}
+	for _, r := range rows {
+		l, err := s.priceLine(ctx, r, nil)
+		if err != nil {
+			return Quote{}, err
+		}
+		if in.ShopID == nil || *in.ShopID == l.ShopID {
+			byShop[l.ShopID] = append(byShop[l.ShopID], VoucherLine{ProductID: l.ProductID, Amount: l.LineTotal})
+		}
+	}
+	if len(byShop) == 0 {
+		return Quote{}, apperr.Field("code", "the cart has nothing from that shop")
+	}
+	shopID, _, err := s.findVoucher(ctx, buyer, in.Code, byShop)
+	if err != nil {
+		return Quote{}, err
+	}
+	if err := s.q.SetCoupon(ctx, store.SetCouponParams{UserID: buyer, ShopID: shopID, Code: strings.ToUpper(strings.TrimSpace(in.Code))}); err != nil {
+		return Quote{}, err
+	}
+	return s.Quote(ctx, buyer, QuoteOptions{})
+}
+
+// RemoveCoupon drops the applied code of one shop, or all of them.
+func (s *Service) RemoveCoupon(ctx context.Context, buyer uuid.UUID, shopID *uuid.UUID) (Quote, error) {
+	n, err := s.q.RemoveCoupon(ctx, store.RemoveCouponParams{UserID: buyer, ShopID: shopID})
+	if err != nil {
+		return Quote{}, err
+	}
+	if n == 0 {
+		return Quote{}, apperr.NotFoundf("applied voucher")
+	}
+	return s.Quote(ctx, buyer, QuoteOptions{})
+}
+
+// priceLine prices a stored line at the current effective price: the running campaign price
+// when the variant is in a campaign with stock left, else the catalog's effective price.
+func (s *Service) priceLine(ctx context.Context, r store.CartItem, v *Variant) (Line, error) {
+	l := Line{ID: r.ID, ProductID: r.ProductID, VariantID: r.VariantID, ShopID: r.ShopID, Quantity: r.Quantity}
+	if v == nil {
+		got, err := s.catalog.Variant(ctx, r.VariantID)
+		if apperr.Is(err, apperr.NotFound) {
+			l.Problem = "this product is no longer available"
+			return l, nil
+		}
+		if err != nil {
+			return Line{}, err
+		}
+		v = &got
+	}
+	l.Title, l.VariantName, l.SKU, l.WeightGrams = v.Title, v.VariantName, v.SKU, v.WeightGrams
+	l.UnitPrice, l.RegularPrice = v.UnitPrice, v.RegularPrice
+	offer, ok, err := s.promos.CampaignOffer(ctx, r.VariantID)
+	if err != nil {
+		return Line{}, err
+	}
+	if ok && offer.Price < l.UnitPrice && offer.Remaining >= r.Quantity {
+		l.UnitPrice = offer.Price
+		l.CampaignID = &offer.CampaignID
+	}
+	l.LineTotal = l.UnitPrice * int64(r.Quantity)
+	switch {
+	case !v.Purchasable:
+		l.Problem = "this product is not for sale now"
+	case v.Stock < r.Quantity:
+		l.Problem = fmt.Sprintf("only %d left in stock", v.Stock)
+	default:
+		l.Available = true
+	}
+	return l, nil
+}
+
+// Save keeps a named copy of the cart.
+func (s *Service) Save(ctx context.Context, buyer uuid.UUID, name string) (SavedCart, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = "Saved " + time.Now().UTC().Format("2006-01-02 15:04")
+	}
+	var sc store.CartSavedCart
+	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		n, err := q.CountSavedCarts(ctx, buyer)
+		if err != nil {
+			return err
+		}
+		if n >= MaxSavedCarts {
+			return apperr.New(apperr.Conflict, "you keep at most %d saved carts", MaxSavedCarts)
+		}
+		sc, err = q.CreateSavedCart(ctx, store.CreateSavedCartParams{UserID: buyer, Name: name})
+		if err != nil {
+			return err
+		}
+		copied, err := q.CopyItemsToSaved(ctx, store.CopyItemsToSavedParams{SavedCartID: sc.ID, UserID: buyer})
+		if err != nil {
+			return err
+		}
+		if copied == 0 {
+			return apperr.New(apperr.Conflict, "the cart is empty: there is nothing to save")
+		}
+		return nil
+	})
+	if err != nil {
+		return SavedCart{}, err
+	}
+	return s.savedCart(ctx, s.q, sc)
+}
+
+type savedCursor struct {
+	CreatedAt time.Time `json:"t"`
+	ID        uuid.UUID `json:"i"`
+}
+
+// Saved lists the buyer's saved carts, newest first.
+func (s *Service) Saved(ctx context.Context, buyer uuid.UUID, page httpx.Page) (httpx.List[SavedCart], error) {
+	var cur savedCursor
+	has, err := httpx.DecodeCursor(page.Cursor, &cur)
+	if err != nil {
+		return httpx.List[SavedCart]{}, err
+	}
+	rows, err := s.q.SavedCarts(ctx, store.SavedCartsParams{UserID: buyer, HasCursor: has, BeforeCreated: cur.CreatedAt,
+		BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
+	if err != nil {
+		return httpx.List[SavedCart]{}, err
+	}
+	out := make([]SavedCart, len(rows))
+	for i, r := range rows {
+		if out[i], err = s.savedCart(ctx, s.q, r); err != nil {
+			return httpx.List[SavedCart]{}, err
+		}
+	}
+	return httpx.Paginate(out, page.Limit, func(c SavedCart) any { return savedCursor{c.CreatedAt, c.ID} }), nil
+}
+
+// Restore puts a saved cart's lines back in the cart: replacing it, or merged into it (the
+// larger quantity of a variant in both wins). Lines that can no longer be bought are skipped
+// and reported on the answer's lines.
+func (s *Service) Restore(ctx context.Context, buyer, savedID uuid.UUID, merge bool) (Quote, error) {
+	sc, err := s.q.GetSavedCart(ctx, store.GetSavedCartParams{ID: savedID, UserID: buyer})
+	if pgdb.IsNoRows(err) {
+		return Quote{}, apperr.NotFoundf("saved cart")
+	}
+	if err != nil {
+		return Quote{}, err
+	}
+	items, err := s.q.SavedItems(ctx, sc.ID)
+	if err != nil {
+		return Quote{}, err
+	}
+	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		if !merge {
+			if err := s.ClearTx(ctx, tx, buyer); err != nil {
+				return err
+			}
+		}
+		for _, it := range items {
+			if existing, err := q.ItemByVariant(ctx, store.ItemByVariantParams{UserID: buyer, VariantID: it.VariantID}); err == nil {
+				if existing.Quantity >= it.Quantity {
+					continue
+				}
+				it.Quantity -= existing.Quantity
+			}
+			if _, err := q.AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: it.VariantID, ProductID: it.ProductID,
+				ShopID: it.ShopID, Quantity: it.Quantity}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Quote{}, err
+	}
+	return s.Quote(ctx, buyer, QuoteOptions{})
+}
+
+// AddItems puts lines in the cart at today's prices (an order repeated): each variant that can
+// still be bought is added with as much of its quantity as is in stock.
+func (s *Service) AddItems(ctx context.Context, buyer uuid.UUID, items []SavedItem) (Quote, error) {
+	for _, it := range items {
+		v, err := s.catalog.Variant(ctx, it.VariantID)
+		if apperr.Is(err, apperr.NotFound) {
+			continue
+		}
+		if err != nil {
+			return Quote{}, err
+		}
+		have := int32(0)
+		if existing, err := s.q.ItemByVariant(ctx, store.ItemByVariantParams{UserID: buyer, VariantID: v.VariantID}); err == nil {
+			have = existing.Quantity
+		}
+		qty := min(it.Quantity, v.Stock, MaxQuantity) - have
+		if !v.Purchasable || qty <= 0 {
+			continue
+		}
+		if _, err := s.q.AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: v.VariantID, ProductID: v.ProductID,
+			ShopID: v.ShopID, Quantity: qty}); err != nil {
+			return Quote{}, err
+		}
+	}
+	return s.Quote(ctx, buyer, QuoteOptions{})
+}
+
+func (s *Service) savedCart(ctx context.Context, q *store.Queries, sc store.CartSavedCart) (SavedCart, error) {
+	rows, err := q.SavedItems(ctx, sc.ID)
+	if err != nil {
+		return SavedCart{}, err
+	}
+	out := SavedCart{ID: sc.ID, Name: sc.Name, CreatedAt: sc.CreatedAt.UTC(), Items: make([]SavedItem, len(rows))}
+	for i, r := range rows {
+		out.Items[i] = SavedItem{ProductID: r.ProductID, VariantID: r.VariantID, ShopID: r.ShopID, Quantity: r.Quantity}
+		out.ItemCount += int(r.Quantity)
+	}
+	return out, nil
+}
+
+// message is an application error's message for the client.
+func message(err error) string {
+	if e, ok := err.(*apperr.Error); ok {
+		if len(e.Fields) > 0 {
+			return e.Fields[0].Message
+		}
+		return e.Message
+	}
+	return err.Error()
+}
+
+func errUnknownMethod(m string) error {
+	return apperr.Field("shipping_method", "must be one of standard, express, same_day (got "+m+")")
+}

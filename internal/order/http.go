@@ -1,0 +1,313 @@
+package order
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/auth"
+	"github.com/goshop/goshop/internal/platform/httpx"
+	"github.com/goshop/goshop/internal/platform/idempotency"
+)
+
+// Handler serves the order routes and the shop's order routes.
+type Handler struct {
+	svc   *Service
+	authn *auth.Authenticator
+}
+
+// NewHandler returns the order HTTP handler.
+func NewHandler(svc *Service, authn *auth.Authenticator) *Handler { return &Handler{svc: svc, authn: authn} }
+
+// Routes mounts /orders and /shops/{id}/orders.
+func (h *Handler) Routes(r chi.Router) {
+	const ok, none = http.StatusOK, http.StatusNoContent
+	r.Group(func(r chi.Router) {
+		r.Use(h.authn.Required)
+		r.Post("/orders", h.checkout)
+		r.Get("/orders", httpx.Endpoint(ok, h.list(ListFilter{})))
+		r.Get("/orders/history", httpx.Endpoint(ok, h.list(ListFilter{FinishedOnly: true})))
+		r.Get("/orders/returns", httpx.Endpoint(ok, h.list(ListFilter{ReturnsOnly: true})))
+		r.Get("/orders/history/summary", httpx.Endpoint(ok, h.summary))
+		r.Get("/orders/refunds", httpx.Endpoint(ok, h.refunds))
+		r.Post("/orders/calculate-preview", httpx.WithBody(ok, h.preview))
+		r.Get("/orders/repeat/{id}", httpx.Endpoint(ok, h.repeat))
+		r.Get("/orders/{id}", httpx.Endpoint(ok, h.get))
+		r.Delete("/orders/{id}", httpx.Endpoint(none, h.hide))
+		r.Put("/orders/{id}/status", httpx.WithBody(ok, h.setStatus))
+		r.Put("/orders/{id}/confirm", httpx.Endpoint(ok, h.move(Confirmed)))
+		r.Put("/orders/{id}/ship", httpx.Endpoint(ok, h.move(Shipped)))
+		r.Put("/orders/{id}/deliver", httpx.Endpoint(ok, h.move(Delivered)))
+		r.Put("/orders/{id}/cancel", httpx.Endpoint(ok, h.move(Cancelled)))
+		r.Post("/orders/{id}/return", httpx.WithBody(ok, h.requestReturn))
+		r.Get("/orders/{id}/return-status", httpx.Endpoint(ok, h.returnStatus))
+		r.Post("/orders/{id}/refund/request", httpx.WithBody(http.StatusCreated, h.requestRefund))
+		r.Get("/orders/{id}/status-history", httpx.Endpoint(ok, h.history))
+		r.Get("/orders/{id}/timeline", httpx.Endpoint(ok, h.timeline))
+		r.Get("/orders/{id}/tracking", httpx.Endpoint(ok, h.tracking))
+		r.Get("/orders/{id}/calculation", httpx.Endpoint(ok, h.calculation))
+		r.Get("/orders/{id}/fees/breakdown", httpx.Endpoint(ok, h.fees))
+
+		r.Get("/shops/{id}/orders", httpx.Endpoint(ok, h.shopList(nil, false)))
+		r.Get("/shops/{id}/orders/pending", httpx.Endpoint(ok, h.shopList(ptr(Pending), false)))
+		r.Get("/shops/{id}/orders/history", httpx.Endpoint(ok, h.shopList(nil, true)))
+		r.Put("/shops/{id}/orders/{order_id}/status", httpx.WithBody(ok, h.shopSetStatus))
+		r.Post("/shops/{id}/orders/{order_id}/fulfill", httpx.Endpoint(ok, h.fulfill))
+	})
+}
+
+func principal(r *http.Request) auth.Principal {
+	p, _ := auth.FromContext(r.Context())
+	return p
+}
+
+func orderID(r *http.Request) (uuid.UUID, error) { return httpx.UUIDParam(r, "id", "order") }
+
+// checkout answers 201 with the orders, or replays the first answer to an Idempotency-Key.
+func (h *Handler) checkout(w http.ResponseWriter, r *http.Request) {
+	key, err := idempotency.KeyOf(r)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	var in CheckoutInput
+	if err := httpx.Decode(r, &in); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	status, body, err := h.svc.Checkout(r.Context(), principal(r).UserID, key, in)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	httpx.JSON(w, status, body)
+}
+
+var statuses = map[string]bool{Pending: true, Confirmed: true, Shipped: true, Delivered: true, Cancelled: true,
+	ReturnRequested: true, Returned: true, Refunded: true}
+
+// statusFilter reads ?status=.
+func statusFilter(r *http.Request) (*string, error) {
+	s := r.URL.Query().Get("status")
+	if s == "" {
+		return nil, nil
+	}
+	if !statuses[s] {
+		return nil, apperr.Field("status", "is not an order status")
+	}
+	return &s, nil
+}
+
+func (h *Handler) list(f ListFilter) func(*http.Request) (httpx.List[Order], error) {
+	return func(r *http.Request) (httpx.List[Order], error) {
+		page, err := httpx.PageOf(r)
+		if err != nil {
+			return httpx.List[Order]{}, err
+		}
+		if f.Status, err = statusFilter(r); err != nil {
+			return httpx.List[Order]{}, err
+		}
+		return h.svc.BuyerOrders(r.Context(), principal(r).UserID, f, page)
+	}
+}
+
+func (h *Handler) shopList(status *string, finished bool) func(*http.Request) (httpx.List[Order], error) {
+	return func(r *http.Request) (httpx.List[Order], error) {
+		shopID, err := httpx.UUIDParam(r, "id", "shop")
+		if err != nil {
+			return httpx.List[Order]{}, err
+		}
+		page, err := httpx.PageOf(r)
+		if err != nil {
+			return httpx.List[Order]{}, err
+		}
+		f := ListFilter{Status: status, FinishedOnly: finished}
+		if f.Status == nil {
+			if f.Status, err = statusFilter(r); err != nil {
+				return httpx.List[Order]{}, err
+			}
+		}
+		return h.svc.ShopOrders(r.Context(), principal(r), shopID, f, page)
+	}
+}
+
+func (h *Handler) get(r *http.Request) (Order, error) {
+	id, err := orderID(r)
+	if err != nil {
+		return Order{}, err
+	}
+	return h.svc.Get(r.Context(), principal(r), id)
+}
+
+func (h *Handler) hide(r *http.Request) (httpx.Empty, error) {
+	id, err := orderID(r)
+	if err != nil {
+		return httpx.Empty{}, err
+	}
+	return httpx.Empty{}, h.svc.Hide(r.Context(), principal(r), id)
+}
+
+// StatusInput asks for a move.
+type StatusInput struct {
+	Status string `json:"status" validate:"required,oneof=confirmed shipped delivered cancelled return_requested returned refunded"`
+	Reason string `json:"reason" validate:"max=1000"`
+}
+
+func (h *Handler) setStatus(r *http.Request, in StatusInput) (Order, error) {
+	id, err := orderID(r)
+	if err != nil {
+		return Order{}, err
+	}
+	p := principal(r)
+	return h.svc.Move(r.Context(), Actor{Principal: &p}, id, in.Status, in.Reason)
+}
+
+type reasonInput struct {
+	Reason string `json:"reason" validate:"max=1000"`
+}
+
+// move is the fixed-target routes (confirm, ship, deliver, cancel), whose body {"reason"} may be
+// left out.
+func (h *Handler) move(to string) func(*http.Request) (Order, error) {
+	return func(r *http.Request) (Order, error) {
+		id, err := orderID(r)
+		if err != nil {
+			return Order{}, err
+		}
+		var in reasonInput
+		if err := httpx.DecodeOptional(r, &in); err != nil {
+			return Order{}, err
+		}
+		p := principal(r)
+		return h.svc.Move(r.Context(), Actor{Principal: &p}, id, to, in.Reason)
+	}
+}
+
+type returnInput struct {
+	Reason string `json:"reason" validate:"required,max=1000"`
+}
+
+func (h *Handler) requestReturn(r *http.Request, in returnInput) (Order, error) {
+	id, err := orderID(r)
+	if err != nil {
+		return Order{}, err
+	}
+	p := principal(r)
+	if _, err := h.svc.ownOrder(r.Context(), p, id); err != nil {
+		return Order{}, err
+	}
+	return h.svc.Move(r.Context(), Actor{Principal: &p}, id, ReturnRequested, in.Reason)
+}
+
+func (h *Handler) returnStatus(r *http.Request) (ReturnStatus, error) {
+	id, err := orderID(r)
+	if err != nil {
+		return ReturnStatus{}, err
+	}
+	return h.svc.ReturnOf(r.Context(), principal(r), id)
+}
+
+func (h *Handler) requestRefund(r *http.Request, in RefundInput) (RefundRequest, error) {
+	id, err := orderID(r)
+	if err != nil {
+		return RefundRequest{}, err
+	}
+	return h.svc.RequestRefund(r.Context(), principal(r), id, in)
+}
+
+func (h *Handler) refunds(r *http.Request) (httpx.List[RefundRequest], error) {
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[RefundRequest]{}, err
+	}
+	return h.svc.Refunds(r.Context(), principal(r).UserID, page)
+}
+
+func (h *Handler) history(r *http.Request) (httpx.List[Move], error) {
+	id, err := orderID(r)
+	if err != nil {
+		return httpx.List[Move]{}, err
+	}
+	moves, err := h.svc.History(r.Context(), principal(r), id)
+	return httpx.List[Move]{Items: moves}, err
+}
+
+func (h *Handler) timeline(r *http.Request) (httpx.List[TimelineEntry], error) {
+	id, err := orderID(r)
+	if err != nil {
+		return httpx.List[TimelineEntry]{}, err
+	}
+	entries, err := h.svc.Timeline(r.Context(), principal(r), id)
+	return httpx.List[TimelineEntry]{Items: entries}, err
+}
+
+func (h *Handler) tracking(r *http.Request) (Tracking, error) {
+	id, err := orderID(r)
+	if err != nil {
+		return Tracking{}, err
+	}
+	return h.svc.Track(r.Context(), principal(r), id)
+}
+
+func (h *Handler) calculation(r *http.Request) (Calculation, error) {
+	id, err := orderID(r)
+	if err != nil {
+		return Calculation{}, err
+	}
+	return h.svc.Calculate(r.Context(), principal(r), id)
+}
+
+func (h *Handler) fees(r *http.Request) (Fees, error) {
+	id, err := orderID(r)
+	if err != nil {
+		return Fees{}, err
+	}
+	return h.svc.FeesOf(r.Context(), principal(r), id)
+}
+
+func (h *Handler) preview(r *http.Request, in PreviewInput) (Preview, error) {
+	return h.svc.PreviewCheckout(r.Context(), principal(r).UserID, in)
+}
+
+func (h *Handler) summary(r *http.Request) (Summary, error) {
+	return h.svc.SummaryOf(r.Context(), principal(r).UserID)
+}
+
+func (h *Handler) repeat(r *http.Request) (any, error) {
+	id, err := orderID(r)
+	if err != nil {
+		return nil, err
+	}
+	return h.svc.Repeat(r.Context(), principal(r), id)
+}
+
+func (h *Handler) shopSetStatus(r *http.Request, in StatusInput) (Order, error) {
+	shopID, err := httpx.UUIDParam(r, "id", "shop")
+	if err != nil {
+		return Order{}, err
+	}
+	id, err := httpx.UUIDParam(r, "order_id", "order")
+	if err != nil {
+		return Order{}, err
+	}
+	return h.svc.ShopMove(r.Context(), principal(r), shopID, id, in.Status, in.Reason)
+}
+
+// fulfill takes an optional body with the tracking number and carrier.
+func (h *Handler) fulfill(r *http.Request) (Order, error) {
+	shopID, err := httpx.UUIDParam(r, "id", "shop")
+	if err != nil {
+		return Order{}, err
+	}
+	id, err := httpx.UUIDParam(r, "order_id", "order")
+	if err != nil {
+		return Order{}, err
+	}
+	var in FulfillInput
+	if err := httpx.DecodeOptional(r, &in); err != nil {
+		return Order{}, err
+	}
+	return h.svc.Fulfill(r.Context(), principal(r), shopID, id, in)
+}

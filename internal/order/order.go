@@ -1,0 +1,195 @@
+// Package order is the order context: checkout (one transaction from cart to orders), the
+// order status machine with its history, returns and refund requests, for buyers and shops.
+// It owns the `orders` schema.
+package order
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Order statuses.
+const (
+	Pending         = "pending"
+	Confirmed       = "confirmed"
+	Shipped         = "shipped"
+	Delivered       = "delivered"
+	Cancelled       = "cancelled"
+	ReturnRequested = "return_requested"
+	Returned        = "returned"
+	Refunded        = "refunded"
+)
+
+// Actor roles recorded on each move.
+const (
+	ActorBuyer   = "buyer"
+	ActorShop    = "shop"
+	ActorAdmin   = "admin"
+	ActorShipper = "shipper"
+	ActorSystem  = "system"
+)
+
+// Order is an order as clients see it.
+type Order struct {
+	ID                uuid.UUID       `json:"id"`
+	CheckoutID        uuid.UUID       `json:"checkout_id"`
+	BuyerID           uuid.UUID       `json:"buyer_id"`
+	ShopID            uuid.UUID       `json:"shop_id"`
+	Status            string          `json:"status"`
+	Items             []Item          `json:"items"`
+	Subtotal          int64           `json:"subtotal"`
+	ShippingFee       int64           `json:"shipping_fee"`
+	Tax               int64           `json:"tax"`
+	TaxInclusive      bool            `json:"tax_inclusive"`
+	Discount          int64           `json:"discount"`
+	Total             int64           `json:"total"`
+	Currency          string          `json:"currency"`
+	PaymentMethod     string          `json:"payment_method"`
+	PaymentProvider   *string         `json:"payment_provider,omitempty"`
+	PaymentStatus     string          `json:"payment_status"`
+	ShippingMethod    string          `json:"shipping_method"`
+	VoucherCode       *string         `json:"voucher_code,omitempty"`
+	Address           json.RawMessage `json:"address"`
+	Note              string          `json:"note"`
+	TrackingNumber    *string         `json:"tracking_number,omitempty"`
+	Carrier           *string         `json:"carrier,omitempty"`
+	ReturnReason      *string         `json:"return_reason,omitempty"`
+	PaidAt            *time.Time      `json:"paid_at,omitempty"`
+	DeliveredAt       *time.Time      `json:"delivered_at,omitempty"`
+	ReturnRequestedAt *time.Time      `json:"return_requested_at,omitempty"`
+	CreatedAt         time.Time       `json:"created_at"`
+	UpdatedAt         time.Time       `json:"updated_at"`
+}
+
+// Item is a snapshot of what was bought.
+type Item struct {
+	ID           uuid.UUID  `json:"id"`
+	ProductID    uuid.UUID  `json:"product_id"`
+	VariantID    uuid.UUID  `json:"variant_id"`
+	Title        string     `json:"title"`
+	VariantName  string     `json:"variant_name"`
+	SKU          string     `json:"sku"`
+	UnitPrice    int64      `json:"unit_price"`
+	RegularPrice int64      `json:"regular_price"`
+	CampaignID   *uuid.UUID `json:"campaign_id,omitempty"`
+	Quantity     int32      `json:"quantity"`
+	LineTotal    int64      `json:"line_total"`
+}
+
+// Move is one recorded status change.
+type Move struct {
+	From      *string    `json:"from"`
+	To        string     `json:"to"`
+	ActorID   *uuid.UUID `json:"actor_id,omitempty"`
+	ActorRole string     `json:"actor_role"`
+	Reason    string     `json:"reason"`
+	At        time.Time  `json:"at"`
+}
+
+// Address is the delivery address copied into an order.
+type Address struct {
+	RecipientName string   `json:"recipient_name"`
+	Phone         string   `json:"phone"`
+	Line1         string   `json:"line1"`
+	Ward          string   `json:"ward"`
+	District      string   `json:"district"`
+	Province      string   `json:"province"`
+	Country       string   `json:"country"`
+	Lat           *float64 `json:"lat,omitempty"`
+	Lng           *float64 `json:"lng,omitempty"`
+}
+
+// PricedLine is one cart line as the cart context priced it.
+type PricedLine struct {
+	ProductID, VariantID, ShopID uuid.UUID
+	Title, VariantName, SKU      string
+	UnitPrice, RegularPrice      int64
+	CampaignID                   *uuid.UUID
+	Quantity                     int32
+	LineTotal, WeightGrams       int64
+	Available                    bool
+	Problem                      string
+}
+
+// PricedShop is one shop's part of a priced cart: it becomes one order.
+type PricedShop struct {
+	ShopID                                     uuid.UUID
+	Lines                                      []PricedLine
+	Subtotal, Discount, ShippingFee, Tax, Total int64
+	WeightGrams                                int64
+	VoucherCode                                string
+}
+
+// PricedCart is a cart priced by the cart context's one computation.
+type PricedCart struct {
+	Shops                                      []PricedShop
+	Subtotal, Discount, ShippingFee, Tax, Total int64
+	TaxInclusive                               bool
+	TaxRateBPS                                 int64
+	Currency                                   string
+	Purchasable                                bool
+}
+
+// PriceRequest says how to price a cart for checkout.
+type PriceRequest struct {
+	ShippingMethod string
+	AddressID      *uuid.UUID
+	Coupon         string
+}
+
+// cartPort is what orders need of the cart context.
+type cartPort interface {
+	Price(ctx context.Context, buyer uuid.UUID, r PriceRequest) (PricedCart, error)
+	PriceTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, r PriceRequest) (PricedCart, error)
+	ClearTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID) error
+	// Refill puts variants back in the cart at today's prices (an order repeated).
+	Refill(ctx context.Context, buyer uuid.UUID, lines []RefillLine) (any, error)
+}
+
+// RefillLine is a variant and quantity to put back in a cart.
+type RefillLine struct {
+	ProductID, VariantID, ShopID uuid.UUID
+	Quantity                     int32
+}
+
+// StockLine is a quantity of one variant.
+type StockLine struct {
+	VariantID uuid.UUID
+	Quantity  int32
+}
+
+// stockPort reserves and returns catalog stock inside the caller's transaction.
+type stockPort interface {
+	ReserveStockTx(ctx context.Context, tx pgx.Tx, lines []StockLine) error
+	ReleaseStockTx(ctx context.Context, tx pgx.Tx, lines []StockLine) error
+}
+
+// VoucherLine is what a voucher applies to.
+type VoucherLine struct {
+	ProductID uuid.UUID
+	Amount    int64
+}
+
+// promoPort is what orders need of the shop context's vouchers and campaigns.
+type promoPort interface {
+	RedeemVoucherTx(ctx context.Context, tx pgx.Tx, shopID, buyer, orderID uuid.UUID, code string, lines []VoucherLine) (promotionID uuid.UUID, discount int64, err error)
+	ReleaseVoucherTx(ctx context.Context, tx pgx.Tx, promotionID, orderID uuid.UUID) error
+	SellCampaignStockTx(ctx context.Context, tx pgx.Tx, campaignID, variantID uuid.UUID, qty int32) error
+	ReturnCampaignStockTx(ctx context.Context, tx pgx.Tx, campaignID, variantID uuid.UUID, qty int32) error
+	// ShopOwner answers who manages a shop (for shop-side moves).
+	ShopOwner(ctx context.Context, shopID uuid.UUID) (uuid.UUID, error)
+}
+
+// addressPort reads the buyer's address book.
+type addressPort interface {
+	Address(ctx context.Context, userID, addressID uuid.UUID) (Address, error)
+}
+
+// Refunder asks the payment context to refund an order's payment.
+type Refunder interface {
+	RefundOrder(ctx context.Context, orderID uuid.UUID, amount int64, reason string) error
+}

@@ -1,0 +1,111 @@
+-- name: CreateOrder :one
+INSERT INTO orders.orders (id, checkout_id, buyer_id, shop_id, payment_method, payment_provider, shipping_method,
+    subtotal, discount, shipping_fee, tax, tax_inclusive, tax_rate_bps, total, currency, weight_grams,
+    voucher_id, voucher_code, address, note)
+VALUES (@id, @checkout_id, @buyer_id, @shop_id, @payment_method, @payment_provider, @shipping_method,
+    @subtotal, @discount, @shipping_fee, @tax, @tax_inclusive, @tax_rate_bps, @total, @currency, @weight_grams,
+    @voucher_id, @voucher_code, @address, @note)
+RETURNING *;
+
+-- name: AddItem :exec
+INSERT INTO orders.items (order_id, product_id, variant_id, title, variant_name, sku, unit_price, regular_price,
+    campaign_id, quantity, line_total, weight_grams)
+VALUES (@order_id, @product_id, @variant_id, @title, @variant_name, @sku, @unit_price, @regular_price,
+    @campaign_id, @quantity, @line_total, @weight_grams);
+
+-- name: GetOrder :one
+SELECT * FROM orders.orders WHERE id = $1;
+
+-- name: LockOrder :one
+SELECT * FROM orders.orders WHERE id = $1 FOR UPDATE;
+
+-- name: Items :many
+SELECT * FROM orders.items WHERE order_id = $1 ORDER BY title, id;
+
+-- name: ItemsOf :many
+SELECT * FROM orders.items WHERE order_id = ANY(@order_ids::uuid[]) ORDER BY order_id, title, id;
+
+-- name: MoveStatus :one
+-- A move happens only from the status the caller saw: of two concurrent moves of one order, one
+-- wins and the other finds no row.
+UPDATE orders.orders
+SET status = @to_status, updated_at = now(),
+    confirmed_at = CASE WHEN @to_status = 'confirmed' THEN now() ELSE confirmed_at END,
+    shipped_at = CASE WHEN @to_status = 'shipped' THEN now() ELSE shipped_at END,
+    delivered_at = CASE WHEN @to_status = 'delivered' AND delivered_at IS NULL THEN now() ELSE delivered_at END,
+    cancelled_at = CASE WHEN @to_status = 'cancelled' THEN now() ELSE cancelled_at END,
+    return_requested_at = CASE WHEN @to_status = 'return_requested' THEN now() ELSE return_requested_at END,
+    returned_at = CASE WHEN @to_status = 'returned' THEN now() ELSE returned_at END,
+    refunded_at = CASE WHEN @to_status = 'refunded' THEN now() ELSE refunded_at END
+WHERE id = @id AND status = @from_status
+RETURNING *;
+
+-- name: SetReturn :exec
+UPDATE orders.orders SET return_reason = coalesce(sqlc.narg(reason), return_reason),
+    return_decision = coalesce(sqlc.narg(decision), return_decision), updated_at = now()
+WHERE id = @id;
+
+-- name: SetShipment :exec
+UPDATE orders.orders SET tracking_number = @tracking_number, carrier = @carrier, updated_at = now() WHERE id = @id;
+
+-- name: SetPaymentStatus :one
+UPDATE orders.orders
+SET payment_status = @payment_status, updated_at = now(),
+    paid_at = CASE WHEN @payment_status = 'paid' AND paid_at IS NULL THEN now() ELSE paid_at END
+WHERE id = @id
+RETURNING *;
+
+-- name: HideForBuyer :execrows
+UPDATE orders.orders SET hidden_by_buyer = true, updated_at = now()
+WHERE id = @id AND buyer_id = @buyer_id AND status IN ('delivered', 'cancelled', 'refunded');
+
+-- name: AddHistory :exec
+INSERT INTO orders.status_history (order_id, from_status, to_status, actor_id, actor_role, reason)
+VALUES (@order_id, @from_status, @to_status, @actor_id, @actor_role, @reason);
+
+-- name: History :many
+SELECT * FROM orders.status_history WHERE order_id = $1 ORDER BY id;
+
+-- name: BuyerOrders :many
+-- A buyer's orders, newest first; finished ones only for history.
+SELECT * FROM orders.orders
+WHERE buyer_id = @buyer_id AND NOT hidden_by_buyer
+  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
+  AND (NOT @finished_only::bool OR status IN ('delivered', 'cancelled', 'returned', 'refunded'))
+  AND (NOT @returns_only::bool OR return_requested_at IS NOT NULL)
+  AND (NOT @has_cursor::bool OR (created_at, id) < (@before_created::timestamptz, @before_id::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT @lim;
+
+-- name: ShopOrders :many
+SELECT * FROM orders.orders
+WHERE shop_id = @shop_id
+  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status)::text)
+  AND (NOT @finished_only::bool OR status IN ('delivered', 'cancelled', 'returned', 'refunded'))
+  AND (NOT @has_cursor::bool OR (created_at, id) < (@before_created::timestamptz, @before_id::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT @lim;
+
+-- name: BuyerSummary :many
+-- Counts and amounts of a buyer's orders by month and status.
+SELECT to_char(date_trunc('month', created_at AT TIME ZONE 'UTC'), 'YYYY-MM')::text AS month, status,
+       count(*)::bigint AS orders, sum(total)::bigint AS amount
+FROM orders.orders WHERE buyer_id = $1
+GROUP BY 1, 2 ORDER BY 1 DESC, 2;
+
+-- name: CreateRefundRequest :one
+INSERT INTO orders.refund_requests (order_id, buyer_id, amount, reason) VALUES ($1, $2, $3, $4) RETURNING *;
+
+-- name: RefundRequests :many
+SELECT * FROM orders.refund_requests
+WHERE buyer_id = @buyer_id
+  AND (NOT @has_cursor::bool OR (created_at, id) < (@before_created::timestamptz, @before_id::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT @lim;
+
+-- name: OrderRefundRequests :many
+SELECT * FROM orders.refund_requests WHERE order_id = $1 ORDER BY created_at;
+
+-- name: SetRefundRequestsStatus :exec
+UPDATE orders.refund_requests SET status = @status, updated_at = now()
+WHERE order_id = @order_id AND status IN ('requested', 'approved');

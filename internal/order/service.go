@@ -1,0 +1,516 @@
+package order
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/goshop/goshop/internal/events"
+	"github.com/goshop/goshop/internal/order/internal/store"
+	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/auth"
+	"github.com/goshop/goshop/internal/platform/eventbus"
+	"github.com/goshop/goshop/internal/platform/idempotency"
+	"github.com/goshop/goshop/internal/platform/jobs"
+	"github.com/goshop/goshop/internal/platform/pgdb"
+)
+
+// Config holds the order context's settings.
+type Config struct {
+	// PaymentTimeout is how long a prepaid order may stay unpaid before it is cancelled.
+	PaymentTimeout time.Duration
+	// ReturnWindow is how long after delivery a buyer may ask to return an order.
+	ReturnWindow time.Duration
+}
+
+// Service holds the rules of the order context.
+type Service struct {
+	pool      *pgxpool.Pool
+	q         *store.Queries
+	bus       *eventbus.Bus
+	jobs      *jobs.Runner
+	keys      idempotency.Keys
+	cart      cartPort
+	stock     stockPort
+	promos    promoPort
+	addresses addressPort
+	cfg       Config
+}
+
+// Ports are the other contexts an order reaches.
+type Ports struct {
+	Cart      cartPort
+	Stock     stockPort
+	Promos    promoPort
+	Addresses addressPort
+}
+
+// NewService builds the order service and registers its River workers.
+func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, ports Ports, cfg Config) *Service {
+	s := &Service{pool: pool, q: store.New(pool), bus: bus, jobs: runner, keys: idempotency.New("orders.idempotency_keys"),
+		cart: ports.Cart, stock: ports.Stock, promos: ports.Promos, addresses: ports.Addresses, cfg: cfg}
+	river.AddWorker(runner.Workers, &autoCancelWorker{svc: s})
+	return s
+}
+
+// providers lists the gateways each prepaid method may use; the first is the default.
+var providers = map[string][]string{
+	"card":          {"stripe", "sandbox"},
+	"ewallet":       {"momo", "paypal", "sandbox"},
+	"bank_transfer": {"vnpay", "sandbox"},
+}
+
+// CheckoutInput checks out the whole cart.
+type CheckoutInput struct {
+	AddressID      uuid.UUID `json:"address_id" validate:"required"`
+	PaymentMethod  string    `json:"payment_method" validate:"required,oneof=cod card ewallet bank_transfer"`
+	Provider       string    `json:"provider" validate:"omitempty,oneof=stripe paypal vnpay momo sandbox"`
+	ShippingMethod string    `json:"shipping_method" validate:"omitempty,oneof=standard express same_day"`
+	Coupon         string    `json:"coupon" validate:"max=32"`
+	Note           string    `json:"note" validate:"max=500"`
+}
+
+// CheckoutResult is the answer to a checkout: one order a shop.
+type CheckoutResult struct {
+	CheckoutID uuid.UUID `json:"checkout_id"`
+	Orders     []Order   `json:"orders"`
+}
+
+// Checkout turns the buyer's cart into one order per shop in ONE transaction: the cart is
+// re-priced with its lines locked, stock and campaign stock are reserved with conditional
+// updates, vouchers are redeemed, orders are written with snapshots of items, prices and the
+// address, the cart is emptied and order.placed is published. Any failure leaves no trace.
+// With an Idempotency-Key, a repeat of the same request replays the first answer.
+func (s *Service) Checkout(ctx context.Context, buyer uuid.UUID, key string, in CheckoutInput) (int, any, error) {
+	if err := checkProvider(&in); err != nil {
+		return 0, nil, err
+	}
+	if in.ShippingMethod == "" {
+		in.ShippingMethod = "standard"
+	}
+	addr, err := s.addresses.Address(ctx, buyer, in.AddressID)
+	if apperr.Is(err, apperr.NotFound) {
+		return 0, nil, apperr.Field("address_id", "is not one of your addresses")
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	addrJSON, err := json.Marshal(addr)
+	if err != nil {
+		return 0, nil, err
+	}
+	var (
+		result CheckoutResult
+		replay *idempotency.Replay
+	)
+	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if key != "" {
+			if replay, err = s.keys.Claim(ctx, tx, buyer, key, idempotency.Hash(in)); err != nil || replay != nil {
+				return err
+			}
+		}
+		priced, err := s.cart.PriceTx(ctx, tx, buyer, PriceRequest{ShippingMethod: in.ShippingMethod, AddressID: &in.AddressID, Coupon: in.Coupon})
+		if err != nil {
+			return err
+		}
+		if len(priced.Shops) == 0 {
+			return apperr.New(apperr.Conflict, "the cart is empty")
+		}
+		if err := s.reserve(ctx, tx, priced); err != nil {
+			return err
+		}
+		result.CheckoutID = uuid.New()
+		for _, g := range priced.Shops {
+			o, err := s.placeOrder(ctx, tx, buyer, result.CheckoutID, g, priced, in, addrJSON)
+			if err != nil {
+				return err
+			}
+			result.Orders = append(result.Orders, o)
+		}
+		if err := s.cart.ClearTx(ctx, tx, buyer); err != nil {
+			return err
+		}
+		if key != "" {
+			return s.keys.Save(ctx, tx, buyer, key, http.StatusCreated, result)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	if replay != nil {
+		return replay.Status, replay.Body, nil
+	}
+	return http.StatusCreated, result, nil
+}
+
+func checkProvider(in *CheckoutInput) error {
+	if in.PaymentMethod == "cod" {
+		if in.Provider != "" {
+			return apperr.Field("provider", "cash on delivery takes no provider")
+		}
+		return nil
+	}
+	allowed := providers[in.PaymentMethod]
+	if in.Provider == "" {
+		in.Provider = allowed[0]
+	}
+	if !slices.Contains(allowed, in.Provider) {
+		return apperr.Field("provider", in.PaymentMethod+" is paid through one of: "+strings.Join(allowed, ", "))
+	}
+	return nil
+}
+
+// reserve takes the stock of every line, in variant order so that concurrent checkouts lock rows
+// in one order and cannot deadlock, and the campaign stock of campaign-priced lines.
+func (s *Service) reserve(ctx context.Context, tx pgx.Tx, priced PricedCart) error {
+	var lines []StockLine
+	for _, g := range priced.Shops {
+		for _, l := range g.Lines {
+			if !l.Available && !strings.Contains(l.Problem, "stock") {
+				return apperr.New(apperr.Conflict, "%s cannot be bought now (%s): remove it from the cart", l.Title, l.Problem)
+			}
+			lines = append(lines, StockLine{VariantID: l.VariantID, Quantity: l.Quantity})
+		}
+	}
+	sort.Slice(lines, func(i, j int) bool { return lines[i].VariantID.String() < lines[j].VariantID.String() })
+	if err := s.stock.ReserveStockTx(ctx, tx, lines); err != nil {
+		return err
+	}
+	for _, g := range priced.Shops {
+		for _, l := range g.Lines {
+			if l.CampaignID != nil {
+				if err := s.promos.SellCampaignStockTx(ctx, tx, *l.CampaignID, l.VariantID, l.Quantity); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Service) placeOrder(ctx context.Context, tx pgx.Tx, buyer, checkoutID uuid.UUID, g PricedShop, priced PricedCart,
+	in CheckoutInput, addr []byte) (Order, error) {
+	q := s.q.WithTx(tx)
+	id := uuid.New()
+	var voucherID *uuid.UUID
+	var voucherCode *string
+	if g.VoucherCode != "" {
+		vl := make([]VoucherLine, len(g.Lines))
+		for i, l := range g.Lines {
+			vl[i] = VoucherLine{ProductID: l.ProductID, Amount: l.LineTotal}
+		}
+		pid, d, err := s.promos.RedeemVoucherTx(ctx, tx, g.ShopID, buyer, id, g.VoucherCode, vl)
+		if err != nil {
+			return Order{}, err
+		}
+		if d != g.Discount {
+			return Order{}, apperr.New(apperr.Conflict, "voucher %s changed while you checked out; review your cart", g.VoucherCode)
+		}
+		voucherID, voucherCode = &pid, &g.VoucherCode
+	}
+	var provider *string
+	if in.Provider != "" {
+		provider = &in.Provider
+	}
+	row, err := q.CreateOrder(ctx, store.CreateOrderParams{
+		ID: id, CheckoutID: checkoutID, BuyerID: buyer, ShopID: g.ShopID, PaymentMethod: in.PaymentMethod,
+		PaymentProvider: provider, ShippingMethod: in.ShippingMethod, Subtotal: g.Subtotal, Discount: g.Discount,
+		ShippingFee: g.ShippingFee, Tax: g.Tax, TaxInclusive: priced.TaxInclusive, TaxRateBps: priced.TaxRateBPS,
+		Total: g.Total, Currency: priced.Currency, WeightGrams: g.WeightGrams, VoucherID: voucherID, VoucherCode: voucherCode,
+		Address: addr, Note: strings.TrimSpace(in.Note),
+	})
+	if err != nil {
+		return Order{}, err
+	}
+	for _, l := range g.Lines {
+		if err := q.AddItem(ctx, store.AddItemParams{OrderID: id, ProductID: l.ProductID, VariantID: l.VariantID, Title: l.Title,
+			VariantName: l.VariantName, Sku: l.SKU, UnitPrice: l.UnitPrice, RegularPrice: l.RegularPrice, CampaignID: l.CampaignID,
+			Quantity: l.Quantity, LineTotal: l.LineTotal, WeightGrams: l.WeightGrams}); err != nil {
+			return Order{}, err
+		}
+	}
+	if err := q.AddHistory(ctx, store.AddHistoryParams{OrderID: id, ToStatus: Pending, ActorID: &buyer, ActorRole: ActorBuyer,
+		Reason: "order placed"}); err != nil {
+		return Order{}, err
+	}
+	if in.PaymentMethod != "cod" {
+		if err := s.jobs.InsertTx(ctx, tx, autoCancelArgs{OrderID: id}, &river.InsertOpts{
+			ScheduledAt: time.Now().Add(s.cfg.PaymentTimeout)}); err != nil {
+			return Order{}, err
+		}
+	}
+	items, err := q.Items(ctx, id)
+	if err != nil {
+		return Order{}, err
+	}
+	if err := s.bus.Publish(ctx, tx, events.OrderPlaced{OrderID: id.String(), CheckoutID: checkoutID.String(),
+		BuyerID: buyer.String(), ShopID: g.ShopID.String(), Total: g.Total, Currency: priced.Currency,
+		PaymentMethod: in.PaymentMethod, At: row.CreatedAt}); err != nil {
+		return Order{}, err
+	}
+	return toOrder(row, items), nil
+}
+
+// Actor is who asks for a move.
+type Actor struct {
+	Principal *auth.Principal // nil for the system
+	Role      string          // set for the system and the shipping flow; otherwise worked out
+}
+
+// moves lists, for each status, where it may go and who may take it there.
+var moves = map[string]map[string][]string{
+	Pending:         {Confirmed: {ActorShop, ActorAdmin}, Cancelled: {ActorBuyer, ActorShop, ActorAdmin, ActorSystem}},
+	Confirmed:       {Shipped: {ActorShop, ActorAdmin}, Cancelled: {ActorShop, ActorAdmin}},
+	Shipped:         {Delivered: {ActorShop, ActorAdmin, ActorShipper, ActorSystem}},
+	Delivered:       {ReturnRequested: {ActorBuyer}},
+	ReturnRequested: {Returned: {ActorShop, ActorAdmin}, Delivered: {ActorShop, ActorAdmin}},
+	Returned:        {Refunded: {ActorShop, ActorAdmin, ActorSystem}},
+}
+
+// rolesOf works out which parts the caller plays in an order.
+func (s *Service) rolesOf(ctx context.Context, a Actor, o store.OrdersOrder) ([]string, error) {
+	if a.Principal == nil {
+		return []string{a.Role}, nil
+	}
+	p := *a.Principal
+	var roles []string
+	if p.UserID == o.BuyerID {
+		roles = append(roles, ActorBuyer)
+	}
+	owner, err := s.promos.ShopOwner(ctx, o.ShopID)
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
+		return nil, err
+	}
+	if err == nil && owner == p.UserID {
+		roles = append(roles, ActorShop)
+	}
+	if p.IsAdmin() {
+		roles = append(roles, ActorAdmin)
+	}
+	if a.Role != "" {
+		roles = append(roles, a.Role)
+	}
+	return roles, nil
+}
+
+// Move takes an order to status `to`, if the move is allowed from where it is and the actor may
+// make it; it records who, when and why, and publishes order.status_changed. Cancelling gives the
+// stock, the campaign stock and the voucher back exactly once: the conditional update lets only
+// one of concurrent cancellations through.
+func (s *Service) Move(ctx context.Context, a Actor, orderID uuid.UUID, to, reason string) (Order, error) {
+	var row store.OrdersOrder
+	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		row, err = s.moveTx(ctx, tx, a, orderID, to, reason)
+		return err
+	})
+	if err != nil {
+		return Order{}, err
+	}
+	return s.load(ctx, row)
+}
+
+func (s *Service) moveTx(ctx context.Context, tx pgx.Tx, a Actor, orderID uuid.UUID, to, reason string) (store.OrdersOrder, error) {
+	q := s.q.WithTx(tx)
+	cur, err := q.LockOrder(ctx, orderID)
+	if pgdb.IsNoRows(err) {
+		return cur, apperr.NotFoundf("order")
+	}
+	if err != nil {
+		return cur, err
+	}
+	roles, err := s.rolesOf(ctx, a, cur)
+	if err != nil {
+		return cur, err
+	}
+	if len(roles) == 0 {
+		return cur, apperr.NotFoundf("order")
+	}
+	allowed, known := moves[cur.Status][to]
+	if !known {
+		return cur, apperr.New(apperr.Conflict, "a %s order cannot become %s", cur.Status, to)
+	}
+	role := ""
+	for _, r := range roles {
+		if slices.Contains(allowed, r) {
+			role = r
+			break
+		}
+	}
+	if role == "" {
+		return cur, apperr.New(apperr.Forbidden, "you may not make a %s order %s", cur.Status, to)
+	}
+	if err := s.checkMove(cur, to, role, reason); err != nil {
+		return cur, err
+	}
+	row, err := q.MoveStatus(ctx, store.MoveStatusParams{ID: orderID, FromStatus: cur.Status, ToStatus: to})
+	if err != nil {
+		return cur, err
+	}
+	var actorID *uuid.UUID
+	if a.Principal != nil {
+		actorID = &a.Principal.UserID
+	}
+	if err := q.AddHistory(ctx, store.AddHistoryParams{OrderID: orderID, FromStatus: &cur.Status, ToStatus: to, ActorID: actorID,
+		ActorRole: role, Reason: reason}); err != nil {
+		return cur, err
+	}
+	if row, err = s.afterMove(ctx, tx, q, cur, row, reason); err != nil {
+		return cur, err
+	}
+	return row, s.bus.Publish(ctx, tx, events.OrderStatusChanged{OrderID: orderID.String(), BuyerID: row.BuyerID.String(),
+		ShopID: row.ShopID.String(), From: cur.Status, To: to, ActorRole: role, Reason: reason,
+		PaymentMethod: row.PaymentMethod, PaymentStatus: row.PaymentStatus, Total: row.Total, At: row.UpdatedAt})
+}
+
+// checkMove holds the rules a move needs beyond the table.
+func (s *Service) checkMove(cur store.OrdersOrder, to, role, reason string) error {
+	switch {
+	case to == Shipped && cur.PaymentMethod != "cod" && cur.PaymentStatus != "paid":
+		return apperr.New(apperr.Conflict, "a prepaid order ships only once it is paid")
+	case to == ReturnRequested && cur.ReturnRequestedAt != nil:
+		return apperr.New(apperr.Conflict, "a return was already requested for this order")
+	case to == ReturnRequested && cur.DeliveredAt != nil && time.Since(*cur.DeliveredAt) > s.cfg.ReturnWindow:
+		return apperr.New(apperr.Conflict, "the return window of this order has closed")
+	case to == ReturnRequested && strings.TrimSpace(reason) == "":
+		return apperr.Field("reason", "say why you return the order")
+	case cur.Status == ReturnRequested && to == Delivered && strings.TrimSpace(reason) == "":
+		return apperr.Field("reason", "say why the return is refused")
+	case to == Refunded && role != ActorSystem && cur.PaymentMethod != "cod" && cur.PaymentStatus == "paid":
+		return apperr.New(apperr.Conflict, "a prepaid order is refunded through its payment; it moves when the refund is done")
+	}
+	return nil
+}
+
+// afterMove does what a move entails: give back what a cancellation frees, mark cash on
+// delivery collected, ask for the refunds a cancellation or return makes due.
+func (s *Service) afterMove(ctx context.Context, tx pgx.Tx, q *store.Queries, cur, row store.OrdersOrder, reason string) (store.OrdersOrder, error) {
+	var err error
+	switch row.Status {
+	case Cancelled:
+		if err := s.giveBack(ctx, tx, q, row); err != nil {
+			return row, err
+		}
+		if row.PaymentStatus == "paid" {
+			row, err = s.refundDue(ctx, tx, q, row, "order cancelled: "+reason)
+		}
+	case Delivered:
+		if row.PaymentMethod == "cod" && row.PaymentStatus == "unpaid" {
+			row, err = q.SetPaymentStatus(ctx, store.SetPaymentStatusParams{ID: row.ID, PaymentStatus: "paid"})
+		}
+		if cur.Status == ReturnRequested {
+			err = q.SetReturn(ctx, store.SetReturnParams{ID: row.ID, Decision: ptr("rejected: " + reason)})
+		}
+	case ReturnRequested:
+		err = q.SetReturn(ctx, store.SetReturnParams{ID: row.ID, Reason: &reason})
+	case Returned:
+		// Returned goods are not put back on sale by themselves: the shop inspects them and
+		// adjusts its inventory.
+		if err := q.SetReturn(ctx, store.SetReturnParams{ID: row.ID, Decision: ptr("accepted")}); err != nil {
+			return row, err
+		}
+		if row.PaymentStatus == "paid" && row.PaymentMethod != "cod" {
+			row, err = s.refundDue(ctx, tx, q, row, "order returned: "+reason)
+		}
+	case Refunded:
+		if err := q.SetRefundRequestsStatus(ctx, store.SetRefundRequestsStatusParams{OrderID: row.ID, Status: "refunded"}); err != nil {
+			return row, err
+		}
+		row, err = q.SetPaymentStatus(ctx, store.SetPaymentStatusParams{ID: row.ID, PaymentStatus: "refunded"})
+	}
+	return row, err
+}
+
+// giveBack returns a cancelled order's stock, campaign stock and voucher use.
+func (s *Service) giveBack(ctx context.Context, tx pgx.Tx, q *store.Queries, o store.OrdersOrder) error {
+	items, err := q.Items(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	lines := make([]StockLine, len(items))
+	for i, it := range items {
+		lines[i] = StockLine{VariantID: it.VariantID, Quantity: it.Quantity}
+		if it.CampaignID != nil {
+			if err := s.promos.ReturnCampaignStockTx(ctx, tx, *it.CampaignID, it.VariantID, it.Quantity); err != nil {
+				return err
+			}
+		}
+	}
+	sort.Slice(lines, func(i, j int) bool { return lines[i].VariantID.String() < lines[j].VariantID.String() })
+	if err := s.stock.ReleaseStockTx(ctx, tx, lines); err != nil {
+		return err
+	}
+	if o.VoucherID != nil {
+		return s.promos.ReleaseVoucherTx(ctx, tx, *o.VoucherID, o.ID)
+	}
+	return nil
+}
+
+// refundDue marks a paid order's money as owed back and says so to the payment context.
+func (s *Service) refundDue(ctx context.Context, tx pgx.Tx, q *store.Queries, o store.OrdersOrder, reason string) (store.OrdersOrder, error) {
+	row, err := q.SetPaymentStatus(ctx, store.SetPaymentStatusParams{ID: o.ID, PaymentStatus: "refund_pending"})
+	if err != nil {
+		return o, err
+	}
+	return row, s.bus.Publish(ctx, tx, events.OrderRefundDue{OrderID: o.ID.String(), BuyerID: o.BuyerID.String(),
+		Amount: o.Total, Currency: o.Currency, Reason: reason, At: time.Now().UTC()})
+}
+
+// autoCancelArgs cancels a prepaid order still unpaid when its time is up.
+type autoCancelArgs struct {
+	OrderID uuid.UUID `json:"order_id"`
+}
+
+func (autoCancelArgs) Kind() string { return "order_auto_cancel" }
+
+type autoCancelWorker struct {
+	river.WorkerDefaults[autoCancelArgs]
+	svc *Service
+}
+
+// Work is idempotent: a paid, or already moved, order is left alone.
+func (w *autoCancelWorker) Work(ctx context.Context, job *river.Job[autoCancelArgs]) error {
+	o, err := w.svc.q.GetOrder(ctx, job.Args.OrderID)
+	if pgdb.IsNoRows(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if o.Status != Pending || o.PaymentStatus != "unpaid" {
+		return nil
+	}
+	_, err = w.svc.Move(ctx, Actor{Role: ActorSystem}, o.ID, Cancelled, "not paid in time")
+	if apperr.Is(err, apperr.Conflict) { // paid or moved meanwhile
+		return nil
+	}
+	return err
+}
+
+// MarkPaid records that an order's payment was captured (the payment context calls it).
+func (s *Service) MarkPaid(ctx context.Context, orderID uuid.UUID) error {
+	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		o, err := q.LockOrder(ctx, orderID)
+		if pgdb.IsNoRows(err) {
+			return apperr.NotFoundf("order")
+		}
+		if err != nil || o.PaymentStatus != "unpaid" {
+			return err
+		}
+		_, err = q.SetPaymentStatus(ctx, store.SetPaymentStatusParams{ID: orderID, PaymentStatus: "paid"})
+		return err
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
