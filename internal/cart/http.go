@@ -18,7 +18,9 @@ type Handler struct {
 }
 
 // NewHandler returns the cart HTTP handler.
-func NewHandler(svc *Service, authn *auth.Authenticator) *Handler { return &Handler{svc: svc, authn: authn} }
+func NewHandler(svc *Service, authn *auth.Authenticator) *Handler {
+	return &Handler{svc: svc, authn: authn}
+}
 
 // Routes mounts /cart.
 func (h *Handler) Routes(r chi.Router) {

@@ -19,7 +19,9 @@ type Handler struct {
 }
 
 // NewHandler returns the order HTTP handler.
-func NewHandler(svc *Service, authn *auth.Authenticator) *Handler { return &Handler{svc: svc, authn: authn} }
+func NewHandler(svc *Service, authn *auth.Authenticator) *Handler {
+	return &Handler{svc: svc, authn: authn}
+}
 
 // Routes mounts /orders and /shops/{id}/orders.
 func (h *Handler) Routes(r chi.Router) {

@@ -117,21 +117,21 @@ type PricedLine struct {
 
 // PricedShop is one shop's part of a priced cart: it becomes one order.
 type PricedShop struct {
-	ShopID                                     uuid.UUID
-	Lines                                      []PricedLine
+	ShopID                                      uuid.UUID
+	Lines                                       []PricedLine
 	Subtotal, Discount, ShippingFee, Tax, Total int64
-	WeightGrams                                int64
-	VoucherCode                                string
+	WeightGrams                                 int64
+	VoucherCode                                 string
 }
 
 // PricedCart is a cart priced by the cart context's one computation.
 type PricedCart struct {
-	Shops                                      []PricedShop
+	Shops                                       []PricedShop
 	Subtotal, Discount, ShippingFee, Tax, Total int64
-	TaxInclusive                               bool
-	TaxRateBPS                                 int64
-	Currency                                   string
-	Purchasable                                bool
+	TaxInclusive                                bool
+	TaxRateBPS                                  int64
+	Currency                                    string
+	Purchasable                                 bool
 }
 
 // PriceRequest says how to price a cart for checkout.
