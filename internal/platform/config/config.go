@@ -53,6 +53,14 @@ type Config struct {
 	HashMemoryKiB uint32 `env:"PASSWORD_HASH_MEMORY_KIB" envDefault:"65536"`
 	HashTime      uint32 `env:"PASSWORD_HASH_TIME" envDefault:"1"`
 
+	// Money rules of carts and orders.
+	TaxRateBPS       int64         `env:"TAX_RATE_BPS" envDefault:"1000"`
+	TaxInclusive     bool          `env:"TAX_INCLUSIVE" envDefault:"true"`
+	ShippingBaseFee  int64         `env:"SHIPPING_BASE_FEE" envDefault:"15000"`
+	ShippingFeePerKG int64         `env:"SHIPPING_FEE_PER_KG" envDefault:"5000"`
+	PaymentTimeout   time.Duration `env:"ORDER_PAYMENT_TIMEOUT" envDefault:"30m"`
+	ReturnWindow     time.Duration `env:"ORDER_RETURN_WINDOW" envDefault:"168h"`
+
 	SMTPURL  string `env:"SMTP_URL"`
 	MailFrom string `env:"MAIL_FROM" envDefault:"GoShop <no-reply@goshop.local>"`
 }
@@ -88,6 +96,9 @@ func (c Config) validate() error {
 	}
 	if c.AccessTTL <= 0 || c.RefreshTTL <= 0 {
 		return fmt.Errorf("config: token lifetimes must be positive")
+	}
+	if c.TaxRateBPS < 0 || c.TaxRateBPS > 10_000 || c.ShippingBaseFee < 0 || c.ShippingFeePerKG < 0 {
+		return fmt.Errorf("config: tax and shipping fees must be non-negative (tax at most 10000 bps)")
 	}
 	if c.MaxBodyBytes <= 0 {
 		return fmt.Errorf("config: MAX_BODY_BYTES must be positive")

@@ -1,0 +1,112 @@
+package app
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/goshop/goshop/internal/cart"
+	"github.com/goshop/goshop/internal/order"
+	"github.com/goshop/goshop/internal/shop"
+	"github.com/goshop/goshop/internal/user"
+)
+
+// The adapters below translate between one context's types and the small interfaces another
+// declares, so that no context imports another. Each is a thin forwarding layer.
+
+// shopPromotions serves the cart and the orders from the shop context.
+type shopPromotions struct{ s *shop.Service }
+
+func (a shopPromotions) CampaignOffer(ctx context.Context, variantID uuid.UUID) (cart.Offer, bool, error) {
+	o, ok, err := a.s.CampaignOffer(ctx, variantID)
+	return cart.Offer{CampaignID: o.CampaignID, Price: o.Price, Remaining: o.Remaining}, ok, err
+}
+
+func (a shopPromotions) QuoteVoucher(ctx context.Context, shopID, buyer uuid.UUID, code string, lines []cart.VoucherLine) (cart.VoucherQuote, error) {
+	vl := make([]shop.VoucherLine, len(lines))
+	for i, l := range lines {
+		vl[i] = shop.VoucherLine{ProductID: l.ProductID, Amount: l.Amount}
+	}
+	q, err := a.s.QuoteVoucher(ctx, shopID, buyer, code, vl)
+	return cart.VoucherQuote{PromotionID: q.PromotionID, Code: q.Code, Discount: q.Discount}, err
+}
+
+func (a shopPromotions) RedeemVoucherTx(ctx context.Context, tx pgx.Tx, shopID, buyer, orderID uuid.UUID, code string,
+	lines []order.VoucherLine) (uuid.UUID, int64, error) {
+	vl := make([]shop.VoucherLine, len(lines))
+	for i, l := range lines {
+		vl[i] = shop.VoucherLine{ProductID: l.ProductID, Amount: l.Amount}
+	}
+	q, err := a.s.RedeemVoucherTx(ctx, tx, shopID, buyer, orderID, code, vl)
+	return q.PromotionID, q.Discount, err
+}
+
+func (a shopPromotions) ReleaseVoucherTx(ctx context.Context, tx pgx.Tx, promotionID, orderID uuid.UUID) error {
+	return a.s.ReleaseVoucherTx(ctx, tx, promotionID, orderID)
+}
+
+func (a shopPromotions) SellCampaignStockTx(ctx context.Context, tx pgx.Tx, campaignID, variantID uuid.UUID, qty int32) error {
+	return a.s.SellCampaignStockTx(ctx, tx, campaignID, variantID, qty)
+}
+
+func (a shopPromotions) ReturnCampaignStockTx(ctx context.Context, tx pgx.Tx, campaignID, variantID uuid.UUID, qty int32) error {
+	return a.s.ReturnCampaignStockTx(ctx, tx, campaignID, variantID, qty)
+}
+
+func (a shopPromotions) ShopOwner(ctx context.Context, shopID uuid.UUID) (uuid.UUID, error) {
+	info, err := a.s.Info(ctx, shopID)
+	return info.OwnerID, err
+}
+
+// addressBook serves the orders' delivery addresses from the identity context.
+type addressBook struct{ u *user.Service }
+
+func (a addressBook) Address(ctx context.Context, userID, addressID uuid.UUID) (order.Address, error) {
+	ad, err := a.u.Address(ctx, userID, addressID)
+	return order.Address{RecipientName: ad.RecipientName, Phone: ad.Phone, Line1: ad.Line1, Ward: ad.Ward, District: ad.District,
+		Province: ad.Province, Country: ad.Country, Lat: ad.Lat, Lng: ad.Lng}, err
+}
+
+// cartCheckout serves the orders from the cart context.
+type cartCheckout struct{ c *cart.Service }
+
+func (a cartCheckout) Price(ctx context.Context, buyer uuid.UUID, r order.PriceRequest) (order.PricedCart, error) {
+	q, err := a.c.Quote(ctx, buyer, cart.QuoteOptions{ShippingMethod: r.ShippingMethod, AddressID: r.AddressID, ExtraCoupon: r.Coupon})
+	return priced(q), err
+}
+
+func (a cartCheckout) PriceTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, r order.PriceRequest) (order.PricedCart, error) {
+	q, err := a.c.CheckoutQuoteTx(ctx, tx, buyer, cart.QuoteOptions{ShippingMethod: r.ShippingMethod, AddressID: r.AddressID, ExtraCoupon: r.Coupon})
+	return priced(q), err
+}
+
+func (a cartCheckout) ClearTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID) error { return a.c.ClearTx(ctx, tx, buyer) }
+
+func (a cartCheckout) Refill(ctx context.Context, buyer uuid.UUID, lines []order.RefillLine) (any, error) {
+	items := make([]cart.SavedItem, len(lines))
+	for i, l := range lines {
+		items[i] = cart.SavedItem{ProductID: l.ProductID, VariantID: l.VariantID, ShopID: l.ShopID, Quantity: l.Quantity}
+	}
+	return a.c.AddItems(ctx, buyer, items)
+}
+
+func priced(q cart.Quote) order.PricedCart {
+	out := order.PricedCart{Subtotal: q.Subtotal, Discount: q.Discount, ShippingFee: q.ShippingFee, Tax: q.Tax, Total: q.Total,
+		TaxInclusive: q.TaxInclusive, TaxRateBPS: q.TaxRateBPS, Currency: q.Currency, Purchasable: q.Purchasable}
+	for _, g := range q.Shops {
+		ps := order.PricedShop{ShopID: g.ShopID, Subtotal: g.Subtotal, Discount: g.Discount, ShippingFee: g.ShippingFee,
+			Tax: g.Tax, Total: g.Total, WeightGrams: g.WeightGrams}
+		if g.Coupon != nil {
+			ps.VoucherCode = g.Coupon.Code
+		}
+		for _, l := range g.Lines {
+			ps.Lines = append(ps.Lines, order.PricedLine{ProductID: l.ProductID, VariantID: l.VariantID, ShopID: l.ShopID,
+				Title: l.Title, VariantName: l.VariantName, SKU: l.SKU, UnitPrice: l.UnitPrice, RegularPrice: l.RegularPrice,
+				CampaignID: l.CampaignID, Quantity: l.Quantity, LineTotal: l.LineTotal, WeightGrams: l.WeightGrams,
+				Available: l.Available, Problem: l.Problem})
+		}
+		out.Shops = append(out.Shops, ps)
+	}
+	return out
+}
