@@ -81,7 +81,9 @@ func (a cartCheckout) PriceTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, r
 	return priced(q), err
 }
 
-func (a cartCheckout) ClearTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID) error { return a.c.ClearTx(ctx, tx, buyer) }
+func (a cartCheckout) ClearTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID) error {
+	return a.c.ClearTx(ctx, tx, buyer)
+}
 
 func (a cartCheckout) Refill(ctx context.Context, buyer uuid.UUID, lines []order.RefillLine) (any, error) {
 	items := make([]cart.SavedItem, len(lines))

@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // served on DEBUG_ADDR only
 	"os"
 	"strings"
 	"time"
@@ -120,6 +121,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, work, api b
 			return fmt.Errorf("start workers: %w", err)
 		}
 		log.Info("job workers started", "workers", cfg.WorkerCount)
+	}
+	if cfg.DebugAddr != "" {
+		go func() {
+			// The default mux carries net/http/pprof's handlers, and only them.
+			log.Info("debug server", "addr", cfg.DebugAddr)
+			if err := http.ListenAndServe(cfg.DebugAddr, http.DefaultServeMux); err != nil { //nolint:gosec
+				log.Warn("debug server", "err", err)
+			}
+		}()
 	}
 	errc := make(chan error, 1)
 	var srv *http.Server

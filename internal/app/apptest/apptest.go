@@ -241,3 +241,14 @@ func Eventually(t testing.TB, cond func() bool, msg string) {
 	t.Helper()
 	require.Eventually(t, cond, 10*time.Second, 20*time.Millisecond, msg)
 }
+
+// CreateShop opens a shop owned by u in Hồ Chí Minh City and returns its ID.
+func (e *Env) CreateShop(t testing.TB, u User, name string) string {
+	t.Helper()
+	res := e.Post(t, "/shops", u.AccessToken, map[string]any{
+		"name": name, "address": map[string]any{"line1": "1 Lê Duẩn", "district": "Quận 1", "province": "Hồ Chí Minh"},
+		"lat": 10.7769, "lng": 106.7009,
+	})
+	require.Equal(t, http.StatusCreated, res.Status, "create shop: %s", res.Body)
+	return res.Map(t)["id"].(string)
+}

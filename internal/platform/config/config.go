@@ -15,6 +15,8 @@ type Config struct {
 	Env      string `env:"APP_ENV" envDefault:"development"` // development | production | test
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8080"`
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
+	// DebugAddr serves net/http/pprof on a separate listener when set (keep it on loopback).
+	DebugAddr string `env:"DEBUG_ADDR"`
 	// LogFormat is json or text; empty picks json in production and text elsewhere.
 	LogFormat string `env:"LOG_FORMAT"`
 
