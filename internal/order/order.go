@@ -122,6 +122,8 @@ type PricedShop struct {
 	Subtotal, Discount, ShippingFee, Tax, Total int64
 	WeightGrams                                 int64
 	VoucherCode                                 string
+	// VoucherError says why a code the buyer applied to this shop does not apply now.
+	VoucherError string
 }
 
 // PricedCart is a cart priced by the cart context's one computation.

@@ -125,6 +125,13 @@ func (s *Service) Checkout(ctx context.Context, buyer uuid.UUID, key string, in 
 		if len(priced.Shops) == 0 {
 			return apperr.New(apperr.Conflict, "the cart is empty")
 		}
+		// A voucher the buyer chose that no longer applies is not dropped silently: the buyer
+		// would pay more than they saw.
+		for _, g := range priced.Shops {
+			if g.VoucherError != "" {
+				return apperr.Field("coupon", "a voucher in your cart no longer applies ("+g.VoucherError+"); remove it or try again")
+			}
+		}
 		if err := s.reserve(ctx, tx, priced); err != nil {
 			return err
 		}

@@ -252,3 +252,33 @@ func (e *Env) CreateShop(t testing.TB, u User, name string) string {
 	require.Equal(t, http.StatusCreated, res.Status, "create shop: %s", res.Body)
 	return res.Map(t)["id"].(string)
 }
+
+// Product is a product made for a test, with its single variant.
+type Product struct {
+	ID        string
+	VariantID string
+}
+
+// CreateProduct adds an active single-variant product to a shop of u.
+func (e *Env) CreateProduct(t testing.TB, u User, shopID, title string, price, stock int64) Product {
+	t.Helper()
+	res := e.Post(t, "/shops/"+shopID+"/products", u.AccessToken, map[string]any{
+		"title": title, "price": price, "stock": stock, "weight_grams": 500,
+	})
+	require.Equal(t, http.StatusCreated, res.Status, "create product: %s", res.Body)
+	m := res.Map(t)
+	variants := m["variants"].([]any)
+	require.Len(t, variants, 1)
+	return Product{ID: m["id"].(string), VariantID: variants[0].(map[string]any)["id"].(string)}
+}
+
+// CreateAddress adds a delivery address for u and returns its ID.
+func (e *Env) CreateAddress(t testing.TB, u User) string {
+	t.Helper()
+	res := e.Post(t, "/users/addresses", u.AccessToken, map[string]any{
+		"recipient_name": "Người Nhận", "phone": "0901234567", "line1": "12 Nguyễn Huệ", "ward": "Bến Nghé",
+		"district": "Quận 1", "province": "Hồ Chí Minh",
+	})
+	require.Equal(t, http.StatusCreated, res.Status, "create address: %s", res.Body)
+	return res.Map(t)["id"].(string)
+}
