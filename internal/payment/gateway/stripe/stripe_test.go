@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	sapi "github.com/stripe/stripe-go/v82"
-	"github.com/stripe/stripe-go/v82/webhook"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sapi "github.com/stripe/stripe-go/v82"
+	"github.com/stripe/stripe-go/v82/webhook"
 
 	"github.com/goshop/goshop/internal/payment/gateway"
 	"github.com/goshop/goshop/internal/payment/gateway/stripe"
