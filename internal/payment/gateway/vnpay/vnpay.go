@@ -205,13 +205,13 @@ func locale(l string) string {
 	return "vn"
 }
 
-var stripMarks = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 
 // orderInfo makes vnp_OrderInfo as VNPay asks for it: Vietnamese without diacritics and no
 // special characters. Keeping to letters, digits, space and - _ . : also keeps the encoding
 // the same whichever URL encoder VNPay's side uses to recompute the hash.
 func orderInfo(s, fallback string) string {
-	s, _, _ = transform.String(stripMarks, s)
+	// A transform chain keeps state, so each call builds its own.
+	s, _, _ = transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), s)
 	s = strings.Map(func(r rune) rune {
 		switch {
 		case r == 'đ':
