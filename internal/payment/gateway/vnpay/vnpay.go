@@ -205,7 +205,6 @@ func locale(l string) string {
 	return "vn"
 }
 
-
 // orderInfo makes vnp_OrderInfo as VNPay asks for it: Vietnamese without diacritics and no
 // special characters. Keeping to letters, digits, space and - _ . : also keeps the encoding
 // the same whichever URL encoder VNPay's side uses to recompute the hash.
