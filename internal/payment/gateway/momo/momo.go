@@ -73,13 +73,6 @@ func (g *Gateway) Available() bool {
 	return g.cfg.PartnerCode != "" && g.cfg.AccessKey != "" && g.cfg.SecretKey != ""
 }
 
-func (g *Gateway) check() error {
-	if !g.Available() {
-		return fmt.Errorf("%w: momo", gateway.ErrUnavailable)
-	}
-	return nil
-}
-
 // pair is one key=value of a signature's raw data.
 type pair struct{ k, v string }
 
@@ -145,19 +138,10 @@ var orderIDPattern = regexp.MustCompile(`^[0-9a-zA-Z]([-_.]*[0-9a-zA-Z]+)*$`)
 
 // Create asks MoMo for a captureWallet payment and returns its payUrl.
 func (g *Gateway) Create(ctx context.Context, req gateway.CreateRequest) (gateway.Created, error) {
-	if err := g.check(); err != nil {
+	if err := wire.CheckCreate(g, req, true); err != nil {
 		return gateway.Created{}, err
 	}
-	if err := req.Validate(); err != nil {
-		return gateway.Created{}, err
-	}
-	if err := vndOnly(req.Currency); err != nil {
-		return gateway.Created{}, err
-	}
-	if req.Capture == gateway.CaptureManual {
-		return gateway.Created{}, fmt.Errorf("%w: momo captureWallet captures at payment", gateway.ErrNotSupported)
-	}
-	redirect := first(req.ReturnURL, g.cfg.RedirectURL)
+	redirect := wire.First(req.ReturnURL, g.cfg.RedirectURL)
 	switch {
 	case !orderIDPattern.MatchString(req.Ref()) || len(req.Ref()) > 200:
 		return gateway.Created{}, fmt.Errorf("%w: momo orderId %q must be letters and digits joined by - _ .", gateway.ErrInvalidRequest, req.Ref())
@@ -167,10 +151,10 @@ func (g *Gateway) Create(ctx context.Context, req gateway.CreateRequest) (gatewa
 	ex, _ := json.Marshal(extra{PaymentID: req.PaymentID})
 	body := CreateRequest{
 		PartnerCode: g.cfg.PartnerCode,
-		RequestID:   first(req.IdempotencyKey, randomID()),
+		RequestID:   wire.First(req.IdempotencyKey, randomID()),
 		Amount:      req.Amount,
 		OrderID:     req.Ref(),
-		OrderInfo:   first(req.Description, "Thanh toan "+req.Ref()),
+		OrderInfo:   wire.First(req.Description, "Thanh toan "+req.Ref()),
 		RedirectURL: redirect,
 		IPNURL:      g.cfg.IPNURL,
 		RequestType: "captureWallet",
@@ -192,13 +176,6 @@ func (g *Gateway) Create(ctx context.Context, req gateway.CreateRequest) (gatewa
 	return created, nil
 }
 
-func first(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 func lang(locale, def string) string {
 	switch {
 	case strings.HasPrefix(locale, "en"):
@@ -213,13 +190,6 @@ func randomID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
 	return hex.EncodeToString(b)
-}
-
-func vndOnly(cur string) error {
-	if !strings.EqualFold(cur, "VND") {
-		return fmt.Errorf("%w: momo takes only VND, not %s", gateway.ErrInvalidRequest, cur)
-	}
-	return nil
 }
 
 func resultError(code, message wire.Text) error {
@@ -275,7 +245,7 @@ func (n IPN) ExpectedSignature(accessKey, secretKey string) string {
 // ParseWebhook verifies an IPN's signature and normalizes it. The body has to be decoded to
 // find the signed fields, but nothing in it is trusted before the signature matches.
 func (g *Gateway) ParseWebhook(_ context.Context, _ http.Header, body []byte, _ url.Values) (gateway.Event, error) {
-	if err := g.check(); err != nil {
+	if err := wire.Ready(g); err != nil {
 		return gateway.Event{}, err
 	}
 	var n IPN
@@ -375,13 +345,7 @@ type refundResponse struct {
 // requestId derive from the idempotency key, so a retry is the same request to MoMo, which
 // refuses a duplicate (resultCode 40/41): that is reported as pending, not refunded twice.
 func (g *Gateway) Refund(ctx context.Context, req gateway.RefundRequest) (gateway.RefundResult, error) {
-	if err := g.check(); err != nil {
-		return gateway.RefundResult{}, err
-	}
-	if err := req.Validate(); err != nil {
-		return gateway.RefundResult{}, err
-	}
-	if err := vndOnly(req.Currency); err != nil {
+	if err := wire.CheckRefund(g, req, true); err != nil {
 		return gateway.RefundResult{}, err
 	}
 	transID, err := strconv.ParseInt(req.TransactionID, 10, 64)
@@ -405,7 +369,7 @@ func (g *Gateway) Refund(ctx context.Context, req gateway.RefundRequest) (gatewa
 	}
 	switch res.ResultCode {
 	case "0":
-		return gateway.RefundResult{RefundRef: first(string(res.TransID), id), Amount: req.Amount, Status: gateway.StatusSucceeded}, nil
+		return gateway.RefundResult{RefundRef: wire.First(string(res.TransID), id), Amount: req.Amount, Status: gateway.StatusSucceeded}, nil
 	case "40", "41", "7000", "7002":
 		return gateway.RefundResult{RefundRef: id, Amount: req.Amount, Status: gateway.StatusPending}, nil
 	default:

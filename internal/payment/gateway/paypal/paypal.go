@@ -80,13 +80,6 @@ func (g *Gateway) Available() bool {
 	return g.cfg.ClientID != "" && g.cfg.ClientSecret != "" && g.cfg.WebhookID != ""
 }
 
-func (g *Gateway) check() error {
-	if !g.Available() {
-		return fmt.Errorf("%w: paypal", gateway.ErrUnavailable)
-	}
-	return nil
-}
-
 // Currencies PayPal accepts (https://developer.paypal.com/reference/currency-codes/); VND is
 // not one of them.
 var currencies = []string{"AUD", "BRL", "CAD", "CNY", "CZK", "DKK", "EUR", "HKD", "HUF", "ILS", "JPY", "MYR", "MXN",
@@ -219,23 +212,14 @@ func providerError(err error) error {
 	}
 	_ = json.Unmarshal(se.Body, &body)
 	pe := &gateway.ProviderError{Provider: gateway.PayPal, HTTPStatus: se.Status,
-		Code: firstOf(body.Name, body.Error), Message: firstOf(body.Message, body.ErrorDescription)}
+		Code: wire.First(body.Name, body.Error), Message: wire.First(body.Message, body.ErrorDescription)}
 	if len(body.Details) > 0 {
-		pe.Code, pe.Message = body.Details[0].Issue, firstOf(body.Details[0].Description, pe.Message)
+		pe.Code, pe.Message = body.Details[0].Issue, wire.First(body.Details[0].Description, pe.Message)
 	}
 	if body.DebugID != "" {
 		pe.Message += " (debug_id " + body.DebugID + ")"
 	}
 	return pe
-}
-
-func firstOf(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 type link struct {
@@ -310,17 +294,14 @@ type createOrder struct {
 // Create makes an order with intent CAPTURE and returns the link where the buyer approves it.
 // Approval only authorizes: the money moves when Capture is called, so CaptureRequired is set.
 func (g *Gateway) Create(ctx context.Context, req gateway.CreateRequest) (gateway.Created, error) {
-	if err := g.check(); err != nil {
-		return gateway.Created{}, err
-	}
-	if err := req.Validate(); err != nil {
+	if err := wire.CheckCreate(g, req, false); err != nil {
 		return gateway.Created{}, err
 	}
 	amount, err := toMoney(req.Amount, req.Currency)
 	if err != nil {
 		return gateway.Created{}, err
 	}
-	returnURL := firstOf(req.ReturnURL, g.cfg.ReturnURL)
+	returnURL := wire.First(req.ReturnURL, g.cfg.ReturnURL)
 	if returnURL == "" {
 		return gateway.Created{}, fmt.Errorf("%w: paypal needs a return URL", gateway.ErrInvalidRequest)
 	}
@@ -328,7 +309,7 @@ func (g *Gateway) Create(ctx context.Context, req gateway.CreateRequest) (gatewa
 		ReferenceID: req.Ref(), CustomID: req.PaymentID, Description: truncate(req.Description, 127), Amount: &amount,
 	}}}
 	body.PaymentSource.PayPal.ExperienceContext = experienceContext{
-		ReturnURL: returnURL, CancelURL: firstOf(req.CancelURL, g.cfg.CancelURL), UserAction: "PAY_NOW",
+		ReturnURL: returnURL, CancelURL: wire.First(req.CancelURL, g.cfg.CancelURL), UserAction: "PAY_NOW",
 		ShippingPreference: "NO_SHIPPING", BrandName: truncate(g.cfg.BrandName, 127), Locale: locale(req.Locale),
 	}
 	var res order
@@ -373,7 +354,7 @@ func status(s string) gateway.Status {
 // Capture captures an approved order. PayPal captures the order's whole amount, so
 // req.Amount is not sent; PayPal-Request-Id makes a retry return the first capture.
 func (g *Gateway) Capture(ctx context.Context, req gateway.CaptureRequest) (gateway.CaptureResult, error) {
-	if err := g.check(); err != nil {
+	if err := wire.Ready(g); err != nil {
 		return gateway.CaptureResult{}, err
 	}
 	if req.PaymentRef == "" || req.IdempotencyKey == "" {
@@ -405,10 +386,7 @@ type refundBody struct {
 
 // Refund refunds part or all of a capture (req.TransactionID is the capture ID).
 func (g *Gateway) Refund(ctx context.Context, req gateway.RefundRequest) (gateway.RefundResult, error) {
-	if err := g.check(); err != nil {
-		return gateway.RefundResult{}, err
-	}
-	if err := req.Validate(); err != nil {
+	if err := wire.CheckRefund(g, req, false); err != nil {
 		return gateway.RefundResult{}, err
 	}
 	if req.TransactionID == "" {
@@ -438,7 +416,7 @@ func (g *Gateway) Refund(ctx context.Context, req gateway.RefundRequest) (gatewa
 // PayPal; a FAILURE answer is a bad signature; PayPal being unreachable is a temporary
 // ProviderError, so the caller answers 5xx and PayPal delivers again.
 func (g *Gateway) ParseWebhook(ctx context.Context, headers http.Header, body []byte, _ url.Values) (gateway.Event, error) {
-	if err := g.check(); err != nil {
+	if err := wire.Ready(g); err != nil {
 		return gateway.Event{}, err
 	}
 	if err := g.verify(ctx, headers, body); err != nil {
@@ -536,10 +514,10 @@ func normalize(out *gateway.Event, e webhookEvent) error {
 			return err
 		}
 		out.TransactionID, out.PaymentID, amount = c.ID, c.CustomID, &c.Amount
-		out.PaymentRef = firstOf(c.SupplementaryData.RelatedIDs.OrderID, lastSegment(findLink(c.Links, "up"), "/v2/checkout/orders/"))
+		out.PaymentRef = wire.First(c.SupplementaryData.RelatedIDs.OrderID, lastSegment(findLink(c.Links, "up"), "/v2/checkout/orders/"))
 		out.Type = gateway.EventCaptured
 		if e.EventType != "PAYMENT.CAPTURE.COMPLETED" {
-			out.Type, out.Reason = gateway.EventFailed, firstOf(c.StatusDetails.Reason, c.Status)
+			out.Type, out.Reason = gateway.EventFailed, wire.First(c.StatusDetails.Reason, c.Status)
 		}
 
 	case "PAYMENT.CAPTURE.REFUNDED", "PAYMENT.CAPTURE.REVERSED":

@@ -66,13 +66,6 @@ func (g *Gateway) Name() string { return gateway.Sandbox }
 // Available reports whether a secret and a pay URL are configured.
 func (g *Gateway) Available() bool { return g.cfg.Secret != "" && g.cfg.PayURL != "" }
 
-func (g *Gateway) check() error {
-	if !g.Available() {
-		return fmt.Errorf("%w: sandbox", gateway.ErrUnavailable)
-	}
-	return nil
-}
-
 // derive makes an ID from the secret and a purpose, so that repeating a request with the same
 // idempotency key gives the same ID without the sandbox keeping state.
 func (g *Gateway) derive(prefix, purpose string) string {
@@ -87,10 +80,7 @@ func random(prefix string) string {
 
 // Create makes a payment reference, its pay page URL and a client secret.
 func (g *Gateway) Create(_ context.Context, req gateway.CreateRequest) (gateway.Created, error) {
-	if err := g.check(); err != nil {
-		return gateway.Created{}, err
-	}
-	if err := req.Validate(); err != nil {
+	if err := wire.CheckCreate(g, req, false); err != nil {
 		return gateway.Created{}, err
 	}
 	ref := random("sbx_")
@@ -127,7 +117,7 @@ func (g *Gateway) VerifyClientSecret(secret string) (ref string, ok bool) {
 
 // Capture succeeds; the capture's transaction ID is derived from the payment ref.
 func (g *Gateway) Capture(_ context.Context, req gateway.CaptureRequest) (gateway.CaptureResult, error) {
-	if err := g.check(); err != nil {
+	if err := wire.Ready(g); err != nil {
 		return gateway.CaptureResult{}, err
 	}
 	if req.PaymentRef == "" {
@@ -146,10 +136,7 @@ func (g *Gateway) TransactionID(ref string) string { return g.derive("sbxch_", "
 
 // Refund succeeds; the same idempotency key gives the same refund.
 func (g *Gateway) Refund(_ context.Context, req gateway.RefundRequest) (gateway.RefundResult, error) {
-	if err := g.check(); err != nil {
-		return gateway.RefundResult{}, err
-	}
-	if err := req.Validate(); err != nil {
+	if err := wire.CheckRefund(g, req, false); err != nil {
 		return gateway.RefundResult{}, err
 	}
 	return gateway.RefundResult{
@@ -219,7 +206,7 @@ type Webhook struct {
 // SignedWebhook produces the body and headers of a webhook as the sandbox "provider" would
 // send it, signed now. Tests and the dev pay page use it to complete payments.
 func (g *Gateway) SignedWebhook(w Webhook) (body []byte, header http.Header, err error) {
-	if err := g.check(); err != nil {
+	if err := wire.Ready(g); err != nil {
 		return nil, nil, err
 	}
 	name, ok := TypeName(w.Type)
@@ -254,7 +241,7 @@ func (g *Gateway) Sign(body []byte, t time.Time) string {
 
 // ParseWebhook verifies the signature and its time, then reads the payload.
 func (g *Gateway) ParseWebhook(_ context.Context, headers http.Header, body []byte, _ url.Values) (gateway.Event, error) {
-	if err := g.check(); err != nil {
+	if err := wire.Ready(g); err != nil {
 		return gateway.Event{}, err
 	}
 	if err := g.verify(headers.Get(SignatureHeader), body); err != nil {

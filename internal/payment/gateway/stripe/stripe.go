@@ -18,6 +18,7 @@ import (
 	"github.com/stripe/stripe-go/v82/webhook"
 
 	"github.com/goshop/goshop/internal/payment/gateway"
+	"github.com/goshop/goshop/internal/payment/gateway/internal/wire"
 )
 
 // SignatureHeader carries a webhook's signature.
@@ -67,13 +68,6 @@ func (g *Gateway) Name() string { return gateway.Stripe }
 // Available reports whether the API key and the webhook secret are configured.
 func (g *Gateway) Available() bool { return g.cfg.SecretKey != "" && g.cfg.WebhookSecret != "" }
 
-func (g *Gateway) check() error {
-	if !g.Available() {
-		return fmt.Errorf("%w: stripe", gateway.ErrUnavailable)
-	}
-	return nil
-}
-
 // Stripe's "smallest currency unit" differs from ISO 4217 for a few currencies; amounts are
 // rescaled between the two. https://docs.stripe.com/currencies#zero-decimal
 var (
@@ -117,10 +111,7 @@ func fromStripe(amount int64, cur string) (int64, error) {
 // Create makes a PaymentIntent. The buyer's client confirms it with the client secret
 // (Stripe.js / Elements), so card data never reaches our server.
 func (g *Gateway) Create(ctx context.Context, req gateway.CreateRequest) (gateway.Created, error) {
-	if err := g.check(); err != nil {
-		return gateway.Created{}, err
-	}
-	if err := req.Validate(); err != nil {
+	if err := wire.CheckCreate(g, req, false); err != nil {
 		return gateway.Created{}, err
 	}
 	amount, err := toStripe(req.Amount, req.Currency)
@@ -158,7 +149,7 @@ func (g *Gateway) Create(ctx context.Context, req gateway.CreateRequest) (gatewa
 
 // Capture captures a PaymentIntent created with manual capture.
 func (g *Gateway) Capture(ctx context.Context, req gateway.CaptureRequest) (gateway.CaptureResult, error) {
-	if err := g.check(); err != nil {
+	if err := wire.Ready(g); err != nil {
 		return gateway.CaptureResult{}, err
 	}
 	if req.PaymentRef == "" || req.IdempotencyKey == "" {
@@ -196,10 +187,7 @@ var refundReasons = []string{"duplicate", "fraudulent", "requested_by_customer"}
 
 // Refund refunds part or all of a PaymentIntent.
 func (g *Gateway) Refund(ctx context.Context, req gateway.RefundRequest) (gateway.RefundResult, error) {
-	if err := g.check(); err != nil {
-		return gateway.RefundResult{}, err
-	}
-	if err := req.Validate(); err != nil {
+	if err := wire.CheckRefund(g, req, false); err != nil {
 		return gateway.RefundResult{}, err
 	}
 	amount, err := toStripe(req.Amount, req.Currency)
@@ -255,7 +243,7 @@ func providerError(err error) error {
 // an endpoint pinned to another API version is still accepted: only the fields read below
 // matter, and they are stable across versions.
 func (g *Gateway) ParseWebhook(_ context.Context, headers http.Header, body []byte, _ url.Values) (gateway.Event, error) {
-	if err := g.check(); err != nil {
+	if err := wire.Ready(g); err != nil {
 		return gateway.Event{}, err
 	}
 	evt, err := webhook.ConstructEventWithOptions(body, headers.Get(SignatureHeader), g.cfg.WebhookSecret,

@@ -90,13 +90,6 @@ func (g *Gateway) Name() string { return gateway.VNPay }
 // Available reports whether the terminal code and hash secret are configured.
 func (g *Gateway) Available() bool { return g.cfg.TmnCode != "" && g.cfg.HashSecret != "" }
 
-func (g *Gateway) check() error {
-	if !g.Available() {
-		return fmt.Errorf("%w: vnpay", gateway.ErrUnavailable)
-	}
-	return nil
-}
-
 // Canonical writes the vnp_* parameters as VNPay signs them: sorted by name, each name and
 // value URL-encoded (space as "+"), joined with "&". vnp_SecureHash and vnp_SecureHashType
 // are never part of it. The same string is the payment URL's query.
@@ -134,20 +127,11 @@ var refPattern = regexp.MustCompile(`^[0-9A-Za-z_.-]{1,100}$`)
 
 // Create builds the signed payment URL; the buyer pays on VNPay's page.
 func (g *Gateway) Create(_ context.Context, req gateway.CreateRequest) (gateway.Created, error) {
-	if err := g.check(); err != nil {
+	if err := wire.CheckCreate(g, req, true); err != nil {
 		return gateway.Created{}, err
-	}
-	if err := req.Validate(); err != nil {
-		return gateway.Created{}, err
-	}
-	if err := vndOnly(req.Currency); err != nil {
-		return gateway.Created{}, err
-	}
-	if req.Capture == gateway.CaptureManual {
-		return gateway.Created{}, fmt.Errorf("%w: vnpay captures at payment", gateway.ErrNotSupported)
 	}
 	ref := req.Ref()
-	returnURL := cmp(req.ReturnURL, g.cfg.ReturnURL)
+	returnURL := wire.First(req.ReturnURL, g.cfg.ReturnURL)
 	switch {
 	case !refPattern.MatchString(ref):
 		return gateway.Created{}, fmt.Errorf("%w: vnpay reference %q must be 1-100 letters, digits, - _ .", gateway.ErrInvalidRequest, ref)
@@ -182,20 +166,6 @@ func (g *Gateway) Create(_ context.Context, req gateway.CreateRequest) (gateway.
 		RedirectURL: g.cfg.PayURL + "?" + query + "&vnp_SecureHash=" + wire.HMACSHA512(g.cfg.HashSecret, query),
 		CreatedAt:   now.Truncate(time.Second),
 	}, nil
-}
-
-func cmp(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func vndOnly(cur string) error {
-	if !strings.EqualFold(cur, "VND") {
-		return fmt.Errorf("%w: vnpay takes only VND, not %s", gateway.ErrInvalidRequest, cur)
-	}
-	return nil
 }
 
 func locale(l string) string {
@@ -236,7 +206,7 @@ func orderInfo(s, fallback string) string {
 // ParseWebhook verifies and reads an IPN (or a return URL's parameters). VNPay sends the IPN
 // as a GET, so the parameters are in query; a form body is read when query is empty.
 func (g *Gateway) ParseWebhook(_ context.Context, _ http.Header, body []byte, query url.Values) (gateway.Event, error) {
-	if err := g.check(); err != nil {
+	if err := wire.Ready(g); err != nil {
 		return gateway.Event{}, err
 	}
 	params := query
@@ -351,13 +321,7 @@ func (r refundResponse) hashData() string {
 // vnp_RequestId is derived from the idempotency key, so a retried refund is recognized by
 // VNPay as a duplicate (response code 94) and reported as pending rather than refunded twice.
 func (g *Gateway) Refund(ctx context.Context, req gateway.RefundRequest) (gateway.RefundResult, error) {
-	if err := g.check(); err != nil {
-		return gateway.RefundResult{}, err
-	}
-	if err := req.Validate(); err != nil {
-		return gateway.RefundResult{}, err
-	}
-	if err := vndOnly(req.Currency); err != nil {
+	if err := wire.CheckRefund(g, req, true); err != nil {
 		return gateway.RefundResult{}, err
 	}
 	if req.PaymentCreatedAt.IsZero() || req.ClientIP == "" {
@@ -382,7 +346,7 @@ func (g *Gateway) Refund(ctx context.Context, req gateway.RefundRequest) (gatewa
 		"vnp_Amount":          fmt.Sprint(amount),
 		"vnp_TransactionNo":   req.TransactionID,
 		"vnp_TransactionDate": req.PaymentCreatedAt.In(vietnam).Format(timeLayout),
-		"vnp_CreateBy":        cmp(req.RequestedBy, "system"),
+		"vnp_CreateBy":        wire.First(req.RequestedBy, "system"),
 		"vnp_CreateDate":      g.cfg.Now().In(vietnam).Format(timeLayout),
 		"vnp_IpAddr":          req.ClientIP,
 		"vnp_OrderInfo":       orderInfo(req.Reason, "Hoan tien "+req.PaymentRef),
@@ -405,7 +369,7 @@ func (g *Gateway) Refund(ctx context.Context, req gateway.RefundRequest) (gatewa
 	}
 	switch res.ResponseCode {
 	case "00":
-		return gateway.RefundResult{RefundRef: cmp(string(res.TransactionNo), f["vnp_RequestId"]), Amount: req.Amount,
+		return gateway.RefundResult{RefundRef: wire.First(string(res.TransactionNo), f["vnp_RequestId"]), Amount: req.Amount,
 			Status: gateway.StatusSucceeded}, nil
 	case "94":
 		return gateway.RefundResult{RefundRef: f["vnp_RequestId"], Amount: req.Amount, Status: gateway.StatusPending}, nil

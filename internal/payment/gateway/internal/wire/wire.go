@@ -161,3 +161,62 @@ func (t *Text) UnmarshalJSON(b []byte) error {
 
 // String returns the text.
 func (t Text) String() string { return string(t) }
+
+// Ready returns gateway.ErrUnavailable unless g has its credentials.
+func Ready(g gateway.Gateway) error {
+	if !g.Available() {
+		return fmt.Errorf("%w: %s", gateway.ErrUnavailable, g.Name())
+	}
+	return nil
+}
+
+// CheckCreate is what every adapter's Create checks first: the gateway is configured and the
+// request valid. vndAtOnce adds the rules of the Vietnamese gateways, which take only VND and
+// capture when the buyer pays.
+func CheckCreate(g gateway.Gateway, req gateway.CreateRequest, vndAtOnce bool) error {
+	if err := Ready(g); err != nil {
+		return err
+	}
+	if err := req.Validate(); err != nil {
+		return err
+	}
+	if !vndAtOnce {
+		return nil
+	}
+	if req.Capture == gateway.CaptureManual {
+		return fmt.Errorf("%w: %s captures at payment", gateway.ErrNotSupported, g.Name())
+	}
+	return VNDOnly(g.Name(), req.Currency)
+}
+
+// CheckRefund is what every adapter's Refund checks first, as CheckCreate.
+func CheckRefund(g gateway.Gateway, req gateway.RefundRequest, vndOnly bool) error {
+	if err := Ready(g); err != nil {
+		return err
+	}
+	if err := req.Validate(); err != nil {
+		return err
+	}
+	if vndOnly {
+		return VNDOnly(g.Name(), req.Currency)
+	}
+	return nil
+}
+
+// VNDOnly refuses any currency but VND.
+func VNDOnly(provider, cur string) error {
+	if !strings.EqualFold(cur, "VND") {
+		return fmt.Errorf("%w: %s takes only VND, not %s", gateway.ErrInvalidRequest, provider, cur)
+	}
+	return nil
+}
+
+// First returns the first non-empty string.
+func First(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
