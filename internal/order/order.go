@@ -195,3 +195,18 @@ type addressPort interface {
 type Refunder interface {
 	RefundOrder(ctx context.Context, orderID uuid.UUID, amount int64, reason string) error
 }
+
+// Payable is what the payment context needs to know of an order it collects money for.
+type Payable struct {
+	OrderID       uuid.UUID
+	CheckoutID    uuid.UUID
+	BuyerID       uuid.UUID
+	ShopID        uuid.UUID
+	Status        string
+	PaymentMethod string
+	Provider      *string
+	PaymentStatus string
+	Total         int64
+	Currency      string
+	DeliveredAt   *time.Time
+}

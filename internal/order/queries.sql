@@ -109,3 +109,11 @@ SELECT * FROM orders.refund_requests WHERE order_id = $1 ORDER BY created_at;
 -- name: SetRefundRequestsStatus :exec
 UPDATE orders.refund_requests SET status = @status, updated_at = now()
 WHERE order_id = @order_id AND status IN ('requested', 'approved');
+
+-- name: Payables :many
+SELECT * FROM orders.orders
+WHERE buyer_id = @buyer_id
+  AND (sqlc.narg(order_id)::uuid IS NULL OR id = sqlc.narg(order_id)::uuid)
+  AND (sqlc.narg(checkout_id)::uuid IS NULL OR checkout_id = sqlc.narg(checkout_id)::uuid)
+  AND (sqlc.narg(order_id)::uuid IS NOT NULL OR sqlc.narg(checkout_id)::uuid IS NOT NULL)
+ORDER BY created_at, id;

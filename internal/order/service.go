@@ -504,20 +504,92 @@ func (w *autoCancelWorker) Work(ctx context.Context, job *river.Job[autoCancelAr
 	return err
 }
 
-// MarkPaid records that an order's payment was captured (the payment context calls it).
-func (s *Service) MarkPaid(ctx context.Context, orderID uuid.UUID) error {
-	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		o, err := q.LockOrder(ctx, orderID)
+// Payables answers the buyer's orders that one payment covers: one order, or a whole checkout.
+// Someone else's orders do not exist for them.
+func (s *Service) Payables(ctx context.Context, buyer uuid.UUID, orderID, checkoutID *uuid.UUID) ([]Payable, error) {
+	rows, err := s.q.Payables(ctx, store.PayablesParams{OrderID: orderID, CheckoutID: checkoutID, BuyerID: buyer})
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, apperr.NotFoundf("order")
+	}
+	out := make([]Payable, len(rows))
+	for i, r := range rows {
+		out[i] = toPayable(r)
+	}
+	return out, nil
+}
+
+// Payable answers one order for the payment context, whoever its buyer.
+func (s *Service) Payable(ctx context.Context, orderID uuid.UUID) (Payable, error) {
+	r, err := s.q.GetOrder(ctx, orderID)
+	if pgdb.IsNoRows(err) {
+		return Payable{}, apperr.NotFoundf("order")
+	}
+	if err != nil {
+		return Payable{}, err
+	}
+	return toPayable(r), nil
+}
+
+func toPayable(r store.OrdersOrder) Payable {
+	return Payable{OrderID: r.ID, CheckoutID: r.CheckoutID, BuyerID: r.BuyerID, ShopID: r.ShopID, Status: r.Status,
+		PaymentMethod: r.PaymentMethod, Provider: r.PaymentProvider, PaymentStatus: r.PaymentStatus, Total: r.Total,
+		Currency: r.Currency, DeliveredAt: utc(r.DeliveredAt)}
+}
+
+// MarkPaidTx records, in the payment's transaction, that the orders' payment was captured, so
+// that the capture and the orders' payment status commit together. Orders already paid are left
+// as they are; a cancelled order's capture is owed back (order.refund_due).
+func (s *Service) MarkPaidTx(ctx context.Context, tx pgx.Tx, orderIDs []uuid.UUID) error {
+	q := s.q.WithTx(tx)
+	for _, id := range orderIDs {
+		o, err := q.LockOrder(ctx, id)
 		if pgdb.IsNoRows(err) {
 			return apperr.NotFoundf("order")
 		}
-		if err != nil || o.PaymentStatus != "unpaid" {
+		if err != nil {
 			return err
 		}
-		_, err = q.SetPaymentStatus(ctx, store.SetPaymentStatusParams{ID: orderID, PaymentStatus: "paid"})
+		if o.PaymentStatus != "unpaid" {
+			continue
+		}
+		row, err := q.SetPaymentStatus(ctx, store.SetPaymentStatusParams{ID: id, PaymentStatus: "paid"})
+		if err != nil {
+			return err
+		}
+		if row.Status == Cancelled {
+			if _, err := s.refundDue(ctx, tx, q, row, "paid after the order was cancelled"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// RefundedTx records, in the refund's transaction, that money went back to the buyer: a full
+// refund of a returned order finishes it (returned -> refunded, by the system).
+func (s *Service) RefundedTx(ctx context.Context, tx pgx.Tx, orderID uuid.UUID, amount int64) error {
+	q := s.q.WithTx(tx)
+	o, err := q.LockOrder(ctx, orderID)
+	if pgdb.IsNoRows(err) {
+		return apperr.NotFoundf("order")
+	}
+	if err != nil {
 		return err
-	})
+	}
+	status := "partially_refunded"
+	if amount >= o.Total {
+		status = "refunded"
+	}
+	if _, err := q.SetPaymentStatus(ctx, store.SetPaymentStatusParams{ID: orderID, PaymentStatus: status}); err != nil {
+		return err
+	}
+	if status == "refunded" && o.Status == Returned {
+		_, err = s.moveTx(ctx, tx, Actor{Role: ActorSystem}, orderID, Refunded, "refund completed")
+	}
+	return err
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -664,6 +664,79 @@ func (q *Queries) OrderRefundRequests(ctx context.Context, orderID uuid.UUID) ([
 	return items, nil
 }
 
+const payables = `-- name: Payables :many
+SELECT id, checkout_id, buyer_id, shop_id, status, payment_method, payment_provider, payment_status, shipping_method, subtotal, discount, shipping_fee, tax, tax_inclusive, tax_rate_bps, total, currency, weight_grams, voucher_id, voucher_code, address, note, tracking_number, carrier, hidden_by_buyer, paid_at, confirmed_at, shipped_at, delivered_at, cancelled_at, return_requested_at, return_reason, return_decision, returned_at, refunded_at, created_at, updated_at FROM orders.orders
+WHERE buyer_id = $1
+  AND ($2::uuid IS NULL OR id = $2::uuid)
+  AND ($3::uuid IS NULL OR checkout_id = $3::uuid)
+  AND ($2::uuid IS NOT NULL OR $3::uuid IS NOT NULL)
+ORDER BY created_at, id
+`
+
+type PayablesParams struct {
+	BuyerID    uuid.UUID
+	OrderID    *uuid.UUID
+	CheckoutID *uuid.UUID
+}
+
+func (q *Queries) Payables(ctx context.Context, arg PayablesParams) ([]OrdersOrder, error) {
+	rows, err := q.db.Query(ctx, payables, arg.BuyerID, arg.OrderID, arg.CheckoutID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []OrdersOrder{}
+	for rows.Next() {
+		var i OrdersOrder
+		if err := rows.Scan(
+			&i.ID,
+			&i.CheckoutID,
+			&i.BuyerID,
+			&i.ShopID,
+			&i.Status,
+			&i.PaymentMethod,
+			&i.PaymentProvider,
+			&i.PaymentStatus,
+			&i.ShippingMethod,
+			&i.Subtotal,
+			&i.Discount,
+			&i.ShippingFee,
+			&i.Tax,
+			&i.TaxInclusive,
+			&i.TaxRateBps,
+			&i.Total,
+			&i.Currency,
+			&i.WeightGrams,
+			&i.VoucherID,
+			&i.VoucherCode,
+			&i.Address,
+			&i.Note,
+			&i.TrackingNumber,
+			&i.Carrier,
+			&i.HiddenByBuyer,
+			&i.PaidAt,
+			&i.ConfirmedAt,
+			&i.ShippedAt,
+			&i.DeliveredAt,
+			&i.CancelledAt,
+			&i.ReturnRequestedAt,
+			&i.ReturnReason,
+			&i.ReturnDecision,
+			&i.ReturnedAt,
+			&i.RefundedAt,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const refundRequests = `-- name: RefundRequests :many
 SELECT id, order_id, buyer_id, amount, reason, status, created_at, updated_at FROM orders.refund_requests
 WHERE buyer_id = $1
