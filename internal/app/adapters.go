@@ -2,12 +2,17 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/goshop/goshop/internal/cart"
 	"github.com/goshop/goshop/internal/order"
+	"github.com/goshop/goshop/internal/platform/auth"
+	"github.com/goshop/goshop/internal/platform/httpx"
+	"github.com/goshop/goshop/internal/shipping"
+	"github.com/goshop/goshop/internal/shipping/geo"
 	"github.com/goshop/goshop/internal/shop"
 	"github.com/goshop/goshop/internal/user"
 )
@@ -111,4 +116,38 @@ func priced(q cart.Quote) order.PricedCart {
 		out.Shops = append(out.Shops, ps)
 	}
 	return out
+}
+
+// shippingIdentity serves the shipping context from the identity context: shipper registration
+// and the address book.
+type shippingIdentity struct{ u *user.Service }
+
+func (a shippingIdentity) RegisterShipper(ctx context.Context, p auth.Principal, in shipping.ShipperProfile) (shipping.Registered, error) {
+	reg, err := a.u.RegisterShipper(ctx, p, user.ShipperInput{VehicleType: in.VehicleType, VehiclePlate: in.VehiclePlate,
+		IDNumber: in.IDNumber, ServiceArea: in.ServiceArea})
+	if err != nil {
+		return shipping.Registered{}, err
+	}
+	u, err := json.Marshal(reg.User)
+	return shipping.Registered{VehicleType: reg.Shipper.VehicleType, ServiceArea: reg.Shipper.ServiceArea,
+		AccessToken: reg.AccessToken, ExpiresIn: reg.ExpiresIn, User: u}, err
+}
+
+func (a shippingIdentity) Address(ctx context.Context, userID, addressID uuid.UUID) (shipping.Address, error) {
+	ad, err := a.u.Address(ctx, userID, addressID)
+	return shipping.Address{Address: geo.Address{Line1: ad.Line1, Ward: ad.Ward, District: ad.District, Province: ad.Province,
+		Country: ad.Country}, Lat: ad.Lat, Lng: ad.Lng}, err
+}
+
+// shippingShops serves the shipping context from the shop context.
+type shippingShops struct{ s *shop.Service }
+
+func (a shippingShops) Shop(ctx context.Context, shopID uuid.UUID) (shipping.Shop, error) {
+	i, err := a.s.Info(ctx, shopID)
+	return shipping.Shop{ID: i.ID, OwnerID: i.OwnerID, Name: i.Name, Province: i.Province, Lat: i.Lat, Lng: i.Lng}, err
+}
+
+func (a shippingShops) OwnsShop(ctx context.Context, userID uuid.UUID) (bool, error) {
+	l, err := a.s.List(ctx, &userID, httpx.Page{Limit: 1})
+	return len(l.Items) > 0, err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -26,6 +27,9 @@ import (
 	"github.com/goshop/goshop/internal/platform/metrics"
 	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/platform/ratelimit"
+	"github.com/goshop/goshop/internal/platform/realtime"
+	"github.com/goshop/goshop/internal/shipping"
+	"github.com/goshop/goshop/internal/shipping/geo"
 	"github.com/goshop/goshop/internal/shop"
 	"github.com/goshop/goshop/internal/user"
 )
@@ -41,9 +45,12 @@ type App struct {
 	Mail    mail.Sender
 	Metrics *metrics.Metrics
 	Router  chi.Router
+	// Realtime is the WebSocket hub every live stream goes through (nil in Offline mode).
+	Realtime *realtime.Hub
 
-	Users *user.Service
-	Shops *shop.Service
+	Users    *user.Service
+	Shops    *shop.Service
+	Shipping *shipping.Service
 }
 
 // Options are the knobs that are not configuration: tests use them.
@@ -115,6 +122,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 
 	a.Shops = shop.NewService(a.Pool, a.Bus, a.Jobs, nil)
 
+	if !o.Offline {
+		a.Realtime = realtime.New(a.Redis, realtime.Config{Prefix: cfg.RedisPrefix, OriginPatterns: originPatterns(cfg.CORSOrigins),
+			Logger: log})
+	}
+	shipCfg, err := shippingConfig(cfg)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Shipping, err = shipping.NewService(a.Pool, a.Bus, a.Jobs, a.Realtime, shippingIdentity{a.Users}, nil,
+		shippingShops{a.Shops}, shipCfg, log)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+
 	for _, h := range o.Hooks {
 		h(a)
 	}
@@ -129,6 +152,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	api := chi.NewRouter()
 	user.NewHandler(a.Users, authn, limiter, cfg.AuthRatePerMinute).Routes(api)
 	shop.NewHandler(a.Shops, authn).Routes(api)
+	shipping.NewHandler(a.Shipping, authn, a.Realtime).Routes(api)
 	a.Router.Mount("/api/v1", api)
 	return a, nil
 }
@@ -176,8 +200,43 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, status, checks)
 }
 
-// Close releases the connections.
+// shippingConfig builds the delivery configuration: the price list with its overrides, and the
+// HTTP geocoder and router when configured, each falling back to the offline estimate.
+func shippingConfig(cfg config.Config) (shipping.Config, error) {
+	fees, err := geo.DefaultFeeConfig().WithOverrides([]byte(cfg.ShippingFees))
+	if err != nil {
+		return shipping.Config{}, fmt.Errorf("app: SHIPPING_FEES: %w", err)
+	}
+	out := shipping.Config{Fees: fees, Geocoder: geo.Default(), Router: geo.OfflineRouter{RoadFactor: cfg.RoadFactor},
+		AssignRadiusKm: cfg.AssignRadiusKm, AssignRetry: cfg.AssignRetry}
+	if cfg.GeocoderURL != "" {
+		out.Geocoder = geo.HTTPGeocoder{BaseURL: cfg.GeocoderURL, UserAgent: cfg.GeocoderUserAgent, Fallback: out.Geocoder}
+	}
+	if cfg.RouterURL != "" {
+		out.Router = geo.OSRMRouter{BaseURL: cfg.RouterURL, Fallback: out.Router}
+	}
+	return out, nil
+}
+
+// originPatterns turns the CORS origins (https://shop.example) into the host patterns the
+// WebSocket upgrade checks a browser's Origin against (shop.example).
+func originPatterns(origins []string) []string {
+	var out []string
+	for _, o := range origins {
+		if u, err := url.Parse(o); err == nil && u.Host != "" {
+			out = append(out, u.Host)
+		} else {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// Close stops the WebSocket hub and releases the connections.
 func (a *App) Close() {
+	if a.Realtime != nil {
+		_ = a.Realtime.Close()
+	}
 	if a.Redis != nil {
 		_ = a.Redis.Close()
 	}

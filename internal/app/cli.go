@@ -173,6 +173,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, work, api b
 			log.Warn("http shutdown", "err", err)
 		}
 	}
+	// WebSocket streams are hijacked connections, which Shutdown neither waits for nor closes:
+	// the hub tells each client it is going away.
+	if a.Realtime != nil {
+		if err := a.Realtime.Close(); err != nil {
+			log.Warn("realtime shutdown", "err", err)
+		}
+	}
 	if work {
 		if err := a.Jobs.Stop(sctx); err != nil {
 			log.Warn("workers shutdown", "err", err)

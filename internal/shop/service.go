@@ -104,7 +104,8 @@ func (s *Service) Info(ctx context.Context, id uuid.UUID) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	return Info{ID: row.ID, OwnerID: row.OwnerID, Name: row.Name, Status: row.Status, Lat: row.Lat, Lng: row.Lng}, nil
+	return Info{ID: row.ID, OwnerID: row.OwnerID, Name: row.Name, Status: row.Status, Province: row.Province, Lat: row.Lat,
+		Lng: row.Lng}, nil
 }
 
 // Authorize checks that p may manage the shop (its owner or an admin): a missing shop is not

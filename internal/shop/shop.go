@@ -62,8 +62,10 @@ type Info struct {
 	OwnerID uuid.UUID
 	Name    string
 	Status  string
-	Lat     float64
-	Lng     float64
+	// Province is the address's province as typed; delivery prices same-province trips apart.
+	Province string
+	Lat      float64
+	Lng      float64
 }
 
 // Active reports whether buyers may see and buy from the shop.

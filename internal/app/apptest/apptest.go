@@ -49,13 +49,20 @@ func WithHook(fn func(*app.App)) Option {
 	return func(s *settings) { s.hooks = append(s.hooks, fn) }
 }
 
+// SharingWith makes the app a second instance beside other: the same database and the same
+// Redis key prefix, as two server processes of one deployment share them.
+func SharingWith(other *Env) Option {
+	return func(s *settings) {
+		s.env["DATABASE_URL"] = other.App.Cfg.DatabaseURL
+		s.env["REDIS_PREFIX"] = other.App.Cfg.RedisPrefix
+	}
+}
+
 // New starts an app for t and stops it when t ends.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
-	dbURL := testdb.New(t)
 	s := &settings{env: map[string]string{
 		"APP_ENV":                  "test",
-		"DATABASE_URL":             dbURL,
 		"DB_MAX_CONNS":             "8",
 		"REDIS_PREFIX":             "goshop-test:" + uuid.NewString()[:8] + ":",
 		"AUTO_MIGRATE":             "false", // the template is migrated already
@@ -66,6 +73,9 @@ func New(t testing.TB, opts ...Option) *Env {
 	}}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.env["DATABASE_URL"] == "" {
+		s.env["DATABASE_URL"] = testdb.New(t)
 	}
 	cfg, err := config.FromMap(s.env)
 	require.NoError(t, err)

@@ -63,6 +63,16 @@ type Config struct {
 	PaymentTimeout   time.Duration `env:"ORDER_PAYMENT_TIMEOUT" envDefault:"30m"`
 	ReturnWindow     time.Duration `env:"ORDER_RETURN_WINDOW" envDefault:"168h"`
 
+	// Delivery: the price list (JSON put over the built-in one), the geocoder and router (the
+	// offline gazetteer and straight line times the road factor when unset), and assignment.
+	ShippingFees      string        `env:"SHIPPING_FEES"`
+	GeocoderURL       string        `env:"GEOCODER_URL"`
+	GeocoderUserAgent string        `env:"GEOCODER_USER_AGENT" envDefault:"GoShop/1.0 (delivery geocoding)"`
+	RouterURL         string        `env:"ROUTER_URL"`
+	RoadFactor        float64       `env:"SHIPPING_ROAD_FACTOR" envDefault:"1.3"`
+	AssignRadiusKm    float64       `env:"SHIPPING_ASSIGN_RADIUS_KM" envDefault:"10"`
+	AssignRetry       time.Duration `env:"SHIPPING_ASSIGN_RETRY" envDefault:"30s"`
+
 	SMTPURL  string `env:"SMTP_URL"`
 	MailFrom string `env:"MAIL_FROM" envDefault:"GoShop <no-reply@goshop.local>"`
 }
@@ -101,6 +111,9 @@ func (c Config) validate() error {
 	}
 	if c.TaxRateBPS < 0 || c.TaxRateBPS > 10_000 || c.ShippingBaseFee < 0 || c.ShippingFeePerKG < 0 {
 		return fmt.Errorf("config: tax and shipping fees must be non-negative (tax at most 10000 bps)")
+	}
+	if c.RoadFactor < 1 || c.AssignRadiusKm <= 0 || c.AssignRetry <= 0 {
+		return fmt.Errorf("config: SHIPPING_ROAD_FACTOR must be at least 1, SHIPPING_ASSIGN_RADIUS_KM and SHIPPING_ASSIGN_RETRY positive")
 	}
 	if c.MaxBodyBytes <= 0 {
 		return fmt.Errorf("config: MAX_BODY_BYTES must be positive")

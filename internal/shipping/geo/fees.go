@@ -1,9 +1,13 @@
 package geo
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/goshop/goshop/internal/platform/apperr"
 )
@@ -236,3 +240,51 @@ func (c FeeConfig) weightFee(grams int64) int64 {
 
 // roundHalfUp divides a non-negative amount by unit, rounding halves up.
 func roundHalfUp(amount, unit int64) int64 { return (amount + unit/2) / unit }
+
+// WithOverrides returns the price list with the fields of a JSON object (as in the JSON
+// form of FeeConfig) put over it: top-level fields replace the list's wholesale (weight_tiers
+// as a whole list), while each method's rule is changed field by field, so that
+// {"methods":{"express":{"multiplier_percent":170}}} changes express's multiplier and nothing
+// else. A method the list lacks is added. Unknown fields are refused (a typo would otherwise
+// leave a price silently unchanged), and so is a result that does not Validate.
+func (c FeeConfig) WithOverrides(raw []byte) (FeeConfig, error) {
+	out := c
+	out.WeightTiers = slices.Clone(c.WeightTiers)
+	out.Methods = maps.Clone(c.Methods)
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return out, out.Validate()
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &top); err != nil {
+		return c, fmt.Errorf("fees: overrides must be a JSON object: %w", err)
+	}
+	methods := top["methods"]
+	delete(top, "methods")
+	rest, _ := json.Marshal(top)
+	if err := strictDecode(rest, &out); err != nil {
+		return c, fmt.Errorf("fees: overrides: %w", err)
+	}
+	if methods != nil {
+		var rules map[Method]json.RawMessage
+		if err := json.Unmarshal(methods, &rules); err != nil {
+			return c, fmt.Errorf("fees: overrides: methods must be an object by method: %w", err)
+		}
+		if out.Methods == nil {
+			out.Methods = map[Method]MethodRule{}
+		}
+		for m, r := range rules {
+			rule := out.Methods[m]
+			if err := strictDecode(r, &rule); err != nil {
+				return c, fmt.Errorf("fees: overrides of method %s: %w", m, err)
+			}
+			out.Methods[m] = rule
+		}
+	}
+	return out, out.Validate()
+}
+
+func strictDecode(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}

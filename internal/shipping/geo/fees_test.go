@@ -163,3 +163,36 @@ func TestFeeConfigValidate(t *testing.T) {
 		assert.True(t, apperr.Is(err, apperr.Internal), "a broken price list is the server's fault: %s", name)
 	}
 }
+
+func TestFeeConfigWithOverrides(t *testing.T) {
+	t.Parallel()
+	def := geo.DefaultFeeConfig()
+	cfg, err := def.WithOverrides([]byte(`{"base_fee": 18000, "weight_tiers": [{"up_to_grams": 1000, "fee": 0}],
+		"methods": {"express": {"multiplier_percent": 170}, "economy": {"multiplier_percent": 80, "days": {"long_haul": 7}}}}`))
+	require.NoError(t, err)
+	assert.Equal(t, int64(18_000), cfg.BaseFee)
+	assert.Equal(t, []geo.WeightTier{{UpToGrams: 1000, Fee: 0}}, cfg.WeightTiers, "a list is replaced whole")
+	express := cfg.Methods[geo.MethodExpress]
+	assert.Equal(t, int64(170), express.MultiplierPercent)
+	assert.Equal(t, def.Methods[geo.MethodExpress].Days, express.Days, "a method's other fields are kept")
+	assert.Equal(t, 7, cfg.Methods["economy"].Days.LongHaul, "a new method is added")
+	assert.Equal(t, def.Methods[geo.MethodSameDay], cfg.Methods[geo.MethodSameDay])
+	assert.Equal(t, int64(15_000), def.BaseFee, "the list overridden is left as it was")
+	assert.Len(t, def.Methods, 3)
+
+	same, err := def.WithOverrides(nil)
+	require.NoError(t, err)
+	assert.Equal(t, def, same)
+
+	for name, raw := range map[string]string{
+		"not an object":          `[1]`,
+		"unknown field":          `{"base_fees": 1}`,
+		"unknown method field":   `{"methods": {"express": {"multiplier": 170}}}`,
+		"invalid result":         `{"weight_tiers": []}`,
+		"wrong type":             `{"base_fee": "cheap"}`,
+		"method rule not object": `{"methods": {"express": 2}}`,
+	} {
+		_, err := def.WithOverrides([]byte(raw))
+		assert.Error(t, err, name)
+	}
+}
