@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/goshop/goshop/db"
+	"github.com/goshop/goshop/internal/catalog"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/config"
 	"github.com/goshop/goshop/internal/platform/eventbus"
@@ -42,8 +43,9 @@ type App struct {
 	Metrics *metrics.Metrics
 	Router  chi.Router
 
-	Users *user.Service
-	Shops *shop.Service
+	Users   *user.Service
+	Shops   *shop.Service
+	Catalog *catalog.Service
 }
 
 // Options are the knobs that are not configuration: tests use them.
@@ -113,7 +115,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		return nil, err
 	}
 
-	a.Shops = shop.NewService(a.Pool, a.Bus, nil)
+	a.Shops = shop.NewService(a.Pool, a.Bus, lazyCatalog{a})
+	a.Catalog = catalog.NewService(a.Pool, a.Bus, a.Jobs, shopDirectory{a.Shops})
 
 	for _, h := range o.Hooks {
 		h(a)
@@ -129,6 +132,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	api := chi.NewRouter()
 	user.NewHandler(a.Users, authn, limiter, cfg.AuthRatePerMinute).Routes(api)
 	shop.NewHandler(a.Shops, authn).Routes(api)
+	catalog.NewHandler(a.Catalog, authn).Routes(api)
 	a.Router.Mount("/api/v1", api)
 	return a, nil
 }

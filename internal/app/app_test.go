@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goshop/goshop/db"
 	"github.com/goshop/goshop/internal/app"
 	"github.com/goshop/goshop/internal/app/apptest"
 	"github.com/goshop/goshop/internal/platform/testdb"
@@ -184,21 +185,34 @@ func TestCommands(t *testing.T) {
 
 	out, err = run("routes")
 	require.NoError(t, err)
-	for _, want := range []string{"POST /api/v1/auth/register", "GET /api/v1/users/profile", "PUT /api/v1/users/addresses/{id}/default", "GET /readyz"} {
+	for _, want := range []string{"POST /api/v1/auth/register", "GET /api/v1/users/profile", "PUT /api/v1/users/addresses/{id}/default", "GET /readyz",
+		"GET /api/v1/products/{id}", "PUT /api/v1/shops/{id}/products/{product_id}/inventory"} {
 		assert.Contains(t, strings.Split(out, "\n"), want)
 	}
 
+	// Down rolls back one step of the context migrated last.
+	last := db.Contexts[len(db.Contexts)-1]
 	out, err = run("migrate", "status")
 	require.NoError(t, err)
 	assert.Regexp(t, `user\s+1\s+1\s+0`, out)
 	_, err = run("migrate", "down")
 	require.NoError(t, err)
 	out, _ = run("migrate", "status")
-	assert.Regexp(t, `user\s+0\s+1\s+1`, out)
+	assert.Regexp(t, last+`\s+0\s+1\s+1`, out)
+	assert.Regexp(t, `user\s+1\s+1\s+0`, out)
 	_, err = run("migrate", "up")
 	require.NoError(t, err)
 	out, _ = run("migrate", "status")
-	assert.Regexp(t, `user\s+1\s+1\s+0`, out)
+	assert.Regexp(t, last+`\s+1\s+1\s+0`, out)
+
+	out, err = run("seed", "-products", "30", "-shops", "2")
+	require.NoError(t, err)
+	assert.Contains(t, out, "seeded: 2 shops, 30 products added")
+	out, err = run("seed", "-products", "30", "-shops", "2")
+	require.NoError(t, err)
+	assert.Contains(t, out, "seeded: 2 shops, 0 products added", "seeding twice tops up")
+	_, err = run("seed", "-shops", "0")
+	assert.Error(t, err)
 	_, err = run("migrate", "sideways")
 	assert.Error(t, err)
 
