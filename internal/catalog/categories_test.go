@@ -53,6 +53,8 @@ func TestCategoryTree(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.Status)
 	assert.Equal(t, "Android", res.Map(t)["name"])
 	assert.Equal(t, http.StatusNotFound, w.Get(t, "/products/categories/"+uuid.NewString(), "").Status)
+	assert.Equal(t, "limit", field(t, w.Get(t, "/products/categories?limit=0", "")))
+	assert.Equal(t, "cursor", field(t, w.Get(t, "/products/categories/"+root+"/subcategories?cursor=x", "")))
 	assert.Equal(t, http.StatusNotFound, w.Get(t, "/products/categories/nope", "").Status)
 	assert.Equal(t, http.StatusNotFound, w.Get(t, "/products/categories/"+uuid.NewString()+"/subcategories", "").Status)
 	assert.Equal(t, http.StatusNotFound, w.Post(t, "/products/categories/"+uuid.NewString()+"/subcategories", w.admin.AccessToken, body).Status)

@@ -113,11 +113,20 @@ func TestProductCRUD(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, res.Status)
 	assert.Equal(t, http.StatusNotFound, w.Post(t, "/shops/"+uuid.NewString()+"/products", w.owner.AccessToken, productBody("X", 1000)).Status)
 	assert.Equal(t, http.StatusUnauthorized, w.Post(t, "/shops/"+w.shop+"/products", "", productBody("X", 1000)).Status)
+	intruder := productBody("Intruder", 1000)
+	intruder["shop_id"] = w.shop
+	assert.Equal(t, http.StatusForbidden, w.Post(t, "/products", w.other.AccessToken, intruder).Status)
+	assert.Equal(t, http.StatusUnauthorized, w.Put(t, "/shops/"+w.shop+"/products/"+id, "", upd).Status)
+	assert.Equal(t, "title", field(t, w.Put(t, "/shops/"+w.shop+"/products/"+id, w.owner.AccessToken, map[string]any{"title": 1})))
+	assert.Equal(t, http.StatusNotFound, w.Put(t, "/shops/"+w.shop+"/products/nope", w.owner.AccessToken, upd).Status)
 
 	// Deleting hides it for good and keeps the row for past orders.
 	shirtID := shirt["id"].(string)
 	assert.Equal(t, http.StatusForbidden, w.Delete(t, "/products/"+shirtID, w.other.AccessToken).Status)
 	assert.Equal(t, http.StatusUnauthorized, w.Delete(t, "/products/"+shirtID, "").Status)
+	assert.Equal(t, http.StatusUnauthorized, w.Delete(t, "/shops/"+w.shop+"/products/"+shirtID, "").Status)
+	assert.Equal(t, http.StatusForbidden, w.Delete(t, "/shops/"+w.shop+"/products/"+shirtID, w.other.AccessToken).Status)
+	assert.Equal(t, http.StatusNotFound, w.Delete(t, "/products/nope", w.owner.AccessToken).Status)
 	require.Equal(t, http.StatusNoContent, w.Delete(t, "/shops/"+w.shop+"/products/"+shirtID, w.owner.AccessToken).Status)
 	assert.Equal(t, http.StatusNotFound, w.Get(t, "/products/"+shirtID, w.owner.AccessToken).Status)
 	assert.Equal(t, http.StatusNotFound, w.Delete(t, "/products/"+shirtID, w.owner.AccessToken).Status)
