@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"syscall"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -29,7 +30,13 @@ func ensureCatalog(ctx context.Context, o options, env []string, pool *pgxpool.P
 	cmd := exec.CommandContext(ctx, o.Binary, "seed", "-products", strconv.Itoa(o.Products))
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = o.ServerOutput, o.ServerOutput
+	// Cancelled, the seed gets to stop its own transaction, as the server does.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = stopGrace
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return fmt.Errorf("bench: %s seed: %w", o.Binary, err)
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/goshop/goshop/internal/app/apptest"
 )
 
 func TestCategoryTree(t *testing.T) {
@@ -35,7 +37,7 @@ func TestCategoryTree(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, w.Delete(t, "/products/categories/"+fashion, w.owner.AccessToken).Status)
 	assert.Equal(t, http.StatusUnauthorized, w.Delete(t, "/products/categories/"+fashion, "").Status)
 
-	names := func(res interface{ Map(testing.TB) map[string]any }) []string {
+	names := func(res *apptest.Response) []string {
 		var out []string
 		for _, c := range res.Map(t)["items"].([]any) {
 			out = append(out, c.(map[string]any)["name"].(string))

@@ -137,6 +137,27 @@ func TestInventory(t *testing.T) {
 	assert.Equal(t, "limit", field(t, w.Get(t, "/shops/"+w.shop+"/products/inventory?limit=0", w.owner.AccessToken)))
 }
 
+// race runs n calls of fn at once and counts those that succeeded and those refused for want
+// of stock; any other failure fails the test.
+func race(t *testing.T, n int, fn func(i int) error) (ok, short int) {
+	var oks, shorts atomic.Int32
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			switch err := fn(i); {
+			case err == nil:
+				oks.Add(1)
+			case apperr.Is(err, apperr.InsufficientStock):
+				shorts.Add(1)
+			default:
+				t.Errorf("call %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	return int(oks.Load()), int(shorts.Load())
+}
+
 // TestConcurrentAdjustments: thirty sellers' clerks take one each from a stock of ten at once;
 // ten succeed, the rest are refused, and the stock ends at zero, never below.
 func TestConcurrentAdjustments(t *testing.T) {
@@ -146,24 +167,12 @@ func TestConcurrentAdjustments(t *testing.T) {
 	id := uuid.MustParse(p["id"].(string))
 	owner := principalOf(w.owner)
 
-	var ok, short atomic.Int32
-	var wg sync.WaitGroup
-	for range 30 {
-		wg.Go(func() {
-			_, err := w.App.Catalog.Adjust(context.Background(), owner, id, catalog.AdjustmentInput{Delta: -1, Reason: "bán lẻ"})
-			switch {
-			case err == nil:
-				ok.Add(1)
-			case apperr.Is(err, apperr.InsufficientStock):
-				short.Add(1)
-			default:
-				t.Errorf("adjust: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	assert.EqualValues(t, 10, ok.Load())
-	assert.EqualValues(t, 20, short.Load())
+	ok, short := race(t, 30, func(int) error {
+		_, err := w.App.Catalog.Adjust(context.Background(), owner, id, catalog.AdjustmentInput{Delta: -1, Reason: "bán lẻ"})
+		return err
+	})
+	assert.Equal(t, 10, ok)
+	assert.Equal(t, 20, short)
 	got := w.Get(t, "/products/"+p["id"].(string), "").Map(t)
 	assert.EqualValues(t, 0, got["stock"])
 	var moves int
@@ -180,26 +189,13 @@ func TestReserveStockConcurrently(t *testing.T) {
 	vid := uuid.MustParse(variantID(p, 0))
 	ctx := context.Background()
 
-	var ok, short atomic.Int32
-	var wg sync.WaitGroup
-	for i := range 50 {
-		wg.Go(func() {
-			err := pgdb.WithTx(ctx, w.App.Pool, func(tx pgx.Tx) error {
-				return w.App.Catalog.ReserveStock(ctx, tx, []catalog.StockLine{{VariantID: vid, Quantity: 1, Ref: path("order %d", i)}})
-			})
-			switch {
-			case err == nil:
-				ok.Add(1)
-			case apperr.Is(err, apperr.InsufficientStock):
-				short.Add(1)
-			default:
-				t.Errorf("reserve: %v", err)
-			}
+	ok, short := race(t, 50, func(i int) error {
+		return pgdb.WithTx(ctx, w.App.Pool, func(tx pgx.Tx) error {
+			return w.App.Catalog.ReserveStock(ctx, tx, []catalog.StockLine{{VariantID: vid, Quantity: 1, Ref: path("order %d", i)}})
 		})
-	}
-	wg.Wait()
-	assert.EqualValues(t, 10, ok.Load())
-	assert.EqualValues(t, 40, short.Load())
+	})
+	assert.Equal(t, 10, ok)
+	assert.Equal(t, 40, short)
 	snap, err := w.App.Catalog.VariantSnapshot(ctx, vid)
 	require.NoError(t, err)
 	assert.Equal(t, 0, snap.Stock)

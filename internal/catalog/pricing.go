@@ -19,9 +19,6 @@ import (
 	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
-// MaxPrice bounds any price, in minor units, so that percentage arithmetic never overflows.
-const MaxPrice = 1_000_000_000_000
-
 func discountOf(r store.CatalogProduct) *Discount {
 	return discountFrom(r.DiscountID, r.DiscountPercent, r.DiscountPrice, r.DiscountVariantID, r.DiscountStartsAt, r.DiscountEndsAt)
 }
@@ -104,6 +101,7 @@ func inIDOrder(vs []store.CatalogVariant) []*store.CatalogVariant {
 }
 
 // PriceInput sets the list price of one variant, or of every variant when VariantID is nil.
+// Prices stop at 10^12 minor units, so that percentage arithmetic never overflows.
 type PriceInput struct {
 	Price     int64      `json:"price" validate:"gt=0,max=1000000000000"`
 	VariantID *uuid.UUID `json:"variant_id"`

@@ -20,7 +20,14 @@ import (
 	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
-// Service holds the rules of the catalog context.
+// Service holds the rules of the catalog context. Besides its HTTP routes, other contexts call
+// it through interfaces of their own:
+//   - ProductShop(ctx, productID) (uuid.UUID, error): the shop of a live product (the shop
+//     context's promotions and campaigns).
+//   - VariantSnapshot(ctx, variantID) (VariantSnapshot, error): title, names, unit price now,
+//     currency, stock, weight and whether the variant may be bought (cart, checkout).
+//   - ReserveStock(ctx, tx, lines) and ReleaseStock(ctx, tx, lines): stock taken for checkout
+//     and given back on cancellation, in the caller's transaction, all or nothing.
 type Service struct {
 	pool  *pgxpool.Pool
 	q     *store.Queries
