@@ -160,7 +160,8 @@ func TestProductBadInput(t *testing.T) {
 		"unknown category":  {with("category_id", uuid.NewString()), "category_id"},
 		"variant no name":   {with("variants", []map[string]any{{"price": 1000}}), "variants[0].name"},
 		"variant no price":  {with("variants", []map[string]any{{"name": "A"}}), "variants[0].price"},
-		"variant sku twice": {with("variants", []map[string]any{{"name": "A", "sku": "S", "price": 1}, {"name": "B", "sku": "S", "price": 1}}), "variants.sku"},
+		"variant sku twice": {with("variants", []map[string]any{{"name": "A", "sku": "S", "price": 1}, {"name": "B", "sku": "S", "price": 1}}), "variants[1].sku"},
+		"variant blank":     {with("variants", []map[string]any{{"name": " ", "price": 1}}), "variants[0].name"},
 	} {
 		res := w.Post(t, "/shops/"+w.shop+"/products", w.owner.AccessToken, c.body)
 		assert.Equal(t, c.field, field(t, res), name)

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -156,17 +157,17 @@ func (s *Service) cleanCreate(ctx context.Context, in *CreateInput) ([]VariantIn
 		if in.Price <= 0 {
 			return nil, apperr.Field("price", "is required when no variants are given, and must be above 0")
 		}
-		return []VariantInput{{SKU: in.SKU, Name: "Default", Price: in.Price, Stock: in.Stock}}, nil
+		return []VariantInput{{SKU: strings.TrimSpace(in.SKU), Name: "Default", Price: in.Price, Stock: in.Stock}}, nil
 	}
 	seen := map[string]bool{}
 	for i := range in.Variants {
 		v := &in.Variants[i]
 		v.SKU, v.Name = strings.TrimSpace(v.SKU), strings.TrimSpace(v.Name)
 		if v.Name == "" {
-			return nil, apperr.Field("variants.name", "is required")
+			return nil, apperr.Field(fmt.Sprintf("variants[%d].name", i), "is required")
 		}
 		if v.SKU != "" && seen[v.SKU] {
-			return nil, apperr.Field("variants.sku", "is repeated: "+v.SKU)
+			return nil, apperr.Field(fmt.Sprintf("variants[%d].sku", i), "repeats another variant's SKU")
 		}
 		seen[v.SKU] = true
 	}
