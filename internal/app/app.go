@@ -17,6 +17,9 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/goshop/goshop/db"
+	"github.com/goshop/goshop/internal/cart"
+	"github.com/goshop/goshop/internal/catalog"
+	"github.com/goshop/goshop/internal/order"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/config"
 	"github.com/goshop/goshop/internal/platform/eventbus"
@@ -42,8 +45,11 @@ type App struct {
 	Metrics *metrics.Metrics
 	Router  chi.Router
 
-	Users *user.Service
-	Shops *shop.Service
+	Users   *user.Service
+	Shops   *shop.Service
+	Catalog *catalog.Service
+	Cart    *cart.Service
+	Orders  *order.Service
 }
 
 // Options are the knobs that are not configuration: tests use them.
@@ -113,7 +119,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		return nil, err
 	}
 
-	a.Shops = shop.NewService(a.Pool, a.Bus, a.Jobs, nil)
+	a.Shops = shop.NewService(a.Pool, a.Bus, a.Jobs, lazyCatalog{a})
+	a.Catalog = catalog.NewService(a.Pool, a.Bus, a.Jobs, shopDirectory{a.Shops})
+	promos := shopPromotions{a.Shops}
+	a.Cart = cart.NewService(a.Pool, catalogForCart{a.Catalog}, promos,
+		cart.WeightFee{Base: cfg.ShippingBaseFee, PerKG: cfg.ShippingFeePerKG,
+			Multiplier: map[string]int64{"standard": 100, "express": 150, "same_day": 200}},
+		cart.Pricing{TaxRateBPS: cfg.TaxRateBPS, TaxInclusive: cfg.TaxInclusive})
+	a.Orders = order.NewService(a.Pool, a.Bus, a.Jobs, order.Ports{Cart: cartCheckout{a.Cart}, Stock: catalogStock{a.Catalog},
+		Promos: promos, Addresses: addressBook{a.Users}}, order.Config{PaymentTimeout: cfg.PaymentTimeout, ReturnWindow: cfg.ReturnWindow})
 
 	for _, h := range o.Hooks {
 		h(a)
@@ -129,6 +143,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	api := chi.NewRouter()
 	user.NewHandler(a.Users, authn, limiter, cfg.AuthRatePerMinute).Routes(api)
 	shop.NewHandler(a.Shops, authn).Routes(api)
+	catalog.NewHandler(a.Catalog, authn).Routes(api)
+	cart.NewHandler(a.Cart, authn).Routes(api)
+	order.NewHandler(a.Orders, authn).Routes(api)
 	a.Router.Mount("/api/v1", api)
 	return a, nil
 }
