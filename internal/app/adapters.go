@@ -8,7 +8,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/goshop/goshop/internal/cart"
+	"github.com/goshop/goshop/internal/catalog"
 	"github.com/goshop/goshop/internal/order"
+	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/httpx"
 	"github.com/goshop/goshop/internal/shipping"
@@ -23,17 +25,17 @@ import (
 // shopPromotions serves the cart and the orders from the shop context.
 type shopPromotions struct{ s *shop.Service }
 
-func (a shopPromotions) CampaignOffer(ctx context.Context, variantID uuid.UUID) (cart.Offer, bool, error) {
-	o, ok, err := a.s.CampaignOffer(ctx, variantID)
+func (a shopPromotions) CampaignOffer(ctx context.Context, tx pgx.Tx, variantID uuid.UUID) (cart.Offer, bool, error) {
+	o, ok, err := a.s.CampaignOffer(ctx, tx, variantID)
 	return cart.Offer{CampaignID: o.CampaignID, Price: o.Price, Remaining: o.Remaining}, ok, err
 }
 
-func (a shopPromotions) QuoteVoucher(ctx context.Context, shopID, buyer uuid.UUID, code string, lines []cart.VoucherLine) (cart.VoucherQuote, error) {
+func (a shopPromotions) QuoteVoucher(ctx context.Context, tx pgx.Tx, shopID, buyer uuid.UUID, code string, lines []cart.VoucherLine) (cart.VoucherQuote, error) {
 	vl := make([]shop.VoucherLine, len(lines))
 	for i, l := range lines {
 		vl[i] = shop.VoucherLine{ProductID: l.ProductID, Amount: l.Amount}
 	}
-	q, err := a.s.QuoteVoucher(ctx, shopID, buyer, code, vl)
+	q, err := a.s.QuoteVoucher(ctx, tx, shopID, buyer, code, vl)
 	return cart.VoucherQuote{PromotionID: q.PromotionID, Code: q.Code, Discount: q.Discount}, err
 }
 
@@ -118,6 +120,74 @@ func priced(q cart.Quote) order.PricedCart {
 	return out
 }
 
+// shopDirectory answers the catalog's questions about shops from the shop context.
+type shopDirectory struct{ shops *shop.Service }
+
+// ShopOwner returns a live shop's owner and whether it is active; a missing or deleted shop is
+// not found.
+func (d shopDirectory) ShopOwner(ctx context.Context, shopID uuid.UUID) (uuid.UUID, bool, error) {
+	info, err := d.shops.Info(ctx, shopID)
+	if err != nil {
+		return uuid.Nil, false, err
+	}
+	return info.OwnerID, info.Active(), nil
+}
+
+// lazyCatalog hands the shop context, which is built before the catalog, the catalog it will
+// call once both exist.
+type lazyCatalog struct{ a *App }
+
+// ProductShop returns the shop a live product belongs to.
+func (c lazyCatalog) ProductShop(ctx context.Context, productID uuid.UUID) (uuid.UUID, error) {
+	return c.a.Catalog.ProductShop(ctx, productID)
+}
+
+// VariantOf returns a live variant's product, shop and list price, for campaigns.
+func (c lazyCatalog) VariantOf(ctx context.Context, variantID uuid.UUID) (shop.VariantRef, error) {
+	v, err := c.a.Catalog.VariantSnapshot(ctx, variantID)
+	return shop.VariantRef{ProductID: v.ProductID, ShopID: v.ShopID, Price: v.ListPrice}, err
+}
+
+// catalogForCart serves the cart's variant questions from the catalog.
+type catalogForCart struct{ c *catalog.Service }
+
+func (a catalogForCart) Variant(ctx context.Context, tx pgx.Tx, variantID uuid.UUID) (cart.Variant, error) {
+	v, err := a.c.VariantSnapshotTx(ctx, tx, variantID)
+	return cart.Variant{VariantID: v.VariantID, ProductID: v.ProductID, ShopID: v.ShopID, Title: v.Title, VariantName: v.VariantName,
+		SKU: v.SKU, UnitPrice: v.UnitPrice, RegularPrice: v.ListPrice, Currency: v.Currency, Stock: int32(v.Stock),
+		WeightGrams: int64(v.WeightGrams), Purchasable: v.Purchasable}, err
+}
+
+func (a catalogForCart) DefaultVariant(ctx context.Context, productID uuid.UUID) (uuid.UUID, error) {
+	vs, err := a.c.Variants(ctx, nil, productID)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if len(vs) != 1 {
+		return uuid.Nil, apperr.Field("variant_id", "this product comes in several variants: choose one")
+	}
+	return vs[0].ID, nil
+}
+
+// catalogStock serves the orders' stock reservations from the catalog.
+type catalogStock struct{ c *catalog.Service }
+
+func (a catalogStock) ReserveStockTx(ctx context.Context, tx pgx.Tx, lines []order.StockLine) error {
+	return a.c.ReserveStock(ctx, tx, stockLines(lines, "checkout"))
+}
+
+func (a catalogStock) ReleaseStockTx(ctx context.Context, tx pgx.Tx, lines []order.StockLine) error {
+	return a.c.ReleaseStock(ctx, tx, stockLines(lines, "order cancelled"))
+}
+
+func stockLines(lines []order.StockLine, ref string) []catalog.StockLine {
+	out := make([]catalog.StockLine, len(lines))
+	for i, l := range lines {
+		out[i] = catalog.StockLine{VariantID: l.VariantID, Quantity: int(l.Quantity), Ref: ref}
+	}
+	return out
+}
+
 // shippingIdentity serves the shipping context from the identity context: shipper registration
 // and the address book.
 type shippingIdentity struct{ u *user.Service }
@@ -133,8 +203,8 @@ func (a shippingIdentity) RegisterShipper(ctx context.Context, p auth.Principal,
 		AccessToken: reg.AccessToken, ExpiresIn: reg.ExpiresIn, User: u}, err
 }
 
-func (a shippingIdentity) Address(ctx context.Context, userID, addressID uuid.UUID) (shipping.Address, error) {
-	ad, err := a.u.Address(ctx, userID, addressID)
+func (a shippingIdentity) Address(ctx context.Context, tx pgx.Tx, userID, addressID uuid.UUID) (shipping.Address, error) {
+	ad, err := a.u.AddressTx(ctx, tx, userID, addressID)
 	return shipping.Address{Address: geo.Address{Line1: ad.Line1, Ward: ad.Ward, District: ad.District, Province: ad.Province,
 		Country: ad.Country}, Lat: ad.Lat, Lng: ad.Lng}, err
 }
@@ -142,12 +212,36 @@ func (a shippingIdentity) Address(ctx context.Context, userID, addressID uuid.UU
 // shippingShops serves the shipping context from the shop context.
 type shippingShops struct{ s *shop.Service }
 
-func (a shippingShops) Shop(ctx context.Context, shopID uuid.UUID) (shipping.Shop, error) {
-	i, err := a.s.Info(ctx, shopID)
+func (a shippingShops) Shop(ctx context.Context, tx pgx.Tx, shopID uuid.UUID) (shipping.Shop, error) {
+	i, err := a.s.InfoTx(ctx, tx, shopID)
 	return shipping.Shop{ID: i.ID, OwnerID: i.OwnerID, Name: i.Name, Province: i.Province, Lat: i.Lat, Lng: i.Lng}, err
 }
 
 func (a shippingShops) OwnsShop(ctx context.Context, userID uuid.UUID) (bool, error) {
 	l, err := a.s.List(ctx, &userID, httpx.Page{Limit: 1})
 	return len(l.Items) > 0, err
+}
+
+// shippingOrders serves the shipping context from the order context.
+type shippingOrders struct{ o *order.Service }
+
+func (a shippingOrders) Delivery(ctx context.Context, orderID uuid.UUID) (shipping.Order, error) {
+	d, err := a.o.Delivery(ctx, orderID)
+	ad := d.Address
+	return shipping.Order{ID: d.OrderID, BuyerID: d.BuyerID, ShopID: d.ShopID, Status: d.Status, PaymentMethod: d.PaymentMethod,
+		Total: d.Total, Currency: d.Currency, WeightGrams: d.WeightGrams, ShippingMethod: d.ShippingMethod,
+		Address: shipping.Recipient{Name: ad.RecipientName, Phone: ad.Phone, Line1: ad.Line1, Ward: ad.Ward, District: ad.District,
+			Province: ad.Province}, Lat: ad.Lat, Lng: ad.Lng, ReadyToShip: d.ReadyToShip}, err
+}
+
+func (a shippingOrders) ShipperMove(ctx context.Context, shipper *auth.Principal, orderID uuid.UUID, to, reason string) error {
+	return a.o.ShipperMove(ctx, shipper, orderID, to, reason)
+}
+
+// cartShipping prices the cart's shipping with the shipping context's one fee computation.
+type cartShipping struct{ s *shipping.Service }
+
+func (a cartShipping) Fee(ctx context.Context, tx pgx.Tx, r cart.ShippingRequest) (int64, error) {
+	return a.s.Fee(ctx, tx, shipping.FeeRequest{ShopID: r.ShopID, WeightGrams: r.WeightGrams, Method: r.Method,
+		AddressID: r.AddressID, BuyerID: r.BuyerID})
 }

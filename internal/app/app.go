@@ -18,6 +18,9 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/goshop/goshop/db"
+	"github.com/goshop/goshop/internal/cart"
+	"github.com/goshop/goshop/internal/catalog"
+	"github.com/goshop/goshop/internal/order"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/config"
 	"github.com/goshop/goshop/internal/platform/eventbus"
@@ -50,6 +53,9 @@ type App struct {
 
 	Users    *user.Service
 	Shops    *shop.Service
+	Catalog  *catalog.Service
+	Cart     *cart.Service
+	Orders   *order.Service
 	Shipping *shipping.Service
 }
 
@@ -120,7 +126,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		return nil, err
 	}
 
-	a.Shops = shop.NewService(a.Pool, a.Bus, a.Jobs, nil)
+	a.Shops = shop.NewService(a.Pool, a.Bus, a.Jobs, lazyCatalog{a})
+	a.Catalog = catalog.NewService(a.Pool, a.Bus, a.Jobs, shopDirectory{a.Shops})
+	promos := shopPromotions{a.Shops}
+	// The cart's shipping fee comes from the shipping context, which needs the orders, which need
+	// the cart: it is set once shipping exists, below.
+	a.Cart = cart.NewService(a.Pool, catalogForCart{a.Catalog}, promos, nil,
+		cart.Pricing{TaxRateBPS: cfg.TaxRateBPS, TaxInclusive: cfg.TaxInclusive})
+	a.Orders = order.NewService(a.Pool, a.Bus, a.Jobs, order.Ports{Cart: cartCheckout{a.Cart}, Stock: catalogStock{a.Catalog},
+		Promos: promos, Addresses: addressBook{a.Users}}, order.Config{PaymentTimeout: cfg.PaymentTimeout, ReturnWindow: cfg.ReturnWindow})
 
 	if !o.Offline {
 		a.Realtime = realtime.New(a.Redis, realtime.Config{Prefix: cfg.RedisPrefix, OriginPatterns: originPatterns(cfg.CORSOrigins),
@@ -131,12 +145,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		a.Close()
 		return nil, err
 	}
-	a.Shipping, err = shipping.NewService(a.Pool, a.Bus, a.Jobs, a.Realtime, shippingIdentity{a.Users}, nil,
-		shippingShops{a.Shops}, shipCfg, log)
+	a.Shipping, err = shipping.NewService(a.Pool, a.Bus, a.Jobs, a.Realtime, shippingIdentity{a.Users},
+		shippingOrders{a.Orders}, shippingShops{a.Shops}, shipCfg, log)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
+	a.Cart.SetShipping(cartShipping{a.Shipping})
 
 	for _, h := range o.Hooks {
 		h(a)
@@ -152,6 +167,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	api := chi.NewRouter()
 	user.NewHandler(a.Users, authn, limiter, cfg.AuthRatePerMinute).Routes(api)
 	shop.NewHandler(a.Shops, authn).Routes(api)
+	catalog.NewHandler(a.Catalog, authn).Routes(api)
+	cart.NewHandler(a.Cart, authn).Routes(api)
+	order.NewHandler(a.Orders, authn).Routes(api)
 	shipping.NewHandler(a.Shipping, authn, a.Realtime).Routes(api)
 	a.Router.Mount("/api/v1", api)
 	return a, nil

@@ -23,7 +23,7 @@ func num(m map[string]any, k string) int64 { return int64(m[k].(float64)) }
 
 func TestCartLinesAndTotals(t *testing.T) {
 	t.Parallel()
-	env := apptest.New(t) // 10% VAT included, 15,000 ₫ a parcel up to 1 kg, 5,000 ₫ a further kg
+	env := apptest.New(t) // 10% VAT included; shipping by the shipping context's default price list
 	_, shopA, shirt := shopWith(t, env, 150_000, 10)
 	_, shopB, mug := shopWith(t, env, 90_000, 3)
 	buyer := env.Register(t, "Buyer")
@@ -45,11 +45,12 @@ func TestCartLinesAndTotals(t *testing.T) {
 	cart := env.Get(t, "/cart", buyer.AccessToken).Map(t)
 	require.Len(t, cart["items"], 2)
 	assert.EqualValues(t, 540_000, cart["subtotal"])
-	// Shop A: 3 × 500 g = 1.5 kg -> 15,000 + 5,000; shop B: 500 g -> 15,000.
-	assert.EqualValues(t, 35_000, cart["shipping_fee"])
+	// Without an address, each parcel pays the base without distance (15,000) and its weight
+	// tier: shop A 3 × 500 g = 1.5 kg -> +10,000; shop B 500 g -> +0.
+	assert.EqualValues(t, 40_000, cart["shipping_fee"])
 	// Tax included: 450,000 × 10/110 = 40,909.09 -> 40,909; 90,000 × 10/110 = 8,181.8 -> 8,182.
 	assert.EqualValues(t, 49_091, cart["tax"])
-	assert.EqualValues(t, 575_000, cart["total"])
+	assert.EqualValues(t, 580_000, cart["total"])
 	assert.Equal(t, "VND", cart["currency"])
 	assert.Len(t, cart["shops"], 2)
 	_ = shopB
@@ -179,7 +180,7 @@ func TestCartCouponsAndCampaignPrices(t *testing.T) {
 	c := res.Map(t)
 	assert.EqualValues(t, 30_000, c["discount"], "10% of 400,000 capped at 30,000")
 	assert.Equal(t, "TET10", c["coupon"])
-	assert.EqualValues(t, 400_000-30_000+15_000, c["total"])
+	assert.EqualValues(t, 400_000-30_000+20_000, c["total"], "1 kg ships for 15,000 + 5,000")
 
 	res = env.Post(t, "/cart/apply-coupon", buyer.AccessToken, map[string]any{"code": "NOPE"})
 	assert.Equal(t, http.StatusUnprocessableEntity, res.Status)

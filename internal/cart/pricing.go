@@ -1,7 +1,6 @@
 package cart
 
 import (
-	"context"
 	"sort"
 
 	"github.com/google/uuid"
@@ -15,29 +14,6 @@ type Pricing struct {
 	// then tax is shown but not added.
 	TaxInclusive bool
 	Currency     string
-}
-
-// WeightFee is the configured fee by weight that prices shipping until the shipping context
-// does: a base fee for the first kilogram of each shop's parcel and a fee per further started
-// kilogram, times the method's multiplier in percent.
-type WeightFee struct {
-	Base       int64
-	PerKG      int64
-	Multiplier map[string]int64 // method -> percent; unknown methods are refused
-}
-
-// Fee implements ShippingQuoter.
-func (f WeightFee) Fee(_ context.Context, r ShippingRequest) (int64, error) {
-	m, ok := f.Multiplier[r.Method]
-	if !ok {
-		return 0, errUnknownMethod(r.Method)
-	}
-	kg := (r.WeightGrams + 999) / 1000
-	fee := f.Base
-	if kg > 1 {
-		fee += (kg - 1) * f.PerKG
-	}
-	return fee * m / 100, nil
 }
 
 // taxOf is the tax in an amount: carved out of it when prices include tax, added on top when

@@ -123,7 +123,7 @@ func TestReadyOrderIsDeliveredByTheNearestShipper(t *testing.T) {
 	assert.Less(t, m["distance_km"], 3.0)
 	assert.EqualValues(t, quote(t, geo.MethodStandard, 1000, m["distance_km"].(float64), true).Total, m["fee"])
 	assert.Regexp(t, `^GS[0-9A-Z]{13}$`, m["tracking_number"])
-	assert.EqualValues(t, 500_000, m["cod_amount"], "the shipper collects the order's total")
+	assert.Equal(t, env.Get(t, "/orders/"+id, b.AccessToken).Map(t)["total"], m["cod_amount"], "the shipper collects the order's total")
 	assert.Nil(t, m["last_location"])
 	kinds := []string{}
 	for _, e := range m["events"].([]any) {
@@ -262,7 +262,11 @@ func TestConcurrentAssignmentsNeverShareAShipper(t *testing.T) {
 	apptest.Eventually(t, func() bool {
 		clear(taken)
 		for _, id := range ids {
-			if s, ok := shipmentOf(t, env, id, b.AccessToken)["shipper_id"].(string); ok {
+			res := env.Get(t, "/shipping/"+id+"/tracking", b.AccessToken)
+			if res.Status != http.StatusOK {
+				return false
+			}
+			if s, ok := res.Map(t)["shipper_id"].(string); ok {
 				assert.NotContains(t, taken, s, "shipper %s carries two orders", s)
 				taken[s] = id
 			}
@@ -316,7 +320,8 @@ func TestAssignByHand(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, env.Post(t, path, first.AccessToken, nil).Status, "a shipper")
 	assert.Equal(t, http.StatusUnauthorized, env.Post(t, path, "", nil).Status)
 	assert.Equal(t, http.StatusBadRequest, env.Post(t, path, st.seller.AccessToken, `{"shipper_id":`).Status)
-	assert.Equal(t, http.StatusUnprocessableEntity, env.Post(t, path, st.seller.AccessToken, map[string]any{"shipper_id": "x"}).Status)
+	assert.Equal(t, http.StatusBadRequest, env.Post(t, path, st.seller.AccessToken, map[string]any{"shipper_id": "x"}).Status)
+	assert.Equal(t, http.StatusUnprocessableEntity, env.Post(t, path, st.seller.AccessToken, map[string]any{"shipper_id": 7}).Status)
 	assert.Equal(t, http.StatusUnprocessableEntity, env.Post(t, path, st.seller.AccessToken, map[string]any{"shipper_id": b.ID}).Status,
 		"not a shipper")
 	assert.Equal(t, http.StatusConflict, env.Post(t, "/shipping/assign/"+pending, st.seller.AccessToken, nil).Status, "not confirmed yet")
@@ -536,4 +541,37 @@ func TestLiveTrackingAcrossInstances(t *testing.T) {
 			assert.InDelta(t, lat, u.Lat, 1e-9, name)
 		}
 	}
+}
+
+// TestCartShippingFeeComesFromTheFeeComputation: the cart and checkout price shipping with the
+// same computation as the calculator, by distance once the address is known.
+func TestCartShippingFeeComesFromTheFeeComputation(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	st := openStore(t, env)
+	b := env.Register(t, "Hanoi buyer")
+	res := env.Post(t, "/users/addresses", b.AccessToken, map[string]any{"recipient_name": "Người Nhận", "phone": "0901234567",
+		"line1": "1 Tràng Tiền", "district": "Hoàn Kiếm", "province": "Hà Nội"})
+	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+	addr := res.Map(t)["id"].(string)
+	require.Equal(t, http.StatusCreated, env.Post(t, "/cart/items", b.AccessToken, map[string]any{"product_id": st.p.ID, "quantity": 2}).Status)
+
+	cart := env.Get(t, "/cart", b.AccessToken).Map(t)
+	assert.EqualValues(t, quote(t, geo.MethodStandard, 1000, 0, true).Total, cart["shipping_fee"], "no address yet: the base rate")
+
+	res = env.Post(t, "/shipping/calculate", b.AccessToken, map[string]any{"from": map[string]any{"shop_id": st.shopID},
+		"to": map[string]any{"address_id": addr}, "weight_grams": 1000})
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	want := res.Map(t)["total"]
+	assert.InDelta(t, 94_000, want, 3_000, "Hồ Chí Minh City to Hà Nội")
+	cart = env.Get(t, "/cart?address_id="+addr, b.AccessToken).Map(t)
+	assert.Equal(t, want, cart["shipping_fee"])
+
+	res = env.Get(t, "/cart?address_id="+addr+"&shipping_method=same_day", b.AccessToken)
+	require.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s", res.Body)
+	assert.Equal(t, "shipping_method", res.Map(t)["errors"].([]any)[0].(map[string]any)["field"])
+
+	res = env.Post(t, "/orders", b.AccessToken, map[string]any{"address_id": addr, "payment_method": "cod"})
+	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+	assert.Equal(t, want, res.Map(t)["orders"].([]any)[0].(map[string]any)["shipping_fee"])
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
@@ -51,11 +52,11 @@ type Priced struct {
 
 // Calculate prices one parcel; a caller who names an address must be signed in and own it.
 func (s *Service) Calculate(ctx context.Context, p *auth.Principal, in ParcelInput) (Priced, error) {
-	from, err := s.resolve(ctx, p, "from", in.From)
+	from, err := s.resolve(ctx, nil, p, "from", in.From)
 	if err != nil {
 		return Priced{}, err
 	}
-	to, err := s.resolve(ctx, p, "to", in.To)
+	to, err := s.resolve(ctx, nil, p, "to", in.To)
 	if err != nil {
 		return Priced{}, err
 	}
@@ -114,11 +115,11 @@ type Comparison struct {
 
 // Compare prices a trip with every method, cheapest first among those that can carry it.
 func (s *Service) Compare(ctx context.Context, p *auth.Principal, from, to Place, weight int64) (Comparison, error) {
-	a, err := s.resolve(ctx, p, "from", from)
+	a, err := s.resolve(ctx, nil, p, "from", from)
 	if err != nil {
 		return Comparison{}, err
 	}
-	b, err := s.resolve(ctx, p, "to", to)
+	b, err := s.resolve(ctx, nil, p, "to", to)
 	if err != nil {
 		return Comparison{}, err
 	}
@@ -253,10 +254,11 @@ type FeeRequest struct {
 	BuyerID   uuid.UUID
 }
 
-// Fee prices a cart's parcel: the cart's shipping fee comes from here. Errors name the cart's
-// own fields (shipping_method, address_id).
-func (s *Service) Fee(ctx context.Context, r FeeRequest) (int64, error) {
-	shop, err := s.shops.Shop(ctx, r.ShopID)
+// Fee prices a cart's parcel: the cart's shipping fee comes from here. tx is the checkout's
+// transaction (nil outside one), which the shop and the address are read through. Errors name
+// the cart's own fields (shipping_method, address_id).
+func (s *Service) Fee(ctx context.Context, tx pgx.Tx, r FeeRequest) (int64, error) {
+	shop, err := s.shops.Shop(ctx, tx, r.ShopID)
 	if err != nil {
 		return 0, err
 	}
@@ -264,7 +266,7 @@ func (s *Service) Fee(ctx context.Context, r FeeRequest) (int64, error) {
 	to := from
 	if r.AddressID != nil {
 		p := auth.Principal{UserID: r.BuyerID}
-		if to, err = s.resolve(ctx, &p, "address_id", Place{AddressID: r.AddressID}); err != nil {
+		if to, err = s.resolve(ctx, tx, &p, "address_id", Place{AddressID: r.AddressID}); err != nil {
 			return 0, err
 		}
 	}
@@ -295,10 +297,10 @@ func (s *Service) price(ctx context.Context, from, to placed, m geo.Method, weig
 
 // resolve turns a Place into a point: a shop's location, one of the caller's addresses (its
 // stored position, else geocoded), a point as given, or a geocoded address.
-func (s *Service) resolve(ctx context.Context, p *auth.Principal, field string, pl Place) (placed, error) {
+func (s *Service) resolve(ctx context.Context, tx pgx.Tx, p *auth.Principal, field string, pl Place) (placed, error) {
 	switch {
 	case pl.ShopID != nil:
-		shop, err := s.shops.Shop(ctx, *pl.ShopID)
+		shop, err := s.shops.Shop(ctx, tx, *pl.ShopID)
 		if err != nil {
 			return placed{}, err
 		}
@@ -307,7 +309,7 @@ func (s *Service) resolve(ctx context.Context, p *auth.Principal, field string, 
 		if p == nil {
 			return placed{}, apperr.New(apperr.Unauthorized, "sign in to price a trip to one of your addresses")
 		}
-		a, err := s.identity.Address(ctx, p.UserID, *pl.AddressID)
+		a, err := s.identity.Address(ctx, tx, p.UserID, *pl.AddressID)
 		if err != nil {
 			return placed{}, err
 		}

@@ -104,7 +104,7 @@ func (s *Service) ensureShipment(ctx context.Context, orderID uuid.UUID) (store.
 	if !o.ReadyToShip {
 		return row, apperr.New(apperr.Conflict, "the order is not ready to ship: it must be confirmed, and paid unless cash on delivery")
 	}
-	shop, err := s.shops.Shop(ctx, o.ShopID)
+	shop, err := s.shops.Shop(ctx, nil, o.ShopID)
 	if err != nil {
 		return row, err
 	}
@@ -218,7 +218,7 @@ func (s *Service) managerRole(ctx context.Context, p auth.Principal, orderID uui
 	if err != nil {
 		return "", err
 	}
-	shop, err := s.shops.Shop(ctx, o.ShopID)
+	shop, err := s.shops.Shop(ctx, nil, o.ShopID)
 	if err != nil {
 		return "", err
 	}
@@ -508,7 +508,7 @@ func (s *Service) AuthorizeFollower(ctx context.Context, p auth.Principal, order
 	if o.BuyerID == p.UserID {
 		return nil
 	}
-	shop, err := s.shops.Shop(ctx, o.ShopID)
+	shop, err := s.shops.Shop(ctx, nil, o.ShopID)
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/shipping/geo"
@@ -155,9 +156,10 @@ type Shop struct {
 	Lat, Lng float64
 }
 
-// Shops is what shipping needs of the shop context.
+// Shops is what shipping needs of the shop context. Methods taking a pgx.Tx read in it when it
+// is not nil: the cart prices shipping inside the checkout's transaction.
 type Shops interface {
-	Shop(ctx context.Context, shopID uuid.UUID) (Shop, error)
+	Shop(ctx context.Context, tx pgx.Tx, shopID uuid.UUID) (Shop, error)
 	// OwnsShop reports whether the user owns at least one shop.
 	OwnsShop(ctx context.Context, userID uuid.UUID) (bool, error)
 }
@@ -193,5 +195,5 @@ type Identity interface {
 	// them gets a conflict.
 	RegisterShipper(ctx context.Context, p auth.Principal, in ShipperProfile) (Registered, error)
 	// Address returns one address of the user's address book.
-	Address(ctx context.Context, userID, addressID uuid.UUID) (Address, error)
+	Address(ctx context.Context, tx pgx.Tx, userID, addressID uuid.UUID) (Address, error)
 }

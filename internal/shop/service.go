@@ -97,7 +97,12 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id uuid.UUID) (Sho
 
 // Info returns what other contexts need of a live (not deleted) shop.
 func (s *Service) Info(ctx context.Context, id uuid.UUID) (Info, error) {
-	row, err := s.q.GetShop(ctx, id)
+	return s.InfoTx(ctx, nil, id)
+}
+
+// InfoTx is Info read through the caller's transaction (nil: none), for callers that hold one.
+func (s *Service) InfoTx(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Info, error) {
+	row, err := s.queries(tx).GetShop(ctx, id)
 	if pgdb.IsNoRows(err) {
 		return Info{}, apperr.NotFoundf("shop")
 	}
@@ -248,6 +253,14 @@ func (s *Service) managed(ctx context.Context, p auth.Principal, id uuid.UUID, f
 		}
 		return fn(q, tx)
 	})
+}
+
+// queries reads through tx when there is one, else through the pool.
+func (s *Service) queries(tx pgx.Tx) *store.Queries {
+	if tx != nil {
+		return s.q.WithTx(tx)
+	}
+	return s.q
 }
 
 func canManage(p auth.Principal, owner uuid.UUID) bool { return p.UserID == owner || p.IsAdmin() }

@@ -55,7 +55,17 @@ func (s *Service) Addresses(ctx context.Context, uid uuid.UUID, page httpx.Page)
 
 // Address returns one of the user's addresses; anyone else's is not found.
 func (s *Service) Address(ctx context.Context, uid, id uuid.UUID) (Address, error) {
-	a, err := s.q.GetAddress(ctx, store.GetAddressParams{ID: id, UserID: uid})
+	return s.AddressTx(ctx, nil, uid, id)
+}
+
+// AddressTx is Address read through the caller's transaction (nil: none), for callers that
+// hold one.
+func (s *Service) AddressTx(ctx context.Context, tx pgx.Tx, uid, id uuid.UUID) (Address, error) {
+	q := s.q
+	if tx != nil {
+		q = q.WithTx(tx)
+	}
+	a, err := q.GetAddress(ctx, store.GetAddressParams{ID: id, UserID: uid})
 	if pgdb.IsNoRows(err) {
 		return Address{}, apperr.NotFoundf("address")
 	}

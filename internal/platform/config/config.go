@@ -56,12 +56,10 @@ type Config struct {
 	HashTime      uint32 `env:"PASSWORD_HASH_TIME" envDefault:"1"`
 
 	// Money rules of carts and orders.
-	TaxRateBPS       int64         `env:"TAX_RATE_BPS" envDefault:"1000"`
-	TaxInclusive     bool          `env:"TAX_INCLUSIVE" envDefault:"true"`
-	ShippingBaseFee  int64         `env:"SHIPPING_BASE_FEE" envDefault:"15000"`
-	ShippingFeePerKG int64         `env:"SHIPPING_FEE_PER_KG" envDefault:"5000"`
-	PaymentTimeout   time.Duration `env:"ORDER_PAYMENT_TIMEOUT" envDefault:"30m"`
-	ReturnWindow     time.Duration `env:"ORDER_RETURN_WINDOW" envDefault:"168h"`
+	TaxRateBPS     int64         `env:"TAX_RATE_BPS" envDefault:"1000"`
+	TaxInclusive   bool          `env:"TAX_INCLUSIVE" envDefault:"true"`
+	PaymentTimeout time.Duration `env:"ORDER_PAYMENT_TIMEOUT" envDefault:"30m"`
+	ReturnWindow   time.Duration `env:"ORDER_RETURN_WINDOW" envDefault:"168h"`
 
 	// Delivery: the price list (JSON put over the built-in one), the geocoder and router (the
 	// offline gazetteer and straight line times the road factor when unset), and assignment.
@@ -109,8 +107,8 @@ func (c Config) validate() error {
 	if c.AccessTTL <= 0 || c.RefreshTTL <= 0 {
 		return fmt.Errorf("config: token lifetimes must be positive")
 	}
-	if c.TaxRateBPS < 0 || c.TaxRateBPS > 10_000 || c.ShippingBaseFee < 0 || c.ShippingFeePerKG < 0 {
-		return fmt.Errorf("config: tax and shipping fees must be non-negative (tax at most 10000 bps)")
+	if c.TaxRateBPS < 0 || c.TaxRateBPS > 10_000 {
+		return fmt.Errorf("config: TAX_RATE_BPS must be from 0 to 10000")
 	}
 	if c.RoadFactor < 1 || c.AssignRadiusKm <= 0 || c.AssignRetry <= 0 {
 		return fmt.Errorf("config: SHIPPING_ROAD_FACTOR must be at least 1, SHIPPING_ASSIGN_RADIUS_KM and SHIPPING_ASSIGN_RETRY positive")
