@@ -35,6 +35,10 @@ type options struct {
 	DBMaxConns  int
 	// Products is the catalog size the product scenarios need; a smaller catalog is seeded first.
 	Products int
+	// Deliveries is how many deliveries under way the location scenario spreads its posts over.
+	Deliveries int
+	// Live shapes the live-tracking row.
+	Live liveOptions
 	// ServerOutput receives the child's stdout and stderr.
 	ServerOutput io.Writer
 }
@@ -54,6 +58,11 @@ func parseFlags(args []string) (options, error) {
 		"database pool size of both the server (DB_MAX_CONNS) and the reference, so both read through as many connections")
 	fs.IntVar(&o.Products, "products", 100000,
 		"products the catalog must hold for the product scenarios; when it holds fewer, `<binary> seed` tops it up first")
+	fs.IntVar(&o.Deliveries, "deliveries", 8, "deliveries under way, each with its own shipper, that the location scenario posts to")
+	fs.IntVar(&o.Live.Subscribers, "live-subscribers", 1000, "WebSocket clients following one delivery in the live-tracking row")
+	fs.IntVar(&o.Live.Posts, "live-posts", 200, "location posts in the live-tracking row, each a message to every follower")
+	fs.DurationVar(&o.Live.Interval, "live-interval", 20*time.Millisecond, "time between the live-tracking row's posts")
+	fs.DurationVar(&o.Live.Wait, "live-wait", 10*time.Second, "how long messages may still arrive after the last post")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -71,6 +80,10 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("bench: -db-max-conns must be between 1 and 65536")
 	case o.Products < 1:
 		return o, errors.New("bench: -products must be at least 1")
+	case o.Deliveries < 1 || o.Live.Subscribers < 1 || o.Live.Posts < 1:
+		return o, errors.New("bench: -deliveries, -live-subscribers and -live-posts must be at least 1")
+	case o.Live.Interval <= 0 || o.Live.Wait <= 0:
+		return o, errors.New("bench: -live-interval and -live-wait must be positive")
 	}
 	if o.Binary == "" {
 		exe, err := os.Executable()
@@ -136,6 +149,9 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 	if err := f.pickProducts(ctx, ref.pool); err != nil {
 		return err
 	}
+	if err := f.setupDeliveries(ctx, o.Deliveries); err != nil {
+		return err
+	}
 	todo := jobs(f, scenarios)
 	for _, j := range todo {
 		if err := checkTarget(ctx, client, j.name, j.targets); err != nil {
@@ -147,6 +163,8 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 	for i, j := range todo {
 		names[i] = j.name
 	}
+	liveName := fmt.Sprintf("live tracking (%d followers)", o.Live.Subscribers)
+	names = append(names, liveName)
 	// The header line records what the numbers depend on, since every run here shares the
 	// machine's CPUs between load generator, both servers and PostgreSQL.
 	if _, err := fmt.Fprintf(stdout, "# %d workers, %s warm-up + %s measured per row, GOMAXPROCS=%d, %d CPUs; server %s, reference %s, %d DB conns each\n",
@@ -166,6 +184,17 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 		if err := rep.row(s); err != nil {
 			return err
 		}
+	}
+	s, err := measureLive(ctx, f, liveName, o.Live)
+	if err != nil {
+		return err
+	}
+	if err := rep.row(s); err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(stdout, "# %s: %d location posts %s apart; reqs = messages received, req/s = messages a second, "+
+		"latency = from sending the post to receiving its message\n", liveName, o.Live.Posts, o.Live.Interval); err != nil {
+		return err
 	}
 	return rep.footer()
 }

@@ -14,11 +14,14 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
@@ -228,6 +231,8 @@ func TestParseFlags(t *testing.T) {
 	assert.Equal(t, 2*time.Second, o.Warmup)
 	assert.Equal(t, 20, o.DBMaxConns)
 	assert.Equal(t, 100000, o.Products)
+	assert.Equal(t, 8, o.Deliveries)
+	assert.Equal(t, liveOptions{Subscribers: 1000, Posts: 200, Interval: 20 * time.Millisecond, Wait: 10 * time.Second}, o.Live)
 
 	o, err = parseFlags([]string{"-binary", "/bin/x", "-concurrency", "8", "-duration", "1s", "-warmup", "0s"})
 	require.NoError(t, err)
@@ -236,7 +241,8 @@ func TestParseFlags(t *testing.T) {
 	assert.Equal(t, time.Second, o.Duration)
 	assert.Zero(t, o.Warmup)
 
-	for _, bad := range [][]string{{"-concurrency", "0"}, {"-duration", "0s"}, {"-warmup", "-1s"}, {"-products", "0"}, {"extra"}, {"-nope"}} {
+	for _, bad := range [][]string{{"-concurrency", "0"}, {"-duration", "0s"}, {"-warmup", "-1s"}, {"-products", "0"}, {"-deliveries", "0"},
+		{"-live-subscribers", "0"}, {"-live-posts", "0"}, {"-live-interval", "0s"}, {"extra"}, {"-nope"}} {
 		_, err := parseFlags(bad)
 		assert.Error(t, err, "%q", bad)
 	}
@@ -455,16 +461,20 @@ func TestRunEndToEnd(t *testing.T) {
 	err := Run(context.Background(), []string{
 		"-binary", os.Args[0], "-addr", freeAddr(t), "-database-url", dbURL,
 		"-duration", "300ms", "-warmup", "100ms", "-concurrency", "4", "-db-max-conns", "2", "-products", "5",
+		"-deliveries", "2", "-live-subscribers", "5", "-live-posts", "3", "-live-interval", "5ms",
 	}, &out)
 	require.NoError(t, err, out.String())
 	t.Log("\n" + out.String())
 
 	for _, name := range []string{"profile (goshop)", "profile (bare pgx)", "product (goshop)", "product (bare pgx)",
-		"products?category (goshop)", "products?category (bare pgx)"} {
+		"products?category (goshop)", "products?category (bare pgx)", "location update (goshop)"} {
 		reqs, errs := reportRow(t, out.String(), name)
 		assert.Positive(t, reqs, name)
 		assert.Zero(t, errs, name)
 	}
+	reqs, errs := reportRow(t, out.String(), "live tracking (5 followers)")
+	assert.Equal(t, 15, reqs, "every follower gets every post")
+	assert.Zero(t, errs)
 	assert.Contains(t, out.String(), "4 workers")
 }
 
@@ -538,8 +548,7 @@ func fakeServe() int {
 	defer pool.Close()
 
 	readyAt := time.Now().Add(300 * time.Millisecond) // makes the bench poll more than once
-	var token atomic.Value
-	token.Store("")
+	var tokens sync.Map                               // access token -> user ID
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if time.Now().Before(readyAt) {
@@ -566,7 +575,7 @@ func fakeServe() int {
 			return
 		}
 		tok := "tok-" + id
-		token.Store(tok)
+		tokens.Store(tok, id)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
 		_ = json.NewEncoder(w).Encode(map[string]any{
@@ -574,7 +583,7 @@ func fakeServe() int {
 		})
 	})
 	mux.HandleFunc("GET /api/v1/users/profile", func(w http.ResponseWriter, r *http.Request) {
-		if tok := token.Load().(string); tok == "" || r.Header.Get("Authorization") != "Bearer "+tok {
+		if _, ok := tokens.Load(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")); !ok {
 			http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
 			return
 		}
@@ -600,6 +609,8 @@ func fakeServe() int {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"items":[]}`))
 	})
+
+	fakeDeliveries(mux, &tokens)
 
 	srv := &http.Server{Addr: os.Getenv("HTTP_ADDR"), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
@@ -648,4 +659,123 @@ func fakeSeed() int {
 		return 1
 	}
 	return 0
+}
+
+// fakeDeliveries imitates the delivery flow the bench drives, in memory: shop, product, address,
+// shipper registration, cart, checkout and confirmation, an assignment of the next available
+// shipper, the tracking read, location posts, and the live-tracking WebSocket that relays them.
+func fakeDeliveries(mux *http.ServeMux, tokens *sync.Map) {
+	var (
+		mu        sync.Mutex
+		available []string              // shipper IDs, in the order they became available
+		carrier   = map[string]string{} // order ID -> shipper ID
+		followers = map[string][]chan []byte{}
+	)
+	user := func(r *http.Request) (string, bool) {
+		id, ok := tokens.Load(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		if !ok {
+			return "", false
+		}
+		return id.(string), true
+	}
+	answer := func(status int, body any) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if _, ok := user(r); !ok {
+				http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			_ = json.NewEncoder(w).Encode(body)
+		}
+	}
+	newID := func() map[string]any { return map[string]any{"id": uuid.NewString()} }
+	mux.HandleFunc("POST /api/v1/shops", func(w http.ResponseWriter, r *http.Request) { answer(http.StatusCreated, newID())(w, r) })
+	mux.HandleFunc("POST /api/v1/shops/{id}/products", func(w http.ResponseWriter, r *http.Request) {
+		answer(http.StatusCreated, newID())(w, r)
+	})
+	mux.HandleFunc("POST /api/v1/users/addresses", func(w http.ResponseWriter, r *http.Request) {
+		answer(http.StatusCreated, newID())(w, r)
+	})
+	mux.HandleFunc("POST /api/v1/cart/items", answer(http.StatusCreated, map[string]any{}))
+	mux.HandleFunc("POST /api/v1/orders", func(w http.ResponseWriter, r *http.Request) {
+		answer(http.StatusCreated, map[string]any{"orders": []any{newID()}})(w, r)
+	})
+	mux.HandleFunc("POST /api/v1/shipping/shippers/register", func(w http.ResponseWriter, r *http.Request) {
+		id, ok := user(r)
+		if ok {
+			tokens.Store("ship-"+id, id)
+		}
+		answer(http.StatusCreated, map[string]any{"access_token": "ship-" + id})(w, r)
+	})
+	mux.HandleFunc("PUT /api/v1/shipping/shippers/{id}/status", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		available = append(available, r.PathValue("id"))
+		mu.Unlock()
+		answer(http.StatusOK, map[string]any{})(w, r)
+	})
+	mux.HandleFunc("PUT /api/v1/orders/{id}/confirm", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if len(available) > 0 {
+			carrier[r.PathValue("id")], available = available[0], available[1:]
+		}
+		mu.Unlock()
+		answer(http.StatusOK, map[string]any{})(w, r)
+	})
+	mux.HandleFunc("GET /api/v1/shipping/{id}/tracking", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		s, ok := carrier[r.PathValue("id")]
+		mu.Unlock()
+		if !ok {
+			http.Error(w, `{"error":"no shipment"}`, http.StatusNotFound)
+			return
+		}
+		answer(http.StatusOK, map[string]any{"shipper_id": s})(w, r)
+	})
+	mux.HandleFunc("POST /api/v1/shipping/{id}/location", func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ Lat, Lng float64 }
+		by, _ := user(r)
+		mu.Lock()
+		carrierID := carrier[r.PathValue("id")]
+		subs := followers[r.PathValue("id")]
+		mu.Unlock()
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || by == "" || by != carrierID {
+			http.Error(w, `{"error":"not the carrier"}`, http.StatusNotFound)
+			return
+		}
+		msg, _ := json.Marshal(map[string]any{"type": "location", "data": map[string]float64{"lat": in.Lat, "lng": in.Lng}})
+		for _, c := range subs {
+			c <- msg
+		}
+		answer(http.StatusOK, map[string]any{})(w, r)
+	})
+	mux.HandleFunc("GET /api/v1/shipping/{id}/live-tracking", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := tokens.Load(r.URL.Query().Get("token")); !ok {
+			http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+			return
+		}
+		conn, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.CloseNow()
+		c := make(chan []byte, 1024)
+		mu.Lock()
+		followers[r.PathValue("id")] = append(followers[r.PathValue("id")], c)
+		mu.Unlock()
+		ctx := conn.CloseRead(context.Background())
+		if conn.Write(ctx, websocket.MessageText, []byte(`{"type":"subscribed"}`)) != nil {
+			return
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case m := <-c:
+				if conn.Write(ctx, websocket.MessageText, m) != nil {
+					return
+				}
+			}
+		}
+	})
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,6 +24,10 @@ type fixture struct {
 	// category whose listing spans its subtree.
 	productIDs []string
 	categoryID string
+	// deliveries are orders under way, each carried by its own shipper; buyerToken is their
+	// buyer's, who follows them live.
+	deliveries []delivery
+	buyerToken string
 }
 
 // scenario is one row pair of the report. To add one, append to scenarios; bare stays nil for
@@ -73,6 +76,12 @@ var scenarios = []scenario{
 			return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet,
 				URL: f.bare + "/products?category=" + url.QueryEscape(f.categoryID)})
 		},
+	},
+	{
+		// Shippers' GPS fixes ingested: each delivery's shipper posts its position, which is
+		// stored and published to the delivery's live-tracking topic.
+		name:   "location update",
+		goshop: locationTargets,
 	},
 }
 
@@ -126,48 +135,15 @@ func checkTarget(ctx context.Context, client *http.Client, name string, tr veget
 	return nil
 }
 
-// register creates a fresh user through the public API, so that the profile read hits a row
-// made the way real rows are, and every bench run gets its own user without cleanup.
+// register creates the bench's user through the public API, so that the profile read hits a row
+// made the way real rows are, and every bench run gets its own user without cleanup. The user
+// also owns the delivery scenarios' shop.
 func (f *fixture) register(ctx context.Context) error {
-	email := "bench-" + randomHex(8) + "@example.com"
-	payload, err := json.Marshal(map[string]string{
-		"email":     email,
-		"password":  randomHex(16), // 32 characters, past any minimum length
-		"full_name": "Bench User",
-	})
+	u, err := f.newUser(ctx, "Bench User")
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.goshop+"/api/v1/auth/register", bytes.NewReader(payload))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := f.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("bench: register: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("bench: register: read: %w", err)
-	}
-	if resp.StatusCode != http.StatusCreated {
-		return fmt.Errorf("bench: register %s: %s: %s", email, resp.Status, bytes.TrimSpace(body))
-	}
-	var out struct {
-		User struct {
-			ID string `json:"id"`
-		} `json:"user"`
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.Unmarshal(body, &out); err != nil {
-		return fmt.Errorf("bench: register: decode %q: %w", body, err)
-	}
-	if out.User.ID == "" || out.AccessToken == "" {
-		return fmt.Errorf("bench: register: no user id or access token in %s", body)
-	}
-	f.userID, f.token = out.User.ID, out.AccessToken
+	f.userID, f.token = u.id, u.token
 	return nil
 }
 

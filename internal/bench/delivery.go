@@ -1,0 +1,403 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// delivery is an order under way and the token of the shipper carrying it.
+type delivery struct {
+	orderID      string
+	shipperToken string
+}
+
+// liveOptions shape the live-tracking measurement.
+type liveOptions struct {
+	Subscribers int           // WebSocket followers of one delivery
+	Posts       int           // location posts, each one message to every follower
+	Interval    time.Duration // between posts
+	Wait        time.Duration // how long after the last post messages may still arrive
+}
+
+// assignTimeout bounds the wait for the server's assignment jobs to give each order a shipper.
+const assignTimeout = time.Minute
+
+// setupDeliveries makes n deliveries under way through the real API, the way they happen: a
+// shop with a product, n shippers made available beside it, a buyer who orders n times cash on
+// delivery, the shop confirming each order, and the server's assignment job giving each its
+// nearest free shipper. The shop sits at a random place in Viet Nam, so that the shippers of
+// earlier runs, left in the database, are rarely within reach.
+func (f *fixture) setupDeliveries(ctx context.Context, n int) error {
+	lat, lng := 8.7+rand.Float64()*14, 104.5+rand.Float64()*4
+	var shop struct {
+		ID string `json:"id"`
+	}
+	if err := f.call(ctx, http.MethodPost, "/shops", f.token, map[string]any{"name": "Bench shop " + randomHex(4),
+		"address": map[string]any{"line1": "1 Lê Lợi", "province": "Hồ Chí Minh"}, "lat": lat, "lng": lng}, &shop); err != nil {
+		return err
+	}
+	var product struct {
+		ID string `json:"id"`
+	}
+	if err := f.call(ctx, http.MethodPost, "/shops/"+shop.ID+"/products", f.token, map[string]any{"title": "Bench parcel",
+		"price": 100_000, "stock": n + 10, "weight_grams": 500}, &product); err != nil {
+		return err
+	}
+	buyer, err := f.newUser(ctx, "Bench Buyer")
+	if err != nil {
+		return err
+	}
+	var addr struct {
+		ID string `json:"id"`
+	}
+	if err := f.call(ctx, http.MethodPost, "/users/addresses", buyer.token, map[string]any{"recipient_name": "Bench Buyer",
+		"phone": "0901234567", "line1": "12 Nguyễn Huệ", "district": "Quận 1", "province": "Hồ Chí Minh"}, &addr); err != nil {
+		return err
+	}
+	tokens := map[string]string{}
+	for i := range n {
+		s, err := f.newUser(ctx, fmt.Sprint("Bench Shipper ", i))
+		if err != nil {
+			return err
+		}
+		var reg struct {
+			AccessToken string `json:"access_token"`
+		}
+		if err := f.call(ctx, http.MethodPost, "/shipping/shippers/register", s.token, map[string]any{"vehicle_type": "motorbike",
+			"vehicle_plate": "59X1-" + fmt.Sprint(10000+i), "id_number": "079123456789", "service_area": "bench",
+			"lat": lat + float64(i+1)*0.0005, "lng": lng}, &reg); err != nil {
+			return err
+		}
+		if err := f.call(ctx, http.MethodPut, "/shipping/shippers/"+s.id+"/status", reg.AccessToken,
+			map[string]any{"status": "available"}, nil); err != nil {
+			return err
+		}
+		tokens[s.id] = reg.AccessToken
+	}
+	var orderIDs []string
+	for range n {
+		if err := f.call(ctx, http.MethodPost, "/cart/items", buyer.token, map[string]any{"product_id": product.ID, "quantity": 1}, nil); err != nil {
+			return err
+		}
+		var placed struct {
+			Orders []struct {
+				ID string `json:"id"`
+			} `json:"orders"`
+		}
+		if err := f.call(ctx, http.MethodPost, "/orders", buyer.token, map[string]any{"address_id": addr.ID, "payment_method": "cod"}, &placed); err != nil {
+			return err
+		}
+		if len(placed.Orders) != 1 {
+			return fmt.Errorf("bench: checkout made %d orders, want 1", len(placed.Orders))
+		}
+		if err := f.call(ctx, http.MethodPut, "/orders/"+placed.Orders[0].ID+"/confirm", f.token, nil, nil); err != nil {
+			return err
+		}
+		orderIDs = append(orderIDs, placed.Orders[0].ID)
+	}
+	f.buyerToken = buyer.token
+	f.deliveries = f.deliveries[:0]
+	deadline := time.Now().Add(assignTimeout)
+	for _, id := range orderIDs {
+		for {
+			var m struct {
+				ShipperID *string `json:"shipper_id"`
+			}
+			err := f.call(ctx, http.MethodGet, "/shipping/"+id+"/tracking", buyer.token, nil, &m)
+			if err == nil && m.ShipperID != nil {
+				tok, ours := tokens[*m.ShipperID]
+				if !ours {
+					return fmt.Errorf("bench: order %s went to shipper %s of an earlier run; run again", id, *m.ShipperID)
+				}
+				f.deliveries = append(f.deliveries, delivery{orderID: id, shipperToken: tok})
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("bench: order %s got no shipper within %s (last answer: %v)", id, assignTimeout, err)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+// locationTargets cycles location posts over the deliveries, each by its own shipper, a few
+// metres further each time.
+func locationTargets(f *fixture) vegeta.Targeter {
+	ts := make([]vegeta.Target, len(f.deliveries))
+	for i, d := range f.deliveries {
+		body, _ := json.Marshal(map[string]float64{"lat": 10.7769 + float64(i)*0.0001, "lng": 106.7009})
+		ts[i] = vegeta.Target{Method: http.MethodPost, URL: f.goshop + "/api/v1/shipping/" + d.orderID + "/location", Body: body,
+			Header: http.Header{"Authorization": {"Bearer " + d.shipperToken}, "Content-Type": {"application/json"}}}
+	}
+	return vegeta.NewStaticTargeter(ts...)
+}
+
+// liveSeqBase and liveSeqStep encode a post's sequence number in its latitude, so that a
+// follower knows which post each message is.
+const (
+	liveSeqBase = 10.0
+	liveSeqStep = 1e-5
+)
+
+// measureLive has o.Subscribers WebSocket clients follow one delivery while its shipper posts
+// o.Posts locations o.Interval apart, and times each message from just before its post was
+// sent to its arrival at each follower. Requests counts the messages received, Errors the ones
+// that never arrived (a dropped or refused follower misses all of them).
+func measureLive(ctx context.Context, f *fixture, name string, o liveOptions) (stats, error) {
+	if len(f.deliveries) == 0 {
+		return stats{}, errors.New("bench: live tracking needs a delivery")
+	}
+	d := f.deliveries[0]
+	url := "ws" + strings.TrimPrefix(f.goshop, "http") + "/api/v1/shipping/" + d.orderID + "/live-tracking?token=" + f.buyerToken
+	sent := make([]atomic.Int64, o.Posts)
+	followers := make([]*follower, o.Subscribers)
+	dialCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	// Dial in parallel but not all at once, as a burst of 1,000 handshakes would time itself out.
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	var dialErr atomic.Pointer[error]
+	for i := range followers {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fl, err := follow(dialCtx, url, o.Posts)
+			if err != nil {
+				dialErr.CompareAndSwap(nil, &err)
+				return
+			}
+			followers[i] = fl
+		}()
+	}
+	wg.Wait()
+	defer func() {
+		for _, fl := range followers {
+			if fl != nil {
+				fl.conn.Close(websocket.StatusNormalClosure, "bench done")
+			}
+		}
+	}()
+	if e := dialErr.Load(); e != nil {
+		return stats{}, fmt.Errorf("bench: live tracking: %w", *e)
+	}
+
+	readCtx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+	for _, fl := range followers {
+		wg.Go(func() { fl.read(readCtx, sent) })
+	}
+	start := time.Now()
+	post := vegeta.Target{Method: http.MethodPost, URL: f.goshop + "/api/v1/shipping/" + d.orderID + "/location",
+		Header: http.Header{"Authorization": {"Bearer " + d.shipperToken}, "Content-Type": {"application/json"}}}
+	var postErrs int
+	var firstErr string
+	for i := range o.Posts {
+		post.Body, _ = json.Marshal(map[string]float64{"lat": liveSeqBase + float64(i)*liveSeqStep, "lng": 106.7})
+		sent[i].Store(time.Now().UnixNano())
+		if err := checkTarget(ctx, f.client, name, vegeta.NewStaticTargeter(post)); err != nil {
+			if ctx.Err() != nil {
+				return stats{}, ctx.Err()
+			}
+			postErrs++
+			if firstErr == "" {
+				firstErr = err.Error()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return stats{}, ctx.Err()
+		case <-time.After(time.Until(start.Add(time.Duration(i+1) * o.Interval))):
+		}
+	}
+	// Followers stop once they have every message; the rest get o.Wait more.
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(o.Wait):
+		stopReading()
+		<-done
+	case <-ctx.Done():
+		stopReading()
+		<-done
+		return stats{}, ctx.Err()
+	}
+
+	var delays []time.Duration
+	s := stats{Name: name, FirstError: firstErr}
+	var last time.Time
+	for _, fl := range followers {
+		delays = append(delays, fl.delays...)
+		if fl.last.After(last) {
+			last = fl.last
+		}
+		if fl.err != nil && s.FirstError == "" {
+			s.FirstError = fl.err.Error()
+		}
+	}
+	want := uint64(o.Subscribers) * uint64(o.Posts-postErrs)
+	s.Requests = uint64(len(delays))
+	if s.Requests < want {
+		s.Errors = want - s.Requests
+	}
+	if s.Errors > 0 && s.FirstError == "" {
+		s.FirstError = "messages never arrived"
+	}
+	if len(delays) == 0 {
+		return s, nil
+	}
+	s.Elapsed = last.Sub(start)
+	slices.Sort(delays)
+	pct := func(p float64) time.Duration { return delays[int(math.Ceil(p*float64(len(delays))))-1] }
+	s.P50, s.P90, s.P99, s.Max = pct(0.50), pct(0.90), pct(0.99), delays[len(delays)-1]
+	return s, nil
+}
+
+// follower is one WebSocket client of the live-tracking stream.
+type follower struct {
+	conn   *websocket.Conn
+	want   int
+	delays []time.Duration
+	last   time.Time
+	err    error
+}
+
+// follow connects and reads up to the hub's "subscribed", after which every post reaches it.
+func follow(ctx context.Context, url string, want int) (*follower, error) {
+	conn, res, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		if res != nil {
+			body, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+			return nil, fmt.Errorf("dial: %s: %s", res.Status, bytes.TrimSpace(body))
+		}
+		return nil, fmt.Errorf("dial: %w", err)
+	}
+	conn.SetReadLimit(1 << 16)
+	_, raw, err := conn.Read(ctx)
+	if err != nil {
+		conn.CloseNow()
+		return nil, fmt.Errorf("first message: %w", err)
+	}
+	var m struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(raw, &m) != nil || m.Type != "subscribed" {
+		conn.CloseNow()
+		return nil, fmt.Errorf("first message %q, want subscribed", raw)
+	}
+	return &follower{conn: conn, want: want, delays: make([]time.Duration, 0, want)}, nil
+}
+
+// read takes location messages until it has one per post or ctx ends, timing each against the
+// moment its post was sent.
+func (fl *follower) read(ctx context.Context, sent []atomic.Int64) {
+	for len(fl.delays) < fl.want {
+		_, raw, err := fl.conn.Read(ctx)
+		now := time.Now()
+		if err != nil {
+			if ctx.Err() == nil {
+				fl.err = err
+			}
+			return
+		}
+		var m struct {
+			Type string `json:"type"`
+			Data struct {
+				Lat float64 `json:"lat"`
+			} `json:"data"`
+		}
+		if json.Unmarshal(raw, &m) != nil || m.Type != "location" {
+			continue
+		}
+		seq := int(math.Round((m.Data.Lat - liveSeqBase) / liveSeqStep))
+		if seq < 0 || seq >= len(sent) {
+			continue
+		}
+		fl.delays = append(fl.delays, now.Sub(time.Unix(0, sent[seq].Load())))
+		fl.last = now
+	}
+}
+
+// account is a user made for the bench.
+type account struct{ id, token string }
+
+// newUser registers a fresh user through the public API.
+func (f *fixture) newUser(ctx context.Context, name string) (account, error) {
+	var out struct {
+		User struct {
+			ID string `json:"id"`
+		} `json:"user"`
+		AccessToken string `json:"access_token"`
+	}
+	body := map[string]string{"email": "bench-" + randomHex(8) + "@example.com", "password": randomHex(16), "full_name": name}
+	if err := f.call(ctx, http.MethodPost, "/auth/register", "", body, &out); err != nil {
+		return account{}, err
+	}
+	if out.User.ID == "" || out.AccessToken == "" {
+		return account{}, errors.New("bench: register: no user id or access token")
+	}
+	return account{id: out.User.ID, token: out.AccessToken}, nil
+}
+
+// call sends one API request and decodes a 2xx answer into out (when not nil); any other
+// answer is an error quoting it.
+func (f *fixture) call(ctx context.Context, method, path, token string, body, out any) error {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, f.goshop+"/api/v1"+path, r)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := f.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("bench: %s %s: %w", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("bench: %s %s: read: %w", method, path, err)
+	}
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		return fmt.Errorf("bench: %s %s: %s: %s", method, path, res.Status, bytes.TrimSpace(raw))
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return fmt.Errorf("bench: %s %s: decode %q: %w", method, path, raw, err)
+		}
+	}
+	return nil
+}
