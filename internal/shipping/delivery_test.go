@@ -12,10 +12,13 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/goshop/goshop/internal/app/apptest"
+	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/shipping"
 	"github.com/goshop/goshop/internal/shipping/geo"
 )
@@ -574,4 +577,32 @@ func TestCartShippingFeeComesFromTheFeeComputation(t *testing.T) {
 	res = env.Post(t, "/orders", b.AccessToken, map[string]any{"address_id": addr, "payment_method": "cod"})
 	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
 	assert.Equal(t, want, res.Map(t)["orders"].([]any)[0].(map[string]any)["shipping_fee"])
+}
+
+// TestPrepaidOrderShipsOncePaid: a confirmed card order waits for its payment; the payment's
+// order.paid event opens the shipment.
+func TestPrepaidOrderShipsOncePaid(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	st := openStore(t, env)
+	b := st.newBuyer(t, "Buyer")
+	sh := newShipper(t, env, "Shipper", nearby, true)
+	require.Equal(t, http.StatusCreated, env.Post(t, "/cart/items", b.AccessToken, map[string]any{"product_id": st.p.ID, "quantity": 1}).Status)
+	res := env.Post(t, "/orders", b.AccessToken, map[string]any{"address_id": b.addr, "payment_method": "card", "provider": "sandbox"})
+	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+	id := res.Map(t)["orders"].([]any)[0].(map[string]any)["id"].(string)
+	st.confirm(t, id)
+
+	assert.Equal(t, http.StatusConflict, env.Post(t, "/shipping/assign/"+id, st.seller.AccessToken, nil).Status, "not paid yet")
+	assert.Equal(t, http.StatusNotFound, env.Get(t, "/shipping/"+id+"/tracking", b.AccessToken).Status)
+
+	// The payment context captures it (as its webhook would), in its own transaction.
+	oid, err := uuid.Parse(id)
+	require.NoError(t, err)
+	require.NoError(t, pgdb.WithTx(t.Context(), env.App.Pool, func(tx pgx.Tx) error {
+		return env.App.Orders.MarkPaidTx(t.Context(), tx, []uuid.UUID{oid})
+	}))
+	m := assignedTo(t, env, id, b.AccessToken)
+	assert.Equal(t, sh.ID, m["shipper_id"])
+	assert.EqualValues(t, 0, m["cod_amount"], "nothing to collect on a paid order")
 }

@@ -240,10 +240,7 @@ func (s *Service) assign(ctx context.Context, orderID uuid.UUID, by *auth.Princi
 	var previous *uuid.UUID
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
-		cur, err := q.LockShipment(ctx, orderID)
-		if pgdb.IsNoRows(err) {
-			return apperr.NotFoundf("shipment")
-		}
+		cur, err := lockShipment(ctx, q, orderID)
 		if err != nil {
 			return err
 		}
@@ -340,10 +337,7 @@ func (s *Service) step(ctx context.Context, by *auth.Principal, orderID uuid.UUI
 	var row store.ShippingShipment
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
-		cur, err := q.LockShipment(ctx, orderID)
-		if pgdb.IsNoRows(err) {
-			return apperr.NotFoundf("shipment")
-		}
+		cur, err := lockShipment(ctx, q, orderID)
 		if err != nil {
 			return err
 		}
@@ -383,6 +377,15 @@ func (s *Service) step(ctx context.Context, by *auth.Principal, orderID uuid.UUI
 		return nil
 	})
 	return row, err
+}
+
+// lockShipment takes a shipment's row for the rest of the transaction.
+func lockShipment(ctx context.Context, q *store.Queries, orderID uuid.UUID) (store.ShippingShipment, error) {
+	cur, err := q.LockShipment(ctx, orderID)
+	if pgdb.IsNoRows(err) {
+		return cur, apperr.NotFoundf("shipment")
+	}
+	return cur, err
 }
 
 // moveOrder moves the order unless it is there already (a retried step, or the shop marked it).
