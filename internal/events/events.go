@@ -153,6 +153,18 @@ type OrderRefundRequested struct {
 // Topic implements eventbus.Event.
 func (OrderRefundRequested) Topic() string { return "order.refund_requested" }
 
+// OrderPaid is published when an order's payment is captured.
+type OrderPaid struct {
+	OrderID string    `json:"order_id"`
+	BuyerID string    `json:"buyer_id"`
+	ShopID  string    `json:"shop_id"`
+	Status  string    `json:"status"`
+	Total   int64     `json:"total"`
+	At      time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (OrderPaid) Topic() string { return "order.paid" }
 // PaymentAuthorized is published when a provider holds a payment's funds, awaiting capture.
 type PaymentAuthorized struct {
 	PaymentID string    `json:"payment_id"`

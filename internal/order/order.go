@@ -210,3 +210,12 @@ type Payable struct {
 	Currency      string
 	DeliveredAt   *time.Time
 }
+
+// Delivery is what the shipping context needs of an order.
+type Delivery struct {
+	Payable
+	Address        Address
+	WeightGrams    int64
+	ShippingMethod string
+	ReadyToShip    bool
+}

@@ -277,7 +277,7 @@ type Actor struct {
 // moves lists, for each status, where it may go and who may take it there.
 var moves = map[string]map[string][]string{
 	Pending:         {Confirmed: {ActorShop, ActorAdmin}, Cancelled: {ActorBuyer, ActorShop, ActorAdmin, ActorSystem}},
-	Confirmed:       {Shipped: {ActorShop, ActorAdmin}, Cancelled: {ActorShop, ActorAdmin}},
+	Confirmed:       {Shipped: {ActorShop, ActorAdmin, ActorShipper, ActorSystem}, Cancelled: {ActorShop, ActorAdmin}},
 	Shipped:         {Delivered: {ActorShop, ActorAdmin, ActorShipper, ActorSystem}},
 	Delivered:       {ReturnRequested: {ActorBuyer}},
 	ReturnRequested: {Returned: {ActorShop, ActorAdmin}, Delivered: {ActorShop, ActorAdmin}},
@@ -533,6 +533,35 @@ func (s *Service) Payable(ctx context.Context, orderID uuid.UUID) (Payable, erro
 	return toPayable(r), nil
 }
 
+// Delivery answers what shipping needs to deliver an order: where it goes, how heavy it is, and
+// whether it may leave (confirmed, and paid unless cash on delivery).
+func (s *Service) Delivery(ctx context.Context, orderID uuid.UUID) (Delivery, error) {
+	r, err := s.q.GetOrder(ctx, orderID)
+	if pgdb.IsNoRows(err) {
+		return Delivery{}, apperr.NotFoundf("order")
+	}
+	if err != nil {
+		return Delivery{}, err
+	}
+	var addr Address
+	if err := json.Unmarshal(r.Address, &addr); err != nil {
+		return Delivery{}, err
+	}
+	return Delivery{Payable: toPayable(r), Address: addr, WeightGrams: r.WeightGrams, ShippingMethod: r.ShippingMethod,
+		ReadyToShip: r.Status == Confirmed && (r.PaymentMethod == "cod" || r.PaymentStatus == "paid")}, nil
+}
+
+// ShipperMove moves an order as the shipping flow sees it happen (picked up: shipped; handed
+// over: delivered), recorded with the shipper's or the system's role.
+func (s *Service) ShipperMove(ctx context.Context, shipper *auth.Principal, orderID uuid.UUID, to, reason string) error {
+	a := Actor{Role: ActorSystem}
+	if shipper != nil {
+		a = Actor{Principal: shipper, Role: ActorShipper}
+	}
+	_, err := s.Move(ctx, a, orderID, to, reason)
+	return err
+}
+
 func toPayable(r store.OrdersOrder) Payable {
 	return Payable{OrderID: r.ID, CheckoutID: r.CheckoutID, BuyerID: r.BuyerID, ShopID: r.ShopID, Status: r.Status,
 		PaymentMethod: r.PaymentMethod, Provider: r.PaymentProvider, PaymentStatus: r.PaymentStatus, Total: r.Total,
@@ -557,6 +586,10 @@ func (s *Service) MarkPaidTx(ctx context.Context, tx pgx.Tx, orderIDs []uuid.UUI
 		}
 		row, err := q.SetPaymentStatus(ctx, store.SetPaymentStatusParams{ID: id, PaymentStatus: "paid"})
 		if err != nil {
+			return err
+		}
+		if err := s.bus.Publish(ctx, tx, events.OrderPaid{OrderID: id.String(), BuyerID: row.BuyerID.String(),
+			ShopID: row.ShopID.String(), Status: row.Status, Total: row.Total, At: time.Now().UTC()}); err != nil {
 			return err
 		}
 		if row.Status == Cancelled {

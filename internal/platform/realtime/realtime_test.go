@@ -1,0 +1,394 @@
+package realtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goshop/goshop/internal/platform/realtime"
+)
+
+// waitFor bounds the waits for things that must happen; tests never assert on timing.
+const waitFor = 20 * time.Second
+
+func redisClient(t testing.TB) *redis.Client {
+	t.Helper()
+	url := os.Getenv("REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	opt, err := redis.ParseURL(url)
+	require.NoError(t, err)
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { _ = rdb.Close() })
+	require.NoError(t, rdb.Ping(context.Background()).Err())
+	return rdb
+}
+
+// instance is one server process: a hub and the HTTP server in front of it. Its handler
+// refuses requests without the right header before upgrading, as callers must.
+type instance struct {
+	hub *realtime.Hub
+	srv *httptest.Server
+}
+
+func newInstance(t testing.TB, rdb *redis.Client, cfg realtime.Config) *instance {
+	t.Helper()
+	hub := realtime.New(rdb, cfg)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Allowed") != "yes" {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		if r.URL.Query().Has("expired") {
+			// as behind a per-request timeout middleware whose deadline has passed
+			ctx, cancel := context.WithCancel(r.Context())
+			cancel()
+			r = r.WithContext(ctx)
+		}
+		_ = hub.Serve(w, r, r.URL.Query().Get("topic"))
+	}))
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		_ = hub.Close()
+		srv.Close()
+	})
+	return &instance{hub: hub, srv: srv}
+}
+
+func prefix() string { return "test:" + uuid.NewString()[:8] + ":" }
+
+// dial connects to a topic and reads the "subscribed" greeting, after which every message
+// published reaches the connection.
+func dial(t testing.TB, in *instance, topic string) *websocket.Conn {
+	t.Helper()
+	conn, err := tryDial(in, topic)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.CloseNow() })
+	return conn
+}
+
+// tryDial is dial for goroutines other than the test's, which must not call FailNow.
+func tryDial(in *instance, topic string) (*websocket.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	conn, res, err := websocket.Dial(ctx, in.srv.URL+"?topic="+topic, &websocket.DialOptions{
+		HTTPHeader: http.Header{"X-Allowed": {"yes"}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if res.Body != nil {
+		_ = res.Body.Close()
+	}
+	conn.SetReadLimit(1 << 22)
+	m, err := tryRead(conn)
+	name, _, _ := strings.Cut(topic, "&") // more query parameters may follow the topic
+	if err == nil && (m.Type != realtime.TypeSubscribed || string(m.Data) != fmt.Sprintf(`{"topic":%q}`, name)) {
+		err = fmt.Errorf("greeting %+v", m)
+	}
+	if err != nil {
+		_ = conn.CloseNow()
+		return nil, err
+	}
+	return conn, nil
+}
+
+func read(t testing.TB, conn *websocket.Conn) realtime.Message {
+	t.Helper()
+	m, err := tryRead(conn)
+	require.NoError(t, err)
+	return m
+}
+
+func tryRead(conn *websocket.Conn) (realtime.Message, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	typ, b, err := conn.Read(ctx)
+	if err != nil {
+		return realtime.Message{}, err
+	}
+	if typ != websocket.MessageText {
+		return realtime.Message{}, errors.New("not a text frame")
+	}
+	var m realtime.Message
+	err = json.Unmarshal(b, &m)
+	return m, err
+}
+
+func publish(t testing.TB, h *realtime.Hub, topic, typ string, data any) {
+	t.Helper()
+	require.NoError(t, h.Publish(context.Background(), topic, typ, data))
+}
+
+func TestMessagePublishedOnOneInstanceReachesASubscriberOnAnother(t *testing.T) {
+	t.Parallel()
+	rdb := redisClient(t)
+	cfg := realtime.Config{Prefix: prefix()}
+	a, b := newInstance(t, rdb, cfg), newInstance(t, rdb, cfg)
+	conn := dial(t, b, "shipment:1")
+
+	before := time.Now().UTC()
+	publish(t, a.hub, "shipment:1", "location", map[string]float64{"lat": 10.77, "lng": 106.70})
+	m := read(t, conn)
+	assert.Equal(t, "location", m.Type)
+	assert.JSONEq(t, `{"lat":10.77,"lng":106.70}`, string(m.Data))
+	assert.False(t, m.At.Before(before.Add(-time.Second)), "at is the publish time")
+
+	// And the other way round, to a subscriber on the publishing instance itself.
+	conn2 := dial(t, a, "shipment:1")
+	publish(t, b.hub, "shipment:1", "status", "picked_up")
+	for _, c := range []*websocket.Conn{conn, conn2} {
+		m := read(t, c)
+		assert.Equal(t, "status", m.Type)
+		assert.JSONEq(t, `"picked_up"`, string(m.Data))
+	}
+}
+
+func TestEverySubscriberOfATopicReceivesEveryMessageInOrder(t *testing.T) {
+	t.Parallel()
+	rdb := redisClient(t)
+	cfg := realtime.Config{Prefix: prefix()}
+	a, b := newInstance(t, rdb, cfg), newInstance(t, rdb, cfg)
+	var conns []*websocket.Conn
+	for i := range 40 {
+		conns = append(conns, dial(t, []*instance{a, b}[i%2], "order:7"))
+	}
+	assert.Equal(t, 20, a.hub.Subscribers("order:7"))
+	assert.Equal(t, 1, a.hub.Topics(), "one Redis subscription however many local subscribers")
+
+	for i := range 5 {
+		publish(t, a.hub, "order:7", "tick", i)
+	}
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Go(func() {
+			for i := range 5 {
+				m, err := tryRead(c)
+				if assert.NoError(t, err) {
+					assert.JSONEq(t, fmt.Sprint(i), string(m.Data))
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestTopicsAreIsolated(t *testing.T) {
+	t.Parallel()
+	rdb := redisClient(t)
+	cfg := realtime.Config{Prefix: prefix()}
+	a := newInstance(t, rdb, cfg)
+	x, y := dial(t, a, "x"), dial(t, a, "y")
+
+	publish(t, a.hub, "x", "for-x", 1)
+	publish(t, a.hub, "y", "for-y", 2)
+	assert.Equal(t, "for-x", read(t, x).Type)
+	// Redis delivers in publish order on the hub's one connection: had y received x's
+	// message, it would come before y's own.
+	assert.Equal(t, "for-y", read(t, y).Type)
+
+	// Another prefix is another deployment sharing the Redis server.
+	other := newInstance(t, rdb, realtime.Config{Prefix: prefix()})
+	z := dial(t, other, "x")
+	publish(t, a.hub, "x", "same-name-other-prefix", 3)
+	publish(t, other.hub, "x", "own", 4)
+	assert.Equal(t, "own", read(t, z).Type)
+	assert.Equal(t, "same-name-other-prefix", read(t, x).Type)
+}
+
+func TestSlowClientIsDroppedWhileAFastOneKeepsReceiving(t *testing.T) {
+	t.Parallel()
+	rdb := redisClient(t)
+	in := newInstance(t, rdb, realtime.Config{Prefix: prefix(), SendBuffer: 8})
+	slow := dial(t, in, "busy")
+	fast := dial(t, in, "busy")
+	require.Equal(t, 2, in.hub.Subscribers("busy"))
+
+	// The slow client reads nothing more. Big messages fill its socket buffers, then its
+	// queue; the fast one reads each message before the next is sent, so it never lags.
+	payload := strings.Repeat("x", 64<<10)
+	sent := 0
+	for ; sent < 2000 && in.hub.Dropped() == 0; sent++ {
+		publish(t, in.hub, "busy", "bulk", payload)
+		m := read(t, fast)
+		require.Equal(t, "bulk", m.Type)
+	}
+	require.EqualValues(t, 1, in.hub.Dropped(), "the slow client is dropped once its socket and queue are full")
+	t.Logf("the slow client was dropped after %d messages of 64 KiB", sent)
+	assert.Equal(t, 1, in.hub.Subscribers("busy"))
+
+	publish(t, in.hub, "busy", "after", "still here")
+	assert.Equal(t, "after", read(t, fast).Type)
+
+	// The slow client finds its stream cut when it finally reads: what was delivered, then
+	// the end (a "too slow" close frame when the socket had room for one).
+	var err error
+	for n := 0; err == nil && n <= sent; n++ {
+		_, err = tryRead(slow)
+	}
+	require.Error(t, err)
+	if s := websocket.CloseStatus(err); s != -1 {
+		assert.Equal(t, websocket.StatusPolicyViolation, s)
+	}
+}
+
+func TestUnsubscribesWhenTheLastLocalSubscriberLeaves(t *testing.T) {
+	t.Parallel()
+	rdb := redisClient(t)
+	p := prefix()
+	in := newInstance(t, rdb, realtime.Config{Prefix: p})
+	channel := p + "rt:t1"
+	numsub := func() int64 {
+		n, err := rdb.PubSubNumSub(context.Background(), channel).Result()
+		require.NoError(t, err)
+		return n[channel]
+	}
+
+	c1, c2 := dial(t, in, "t1"), dial(t, in, "t1")
+	assert.EqualValues(t, 1, numsub(), "one Redis subscription for two local subscribers")
+
+	require.NoError(t, c1.Close(websocket.StatusNormalClosure, "bye"))
+	require.Eventually(t, func() bool { return in.hub.Subscribers("t1") == 1 }, waitFor, 10*time.Millisecond)
+	assert.EqualValues(t, 1, numsub())
+
+	require.NoError(t, c2.Close(websocket.StatusNormalClosure, "bye"))
+	require.Eventually(t, func() bool { return in.hub.Topics() == 0 }, waitFor, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return numsub() == 0 }, waitFor, 10*time.Millisecond)
+
+	// The topic comes back to life for a new subscriber.
+	c3 := dial(t, in, "t1")
+	publish(t, in.hub, "t1", "again", nil)
+	assert.Equal(t, "again", read(t, c3).Type)
+	assert.EqualValues(t, 1, numsub())
+}
+
+func TestRapidJoinAndLeaveNeverLosesTheSubscription(t *testing.T) {
+	t.Parallel()
+	rdb := redisClient(t)
+	in := newInstance(t, rdb, realtime.Config{Prefix: prefix()})
+	// Subscribe and unsubscribe the same topic over and over from several goroutines; every
+	// client that was greeted must get the message published after its greeting.
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 10 {
+				c, err := tryDial(in, "churn")
+				if !assert.NoError(t, err) {
+					return
+				}
+				defer c.CloseNow()
+				if !assert.NoError(t, in.hub.Publish(context.Background(), "churn", "ping", fmt.Sprintf("%d-%d", g, i))) {
+					return
+				}
+				for {
+					m, err := tryRead(c)
+					if !assert.NoError(t, err) {
+						return
+					}
+					if string(m.Data) == fmt.Sprintf("%q", fmt.Sprintf("%d-%d", g, i)) {
+						break
+					}
+				}
+				_ = c.Close(websocket.StatusNormalClosure, "")
+			}
+		})
+	}
+	wg.Wait()
+	require.Eventually(t, func() bool { return in.hub.Topics() == 0 }, waitFor, 10*time.Millisecond)
+}
+
+func TestAClientThatStopsAnsweringPingsIsDisconnected(t *testing.T) {
+	t.Parallel()
+	rdb := redisClient(t)
+	in := newInstance(t, rdb, realtime.Config{Prefix: prefix(), PingInterval: 20 * time.Millisecond, WriteTimeout: time.Second})
+	// A coder/websocket client answers pings only while it reads; this one stops reading.
+	_ = dial(t, in, "quiet")
+	require.Eventually(t, func() bool { return in.hub.Subscribers("quiet") == 0 }, waitFor, 10*time.Millisecond)
+	assert.Zero(t, in.hub.Dropped(), "a dead peer is not counted as slow")
+
+	// One that keeps reading keeps answering, and stays.
+	c := dial(t, in, "chatty")
+	got := make(chan string, 16)
+	go func() {
+		for {
+			m, err := tryRead(c)
+			if err != nil {
+				close(got)
+				return
+			}
+			got <- m.Type
+		}
+	}()
+	for i := range 5 {
+		time.Sleep(50 * time.Millisecond) // lets a few pings go by; nothing is timed
+		publish(t, in.hub, "chatty", "n", i)
+		assert.Equal(t, "n", <-got)
+	}
+	assert.Equal(t, 1, in.hub.Subscribers("chatty"))
+}
+
+func TestTheStreamOutlivesTheRequestDeadline(t *testing.T) {
+	t.Parallel()
+	rdb := redisClient(t)
+	in := newInstance(t, rdb, realtime.Config{Prefix: prefix()})
+	c := dial(t, in, "long&expired=1")
+	publish(t, in.hub, "long", "still", "open")
+	assert.Equal(t, "still", read(t, c).Type)
+}
+
+func TestRefusalHappensBeforeTheUpgrade(t *testing.T) {
+	t.Parallel()
+	rdb := redisClient(t)
+	in := newInstance(t, rdb, realtime.Config{Prefix: prefix()})
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	_, res, err := websocket.Dial(ctx, in.srv.URL+"?topic=secret", nil)
+	require.Error(t, err)
+	require.NotNil(t, res)
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+	assert.Zero(t, in.hub.Topics())
+}
+
+func TestCloseSaysGoingAwayAndRefusesNewClients(t *testing.T) {
+	t.Parallel()
+	rdb := redisClient(t)
+	in := newInstance(t, rdb, realtime.Config{Prefix: prefix()})
+	c := dial(t, in, "bye")
+
+	done := make(chan error, 1)
+	go func() { done <- in.hub.Close() }()
+	_, err := tryRead(c)
+	assert.Equal(t, websocket.StatusGoingAway, websocket.CloseStatus(err), "%v", err)
+	require.NoError(t, <-done)
+	assert.NoError(t, in.hub.Close(), "closing twice is harmless")
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	_, res, err := websocket.Dial(ctx, in.srv.URL+"?topic=bye", &websocket.DialOptions{HTTPHeader: http.Header{"X-Allowed": {"yes"}}})
+	require.Error(t, err)
+	require.NotNil(t, res)
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+}
+
+func TestPublishRejectsWhatCannotBeEncoded(t *testing.T) {
+	t.Parallel()
+	rdb := redisClient(t)
+	h := realtime.New(rdb, realtime.Config{Prefix: prefix()})
+	t.Cleanup(func() { _ = h.Close() })
+	assert.Error(t, h.Publish(context.Background(), "t", "bad", make(chan int)))
+}
