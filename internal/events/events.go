@@ -165,6 +165,7 @@ type OrderPaid struct {
 
 // Topic implements eventbus.Event.
 func (OrderPaid) Topic() string { return "order.paid" }
+
 // PaymentAuthorized is published when a provider holds a payment's funds, awaiting capture.
 type PaymentAuthorized struct {
 	PaymentID string    `json:"payment_id"`
