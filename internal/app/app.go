@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/goshop/goshop/db"
+	"github.com/goshop/goshop/internal/payment"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/config"
 	"github.com/goshop/goshop/internal/platform/eventbus"
@@ -42,8 +43,9 @@ type App struct {
 	Metrics *metrics.Metrics
 	Router  chi.Router
 
-	Users *user.Service
-	Shops *shop.Service
+	Users    *user.Service
+	Shops    *shop.Service
+	Payments *payment.Service
 }
 
 // Options are the knobs that are not configuration: tests use them.
@@ -114,6 +116,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	}
 
 	a.Shops = shop.NewService(a.Pool, a.Bus, a.Jobs, nil)
+	a.Payments = payment.NewService(a.Pool, a.Bus, a.Jobs, paymentGateways(cfg), payment.Ports{Shops: shopPromotions{a.Shops}},
+		payment.Config{CommissionBPS: cfg.PlatformCommissionBPS, ReleaseDelay: cfg.ReturnWindow, Sandbox: !cfg.Production()}, log)
 
 	for _, h := range o.Hooks {
 		h(a)
@@ -129,6 +133,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	api := chi.NewRouter()
 	user.NewHandler(a.Users, authn, limiter, cfg.AuthRatePerMinute).Routes(api)
 	shop.NewHandler(a.Shops, authn).Routes(api)
+	payment.NewHandler(a.Payments, authn).Routes(api)
 	a.Router.Mount("/api/v1", api)
 	return a, nil
 }
