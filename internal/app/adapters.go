@@ -7,7 +7,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/goshop/goshop/internal/cart"
+	"github.com/goshop/goshop/internal/catalog"
 	"github.com/goshop/goshop/internal/order"
+	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/shop"
 	"github.com/goshop/goshop/internal/user"
 )
@@ -18,17 +20,17 @@ import (
 // shopPromotions serves the cart and the orders from the shop context.
 type shopPromotions struct{ s *shop.Service }
 
-func (a shopPromotions) CampaignOffer(ctx context.Context, variantID uuid.UUID) (cart.Offer, bool, error) {
-	o, ok, err := a.s.CampaignOffer(ctx, variantID)
+func (a shopPromotions) CampaignOffer(ctx context.Context, tx pgx.Tx, variantID uuid.UUID) (cart.Offer, bool, error) {
+	o, ok, err := a.s.CampaignOffer(ctx, tx, variantID)
 	return cart.Offer{CampaignID: o.CampaignID, Price: o.Price, Remaining: o.Remaining}, ok, err
 }
 
-func (a shopPromotions) QuoteVoucher(ctx context.Context, shopID, buyer uuid.UUID, code string, lines []cart.VoucherLine) (cart.VoucherQuote, error) {
+func (a shopPromotions) QuoteVoucher(ctx context.Context, tx pgx.Tx, shopID, buyer uuid.UUID, code string, lines []cart.VoucherLine) (cart.VoucherQuote, error) {
 	vl := make([]shop.VoucherLine, len(lines))
 	for i, l := range lines {
 		vl[i] = shop.VoucherLine{ProductID: l.ProductID, Amount: l.Amount}
 	}
-	q, err := a.s.QuoteVoucher(ctx, shopID, buyer, code, vl)
+	q, err := a.s.QuoteVoucher(ctx, tx, shopID, buyer, code, vl)
 	return cart.VoucherQuote{PromotionID: q.PromotionID, Code: q.Code, Discount: q.Discount}, err
 }
 
@@ -109,6 +111,74 @@ func priced(q cart.Quote) order.PricedCart {
 				Available: l.Available, Problem: l.Problem})
 		}
 		out.Shops = append(out.Shops, ps)
+	}
+	return out
+}
+
+// shopDirectory answers the catalog's questions about shops from the shop context.
+type shopDirectory struct{ shops *shop.Service }
+
+// ShopOwner returns a live shop's owner and whether it is active; a missing or deleted shop is
+// not found.
+func (d shopDirectory) ShopOwner(ctx context.Context, shopID uuid.UUID) (uuid.UUID, bool, error) {
+	info, err := d.shops.Info(ctx, shopID)
+	if err != nil {
+		return uuid.Nil, false, err
+	}
+	return info.OwnerID, info.Active(), nil
+}
+
+// lazyCatalog hands the shop context, which is built before the catalog, the catalog it will
+// call once both exist.
+type lazyCatalog struct{ a *App }
+
+// ProductShop returns the shop a live product belongs to.
+func (c lazyCatalog) ProductShop(ctx context.Context, productID uuid.UUID) (uuid.UUID, error) {
+	return c.a.Catalog.ProductShop(ctx, productID)
+}
+
+// VariantOf returns a live variant's product, shop and list price, for campaigns.
+func (c lazyCatalog) VariantOf(ctx context.Context, variantID uuid.UUID) (shop.VariantRef, error) {
+	v, err := c.a.Catalog.VariantSnapshot(ctx, variantID)
+	return shop.VariantRef{ProductID: v.ProductID, ShopID: v.ShopID, Price: v.ListPrice}, err
+}
+
+// catalogForCart serves the cart's variant questions from the catalog.
+type catalogForCart struct{ c *catalog.Service }
+
+func (a catalogForCart) Variant(ctx context.Context, tx pgx.Tx, variantID uuid.UUID) (cart.Variant, error) {
+	v, err := a.c.VariantSnapshotTx(ctx, tx, variantID)
+	return cart.Variant{VariantID: v.VariantID, ProductID: v.ProductID, ShopID: v.ShopID, Title: v.Title, VariantName: v.VariantName,
+		SKU: v.SKU, UnitPrice: v.UnitPrice, RegularPrice: v.ListPrice, Currency: v.Currency, Stock: int32(v.Stock),
+		WeightGrams: int64(v.WeightGrams), Purchasable: v.Purchasable}, err
+}
+
+func (a catalogForCart) DefaultVariant(ctx context.Context, productID uuid.UUID) (uuid.UUID, error) {
+	vs, err := a.c.Variants(ctx, nil, productID)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if len(vs) != 1 {
+		return uuid.Nil, apperr.Field("variant_id", "this product comes in several variants: choose one")
+	}
+	return vs[0].ID, nil
+}
+
+// catalogStock serves the orders' stock reservations from the catalog.
+type catalogStock struct{ c *catalog.Service }
+
+func (a catalogStock) ReserveStockTx(ctx context.Context, tx pgx.Tx, lines []order.StockLine) error {
+	return a.c.ReserveStock(ctx, tx, stockLines(lines, "checkout"))
+}
+
+func (a catalogStock) ReleaseStockTx(ctx context.Context, tx pgx.Tx, lines []order.StockLine) error {
+	return a.c.ReleaseStock(ctx, tx, stockLines(lines, "order cancelled"))
+}
+
+func stockLines(lines []order.StockLine, ref string) []catalog.StockLine {
+	out := make([]catalog.StockLine, len(lines))
+	for i, l := range lines {
+		out[i] = catalog.StockLine{VariantID: l.VariantID, Quantity: int(l.Quantity), Ref: ref}
 	}
 	return out
 }

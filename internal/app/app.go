@@ -17,6 +17,9 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/goshop/goshop/db"
+	"github.com/goshop/goshop/internal/cart"
+	"github.com/goshop/goshop/internal/catalog"
+	"github.com/goshop/goshop/internal/order"
 	"github.com/goshop/goshop/internal/payment"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/config"
@@ -45,6 +48,9 @@ type App struct {
 
 	Users    *user.Service
 	Shops    *shop.Service
+	Catalog  *catalog.Service
+	Cart     *cart.Service
+	Orders   *order.Service
 	Payments *payment.Service
 }
 
@@ -115,8 +121,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		return nil, err
 	}
 
-	a.Shops = shop.NewService(a.Pool, a.Bus, a.Jobs, nil)
-	a.Payments = payment.NewService(a.Pool, a.Bus, a.Jobs, paymentGateways(cfg), payment.Ports{Shops: shopPromotions{a.Shops}},
+	a.Shops = shop.NewService(a.Pool, a.Bus, a.Jobs, lazyCatalog{a})
+	a.Catalog = catalog.NewService(a.Pool, a.Bus, a.Jobs, shopDirectory{a.Shops})
+	promos := shopPromotions{a.Shops}
+	a.Cart = cart.NewService(a.Pool, catalogForCart{a.Catalog}, promos,
+		cart.WeightFee{Base: cfg.ShippingBaseFee, PerKG: cfg.ShippingFeePerKG,
+			Multiplier: map[string]int64{"standard": 100, "express": 150, "same_day": 200}},
+		cart.Pricing{TaxRateBPS: cfg.TaxRateBPS, TaxInclusive: cfg.TaxInclusive})
+	a.Orders = order.NewService(a.Pool, a.Bus, a.Jobs, order.Ports{Cart: cartCheckout{a.Cart}, Stock: catalogStock{a.Catalog},
+		Promos: promos, Addresses: addressBook{a.Users}}, order.Config{PaymentTimeout: cfg.PaymentTimeout, ReturnWindow: cfg.ReturnWindow})
+	a.Payments = payment.NewService(a.Pool, a.Bus, a.Jobs, paymentGateways(cfg),
+		payment.Ports{Orders: orderPayments{a.Orders}, Shops: promos},
 		payment.Config{CommissionBPS: cfg.PlatformCommissionBPS, ReleaseDelay: cfg.ReturnWindow, Sandbox: !cfg.Production()}, log)
 
 	for _, h := range o.Hooks {
@@ -133,6 +148,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	api := chi.NewRouter()
 	user.NewHandler(a.Users, authn, limiter, cfg.AuthRatePerMinute).Routes(api)
 	shop.NewHandler(a.Shops, authn).Routes(api)
+	catalog.NewHandler(a.Catalog, authn).Routes(api)
+	cart.NewHandler(a.Cart, authn).Routes(api)
+	order.NewHandler(a.Orders, authn).Routes(api)
 	payment.NewHandler(a.Payments, authn).Routes(api)
 	a.Router.Mount("/api/v1", api)
 	return a, nil

@@ -184,7 +184,8 @@ func TestCommands(t *testing.T) {
 
 	out, err = run("routes")
 	require.NoError(t, err)
-	for _, want := range []string{"POST /api/v1/auth/register", "GET /api/v1/users/profile", "PUT /api/v1/users/addresses/{id}/default", "GET /readyz"} {
+	for _, want := range []string{"POST /api/v1/auth/register", "GET /api/v1/users/profile", "PUT /api/v1/users/addresses/{id}/default", "GET /readyz",
+		"GET /api/v1/products/{id}", "PUT /api/v1/shops/{id}/products/{product_id}/inventory"} {
 		assert.Contains(t, strings.Split(out, "\n"), want)
 	}
 
@@ -209,6 +210,15 @@ func TestCommands(t *testing.T) {
 	_, err = run("migrate", "up")
 	require.NoError(t, err)
 	assert.Zero(t, pending())
+
+	out, err = run("seed", "-products", "30", "-shops", "2")
+	require.NoError(t, err)
+	assert.Contains(t, out, "seeded: 2 shops, 30 products added")
+	out, err = run("seed", "-products", "30", "-shops", "2")
+	require.NoError(t, err)
+	assert.Contains(t, out, "seeded: 2 shops, 0 products added", "seeding twice tops up")
+	_, err = run("seed", "-shops", "0")
+	assert.Error(t, err)
 	_, err = run("migrate", "sideways")
 	assert.Error(t, err)
 

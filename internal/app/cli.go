@@ -43,6 +43,10 @@ Commands:
   routes                     print every mounted route, one "METHOD /path" a line
   admin create -email E -password P [-name N]
                              create an admin account, or make an existing account admin
+  seed [-products N] [-shops S]
+                             fill the catalog with S shops and N products (default 100000 and
+                             50) for benchmarks and demos; it tops up, so running it twice adds
+                             nothing
   bench [flags]              load-test a server started for the purpose (see make bench)
   version                    print the version
 
@@ -86,6 +90,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return routes(ctx, cfg, log, stdout)
 	case "admin":
 		return admin(ctx, cfg, log, args, stdout)
+	case "seed":
+		return seed(ctx, cfg, log, args, stdout)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)

@@ -33,6 +33,8 @@ type options struct {
 	Concurrency int
 	Warmup      time.Duration
 	DBMaxConns  int
+	// Products is the catalog size the product scenarios need; a smaller catalog is seeded first.
+	Products int
 	// ServerOutput receives the child's stdout and stderr.
 	ServerOutput io.Writer
 }
@@ -50,6 +52,8 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "unmeasured load before each measured run")
 	fs.IntVar(&o.DBMaxConns, "db-max-conns", 20,
 		"database pool size of both the server (DB_MAX_CONNS) and the reference, so both read through as many connections")
+	fs.IntVar(&o.Products, "products", 100000,
+		"products the catalog must hold for the product scenarios; when it holds fewer, `<binary> seed` tops it up first")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -65,6 +69,8 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("bench: -concurrency must be at least 1")
 	case o.DBMaxConns < 1 || o.DBMaxConns > 1<<16:
 		return o, errors.New("bench: -db-max-conns must be between 1 and 65536")
+	case o.Products < 1:
+		return o, errors.New("bench: -products must be at least 1")
 	}
 	if o.Binary == "" {
 		exe, err := os.Executable()
@@ -94,7 +100,7 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 	if err := ensureFree(o.Addr); err != nil {
 		return err
 	}
-	srv, err := startServer(o.Binary, []string{
+	env := []string{
 		"HTTP_ADDR=" + o.Addr,
 		"DATABASE_URL=" + o.DatabaseURL,
 		"DB_MAX_CONNS=" + strconv.Itoa(o.DBMaxConns),
@@ -102,7 +108,8 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 		"REDIS_PREFIX=goshop-bench:",
 		"LOG_LEVEL=error",
 		"RATE_LIMIT_DISABLED=true",
-	}, o.ServerOutput)
+	}
+	srv, err := startServer(o.Binary, env, o.ServerOutput)
 	if err != nil {
 		return err
 	}
@@ -119,8 +126,14 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 	}
 	defer ref.close()
 
+	if err := ensureCatalog(ctx, o, env, ref.pool); err != nil {
+		return err
+	}
 	f := &fixture{client: client, goshop: base, bare: ref.URL}
 	if err := f.register(ctx); err != nil {
+		return err
+	}
+	if err := f.pickProducts(ctx, ref.pool); err != nil {
 		return err
 	}
 	todo := jobs(f, scenarios)

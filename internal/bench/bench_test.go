@@ -32,6 +32,9 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "serve" && os.Getenv("HTTP_ADDR") != "" {
 		os.Exit(fakeServe())
 	}
+	if len(os.Args) > 1 && os.Args[1] == "seed" && os.Getenv("HTTP_ADDR") != "" {
+		os.Exit(fakeSeed())
+	}
 	os.Exit(m.Run())
 }
 
@@ -224,6 +227,7 @@ func TestParseFlags(t *testing.T) {
 	assert.Equal(t, 32, o.Concurrency)
 	assert.Equal(t, 2*time.Second, o.Warmup)
 	assert.Equal(t, 20, o.DBMaxConns)
+	assert.Equal(t, 100000, o.Products)
 
 	o, err = parseFlags([]string{"-binary", "/bin/x", "-concurrency", "8", "-duration", "1s", "-warmup", "0s"})
 	require.NoError(t, err)
@@ -232,7 +236,7 @@ func TestParseFlags(t *testing.T) {
 	assert.Equal(t, time.Second, o.Duration)
 	assert.Zero(t, o.Warmup)
 
-	for _, bad := range [][]string{{"-concurrency", "0"}, {"-duration", "0s"}, {"-warmup", "-1s"}, {"extra"}, {"-nope"}} {
+	for _, bad := range [][]string{{"-concurrency", "0"}, {"-duration", "0s"}, {"-warmup", "-1s"}, {"-products", "0"}, {"extra"}, {"-nope"}} {
 		_, err := parseFlags(bad)
 		assert.Error(t, err, "%q", bad)
 	}
@@ -286,6 +290,43 @@ CREATE TABLE users.users (
     roles      text[] NOT NULL DEFAULT ARRAY['user']::text[],
     created_at timestamptz NOT NULL DEFAULT now(),
     deleted_at timestamptz
+);
+CREATE SCHEMA catalog;
+CREATE TABLE catalog.categories (
+    id        uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    parent_id uuid REFERENCES catalog.categories (id),
+    name      text NOT NULL
+);
+CREATE TABLE catalog.products (
+    id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    shop_id      uuid NOT NULL DEFAULT gen_random_uuid(),
+    title        text NOT NULL,
+    description  text NOT NULL DEFAULT '',
+    brand        text NOT NULL DEFAULT '',
+    model        text NOT NULL DEFAULT '',
+    category_id  uuid REFERENCES catalog.categories (id),
+    attributes   jsonb NOT NULL DEFAULT '{}',
+    status       text NOT NULL DEFAULT 'active',
+    currency     text NOT NULL DEFAULT 'VND',
+    price        bigint NOT NULL DEFAULT 0,
+    rating       numeric(3, 2) NOT NULL DEFAULT 0,
+    rating_count integer NOT NULL DEFAULT 0,
+    weight_grams integer NOT NULL DEFAULT 0,
+    listed       boolean NOT NULL DEFAULT true,
+    created_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at   timestamptz NOT NULL DEFAULT now(),
+    deleted_at   timestamptz
+);
+CREATE TABLE catalog.variants (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    product_id      uuid NOT NULL REFERENCES catalog.products (id),
+    sku             text NOT NULL DEFAULT '',
+    name            text NOT NULL,
+    attributes      jsonb NOT NULL DEFAULT '{}',
+    price           bigint NOT NULL,
+    effective_price bigint NOT NULL,
+    stock           integer NOT NULL DEFAULT 0,
+    created_at      timestamptz NOT NULL DEFAULT clock_timestamp()
 )`)
 	require.NoError(t, err)
 	return u.String()
@@ -338,6 +379,44 @@ func TestReferenceHandler(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, code)
 	code, _, _ = get("not-a-uuid")
 	assert.Equal(t, http.StatusBadRequest, code)
+
+	// Products: one with its variants, and a category's subtree, newest first.
+	var root, leaf, older, newer, hidden string
+	require.NoError(t, ref.pool.QueryRow(ctx, `INSERT INTO catalog.categories (name) VALUES ('Root') RETURNING id`).Scan(&root))
+	require.NoError(t, ref.pool.QueryRow(ctx, `INSERT INTO catalog.categories (parent_id, name) VALUES ($1, 'Leaf') RETURNING id`, root).Scan(&leaf))
+	require.NoError(t, ref.pool.QueryRow(ctx, `INSERT INTO catalog.products (title, category_id, price, attributes)
+		VALUES ('Older', $1, 900, '{"color":"red"}') RETURNING id`, leaf).Scan(&older))
+	require.NoError(t, ref.pool.QueryRow(ctx, `INSERT INTO catalog.products (title, category_id, price) VALUES ('Newer', $1, 800) RETURNING id`, root).Scan(&newer))
+	require.NoError(t, ref.pool.QueryRow(ctx, `INSERT INTO catalog.products (title, category_id, listed) VALUES ('Hidden', $1, false) RETURNING id`, leaf).Scan(&hidden))
+	_, err = ref.pool.Exec(ctx, `INSERT INTO catalog.variants (product_id, sku, name, price, effective_price, stock)
+		VALUES ($1, 'A', 'A', 1000, 900, 3), ($1, 'B', 'B', 1200, 1200, 0)`, older)
+	require.NoError(t, err)
+	getJSON := func(path string, v any) int {
+		resp, err := http.Get(ref.URL + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+		}
+		return resp.StatusCode
+	}
+	var prod map[string]any
+	require.Equal(t, http.StatusOK, getJSON("/products/"+older, &prod))
+	assert.Equal(t, "Older", prod["title"])
+	assert.Equal(t, "red", prod["attributes"].(map[string]any)["color"])
+	require.Len(t, prod["variants"], 2)
+	assert.EqualValues(t, 900, prod["variants"].([]any)[0].(map[string]any)["price"])
+	assert.EqualValues(t, 1000, prod["variants"].([]any)[0].(map[string]any)["list_price"])
+	assert.Equal(t, http.StatusNotFound, getJSON("/products/"+hidden, &prod))
+	assert.Equal(t, http.StatusBadRequest, getJSON("/products/nope", &prod))
+	var list struct {
+		Items []map[string]any `json:"items"`
+	}
+	require.Equal(t, http.StatusOK, getJSON("/products?category="+root, &list))
+	require.Len(t, list.Items, 2)
+	assert.Equal(t, newer, list.Items[0]["id"])
+	assert.Equal(t, []any{}, list.Items[0]["variants"])
+	assert.Equal(t, http.StatusBadRequest, getJSON("/products?category=x", &list))
 }
 
 func freeAddr(t *testing.T) string {
@@ -375,12 +454,13 @@ func TestRunEndToEnd(t *testing.T) {
 	var out bytes.Buffer
 	err := Run(context.Background(), []string{
 		"-binary", os.Args[0], "-addr", freeAddr(t), "-database-url", dbURL,
-		"-duration", "300ms", "-warmup", "100ms", "-concurrency", "4", "-db-max-conns", "2",
+		"-duration", "300ms", "-warmup", "100ms", "-concurrency", "4", "-db-max-conns", "2", "-products", "5",
 	}, &out)
 	require.NoError(t, err, out.String())
 	t.Log("\n" + out.String())
 
-	for _, name := range []string{"profile (goshop)", "profile (bare pgx)"} {
+	for _, name := range []string{"profile (goshop)", "profile (bare pgx)", "product (goshop)", "product (bare pgx)",
+		"products?category (goshop)", "products?category (bare pgx)"} {
 		reqs, errs := reportRow(t, out.String(), name)
 		assert.Positive(t, reqs, name)
 		assert.Zero(t, errs, name)
@@ -417,7 +497,7 @@ func TestRunCancelledStopsServer(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, []string{"-binary", os.Args[0], "-addr", addr, "-database-url", dbURL,
-			"-duration", "1m", "-warmup", "0s", "-concurrency", "2", "-db-max-conns", "2"}, &bytes.Buffer{})
+			"-duration", "1m", "-warmup", "0s", "-concurrency", "2", "-db-max-conns", "2", "-products", "1"}, &bytes.Buffer{})
 	}()
 	// Cancel once the load is on, i.e. the server has answered.
 	require.Eventually(t, func() bool { return probeOK(ctx, http.DefaultClient, "http://"+addr+"/readyz") == nil },
@@ -502,6 +582,25 @@ func fakeServe() int {
 		_, _ = w.Write([]byte(`{"id":"x"}`))
 	})
 
+	mux.HandleFunc("GET /api/v1/products/{id}", func(w http.ResponseWriter, r *http.Request) {
+		var found bool
+		if err := pool.QueryRow(r.Context(), `SELECT EXISTS (SELECT 1 FROM catalog.products WHERE id::text = $1)`,
+			r.PathValue("id")).Scan(&found); err != nil || !found {
+			http.Error(w, `{"error":"not found"}`, http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"x"}`))
+	})
+	mux.HandleFunc("GET /api/v1/products", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("category") == "" {
+			http.Error(w, `{"error":"no category"}`, http.StatusUnprocessableEntity)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"items":[]}`))
+	})
+
 	srv := &http.Server{Addr: os.Getenv("HTTP_ADDR"), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
@@ -514,6 +613,38 @@ func fakeServe() int {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return 1
+	}
+	return 0
+}
+
+// fakeSeed imitates `goshop seed -products N`: a root category with a child, and N products in
+// the child, each with one variant.
+func fakeSeed() int {
+	if len(os.Args) != 4 || os.Args[2] != "-products" {
+		fmt.Fprintln(os.Stderr, "fake seed: want -products N, got", os.Args[2:])
+		return 2
+	}
+	n, err := strconv.Atoi(os.Args[3])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fake seed:", err)
+		return 2
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, os.Getenv("DATABASE_URL"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fake seed:", err)
+		return 1
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `
+		WITH root AS (INSERT INTO catalog.categories (name) VALUES ('Root') RETURNING id),
+		     leaf AS (INSERT INTO catalog.categories (parent_id, name) SELECT id, 'Leaf' FROM root RETURNING id),
+		     p AS (INSERT INTO catalog.products (title, category_id, price)
+		           SELECT 'P' || g, leaf.id, 1000 * g FROM leaf, generate_series(1, $1::int) g RETURNING id, price)
+		INSERT INTO catalog.variants (product_id, name, price, effective_price, stock) SELECT id, 'Default', price, price, 5 FROM p`, n)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fake seed:", err)
 		return 1
 	}
 	return 0

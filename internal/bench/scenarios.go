@@ -21,6 +21,10 @@ type fixture struct {
 	bare   string // the reference server's base URL
 	userID string
 	token  string // access token of the user
+	// productIDs are listed products the product scenario cycles through; categoryID is a root
+	// category whose listing spans its subtree.
+	productIDs []string
+	categoryID string
 }
 
 // scenario is one row pair of the report. To add one, append to scenarios; bare stays nil for
@@ -50,6 +54,35 @@ var scenarios = []scenario{
 			})
 		},
 	},
+	{
+		name: "product",
+		goshop: func(f *fixture) vegeta.Targeter {
+			return getEach(f.productIDs, func(id string) string { return f.goshop + "/api/v1/products/" + id })
+		},
+		bare: func(f *fixture) vegeta.Targeter {
+			return getEach(f.productIDs, func(id string) string { return f.bare + "/products/" + id })
+		},
+	},
+	{
+		name: "products?category",
+		goshop: func(f *fixture) vegeta.Targeter {
+			return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet,
+				URL: f.goshop + "/api/v1/products?category=" + url.QueryEscape(f.categoryID)})
+		},
+		bare: func(f *fixture) vegeta.Targeter {
+			return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet,
+				URL: f.bare + "/products?category=" + url.QueryEscape(f.categoryID)})
+		},
+	},
+}
+
+// getEach cycles GETs through the URLs that url makes of ids.
+func getEach(ids []string, url func(id string) string) vegeta.Targeter {
+	ts := make([]vegeta.Target, len(ids))
+	for i, id := range ids {
+		ts[i] = vegeta.Target{Method: http.MethodGet, URL: url(id)}
+	}
+	return vegeta.NewStaticTargeter(ts...)
 }
 
 // job is one measured row: a scenario aimed at one server.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // Variant is what the cart needs to know of a catalog variant, now.
@@ -30,8 +31,9 @@ type Variant struct {
 }
 
 // catalog is what the cart needs of the catalog context.
+// Methods taking a pgx.Tx read in it when it is not nil: checkout prices inside its transaction.
 type catalog interface {
-	Variant(ctx context.Context, variantID uuid.UUID) (Variant, error)
+	Variant(ctx context.Context, tx pgx.Tx, variantID uuid.UUID) (Variant, error)
 	// DefaultVariant returns the variant of a product that has exactly one; a product with
 	// several needs the buyer to choose (a validation error).
 	DefaultVariant(ctx context.Context, productID uuid.UUID) (uuid.UUID, error)
@@ -59,8 +61,8 @@ type VoucherQuote struct {
 
 // promotions is what the cart needs of the shop context.
 type promotions interface {
-	CampaignOffer(ctx context.Context, variantID uuid.UUID) (Offer, bool, error)
-	QuoteVoucher(ctx context.Context, shopID, buyer uuid.UUID, code string, lines []VoucherLine) (VoucherQuote, error)
+	CampaignOffer(ctx context.Context, tx pgx.Tx, variantID uuid.UUID) (Offer, bool, error)
+	QuoteVoucher(ctx context.Context, tx pgx.Tx, shopID, buyer uuid.UUID, code string, lines []VoucherLine) (VoucherQuote, error)
 }
 
 // ShippingRequest asks what it costs to ship one shop's parcel.

@@ -57,7 +57,7 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 			return Line{}, err
 		}
 	}
-	v, err := s.catalog.Variant(ctx, vid)
+	v, err := s.catalog.Variant(ctx, nil, vid)
 	if apperr.Is(err, apperr.NotFound) || (err == nil && v.ProductID != in.ProductID) {
 		return Line{}, apperr.Field("variant_id", "is not a variant of that product")
 	}
@@ -74,14 +74,15 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 		if err != nil {
 			return err
 		}
+		total := in.Quantity
 		if existing, err := q.ItemByVariant(ctx, store.ItemByVariantParams{UserID: buyer, VariantID: vid}); err == nil {
-			in.Quantity += existing.Quantity
+			total += existing.Quantity
 		} else if !pgdb.IsNoRows(err) {
 			return err
 		} else if n >= MaxLines {
 			return apperr.New(apperr.Conflict, "a cart holds at most %d lines", MaxLines)
 		}
-		if err := checkQuantity(v, in.Quantity); err != nil {
+		if err := checkQuantity(v, total); err != nil {
 			return err
 		}
 		row, err = q.AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: vid, ProductID: v.ProductID, ShopID: v.ShopID,
@@ -91,7 +92,7 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 	if err != nil {
 		return Line{}, err
 	}
-	return s.priceLine(ctx, row, &v)
+	return s.priceLine(ctx, nil, row, &v)
 }
 
 func checkQuantity(v Variant, qty int32) error {
@@ -113,7 +114,7 @@ func (s *Service) SetQuantity(ctx context.Context, buyer, lineID uuid.UUID, qty 
 	if err != nil {
 		return Line{}, err
 	}
-	v, err := s.catalog.Variant(ctx, row.VariantID)
+	v, err := s.catalog.Variant(ctx, nil, row.VariantID)
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return Line{}, err
 	}
@@ -130,7 +131,7 @@ func (s *Service) SetQuantity(ctx context.Context, buyer, lineID uuid.UUID, qty 
 	if err != nil {
 		return Line{}, err
 	}
-	return s.priceLine(ctx, row, &v)
+	return s.priceLine(ctx, nil, row, &v)
 }
 
 // Remove deletes a line.
@@ -166,7 +167,7 @@ func (s *Service) Quote(ctx context.Context, buyer uuid.UUID, o QuoteOptions) (Q
 	if err != nil {
 		return Quote{}, err
 	}
-	return s.quote(ctx, buyer, rows, coupons, o)
+	return s.quote(ctx, nil, buyer, rows, coupons, o)
 }
 
 // CheckoutQuoteTx prices the buyer's cart inside the checkout's transaction, with its lines
@@ -181,16 +182,16 @@ func (s *Service) CheckoutQuoteTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUI
 	if err != nil {
 		return Quote{}, err
 	}
-	return s.quote(ctx, buyer, rows, coupons, o)
+	return s.quote(ctx, tx, buyer, rows, coupons, o)
 }
 
-func (s *Service) quote(ctx context.Context, buyer uuid.UUID, rows []store.CartItem, coupons []store.CartCoupon, o QuoteOptions) (Quote, error) {
+func (s *Service) quote(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, rows []store.CartItem, coupons []store.CartCoupon, o QuoteOptions) (Quote, error) {
 	if o.ShippingMethod == "" {
 		o.ShippingMethod = "standard"
 	}
 	lines := make([]Line, 0, len(rows))
 	for _, r := range rows {
-		l, err := s.priceLine(ctx, r, nil)
+		l, err := s.priceLine(ctx, tx, r, nil)
 		if err != nil {
 			return Quote{}, err
 		}
@@ -212,7 +213,7 @@ func (s *Service) quote(ctx context.Context, buyer uuid.UUID, rows []store.CartI
 		if _, inCart := byShop[shopID]; !inCart {
 			continue
 		}
-		v, err := s.promos.QuoteVoucher(ctx, shopID, buyer, code, byShop[shopID])
+		v, err := s.promos.QuoteVoucher(ctx, tx, shopID, buyer, code, byShop[shopID])
 		if apperr.CodeOf(err) == apperr.Invalid {
 			verrs[shopID] = message(err)
 			continue
@@ -223,7 +224,7 @@ func (s *Service) quote(ctx context.Context, buyer uuid.UUID, rows []store.CartI
 		vouchers[shopID] = v
 	}
 	if o.ExtraCoupon != "" {
-		shopID, v, err := s.findVoucher(ctx, buyer, o.ExtraCoupon, byShop)
+		shopID, v, err := s.findVoucher(ctx, tx, buyer, o.ExtraCoupon, byShop)
 		if err != nil {
 			return Quote{}, err
 		}
@@ -242,10 +243,10 @@ func (s *Service) quote(ctx context.Context, buyer uuid.UUID, rows []store.CartI
 }
 
 // findVoucher finds which shop of the cart a code belongs to, and what it takes off there.
-func (s *Service) findVoucher(ctx context.Context, buyer uuid.UUID, code string, byShop map[uuid.UUID][]VoucherLine) (uuid.UUID, VoucherQuote, error) {
+func (s *Service) findVoucher(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, code string, byShop map[uuid.UUID][]VoucherLine) (uuid.UUID, VoucherQuote, error) {
 	var lastErr error
 	for shopID, lines := range byShop {
-		v, err := s.promos.QuoteVoucher(ctx, shopID, buyer, code, lines)
+		v, err := s.promos.QuoteVoucher(ctx, tx, shopID, buyer, code, lines)
 		if err == nil {
 			return shopID, v, nil
 		}
@@ -277,7 +278,7 @@ func (s *Service) ApplyCoupon(ctx context.Context, buyer uuid.UUID, in CouponInp
 	}
 	byShop := map[uuid.UUID][]VoucherLine{}
 	for _, r := range rows {
-		l, err := s.priceLine(ctx, r, nil)
+		l, err := s.priceLine(ctx, nil, r, nil)
 		if err != nil {
 			return Quote{}, err
 		}
@@ -288,7 +289,7 @@ func (s *Service) ApplyCoupon(ctx context.Context, buyer uuid.UUID, in CouponInp
 	if len(byShop) == 0 {
 		return Quote{}, apperr.Field("code", "the cart has nothing from that shop")
 	}
-	shopID, _, err := s.findVoucher(ctx, buyer, in.Code, byShop)
+	shopID, _, err := s.findVoucher(ctx, nil, buyer, in.Code, byShop)
 	if err != nil {
 		return Quote{}, err
 	}
@@ -312,10 +313,10 @@ func (s *Service) RemoveCoupon(ctx context.Context, buyer uuid.UUID, shopID *uui
 
 // priceLine prices a stored line at the current effective price: the running campaign price
 // when the variant is in a campaign with stock left, else the catalog's effective price.
-func (s *Service) priceLine(ctx context.Context, r store.CartItem, v *Variant) (Line, error) {
+func (s *Service) priceLine(ctx context.Context, tx pgx.Tx, r store.CartItem, v *Variant) (Line, error) {
 	l := Line{ID: r.ID, ProductID: r.ProductID, VariantID: r.VariantID, ShopID: r.ShopID, Quantity: r.Quantity}
 	if v == nil {
-		got, err := s.catalog.Variant(ctx, r.VariantID)
+		got, err := s.catalog.Variant(ctx, tx, r.VariantID)
 		if apperr.Is(err, apperr.NotFound) {
 			l.Problem = "this product is no longer available"
 			return l, nil
@@ -327,7 +328,7 @@ func (s *Service) priceLine(ctx context.Context, r store.CartItem, v *Variant) (
 	}
 	l.Title, l.VariantName, l.SKU, l.WeightGrams = v.Title, v.VariantName, v.SKU, v.WeightGrams
 	l.UnitPrice, l.RegularPrice = v.UnitPrice, v.RegularPrice
-	offer, ok, err := s.promos.CampaignOffer(ctx, r.VariantID)
+	offer, ok, err := s.promos.CampaignOffer(ctx, tx, r.VariantID)
 	if err != nil {
 		return Line{}, err
 	}
@@ -454,7 +455,7 @@ func (s *Service) Restore(ctx context.Context, buyer, savedID uuid.UUID, merge b
 // still be bought is added with as much of its quantity as is in stock.
 func (s *Service) AddItems(ctx context.Context, buyer uuid.UUID, items []SavedItem) (Quote, error) {
 	for _, it := range items {
-		v, err := s.catalog.Variant(ctx, it.VariantID)
+		v, err := s.catalog.Variant(ctx, nil, it.VariantID)
 		if apperr.Is(err, apperr.NotFound) {
 			continue
 		}

@@ -166,6 +166,88 @@ type OrderPaid struct {
 // Topic implements eventbus.Event.
 func (OrderPaid) Topic() string { return "order.paid" }
 
+// ProductCreated is published when a product is added to a shop.
+type ProductCreated struct {
+	ProductID  string    `json:"product_id"`
+	ShopID     string    `json:"shop_id"`
+	Title      string    `json:"title"`
+	CategoryID string    `json:"category_id,omitempty"`
+	Status     string    `json:"status"`
+	At         time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (ProductCreated) Topic() string { return "product.created" }
+
+// ProductUpdated is published when a product's details, status, category or variants change.
+type ProductUpdated struct {
+	ProductID string    `json:"product_id"`
+	ShopID    string    `json:"shop_id"`
+	Status    string    `json:"status"`
+	At        time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (ProductUpdated) Topic() string { return "product.updated" }
+
+// ProductDeleted is published when a product is deleted: buyers no longer see it, while past
+// orders keep their snapshots.
+type ProductDeleted struct {
+	ProductID string    `json:"product_id"`
+	ShopID    string    `json:"shop_id"`
+	By        string    `json:"by"`
+	At        time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (ProductDeleted) Topic() string { return "product.deleted" }
+
+// ProductPriceChanged is published when what a variant costs changes: its list price, or a
+// discount starting or ending. Prices are in the currency's minor unit.
+type ProductPriceChanged struct {
+	ProductID string    `json:"product_id"`
+	VariantID string    `json:"variant_id"`
+	ShopID    string    `json:"shop_id"`
+	OldPrice  int64     `json:"old_price"`
+	NewPrice  int64     `json:"new_price"`
+	Currency  string    `json:"currency"`
+	Reason    string    `json:"reason"`
+	At        time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (ProductPriceChanged) Topic() string { return "product.price_changed" }
+
+// StockChanged is published when a variant's stock changes, for whatever reason (a seller's
+// adjustment, a checkout's reservation, a cancellation's release).
+type StockChanged struct {
+	ProductID string    `json:"product_id"`
+	VariantID string    `json:"variant_id"`
+	ShopID    string    `json:"shop_id"`
+	Delta     int       `json:"delta"`
+	Stock     int       `json:"stock"`
+	Kind      string    `json:"kind"`
+	At        time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (StockChanged) Topic() string { return "inventory.stock_changed" }
+
+// LowStock is published when a variant's stock falls to or below its product's low-stock
+// threshold (once per crossing, not on every change below it).
+type LowStock struct {
+	ProductID string    `json:"product_id"`
+	VariantID string    `json:"variant_id"`
+	ShopID    string    `json:"shop_id"`
+	SKU       string    `json:"sku"`
+	Stock     int       `json:"stock"`
+	Threshold int       `json:"threshold"`
+	At        time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (LowStock) Topic() string { return "inventory.low_stock" }
+
 // PaymentAuthorized is published when a provider holds a payment's funds, awaiting capture.
 type PaymentAuthorized struct {
 	PaymentID string    `json:"payment_id"`

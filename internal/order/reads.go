@@ -35,11 +35,11 @@ func (s *Service) visible(ctx context.Context, p auth.Principal, id uuid.UUID) (
 	if err != nil {
 		return row, err
 	}
-	roles, err := s.rolesOf(ctx, Actor{Principal: &p}, row)
+	owner, err := s.ownerOf(ctx, row.ShopID)
 	if err != nil {
 		return row, err
 	}
-	if len(roles) == 0 {
+	if len(rolesOf(Actor{Principal: &p}, row, owner)) == 0 {
 		return row, apperr.NotFoundf("order")
 	}
 	return row, nil
@@ -91,7 +91,7 @@ func (s *Service) BuyerOrders(ctx context.Context, buyer uuid.UUID, f ListFilter
 
 // ShopOrders pages through a shop's orders for its owner or an admin.
 func (s *Service) ShopOrders(ctx context.Context, p auth.Principal, shopID uuid.UUID, f ListFilter, page httpx.Page) (httpx.List[Order], error) {
-	if err := s.authorizeShop(ctx, p, shopID); err != nil {
+	if _, err := s.authorizeShop(ctx, p, shopID); err != nil {
 		return httpx.List[Order]{}, err
 	}
 	var cur orderCursor
@@ -109,21 +109,21 @@ func (s *Service) ShopOrders(ctx context.Context, p auth.Principal, shopID uuid.
 
 // authorizeShop lets a shop's owner and admins through; a missing shop is not found, someone
 // else's is forbidden.
-func (s *Service) authorizeShop(ctx context.Context, p auth.Principal, shopID uuid.UUID) error {
+func (s *Service) authorizeShop(ctx context.Context, p auth.Principal, shopID uuid.UUID) (uuid.UUID, error) {
 	owner, err := s.promos.ShopOwner(ctx, shopID)
 	if err != nil {
-		return err
+		return uuid.Nil, err
 	}
 	if owner != p.UserID && !p.IsAdmin() {
-		return apperr.New(apperr.Forbidden, "only the shop's owner may see its orders")
+		return uuid.Nil, apperr.New(apperr.Forbidden, "only the shop's owner may see its orders")
 	}
-	return nil
+	return owner, nil
 }
 
 // ShopMove moves an order of the shop, for the shop's routes: an order of another shop is not
 // found there.
 func (s *Service) ShopMove(ctx context.Context, p auth.Principal, shopID, orderID uuid.UUID, to, reason string) (Order, error) {
-	if err := s.authorizeShop(ctx, p, shopID); err != nil {
+	if _, err := s.authorizeShop(ctx, p, shopID); err != nil {
 		return Order{}, err
 	}
 	row, err := s.q.GetOrder(ctx, orderID)
@@ -145,11 +145,12 @@ type FulfillInput struct {
 // Fulfill confirms a pending order if need be and ships it, with its tracking number, in one
 // transaction.
 func (s *Service) Fulfill(ctx context.Context, p auth.Principal, shopID, orderID uuid.UUID, in FulfillInput) (Order, error) {
-	if err := s.authorizeShop(ctx, p, shopID); err != nil {
+	owner, err := s.authorizeShop(ctx, p, shopID)
+	if err != nil {
 		return Order{}, err
 	}
 	var row store.OrdersOrder
-	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		cur, err := q.LockOrder(ctx, orderID)
 		if pgdb.IsNoRows(err) || (err == nil && cur.ShopID != shopID) {
@@ -160,7 +161,7 @@ func (s *Service) Fulfill(ctx context.Context, p auth.Principal, shopID, orderID
 		}
 		a := Actor{Principal: &p}
 		if cur.Status == Pending {
-			if _, err := s.moveTx(ctx, tx, a, orderID, Confirmed, "fulfilled"); err != nil {
+			if _, err := s.moveTx(ctx, tx, a, orderID, Confirmed, "fulfilled", owner); err != nil {
 				return err
 			}
 		}
@@ -168,7 +169,7 @@ func (s *Service) Fulfill(ctx context.Context, p auth.Principal, shopID, orderID
 			Carrier: nonEmpty(in.Carrier)}); err != nil {
 			return err
 		}
-		row, err = s.moveTx(ctx, tx, a, orderID, Shipped, "handed to the carrier")
+		row, err = s.moveTx(ctx, tx, a, orderID, Shipped, "handed to the carrier", owner)
 		return err
 	})
 	if err != nil {

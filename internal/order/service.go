@@ -284,21 +284,28 @@ var moves = map[string]map[string][]string{
 	Returned:        {Refunded: {ActorShop, ActorAdmin, ActorSystem}},
 }
 
-// rolesOf works out which parts the caller plays in an order.
-func (s *Service) rolesOf(ctx context.Context, a Actor, o store.OrdersOrder) ([]string, error) {
+// ownerOf answers who owns the shop of an order (uuid.Nil when the shop is gone). It reads
+// through the pool, so callers ask before they open a transaction: a transaction that waits for
+// a second connection can starve the pool under load.
+func (s *Service) ownerOf(ctx context.Context, shopID uuid.UUID) (uuid.UUID, error) {
+	owner, err := s.promos.ShopOwner(ctx, shopID)
+	if apperr.Is(err, apperr.NotFound) {
+		return uuid.Nil, nil
+	}
+	return owner, err
+}
+
+// rolesOf works out which parts the caller plays in an order whose shop owner is owner.
+func rolesOf(a Actor, o store.OrdersOrder, owner uuid.UUID) []string {
 	if a.Principal == nil {
-		return []string{a.Role}, nil
+		return []string{a.Role}
 	}
 	p := *a.Principal
 	var roles []string
 	if p.UserID == o.BuyerID {
 		roles = append(roles, ActorBuyer)
 	}
-	owner, err := s.promos.ShopOwner(ctx, o.ShopID)
-	if err != nil && !apperr.Is(err, apperr.NotFound) {
-		return nil, err
-	}
-	if err == nil && owner == p.UserID {
+	if owner != uuid.Nil && owner == p.UserID {
 		roles = append(roles, ActorShop)
 	}
 	if p.IsAdmin() {
@@ -307,7 +314,7 @@ func (s *Service) rolesOf(ctx context.Context, a Actor, o store.OrdersOrder) ([]
 	if a.Role != "" {
 		roles = append(roles, a.Role)
 	}
-	return roles, nil
+	return roles
 }
 
 // Move takes an order to status `to`, if the move is allowed from where it is and the actor may
@@ -315,10 +322,21 @@ func (s *Service) rolesOf(ctx context.Context, a Actor, o store.OrdersOrder) ([]
 // stock, the campaign stock and the voucher back exactly once: the conditional update lets only
 // one of concurrent cancellations through.
 func (s *Service) Move(ctx context.Context, a Actor, orderID uuid.UUID, to, reason string) (Order, error) {
+	o, err := s.q.GetOrder(ctx, orderID)
+	if pgdb.IsNoRows(err) {
+		return Order{}, apperr.NotFoundf("order")
+	}
+	if err != nil {
+		return Order{}, err
+	}
+	owner, err := s.ownerOf(ctx, o.ShopID)
+	if err != nil {
+		return Order{}, err
+	}
 	var row store.OrdersOrder
-	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		row, err = s.moveTx(ctx, tx, a, orderID, to, reason)
+		row, err = s.moveTx(ctx, tx, a, orderID, to, reason, owner)
 		return err
 	})
 	if err != nil {
@@ -327,7 +345,7 @@ func (s *Service) Move(ctx context.Context, a Actor, orderID uuid.UUID, to, reas
 	return s.load(ctx, row)
 }
 
-func (s *Service) moveTx(ctx context.Context, tx pgx.Tx, a Actor, orderID uuid.UUID, to, reason string) (store.OrdersOrder, error) {
+func (s *Service) moveTx(ctx context.Context, tx pgx.Tx, a Actor, orderID uuid.UUID, to, reason string, owner uuid.UUID) (store.OrdersOrder, error) {
 	q := s.q.WithTx(tx)
 	cur, err := q.LockOrder(ctx, orderID)
 	if pgdb.IsNoRows(err) {
@@ -336,10 +354,7 @@ func (s *Service) moveTx(ctx context.Context, tx pgx.Tx, a Actor, orderID uuid.U
 	if err != nil {
 		return cur, err
 	}
-	roles, err := s.rolesOf(ctx, a, cur)
-	if err != nil {
-		return cur, err
-	}
+	roles := rolesOf(a, cur, owner)
 	if len(roles) == 0 {
 		return cur, apperr.NotFoundf("order")
 	}
@@ -620,7 +635,7 @@ func (s *Service) RefundedTx(ctx context.Context, tx pgx.Tx, orderID uuid.UUID, 
 		return err
 	}
 	if status == "refunded" && o.Status == Returned {
-		_, err = s.moveTx(ctx, tx, Actor{Role: ActorSystem}, orderID, Refunded, "refund completed")
+		_, err = s.moveTx(ctx, tx, Actor{Role: ActorSystem}, orderID, Refunded, "refund completed", uuid.Nil)
 	}
 	return err
 }

@@ -322,8 +322,9 @@ type CampaignOffer struct {
 
 // CampaignOffer returns the running campaign offer for a variant, if any (ok false otherwise).
 // The cart prices lines with it.
-func (s *Service) CampaignOffer(ctx context.Context, variantID uuid.UUID) (CampaignOffer, bool, error) {
-	row, err := s.q.ActiveCampaignItem(ctx, variantID)
+// tx may be nil (the pool); checkout passes its transaction so it never needs a second connection.
+func (s *Service) CampaignOffer(ctx context.Context, tx pgx.Tx, variantID uuid.UUID) (CampaignOffer, bool, error) {
+	row, err := s.queries(tx).ActiveCampaignItem(ctx, variantID)
 	if pgdb.IsNoRows(err) {
 		return CampaignOffer{}, false, nil
 	}

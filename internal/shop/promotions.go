@@ -257,9 +257,10 @@ type VoucherQuote struct {
 }
 
 // QuoteVoucher works out what code takes off lines of one shop for buyer, without using it.
-// The cart shows it; checkout redeems it with RedeemVoucherTx.
-func (s *Service) QuoteVoucher(ctx context.Context, shopID, buyer uuid.UUID, code string, lines []VoucherLine) (VoucherQuote, error) {
-	row, err := s.q.GetPromotionByCode(ctx, store.GetPromotionByCodeParams{ShopID: shopID, Code: strings.TrimSpace(code)})
+// The cart shows it; checkout redeems it with RedeemVoucherTx. tx may be nil (the pool).
+func (s *Service) QuoteVoucher(ctx context.Context, tx pgx.Tx, shopID, buyer uuid.UUID, code string, lines []VoucherLine) (VoucherQuote, error) {
+	q := s.queries(tx)
+	row, err := q.GetPromotionByCode(ctx, store.GetPromotionByCodeParams{ShopID: shopID, Code: strings.TrimSpace(code)})
 	if pgdb.IsNoRows(err) {
 		return VoucherQuote{}, apperr.Field("coupon", "no such voucher in this shop")
 	}
@@ -272,7 +273,7 @@ func (s *Service) QuoteVoucher(ctx context.Context, shopID, buyer uuid.UUID, cod
 	if row.UsageLimit != nil && row.UsedCount >= *row.UsageLimit {
 		return VoucherQuote{}, apperr.Field("coupon", "this voucher has been used up")
 	}
-	if err := s.checkPerUser(ctx, s.q, row, buyer); err != nil {
+	if err := s.checkPerUser(ctx, q, row, buyer); err != nil {
 		return VoucherQuote{}, err
 	}
 	d, err := Discount(toPromotion(row), lines)

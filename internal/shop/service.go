@@ -249,6 +249,14 @@ func (s *Service) managed(ctx context.Context, p auth.Principal, id uuid.UUID, f
 	})
 }
 
+// queries reads through tx when there is one, else through the pool.
+func (s *Service) queries(tx pgx.Tx) *store.Queries {
+	if tx != nil {
+		return s.q.WithTx(tx)
+	}
+	return s.q
+}
+
 func canManage(p auth.Principal, owner uuid.UUID) bool { return p.UserID == owner || p.IsAdmin() }
 
 func clean(in ShopInput) (ShopInput, error) {

@@ -26,6 +26,9 @@ func newValidator() *validator.Validate {
 		if name == "-" {
 			return ""
 		}
+		if name == "" && f.Anonymous {
+			return embedded
+		}
 		return name
 	})
 	// phone: international (+84901234567) or Vietnamese national (0901234567) format.
@@ -35,6 +38,10 @@ func newValidator() *validator.Validate {
 	return v
 }
 
+// embedded names an untagged embedded struct, whose fields encoding/json flattens into the
+// outer object; fieldPath drops it, so that errors name fields as clients send them.
+const embedded = "\x00embedded"
+
 var phoneRE = regexp.MustCompile(`^(\+[1-9][0-9]{7,14}|0[0-9]{9,10})$`)
 
 // Decode reads r's JSON body into dst and validates it with its `validate` struct tags.
@@ -43,11 +50,11 @@ var phoneRE = regexp.MustCompile(`^(\+[1-9][0-9]{7,14}|0[0-9]{9,10})$`)
 func Decode(r *http.Request, dst any) error {
 	dec := json.NewDecoder(r.Body)
 	if err := dec.Decode(dst); err != nil {
-		return decodeError(err)
+		return decodeError(err, reflect.TypeOf(dst))
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 		if err != nil {
-			return decodeError(err)
+			return decodeError(err, nil)
 		}
 		return apperr.New(apperr.BadRequest, "the body must hold a single JSON value")
 	}
@@ -62,7 +69,7 @@ func DecodeOptional(r *http.Request, dst any) error {
 	return Decode(r, dst)
 }
 
-func decodeError(err error) error {
+func decodeError(err error, dst reflect.Type) error {
 	var (
 		tooBig  *http.MaxBytesError
 		typeErr *json.UnmarshalTypeError
@@ -76,7 +83,7 @@ func decodeError(err error) error {
 		if field == "" {
 			return apperr.New(apperr.BadRequest, "the body must be a JSON object")
 		}
-		return apperr.Field(field, fmt.Sprintf("must be %s", jsonKind(typeErr.Type)))
+		return apperr.Field(jsonPath(dst, field), fmt.Sprintf("must be %s", jsonKind(typeErr.Type)))
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return apperr.New(apperr.BadRequest, "malformed JSON")
 	case errors.Is(err, io.EOF):
@@ -85,6 +92,36 @@ func decodeError(err error) error {
 		// A value's own decoder refused it (a malformed UUID or time): say what it said.
 		return apperr.Wrap(err, apperr.BadRequest, "invalid value in the body: %v", err)
 	}
+}
+
+// jsonPath rewrites a decoding error's field path as the body spells it: encoding/json names an
+// untagged embedded struct by its type ("Fields.title") though its fields sit in the outer
+// object ("title").
+func jsonPath(t reflect.Type, path string) string {
+	var out []string
+	for _, seg := range strings.Split(path, ".") {
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			out, t = append(out, seg), nil
+			continue
+		}
+		if f, ok := t.FieldByName(seg); ok && f.Anonymous && f.Tag.Get("json") == "" {
+			t = f.Type
+			continue
+		}
+		out = append(out, seg)
+		next := t
+		t = nil
+		for _, f := range reflect.VisibleFields(next) {
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); !f.Anonymous && (name == seg || name == "" && f.Name == seg) {
+				t = f.Type
+				break
+			}
+		}
+	}
+	return strings.Join(out, ".")
 }
 
 func jsonKind(t reflect.Type) string {
@@ -125,9 +162,10 @@ func Validate(v any) error {
 	return apperr.Validation(fields...)
 }
 
-// fieldPath drops the top struct's name: "req.address.ward" -> "address.ward".
+// fieldPath drops the top struct's name, and those of embedded structs: "req.address.ward" ->
+// "address.ward".
 func fieldPath(fe validator.FieldError) string {
-	ns := fe.Namespace()
+	ns := strings.ReplaceAll(fe.Namespace(), embedded+".", "")
 	if _, rest, ok := strings.Cut(ns, "."); ok {
 		return rest
 	}

@@ -140,5 +140,12 @@ func IsCheckViolation(err error, constraint string) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "23514" && (constraint == "" || pgErr.ConstraintName == constraint)
 }
 
+// IsForeignKeyViolation reports whether err is a foreign-key violation: a row still referenced,
+// or a reference to a row that is gone.
+func IsForeignKeyViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23503"
+}
+
 // IsNoRows reports whether err says a query found no row.
 func IsNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

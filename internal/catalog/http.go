@@ -1,0 +1,468 @@
+package catalog
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/auth"
+	"github.com/goshop/goshop/internal/platform/httpx"
+)
+
+// Handler serves the catalog routes.
+type Handler struct {
+	svc   *Service
+	authn *auth.Authenticator
+}
+
+// NewHandler returns the catalog HTTP handler.
+func NewHandler(svc *Service, authn *auth.Authenticator) *Handler {
+	return &Handler{svc: svc, authn: authn}
+}
+
+// Routes mounts /products and the shop product management routes (/shops/{id}/products...)
+// on the API router, beside the shop context's /shops routes.
+func (h *Handler) Routes(r chi.Router) {
+	const (
+		ok      = http.StatusOK
+		created = http.StatusCreated
+		none    = http.StatusNoContent
+	)
+	// Public reads; signed-in owners and admins also see their hidden products through them.
+	r.Get("/products", httpx.Endpoint(ok, h.list))
+	r.Get("/products/categories", httpx.Endpoint(ok, h.categories))
+	r.Get("/products/categories/{id}", httpx.Endpoint(ok, h.category))
+	r.Get("/products/categories/{id}/subcategories", httpx.Endpoint(ok, h.subcategories))
+	r.Get("/shops/{id}/products/categories", httpx.Endpoint(ok, h.shopCategories))
+	r.Group(func(r chi.Router) {
+		r.Use(h.authn.Optional)
+		r.Get("/products/{id}", httpx.Endpoint(ok, h.get))
+		r.Get("/products/{id}/variants", httpx.Endpoint(ok, h.variants))
+		r.Get("/products/{id}/price-history", httpx.Endpoint(ok, h.priceHistory))
+		r.Get("/shops/{id}/products", httpx.Endpoint(ok, h.shopProducts))
+		r.Get("/shops/{id}/products/{product_id}", httpx.Endpoint(ok, h.shopProduct))
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(h.authn.Required)
+		r.Post("/products", httpx.WithBody(created, h.create))
+		r.Put("/products/{id}", httpx.WithBody(ok, h.update))
+		r.Delete("/products/{id}", httpx.Endpoint(none, h.delete))
+		r.Put("/products/{id}/catalog", httpx.WithBody(ok, h.setCategory))
+		r.Put("/products/{id}/brand", httpx.WithBody(ok, h.setBrand))
+		r.Put("/products/{id}/model", httpx.WithBody(ok, h.setModel))
+		r.Put("/products/{id}/price", httpx.WithBody(ok, h.setPrice))
+		r.Post("/products/{id}/discount", httpx.WithBody(created, h.setDiscount))
+		r.Delete("/products/{id}/discount", httpx.Endpoint(none, h.endDiscount))
+		r.Get("/products/{id}/inventory", httpx.Endpoint(ok, h.inventory))
+		r.Put("/products/{id}/inventory", httpx.WithBody(ok, h.setInventory))
+		r.Post("/products/{id}/inventory/adjustment", httpx.WithBody(created, h.adjust))
+		r.Post("/products/{id}/variants", httpx.WithBody(created, h.addVariant))
+		r.Get("/products/low-stock", httpx.Endpoint(ok, h.lowStock))
+		r.Post("/products/categories", httpx.WithBody(created, h.createCategory))
+		r.Put("/products/categories/{id}", httpx.WithBody(ok, h.updateCategory))
+		r.Delete("/products/categories/{id}", httpx.Endpoint(none, h.deleteCategory))
+		r.Post("/products/categories/{id}/subcategories", httpx.WithBody(created, h.createSubcategory))
+		r.Post("/shops/{id}/products", httpx.WithBody(created, h.createInShop))
+		r.Put("/shops/{id}/products/{product_id}", httpx.WithBody(ok, h.updateInShop))
+		r.Delete("/shops/{id}/products/{product_id}", httpx.Endpoint(none, h.deleteInShop))
+		r.Get("/shops/{id}/products/inventory", httpx.Endpoint(ok, h.shopInventory))
+		r.Put("/shops/{id}/products/{product_id}/inventory", httpx.WithBody(ok, h.setInventoryInShop))
+		r.Get("/shops/{id}/products/low-stock", httpx.Endpoint(ok, h.shopLowStock))
+	})
+}
+
+// principal is set by authn.Required on every route that calls it.
+func principal(r *http.Request) auth.Principal {
+	p, _ := auth.FromContext(r.Context())
+	return p
+}
+
+// viewer is the signed-in caller of a public route, or nil.
+func viewer(r *http.Request) *auth.Principal {
+	if p, ok := auth.FromContext(r.Context()); ok {
+		return &p
+	}
+	return nil
+}
+
+func productID(r *http.Request) (uuid.UUID, error) { return httpx.UUIDParam(r, "id", "product") }
+func shopID(r *http.Request) (uuid.UUID, error)    { return httpx.UUIDParam(r, "id", "shop") }
+func categoryID(r *http.Request) (uuid.UUID, error) {
+	return httpx.UUIDParam(r, "id", "category")
+}
+
+// shopProductID reads /shops/{id}/products/{product_id}: a product of another shop is not found
+// there.
+func (h *Handler) shopProductID(r *http.Request) (uuid.UUID, error) {
+	sid, err := shopID(r)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	pid, err := httpx.UUIDParam(r, "product_id", "product")
+	if err != nil {
+		return uuid.Nil, err
+	}
+	owner, err := h.svc.ProductShop(r.Context(), pid)
+	if err == nil && owner != sid {
+		err = apperr.NotFoundf("product")
+	}
+	return pid, err
+}
+
+// list reads ?category=, ?shop=, ?brand=, ?min_price=, ?max_price=, ?in_stock= and
+// ?sort=newest|price_asc|price_desc|rating.
+func (h *Handler) list(r *http.Request) (httpx.List[Product], error) {
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[Product]{}, err
+	}
+	q := r.URL.Query()
+	var bad []apperr.FieldError
+	lq := ListQuery{
+		CategoryID: uuidQuery(q, "category", &bad), ShopID: uuidQuery(q, "shop", &bad),
+		Brand: strings.TrimSpace(q.Get("brand")), Sort: q.Get("sort"),
+		MinPrice: priceQuery(q, "min_price", &bad), MaxPrice: priceQuery(q, "max_price", &bad),
+	}
+	if s := q.Get("in_stock"); s != "" {
+		if lq.InStock, err = strconv.ParseBool(s); err != nil {
+			bad = append(bad, apperr.FieldError{Field: "in_stock", Message: "must be true or false"})
+		}
+	}
+	if bad != nil {
+		return httpx.List[Product]{}, apperr.Validation(bad...)
+	}
+	return h.svc.List(r.Context(), lq, page)
+}
+
+func uuidQuery(q url.Values, name string, bad *[]apperr.FieldError) *uuid.UUID {
+	s := q.Get(name)
+	if s == "" {
+		return nil
+	}
+	id, err := uuid.Parse(s)
+	if err != nil {
+		*bad = append(*bad, apperr.FieldError{Field: name, Message: "must be a UUID"})
+		return nil
+	}
+	return &id
+}
+
+func priceQuery(q url.Values, name string, bad *[]apperr.FieldError) *int64 {
+	s := q.Get(name)
+	if s == "" {
+		return nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		*bad = append(*bad, apperr.FieldError{Field: name, Message: "must be a whole amount in minor units, 0 or more"})
+		return nil
+	}
+	return &n
+}
+
+func (h *Handler) get(r *http.Request) (Product, error) {
+	id, err := productID(r)
+	if err != nil {
+		return Product{}, err
+	}
+	return h.svc.Get(r.Context(), viewer(r), id)
+}
+
+func (h *Handler) create(r *http.Request, in CreateInput) (Product, error) {
+	if in.ShopID == nil {
+		return Product{}, apperr.Field("shop_id", "is required")
+	}
+	return h.svc.Create(r.Context(), principal(r), *in.ShopID, in)
+}
+
+func (h *Handler) update(r *http.Request, in Fields) (Product, error) {
+	id, err := productID(r)
+	if err != nil {
+		return Product{}, err
+	}
+	return h.svc.Update(r.Context(), principal(r), id, in)
+}
+
+func (h *Handler) delete(r *http.Request) (httpx.Empty, error) {
+	id, err := productID(r)
+	if err != nil {
+		return httpx.Empty{}, err
+	}
+	return httpx.Empty{}, h.svc.Delete(r.Context(), principal(r), id)
+}
+
+type categoryInput struct {
+	CategoryID *uuid.UUID `json:"category_id"`
+}
+
+// setCategory places the product in a category; a null category_id takes it out of any.
+func (h *Handler) setCategory(r *http.Request, in categoryInput) (Product, error) {
+	id, err := productID(r)
+	if err != nil {
+		return Product{}, err
+	}
+	return h.svc.SetCategory(r.Context(), principal(r), id, in.CategoryID)
+}
+
+type brandInput struct {
+	Brand string `json:"brand" validate:"max=100"`
+}
+
+func (h *Handler) setBrand(r *http.Request, in brandInput) (Product, error) {
+	id, err := productID(r)
+	if err != nil {
+		return Product{}, err
+	}
+	return h.svc.SetBrand(r.Context(), principal(r), id, in.Brand)
+}
+
+type modelInput struct {
+	Model string `json:"model" validate:"max=100"`
+}
+
+func (h *Handler) setModel(r *http.Request, in modelInput) (Product, error) {
+	id, err := productID(r)
+	if err != nil {
+		return Product{}, err
+	}
+	return h.svc.SetModel(r.Context(), principal(r), id, in.Model)
+}
+
+func (h *Handler) setPrice(r *http.Request, in PriceInput) (Product, error) {
+	id, err := productID(r)
+	if err != nil {
+		return Product{}, err
+	}
+	return h.svc.SetPrice(r.Context(), principal(r), id, in)
+}
+
+func (h *Handler) priceHistory(r *http.Request) (httpx.List[PriceChange], error) {
+	id, err := productID(r)
+	if err != nil {
+		return httpx.List[PriceChange]{}, err
+	}
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[PriceChange]{}, err
+	}
+	return h.svc.PriceHistory(r.Context(), viewer(r), id, page)
+}
+
+func (h *Handler) setDiscount(r *http.Request, in DiscountInput) (Discount, error) {
+	id, err := productID(r)
+	if err != nil {
+		return Discount{}, err
+	}
+	return h.svc.SetDiscount(r.Context(), principal(r), id, in)
+}
+
+func (h *Handler) endDiscount(r *http.Request) (httpx.Empty, error) {
+	id, err := productID(r)
+	if err != nil {
+		return httpx.Empty{}, err
+	}
+	return httpx.Empty{}, h.svc.EndDiscount(r.Context(), principal(r), id)
+}
+
+func (h *Handler) inventory(r *http.Request) (Inventory, error) {
+	id, err := productID(r)
+	if err != nil {
+		return Inventory{}, err
+	}
+	return h.svc.Inventory(r.Context(), principal(r), id)
+}
+
+func (h *Handler) setInventory(r *http.Request, in StockInput) (Inventory, error) {
+	id, err := productID(r)
+	if err != nil {
+		return Inventory{}, err
+	}
+	return h.svc.SetInventory(r.Context(), principal(r), id, in)
+}
+
+func (h *Handler) adjust(r *http.Request, in AdjustmentInput) (Movement, error) {
+	id, err := productID(r)
+	if err != nil {
+		return Movement{}, err
+	}
+	return h.svc.Adjust(r.Context(), principal(r), id, in)
+}
+
+func (h *Handler) variants(r *http.Request) (httpx.List[Variant], error) {
+	id, err := productID(r)
+	if err != nil {
+		return httpx.List[Variant]{}, err
+	}
+	vs, err := h.svc.Variants(r.Context(), viewer(r), id)
+	return httpx.List[Variant]{Items: vs}, err
+}
+
+func (h *Handler) addVariant(r *http.Request, in VariantInput) (Variant, error) {
+	id, err := productID(r)
+	if err != nil {
+		return Variant{}, err
+	}
+	return h.svc.AddVariant(r.Context(), principal(r), id, in)
+}
+
+// lowStock lists the low-stock variants of ?shop_id= (its owner), or of every shop (admins).
+func (h *Handler) lowStock(r *http.Request) (httpx.List[InventoryItem], error) {
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[InventoryItem]{}, err
+	}
+	var bad []apperr.FieldError
+	shop := uuidQuery(r.URL.Query(), "shop_id", &bad)
+	if bad != nil {
+		return httpx.List[InventoryItem]{}, apperr.Validation(bad...)
+	}
+	return h.svc.LowStock(r.Context(), principal(r), shop, page)
+}
+
+func (h *Handler) categories(r *http.Request) (httpx.List[Category], error) {
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[Category]{}, err
+	}
+	return h.svc.Categories(r.Context(), nil, page)
+}
+
+func (h *Handler) category(r *http.Request) (Category, error) {
+	id, err := categoryID(r)
+	if err != nil {
+		return Category{}, err
+	}
+	return h.svc.Category(r.Context(), id)
+}
+
+func (h *Handler) subcategories(r *http.Request) (httpx.List[Category], error) {
+	id, err := categoryID(r)
+	if err != nil {
+		return httpx.List[Category]{}, err
+	}
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[Category]{}, err
+	}
+	return h.svc.Categories(r.Context(), &id, page)
+}
+
+func (h *Handler) createCategory(r *http.Request, in CategoryInput) (Category, error) {
+	return h.svc.CreateCategory(r.Context(), principal(r), nil, in)
+}
+
+func (h *Handler) createSubcategory(r *http.Request, in CategoryInput) (Category, error) {
+	id, err := categoryID(r)
+	if err != nil {
+		return Category{}, err
+	}
+	return h.svc.CreateCategory(r.Context(), principal(r), &id, in)
+}
+
+func (h *Handler) updateCategory(r *http.Request, in CategoryInput) (Category, error) {
+	id, err := categoryID(r)
+	if err != nil {
+		return Category{}, err
+	}
+	return h.svc.UpdateCategory(r.Context(), principal(r), id, in)
+}
+
+func (h *Handler) deleteCategory(r *http.Request) (httpx.Empty, error) {
+	id, err := categoryID(r)
+	if err != nil {
+		return httpx.Empty{}, err
+	}
+	return httpx.Empty{}, h.svc.DeleteCategory(r.Context(), principal(r), id)
+}
+
+// shopProducts lists a shop's products; its owner may narrow them with ?status=.
+func (h *Handler) shopProducts(r *http.Request) (httpx.List[Product], error) {
+	id, err := shopID(r)
+	if err != nil {
+		return httpx.List[Product]{}, err
+	}
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[Product]{}, err
+	}
+	status := r.URL.Query().Get("status")
+	switch status {
+	case "", StatusDraft, StatusActive, StatusArchived:
+	default:
+		return httpx.List[Product]{}, apperr.Field("status", "must be one of: draft, active, archived")
+	}
+	return h.svc.ShopProducts(r.Context(), viewer(r), id, status, page)
+}
+
+func (h *Handler) shopProduct(r *http.Request) (Product, error) {
+	id, err := h.shopProductID(r)
+	if err != nil {
+		return Product{}, err
+	}
+	return h.svc.Get(r.Context(), viewer(r), id)
+}
+
+func (h *Handler) createInShop(r *http.Request, in CreateInput) (Product, error) {
+	id, err := shopID(r)
+	if err != nil {
+		return Product{}, err
+	}
+	return h.svc.Create(r.Context(), principal(r), id, in)
+}
+
+func (h *Handler) updateInShop(r *http.Request, in Fields) (Product, error) {
+	id, err := h.shopProductID(r)
+	if err != nil {
+		return Product{}, err
+	}
+	return h.svc.Update(r.Context(), principal(r), id, in)
+}
+
+func (h *Handler) deleteInShop(r *http.Request) (httpx.Empty, error) {
+	id, err := h.shopProductID(r)
+	if err != nil {
+		return httpx.Empty{}, err
+	}
+	return httpx.Empty{}, h.svc.Delete(r.Context(), principal(r), id)
+}
+
+func (h *Handler) setInventoryInShop(r *http.Request, in StockInput) (Inventory, error) {
+	id, err := h.shopProductID(r)
+	if err != nil {
+		return Inventory{}, err
+	}
+	return h.svc.SetInventory(r.Context(), principal(r), id, in)
+}
+
+func (h *Handler) shopCategories(r *http.Request) (httpx.List[ShopCategory], error) {
+	id, err := shopID(r)
+	if err != nil {
+		return httpx.List[ShopCategory]{}, err
+	}
+	return h.svc.ShopCategories(r.Context(), id)
+}
+
+func (h *Handler) shopInventory(r *http.Request) (httpx.List[InventoryItem], error) {
+	return h.shopStock(r, false)
+}
+
+func (h *Handler) shopLowStock(r *http.Request) (httpx.List[InventoryItem], error) {
+	return h.shopStock(r, true)
+}
+
+func (h *Handler) shopStock(r *http.Request, lowOnly bool) (httpx.List[InventoryItem], error) {
+	id, err := shopID(r)
+	if err != nil {
+		return httpx.List[InventoryItem]{}, err
+	}
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[InventoryItem]{}, err
+	}
+	return h.svc.ShopInventory(r.Context(), principal(r), id, lowOnly, page)
+}

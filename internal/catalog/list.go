@@ -1,0 +1,225 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/goshop/goshop/internal/catalog/internal/store"
+	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/auth"
+	"github.com/goshop/goshop/internal/platform/httpx"
+)
+
+// ListQuery filters and sorts the product list. Category includes its subcategories, to any
+// depth; prices are in minor units and compare with the stored effective price.
+type ListQuery struct {
+	CategoryID *uuid.UUID
+	ShopID     *uuid.UUID
+	Brand      string
+	MinPrice   *int64
+	MaxPrice   *int64
+	InStock    bool
+	Sort       string // SortNewest (the default), SortPriceAsc, SortPriceDesc or SortRating
+
+	// unlisted shows a shop's drafts and archived products too (its owner's view), optionally
+	// of one status only.
+	unlisted bool
+	status   string
+}
+
+// sortSpec is how one sort orders rows: by key, then by ID, both the same way. cast types the
+// cursor's key so that the comparison stays on the indexed column's type.
+type sortSpec struct {
+	key  string
+	cast string
+	desc bool
+}
+
+var sorts = map[string]sortSpec{
+	SortNewest:    {key: "p.created_at", cast: "timestamptz", desc: true},
+	SortPriceAsc:  {key: "p.price", cast: "bigint"},
+	SortPriceDesc: {key: "p.price", cast: "bigint", desc: true},
+	SortRating:    {key: "p.rating", cast: "numeric", desc: true},
+}
+
+// listCursor is the keyset position after a page's last product, for the sort it was made for.
+type listCursor struct {
+	Sort   string     `json:"s"`
+	Time   *time.Time `json:"t,omitempty"`
+	Price  *int64     `json:"p,omitempty"`
+	Rating *float64   `json:"r,omitempty"`
+	ID     uuid.UUID  `json:"i"`
+}
+
+func (c listCursor) key() any {
+	switch {
+	case c.Time != nil:
+		return *c.Time
+	case c.Price != nil:
+		return *c.Price
+	case c.Rating != nil:
+		return *c.Rating
+	}
+	return nil
+}
+
+func cursorOf(sort string, r store.CatalogProduct) any {
+	c := listCursor{Sort: sort, ID: r.ID}
+	switch sort {
+	case SortNewest:
+		c.Time = &r.CreatedAt
+	case SortRating:
+		c.Rating = &r.Rating
+	default:
+		c.Price = &r.Price
+	}
+	return c
+}
+
+// List pages through listed products: active ones of live shops.
+func (s *Service) List(ctx context.Context, q ListQuery, page httpx.Page) (httpx.List[Product], error) {
+	q.unlisted, q.status = false, ""
+	return s.list(ctx, q, page)
+}
+
+// ShopProducts pages through a shop's products, newest first: its listed ones for everyone,
+// and for its owner and admins also its drafts and archived ones (status narrows that down).
+func (s *Service) ShopProducts(ctx context.Context, p *auth.Principal, shopID uuid.UUID, status string, page httpx.Page) (httpx.List[Product], error) {
+	owner, _, err := s.shops.ShopOwner(ctx, shopID)
+	if err != nil {
+		return httpx.List[Product]{}, err
+	}
+	q := ListQuery{ShopID: &shopID, Sort: SortNewest}
+	if p != nil && (p.UserID == owner || p.IsAdmin()) {
+		q.unlisted, q.status = true, status
+	}
+	return s.list(ctx, q, page)
+}
+
+func (s *Service) list(ctx context.Context, q ListQuery, page httpx.Page) (httpx.List[Product], error) {
+	if q.Sort == "" {
+		q.Sort = SortNewest
+	}
+	if _, ok := sorts[q.Sort]; !ok {
+		return httpx.List[Product]{}, apperr.Field("sort", "must be one of: newest, price_asc, price_desc, rating")
+	}
+	if q.MinPrice != nil && q.MaxPrice != nil && *q.MinPrice > *q.MaxPrice {
+		return httpx.List[Product]{}, apperr.Field("min_price", "must not be above max_price")
+	}
+	var cur listCursor
+	has, err := httpx.DecodeCursor(page.Cursor, &cur)
+	if err != nil {
+		return httpx.List[Product]{}, err
+	}
+	if has && (cur.Sort != q.Sort || cur.key() == nil) {
+		return httpx.List[Product]{}, apperr.Field("cursor", "was made for another sort")
+	}
+	var after *listCursor
+	if has {
+		after = &cur
+	}
+	sql, args := listSQL(q, after, page.Limit+1)
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return httpx.List[Product]{}, err
+	}
+	prods, err := pgx.CollectRows(rows, pgx.RowToStructByPos[store.CatalogProduct])
+	if err != nil {
+		return httpx.List[Product]{}, err
+	}
+	kept := httpx.Paginate(prods, page.Limit, func(r store.CatalogProduct) any { return cursorOf(q.Sort, r) })
+	ids := make([]uuid.UUID, len(kept.Items))
+	for i, r := range kept.Items {
+		ids[i] = r.ID
+	}
+	vs, err := s.q.ListVariantsOf(ctx, ids)
+	if err != nil {
+		return httpx.List[Product]{}, err
+	}
+	byProduct := map[uuid.UUID][]store.CatalogVariant{}
+	for _, v := range vs {
+		byProduct[v.ProductID] = append(byProduct[v.ProductID], v)
+	}
+	now := time.Now()
+	out := httpx.List[Product]{Items: make([]Product, len(kept.Items)), NextCursor: kept.NextCursor}
+	for i, r := range kept.Items {
+		out.Items[i] = toProduct(r, byProduct[r.ID], now)
+	}
+	return out, nil
+}
+
+// listSQL builds the list query. It is written out here rather than in queries.sql because its
+// shape varies with the filters and the sort: one catch-all statement with "$n IS NULL OR ..."
+// conditions would be planned once for every combination and could read no index in order.
+// Each shape instead walks one of the partial indexes of the products table in sort order and
+// stops after limit rows. A category is answered per category of its subtree (a recursive
+// CTE), each an ordered index walk of at most limit rows, merged and cut to limit.
+func listSQL(q ListQuery, after *listCursor, limit int) (string, []any) {
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	spec, ok := sorts[q.Sort]
+	if !ok {
+		spec = sorts[SortNewest]
+	}
+	conds := []string{"p.deleted_at IS NULL"}
+	switch {
+	case !q.unlisted:
+		conds = append(conds, "p.listed")
+	case q.status != "":
+		conds = append(conds, "p.status = "+arg(q.status))
+	}
+	var with string
+	if q.CategoryID != nil {
+		with = `WITH RECURSIVE sub AS (
+	SELECT c.id FROM catalog.categories c WHERE c.id = ` + arg(*q.CategoryID) + `
+	UNION ALL
+	SELECT c.id FROM catalog.categories c JOIN sub ON c.parent_id = sub.id
+)
+`
+		conds = append(conds, "p.category_id = sub.id")
+	}
+	if q.ShopID != nil {
+		conds = append(conds, "p.shop_id = "+arg(*q.ShopID))
+	}
+	if q.Brand != "" {
+		conds = append(conds, "lower(p.brand) = lower("+arg(q.Brand)+")")
+	}
+	if q.MinPrice != nil {
+		conds = append(conds, "p.price >= "+arg(*q.MinPrice))
+	}
+	if q.MaxPrice != nil {
+		conds = append(conds, "p.price <= "+arg(*q.MaxPrice))
+	}
+	if q.InStock {
+		conds = append(conds, "EXISTS (SELECT 1 FROM catalog.variants v WHERE v.product_id = p.id AND v.stock > 0)")
+	}
+	dir, op := "ASC", ">"
+	if spec.desc {
+		dir, op = "DESC", "<"
+	}
+	if after != nil {
+		conds = append(conds, fmt.Sprintf("(%s, p.id) %s (%s::%s, %s::uuid)", spec.key, op, arg(after.key()), spec.cast, arg(after.ID)))
+	}
+	order := fmt.Sprintf("%s %s, p.id %s", spec.key, dir, dir)
+	lim := arg(limit)
+	where := strings.Join(conds, "\n  AND ")
+	if q.CategoryID == nil {
+		return fmt.Sprintf("SELECT p.* FROM catalog.products p\nWHERE %s\nORDER BY %s\nLIMIT %s", where, order, lim), args
+	}
+	return fmt.Sprintf(`%sSELECT p.* FROM sub CROSS JOIN LATERAL (
+	SELECT p.* FROM catalog.products p
+	WHERE %s
+	ORDER BY %s
+	LIMIT %s
+) p
+ORDER BY %s
+LIMIT %s`, with, where, order, lim, order, lim), args
+}
