@@ -63,7 +63,9 @@ func TestCheckoutPaymentAndEscrowRelease(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, release(b, mine.ID).Status, "released once")
 
 	// The other order: an admin holds it; the buyer cannot release it then, an admin can.
-	hold := func(u apptest.User, body any) *apptest.Response { return f.env.Post(t, "/payments/escrow/hold", u.AccessToken, body) }
+	hold := func(u apptest.User, body any) *apptest.Response {
+		return f.env.Post(t, "/payments/escrow/hold", u.AccessToken, body)
+	}
 	assert.Equal(t, http.StatusForbidden, hold(b, map[string]any{"order_id": theirs.ID}).Status)
 	assert.Equal(t, http.StatusUnauthorized, hold(apptest.User{}, map[string]any{"order_id": theirs.ID}).Status)
 	assert.Equal(t, http.StatusUnprocessableEntity, hold(f.admin, map[string]any{}).Status)
