@@ -18,7 +18,6 @@ import (
 	"github.com/stripe/stripe-go/v82/webhook"
 
 	"github.com/goshop/goshop/internal/app/apptest"
-	"github.com/goshop/goshop/internal/payment/gateway"
 	"github.com/goshop/goshop/internal/payment/gateway/momo"
 	"github.com/goshop/goshop/internal/payment/gateway/sandbox"
 	"github.com/goshop/goshop/internal/payment/gateway/vnpay"
@@ -227,5 +226,3 @@ func keysOf(m map[string]any) []string {
 	sort.Strings(out)
 	return out
 }
-
-var _ = gateway.Sandbox
