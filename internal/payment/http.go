@@ -52,7 +52,7 @@ func (h *Handler) Routes(r chi.Router) {
 	r.With(h.authn.Optional).Get("/payments/methods", httpx.Endpoint(ok, h.methods))
 	r.Group(func(r chi.Router) {
 		r.Use(h.authn.Required)
-		r.Post("/payments", h.create)
+		r.Post("/payments", keyed(false, true, h.create))
 		r.Get("/payments/history", httpx.Endpoint(ok, h.history))
 		r.Get("/payments/transactions", httpx.Endpoint(ok, h.transactions))
 		r.Post("/payments/methods", h.saveMethod)
@@ -62,13 +62,13 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Get("/payments/escrow/{id}/status", httpx.Endpoint(ok, h.escrowStatus))
 		r.Get("/payments/receipts/{id}", httpx.Endpoint(ok, h.receipt))
 		r.Get("/payments/{id}", httpx.Endpoint(ok, h.get))
-		r.Post("/payments/{id}/capture", h.capture)
+		r.Post("/payments/{id}/capture", keyed(true, false, h.capture))
 		r.Get("/payments/{id}/refund-status", httpx.Endpoint(ok, h.refundStatus))
 		r.Post("/payments/{id}/dispute", httpx.WithBody(created, h.dispute))
 		r.Group(func(r chi.Router) {
 			r.Use(auth.RequireRole(auth.RoleAdmin))
 			r.Put("/payments/{id}/status", httpx.WithBody(ok, h.setStatus))
-			r.Post("/payments/{id}/refund", h.refund)
+			r.Post("/payments/{id}/refund", keyed(true, false, h.refund))
 			r.Get("/payments/chargebacks", httpx.Endpoint(ok, h.chargebacks))
 			r.Post("/payments/escrow/hold", httpx.WithBody(ok, h.hold))
 		})
@@ -95,13 +95,8 @@ func clientIP(r *http.Request) string {
 // notification whose signature does not verify is 400 for every provider.
 func (h *Handler) webhook(provider string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
+		body, err := readBody(r)
 		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				httpx.Fail(w, r, apperr.PayloadTooLarge, "the notification is too large")
-				return
-			}
 			httpx.Error(w, r, err)
 			return
 		}
@@ -119,6 +114,16 @@ func (h *Handler) webhook(provider string) http.HandlerFunc {
 			httpx.OK(w, res)
 		}
 	}
+}
+
+// readBody reads a body whole (within the size limit), for routes that look at its bytes.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, apperr.New(apperr.PayloadTooLarge, "the body is larger than %d bytes", tooBig.Limit)
+	}
+	return body, err
 }
 
 // vnpayAnswer writes VNPay's IPN answer: VNPay retries until it reads RspCode 00 or 02.
@@ -153,72 +158,47 @@ func (h *Handler) methods(r *http.Request) (MethodsView, error) {
 	return h.svc.Methods(r.Context(), p, r.URL.Query().Get("currency"))
 }
 
-// create answers 201 with the payment, or what the first request with its Idempotency-Key made.
-func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
-	key, err := idempotency.KeyOf(r)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
+// keyed serves the POST routes that take an Idempotency-Key and answer the status the service
+// chose (the first answer's, on a replay): the payment ID in the path, when the route has one,
+// and a JSON body, which only POST /payments requires.
+func keyed[In, Out any](withID, bodyRequired bool, fn func(r *http.Request, key string, id uuid.UUID, in In) (int, Out, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var id uuid.UUID
+		key, err := idempotency.KeyOf(r)
+		if err == nil && withID {
+			id, err = paymentID(r)
+		}
+		var in In
+		switch {
+		case err != nil:
+		case bodyRequired:
+			err = httpx.Decode(r, &in)
+		default:
+			err = httpx.DecodeOptional(r, &in)
+		}
+		if err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+		status, out, err := fn(r, key, id, in)
+		if err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+		httpx.JSON(w, status, out)
 	}
-	var in CreateInput
-	if err := httpx.Decode(r, &in); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	status, pay, err := h.svc.Create(r.Context(), principal(r), key, clientIP(r), in)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, status, pay)
 }
 
-func (h *Handler) capture(w http.ResponseWriter, r *http.Request) {
-	id, err := paymentID(r)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	key, err := idempotency.KeyOf(r)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	var in CaptureInput
-	if err := httpx.DecodeOptional(r, &in); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	status, pay, err := h.svc.Capture(r.Context(), principal(r), key, id, in)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, status, pay)
+func (h *Handler) create(r *http.Request, key string, _ uuid.UUID, in CreateInput) (int, Payment, error) {
+	return h.svc.Create(r.Context(), principal(r), key, clientIP(r), in)
 }
 
-func (h *Handler) refund(w http.ResponseWriter, r *http.Request) {
-	id, err := paymentID(r)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	key, err := idempotency.KeyOf(r)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	var in RefundInput
-	if err := httpx.DecodeOptional(r, &in); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	status, ref, err := h.svc.Refund(r.Context(), principal(r), key, id, in)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, status, ref)
+func (h *Handler) capture(r *http.Request, key string, id uuid.UUID, in CaptureInput) (int, Payment, error) {
+	return h.svc.Capture(r.Context(), principal(r), key, id, in)
+}
+
+func (h *Handler) refund(r *http.Request, key string, id uuid.UUID, in RefundInput) (int, Refund, error) {
+	return h.svc.Refund(r.Context(), principal(r), key, id, in)
 }
 
 func (h *Handler) get(r *http.Request) (Payment, error) {
@@ -257,17 +237,11 @@ func (h *Handler) transactions(r *http.Request) (httpx.List[Transaction], error)
 
 // saveMethod refuses a body holding a card number in any field, known or not, before decoding it.
 func (h *Handler) saveMethod(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			httpx.Fail(w, r, apperr.PayloadTooLarge, "the body is too large")
-			return
-		}
-		httpx.Error(w, r, err)
-		return
+	body, err := readBody(r)
+	if err == nil {
+		err = RejectCardNumbers(body)
 	}
-	if err := RejectCardNumbers(body); err != nil {
+	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}

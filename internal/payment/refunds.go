@@ -16,7 +16,6 @@ import (
 	"github.com/goshop/goshop/internal/payment/internal/store"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
-	"github.com/goshop/goshop/internal/platform/idempotency"
 	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
@@ -49,50 +48,32 @@ type refundMeta struct {
 // Admins make refunds (shops refund by accepting a return or cancelling, which the order context
 // turns into an automatic refund). With an Idempotency-Key, the same request twice is one refund.
 func (s *Service) Refund(ctx context.Context, p auth.Principal, key string, id uuid.UUID, in RefundInput) (int, Refund, error) {
-	var (
-		r      store.PaymentRefund
-		replay *idempotency.Replay
-	)
-	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	req := struct {
+		ID uuid.UUID
+		In RefundInput
+	}{id, in}
+	fresh := false
+	refundID, status, err := s.keyed(ctx, p, key, req, http.StatusCreated, func(tx pgx.Tx, q *store.Queries) (uuid.UUID, error) {
 		pay, err := lockVisible(ctx, q, p, id)
 		if err != nil {
-			return err
+			return uuid.Nil, err
 		}
 		refundKey := "api:" + uuid.NewString()
 		if key != "" {
-			if replay, err = s.keys.Claim(ctx, tx, p.UserID, key, idempotency.Hash(struct {
-				ID uuid.UUID
-				In RefundInput
-			}{id, in})); err != nil || replay != nil {
-				return err
-			}
 			refundKey = "api:" + p.UserID.String() + ":" + key
 		}
-		if r, err = s.reserveRefundTx(ctx, tx, q, pay, in.OrderID, in.Amount, refundMeta{source: "api", key: refundKey,
-			reason: in.Reason, by: &p.UserID}); err != nil {
-			return err
-		}
-		if key != "" {
-			return s.keys.Save(ctx, tx, p.UserID, key, http.StatusCreated, idOnly{ID: r.ID})
-		}
-		return nil
+		r, err := s.reserveRefundTx(ctx, tx, q, pay, in.OrderID, in.Amount, refundMeta{source: "api", key: refundKey,
+			reason: in.Reason, by: &p.UserID})
+		fresh = true
+		return r.ID, err
 	})
 	if err != nil {
 		return 0, Refund{}, err
 	}
-	status := http.StatusCreated
-	if replay != nil {
-		status = replay.Status
-		rid, err := replayedID(replay)
-		if err != nil {
-			return 0, Refund{}, err
-		}
-		r.ID = rid
-	} else {
-		s.trySubmit(ctx, r.ID)
+	if fresh {
+		s.trySubmit(ctx, refundID)
 	}
-	row, err := s.q.GetRefund(ctx, r.ID)
+	row, err := s.q.GetRefund(ctx, refundID)
 	return status, toRefund(row), err
 }
 

@@ -163,64 +163,69 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, key, clientIP st
 	if err != nil || !gateway.Accepts(g, cur) {
 		return 0, Payment{}, apperr.Field("provider", in.Provider+" is not available for "+cur+" payments")
 	}
-	var (
-		row    store.PaymentPayment
-		replay *idempotency.Replay
-	)
-	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		if key != "" {
-			if replay, err = s.keys.Claim(ctx, tx, p.UserID, key, idempotency.Hash(in)); err != nil || replay != nil {
-				return err
-			}
-		}
+	id, status, err := s.keyed(ctx, p, key, in, http.StatusCreated, func(tx pgx.Tx, q *store.Queries) (uuid.UUID, error) {
 		id := uuid.New()
-		if row, err = q.CreatePayment(ctx, store.CreatePaymentParams{ID: id, BuyerID: p.UserID, CheckoutID: in.CheckoutID,
+		if _, err := q.CreatePayment(ctx, store.CreatePaymentParams{ID: id, BuyerID: p.UserID, CheckoutID: in.CheckoutID,
 			Method: in.Method, Provider: in.Provider, Amount: amount, Currency: cur, CaptureMode: in.Capture}); err != nil {
-			return err
+			return id, err
 		}
 		for _, o := range orders {
 			n, err := q.AddPaymentOrder(ctx, store.AddPaymentOrderParams{PaymentID: id, OrderID: o.OrderID, ShopID: o.ShopID, Amount: o.Total})
 			if err != nil {
-				return err
+				return id, err
 			}
 			if n == 0 {
-				return apperr.New(apperr.Conflict, "order %s already has a payment in progress", o.OrderID)
+				return id, apperr.New(apperr.Conflict, "order %s already has a payment in progress", o.OrderID)
 			}
 		}
 		created, err := g.Create(ctx, gateway.CreateRequest{PaymentID: id.String(), Amount: amount, Currency: cur,
 			Description: describe(orders), Capture: gateway.CaptureMethod(in.Capture), CustomerIP: clientIP,
 			Locale: in.Locale, IdempotencyKey: "goshop-payment-" + id.String()})
 		if err != nil {
-			return gatewayError(err)
+			return id, gatewayError(err)
 		}
-		if row, err = q.AttachProvider(ctx, store.AttachProviderParams{ID: id, ProviderRef: &created.PaymentRef,
+		if _, err = q.AttachProvider(ctx, store.AttachProviderParams{ID: id, ProviderRef: &created.PaymentRef,
 			RedirectUrl: nonEmpty(created.RedirectURL), ClientSecret: nonEmpty(created.ClientSecret),
 			CaptureRequired: created.CaptureRequired, ProviderCreatedAt: &created.CreatedAt}); err != nil {
-			return err
+			return id, err
 		}
-		if err := q.AddHistory(ctx, store.AddHistoryParams{PaymentID: id, ToStatus: StatusPending, Source: "api",
-			ActorID: &p.UserID, Reason: "payment started"}); err != nil {
-			return err
-		}
-		if key != "" {
-			return s.keys.Save(ctx, tx, p.UserID, key, http.StatusCreated, idOnly{ID: id})
-		}
-		return nil
+		return id, q.AddHistory(ctx, store.AddHistoryParams{PaymentID: id, ToStatus: StatusPending, Source: "api",
+			ActorID: &p.UserID, Reason: "payment started"})
 	})
 	if err != nil {
 		return 0, Payment{}, err
 	}
-	if replay != nil {
-		id, err := replayedID(replay)
-		if err != nil {
-			return 0, Payment{}, err
+	pay, err := s.Get(ctx, p, id)
+	return status, pay, err
+}
+
+// keyed runs work in one transaction under the caller's Idempotency-Key (when there is one):
+// the same request again does no work and answers the status and the ID of what the first one
+// made; the same key with another request is refused. The record keeps only the ID, so that a
+// replay answers the resource as it is now (a retry after the provider's notification sees
+// the outcome).
+func (s *Service) keyed(ctx context.Context, p auth.Principal, key string, req any, status int,
+	work func(tx pgx.Tx, q *store.Queries) (uuid.UUID, error)) (uuid.UUID, int, error) {
+	var id uuid.UUID
+	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if key != "" {
+			replay, err := s.keys.Claim(ctx, tx, p.UserID, key, idempotency.Hash(req))
+			if err != nil {
+				return err
+			}
+			if replay != nil {
+				status = replay.Status
+				id, err = replayedID(replay)
+				return err
+			}
 		}
-		pay, err := s.Get(ctx, p, id)
-		return replay.Status, pay, err
-	}
-	pay, err := s.load(ctx, row)
-	return http.StatusCreated, pay, err
+		var err error
+		if id, err = work(tx, s.q.WithTx(tx)); err != nil || key == "" {
+			return err
+		}
+		return s.keys.Save(ctx, tx, p.UserID, key, status, idOnly{ID: id})
+	})
+	return id, status, err
 }
 
 // idOnly is what an Idempotency-Key record keeps: the resource it made. A replay answers that
@@ -429,13 +434,7 @@ func (s *Service) authorizeTx(ctx context.Context, tx pgx.Tx, q *store.Queries, 
 	if rank[stageAuthorized] <= rank[pay.Stage] {
 		return pay, "ignored: already " + pay.Stage, nil
 	}
-	next := pay
-	next.Stage = stageAuthorized
-	row, err := s.save(ctx, q, pay, next, c)
-	if err != nil {
-		return pay, "", err
-	}
-	orders, err := q.PaymentOrders(ctx, pay.ID)
+	row, orders, err := s.advance(ctx, q, pay, stageAuthorized, c)
 	if err != nil {
 		return pay, "", err
 	}
@@ -446,6 +445,20 @@ func (s *Service) authorizeTx(ctx context.Context, tx pgx.Tx, q *store.Queries, 
 	}
 	return row, "authorized", s.bus.Publish(ctx, tx, events.PaymentAuthorized{PaymentID: row.ID.String(), BuyerID: row.BuyerID.String(),
 		OrderIDs: strs(orderIDs(orders)), Provider: row.Provider, Amount: row.Amount, Currency: row.Currency, At: time.Now().UTC()})
+}
+
+// advance moves a payment to a higher stage (the caller checked the rank) and answers it with
+// its orders.
+func (s *Service) advance(ctx context.Context, q *store.Queries, pay store.PaymentPayment, stage string,
+	c change) (store.PaymentPayment, []store.PaymentPaymentOrder, error) {
+	next := pay
+	next.Stage = stage
+	row, err := s.save(ctx, q, pay, next, c)
+	if err != nil {
+		return pay, nil, err
+	}
+	orders, err := q.PaymentOrders(ctx, pay.ID)
+	return row, orders, err
 }
 
 // errAmountMismatch is a capture whose amount or currency is not the payment's.
@@ -534,17 +547,11 @@ func (s *Service) failTx(ctx context.Context, tx pgx.Tx, q *store.Queries, pay s
 	if reason == "" {
 		reason = "payment failed"
 	}
-	next := pay
-	next.Stage = stageFailed
 	c.failure = &reason
 	if c.reason == "" {
 		c.reason = reason
 	}
-	row, err := s.save(ctx, q, pay, next, c)
-	if err != nil {
-		return pay, "", err
-	}
-	orders, err := q.PaymentOrders(ctx, pay.ID)
+	row, orders, err := s.advance(ctx, q, pay, stageFailed, c)
 	if err != nil {
 		return pay, "", err
 	}
@@ -563,44 +570,29 @@ type CaptureInput struct {
 // Capture collects an authorized payment's money, for its buyer (a PayPal buyer back from
 // approving) or an admin. Capturing a captured payment answers it as it is.
 func (s *Service) Capture(ctx context.Context, p auth.Principal, key string, id uuid.UUID, in CaptureInput) (int, Payment, error) {
-	var replay *idempotency.Replay
-	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+	req := struct {
+		ID uuid.UUID
+		In CaptureInput
+	}{id, in}
+	_, status, err := s.keyed(ctx, p, key, req, http.StatusOK, func(tx pgx.Tx, q *store.Queries) (uuid.UUID, error) {
 		pay, err := lockVisible(ctx, q, p, id)
 		if err != nil {
-			return err
-		}
-		if key != "" {
-			if replay, err = s.keys.Claim(ctx, tx, p.UserID, key, idempotency.Hash(struct {
-				ID uuid.UUID
-				In CaptureInput
-			}{id, in})); err != nil || replay != nil {
-				return err
-			}
+			return id, err
 		}
 		if in.Amount != nil && *in.Amount != pay.Amount {
-			return apperr.Field("amount", fmt.Sprintf("only the whole amount (%d) is captured", pay.Amount))
+			return id, apperr.Field("amount", fmt.Sprintf("only the whole amount (%d) is captured", pay.Amount))
 		}
 		source := "api"
 		if pay.BuyerID != p.UserID {
 			source = "admin"
 		}
-		if err := s.captureAtProvider(ctx, tx, q, pay, change{source: source, actor: &p.UserID, reason: "capture requested"}); err != nil {
-			return err
-		}
-		if key != "" {
-			return s.keys.Save(ctx, tx, p.UserID, key, http.StatusOK, idOnly{ID: id})
-		}
-		return nil
+		return id, s.captureAtProvider(ctx, tx, q, pay, change{source: source, actor: &p.UserID, reason: "capture requested"})
 	})
 	if err != nil {
 		return 0, Payment{}, err
 	}
 	pay, err := s.Get(ctx, p, id)
-	if replay != nil {
-		return replay.Status, pay, err
-	}
-	return http.StatusOK, pay, err
+	return status, pay, err
 }
 
 // captureAtProvider asks the provider to capture an authorized payment (the payment row is
