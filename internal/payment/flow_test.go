@@ -107,7 +107,11 @@ func TestSandboxPaymentWalksTheGatewayPath(t *testing.T) {
 		assert.Equal(t, http.StatusOK, f.env.Get(t, path, f.admin.AccessToken).Status, "an admin sees it: %s", path)
 	}
 	assert.NotContains(t, f.payment(t, f.admin, id), "client_secret")
-	assert.Equal(t, http.StatusNotFound, f.env.Get(t, "/payments/not-a-uuid", b.AccessToken).Status)
+	for _, path := range []string{"/payments/not-a-uuid", "/payments/not-a-uuid/refund-status", "/payments/receipts/not-a-uuid",
+		"/payments/escrow/not-a-uuid/status"} {
+		assert.Equal(t, http.StatusNotFound, f.env.Get(t, path, b.AccessToken).Status, path)
+	}
+	assert.Equal(t, http.StatusNotFound, f.env.Delete(t, "/payments/methods/not-a-uuid", b.AccessToken).Status)
 	assert.Equal(t, http.StatusUnauthorized, f.env.Post(t, "/payments", "", map[string]any{"order_id": o.ID}).Status)
 	assert.Equal(t, http.StatusNotFound, f.env.Post(t, "/payments/sandbox/complete", "",
 		map[string]any{"client_secret": "sbx_x_secret_forged", "outcome": "captured"}).Status, "a forged client secret completes nothing")

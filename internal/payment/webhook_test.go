@@ -56,7 +56,8 @@ func TestTamperedWebhooksAreRefusedAndChangeNothing(t *testing.T) {
 // and recorded, once.
 func TestVerifiedWebhookForAnUnknownPayment(t *testing.T) {
 	t.Parallel()
-	env := moneyEnv(t, opts(withStripe(t), withVNPay(), withMoMo(t))...)
+	paypal := fakePayPal(t, "SUCCESS")
+	env := moneyEnv(t, opts(withStripe(t), withVNPay(), withMoMo(t), withPayPal(paypal.URL))...)
 
 	res := sandboxEvent(t, env, sandbox.Webhook{ID: "evt_unknown", Type: gateway.EventCaptured, PaymentRef: "sbx_nobody",
 		Amount: 1000, Currency: "VND"})
@@ -83,7 +84,14 @@ func TestVerifiedWebhookForAnUnknownPayment(t *testing.T) {
 	// MoMo expects 204.
 	res = postRaw(t, env, "/payments/momo/webhook", nil, momoIPN(t, "nobody", 50_000, 0))
 	assert.Equal(t, http.StatusNoContent, res.Status, "%s", res.Body)
-	assert.Equal(t, 4, count(t, env, `SELECT count(*) FROM payment.webhook_events WHERE outcome = 'unmatched'`))
+	// PayPal's notification verifies through PayPal's API.
+	res = postRaw(t, env, "/payments/paypal/webhook", paypalHeaders(),
+		[]byte(`{"id":"WH-9","event_type":"PAYMENT.CAPTURE.COMPLETED","create_time":"2026-11-24T10:00:00Z","resource":
+		{"id":"CAP-1","status":"COMPLETED","amount":{"currency_code":"USD","value":"10.00"},"custom_id":"",
+		"supplementary_data":{"related_ids":{"order_id":"NOBODY"}}}}`))
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	assert.Equal(t, "unmatched", res.Map(t)["outcome"])
+	assert.Equal(t, 5, count(t, env, `SELECT count(*) FROM payment.webhook_events WHERE outcome = 'unmatched'`))
 }
 
 // TestWebhookOfAnUnconfiguredProvider: without credentials a notification cannot be verified;
