@@ -45,6 +45,8 @@ type App struct {
 	Mail    mail.Sender
 	Metrics *metrics.Metrics
 	Router  chi.Router
+	// stops ends the app's background loops on Close.
+	stops []context.CancelFunc
 
 	Users    *user.Service
 	Shops    *shop.Service
@@ -109,6 +111,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	outbox := mail.NewOutbox(a.Jobs, a.Mail)
 	tokens := auth.NewTokens(cfg.JWTSecret, cfg.JWTIssuer, cfg.AccessTTL)
 	revs := auth.NewRevocations(a.Redis, cfg.RedisPrefix, cfg.AccessTTL)
+	if !o.Offline {
+		rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		a.stops = append(a.stops, stop)
+		go revs.Run(rctx)
+	}
 	authn := &auth.Authenticator{Tokens: tokens, Revocations: revs}
 	limiter := ratelimit.New(a.Redis, cfg.RedisPrefix, cfg.RateLimitDisabled)
 
@@ -201,6 +208,9 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 
 // Close releases the connections.
 func (a *App) Close() {
+	for _, stop := range a.stops {
+		stop()
+	}
 	if a.Redis != nil {
 		_ = a.Redis.Close()
 	}

@@ -33,6 +33,8 @@ type options struct {
 	Concurrency int
 	Warmup      time.Duration
 	DBMaxConns  int
+	// Checkout adds the checkout flow and pgbench's TPC-B beside it.
+	Checkout bool
 	// Products is the catalog size the product scenarios need; a smaller catalog is seeded first.
 	Products int
 	// ServerOutput receives the child's stdout and stderr.
@@ -54,6 +56,7 @@ func parseFlags(args []string) (options, error) {
 		"database pool size of both the server (DB_MAX_CONNS) and the reference, so both read through as many connections")
 	fs.IntVar(&o.Products, "products", 100000,
 		"products the catalog must hold for the product scenarios; when it holds fewer, `<binary> seed` tops it up first")
+	fs.BoolVar(&o.Checkout, "checkout", true, "also measure checkout (16 buyers of 2-item carts) beside pgbench TPC-B (16 clients)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -147,6 +150,9 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 	for i, j := range todo {
 		names[i] = j.name
 	}
+	if o.Checkout {
+		names = append(names, fmt.Sprintf("checkout (goshop, %d buyers)", checkoutBuyers), fmt.Sprintf("pgbench TPC-B (%d clients)", checkoutBuyers))
+	}
 	// The header line records what the numbers depend on, since every run here shares the
 	// machine's CPUs between load generator, both servers and PostgreSQL.
 	if _, err := fmt.Fprintf(stdout, "# %d workers, %s warm-up + %s measured per row, GOMAXPROCS=%d, %d CPUs; server %s, reference %s, %d DB conns each\n",
@@ -165,6 +171,20 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 		}
 		if err := rep.row(s); err != nil {
 			return err
+		}
+	}
+	if o.Checkout {
+		for _, measure := range []func() (stats, error){
+			func() (stats, error) { return runCheckout(ctx, f, o) },
+			func() (stats, error) { return pgbenchTPCB(ctx, o) },
+		} {
+			s, err := measure()
+			if err != nil {
+				return err
+			}
+			if err := rep.row(s); err != nil {
+				return err
+			}
 		}
 	}
 	return rep.footer()

@@ -454,7 +454,7 @@ func TestRunEndToEnd(t *testing.T) {
 	var out bytes.Buffer
 	err := Run(context.Background(), []string{
 		"-binary", os.Args[0], "-addr", freeAddr(t), "-database-url", dbURL,
-		"-duration", "300ms", "-warmup", "100ms", "-concurrency", "4", "-db-max-conns", "2", "-products", "5",
+		"-duration", "300ms", "-warmup", "100ms", "-concurrency", "4", "-db-max-conns", "2", "-products", "5", "-checkout=false",
 	}, &out)
 	require.NoError(t, err, out.String())
 	t.Log("\n" + out.String())
@@ -648,4 +648,19 @@ func fakeSeed() int {
 		return 1
 	}
 	return 0
+}
+
+func TestExactPercentiles(t *testing.T) {
+	t.Parallel()
+	var lat []time.Duration
+	for i := 100; i >= 1; i-- {
+		lat = append(lat, time.Duration(i)*time.Millisecond)
+	}
+	s := exact("x", lat, 2*time.Second)
+	assert.Equal(t, uint64(100), s.Requests)
+	assert.Equal(t, 51*time.Millisecond, s.P50)
+	assert.Equal(t, 100*time.Millisecond, s.P99)
+	assert.Equal(t, 100*time.Millisecond, s.Max)
+	assert.InDelta(t, 50, s.RPS(), 0.01)
+	assert.Zero(t, exact("none", nil, time.Second).Requests)
 }

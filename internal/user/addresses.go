@@ -56,11 +56,8 @@ func (s *Service) Addresses(ctx context.Context, uid uuid.UUID, page httpx.Page)
 // Address returns one of the user's addresses; anyone else's is not found.
 func (s *Service) Address(ctx context.Context, uid, id uuid.UUID) (Address, error) {
 	a, err := s.q.GetAddress(ctx, store.GetAddressParams{ID: id, UserID: uid})
-	if pgdb.IsNoRows(err) {
-		return Address{}, apperr.NotFoundf("address")
-	}
 	if err != nil {
-		return Address{}, err
+		return Address{}, pgdb.NotFound(err, "address")
 	}
 	return toAddress(a), nil
 }
