@@ -68,11 +68,8 @@ func (s *Service) escrowView(ctx context.Context, q *store.Queries, e store.Paym
 // EscrowStatus answers an order's escrow to its buyer, the shop's owner or an admin.
 func (s *Service) EscrowStatus(ctx context.Context, p auth.Principal, orderID uuid.UUID) (Escrow, error) {
 	e, err := s.q.GetEscrow(ctx, orderID)
-	if pgdb.IsNoRows(err) {
-		return Escrow{}, apperr.NotFoundf("escrow")
-	}
 	if err != nil {
-		return Escrow{}, err
+		return Escrow{}, pgdb.NotFound(err, "escrow")
 	}
 	if e.BuyerID != p.UserID && !p.IsAdmin() {
 		owner, err := s.shops.ShopOwner(ctx, e.ShopID)
@@ -89,11 +86,8 @@ func (s *Service) EscrowStatus(ctx context.Context, p auth.Principal, orderID uu
 // lockEscrow locks an order's escrow and its payment, payment first as every money path does.
 func lockEscrow(ctx context.Context, q *store.Queries, orderID uuid.UUID) (store.PaymentPayment, store.PaymentEscrow, error) {
 	e, err := q.GetEscrow(ctx, orderID)
-	if pgdb.IsNoRows(err) {
-		return store.PaymentPayment{}, e, apperr.NotFoundf("escrow")
-	}
 	if err != nil {
-		return store.PaymentPayment{}, e, err
+		return store.PaymentPayment{}, e, pgdb.NotFound(err, "escrow")
 	}
 	pay, err := q.LockPayment(ctx, e.PaymentID)
 	if err != nil {

@@ -189,11 +189,8 @@ func (s *Service) DeleteMethod(ctx context.Context, p auth.Principal, id uuid.UU
 			return err
 		}
 		row, err := q.DeleteMethod(ctx, store.DeleteMethodParams{ID: id, UserID: p.UserID})
-		if pgdb.IsNoRows(err) {
-			return apperr.NotFoundf("payment method")
-		}
 		if err != nil || !row.IsDefault {
-			return err
+			return pgdb.NotFound(err, "payment method")
 		}
 		return q.PromoteNewest(ctx, p.UserID)
 	})
@@ -207,10 +204,8 @@ func (s *Service) SetDefaultMethod(ctx context.Context, p auth.Principal, id uui
 		if err := q.LockUserMethods(ctx, p.UserID); err != nil {
 			return err
 		}
-		if _, err := q.GetMethod(ctx, store.GetMethodParams{ID: id, UserID: p.UserID}); pgdb.IsNoRows(err) {
-			return apperr.NotFoundf("payment method")
-		} else if err != nil {
-			return err
+		if _, err := q.GetMethod(ctx, store.GetMethodParams{ID: id, UserID: p.UserID}); err != nil {
+			return pgdb.NotFound(err, "payment method")
 		}
 		if err := q.ClearDefault(ctx, p.UserID); err != nil {
 			return err

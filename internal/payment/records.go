@@ -107,11 +107,8 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id uuid.UUID,
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		pay, err := q.LockPayment(ctx, id)
-		if pgdb.IsNoRows(err) {
-			return apperr.NotFoundf("payment")
-		}
 		if err != nil {
-			return err
+			return pgdb.NotFound(err, "payment")
 		}
 		allowed := false
 		for _, to := range corrections[pay.Status] {

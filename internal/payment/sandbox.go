@@ -53,10 +53,7 @@ func (s *Service) sandbox() (*sandbox.Gateway, error) {
 
 func (s *Service) sandboxPayment(ctx context.Context, ref string) (store.PaymentPayment, error) {
 	pay, err := s.q.PaymentByRef(ctx, store.PaymentByRefParams{Provider: gateway.Sandbox, ProviderRef: &ref})
-	if pgdb.IsNoRows(err) {
-		return pay, apperr.NotFoundf("payment")
-	}
-	return pay, err
+	return pay, pgdb.NotFound(err, "payment")
 }
 
 // SandboxPageOf describes the sandbox payment ref.
