@@ -21,6 +21,7 @@ import (
 	"github.com/goshop/goshop/internal/cart"
 	"github.com/goshop/goshop/internal/catalog"
 	"github.com/goshop/goshop/internal/order"
+	"github.com/goshop/goshop/internal/payment"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/config"
 	"github.com/goshop/goshop/internal/platform/eventbus"
@@ -50,12 +51,15 @@ type App struct {
 	Router  chi.Router
 	// Realtime is the WebSocket hub every live stream goes through (nil in Offline mode).
 	Realtime *realtime.Hub
+	// stops ends the app's background loops on Close.
+	stops []context.CancelFunc
 
 	Users    *user.Service
 	Shops    *shop.Service
 	Catalog  *catalog.Service
 	Cart     *cart.Service
 	Orders   *order.Service
+	Payments *payment.Service
 	Shipping *shipping.Service
 }
 
@@ -114,6 +118,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	outbox := mail.NewOutbox(a.Jobs, a.Mail)
 	tokens := auth.NewTokens(cfg.JWTSecret, cfg.JWTIssuer, cfg.AccessTTL)
 	revs := auth.NewRevocations(a.Redis, cfg.RedisPrefix, cfg.AccessTTL)
+	if !o.Offline {
+		rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		a.stops = append(a.stops, stop)
+		go revs.Run(rctx)
+	}
 	authn := &auth.Authenticator{Tokens: tokens, Revocations: revs}
 	limiter := ratelimit.New(a.Redis, cfg.RedisPrefix, cfg.RateLimitDisabled)
 
@@ -135,6 +144,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		cart.Pricing{TaxRateBPS: cfg.TaxRateBPS, TaxInclusive: cfg.TaxInclusive})
 	a.Orders = order.NewService(a.Pool, a.Bus, a.Jobs, order.Ports{Cart: cartCheckout{a.Cart}, Stock: catalogStock{a.Catalog},
 		Promos: promos, Addresses: addressBook{a.Users}}, order.Config{PaymentTimeout: cfg.PaymentTimeout, ReturnWindow: cfg.ReturnWindow})
+	a.Payments = payment.NewService(a.Pool, a.Bus, a.Jobs, paymentGateways(cfg),
+		payment.Ports{Orders: orderPayments{a.Orders}, Shops: promos},
+		payment.Config{CommissionBPS: cfg.PlatformCommissionBPS, ReleaseDelay: cfg.ReturnWindow, Sandbox: !cfg.Production()}, log)
 
 	if !o.Offline {
 		a.Realtime = realtime.New(a.Redis, realtime.Config{Prefix: cfg.RedisPrefix, OriginPatterns: originPatterns(cfg.CORSOrigins),
@@ -170,6 +182,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	catalog.NewHandler(a.Catalog, authn).Routes(api)
 	cart.NewHandler(a.Cart, authn).Routes(api)
 	order.NewHandler(a.Orders, authn).Routes(api)
+	payment.NewHandler(a.Payments, authn).Routes(api)
 	shipping.NewHandler(a.Shipping, authn, a.Realtime).Routes(api)
 	a.Router.Mount("/api/v1", api)
 	return a, nil
@@ -252,6 +265,9 @@ func originPatterns(origins []string) []string {
 
 // Close stops the WebSocket hub and releases the connections.
 func (a *App) Close() {
+	for _, stop := range a.stops {
+		stop()
+	}
 	if a.Realtime != nil {
 		_ = a.Realtime.Close()
 	}

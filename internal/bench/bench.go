@@ -33,6 +33,8 @@ type options struct {
 	Concurrency int
 	Warmup      time.Duration
 	DBMaxConns  int
+	// Checkout adds the checkout flow and pgbench's TPC-B beside it.
+	Checkout bool
 	// Products is the catalog size the product scenarios need; a smaller catalog is seeded first.
 	Products int
 	// Deliveries is how many deliveries under way the location scenario spreads its posts over.
@@ -58,6 +60,7 @@ func parseFlags(args []string) (options, error) {
 		"database pool size of both the server (DB_MAX_CONNS) and the reference, so both read through as many connections")
 	fs.IntVar(&o.Products, "products", 100000,
 		"products the catalog must hold for the product scenarios; when it holds fewer, `<binary> seed` tops it up first")
+	fs.BoolVar(&o.Checkout, "checkout", true, "also measure checkout (16 buyers of 2-item carts) beside pgbench TPC-B (16 clients)")
 	fs.IntVar(&o.Deliveries, "deliveries", 8, "deliveries under way, each with its own shipper, that the location scenario posts to")
 	fs.IntVar(&o.Live.Subscribers, "live-subscribers", 1000, "WebSocket clients following one delivery in the live-tracking row")
 	fs.IntVar(&o.Live.Posts, "live-posts", 200, "location posts in the live-tracking row, each a message to every follower")
@@ -163,6 +166,9 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 	for i, j := range todo {
 		names[i] = j.name
 	}
+	if o.Checkout {
+		names = append(names, fmt.Sprintf("checkout (goshop, %d buyers)", checkoutBuyers), fmt.Sprintf("pgbench TPC-B (%d clients)", checkoutBuyers))
+	}
 	liveName := fmt.Sprintf("live tracking (%d followers)", o.Live.Subscribers)
 	names = append(names, liveName)
 	// The header line records what the numbers depend on, since every run here shares the
@@ -183,6 +189,20 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 		}
 		if err := rep.row(s); err != nil {
 			return err
+		}
+	}
+	if o.Checkout {
+		for _, measure := range []func() (stats, error){
+			func() (stats, error) { return runCheckout(ctx, f, o) },
+			func() (stats, error) { return pgbenchTPCB(ctx, o) },
+		} {
+			s, err := measure()
+			if err != nil {
+				return err
+			}
+			if err := rep.row(s); err != nil {
+				return err
+			}
 		}
 	}
 	s, err := measureLive(ctx, f, liveName, o.Live)

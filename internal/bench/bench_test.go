@@ -460,7 +460,7 @@ func TestRunEndToEnd(t *testing.T) {
 	var out bytes.Buffer
 	err := Run(context.Background(), []string{
 		"-binary", os.Args[0], "-addr", freeAddr(t), "-database-url", dbURL,
-		"-duration", "300ms", "-warmup", "100ms", "-concurrency", "4", "-db-max-conns", "2", "-products", "5",
+		"-duration", "300ms", "-warmup", "100ms", "-concurrency", "4", "-db-max-conns", "2", "-products", "5", "-checkout=false",
 		"-deliveries", "2", "-live-subscribers", "5", "-live-posts", "3", "-live-interval", "5ms",
 	}, &out)
 	require.NoError(t, err, out.String())
@@ -706,7 +706,7 @@ func fakeDeliveries(mux *http.ServeMux, tokens *sync.Map) {
 		if ok {
 			tokens.Store("ship-"+id, id)
 		}
-		answer(http.StatusCreated, map[string]any{"access_token": "ship-" + id})(w, r)
+		answer(http.StatusCreated, map[string]any{"shipper": map[string]any{"id": id}, "access_token": "ship-" + id})(w, r)
 	})
 	mux.HandleFunc("PUT /api/v1/shipping/shippers/{id}/status", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -778,4 +778,19 @@ func fakeDeliveries(mux *http.ServeMux, tokens *sync.Map) {
 			}
 		}
 	})
+}
+
+func TestExactPercentiles(t *testing.T) {
+	t.Parallel()
+	var lat []time.Duration
+	for i := 100; i >= 1; i-- {
+		lat = append(lat, time.Duration(i)*time.Millisecond)
+	}
+	s := exact("x", lat, 2*time.Second)
+	assert.Equal(t, uint64(100), s.Requests)
+	assert.Equal(t, 51*time.Millisecond, s.P50)
+	assert.Equal(t, 100*time.Millisecond, s.P99)
+	assert.Equal(t, 100*time.Millisecond, s.Max)
+	assert.InDelta(t, 50, s.RPS(), 0.01)
+	assert.Zero(t, exact("none", nil, time.Second).Requests)
 }

@@ -10,7 +10,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,51 +46,54 @@ func (f *fixture) setupDeliveries(ctx context.Context, n int) error {
 	var shop struct {
 		ID string `json:"id"`
 	}
-	if err := f.call(ctx, http.MethodPost, "/shops", f.token, map[string]any{"name": "Bench shop " + randomHex(4),
+	if err := f.call(ctx, http.MethodPost, "/api/v1/shops", f.token, map[string]any{"name": "Bench shop " + randomHex(4),
 		"address": map[string]any{"line1": "1 Lê Lợi", "province": "Hồ Chí Minh"}, "lat": lat, "lng": lng}, &shop); err != nil {
 		return err
 	}
 	var product struct {
 		ID string `json:"id"`
 	}
-	if err := f.call(ctx, http.MethodPost, "/shops/"+shop.ID+"/products", f.token, map[string]any{"title": "Bench parcel",
+	if err := f.call(ctx, http.MethodPost, "/api/v1/shops/"+shop.ID+"/products", f.token, map[string]any{"title": "Bench parcel",
 		"price": 100_000, "stock": n + 10, "weight_grams": 500}, &product); err != nil {
 		return err
 	}
-	buyer, err := f.newUser(ctx, "Bench Buyer")
+	buyer, err := f.newUser(ctx, "buyer")
 	if err != nil {
 		return err
 	}
 	var addr struct {
 		ID string `json:"id"`
 	}
-	if err := f.call(ctx, http.MethodPost, "/users/addresses", buyer.token, map[string]any{"recipient_name": "Bench Buyer",
+	if err := f.call(ctx, http.MethodPost, "/api/v1/users/addresses", buyer, map[string]any{"recipient_name": "Bench Buyer",
 		"phone": "0901234567", "line1": "12 Nguyễn Huệ", "district": "Quận 1", "province": "Hồ Chí Minh"}, &addr); err != nil {
 		return err
 	}
 	tokens := map[string]string{}
 	for i := range n {
-		s, err := f.newUser(ctx, fmt.Sprint("Bench Shipper ", i))
+		tok, err := f.newUser(ctx, "shipper")
 		if err != nil {
 			return err
 		}
 		var reg struct {
+			Shipper struct {
+				ID string `json:"id"`
+			} `json:"shipper"`
 			AccessToken string `json:"access_token"`
 		}
-		if err := f.call(ctx, http.MethodPost, "/shipping/shippers/register", s.token, map[string]any{"vehicle_type": "motorbike",
+		if err := f.call(ctx, http.MethodPost, "/api/v1/shipping/shippers/register", tok, map[string]any{"vehicle_type": "motorbike",
 			"vehicle_plate": "59X1-" + fmt.Sprint(10000+i), "id_number": "079123456789", "service_area": "bench",
 			"lat": lat + float64(i+1)*0.0005, "lng": lng}, &reg); err != nil {
 			return err
 		}
-		if err := f.call(ctx, http.MethodPut, "/shipping/shippers/"+s.id+"/status", reg.AccessToken,
+		if err := f.call(ctx, http.MethodPut, "/api/v1/shipping/shippers/"+reg.Shipper.ID+"/status", reg.AccessToken,
 			map[string]any{"status": "available"}, nil); err != nil {
 			return err
 		}
-		tokens[s.id] = reg.AccessToken
+		tokens[reg.Shipper.ID] = reg.AccessToken
 	}
 	var orderIDs []string
 	for range n {
-		if err := f.call(ctx, http.MethodPost, "/cart/items", buyer.token, map[string]any{"product_id": product.ID, "quantity": 1}, nil); err != nil {
+		if err := f.call(ctx, http.MethodPost, "/api/v1/cart/items", buyer, map[string]any{"product_id": product.ID, "quantity": 1}, nil); err != nil {
 			return err
 		}
 		var placed struct {
@@ -99,18 +101,18 @@ func (f *fixture) setupDeliveries(ctx context.Context, n int) error {
 				ID string `json:"id"`
 			} `json:"orders"`
 		}
-		if err := f.call(ctx, http.MethodPost, "/orders", buyer.token, map[string]any{"address_id": addr.ID, "payment_method": "cod"}, &placed); err != nil {
+		if err := f.call(ctx, http.MethodPost, "/api/v1/orders", buyer, map[string]any{"address_id": addr.ID, "payment_method": "cod"}, &placed); err != nil {
 			return err
 		}
 		if len(placed.Orders) != 1 {
 			return fmt.Errorf("bench: checkout made %d orders, want 1", len(placed.Orders))
 		}
-		if err := f.call(ctx, http.MethodPut, "/orders/"+placed.Orders[0].ID+"/confirm", f.token, nil, nil); err != nil {
+		if err := f.call(ctx, http.MethodPut, "/api/v1/orders/"+placed.Orders[0].ID+"/confirm", f.token, map[string]any{}, nil); err != nil {
 			return err
 		}
 		orderIDs = append(orderIDs, placed.Orders[0].ID)
 	}
-	f.buyerToken = buyer.token
+	f.buyerToken = buyer
 	f.deliveries = f.deliveries[:0]
 	deadline := time.Now().Add(assignTimeout)
 	for _, id := range orderIDs {
@@ -118,7 +120,7 @@ func (f *fixture) setupDeliveries(ctx context.Context, n int) error {
 			var m struct {
 				ShipperID *string `json:"shipper_id"`
 			}
-			err := f.call(ctx, http.MethodGet, "/shipping/"+id+"/tracking", buyer.token, nil, &m)
+			err := f.call(ctx, http.MethodGet, "/api/v1/shipping/"+id+"/tracking", buyer, nil, &m)
 			if err == nil && m.ShipperID != nil {
 				tok, ours := tokens[*m.ShipperID]
 				if !ours {
@@ -246,32 +248,22 @@ func measureLive(ctx context.Context, f *fixture, name string, o liveOptions) (s
 	}
 
 	var delays []time.Duration
-	s := stats{Name: name, FirstError: firstErr}
 	var last time.Time
 	for _, fl := range followers {
 		delays = append(delays, fl.delays...)
 		if fl.last.After(last) {
 			last = fl.last
 		}
-		if fl.err != nil && s.FirstError == "" {
-			s.FirstError = fl.err.Error()
+		if fl.err != nil {
+			firstErr = cmpOr(firstErr, fl.err.Error())
 		}
 	}
-	want := uint64(o.Subscribers) * uint64(o.Posts-postErrs)
-	s.Requests = uint64(len(delays))
-	if s.Requests < want {
+	s := exact(name, delays, last.Sub(start))
+	if want := uint64(o.Subscribers) * uint64(o.Posts-postErrs); s.Requests < want {
 		s.Errors = want - s.Requests
+		firstErr = cmpOr(firstErr, "messages never arrived")
 	}
-	if s.Errors > 0 && s.FirstError == "" {
-		s.FirstError = "messages never arrived"
-	}
-	if len(delays) == 0 {
-		return s, nil
-	}
-	s.Elapsed = last.Sub(start)
-	slices.Sort(delays)
-	pct := func(p float64) time.Duration { return delays[int(math.Ceil(p*float64(len(delays))))-1] }
-	s.P50, s.P90, s.P99, s.Max = pct(0.50), pct(0.90), pct(0.99), delays[len(delays)-1]
+	s.FirstError = firstErr
 	return s, nil
 }
 
@@ -338,66 +330,4 @@ func (fl *follower) read(ctx context.Context, sent []atomic.Int64) {
 		fl.delays = append(fl.delays, now.Sub(time.Unix(0, sent[seq].Load())))
 		fl.last = now
 	}
-}
-
-// account is a user made for the bench.
-type account struct{ id, token string }
-
-// newUser registers a fresh user through the public API.
-func (f *fixture) newUser(ctx context.Context, name string) (account, error) {
-	var out struct {
-		User struct {
-			ID string `json:"id"`
-		} `json:"user"`
-		AccessToken string `json:"access_token"`
-	}
-	body := map[string]string{"email": "bench-" + randomHex(8) + "@example.com", "password": randomHex(16), "full_name": name}
-	if err := f.call(ctx, http.MethodPost, "/auth/register", "", body, &out); err != nil {
-		return account{}, err
-	}
-	if out.User.ID == "" || out.AccessToken == "" {
-		return account{}, errors.New("bench: register: no user id or access token")
-	}
-	return account{id: out.User.ID, token: out.AccessToken}, nil
-}
-
-// call sends one API request and decodes a 2xx answer into out (when not nil); any other
-// answer is an error quoting it.
-func (f *fixture) call(ctx context.Context, method, path, token string, body, out any) error {
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, f.goshop+"/api/v1"+path, r)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := f.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("bench: %s %s: %w", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("bench: %s %s: read: %w", method, path, err)
-	}
-	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return fmt.Errorf("bench: %s %s: %s: %s", method, path, res.Status, bytes.TrimSpace(raw))
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("bench: %s %s: decode %q: %w", method, path, raw, err)
-		}
-	}
-	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -139,11 +140,23 @@ func checkTarget(ctx context.Context, client *http.Client, name string, tr veget
 // made the way real rows are, and every bench run gets its own user without cleanup. The user
 // also owns the delivery scenarios' shop.
 func (f *fixture) register(ctx context.Context) error {
-	u, err := f.newUser(ctx, "Bench User")
-	if err != nil {
-		return err
+	var out struct {
+		User struct {
+			ID string `json:"id"`
+		} `json:"user"`
+		AccessToken string `json:"access_token"`
 	}
-	f.userID, f.token = u.id, u.token
+	if err := f.call(ctx, http.MethodPost, "/api/v1/auth/register", "", map[string]string{
+		"email":     "bench-" + randomHex(8) + "@example.com",
+		"password":  randomHex(16), // 32 characters, past any minimum length
+		"full_name": "Bench User",
+	}, &out); err != nil {
+		return fmt.Errorf("bench: register: %w", err)
+	}
+	if out.User.ID == "" || out.AccessToken == "" {
+		return errors.New("bench: register: no user id or access token")
+	}
+	f.userID, f.token = out.User.ID, out.AccessToken
 	return nil
 }
 

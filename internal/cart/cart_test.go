@@ -208,3 +208,29 @@ func TestCartCouponsAndCampaignPrices(t *testing.T) {
 	assert.EqualValues(t, 150_000, line["unit_price"])
 	assert.EqualValues(t, 200_000, line["regular_price"])
 }
+
+// TestCartFollowsSalePricesAndOutlivesRedis: lines are priced at the effective price now (a
+// running sale), and the cart lives in PostgreSQL, so losing every Redis key loses no line.
+func TestCartFollowsSalePricesAndOutlivesRedis(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	seller, _, p := shopWith(t, env, 200_000, 10)
+	buyer := env.Register(t, "Buyer")
+	require.Equal(t, http.StatusCreated, env.Post(t, "/cart/items", buyer.AccessToken, map[string]any{"product_id": p.ID, "quantity": 1}).Status)
+
+	res := env.Post(t, "/products/"+p.ID+"/discount", seller.AccessToken, map[string]any{"percent": 25, "ends_at": time.Now().Add(time.Hour).UTC()})
+	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+	line := env.Get(t, "/cart", buyer.AccessToken).Map(t)["items"].([]any)[0].(map[string]any)
+	assert.EqualValues(t, 150_000, line["unit_price"])
+	assert.EqualValues(t, 200_000, line["regular_price"])
+
+	ctx := t.Context()
+	keys, err := env.App.Redis.Keys(ctx, env.App.Cfg.RedisPrefix+"*").Result()
+	require.NoError(t, err)
+	if len(keys) > 0 {
+		require.NoError(t, env.App.Redis.Del(ctx, keys...).Err())
+	}
+	cart := env.Get(t, "/cart", buyer.AccessToken).Map(t)
+	assert.Len(t, cart["items"], 1)
+	assert.EqualValues(t, 150_000, cart["subtotal"])
+}

@@ -108,11 +108,8 @@ func checkQuantity(v Variant, qty int32) error {
 // SetQuantity changes a line's quantity.
 func (s *Service) SetQuantity(ctx context.Context, buyer, lineID uuid.UUID, qty int32) (Line, error) {
 	row, err := s.q.GetItem(ctx, store.GetItemParams{ID: lineID, UserID: buyer})
-	if pgdb.IsNoRows(err) {
-		return Line{}, apperr.NotFoundf("cart line")
-	}
 	if err != nil {
-		return Line{}, err
+		return Line{}, pgdb.NotFound(err, "cart line")
 	}
 	v, err := s.catalog.Variant(ctx, nil, row.VariantID)
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
@@ -125,11 +122,8 @@ func (s *Service) SetQuantity(ctx context.Context, buyer, lineID uuid.UUID, qty 
 		return Line{}, err
 	}
 	row, err = s.q.SetQuantity(ctx, store.SetQuantityParams{ID: lineID, UserID: buyer, Quantity: qty})
-	if pgdb.IsNoRows(err) {
-		return Line{}, apperr.NotFoundf("cart line")
-	}
 	if err != nil {
-		return Line{}, err
+		return Line{}, pgdb.NotFound(err, "cart line")
 	}
 	return s.priceLine(ctx, nil, row, &v)
 }
@@ -414,11 +408,8 @@ func (s *Service) Saved(ctx context.Context, buyer uuid.UUID, page httpx.Page) (
 // and reported on the answer's lines.
 func (s *Service) Restore(ctx context.Context, buyer, savedID uuid.UUID, merge bool) (Quote, error) {
 	sc, err := s.q.GetSavedCart(ctx, store.GetSavedCartParams{ID: savedID, UserID: buyer})
-	if pgdb.IsNoRows(err) {
-		return Quote{}, apperr.NotFoundf("saved cart")
-	}
 	if err != nil {
-		return Quote{}, err
+		return Quote{}, pgdb.NotFound(err, "saved cart")
 	}
 	items, err := s.q.SavedItems(ctx, sc.ID)
 	if err != nil {

@@ -24,11 +24,8 @@ type CategoryInput struct {
 // Category returns a category with its path from the root.
 func (s *Service) Category(ctx context.Context, id uuid.UUID) (Category, error) {
 	row, err := s.q.GetCategory(ctx, id)
-	if pgdb.IsNoRows(err) {
-		return Category{}, apperr.NotFoundf("category")
-	}
 	if err != nil {
-		return Category{}, err
+		return Category{}, pgdb.NotFound(err, "category")
 	}
 	path, err := s.q.CategoryAncestors(ctx, id)
 	if err != nil {

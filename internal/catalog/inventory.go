@@ -220,11 +220,8 @@ func (s *Service) move(ctx context.Context, tx pgx.Tx, q *store.Queries, variant
 	r, err := q.AdjustStock(ctx, store.AdjustStockParams{ID: variant, Delta: int32(delta)})
 	if pgdb.IsNoRows(err) {
 		v, err := q.GetVariant(ctx, variant)
-		if pgdb.IsNoRows(err) {
-			return store.CatalogStockMovement{}, apperr.NotFoundf("variant")
-		}
 		if err != nil {
-			return store.CatalogStockMovement{}, err
+			return store.CatalogStockMovement{}, pgdb.NotFound(err, "variant")
 		}
 		return store.CatalogStockMovement{}, apperr.New(apperr.InsufficientStock,
 			"variant %s (%s) has %d in stock; %d asked", v.ID, v.Name, v.Stock, -delta)

@@ -447,11 +447,8 @@ func (s *Service) VariantSnapshotTx(ctx context.Context, tx pgx.Tx, variantID uu
 		q = q.WithTx(tx)
 	}
 	r, err := q.VariantSnapshot(ctx, variantID)
-	if pgdb.IsNoRows(err) {
-		return VariantSnapshot{}, apperr.NotFoundf("variant")
-	}
 	if err != nil {
-		return VariantSnapshot{}, err
+		return VariantSnapshot{}, pgdb.NotFound(err, "variant")
 	}
 	d := discountFrom(r.DiscountID, r.DiscountPercent, r.DiscountPrice, r.DiscountVariantID, r.DiscountStartsAt, r.DiscountEndsAt)
 	return VariantSnapshot{

@@ -247,3 +247,108 @@ type LowStock struct {
 
 // Topic implements eventbus.Event.
 func (LowStock) Topic() string { return "inventory.low_stock" }
+
+// PaymentAuthorized is published when a provider holds a payment's funds, awaiting capture.
+type PaymentAuthorized struct {
+	PaymentID string    `json:"payment_id"`
+	BuyerID   string    `json:"buyer_id"`
+	OrderIDs  []string  `json:"order_ids"`
+	Provider  string    `json:"provider"`
+	Amount    int64     `json:"amount"`
+	Currency  string    `json:"currency"`
+	At        time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (PaymentAuthorized) Topic() string { return "payment.authorized" }
+
+// PaymentCaptured is published when a payment's money is collected (cash on delivery: when
+// the shipper collects it); its orders are marked paid in the same transaction.
+type PaymentCaptured struct {
+	PaymentID string    `json:"payment_id"`
+	BuyerID   string    `json:"buyer_id"`
+	OrderIDs  []string  `json:"order_ids"`
+	Method    string    `json:"method"`
+	Provider  string    `json:"provider"`
+	Amount    int64     `json:"amount"`
+	Currency  string    `json:"currency"`
+	At        time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (PaymentCaptured) Topic() string { return "payment.captured" }
+
+// PaymentFailed is published when a payment fails or is abandoned; its orders may be paid again.
+type PaymentFailed struct {
+	PaymentID string    `json:"payment_id"`
+	BuyerID   string    `json:"buyer_id"`
+	OrderIDs  []string  `json:"order_ids"`
+	Provider  string    `json:"provider"`
+	Reason    string    `json:"reason"`
+	At        time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (PaymentFailed) Topic() string { return "payment.failed" }
+
+// PaymentRefunded is published when money of an order goes back to the buyer: a refund the
+// provider confirmed, or a chargeback lost.
+type PaymentRefunded struct {
+	PaymentID     string    `json:"payment_id"`
+	RefundID      string    `json:"refund_id,omitempty"`
+	OrderID       string    `json:"order_id"`
+	BuyerID       string    `json:"buyer_id"`
+	Amount        int64     `json:"amount"`
+	RefundedTotal int64     `json:"refunded_total"`
+	Currency      string    `json:"currency"`
+	Reason        string    `json:"reason"`
+	At            time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (PaymentRefunded) Topic() string { return "payment.refunded" }
+
+// PaymentDisputed is published when a dispute or chargeback is opened, by the buyer or the
+// provider.
+type PaymentDisputed struct {
+	PaymentID string    `json:"payment_id"`
+	DisputeID string    `json:"dispute_id"`
+	BuyerID   string    `json:"buyer_id"`
+	OpenedBy  string    `json:"opened_by"`
+	Amount    int64     `json:"amount"`
+	Currency  string    `json:"currency"`
+	Reason    string    `json:"reason"`
+	At        time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (PaymentDisputed) Topic() string { return "payment.disputed" }
+
+// EscrowHeld is published when an order's money enters escrow.
+type EscrowHeld struct {
+	OrderID   string    `json:"order_id"`
+	PaymentID string    `json:"payment_id"`
+	ShopID    string    `json:"shop_id"`
+	BuyerID   string    `json:"buyer_id"`
+	Amount    int64     `json:"amount"`
+	Currency  string    `json:"currency"`
+	At        time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (EscrowHeld) Topic() string { return "escrow.held" }
+
+// EscrowReleased is published when an order's escrow goes to its shop, less the commission.
+type EscrowReleased struct {
+	OrderID    string    `json:"order_id"`
+	PaymentID  string    `json:"payment_id"`
+	ShopID     string    `json:"shop_id"`
+	Amount     int64     `json:"amount"`
+	Commission int64     `json:"commission"`
+	Currency   string    `json:"currency"`
+	By         string    `json:"by"`
+	At         time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (EscrowReleased) Topic() string { return "escrow.released" }

@@ -385,3 +385,50 @@ func TestVoucherUsedAtCheckoutAndRepeat(t *testing.T) {
 	require.Len(t, items, 1)
 	assert.EqualValues(t, 100_000, items[0].(map[string]any)["unit_price"])
 }
+
+func TestOrderRoutesBadInput(t *testing.T) {
+	t.Parallel()
+	f := setup(t, 100_000, 10)
+	b, addr := f.buyerWith(t, "Buyer", 1)
+	other := f.env.Register(t, "Other")
+	otherAddr := f.env.CreateAddress(t, other)
+	res := checkout(t, f.env, b, addr, nil)
+	require.Equal(t, http.StatusCreated, res.Status)
+	id := res.Map(t)["orders"].([]any)[0].(map[string]any)["id"].(string)
+
+	cases := []struct {
+		method, path string
+		user         apptest.User
+		body         any
+		status       int
+	}{
+		{"PUT", "/orders/" + id + "/status", b, map[string]any{"status": "teleported"}, 422},
+		{"PUT", "/orders/" + id + "/status", b, map[string]any{}, 422},
+		{"PUT", "/orders/" + id + "/status", b, `{"status":`, 400},
+		{"PUT", "/orders/" + id + "/cancel", b, `{"reason": 7}`, 422},
+		{"POST", "/orders/calculate-preview", b, map[string]any{"address_id": otherAddr}, 422},
+		{"POST", "/orders/calculate-preview", b, map[string]any{"shipping_method": "rocket"}, 422},
+		{"POST", "/orders/" + id + "/return", b, `{"reason":`, 400},
+		{"POST", "/orders/" + id + "/refund/request", b, map[string]any{}, 422},
+		{"POST", "/orders/" + id + "/refund/request", b, map[string]any{"reason": "x", "amount": -5}, 422},
+		{"POST", "/shops/" + f.shopID + "/orders/" + id + "/fulfill", f.seller, `{"tracking_number": 5}`, 422},
+		{"PUT", "/shops/" + f.shopID + "/orders/" + id + "/status", f.seller, map[string]any{"status": "lost"}, 422},
+		{"GET", "/orders/not-a-uuid", b, nil, 404},
+		{"GET", "/orders?limit=500", b, nil, 422},
+		{"GET", "/shops/" + f.shopID + "/orders?status=misplaced", f.seller, nil, 422},
+	}
+	for _, c := range cases {
+		res := f.env.Do(t, apptest.Req{Method: c.method, Path: c.path, Token: c.user.AccessToken, Body: c.body})
+		assert.Equal(t, c.status, res.Status, "%s %s %v: %s", c.method, c.path, c.body, res.Body)
+	}
+	// A refund is asked only of a paid, delivered order, and never above its total.
+	res = f.env.Post(t, "/orders/"+id+"/refund/request", b.AccessToken, map[string]any{"reason": "early"})
+	assert.Equal(t, http.StatusConflict, res.Status)
+	for _, move := range []string{"/confirm", "/ship", "/deliver"} {
+		require.Equal(t, http.StatusOK, f.env.Put(t, "/orders/"+id+move, f.seller.AccessToken, nil).Status, move)
+	}
+	res = f.env.Post(t, "/orders/"+id+"/refund/request", b.AccessToken, map[string]any{"reason": "broken", "amount": 10_000_000})
+	assert.Equal(t, http.StatusUnprocessableEntity, res.Status)
+	moves := f.env.Get(t, "/orders/"+id+"/status-history", b.AccessToken).Map(t)["items"].([]any)
+	assert.Len(t, moves, 4, "bad requests moved nothing")
+}

@@ -29,11 +29,8 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (Orde
 // visible fetches an order the principal may see.
 func (s *Service) visible(ctx context.Context, p auth.Principal, id uuid.UUID) (store.OrdersOrder, error) {
 	row, err := s.q.GetOrder(ctx, id)
-	if pgdb.IsNoRows(err) {
-		return row, apperr.NotFoundf("order")
-	}
 	if err != nil {
-		return row, err
+		return row, pgdb.NotFound(err, "order")
 	}
 	owner, err := s.ownerOf(ctx, row.ShopID)
 	if err != nil {

@@ -323,11 +323,8 @@ func rolesOf(a Actor, o store.OrdersOrder, owner uuid.UUID) []string {
 // one of concurrent cancellations through.
 func (s *Service) Move(ctx context.Context, a Actor, orderID uuid.UUID, to, reason string) (Order, error) {
 	o, err := s.q.GetOrder(ctx, orderID)
-	if pgdb.IsNoRows(err) {
-		return Order{}, apperr.NotFoundf("order")
-	}
 	if err != nil {
-		return Order{}, err
+		return Order{}, pgdb.NotFound(err, "order")
 	}
 	owner, err := s.ownerOf(ctx, o.ShopID)
 	if err != nil {
@@ -348,11 +345,8 @@ func (s *Service) Move(ctx context.Context, a Actor, orderID uuid.UUID, to, reas
 func (s *Service) moveTx(ctx context.Context, tx pgx.Tx, a Actor, orderID uuid.UUID, to, reason string, owner uuid.UUID) (store.OrdersOrder, error) {
 	q := s.q.WithTx(tx)
 	cur, err := q.LockOrder(ctx, orderID)
-	if pgdb.IsNoRows(err) {
-		return cur, apperr.NotFoundf("order")
-	}
 	if err != nil {
-		return cur, err
+		return cur, pgdb.NotFound(err, "order")
 	}
 	roles := rolesOf(a, cur, owner)
 	if len(roles) == 0 {
@@ -539,11 +533,8 @@ func (s *Service) Payables(ctx context.Context, buyer uuid.UUID, orderID, checko
 // Payable answers one order for the payment context, whoever its buyer.
 func (s *Service) Payable(ctx context.Context, orderID uuid.UUID) (Payable, error) {
 	r, err := s.q.GetOrder(ctx, orderID)
-	if pgdb.IsNoRows(err) {
-		return Payable{}, apperr.NotFoundf("order")
-	}
 	if err != nil {
-		return Payable{}, err
+		return Payable{}, pgdb.NotFound(err, "order")
 	}
 	return toPayable(r), nil
 }
@@ -552,11 +543,8 @@ func (s *Service) Payable(ctx context.Context, orderID uuid.UUID) (Payable, erro
 // whether it may leave (confirmed, and paid unless cash on delivery).
 func (s *Service) Delivery(ctx context.Context, orderID uuid.UUID) (Delivery, error) {
 	r, err := s.q.GetOrder(ctx, orderID)
-	if pgdb.IsNoRows(err) {
-		return Delivery{}, apperr.NotFoundf("order")
-	}
 	if err != nil {
-		return Delivery{}, err
+		return Delivery{}, pgdb.NotFound(err, "order")
 	}
 	var addr Address
 	if err := json.Unmarshal(r.Address, &addr); err != nil {

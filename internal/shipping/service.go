@@ -240,10 +240,7 @@ func (s *Service) canSeeShipper(ctx context.Context, p auth.Principal, id uuid.U
 
 func (s *Service) shipperRow(ctx context.Context, id uuid.UUID) (store.ShippingShipper, error) {
 	row, err := s.q.GetShipper(ctx, id)
-	if pgdb.IsNoRows(err) {
-		return row, apperr.NotFoundf("shipper")
-	}
-	return row, err
+	return row, pgdb.NotFound(err, "shipper")
 }
 
 // StatusInput sets a shipper's status, and optionally where they are.
@@ -265,11 +262,8 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id uuid.UUID,
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		cur, err := q.LockShipper(ctx, id)
-		if pgdb.IsNoRows(err) {
-			return apperr.NotFoundf("shipper")
-		}
 		if err != nil {
-			return err
+			return pgdb.NotFound(err, "shipper")
 		}
 		n, err := q.CountActiveDeliveries(ctx, id)
 		if err != nil {

@@ -382,10 +382,7 @@ func (s *Service) step(ctx context.Context, by *auth.Principal, orderID uuid.UUI
 // lockShipment takes a shipment's row for the rest of the transaction.
 func lockShipment(ctx context.Context, q *store.Queries, orderID uuid.UUID) (store.ShippingShipment, error) {
 	cur, err := q.LockShipment(ctx, orderID)
-	if pgdb.IsNoRows(err) {
-		return cur, apperr.NotFoundf("shipment")
-	}
-	return cur, err
+	return cur, pgdb.NotFound(err, "shipment")
 }
 
 // moveOrder moves the order unless it is there already (a retried step, or the shop marked it).
@@ -442,11 +439,8 @@ func (s *Service) RecordLocation(ctx context.Context, p auth.Principal, orderID 
 	r, err := s.q.RecordLocation(ctx, store.RecordLocationParams{OrderID: orderID, ShipperID: p.UserID, Lat: *in.Lat, Lng: *in.Lng, At: at})
 	if pgdb.IsNoRows(err) {
 		m, gerr := s.q.GetShipment(ctx, orderID)
-		if pgdb.IsNoRows(gerr) {
-			return LocationUpdate{}, apperr.NotFoundf("shipment")
-		}
 		if gerr != nil {
-			return LocationUpdate{}, gerr
+			return LocationUpdate{}, pgdb.NotFound(gerr, "shipment")
 		}
 		if m.ShipperID == nil || *m.ShipperID != p.UserID {
 			if p.UserID == m.BuyerID || p.UserID == m.ShopOwnerID || p.IsAdmin() {

@@ -294,7 +294,9 @@ func (w *campaignTransitionWorker) Work(ctx context.Context, job *river.Job[camp
 		if err != nil {
 			return err
 		}
-		now := time.Now()
+		// A job a hair early (clocks, rounding) moves the campaign anyway: a snoozed job waits for
+		// River's scheduler, which could let the end overtake the start.
+		now := time.Now().Add(time.Second)
 		switch {
 		case job.Args.To == CampaignActive && cur.Status == CampaignScheduled:
 			if now.Before(cur.StartsAt) {

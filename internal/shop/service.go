@@ -83,11 +83,8 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in ShopInput) (S
 // Get returns an active shop to anyone; a suspended one only to its owner and admins.
 func (s *Service) Get(ctx context.Context, p *auth.Principal, id uuid.UUID) (Shop, error) {
 	row, err := s.q.GetShop(ctx, id)
-	if pgdb.IsNoRows(err) {
-		return Shop{}, apperr.NotFoundf("shop")
-	}
 	if err != nil {
-		return Shop{}, err
+		return Shop{}, pgdb.NotFound(err, "shop")
 	}
 	if row.Status != StatusActive && (p == nil || !canManage(*p, row.OwnerID)) {
 		return Shop{}, apperr.NotFoundf("shop")
@@ -103,11 +100,8 @@ func (s *Service) Info(ctx context.Context, id uuid.UUID) (Info, error) {
 // InfoTx is Info read through the caller's transaction (nil: none), for callers that hold one.
 func (s *Service) InfoTx(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Info, error) {
 	row, err := s.queries(tx).GetShop(ctx, id)
-	if pgdb.IsNoRows(err) {
-		return Info{}, apperr.NotFoundf("shop")
-	}
 	if err != nil {
-		return Info{}, err
+		return Info{}, pgdb.NotFound(err, "shop")
 	}
 	return Info{ID: row.ID, OwnerID: row.OwnerID, Name: row.Name, Status: row.Status, Province: row.Province, Lat: row.Lat,
 		Lng: row.Lng}, nil

@@ -66,11 +66,8 @@ func (s *Service) AddressTx(ctx context.Context, tx pgx.Tx, uid, id uuid.UUID) (
 		q = q.WithTx(tx)
 	}
 	a, err := q.GetAddress(ctx, store.GetAddressParams{ID: id, UserID: uid})
-	if pgdb.IsNoRows(err) {
-		return Address{}, apperr.NotFoundf("address")
-	}
 	if err != nil {
-		return Address{}, err
+		return Address{}, pgdb.NotFound(err, "address")
 	}
 	return toAddress(a), nil
 }

@@ -410,11 +410,8 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (User
 		return User{}, apperr.NotFoundf("user")
 	}
 	u, err := s.q.GetUser(ctx, id)
-	if pgdb.IsNoRows(err) {
-		return User{}, apperr.NotFoundf("user")
-	}
 	if err != nil {
-		return User{}, err
+		return User{}, pgdb.NotFound(err, "user")
 	}
 	return toUser(u), nil
 }
@@ -422,11 +419,8 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (User
 // Lookup returns a live user by ID, for other contexts.
 func (s *Service) Lookup(ctx context.Context, id uuid.UUID) (User, error) {
 	u, err := s.q.GetUser(ctx, id)
-	if pgdb.IsNoRows(err) {
-		return User{}, apperr.NotFoundf("user")
-	}
 	if err != nil {
-		return User{}, err
+		return User{}, pgdb.NotFound(err, "user")
 	}
 	return toUser(u), nil
 }
@@ -440,11 +434,8 @@ type ProfileInput struct {
 // UpdateProfile changes the caller's name and phone.
 func (s *Service) UpdateProfile(ctx context.Context, p auth.Principal, in ProfileInput) (User, error) {
 	u, err := s.q.GetUser(ctx, p.UserID)
-	if pgdb.IsNoRows(err) {
-		return User{}, apperr.NotFoundf("user")
-	}
 	if err != nil {
-		return User{}, err
+		return User{}, pgdb.NotFound(err, "user")
 	}
 	name, phone := u.FullName, u.Phone
 	if in.FullName != nil {
@@ -593,11 +584,8 @@ func (s *Service) RegisterShipper(ctx context.Context, p auth.Principal, in Ship
 // Shipper returns a user's shipper profile.
 func (s *Service) Shipper(ctx context.Context, id uuid.UUID) (ShipperProfile, error) {
 	sp, err := s.q.GetShipperProfile(ctx, id)
-	if pgdb.IsNoRows(err) {
-		return ShipperProfile{}, apperr.NotFoundf("shipper")
-	}
 	if err != nil {
-		return ShipperProfile{}, err
+		return ShipperProfile{}, pgdb.NotFound(err, "shipper")
 	}
 	return toShipper(sp), nil
 }

@@ -45,6 +45,23 @@ type Gateway interface {
 	Capture(ctx context.Context, req CaptureRequest) (CaptureResult, error)
 }
 
+// CurrencyLimited is implemented by gateways that take only some currencies; a gateway that
+// does not implement it takes any ISO 4217 currency.
+type CurrencyLimited interface {
+	Accepts(currency string) bool
+}
+
+// Accepts reports whether g takes payments in cur.
+func Accepts(g Gateway, cur string) bool {
+	if _, err := Exponent(cur); err != nil {
+		return false
+	}
+	if cl, ok := g.(CurrencyLimited); ok {
+		return cl.Accepts(cur)
+	}
+	return true
+}
+
 // Errors every adapter returns, wrapped with detail; test them with errors.Is.
 var (
 	ErrBadSignature   = errors.New("gateway: webhook signature does not verify")

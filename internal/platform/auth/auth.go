@@ -13,7 +13,6 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/httpx"
@@ -101,45 +100,6 @@ func (t *Tokens) Verify(token string) (Principal, error) {
 		return Principal{}, apperr.New(apperr.Unauthorized, "the access token is malformed")
 	}
 	return Principal{UserID: uid, SessionID: sid, Roles: c.Roles}, nil
-}
-
-// Revocations remembers revoked sessions in Redis for as long as an access token of theirs could
-// still be alive, so that logout and password changes take effect at once, not at expiry.
-type Revocations struct {
-	rdb    redis.UniversalClient
-	prefix string
-	ttl    time.Duration
-}
-
-// NewRevocations stores revocations under prefix for ttl (the access-token lifetime).
-func NewRevocations(rdb redis.UniversalClient, prefix string, ttl time.Duration) *Revocations {
-	return &Revocations{rdb: rdb, prefix: prefix + "revoked_session:", ttl: ttl + time.Minute}
-}
-
-// Revoke marks sessions revoked.
-func (r *Revocations) Revoke(ctx context.Context, sessions ...uuid.UUID) error {
-	if len(sessions) == 0 {
-		return nil
-	}
-	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, s := range sessions {
-			p.Set(ctx, r.prefix+s.String(), 1, r.ttl)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("auth: revoke: %w", err)
-	}
-	return nil
-}
-
-// IsRevoked reports whether session was revoked.
-func (r *Revocations) IsRevoked(ctx context.Context, session uuid.UUID) (bool, error) {
-	n, err := r.rdb.Exists(ctx, r.prefix+session.String()).Result()
-	if err != nil {
-		return false, fmt.Errorf("auth: revocation check: %w", err)
-	}
-	return n > 0, nil
 }
 
 type ctxKey struct{}

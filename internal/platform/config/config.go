@@ -71,9 +71,49 @@ type Config struct {
 	AssignRadiusKm    float64       `env:"SHIPPING_ASSIGN_RADIUS_KM" envDefault:"10"`
 	AssignRetry       time.Duration `env:"SHIPPING_ASSIGN_RETRY" envDefault:"30s"`
 
+	// Payments: each provider is available only with its required credentials.
+	PlatformCommissionBPS int64 `env:"PLATFORM_COMMISSION_BPS" envDefault:"500"`
+
+	StripeSecretKey        string        `env:"PAYMENT_STRIPE_SECRET_KEY"`
+	StripeWebhookSecret    string        `env:"PAYMENT_STRIPE_WEBHOOK_SECRET"`
+	StripeAPIURL           string        `env:"PAYMENT_STRIPE_API_URL"`
+	StripeWebhookTolerance time.Duration `env:"PAYMENT_STRIPE_WEBHOOK_TOLERANCE" envDefault:"5m"`
+
+	PayPalClientID     string `env:"PAYMENT_PAYPAL_CLIENT_ID"`
+	PayPalClientSecret string `env:"PAYMENT_PAYPAL_CLIENT_SECRET"`
+	PayPalWebhookID    string `env:"PAYMENT_PAYPAL_WEBHOOK_ID"`
+	PayPalAPIURL       string `env:"PAYMENT_PAYPAL_API_URL" envDefault:"https://api-m.sandbox.paypal.com"`
+	PayPalReturnURL    string `env:"PAYMENT_PAYPAL_RETURN_URL"`
+	PayPalCancelURL    string `env:"PAYMENT_PAYPAL_CANCEL_URL"`
+	PayPalBrandName    string `env:"PAYMENT_PAYPAL_BRAND_NAME" envDefault:"GoShop"`
+
+	VNPayTmnCode    string        `env:"PAYMENT_VNPAY_TMN_CODE"`
+	VNPayHashSecret string        `env:"PAYMENT_VNPAY_HASH_SECRET"`
+	VNPayPayURL     string        `env:"PAYMENT_VNPAY_PAY_URL" envDefault:"https://sandbox.vnpayment.vn/paymentv2/vpcpay.html"`
+	VNPayAPIURL     string        `env:"PAYMENT_VNPAY_API_URL" envDefault:"https://sandbox.vnpayment.vn/merchant_webapi/api/transaction"`
+	VNPayReturnURL  string        `env:"PAYMENT_VNPAY_RETURN_URL"`
+	VNPayExpiry     time.Duration `env:"PAYMENT_VNPAY_EXPIRY" envDefault:"15m"`
+
+	MoMoPartnerCode string `env:"PAYMENT_MOMO_PARTNER_CODE"`
+	MoMoAccessKey   string `env:"PAYMENT_MOMO_ACCESS_KEY"`
+	MoMoSecretKey   string `env:"PAYMENT_MOMO_SECRET_KEY"`
+	MoMoEndpoint    string `env:"PAYMENT_MOMO_ENDPOINT" envDefault:"https://test-payment.momo.vn"`
+	MoMoRedirectURL string `env:"PAYMENT_MOMO_REDIRECT_URL"`
+	MoMoIPNURL      string `env:"PAYMENT_MOMO_IPN_URL"`
+	MoMoLang        string `env:"PAYMENT_MOMO_LANG" envDefault:"vi"`
+
+	// SandboxSecret signs the built-in sandbox provider's webhooks; outside production it
+	// defaults to a development value, so that the sandbox works out of the box there.
+	SandboxSecret    string        `env:"PAYMENT_SANDBOX_SECRET"`
+	SandboxPayURL    string        `env:"PAYMENT_SANDBOX_PAY_URL" envDefault:"http://localhost:8080/api/v1/payments/sandbox/pay"`
+	SandboxTolerance time.Duration `env:"PAYMENT_SANDBOX_TOLERANCE" envDefault:"5m"`
+
 	SMTPURL  string `env:"SMTP_URL"`
 	MailFrom string `env:"MAIL_FROM" envDefault:"GoShop <no-reply@goshop.local>"`
 }
+
+// devSandboxSecret signs sandbox payments outside production when no secret is configured.
+const devSandboxSecret = "dev-sandbox-secret-not-for-production"
 
 // Load reads the configuration from the process environment.
 func Load() (Config, error) {
@@ -90,6 +130,9 @@ func FromMap(m map[string]string) (Config, error) {
 	}
 	if err := env.ParseWithOptions(&c, opts); err != nil {
 		return c, fmt.Errorf("config: %w", err)
+	}
+	if c.SandboxSecret == "" && !c.Production() {
+		c.SandboxSecret = devSandboxSecret
 	}
 	return c, c.validate()
 }
@@ -112,6 +155,12 @@ func (c Config) validate() error {
 	}
 	if c.RoadFactor < 1 || c.AssignRadiusKm <= 0 || c.AssignRetry <= 0 {
 		return fmt.Errorf("config: SHIPPING_ROAD_FACTOR must be at least 1, SHIPPING_ASSIGN_RADIUS_KM and SHIPPING_ASSIGN_RETRY positive")
+	}
+	if c.PlatformCommissionBPS < 0 || c.PlatformCommissionBPS > 10_000 {
+		return fmt.Errorf("config: PLATFORM_COMMISSION_BPS must be from 0 to 10000")
+	}
+	if c.Production() && c.SandboxSecret == devSandboxSecret {
+		return fmt.Errorf("config: PAYMENT_SANDBOX_SECRET must not be the development value in production")
 	}
 	if c.MaxBodyBytes <= 0 {
 		return fmt.Errorf("config: MAX_BODY_BYTES must be positive")

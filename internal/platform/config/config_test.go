@@ -37,10 +37,25 @@ func TestInvalidConfigurationIsRefused(t *testing.T) {
 		"zero body limit":          {"MAX_BODY_BYTES": "0"},
 		"negative token lifetime":  {"REFRESH_TOKEN_TTL": "-1h"},
 		"not a number of requests": {"AUTH_RATE_PER_MINUTE": "many"},
+		"commission over 100%":     {"PLATFORM_COMMISSION_BPS": "10001"},
+		"negative commission":      {"PLATFORM_COMMISSION_BPS": "-1"},
 	} {
 		_, err := config.FromMap(env)
 		assert.Error(t, err, name)
 	}
+}
+
+func TestSandboxSecretDefaultsOnlyOutsideProduction(t *testing.T) {
+	t.Parallel()
+	dev, err := config.FromMap(map[string]string{})
+	require.NoError(t, err)
+	assert.NotEmpty(t, dev.SandboxSecret, "the sandbox works out of the box in development")
+	prod, err := config.FromMap(map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("k", 40)})
+	require.NoError(t, err)
+	assert.Empty(t, prod.SandboxSecret, "production has no sandbox unless it is configured")
+	_, err = config.FromMap(map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("k", 40),
+		"PAYMENT_SANDBOX_SECRET": dev.SandboxSecret})
+	assert.Error(t, err, "nor with the development secret")
 }
 
 // TestREADMEListsEveryVariable keeps the README's configuration table in step with the code.

@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/goshop/goshop/internal/platform/apperr"
 )
 
 // Open connects a pool to url, creating the database first when it does not exist yet, so that
@@ -145,6 +147,15 @@ func IsCheckViolation(err error, constraint string) bool {
 func IsForeignKeyViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23503"
+}
+
+// NotFound turns "no rows" into the typed not-found error of kind; other errors pass as they
+// are. Every "fetch this one thing" in the contexts ends with it.
+func NotFound(err error, kind string) error {
+	if IsNoRows(err) {
+		return apperr.NotFoundf(kind)
+	}
+	return err
 }
 
 // IsNoRows reports whether err says a query found no row.

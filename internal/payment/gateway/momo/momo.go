@@ -73,6 +73,9 @@ func (g *Gateway) Available() bool {
 	return g.cfg.PartnerCode != "" && g.cfg.AccessKey != "" && g.cfg.SecretKey != ""
 }
 
+// Accepts reports whether MoMo takes payments in cur: only VND.
+func (g *Gateway) Accepts(cur string) bool { return wire.VNDOnly(gateway.MoMo, cur) == nil }
+
 // pair is one key=value of a signature's raw data.
 type pair struct{ k, v string }
 

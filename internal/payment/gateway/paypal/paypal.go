@@ -88,6 +88,10 @@ var currencies = []string{"AUD", "BRL", "CAD", "CNY", "CZK", "DKK", "EUR", "HKD"
 // PayPal takes no decimals for these, though ISO 4217 gives HUF and TWD two.
 var noDecimals = []string{"HUF", "JPY", "TWD"}
 
+// Accepts reports whether PayPal takes payments in cur; it does not take VND, so VND orders
+// are offered no PayPal (no conversion is made on the buyer's behalf).
+func (g *Gateway) Accepts(cur string) bool { return slices.Contains(currencies, strings.ToUpper(cur)) }
+
 func exponents(cur string) (ours, theirs int, err error) {
 	cur = strings.ToUpper(cur)
 	if !slices.Contains(currencies, cur) {

@@ -90,6 +90,9 @@ func (g *Gateway) Name() string { return gateway.VNPay }
 // Available reports whether the terminal code and hash secret are configured.
 func (g *Gateway) Available() bool { return g.cfg.TmnCode != "" && g.cfg.HashSecret != "" }
 
+// Accepts reports whether VNPay takes payments in cur: only VND.
+func (g *Gateway) Accepts(cur string) bool { return wire.VNDOnly(gateway.VNPay, cur) == nil }
+
 // Canonical writes the vnp_* parameters as VNPay signs them: sorted by name, each name and
 // value URL-encoded (space as "+"), joined with "&". vnp_SecureHash and vnp_SecureHashType
 // are never part of it. The same string is the payment URL's query.
