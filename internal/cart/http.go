@@ -33,8 +33,8 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Use(h.authn.Required)
 		r.Get("/", httpx.Endpoint(ok, h.get))
 		r.Post("/items", httpx.WithBody(created, h.add))
-		r.Put("/items/{id}", httpx.WithBody(ok, h.setQuantity))
-		r.Delete("/items/{id}", httpx.Endpoint(none, h.remove))
+		r.Put("/items/{id}", httpx.WithIDBody(ok, "id", "cart line", h.setQuantity))
+		r.Delete("/items/{id}", httpx.WithID(none, "id", "cart line", h.remove))
 		r.Delete("/clear", httpx.Endpoint(none, h.clear))
 		r.Get("/summary", httpx.Endpoint(ok, h.summary))
 		r.Post("/save", httpx.WithBody(created, h.save))
@@ -80,19 +80,11 @@ type quantityInput struct {
 	Quantity int32 `json:"quantity" validate:"required,gte=1,lte=999"`
 }
 
-func (h *Handler) setQuantity(r *http.Request, in quantityInput) (Line, error) {
-	id, err := httpx.UUIDParam(r, "id", "cart line")
-	if err != nil {
-		return Line{}, err
-	}
+func (h *Handler) setQuantity(r *http.Request, id uuid.UUID, in quantityInput) (Line, error) {
 	return h.svc.SetQuantity(r.Context(), buyer(r), id, in.Quantity)
 }
 
-func (h *Handler) remove(r *http.Request) (httpx.Empty, error) {
-	id, err := httpx.UUIDParam(r, "id", "cart line")
-	if err != nil {
-		return httpx.Empty{}, err
-	}
+func (h *Handler) remove(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
 	return httpx.Empty{}, h.svc.Remove(r.Context(), buyer(r), id)
 }
 

@@ -36,12 +36,12 @@ func (h *Handler) Routes(r chi.Router) {
 	// Public reads; signed-in owners and admins also see their hidden products through them.
 	r.Get("/products", httpx.Endpoint(ok, h.list))
 	r.Get("/products/categories", httpx.Endpoint(ok, h.categories))
-	r.Get("/products/categories/{id}", httpx.Endpoint(ok, h.category))
+	r.Get("/products/categories/{id}", httpx.WithID(ok, "id", "category", h.category))
 	r.Get("/products/categories/{id}/subcategories", httpx.Endpoint(ok, h.subcategories))
 	r.Get("/shops/{id}/products/categories", httpx.Endpoint(ok, h.shopCategories))
 	r.Group(func(r chi.Router) {
 		r.Use(h.authn.Optional)
-		r.Get("/products/{id}", httpx.Endpoint(ok, h.get))
+		r.Get("/products/{id}", httpx.WithID(ok, "id", "product", h.get))
 		r.Get("/products/{id}/variants", httpx.Endpoint(ok, h.variants))
 		r.Get("/products/{id}/price-history", httpx.Endpoint(ok, h.priceHistory))
 		r.Get("/shops/{id}/products", httpx.Endpoint(ok, h.shopProducts))
@@ -50,23 +50,23 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Group(func(r chi.Router) {
 		r.Use(h.authn.Required)
 		r.Post("/products", httpx.WithBody(created, h.create))
-		r.Put("/products/{id}", httpx.WithBody(ok, h.update))
-		r.Delete("/products/{id}", httpx.Endpoint(none, h.delete))
-		r.Put("/products/{id}/catalog", httpx.WithBody(ok, h.setCategory))
-		r.Put("/products/{id}/brand", httpx.WithBody(ok, h.setBrand))
-		r.Put("/products/{id}/model", httpx.WithBody(ok, h.setModel))
-		r.Put("/products/{id}/price", httpx.WithBody(ok, h.setPrice))
-		r.Post("/products/{id}/discount", httpx.WithBody(created, h.setDiscount))
-		r.Delete("/products/{id}/discount", httpx.Endpoint(none, h.endDiscount))
-		r.Get("/products/{id}/inventory", httpx.Endpoint(ok, h.inventory))
-		r.Put("/products/{id}/inventory", httpx.WithBody(ok, h.setInventory))
-		r.Post("/products/{id}/inventory/adjustment", httpx.WithBody(created, h.adjust))
-		r.Post("/products/{id}/variants", httpx.WithBody(created, h.addVariant))
+		r.Put("/products/{id}", httpx.WithIDBody(ok, "id", "product", h.update))
+		r.Delete("/products/{id}", httpx.WithID(none, "id", "product", h.delete))
+		r.Put("/products/{id}/catalog", httpx.WithIDBody(ok, "id", "product", h.setCategory))
+		r.Put("/products/{id}/brand", httpx.WithIDBody(ok, "id", "product", h.setBrand))
+		r.Put("/products/{id}/model", httpx.WithIDBody(ok, "id", "product", h.setModel))
+		r.Put("/products/{id}/price", httpx.WithIDBody(ok, "id", "product", h.setPrice))
+		r.Post("/products/{id}/discount", httpx.WithIDBody(created, "id", "product", h.setDiscount))
+		r.Delete("/products/{id}/discount", httpx.WithID(none, "id", "product", h.endDiscount))
+		r.Get("/products/{id}/inventory", httpx.WithID(ok, "id", "product", h.inventory))
+		r.Put("/products/{id}/inventory", httpx.WithIDBody(ok, "id", "product", h.setInventory))
+		r.Post("/products/{id}/inventory/adjustment", httpx.WithIDBody(created, "id", "product", h.adjust))
+		r.Post("/products/{id}/variants", httpx.WithIDBody(created, "id", "product", h.addVariant))
 		r.Get("/products/low-stock", httpx.Endpoint(ok, h.lowStock))
 		r.Post("/products/categories", httpx.WithBody(created, h.createCategory))
-		r.Put("/products/categories/{id}", httpx.WithBody(ok, h.updateCategory))
-		r.Delete("/products/categories/{id}", httpx.Endpoint(none, h.deleteCategory))
-		r.Post("/products/categories/{id}/subcategories", httpx.WithBody(created, h.createSubcategory))
+		r.Put("/products/categories/{id}", httpx.WithIDBody(ok, "id", "category", h.updateCategory))
+		r.Delete("/products/categories/{id}", httpx.WithID(none, "id", "category", h.deleteCategory))
+		r.Post("/products/categories/{id}/subcategories", httpx.WithIDBody(created, "id", "category", h.createSubcategory))
 		r.Post("/shops/{id}/products", httpx.WithBody(created, h.createInShop))
 		r.Put("/shops/{id}/products/{product_id}", httpx.WithBody(ok, h.updateInShop))
 		r.Delete("/shops/{id}/products/{product_id}", httpx.Endpoint(none, h.deleteInShop))
@@ -165,11 +165,7 @@ func priceQuery(q url.Values, name string, bad *[]apperr.FieldError) *int64 {
 	return &n
 }
 
-func (h *Handler) get(r *http.Request) (Product, error) {
-	id, err := productID(r)
-	if err != nil {
-		return Product{}, err
-	}
+func (h *Handler) get(r *http.Request, id uuid.UUID) (Product, error) {
 	return h.svc.Get(r.Context(), viewer(r), id)
 }
 
@@ -180,19 +176,11 @@ func (h *Handler) create(r *http.Request, in CreateInput) (Product, error) {
 	return h.svc.Create(r.Context(), principal(r), *in.ShopID, in)
 }
 
-func (h *Handler) update(r *http.Request, in Fields) (Product, error) {
-	id, err := productID(r)
-	if err != nil {
-		return Product{}, err
-	}
+func (h *Handler) update(r *http.Request, id uuid.UUID, in Fields) (Product, error) {
 	return h.svc.Update(r.Context(), principal(r), id, in)
 }
 
-func (h *Handler) delete(r *http.Request) (httpx.Empty, error) {
-	id, err := productID(r)
-	if err != nil {
-		return httpx.Empty{}, err
-	}
+func (h *Handler) delete(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
 	return httpx.Empty{}, h.svc.Delete(r.Context(), principal(r), id)
 }
 
@@ -201,11 +189,7 @@ type categoryInput struct {
 }
 
 // setCategory places the product in a category; a null category_id takes it out of any.
-func (h *Handler) setCategory(r *http.Request, in categoryInput) (Product, error) {
-	id, err := productID(r)
-	if err != nil {
-		return Product{}, err
-	}
+func (h *Handler) setCategory(r *http.Request, id uuid.UUID, in categoryInput) (Product, error) {
 	return h.svc.SetCategory(r.Context(), principal(r), id, in.CategoryID)
 }
 
@@ -213,11 +197,7 @@ type brandInput struct {
 	Brand string `json:"brand" validate:"max=100"`
 }
 
-func (h *Handler) setBrand(r *http.Request, in brandInput) (Product, error) {
-	id, err := productID(r)
-	if err != nil {
-		return Product{}, err
-	}
+func (h *Handler) setBrand(r *http.Request, id uuid.UUID, in brandInput) (Product, error) {
 	return h.svc.SetBrand(r.Context(), principal(r), id, in.Brand)
 }
 
@@ -225,19 +205,11 @@ type modelInput struct {
 	Model string `json:"model" validate:"max=100"`
 }
 
-func (h *Handler) setModel(r *http.Request, in modelInput) (Product, error) {
-	id, err := productID(r)
-	if err != nil {
-		return Product{}, err
-	}
+func (h *Handler) setModel(r *http.Request, id uuid.UUID, in modelInput) (Product, error) {
 	return h.svc.SetModel(r.Context(), principal(r), id, in.Model)
 }
 
-func (h *Handler) setPrice(r *http.Request, in PriceInput) (Product, error) {
-	id, err := productID(r)
-	if err != nil {
-		return Product{}, err
-	}
+func (h *Handler) setPrice(r *http.Request, id uuid.UUID, in PriceInput) (Product, error) {
 	return h.svc.SetPrice(r.Context(), principal(r), id, in)
 }
 
@@ -253,43 +225,23 @@ func (h *Handler) priceHistory(r *http.Request) (httpx.List[PriceChange], error)
 	return h.svc.PriceHistory(r.Context(), viewer(r), id, page)
 }
 
-func (h *Handler) setDiscount(r *http.Request, in DiscountInput) (Discount, error) {
-	id, err := productID(r)
-	if err != nil {
-		return Discount{}, err
-	}
+func (h *Handler) setDiscount(r *http.Request, id uuid.UUID, in DiscountInput) (Discount, error) {
 	return h.svc.SetDiscount(r.Context(), principal(r), id, in)
 }
 
-func (h *Handler) endDiscount(r *http.Request) (httpx.Empty, error) {
-	id, err := productID(r)
-	if err != nil {
-		return httpx.Empty{}, err
-	}
+func (h *Handler) endDiscount(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
 	return httpx.Empty{}, h.svc.EndDiscount(r.Context(), principal(r), id)
 }
 
-func (h *Handler) inventory(r *http.Request) (Inventory, error) {
-	id, err := productID(r)
-	if err != nil {
-		return Inventory{}, err
-	}
+func (h *Handler) inventory(r *http.Request, id uuid.UUID) (Inventory, error) {
 	return h.svc.Inventory(r.Context(), principal(r), id)
 }
 
-func (h *Handler) setInventory(r *http.Request, in StockInput) (Inventory, error) {
-	id, err := productID(r)
-	if err != nil {
-		return Inventory{}, err
-	}
+func (h *Handler) setInventory(r *http.Request, id uuid.UUID, in StockInput) (Inventory, error) {
 	return h.svc.SetInventory(r.Context(), principal(r), id, in)
 }
 
-func (h *Handler) adjust(r *http.Request, in AdjustmentInput) (Movement, error) {
-	id, err := productID(r)
-	if err != nil {
-		return Movement{}, err
-	}
+func (h *Handler) adjust(r *http.Request, id uuid.UUID, in AdjustmentInput) (Movement, error) {
 	return h.svc.Adjust(r.Context(), principal(r), id, in)
 }
 
@@ -302,11 +254,7 @@ func (h *Handler) variants(r *http.Request) (httpx.List[Variant], error) {
 	return httpx.List[Variant]{Items: vs}, err
 }
 
-func (h *Handler) addVariant(r *http.Request, in VariantInput) (Variant, error) {
-	id, err := productID(r)
-	if err != nil {
-		return Variant{}, err
-	}
+func (h *Handler) addVariant(r *http.Request, id uuid.UUID, in VariantInput) (Variant, error) {
 	return h.svc.AddVariant(r.Context(), principal(r), id, in)
 }
 
@@ -332,11 +280,7 @@ func (h *Handler) categories(r *http.Request) (httpx.List[Category], error) {
 	return h.svc.Categories(r.Context(), nil, page)
 }
 
-func (h *Handler) category(r *http.Request) (Category, error) {
-	id, err := categoryID(r)
-	if err != nil {
-		return Category{}, err
-	}
+func (h *Handler) category(r *http.Request, id uuid.UUID) (Category, error) {
 	return h.svc.Category(r.Context(), id)
 }
 
@@ -356,27 +300,15 @@ func (h *Handler) createCategory(r *http.Request, in CategoryInput) (Category, e
 	return h.svc.CreateCategory(r.Context(), principal(r), nil, in)
 }
 
-func (h *Handler) createSubcategory(r *http.Request, in CategoryInput) (Category, error) {
-	id, err := categoryID(r)
-	if err != nil {
-		return Category{}, err
-	}
+func (h *Handler) createSubcategory(r *http.Request, id uuid.UUID, in CategoryInput) (Category, error) {
 	return h.svc.CreateCategory(r.Context(), principal(r), &id, in)
 }
 
-func (h *Handler) updateCategory(r *http.Request, in CategoryInput) (Category, error) {
-	id, err := categoryID(r)
-	if err != nil {
-		return Category{}, err
-	}
+func (h *Handler) updateCategory(r *http.Request, id uuid.UUID, in CategoryInput) (Category, error) {
 	return h.svc.UpdateCategory(r.Context(), principal(r), id, in)
 }
 
-func (h *Handler) deleteCategory(r *http.Request) (httpx.Empty, error) {
-	id, err := categoryID(r)
-	if err != nil {
-		return httpx.Empty{}, err
-	}
+func (h *Handler) deleteCategory(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
 	return httpx.Empty{}, h.svc.DeleteCategory(r.Context(), principal(r), id)
 }
 

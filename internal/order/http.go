@@ -35,22 +35,22 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Get("/orders/history/summary", httpx.Endpoint(ok, h.summary))
 		r.Get("/orders/refunds", httpx.Endpoint(ok, h.refunds))
 		r.Post("/orders/calculate-preview", httpx.WithBody(ok, h.preview))
-		r.Get("/orders/repeat/{id}", httpx.Endpoint(ok, h.repeat))
-		r.Get("/orders/{id}", httpx.Endpoint(ok, h.get))
-		r.Delete("/orders/{id}", httpx.Endpoint(none, h.hide))
+		r.Get("/orders/repeat/{id}", httpx.WithID(ok, "id", "order", h.repeat))
+		r.Get("/orders/{id}", httpx.WithID(ok, "id", "order", h.get))
+		r.Delete("/orders/{id}", httpx.WithID(none, "id", "order", h.hide))
 		r.Put("/orders/{id}/status", httpx.WithBody(ok, h.setStatus))
 		r.Put("/orders/{id}/confirm", httpx.Endpoint(ok, h.move(Confirmed)))
 		r.Put("/orders/{id}/ship", httpx.Endpoint(ok, h.move(Shipped)))
 		r.Put("/orders/{id}/deliver", httpx.Endpoint(ok, h.move(Delivered)))
 		r.Put("/orders/{id}/cancel", httpx.Endpoint(ok, h.move(Cancelled)))
 		r.Post("/orders/{id}/return", httpx.WithBody(ok, h.requestReturn))
-		r.Get("/orders/{id}/return-status", httpx.Endpoint(ok, h.returnStatus))
-		r.Post("/orders/{id}/refund/request", httpx.WithBody(http.StatusCreated, h.requestRefund))
+		r.Get("/orders/{id}/return-status", httpx.WithID(ok, "id", "order", h.returnStatus))
+		r.Post("/orders/{id}/refund/request", httpx.WithIDBody(http.StatusCreated, "id", "order", h.requestRefund))
 		r.Get("/orders/{id}/status-history", httpx.Endpoint(ok, h.history))
 		r.Get("/orders/{id}/timeline", httpx.Endpoint(ok, h.timeline))
-		r.Get("/orders/{id}/tracking", httpx.Endpoint(ok, h.tracking))
-		r.Get("/orders/{id}/calculation", httpx.Endpoint(ok, h.calculation))
-		r.Get("/orders/{id}/fees/breakdown", httpx.Endpoint(ok, h.fees))
+		r.Get("/orders/{id}/tracking", httpx.WithID(ok, "id", "order", h.tracking))
+		r.Get("/orders/{id}/calculation", httpx.WithID(ok, "id", "order", h.calculation))
+		r.Get("/orders/{id}/fees/breakdown", httpx.WithID(ok, "id", "order", h.fees))
 
 		r.Get("/shops/{id}/orders", httpx.Endpoint(ok, h.shopList(nil, false)))
 		r.Get("/shops/{id}/orders/pending", httpx.Endpoint(ok, h.shopList(ptr(Pending), false)))
@@ -135,19 +135,11 @@ func (h *Handler) shopList(status *string, finished bool) func(*http.Request) (h
 	}
 }
 
-func (h *Handler) get(r *http.Request) (Order, error) {
-	id, err := orderID(r)
-	if err != nil {
-		return Order{}, err
-	}
+func (h *Handler) get(r *http.Request, id uuid.UUID) (Order, error) {
 	return h.svc.Get(r.Context(), principal(r), id)
 }
 
-func (h *Handler) hide(r *http.Request) (httpx.Empty, error) {
-	id, err := orderID(r)
-	if err != nil {
-		return httpx.Empty{}, err
-	}
+func (h *Handler) hide(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
 	return httpx.Empty{}, h.svc.Hide(r.Context(), principal(r), id)
 }
 
@@ -203,19 +195,11 @@ func (h *Handler) requestReturn(r *http.Request, in returnInput) (Order, error) 
 	return h.svc.Move(r.Context(), Actor{Principal: &p}, id, ReturnRequested, in.Reason)
 }
 
-func (h *Handler) returnStatus(r *http.Request) (ReturnStatus, error) {
-	id, err := orderID(r)
-	if err != nil {
-		return ReturnStatus{}, err
-	}
+func (h *Handler) returnStatus(r *http.Request, id uuid.UUID) (ReturnStatus, error) {
 	return h.svc.ReturnOf(r.Context(), principal(r), id)
 }
 
-func (h *Handler) requestRefund(r *http.Request, in RefundInput) (RefundRequest, error) {
-	id, err := orderID(r)
-	if err != nil {
-		return RefundRequest{}, err
-	}
+func (h *Handler) requestRefund(r *http.Request, id uuid.UUID, in RefundInput) (RefundRequest, error) {
 	return h.svc.RequestRefund(r.Context(), principal(r), id, in)
 }
 
@@ -245,27 +229,15 @@ func (h *Handler) timeline(r *http.Request) (httpx.List[TimelineEntry], error) {
 	return httpx.List[TimelineEntry]{Items: entries}, err
 }
 
-func (h *Handler) tracking(r *http.Request) (Tracking, error) {
-	id, err := orderID(r)
-	if err != nil {
-		return Tracking{}, err
-	}
+func (h *Handler) tracking(r *http.Request, id uuid.UUID) (Tracking, error) {
 	return h.svc.Track(r.Context(), principal(r), id)
 }
 
-func (h *Handler) calculation(r *http.Request) (Calculation, error) {
-	id, err := orderID(r)
-	if err != nil {
-		return Calculation{}, err
-	}
+func (h *Handler) calculation(r *http.Request, id uuid.UUID) (Calculation, error) {
 	return h.svc.Calculate(r.Context(), principal(r), id)
 }
 
-func (h *Handler) fees(r *http.Request) (Fees, error) {
-	id, err := orderID(r)
-	if err != nil {
-		return Fees{}, err
-	}
+func (h *Handler) fees(r *http.Request, id uuid.UUID) (Fees, error) {
 	return h.svc.FeesOf(r.Context(), principal(r), id)
 }
 
@@ -277,11 +249,7 @@ func (h *Handler) summary(r *http.Request) (Summary, error) {
 	return h.svc.SummaryOf(r.Context(), principal(r).UserID)
 }
 
-func (h *Handler) repeat(r *http.Request) (any, error) {
-	id, err := orderID(r)
-	if err != nil {
-		return nil, err
-	}
+func (h *Handler) repeat(r *http.Request, id uuid.UUID) (any, error) {
 	return h.svc.Repeat(r.Context(), principal(r), id)
 }
 

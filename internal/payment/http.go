@@ -56,18 +56,18 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Get("/payments/history", httpx.Endpoint(ok, h.history))
 		r.Get("/payments/transactions", httpx.Endpoint(ok, h.transactions))
 		r.Post("/payments/methods", h.saveMethod)
-		r.Delete("/payments/methods/{id}", httpx.Endpoint(none, h.deleteMethod))
-		r.Put("/payments/methods/{id}/default", httpx.Endpoint(ok, h.setDefault))
+		r.Delete("/payments/methods/{id}", httpx.WithID(none, "id", "payment method", h.deleteMethod))
+		r.Put("/payments/methods/{id}/default", httpx.WithID(ok, "id", "payment method", h.setDefault))
 		r.Post("/payments/escrow/release", httpx.WithBody(ok, h.release))
-		r.Get("/payments/escrow/{id}/status", httpx.Endpoint(ok, h.escrowStatus))
-		r.Get("/payments/receipts/{id}", httpx.Endpoint(ok, h.receipt))
-		r.Get("/payments/{id}", httpx.Endpoint(ok, h.get))
+		r.Get("/payments/escrow/{id}/status", httpx.WithID(ok, "id", "escrow", h.escrowStatus))
+		r.Get("/payments/receipts/{id}", httpx.WithID(ok, "id", "receipt", h.receipt))
+		r.Get("/payments/{id}", httpx.WithID(ok, "id", "payment", h.get))
 		r.Post("/payments/{id}/capture", keyed(true, false, h.capture))
-		r.Get("/payments/{id}/refund-status", httpx.Endpoint(ok, h.refundStatus))
-		r.Post("/payments/{id}/dispute", httpx.WithBody(created, h.dispute))
+		r.Get("/payments/{id}/refund-status", httpx.WithID(ok, "id", "payment", h.refundStatus))
+		r.Post("/payments/{id}/dispute", httpx.WithIDBody(created, "id", "payment", h.dispute))
 		r.Group(func(r chi.Router) {
 			r.Use(auth.RequireRole(auth.RoleAdmin))
-			r.Put("/payments/{id}/status", httpx.WithBody(ok, h.setStatus))
+			r.Put("/payments/{id}/status", httpx.WithIDBody(ok, "id", "payment", h.setStatus))
 			r.Post("/payments/{id}/refund", keyed(true, false, h.refund))
 			r.Get("/payments/chargebacks", httpx.Endpoint(ok, h.chargebacks))
 			r.Post("/payments/escrow/hold", httpx.WithBody(ok, h.hold))
@@ -201,11 +201,7 @@ func (h *Handler) refund(r *http.Request, key string, id uuid.UUID, in RefundInp
 	return h.svc.Refund(r.Context(), principal(r), key, id, in)
 }
 
-func (h *Handler) get(r *http.Request) (Payment, error) {
-	id, err := paymentID(r)
-	if err != nil {
-		return Payment{}, err
-	}
+func (h *Handler) get(r *http.Request, id uuid.UUID) (Payment, error) {
 	return h.svc.Get(r.Context(), principal(r), id)
 }
 
@@ -251,19 +247,11 @@ func (h *Handler) saveMethod(w http.ResponseWriter, r *http.Request) {
 	})(w, r)
 }
 
-func (h *Handler) deleteMethod(r *http.Request) (httpx.Empty, error) {
-	id, err := httpx.UUIDParam(r, "id", "payment method")
-	if err != nil {
-		return httpx.Empty{}, err
-	}
+func (h *Handler) deleteMethod(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
 	return httpx.Empty{}, h.svc.DeleteMethod(r.Context(), principal(r), id)
 }
 
-func (h *Handler) setDefault(r *http.Request) (SavedMethod, error) {
-	id, err := httpx.UUIDParam(r, "id", "payment method")
-	if err != nil {
-		return SavedMethod{}, err
-	}
+func (h *Handler) setDefault(r *http.Request, id uuid.UUID) (SavedMethod, error) {
 	return h.svc.SetDefaultMethod(r.Context(), principal(r), id)
 }
 
@@ -276,43 +264,23 @@ func (h *Handler) hold(r *http.Request, in EscrowInput) (Escrow, error) {
 }
 
 // escrowStatus takes the order's ID: escrow is held per order.
-func (h *Handler) escrowStatus(r *http.Request) (Escrow, error) {
-	id, err := httpx.UUIDParam(r, "id", "escrow")
-	if err != nil {
-		return Escrow{}, err
-	}
+func (h *Handler) escrowStatus(r *http.Request, id uuid.UUID) (Escrow, error) {
 	return h.svc.EscrowStatus(r.Context(), principal(r), id)
 }
 
-func (h *Handler) receipt(r *http.Request) (Receipt, error) {
-	id, err := httpx.UUIDParam(r, "id", "receipt")
-	if err != nil {
-		return Receipt{}, err
-	}
+func (h *Handler) receipt(r *http.Request, id uuid.UUID) (Receipt, error) {
 	return h.svc.ReceiptOf(r.Context(), principal(r), id)
 }
 
-func (h *Handler) refundStatus(r *http.Request) (RefundStatus, error) {
-	id, err := paymentID(r)
-	if err != nil {
-		return RefundStatus{}, err
-	}
+func (h *Handler) refundStatus(r *http.Request, id uuid.UUID) (RefundStatus, error) {
 	return h.svc.RefundStatusOf(r.Context(), principal(r), id)
 }
 
-func (h *Handler) dispute(r *http.Request, in DisputeInput) (Dispute, error) {
-	id, err := paymentID(r)
-	if err != nil {
-		return Dispute{}, err
-	}
+func (h *Handler) dispute(r *http.Request, id uuid.UUID, in DisputeInput) (Dispute, error) {
 	return h.svc.OpenDispute(r.Context(), principal(r), id, in)
 }
 
-func (h *Handler) setStatus(r *http.Request, in StatusInput) (Payment, error) {
-	id, err := paymentID(r)
-	if err != nil {
-		return Payment{}, err
-	}
+func (h *Handler) setStatus(r *http.Request, id uuid.UUID, in StatusInput) (Payment, error) {
 	return h.svc.SetStatus(r.Context(), principal(r), id, in)
 }
 

@@ -53,15 +53,15 @@ func (h *Handler) Routes(r chi.Router) {
 			r.Post("/shippers/register", httpx.WithBody(created, h.register))
 			r.Get("/shippers", httpx.Endpoint(ok, h.listShippers))
 			r.Get("/shippers/available", httpx.Endpoint(ok, h.available))
-			r.Get("/shippers/{id}", httpx.Endpoint(ok, h.getShipper))
-			r.Put("/shippers/{id}/status", httpx.WithBody(ok, h.setStatus))
-			r.Get("/shipper/{shipper_id}/location", httpx.Endpoint(ok, h.shipperLocation))
+			r.Get("/shippers/{id}", httpx.WithID(ok, "id", "shipper", h.getShipper))
+			r.Put("/shippers/{id}/status", httpx.WithIDBody(ok, "id", "shipper", h.setStatus))
+			r.Get("/shipper/{shipper_id}/location", httpx.WithID(ok, "shipper_id", "shipper", h.shipperLocation))
 			r.Post("/assign/{order_id}", h.assign)
 			r.Post("/labels", h.label)
-			r.Get("/{order_id}/tracking", httpx.Endpoint(ok, h.tracking))
-			r.Put("/{order_id}/status", httpx.WithBody(ok, h.updateStatus))
-			r.Post("/{order_id}/location", httpx.WithBody(ok, h.location))
-			r.Post("/{order_id}/update-location", httpx.WithBody(ok, h.location))
+			r.Get("/{order_id}/tracking", httpx.WithID(ok, "order_id", "shipment", h.tracking))
+			r.Put("/{order_id}/status", httpx.WithIDBody(ok, "order_id", "shipment", h.updateStatus))
+			r.Post("/{order_id}/location", httpx.WithIDBody(ok, "order_id", "shipment", h.location))
+			r.Post("/{order_id}/update-location", httpx.WithIDBody(ok, "order_id", "shipment", h.location))
 			r.Get("/{order_id}/live-tracking", h.liveTracking)
 		})
 	})
@@ -178,27 +178,15 @@ func (h *Handler) available(r *http.Request) (httpx.List[Shipper], error) {
 	return h.svc.Nearby(r.Context(), principal(r), NearbyQuery{Point: geo.Point{Lat: lat, Lng: lng}, RadiusKm: radius}, page.Limit)
 }
 
-func (h *Handler) getShipper(r *http.Request) (Shipper, error) {
-	id, err := httpx.UUIDParam(r, "id", "shipper")
-	if err != nil {
-		return Shipper{}, err
-	}
+func (h *Handler) getShipper(r *http.Request, id uuid.UUID) (Shipper, error) {
 	return h.svc.Shipper(r.Context(), principal(r), id)
 }
 
-func (h *Handler) setStatus(r *http.Request, in StatusInput) (Shipper, error) {
-	id, err := httpx.UUIDParam(r, "id", "shipper")
-	if err != nil {
-		return Shipper{}, err
-	}
+func (h *Handler) setStatus(r *http.Request, id uuid.UUID, in StatusInput) (Shipper, error) {
 	return h.svc.SetStatus(r.Context(), principal(r), id, in)
 }
 
-func (h *Handler) shipperLocation(r *http.Request) (ShipperLocation, error) {
-	id, err := httpx.UUIDParam(r, "shipper_id", "shipper")
-	if err != nil {
-		return ShipperLocation{}, err
-	}
+func (h *Handler) shipperLocation(r *http.Request, id uuid.UUID) (ShipperLocation, error) {
 	return h.svc.ShipperLocation(r.Context(), principal(r), id)
 }
 
@@ -243,27 +231,15 @@ func (h *Handler) label(w http.ResponseWriter, r *http.Request) {
 
 func orderID(r *http.Request) (uuid.UUID, error) { return httpx.UUIDParam(r, "order_id", "shipment") }
 
-func (h *Handler) tracking(r *http.Request) (Shipment, error) {
-	id, err := orderID(r)
-	if err != nil {
-		return Shipment{}, err
-	}
+func (h *Handler) tracking(r *http.Request, id uuid.UUID) (Shipment, error) {
 	return h.svc.Tracking(r.Context(), principal(r), id)
 }
 
-func (h *Handler) updateStatus(r *http.Request, in UpdateInput) (Shipment, error) {
-	id, err := orderID(r)
-	if err != nil {
-		return Shipment{}, err
-	}
+func (h *Handler) updateStatus(r *http.Request, id uuid.UUID, in UpdateInput) (Shipment, error) {
 	return h.svc.UpdateStatus(r.Context(), principal(r), id, in)
 }
 
-func (h *Handler) location(r *http.Request, in LocationInput) (LocationUpdate, error) {
-	id, err := orderID(r)
-	if err != nil {
-		return LocationUpdate{}, err
-	}
+func (h *Handler) location(r *http.Request, id uuid.UUID, in LocationInput) (LocationUpdate, error) {
 	return h.svc.RecordLocation(r.Context(), principal(r), id, in)
 }
 

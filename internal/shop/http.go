@@ -34,20 +34,20 @@ func (h *Handler) Routes(r chi.Router) {
 	)
 	r.With(h.authn.Optional).Get("/shops", httpx.Endpoint(ok, h.list))
 	r.Get("/shops/search", httpx.Endpoint(ok, h.search))
-	r.With(h.authn.Optional).Get("/shops/{id}", httpx.Endpoint(ok, h.get))
+	r.With(h.authn.Optional).Get("/shops/{id}", httpx.WithID(ok, "id", "shop", h.get))
 	r.With(h.authn.Optional).Get("/shops/{id}/promotions", httpx.Endpoint(ok, h.listPromotions))
 	r.With(h.authn.Optional).Get("/shops/{id}/promotions/{promo_id}", httpx.Endpoint(ok, h.getPromotion))
 	r.With(h.authn.Optional).Get("/shops/{id}/campaigns", httpx.Endpoint(ok, h.listCampaigns))
 	r.Group(func(r chi.Router) {
 		r.Use(h.authn.Required)
 		r.Post("/shops", httpx.WithBody(created, h.create))
-		r.Put("/shops/{id}", httpx.WithBody(ok, h.update))
-		r.Delete("/shops/{id}", httpx.Endpoint(none, h.delete))
-		r.Put("/shops/{id}/profile", httpx.WithBody(ok, h.updateProfile))
-		r.Post("/shops/{id}/promotions", httpx.WithBody(created, h.createPromotion))
+		r.Put("/shops/{id}", httpx.WithIDBody(ok, "id", "shop", h.update))
+		r.Delete("/shops/{id}", httpx.WithID(none, "id", "shop", h.delete))
+		r.Put("/shops/{id}/profile", httpx.WithIDBody(ok, "id", "shop", h.updateProfile))
+		r.Post("/shops/{id}/promotions", httpx.WithIDBody(created, "id", "shop", h.createPromotion))
 		r.Put("/shops/{id}/promotions/{promo_id}", httpx.WithBody(ok, h.updatePromotion))
 		r.Delete("/shops/{id}/promotions/{promo_id}", httpx.Endpoint(none, h.deletePromotion))
-		r.Post("/shops/{id}/campaigns", httpx.WithBody(created, h.createCampaign))
+		r.Post("/shops/{id}/campaigns", httpx.WithIDBody(created, "id", "shop", h.createCampaign))
 		r.Put("/shops/{id}/campaigns/{campaign_id}/status", httpx.WithBody(ok, h.setCampaignStatus))
 	})
 }
@@ -90,11 +90,7 @@ func (h *Handler) getPromotion(r *http.Request) (Promotion, error) {
 	return h.svc.Promotion(r.Context(), optional(r), sid, id)
 }
 
-func (h *Handler) createPromotion(r *http.Request, in PromotionInput) (Promotion, error) {
-	id, err := shopID(r)
-	if err != nil {
-		return Promotion{}, err
-	}
+func (h *Handler) createPromotion(r *http.Request, id uuid.UUID, in PromotionInput) (Promotion, error) {
 	return h.svc.CreatePromotion(r.Context(), principal(r), id, in)
 }
 
@@ -126,11 +122,7 @@ func (h *Handler) listCampaigns(r *http.Request) (httpx.List[Campaign], error) {
 	return h.svc.Campaigns(r.Context(), optional(r), id, page)
 }
 
-func (h *Handler) createCampaign(r *http.Request, in CampaignInput) (Campaign, error) {
-	id, err := shopID(r)
-	if err != nil {
-		return Campaign{}, err
-	}
+func (h *Handler) createCampaign(r *http.Request, id uuid.UUID, in CampaignInput) (Campaign, error) {
 	return h.svc.CreateCampaign(r.Context(), principal(r), id, in)
 }
 
@@ -173,11 +165,7 @@ func (h *Handler) list(r *http.Request) (httpx.List[Shop], error) {
 	return h.svc.List(r.Context(), owner, page)
 }
 
-func (h *Handler) get(r *http.Request) (Shop, error) {
-	id, err := shopID(r)
-	if err != nil {
-		return Shop{}, err
-	}
+func (h *Handler) get(r *http.Request, id uuid.UUID) (Shop, error) {
 	return h.svc.Get(r.Context(), optional(r), id)
 }
 
@@ -185,27 +173,15 @@ func (h *Handler) create(r *http.Request, in ShopInput) (Shop, error) {
 	return h.svc.Create(r.Context(), principal(r), in)
 }
 
-func (h *Handler) update(r *http.Request, in ShopInput) (Shop, error) {
-	id, err := shopID(r)
-	if err != nil {
-		return Shop{}, err
-	}
+func (h *Handler) update(r *http.Request, id uuid.UUID, in ShopInput) (Shop, error) {
 	return h.svc.Update(r.Context(), principal(r), id, in)
 }
 
-func (h *Handler) updateProfile(r *http.Request, in Profile) (Shop, error) {
-	id, err := shopID(r)
-	if err != nil {
-		return Shop{}, err
-	}
+func (h *Handler) updateProfile(r *http.Request, id uuid.UUID, in Profile) (Shop, error) {
 	return h.svc.UpdateProfile(r.Context(), principal(r), id, in)
 }
 
-func (h *Handler) delete(r *http.Request) (httpx.Empty, error) {
-	id, err := shopID(r)
-	if err != nil {
-		return httpx.Empty{}, err
-	}
+func (h *Handler) delete(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
 	return httpx.Empty{}, h.svc.Delete(r.Context(), principal(r), id)
 }
 

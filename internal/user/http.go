@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
 
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/httpx"
@@ -48,13 +49,13 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Put("/profile", httpx.WithBody(ok, h.updateProfile))
 		r.Get("/addresses", httpx.Endpoint(ok, h.listAddresses))
 		r.Post("/addresses", httpx.WithBody(created, h.createAddress))
-		r.Get("/addresses/{id}", httpx.Endpoint(ok, h.getAddress))
-		r.Put("/addresses/{id}", httpx.WithBody(ok, h.updateAddress))
-		r.Delete("/addresses/{id}", httpx.Endpoint(none, h.deleteAddress))
-		r.Put("/addresses/{id}/default", httpx.Endpoint(ok, h.setDefaultAddress))
+		r.Get("/addresses/{id}", httpx.WithID(ok, "id", "address", h.getAddress))
+		r.Put("/addresses/{id}", httpx.WithIDBody(ok, "id", "address", h.updateAddress))
+		r.Delete("/addresses/{id}", httpx.WithID(none, "id", "address", h.deleteAddress))
+		r.Put("/addresses/{id}/default", httpx.WithID(ok, "id", "address", h.setDefaultAddress))
 		r.Post("/shipper/register", httpx.WithBody(created, h.registerShipper))
-		r.Get("/{id}", httpx.Endpoint(ok, h.getUser))
-		r.Delete("/{id}", httpx.Endpoint(none, h.deleteUser))
+		r.Get("/{id}", httpx.WithID(ok, "id", "user", h.getUser))
+		r.Delete("/{id}", httpx.WithID(none, "id", "user", h.deleteUser))
 	})
 }
 
@@ -155,19 +156,11 @@ func (h *Handler) updateProfile(r *http.Request, in ProfileInput) (User, error) 
 	return h.svc.UpdateProfile(r.Context(), principal(r), in)
 }
 
-func (h *Handler) getUser(r *http.Request) (User, error) {
-	id, err := httpx.UUIDParam(r, "id", "user")
-	if err != nil {
-		return User{}, err
-	}
+func (h *Handler) getUser(r *http.Request, id uuid.UUID) (User, error) {
 	return h.svc.Get(r.Context(), principal(r), id)
 }
 
-func (h *Handler) deleteUser(r *http.Request) (httpx.Empty, error) {
-	id, err := httpx.UUIDParam(r, "id", "user")
-	if err != nil {
-		return httpx.Empty{}, err
-	}
+func (h *Handler) deleteUser(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
 	return httpx.Empty{}, h.svc.Delete(r.Context(), principal(r), id)
 }
 
@@ -183,35 +176,19 @@ func (h *Handler) createAddress(r *http.Request, in AddressInput) (Address, erro
 	return h.svc.CreateAddress(r.Context(), principal(r).UserID, in)
 }
 
-func (h *Handler) getAddress(r *http.Request) (Address, error) {
-	id, err := httpx.UUIDParam(r, "id", "address")
-	if err != nil {
-		return Address{}, err
-	}
+func (h *Handler) getAddress(r *http.Request, id uuid.UUID) (Address, error) {
 	return h.svc.Address(r.Context(), principal(r).UserID, id)
 }
 
-func (h *Handler) updateAddress(r *http.Request, in AddressInput) (Address, error) {
-	id, err := httpx.UUIDParam(r, "id", "address")
-	if err != nil {
-		return Address{}, err
-	}
+func (h *Handler) updateAddress(r *http.Request, id uuid.UUID, in AddressInput) (Address, error) {
 	return h.svc.UpdateAddress(r.Context(), principal(r).UserID, id, in)
 }
 
-func (h *Handler) deleteAddress(r *http.Request) (httpx.Empty, error) {
-	id, err := httpx.UUIDParam(r, "id", "address")
-	if err != nil {
-		return httpx.Empty{}, err
-	}
+func (h *Handler) deleteAddress(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
 	return httpx.Empty{}, h.svc.DeleteAddress(r.Context(), principal(r).UserID, id)
 }
 
-func (h *Handler) setDefaultAddress(r *http.Request) (Address, error) {
-	id, err := httpx.UUIDParam(r, "id", "address")
-	if err != nil {
-		return Address{}, err
-	}
+func (h *Handler) setDefaultAddress(r *http.Request, id uuid.UUID) (Address, error) {
 	return h.svc.SetDefaultAddress(r.Context(), principal(r).UserID, id)
 }
 

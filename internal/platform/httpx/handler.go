@@ -1,6 +1,10 @@
 package httpx
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/google/uuid"
+)
 
 // Empty is the result of an action that answers no body (204).
 type Empty struct{}
@@ -42,4 +46,29 @@ func write(w http.ResponseWriter, status int, out any) {
 		return
 	}
 	JSON(w, status, out)
+}
+
+// WithID is Endpoint for a route on one resource: the path parameter param must be a UUID
+// (anything else is a 404 for kind) and is handed to fn parsed.
+func WithID[Out any](status int, param, kind string, fn func(r *http.Request, id uuid.UUID) (Out, error)) http.HandlerFunc {
+	return Endpoint(status, func(r *http.Request) (Out, error) {
+		id, err := UUIDParam(r, param, kind)
+		if err != nil {
+			var zero Out
+			return zero, err
+		}
+		return fn(r, id)
+	})
+}
+
+// WithIDBody is WithID for routes with a JSON body, decoded and validated as WithBody does.
+func WithIDBody[In, Out any](status int, param, kind string, fn func(r *http.Request, id uuid.UUID, in In) (Out, error)) http.HandlerFunc {
+	return WithBody(status, func(r *http.Request, in In) (Out, error) {
+		id, err := UUIDParam(r, param, kind)
+		if err != nil {
+			var zero Out
+			return zero, err
+		}
+		return fn(r, id, in)
+	})
 }
