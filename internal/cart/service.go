@@ -377,19 +377,13 @@ func (s *Service) Save(ctx context.Context, buyer uuid.UUID, name string) (Saved
 	return s.savedCart(ctx, s.q, sc)
 }
 
-type savedCursor struct {
-	CreatedAt time.Time `json:"t"`
-	ID        uuid.UUID `json:"i"`
-}
-
 // Saved lists the buyer's saved carts, newest first.
 func (s *Service) Saved(ctx context.Context, buyer uuid.UUID, page httpx.Page) (httpx.List[SavedCart], error) {
-	var cur savedCursor
-	has, err := httpx.DecodeCursor(page.Cursor, &cur)
+	cur, has, err := httpx.KeysetOf(page)
 	if err != nil {
 		return httpx.List[SavedCart]{}, err
 	}
-	rows, err := s.q.SavedCarts(ctx, store.SavedCartsParams{UserID: buyer, HasCursor: has, BeforeCreated: cur.CreatedAt,
+	rows, err := s.q.SavedCarts(ctx, store.SavedCartsParams{UserID: buyer, HasCursor: has, BeforeCreated: cur.At,
 		BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[SavedCart]{}, err
@@ -400,7 +394,7 @@ func (s *Service) Saved(ctx context.Context, buyer uuid.UUID, page httpx.Page) (
 			return httpx.List[SavedCart]{}, err
 		}
 	}
-	return httpx.Paginate(out, page.Limit, func(c SavedCart) any { return savedCursor{c.CreatedAt, c.ID} }), nil
+	return httpx.Paginate(out, page.Limit, func(c SavedCart) any { return httpx.Keyset{At: c.CreatedAt, ID: c.ID} }), nil
 }
 
 // Restore puts a saved cart's lines back in the cart: replacing it, or merged into it (the

@@ -66,20 +66,14 @@ type ListFilter struct {
 	ReturnsOnly  bool
 }
 
-type orderCursor struct {
-	CreatedAt time.Time `json:"t"`
-	ID        uuid.UUID `json:"i"`
-}
-
 // BuyerOrders pages through the buyer's orders, newest first.
 func (s *Service) BuyerOrders(ctx context.Context, buyer uuid.UUID, f ListFilter, page httpx.Page) (httpx.List[Order], error) {
-	var cur orderCursor
-	has, err := httpx.DecodeCursor(page.Cursor, &cur)
+	cur, has, err := httpx.KeysetOf(page)
 	if err != nil {
 		return httpx.List[Order]{}, err
 	}
 	rows, err := s.q.BuyerOrders(ctx, store.BuyerOrdersParams{BuyerID: buyer, Status: f.Status, FinishedOnly: f.FinishedOnly,
-		ReturnsOnly: f.ReturnsOnly, HasCursor: has, BeforeCreated: cur.CreatedAt, BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
+		ReturnsOnly: f.ReturnsOnly, HasCursor: has, BeforeCreated: cur.At, BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[Order]{}, err
 	}
@@ -91,13 +85,12 @@ func (s *Service) ShopOrders(ctx context.Context, p auth.Principal, shopID uuid.
 	if _, err := s.authorizeShop(ctx, p, shopID); err != nil {
 		return httpx.List[Order]{}, err
 	}
-	var cur orderCursor
-	has, err := httpx.DecodeCursor(page.Cursor, &cur)
+	cur, has, err := httpx.KeysetOf(page)
 	if err != nil {
 		return httpx.List[Order]{}, err
 	}
 	rows, err := s.q.ShopOrders(ctx, store.ShopOrdersParams{ShopID: shopID, Status: f.Status, FinishedOnly: f.FinishedOnly,
-		HasCursor: has, BeforeCreated: cur.CreatedAt, BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
+		HasCursor: has, BeforeCreated: cur.At, BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[Order]{}, err
 	}
@@ -192,7 +185,7 @@ func (s *Service) page(ctx context.Context, rows []store.OrdersOrder, limit int)
 	for i, r := range rows {
 		out[i] = toOrder(r, byOrder[r.ID])
 	}
-	return httpx.Paginate(out, limit, func(o Order) any { return orderCursor{o.CreatedAt, o.ID} }), nil
+	return httpx.Paginate(out, limit, func(o Order) any { return httpx.Keyset{At: o.CreatedAt, ID: o.ID} }), nil
 }
 
 // History returns an order's status moves, oldest first.
@@ -502,12 +495,11 @@ func (s *Service) RequestRefund(ctx context.Context, p auth.Principal, id uuid.U
 
 // Refunds pages through the buyer's refund requests.
 func (s *Service) Refunds(ctx context.Context, buyer uuid.UUID, page httpx.Page) (httpx.List[RefundRequest], error) {
-	var cur orderCursor
-	has, err := httpx.DecodeCursor(page.Cursor, &cur)
+	cur, has, err := httpx.KeysetOf(page)
 	if err != nil {
 		return httpx.List[RefundRequest]{}, err
 	}
-	rows, err := s.q.RefundRequests(ctx, store.RefundRequestsParams{BuyerID: buyer, HasCursor: has, BeforeCreated: cur.CreatedAt,
+	rows, err := s.q.RefundRequests(ctx, store.RefundRequestsParams{BuyerID: buyer, HasCursor: has, BeforeCreated: cur.At,
 		BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[RefundRequest]{}, err
@@ -516,7 +508,7 @@ func (s *Service) Refunds(ctx context.Context, buyer uuid.UUID, page httpx.Page)
 	for i, r := range rows {
 		out[i] = toRefund(r)
 	}
-	return httpx.Paginate(out, page.Limit, func(r RefundRequest) any { return orderCursor{r.CreatedAt, r.ID} }), nil
+	return httpx.Paginate(out, page.Limit, func(r RefundRequest) any { return httpx.Keyset{At: r.CreatedAt, ID: r.ID} }), nil
 }
 
 // Summary is a buyer's orders counted and added up.

@@ -66,8 +66,7 @@ type ChargebackFilter struct {
 
 // Chargebacks lists disputes and chargebacks, newest first, for admins.
 func (s *Service) Chargebacks(ctx context.Context, f ChargebackFilter, page httpx.Page) (httpx.List[Dispute], error) {
-	var c pos
-	has, err := httpx.DecodeCursor(page.Cursor, &c)
+	c, has, err := httpx.KeysetOf(page)
 	if err != nil {
 		return httpx.List[Dispute]{}, err
 	}
@@ -82,7 +81,7 @@ func (s *Service) Chargebacks(ctx context.Context, f ChargebackFilter, page http
 			Currency: r.Currency, Reason: r.Reason, Status: r.Status, OpenedBy: r.OpenedBy, CreatedAt: r.CreatedAt.UTC(),
 			ResolvedAt: utc(r.ResolvedAt)}
 	}
-	return httpx.Paginate(out, page.Limit, func(d Dispute) any { return pos{At: d.CreatedAt, ID: d.ID} }), nil
+	return httpx.Paginate(out, page.Limit, func(d Dispute) any { return httpx.Keyset{At: d.CreatedAt, ID: d.ID} }), nil
 }
 
 // StatusInput is an admin's correction of a payment's status.
@@ -240,8 +239,7 @@ type Entry struct {
 // Transactions lists the ledger transactions of the caller's payments, newest first: what was
 // captured, held, refunded, released to shops and charged back.
 func (s *Service) Transactions(ctx context.Context, p auth.Principal, page httpx.Page) (httpx.List[Transaction], error) {
-	var c pos
-	has, err := httpx.DecodeCursor(page.Cursor, &c)
+	c, has, err := httpx.KeysetOf(page)
 	if err != nil {
 		return httpx.List[Transaction]{}, err
 	}
@@ -273,5 +271,5 @@ func (s *Service) Transactions(ctx context.Context, p auth.Principal, page httpx
 		}
 		out[i] = t
 	}
-	return httpx.Paginate(out, page.Limit, func(t Transaction) any { return pos{At: t.CreatedAt, ID: t.ID} }), nil
+	return httpx.Paginate(out, page.Limit, func(t Transaction) any { return httpx.Keyset{At: t.CreatedAt, ID: t.ID} }), nil
 }

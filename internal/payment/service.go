@@ -379,15 +379,9 @@ type HistoryFilter struct {
 	Status *string
 }
 
-type pos struct {
-	At time.Time `json:"t"`
-	ID uuid.UUID `json:"id"`
-}
-
 // History lists the caller's payments, newest first.
 func (s *Service) History(ctx context.Context, p auth.Principal, f HistoryFilter, page httpx.Page) (httpx.List[Payment], error) {
-	var c pos
-	has, err := httpx.DecodeCursor(page.Cursor, &c)
+	c, has, err := httpx.KeysetOf(page)
 	if err != nil {
 		return httpx.List[Payment]{}, err
 	}
@@ -408,7 +402,7 @@ func (s *Service) History(ctx context.Context, p auth.Principal, f HistoryFilter
 	for i, r := range rows {
 		out[i] = toPayment(r, orders)
 	}
-	return httpx.Paginate(out, page.Limit, func(p Payment) any { return pos{At: p.CreatedAt, ID: p.ID} }), nil
+	return httpx.Paginate(out, page.Limit, func(p Payment) any { return httpx.Keyset{At: p.CreatedAt, ID: p.ID} }), nil
 }
 
 // orderIDs lists a payment's live orders (a failed payment's were let go).

@@ -157,11 +157,7 @@ func (s *Service) Shippers(ctx context.Context, p auth.Principal, status string,
 		}
 		filter = &status
 	}
-	var cur struct {
-		At time.Time `json:"t"`
-		ID uuid.UUID `json:"i"`
-	}
-	has, err := httpx.DecodeCursor(page.Cursor, &cur)
+	cur, has, err := httpx.KeysetOf(page)
 	if err != nil {
 		return httpx.List[Shipper]{}, err
 	}
@@ -174,10 +170,7 @@ func (s *Service) Shippers(ctx context.Context, p auth.Principal, status string,
 	for i, r := range rows {
 		out[i] = toShipper(r)
 	}
-	return httpx.Paginate(out, page.Limit, func(sh Shipper) any {
-		cur.At, cur.ID = sh.CreatedAt, sh.ID
-		return cur
-	}), nil
+	return httpx.Paginate(out, page.Limit, func(sh Shipper) any { return httpx.Keyset{At: sh.CreatedAt, ID: sh.ID} }), nil
 }
 
 // Shipper shows a shipper: whole (with the deliveries under way) to the shipper and admins,

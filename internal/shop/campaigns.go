@@ -146,11 +146,6 @@ func (s *Service) CreateCampaign(ctx context.Context, p auth.Principal, shopID u
 	return toCampaign(c, items), nil
 }
 
-type campaignCursor struct {
-	StartsAt time.Time `json:"t"`
-	ID       uuid.UUID `json:"i"`
-}
-
 // Campaigns lists a shop's campaigns: all of them for its managers, scheduled and active ones
 // for buyers.
 func (s *Service) Campaigns(ctx context.Context, p *auth.Principal, shopID uuid.UUID, page httpx.Page) (httpx.List[Campaign], error) {
@@ -158,13 +153,12 @@ func (s *Service) Campaigns(ctx context.Context, p *auth.Principal, shopID uuid.
 	if err != nil {
 		return httpx.List[Campaign]{}, err
 	}
-	var cur campaignCursor
-	has, err := httpx.DecodeCursor(page.Cursor, &cur)
+	cur, has, err := httpx.KeysetOf(page)
 	if err != nil {
 		return httpx.List[Campaign]{}, err
 	}
 	rows, err := s.q.ListCampaigns(ctx, store.ListCampaignsParams{ShopID: shopID, OnlyPublic: !manager, HasCursor: has,
-		BeforeStarts: cur.StartsAt, BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
+		BeforeStarts: cur.At, BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[Campaign]{}, err
 	}
@@ -176,7 +170,7 @@ func (s *Service) Campaigns(ctx context.Context, p *auth.Principal, shopID uuid.
 		}
 		out[i] = toCampaign(r, items)
 	}
-	return httpx.Paginate(out, page.Limit, func(c Campaign) any { return campaignCursor{c.StartsAt, c.ID} }), nil
+	return httpx.Paginate(out, page.Limit, func(c Campaign) any { return httpx.Keyset{At: c.StartsAt, ID: c.ID} }), nil
 }
 
 // SetCampaignStatus makes an owner's move. Scheduling queues River jobs that start and end the

@@ -201,24 +201,18 @@ func (s *Service) Promotion(ctx context.Context, p *auth.Principal, shopID, id u
 	return toPromotion(row), nil
 }
 
-type promoCursor struct {
-	CreatedAt time.Time `json:"t"`
-	ID        uuid.UUID `json:"i"`
-}
-
 // Promotions lists a shop's vouchers: all of them for its managers, the running ones for buyers.
 func (s *Service) Promotions(ctx context.Context, p *auth.Principal, shopID uuid.UUID, page httpx.Page) (httpx.List[Promotion], error) {
 	manager, err := s.isManager(ctx, p, shopID)
 	if err != nil {
 		return httpx.List[Promotion]{}, err
 	}
-	var cur promoCursor
-	has, err := httpx.DecodeCursor(page.Cursor, &cur)
+	cur, has, err := httpx.KeysetOf(page)
 	if err != nil {
 		return httpx.List[Promotion]{}, err
 	}
 	rows, err := s.q.ListPromotions(ctx, store.ListPromotionsParams{ShopID: shopID, OnlyRunning: !manager, HasCursor: has,
-		BeforeCreated: cur.CreatedAt, BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
+		BeforeCreated: cur.At, BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[Promotion]{}, err
 	}
@@ -226,7 +220,7 @@ func (s *Service) Promotions(ctx context.Context, p *auth.Principal, shopID uuid
 	for i, r := range rows {
 		out[i] = toPromotion(r)
 	}
-	return httpx.Paginate(out, page.Limit, func(p Promotion) any { return promoCursor{p.CreatedAt, p.ID} }), nil
+	return httpx.Paginate(out, page.Limit, func(p Promotion) any { return httpx.Keyset{At: p.CreatedAt, ID: p.ID} }), nil
 }
 
 // isManager reports whether p manages the shop; a shop that buyers may not see is not found.

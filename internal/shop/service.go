@@ -171,19 +171,13 @@ func (s *Service) Delete(ctx context.Context, p auth.Principal, id uuid.UUID) er
 	})
 }
 
-type listCursor struct {
-	CreatedAt time.Time `json:"t"`
-	ID        uuid.UUID `json:"i"`
-}
-
 // List pages through active shops, newest first, or through one owner's live shops.
 func (s *Service) List(ctx context.Context, owner *uuid.UUID, page httpx.Page) (httpx.List[Shop], error) {
-	var cur listCursor
-	has, err := httpx.DecodeCursor(page.Cursor, &cur)
+	cur, has, err := httpx.KeysetOf(page)
 	if err != nil {
 		return httpx.List[Shop]{}, err
 	}
-	rows, err := s.q.ListShops(ctx, store.ListShopsParams{OwnerID: owner, HasCursor: has, BeforeCreated: cur.CreatedAt,
+	rows, err := s.q.ListShops(ctx, store.ListShopsParams{OwnerID: owner, HasCursor: has, BeforeCreated: cur.At,
 		BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[Shop]{}, err
@@ -192,7 +186,7 @@ func (s *Service) List(ctx context.Context, owner *uuid.UUID, page httpx.Page) (
 	for i, r := range rows {
 		out[i] = toShop(r)
 	}
-	return httpx.Paginate(out, page.Limit, func(s Shop) any { return listCursor{s.CreatedAt, s.ID} }), nil
+	return httpx.Paginate(out, page.Limit, func(s Shop) any { return httpx.Keyset{At: s.CreatedAt, ID: s.ID} }), nil
 }
 
 // SearchQuery finds shops near a point.

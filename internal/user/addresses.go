@@ -3,7 +3,6 @@ package user
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -28,20 +27,14 @@ type AddressInput struct {
 	IsDefault     bool     `json:"is_default"`
 }
 
-type addressCursor struct {
-	CreatedAt time.Time `json:"t"`
-	ID        uuid.UUID `json:"i"`
-}
-
 // Addresses lists the caller's addresses, oldest first.
 func (s *Service) Addresses(ctx context.Context, uid uuid.UUID, page httpx.Page) (httpx.List[Address], error) {
-	var cur addressCursor
-	has, err := httpx.DecodeCursor(page.Cursor, &cur)
+	cur, has, err := httpx.KeysetOf(page)
 	if err != nil {
 		return httpx.List[Address]{}, err
 	}
 	rows, err := s.q.ListAddresses(ctx, store.ListAddressesParams{
-		UserID: uid, HasCursor: has, AfterCreated: cur.CreatedAt, AfterID: cur.ID, Lim: int32(page.Limit + 1),
+		UserID: uid, HasCursor: has, AfterCreated: cur.At, AfterID: cur.ID, Lim: int32(page.Limit + 1),
 	})
 	if err != nil {
 		return httpx.List[Address]{}, err
@@ -50,7 +43,7 @@ func (s *Service) Addresses(ctx context.Context, uid uuid.UUID, page httpx.Page)
 	for i, r := range rows {
 		out[i] = toAddress(r)
 	}
-	return httpx.Paginate(out, page.Limit, func(a Address) any { return addressCursor{a.CreatedAt, a.ID} }), nil
+	return httpx.Paginate(out, page.Limit, func(a Address) any { return httpx.Keyset{At: a.CreatedAt, ID: a.ID} }), nil
 }
 
 // Address returns one of the user's addresses; anyone else's is not found.

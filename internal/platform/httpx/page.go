@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -83,4 +84,17 @@ func UUIDParam(r *http.Request, name, kind string) (uuid.UUID, error) {
 		return uuid.Nil, apperr.NotFoundf(kind)
 	}
 	return id, nil
+}
+
+// Keyset is the position in a list ordered by a time and an ID, the order most lists here use
+// (newest first, or oldest first); its cursor is opaque to clients.
+type Keyset struct {
+	At time.Time `json:"t"`
+	ID uuid.UUID `json:"i"`
+}
+
+// KeysetOf reads a page's cursor as a Keyset; ok is false on the first page.
+func KeysetOf(p Page) (k Keyset, ok bool, err error) {
+	ok, err = DecodeCursor(p.Cursor, &k)
+	return k, ok, err
 }
