@@ -402,8 +402,8 @@ func (s *Service) checkMove(cur store.OrdersOrder, to, role, reason string) erro
 		return apperr.Field("reason", "say why you return the order")
 	case cur.Status == ReturnRequested && to == Delivered && strings.TrimSpace(reason) == "":
 		return apperr.Field("reason", "say why the return is refused")
-	case to == Refunded && role != ActorSystem && cur.PaymentMethod != "cod" && cur.PaymentStatus == "paid":
-		return apperr.New(apperr.Conflict, "a prepaid order is refunded through its payment; it moves when the refund is done")
+	case to == Refunded && role != ActorSystem && (cur.PaymentStatus == "paid" || cur.PaymentStatus == "refund_pending"):
+		return apperr.New(apperr.Conflict, "a paid order is refunded through its payment; it moves when the refund is done")
 	}
 	return nil
 }
@@ -435,7 +435,7 @@ func (s *Service) afterMove(ctx context.Context, tx pgx.Tx, q *store.Queries, cu
 		if err := q.SetReturn(ctx, store.SetReturnParams{ID: row.ID, Decision: ptr("accepted")}); err != nil {
 			return row, err
 		}
-		if row.PaymentStatus == "paid" && row.PaymentMethod != "cod" {
+		if row.PaymentStatus == "paid" {
 			row, err = s.refundDue(ctx, tx, q, row, "order returned: "+reason)
 		}
 	case Refunded:

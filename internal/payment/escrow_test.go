@@ -183,3 +183,23 @@ func TestCashOnDelivery(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
 	assert.Equal(t, o.Total, balance(t, f.env, "shipper_cash:unassigned:VND"), "still owed until remitted")
 }
+
+// TestCashOnDeliveryReturnIsRefundedInCash: an accepted return of a cash-on-delivery order is
+// refunded in cash at once, out of the escrow holding the collected cash; the order finishes.
+func TestCashOnDeliveryReturnIsRefundedInCash(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	b := f.env.Register(t, "Buyer")
+	o := f.checkout(t, b, "cod", "")[0]
+	f.deliver(t, o.ID)
+	apptest.Eventually(t, func() bool { return balance(t, f.env, "escrow:"+o.ID) == o.Total }, "the collected cash is held")
+	res := f.env.Post(t, "/orders/"+o.ID+"/return", b.AccessToken, map[string]any{"reason": "torn"})
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	res = f.env.Put(t, "/shops/"+f.shopID+"/orders/"+o.ID+"/status", f.seller.AccessToken, map[string]any{"status": "returned"})
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+
+	apptest.Eventually(t, func() bool { return f.orderOf(t, b, o.ID)["status"] == "refunded" }, "the return is refunded")
+	assert.Equal(t, "refunded", f.orderOf(t, b, o.ID)["payment_status"])
+	assert.Zero(t, balance(t, f.env, "escrow:"+o.ID), "nothing stays held")
+	assert.Zero(t, balance(t, f.env, "shop_payable:"+f.shopID+":VND"))
+}

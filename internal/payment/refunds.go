@@ -94,8 +94,8 @@ func (s *Service) reserveRefundTx(ctx context.Context, tx pgx.Tx, q *store.Queri
 		return existing, err
 	}
 	switch {
-	case pay.Method == MethodCOD:
-		return existing, apperr.New(apperr.Conflict, "cash on delivery is refunded in cash by the shop, not through a provider")
+	case pay.Method == MethodCOD && m.source != "order":
+		return existing, apperr.New(apperr.Conflict, "cash on delivery is refunded in cash when the shop accepts a return, not through a provider")
 	case pay.Stage != stageCaptured:
 		return existing, apperr.New(apperr.Conflict, "a %s payment cannot be refunded; only a captured one", pay.Status)
 	}
@@ -479,7 +479,15 @@ func (s *Service) RefundOrder(ctx context.Context, orderID uuid.UUID, amount int
 			// Nothing left to send: the order's money is back already; tell the order so.
 			return s.orders.RefundedTx(ctx, tx, orderID, o.RefundedAmount)
 		}
-		r, err = s.reserveRefundTx(ctx, tx, q, pay, &orderID, &left, refundMeta{source: "order", key: key, reason: reason})
+		// Cash on delivery goes back in cash with the returned goods: there is no provider to ask,
+		// so the refund settles at once, out of the escrow that holds the collected cash.
+		cod := pay.Method == MethodCOD
+		r, err = s.reserveRefundTx(ctx, tx, q, pay, &orderID, &left, refundMeta{source: "order", key: key, reason: reason, settled: cod})
+		if err != nil || !cod {
+			return err
+		}
+		_, err = s.refundSucceededTx(ctx, tx, q, pay, r, "cash", change{source: "system", reason: reason})
+		r = store.PaymentRefund{}
 		return err
 	})
 	if err != nil || r.ID == uuid.Nil {
