@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -29,6 +31,7 @@ import (
 	"github.com/goshop/goshop/internal/platform/jobs"
 	"github.com/goshop/goshop/internal/platform/mail"
 	"github.com/goshop/goshop/internal/platform/metrics"
+	"github.com/goshop/goshop/internal/platform/openapi"
 	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/platform/ratelimit"
 	"github.com/goshop/goshop/internal/platform/realtime"
@@ -53,6 +56,7 @@ type App struct {
 	Realtime *realtime.Hub
 	// stops ends the app's background loops on Close.
 	stops []context.CancelFunc
+	authn *auth.Authenticator
 
 	Users    *user.Service
 	Shops    *shop.Service
@@ -124,6 +128,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		go revs.Run(rctx)
 	}
 	authn := &auth.Authenticator{Tokens: tokens, Revocations: revs}
+	a.authn = authn
 	limiter := ratelimit.New(a.Redis, cfg.RedisPrefix, cfg.RateLimitDisabled)
 
 	a.Users, err = user.NewService(a.Pool, tokens, revs, a.Bus, outbox, user.Config{
@@ -184,6 +189,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	order.NewHandler(a.Orders, authn).Routes(api)
 	payment.NewHandler(a.Payments, authn).Routes(api)
 	shipping.NewHandler(a.Shipping, authn, a.Realtime).Routes(api)
+	api.Method(http.MethodGet, "/openapi.json", a.openAPIHandler())
 	a.Router.Mount("/api/v1", api)
 	return a, nil
 }
@@ -277,4 +283,43 @@ func (a *App) Close() {
 	if a.Pool != nil {
 		a.Pool.Close()
 	}
+}
+
+// openAPI serves the OpenAPI document, read off the router the first time it is asked for (the
+// router is complete by then, this route included).
+func (a *App) openAPIHandler() http.Handler {
+	var (
+		once sync.Once
+		doc  []byte
+		err  error
+	)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { doc, err = a.OpenAPI() })
+		if err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(doc)
+	})
+}
+
+// OpenAPI builds the API's OpenAPI document from the router.
+func (a *App) OpenAPI() ([]byte, error) {
+	required := reflect.ValueOf(a.authn.Required).Pointer()
+	optional := reflect.ValueOf(a.authn.Optional).Pointer()
+	return openapi.Build(a.Router, openapi.Info{Title: "GoShop API", Version: Version,
+		Description: "GoShop marketplace API. Rules every route follows: api/CONTRACT.md."},
+		func(mws []func(http.Handler) http.Handler) openapi.Access {
+			access := openapi.Public
+			for _, mw := range mws {
+				switch reflect.ValueOf(mw).Pointer() {
+				case required:
+					return openapi.Bearer
+				case optional:
+					access = openapi.Optional
+				}
+			}
+			return access
+		})
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -231,4 +232,46 @@ func TestCommands(t *testing.T) {
 
 	_, err = run("frobnicate")
 	assert.Error(t, err)
+}
+
+// TestOpenAPIDocumentDescribesEveryRoute: the document is read off the router, so every mounted
+// route is in it, with its body and answer schemas and whether it needs a token.
+func TestOpenAPIDocumentDescribesEveryRoute(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	res := env.Get(t, "/openapi.json", "")
+	require.Equal(t, http.StatusOK, res.Status)
+	var doc struct {
+		OpenAPI string                               `json:"openapi"`
+		Paths   map[string]map[string]map[string]any `json:"paths"`
+		Comps   struct {
+			Schemas map[string]map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	res.JSON(t, &doc)
+	assert.Equal(t, "3.1.0", doc.OpenAPI)
+
+	n := 0
+	require.NoError(t, chi.Walk(env.App.Router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		route = strings.ReplaceAll(route, "/*/", "/")
+		if len(route) > 1 {
+			route = strings.TrimSuffix(route, "/")
+		}
+		_, ok := doc.Paths[route][strings.ToLower(method)]
+		assert.True(t, ok, "%s %s is missing", method, route)
+		n++
+		return nil
+	}))
+	assert.Greater(t, n, 100)
+
+	register := doc.Paths["/api/v1/auth/register"]["post"]
+	assert.Equal(t, []any{}, register["security"])
+	assert.Contains(t, fmt.Sprint(register["requestBody"]), "user.RegisterInput")
+	assert.ElementsMatch(t, []any{"email", "full_name", "password"}, doc.Comps.Schemas["user.RegisterInput"]["required"])
+	assert.Equal(t, []any{map[string]any{"bearer": []any{}}}, doc.Paths["/api/v1/users/profile"]["get"]["security"])
+	assert.Len(t, doc.Paths["/api/v1/shops/{id}"]["get"]["security"], 2, "optional sign-in")
+	params := doc.Paths["/api/v1/orders/{id}"]["get"]["parameters"].([]any)
+	assert.Equal(t, "uuid", params[0].(map[string]any)["schema"].(map[string]any)["format"])
+	enum := doc.Comps.Schemas["order.CheckoutInput"]["properties"].(map[string]any)["payment_method"].(map[string]any)["enum"]
+	assert.ElementsMatch(t, []any{"cod", "card", "ewallet", "bank_transfer"}, enum)
 }

@@ -41,6 +41,7 @@ Commands:
   worker                     run the job workers only
   migrate up|down|status     apply, roll back one, or list the database migrations
   routes                     print every mounted route, one "METHOD /path" a line
+  openapi                    print the OpenAPI 3.1 document (also served at /api/v1/openapi.json)
   admin create -email E -password P [-name N]
                              create an admin account, or make an existing account admin
   seed [-products N] [-shops S]
@@ -88,6 +89,18 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return migrate(ctx, cfg, log, args, stdout)
 	case "routes":
 		return routes(ctx, cfg, log, stdout)
+	case "openapi":
+		a, err := New(ctx, cfg, log, Options{Offline: true})
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		doc, err := a.OpenAPI()
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(append(doc, '\n'))
+		return err
 	case "admin":
 		return admin(ctx, cfg, log, args, stdout)
 	case "seed":

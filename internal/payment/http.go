@@ -46,31 +46,31 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Get("/payments/vnpay/webhook", h.webhook(gateway.VNPay))
 	r.Post("/payments/vnpay/webhook", h.webhook(gateway.VNPay))
 	if h.svc.cfg.Sandbox {
-		r.Get("/payments/sandbox/pay/{ref}", httpx.Endpoint(ok, h.sandboxPage))
-		r.Post("/payments/sandbox/complete", httpx.WithBody(ok, h.sandboxComplete))
+		r.Method(http.MethodGet, "/payments/sandbox/pay/{ref}", httpx.Endpoint(ok, h.sandboxPage))
+		r.Method(http.MethodPost, "/payments/sandbox/complete", httpx.WithBody(ok, h.sandboxComplete))
 	}
-	r.With(h.authn.Optional).Get("/payments/methods", httpx.Endpoint(ok, h.methods))
+	r.With(h.authn.Optional).Method(http.MethodGet, "/payments/methods", httpx.Endpoint(ok, h.methods))
 	r.Group(func(r chi.Router) {
 		r.Use(h.authn.Required)
-		r.Post("/payments", keyed(false, true, h.create))
-		r.Get("/payments/history", httpx.Endpoint(ok, h.history))
-		r.Get("/payments/transactions", httpx.Endpoint(ok, h.transactions))
-		r.Post("/payments/methods", h.saveMethod)
-		r.Delete("/payments/methods/{id}", httpx.WithID(none, "id", "payment method", h.deleteMethod))
-		r.Put("/payments/methods/{id}/default", httpx.WithID(ok, "id", "payment method", h.setDefault))
-		r.Post("/payments/escrow/release", httpx.WithBody(ok, h.release))
-		r.Get("/payments/escrow/{id}/status", httpx.WithID(ok, "id", "escrow", h.escrowStatus))
-		r.Get("/payments/receipts/{id}", httpx.WithID(ok, "id", "receipt", h.receipt))
-		r.Get("/payments/{id}", httpx.WithID(ok, "id", "payment", h.get))
-		r.Post("/payments/{id}/capture", keyed(true, false, h.capture))
-		r.Get("/payments/{id}/refund-status", httpx.WithID(ok, "id", "payment", h.refundStatus))
-		r.Post("/payments/{id}/dispute", httpx.WithIDBody(created, "id", "payment", h.dispute))
+		r.Method(http.MethodPost, "/payments", keyed(created, false, true, h.create))
+		r.Method(http.MethodGet, "/payments/history", httpx.Endpoint(ok, h.history))
+		r.Method(http.MethodGet, "/payments/transactions", httpx.Endpoint(ok, h.transactions))
+		r.Method(http.MethodPost, "/payments/methods", httpx.Documented[SaveMethodInput, SavedMethod](created, h.saveMethod))
+		r.Method(http.MethodDelete, "/payments/methods/{id}", httpx.WithID(none, "id", "payment method", h.deleteMethod))
+		r.Method(http.MethodPut, "/payments/methods/{id}/default", httpx.WithID(ok, "id", "payment method", h.setDefault))
+		r.Method(http.MethodPost, "/payments/escrow/release", httpx.WithBody(ok, h.release))
+		r.Method(http.MethodGet, "/payments/escrow/{id}/status", httpx.WithID(ok, "id", "escrow", h.escrowStatus))
+		r.Method(http.MethodGet, "/payments/receipts/{id}", httpx.WithID(ok, "id", "receipt", h.receipt))
+		r.Method(http.MethodGet, "/payments/{id}", httpx.WithID(ok, "id", "payment", h.get))
+		r.Method(http.MethodPost, "/payments/{id}/capture", keyed(ok, true, false, h.capture))
+		r.Method(http.MethodGet, "/payments/{id}/refund-status", httpx.WithID(ok, "id", "payment", h.refundStatus))
+		r.Method(http.MethodPost, "/payments/{id}/dispute", httpx.WithIDBody(created, "id", "payment", h.dispute))
 		r.Group(func(r chi.Router) {
 			r.Use(auth.RequireRole(auth.RoleAdmin))
-			r.Put("/payments/{id}/status", httpx.WithIDBody(ok, "id", "payment", h.setStatus))
-			r.Post("/payments/{id}/refund", keyed(true, false, h.refund))
-			r.Get("/payments/chargebacks", httpx.Endpoint(ok, h.chargebacks))
-			r.Post("/payments/escrow/hold", httpx.WithBody(ok, h.hold))
+			r.Method(http.MethodPut, "/payments/{id}/status", httpx.WithIDBody(ok, "id", "payment", h.setStatus))
+			r.Method(http.MethodPost, "/payments/{id}/refund", keyed(created, true, false, h.refund))
+			r.Method(http.MethodGet, "/payments/chargebacks", httpx.Endpoint(ok, h.chargebacks))
+			r.Method(http.MethodPost, "/payments/escrow/hold", httpx.WithBody(ok, h.hold))
 		})
 	})
 }
@@ -161,8 +161,8 @@ func (h *Handler) methods(r *http.Request) (MethodsView, error) {
 // keyed serves the POST routes that take an Idempotency-Key and answer the status the service
 // chose (the first answer's, on a replay): the payment ID in the path, when the route has one,
 // and a JSON body, which only POST /payments requires.
-func keyed[In, Out any](withID, bodyRequired bool, fn func(r *http.Request, key string, id uuid.UUID, in In) (int, Out, error)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func keyed[In, Out any](status int, withID, bodyRequired bool, fn func(r *http.Request, key string, id uuid.UUID, in In) (int, Out, error)) *httpx.Op {
+	op := httpx.Documented[In, Out](status, func(w http.ResponseWriter, r *http.Request) {
 		var id uuid.UUID
 		key, err := idempotency.KeyOf(r)
 		if err == nil && withID {
@@ -186,7 +186,11 @@ func keyed[In, Out any](withID, bodyRequired bool, fn func(r *http.Request, key 
 			return
 		}
 		httpx.JSON(w, status, out)
+	})
+	if withID {
+		op.IDs = map[string]string{"id": "payment"}
 	}
+	return op
 }
 
 func (h *Handler) create(r *http.Request, key string, _ uuid.UUID, in CreateInput) (int, Payment, error) {
@@ -244,7 +248,7 @@ func (h *Handler) saveMethod(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	httpx.WithBody(http.StatusCreated, func(r *http.Request, in SaveMethodInput) (SavedMethod, error) {
 		return h.svc.SaveMethod(r.Context(), principal(r), in)
-	})(w, r)
+	}).ServeHTTP(w, r)
 }
 
 func (h *Handler) deleteMethod(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
