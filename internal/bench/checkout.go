@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,6 +24,9 @@ import (
 // checkoutBuyers is the load: 16 buyers, each checking out a 2-item cart, again and again.
 const checkoutBuyers = 16
 
+// checkoutProducts is how many products each of the two bench shops sells.
+const checkoutProducts = 16
+
 // runCheckout measures POST /api/v1/orders with checkoutBuyers closed-loop buyers, each refilling
 // a 2-item cart (two products of two shops, so each checkout makes two orders) between
 // checkouts; only the checkout request is timed. It is a multi-request flow, so it is driven here
@@ -32,8 +36,11 @@ func runCheckout(ctx context.Context, f *fixture, o options) (stats, error) {
 	if err != nil {
 		return stats{}, err
 	}
-	var products []string
-	for i := range 2 {
+	// Two shops of checkoutProducts products each: a cart holds one of each shop's, picked at
+	// random, so buyers contend for rows about as often as pgbench's clients do for its branches,
+	// not all for the same two rows.
+	products := make([][]string, 2)
+	for i := range products {
 		var shop struct{ ID string }
 		if err := f.call(ctx, http.MethodPost, "/api/v1/shops", seller, map[string]any{
 			"name": fmt.Sprintf("Bench shop %d", i), "lat": 10.77, "lng": 106.70,
@@ -41,13 +48,15 @@ func runCheckout(ctx context.Context, f *fixture, o options) (stats, error) {
 		}, &shop); err != nil {
 			return stats{}, err
 		}
-		var p struct{ ID string }
-		if err := f.call(ctx, http.MethodPost, "/api/v1/shops/"+shop.ID+"/products", seller, map[string]any{
-			"title": fmt.Sprintf("Bench item %d", i), "price": 125_000, "stock": 100_000_000, "weight_grams": 400,
-		}, &p); err != nil {
-			return stats{}, err
+		for j := range checkoutProducts {
+			var p struct{ ID string }
+			if err := f.call(ctx, http.MethodPost, "/api/v1/shops/"+shop.ID+"/products", seller, map[string]any{
+				"title": fmt.Sprintf("Bench item %d-%d", i, j), "price": 125_000, "stock": 100_000_000, "weight_grams": 400,
+			}, &p); err != nil {
+				return stats{}, err
+			}
+			products[i] = append(products[i], p.ID)
 		}
-		products = append(products, p.ID)
 	}
 	type buyer struct{ token, address string }
 	buyers := make([]buyer, checkoutBuyers)
@@ -79,7 +88,8 @@ func runCheckout(ctx context.Context, f *fixture, o options) (stats, error) {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil && time.Now().Before(deadline) {
-				for _, p := range products {
+				for _, shop := range products {
+					p := shop[rand.IntN(len(shop))]
 					if err := f.call(ctx, http.MethodPost, "/api/v1/cart/items", b.token, map[string]any{"product_id": p, "quantity": 1}, nil); err != nil {
 						mu.Lock()
 						errs++

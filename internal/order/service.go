@@ -132,7 +132,7 @@ func (s *Service) Checkout(ctx context.Context, buyer uuid.UUID, key string, in 
 				return apperr.Field("coupon", "a voucher in your cart no longer applies ("+g.VoucherError+"); remove it or try again")
 			}
 		}
-		if err := s.reserve(ctx, tx, priced); err != nil {
+		if err := checkAvailable(priced); err != nil {
 			return err
 		}
 		result.CheckoutID = uuid.New()
@@ -144,6 +144,11 @@ func (s *Service) Checkout(ctx context.Context, buyer uuid.UUID, key string, in 
 			result.Orders = append(result.Orders, o)
 		}
 		if err := s.cart.ClearTx(ctx, tx, buyer); err != nil {
+			return err
+		}
+		// Stock is taken last: a popular variant's row stays locked only from here to the commit,
+		// not while the orders are written, so checkouts of the same item queue for less time.
+		if err := s.reserve(ctx, tx, priced); err != nil {
 			return err
 		}
 		if key != "" {
@@ -177,15 +182,25 @@ func checkProvider(in *CheckoutInput) error {
 	return nil
 }
 
+// checkAvailable refuses a cart with a line that cannot be bought for a reason other than stock
+// (stock is decided by the reservation itself, which sees concurrent checkouts).
+func checkAvailable(priced PricedCart) error {
+	for _, g := range priced.Shops {
+		for _, l := range g.Lines {
+			if !l.Available && !strings.Contains(l.Problem, "stock") {
+				return apperr.New(apperr.Conflict, "%s cannot be bought now (%s): remove it from the cart", l.Title, l.Problem)
+			}
+		}
+	}
+	return nil
+}
+
 // reserve takes the stock of every line, in variant order so that concurrent checkouts lock rows
 // in one order and cannot deadlock, and the campaign stock of campaign-priced lines.
 func (s *Service) reserve(ctx context.Context, tx pgx.Tx, priced PricedCart) error {
 	var lines []StockLine
 	for _, g := range priced.Shops {
 		for _, l := range g.Lines {
-			if !l.Available && !strings.Contains(l.Problem, "stock") {
-				return apperr.New(apperr.Conflict, "%s cannot be bought now (%s): remove it from the cart", l.Title, l.Problem)
-			}
 			lines = append(lines, StockLine{VariantID: l.VariantID, Quantity: l.Quantity})
 		}
 	}
