@@ -46,10 +46,7 @@ func (h *Handler) Routes(r chi.Router) {
 	})
 }
 
-func buyer(r *http.Request) uuid.UUID {
-	p, _ := auth.FromContext(r.Context())
-	return p.UserID
-}
+func buyer(r *http.Request) uuid.UUID { return auth.Of(r).UserID }
 
 // options reads ?shipping_method= and ?address_id=, shared by every priced answer.
 func options(r *http.Request) (QuoteOptions, error) {

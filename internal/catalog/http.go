@@ -76,20 +76,6 @@ func (h *Handler) Routes(r chi.Router) {
 	})
 }
 
-// principal is set by authn.Required on every route that calls it.
-func principal(r *http.Request) auth.Principal {
-	p, _ := auth.FromContext(r.Context())
-	return p
-}
-
-// viewer is the signed-in caller of a public route, or nil.
-func viewer(r *http.Request) *auth.Principal {
-	if p, ok := auth.FromContext(r.Context()); ok {
-		return &p
-	}
-	return nil
-}
-
 func productID(r *http.Request) (uuid.UUID, error) { return httpx.UUIDParam(r, "id", "product") }
 func shopID(r *http.Request) (uuid.UUID, error)    { return httpx.UUIDParam(r, "id", "shop") }
 func categoryID(r *http.Request) (uuid.UUID, error) {
@@ -166,22 +152,22 @@ func priceQuery(q url.Values, name string, bad *[]apperr.FieldError) *int64 {
 }
 
 func (h *Handler) get(r *http.Request, id uuid.UUID) (Product, error) {
-	return h.svc.Get(r.Context(), viewer(r), id)
+	return h.svc.Get(r.Context(), auth.Maybe(r), id)
 }
 
 func (h *Handler) create(r *http.Request, in CreateInput) (Product, error) {
 	if in.ShopID == nil {
 		return Product{}, apperr.Field("shop_id", "is required")
 	}
-	return h.svc.Create(r.Context(), principal(r), *in.ShopID, in)
+	return h.svc.Create(r.Context(), auth.Of(r), *in.ShopID, in)
 }
 
 func (h *Handler) update(r *http.Request, id uuid.UUID, in Fields) (Product, error) {
-	return h.svc.Update(r.Context(), principal(r), id, in)
+	return h.svc.Update(r.Context(), auth.Of(r), id, in)
 }
 
 func (h *Handler) delete(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
-	return httpx.Empty{}, h.svc.Delete(r.Context(), principal(r), id)
+	return httpx.Empty{}, h.svc.Delete(r.Context(), auth.Of(r), id)
 }
 
 type categoryInput struct {
@@ -190,7 +176,7 @@ type categoryInput struct {
 
 // setCategory places the product in a category; a null category_id takes it out of any.
 func (h *Handler) setCategory(r *http.Request, id uuid.UUID, in categoryInput) (Product, error) {
-	return h.svc.SetCategory(r.Context(), principal(r), id, in.CategoryID)
+	return h.svc.SetCategory(r.Context(), auth.Of(r), id, in.CategoryID)
 }
 
 type brandInput struct {
@@ -198,7 +184,7 @@ type brandInput struct {
 }
 
 func (h *Handler) setBrand(r *http.Request, id uuid.UUID, in brandInput) (Product, error) {
-	return h.svc.SetBrand(r.Context(), principal(r), id, in.Brand)
+	return h.svc.SetBrand(r.Context(), auth.Of(r), id, in.Brand)
 }
 
 type modelInput struct {
@@ -206,11 +192,11 @@ type modelInput struct {
 }
 
 func (h *Handler) setModel(r *http.Request, id uuid.UUID, in modelInput) (Product, error) {
-	return h.svc.SetModel(r.Context(), principal(r), id, in.Model)
+	return h.svc.SetModel(r.Context(), auth.Of(r), id, in.Model)
 }
 
 func (h *Handler) setPrice(r *http.Request, id uuid.UUID, in PriceInput) (Product, error) {
-	return h.svc.SetPrice(r.Context(), principal(r), id, in)
+	return h.svc.SetPrice(r.Context(), auth.Of(r), id, in)
 }
 
 func (h *Handler) priceHistory(r *http.Request) (httpx.List[PriceChange], error) {
@@ -222,27 +208,27 @@ func (h *Handler) priceHistory(r *http.Request) (httpx.List[PriceChange], error)
 	if err != nil {
 		return httpx.List[PriceChange]{}, err
 	}
-	return h.svc.PriceHistory(r.Context(), viewer(r), id, page)
+	return h.svc.PriceHistory(r.Context(), auth.Maybe(r), id, page)
 }
 
 func (h *Handler) setDiscount(r *http.Request, id uuid.UUID, in DiscountInput) (Discount, error) {
-	return h.svc.SetDiscount(r.Context(), principal(r), id, in)
+	return h.svc.SetDiscount(r.Context(), auth.Of(r), id, in)
 }
 
 func (h *Handler) endDiscount(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
-	return httpx.Empty{}, h.svc.EndDiscount(r.Context(), principal(r), id)
+	return httpx.Empty{}, h.svc.EndDiscount(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) inventory(r *http.Request, id uuid.UUID) (Inventory, error) {
-	return h.svc.Inventory(r.Context(), principal(r), id)
+	return h.svc.Inventory(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) setInventory(r *http.Request, id uuid.UUID, in StockInput) (Inventory, error) {
-	return h.svc.SetInventory(r.Context(), principal(r), id, in)
+	return h.svc.SetInventory(r.Context(), auth.Of(r), id, in)
 }
 
 func (h *Handler) adjust(r *http.Request, id uuid.UUID, in AdjustmentInput) (Movement, error) {
-	return h.svc.Adjust(r.Context(), principal(r), id, in)
+	return h.svc.Adjust(r.Context(), auth.Of(r), id, in)
 }
 
 func (h *Handler) variants(r *http.Request) (httpx.List[Variant], error) {
@@ -250,12 +236,12 @@ func (h *Handler) variants(r *http.Request) (httpx.List[Variant], error) {
 	if err != nil {
 		return httpx.List[Variant]{}, err
 	}
-	vs, err := h.svc.Variants(r.Context(), viewer(r), id)
+	vs, err := h.svc.Variants(r.Context(), auth.Maybe(r), id)
 	return httpx.List[Variant]{Items: vs}, err
 }
 
 func (h *Handler) addVariant(r *http.Request, id uuid.UUID, in VariantInput) (Variant, error) {
-	return h.svc.AddVariant(r.Context(), principal(r), id, in)
+	return h.svc.AddVariant(r.Context(), auth.Of(r), id, in)
 }
 
 // lowStock lists the low-stock variants of ?shop_id= (its owner), or of every shop (admins).
@@ -269,7 +255,7 @@ func (h *Handler) lowStock(r *http.Request) (httpx.List[InventoryItem], error) {
 	if bad != nil {
 		return httpx.List[InventoryItem]{}, apperr.Validation(bad...)
 	}
-	return h.svc.LowStock(r.Context(), principal(r), shop, page)
+	return h.svc.LowStock(r.Context(), auth.Of(r), shop, page)
 }
 
 func (h *Handler) categories(r *http.Request) (httpx.List[Category], error) {
@@ -297,19 +283,19 @@ func (h *Handler) subcategories(r *http.Request) (httpx.List[Category], error) {
 }
 
 func (h *Handler) createCategory(r *http.Request, in CategoryInput) (Category, error) {
-	return h.svc.CreateCategory(r.Context(), principal(r), nil, in)
+	return h.svc.CreateCategory(r.Context(), auth.Of(r), nil, in)
 }
 
 func (h *Handler) createSubcategory(r *http.Request, id uuid.UUID, in CategoryInput) (Category, error) {
-	return h.svc.CreateCategory(r.Context(), principal(r), &id, in)
+	return h.svc.CreateCategory(r.Context(), auth.Of(r), &id, in)
 }
 
 func (h *Handler) updateCategory(r *http.Request, id uuid.UUID, in CategoryInput) (Category, error) {
-	return h.svc.UpdateCategory(r.Context(), principal(r), id, in)
+	return h.svc.UpdateCategory(r.Context(), auth.Of(r), id, in)
 }
 
 func (h *Handler) deleteCategory(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
-	return httpx.Empty{}, h.svc.DeleteCategory(r.Context(), principal(r), id)
+	return httpx.Empty{}, h.svc.DeleteCategory(r.Context(), auth.Of(r), id)
 }
 
 // shopProducts lists a shop's products; its owner may narrow them with ?status=.
@@ -328,7 +314,7 @@ func (h *Handler) shopProducts(r *http.Request) (httpx.List[Product], error) {
 	default:
 		return httpx.List[Product]{}, apperr.Field("status", "must be one of: draft, active, archived")
 	}
-	return h.svc.ShopProducts(r.Context(), viewer(r), id, status, page)
+	return h.svc.ShopProducts(r.Context(), auth.Maybe(r), id, status, page)
 }
 
 func (h *Handler) shopProduct(r *http.Request) (Product, error) {
@@ -336,7 +322,7 @@ func (h *Handler) shopProduct(r *http.Request) (Product, error) {
 	if err != nil {
 		return Product{}, err
 	}
-	return h.svc.Get(r.Context(), viewer(r), id)
+	return h.svc.Get(r.Context(), auth.Maybe(r), id)
 }
 
 func (h *Handler) createInShop(r *http.Request, in CreateInput) (Product, error) {
@@ -344,7 +330,7 @@ func (h *Handler) createInShop(r *http.Request, in CreateInput) (Product, error)
 	if err != nil {
 		return Product{}, err
 	}
-	return h.svc.Create(r.Context(), principal(r), id, in)
+	return h.svc.Create(r.Context(), auth.Of(r), id, in)
 }
 
 func (h *Handler) updateInShop(r *http.Request, in Fields) (Product, error) {
@@ -352,7 +338,7 @@ func (h *Handler) updateInShop(r *http.Request, in Fields) (Product, error) {
 	if err != nil {
 		return Product{}, err
 	}
-	return h.svc.Update(r.Context(), principal(r), id, in)
+	return h.svc.Update(r.Context(), auth.Of(r), id, in)
 }
 
 func (h *Handler) deleteInShop(r *http.Request) (httpx.Empty, error) {
@@ -360,7 +346,7 @@ func (h *Handler) deleteInShop(r *http.Request) (httpx.Empty, error) {
 	if err != nil {
 		return httpx.Empty{}, err
 	}
-	return httpx.Empty{}, h.svc.Delete(r.Context(), principal(r), id)
+	return httpx.Empty{}, h.svc.Delete(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) setInventoryInShop(r *http.Request, in StockInput) (Inventory, error) {
@@ -368,7 +354,7 @@ func (h *Handler) setInventoryInShop(r *http.Request, in StockInput) (Inventory,
 	if err != nil {
 		return Inventory{}, err
 	}
-	return h.svc.SetInventory(r.Context(), principal(r), id, in)
+	return h.svc.SetInventory(r.Context(), auth.Of(r), id, in)
 }
 
 func (h *Handler) shopCategories(r *http.Request) (httpx.List[ShopCategory], error) {
@@ -396,5 +382,5 @@ func (h *Handler) shopStock(r *http.Request, lowOnly bool) (httpx.List[Inventory
 	if err != nil {
 		return httpx.List[InventoryItem]{}, err
 	}
-	return h.svc.ShopInventory(r.Context(), principal(r), id, lowOnly, page)
+	return h.svc.ShopInventory(r.Context(), auth.Of(r), id, lowOnly, page)
 }

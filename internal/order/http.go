@@ -60,11 +60,6 @@ func (h *Handler) Routes(r chi.Router) {
 	})
 }
 
-func principal(r *http.Request) auth.Principal {
-	p, _ := auth.FromContext(r.Context())
-	return p
-}
-
 func orderID(r *http.Request) (uuid.UUID, error) { return httpx.UUIDParam(r, "id", "order") }
 
 // checkout answers 201 with the orders, or replays the first answer to an Idempotency-Key.
@@ -79,7 +74,7 @@ func (h *Handler) checkout(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	status, body, err := h.svc.Checkout(r.Context(), principal(r).UserID, key, in)
+	status, body, err := h.svc.Checkout(r.Context(), auth.Of(r).UserID, key, in)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
@@ -111,7 +106,7 @@ func (h *Handler) list(f ListFilter) func(*http.Request) (httpx.List[Order], err
 		if f.Status, err = statusFilter(r); err != nil {
 			return httpx.List[Order]{}, err
 		}
-		return h.svc.BuyerOrders(r.Context(), principal(r).UserID, f, page)
+		return h.svc.BuyerOrders(r.Context(), auth.Of(r).UserID, f, page)
 	}
 }
 
@@ -131,16 +126,16 @@ func (h *Handler) shopList(status *string, finished bool) func(*http.Request) (h
 				return httpx.List[Order]{}, err
 			}
 		}
-		return h.svc.ShopOrders(r.Context(), principal(r), shopID, f, page)
+		return h.svc.ShopOrders(r.Context(), auth.Of(r), shopID, f, page)
 	}
 }
 
 func (h *Handler) get(r *http.Request, id uuid.UUID) (Order, error) {
-	return h.svc.Get(r.Context(), principal(r), id)
+	return h.svc.Get(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) hide(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
-	return httpx.Empty{}, h.svc.Hide(r.Context(), principal(r), id)
+	return httpx.Empty{}, h.svc.Hide(r.Context(), auth.Of(r), id)
 }
 
 // StatusInput asks for a move.
@@ -154,7 +149,7 @@ func (h *Handler) setStatus(r *http.Request, in StatusInput) (Order, error) {
 	if err != nil {
 		return Order{}, err
 	}
-	p := principal(r)
+	p := auth.Of(r)
 	return h.svc.Move(r.Context(), Actor{Principal: &p}, id, in.Status, in.Reason)
 }
 
@@ -174,7 +169,7 @@ func (h *Handler) move(to string) func(*http.Request) (Order, error) {
 		if err := httpx.DecodeOptional(r, &in); err != nil {
 			return Order{}, err
 		}
-		p := principal(r)
+		p := auth.Of(r)
 		return h.svc.Move(r.Context(), Actor{Principal: &p}, id, to, in.Reason)
 	}
 }
@@ -188,7 +183,7 @@ func (h *Handler) requestReturn(r *http.Request, in returnInput) (Order, error) 
 	if err != nil {
 		return Order{}, err
 	}
-	p := principal(r)
+	p := auth.Of(r)
 	if _, err := h.svc.ownOrder(r.Context(), p, id); err != nil {
 		return Order{}, err
 	}
@@ -196,11 +191,11 @@ func (h *Handler) requestReturn(r *http.Request, in returnInput) (Order, error) 
 }
 
 func (h *Handler) returnStatus(r *http.Request, id uuid.UUID) (ReturnStatus, error) {
-	return h.svc.ReturnOf(r.Context(), principal(r), id)
+	return h.svc.ReturnOf(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) requestRefund(r *http.Request, id uuid.UUID, in RefundInput) (RefundRequest, error) {
-	return h.svc.RequestRefund(r.Context(), principal(r), id, in)
+	return h.svc.RequestRefund(r.Context(), auth.Of(r), id, in)
 }
 
 func (h *Handler) refunds(r *http.Request) (httpx.List[RefundRequest], error) {
@@ -208,7 +203,7 @@ func (h *Handler) refunds(r *http.Request) (httpx.List[RefundRequest], error) {
 	if err != nil {
 		return httpx.List[RefundRequest]{}, err
 	}
-	return h.svc.Refunds(r.Context(), principal(r).UserID, page)
+	return h.svc.Refunds(r.Context(), auth.Of(r).UserID, page)
 }
 
 func (h *Handler) history(r *http.Request) (httpx.List[Move], error) {
@@ -216,7 +211,7 @@ func (h *Handler) history(r *http.Request) (httpx.List[Move], error) {
 	if err != nil {
 		return httpx.List[Move]{}, err
 	}
-	moves, err := h.svc.History(r.Context(), principal(r), id)
+	moves, err := h.svc.History(r.Context(), auth.Of(r), id)
 	return httpx.List[Move]{Items: moves}, err
 }
 
@@ -225,32 +220,32 @@ func (h *Handler) timeline(r *http.Request) (httpx.List[TimelineEntry], error) {
 	if err != nil {
 		return httpx.List[TimelineEntry]{}, err
 	}
-	entries, err := h.svc.Timeline(r.Context(), principal(r), id)
+	entries, err := h.svc.Timeline(r.Context(), auth.Of(r), id)
 	return httpx.List[TimelineEntry]{Items: entries}, err
 }
 
 func (h *Handler) tracking(r *http.Request, id uuid.UUID) (Tracking, error) {
-	return h.svc.Track(r.Context(), principal(r), id)
+	return h.svc.Track(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) calculation(r *http.Request, id uuid.UUID) (Calculation, error) {
-	return h.svc.Calculate(r.Context(), principal(r), id)
+	return h.svc.Calculate(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) fees(r *http.Request, id uuid.UUID) (Fees, error) {
-	return h.svc.FeesOf(r.Context(), principal(r), id)
+	return h.svc.FeesOf(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) preview(r *http.Request, in PreviewInput) (Preview, error) {
-	return h.svc.PreviewCheckout(r.Context(), principal(r).UserID, in)
+	return h.svc.PreviewCheckout(r.Context(), auth.Of(r).UserID, in)
 }
 
 func (h *Handler) summary(r *http.Request) (Summary, error) {
-	return h.svc.SummaryOf(r.Context(), principal(r).UserID)
+	return h.svc.SummaryOf(r.Context(), auth.Of(r).UserID)
 }
 
 func (h *Handler) repeat(r *http.Request, id uuid.UUID) (any, error) {
-	return h.svc.Repeat(r.Context(), principal(r), id)
+	return h.svc.Repeat(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) shopSetStatus(r *http.Request, in StatusInput) (Order, error) {
@@ -262,7 +257,7 @@ func (h *Handler) shopSetStatus(r *http.Request, in StatusInput) (Order, error) 
 	if err != nil {
 		return Order{}, err
 	}
-	return h.svc.ShopMove(r.Context(), principal(r), shopID, id, in.Status, in.Reason)
+	return h.svc.ShopMove(r.Context(), auth.Of(r), shopID, id, in.Status, in.Reason)
 }
 
 // fulfill takes an optional body with the tracking number and carrier.
@@ -279,5 +274,5 @@ func (h *Handler) fulfill(r *http.Request) (Order, error) {
 	if err := httpx.DecodeOptional(r, &in); err != nil {
 		return Order{}, err
 	}
-	return h.svc.Fulfill(r.Context(), principal(r), shopID, id, in)
+	return h.svc.Fulfill(r.Context(), auth.Of(r), shopID, id, in)
 }

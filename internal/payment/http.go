@@ -75,11 +75,6 @@ func (h *Handler) Routes(r chi.Router) {
 	})
 }
 
-func principal(r *http.Request) auth.Principal {
-	p, _ := auth.FromContext(r.Context())
-	return p
-}
-
 func paymentID(r *http.Request) (uuid.UUID, error) { return httpx.UUIDParam(r, "id", "payment") }
 
 // clientIP is the caller's address (behind a trusted proxy, RealIP has put the client's there).
@@ -194,19 +189,19 @@ func keyed[In, Out any](status int, withID, bodyRequired bool, fn func(r *http.R
 }
 
 func (h *Handler) create(r *http.Request, key string, _ uuid.UUID, in CreateInput) (int, Payment, error) {
-	return h.svc.Create(r.Context(), principal(r), key, clientIP(r), in)
+	return h.svc.Create(r.Context(), auth.Of(r), key, clientIP(r), in)
 }
 
 func (h *Handler) capture(r *http.Request, key string, id uuid.UUID, in CaptureInput) (int, Payment, error) {
-	return h.svc.Capture(r.Context(), principal(r), key, id, in)
+	return h.svc.Capture(r.Context(), auth.Of(r), key, id, in)
 }
 
 func (h *Handler) refund(r *http.Request, key string, id uuid.UUID, in RefundInput) (int, Refund, error) {
-	return h.svc.Refund(r.Context(), principal(r), key, id, in)
+	return h.svc.Refund(r.Context(), auth.Of(r), key, id, in)
 }
 
 func (h *Handler) get(r *http.Request, id uuid.UUID) (Payment, error) {
-	return h.svc.Get(r.Context(), principal(r), id)
+	return h.svc.Get(r.Context(), auth.Of(r), id)
 }
 
 var statuses = map[string]bool{StatusPending: true, StatusAuthorized: true, StatusCaptured: true, StatusFailed: true,
@@ -224,7 +219,7 @@ func (h *Handler) history(r *http.Request) (httpx.List[Payment], error) {
 		}
 		f.Status = &s
 	}
-	return h.svc.History(r.Context(), principal(r), f, page)
+	return h.svc.History(r.Context(), auth.Of(r), f, page)
 }
 
 func (h *Handler) transactions(r *http.Request) (httpx.List[Transaction], error) {
@@ -232,7 +227,7 @@ func (h *Handler) transactions(r *http.Request) (httpx.List[Transaction], error)
 	if err != nil {
 		return httpx.List[Transaction]{}, err
 	}
-	return h.svc.Transactions(r.Context(), principal(r), page)
+	return h.svc.Transactions(r.Context(), auth.Of(r), page)
 }
 
 // saveMethod refuses a body holding a card number in any field, known or not, before decoding it.
@@ -247,45 +242,45 @@ func (h *Handler) saveMethod(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	httpx.WithBody(http.StatusCreated, func(r *http.Request, in SaveMethodInput) (SavedMethod, error) {
-		return h.svc.SaveMethod(r.Context(), principal(r), in)
+		return h.svc.SaveMethod(r.Context(), auth.Of(r), in)
 	}).ServeHTTP(w, r)
 }
 
 func (h *Handler) deleteMethod(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
-	return httpx.Empty{}, h.svc.DeleteMethod(r.Context(), principal(r), id)
+	return httpx.Empty{}, h.svc.DeleteMethod(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) setDefault(r *http.Request, id uuid.UUID) (SavedMethod, error) {
-	return h.svc.SetDefaultMethod(r.Context(), principal(r), id)
+	return h.svc.SetDefaultMethod(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) release(r *http.Request, in EscrowInput) (Escrow, error) {
-	return h.svc.Release(r.Context(), principal(r), in)
+	return h.svc.Release(r.Context(), auth.Of(r), in)
 }
 
 func (h *Handler) hold(r *http.Request, in EscrowInput) (Escrow, error) {
-	return h.svc.Hold(r.Context(), principal(r), in)
+	return h.svc.Hold(r.Context(), auth.Of(r), in)
 }
 
 // escrowStatus takes the order's ID: escrow is held per order.
 func (h *Handler) escrowStatus(r *http.Request, id uuid.UUID) (Escrow, error) {
-	return h.svc.EscrowStatus(r.Context(), principal(r), id)
+	return h.svc.EscrowStatus(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) receipt(r *http.Request, id uuid.UUID) (Receipt, error) {
-	return h.svc.ReceiptOf(r.Context(), principal(r), id)
+	return h.svc.ReceiptOf(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) refundStatus(r *http.Request, id uuid.UUID) (RefundStatus, error) {
-	return h.svc.RefundStatusOf(r.Context(), principal(r), id)
+	return h.svc.RefundStatusOf(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) dispute(r *http.Request, id uuid.UUID, in DisputeInput) (Dispute, error) {
-	return h.svc.OpenDispute(r.Context(), principal(r), id, in)
+	return h.svc.OpenDispute(r.Context(), auth.Of(r), id, in)
 }
 
 func (h *Handler) setStatus(r *http.Request, id uuid.UUID, in StatusInput) (Payment, error) {
-	return h.svc.SetStatus(r.Context(), principal(r), id, in)
+	return h.svc.SetStatus(r.Context(), auth.Of(r), id, in)
 }
 
 func (h *Handler) chargebacks(r *http.Request) (httpx.List[Dispute], error) {

@@ -67,18 +67,6 @@ func (h *Handler) Routes(r chi.Router) {
 	})
 }
 
-func principal(r *http.Request) auth.Principal {
-	p, _ := auth.FromContext(r.Context())
-	return p
-}
-
-func optional(r *http.Request) *auth.Principal {
-	if p, ok := auth.FromContext(r.Context()); ok {
-		return &p
-	}
-	return nil
-}
-
 func (h *Handler) methods(*http.Request) (httpx.List[MethodInfo], error) {
 	ms, err := h.svc.Methods()
 	return httpx.List[MethodInfo]{Items: ms}, err
@@ -118,11 +106,11 @@ func (h *Handler) distanceMatrix(r *http.Request) (DistanceMatrix, error) {
 }
 
 func (h *Handler) calculate(r *http.Request, in ParcelInput) (Priced, error) {
-	return h.svc.Calculate(r.Context(), optional(r), in)
+	return h.svc.Calculate(r.Context(), auth.Maybe(r), in)
 }
 
 func (h *Handler) calculateFees(r *http.Request, in BatchInput) (Batch, error) {
-	return h.svc.CalculateMany(r.Context(), optional(r), in)
+	return h.svc.CalculateMany(r.Context(), auth.Maybe(r), in)
 }
 
 // costCalculator reads each end as from_lat/from_lng, from_shop_id, from_address_id, or
@@ -140,11 +128,11 @@ func (h *Handler) costCalculator(r *http.Request) (Comparison, error) {
 	if err != nil {
 		return Comparison{}, err
 	}
-	return h.svc.Compare(r.Context(), optional(r), from, to, w)
+	return h.svc.Compare(r.Context(), auth.Maybe(r), from, to, w)
 }
 
 func (h *Handler) register(r *http.Request, in RegisterInput) (Registration, error) {
-	return h.svc.Register(r.Context(), principal(r), in)
+	return h.svc.Register(r.Context(), auth.Of(r), in)
 }
 
 func (h *Handler) listShippers(r *http.Request) (httpx.List[Shipper], error) {
@@ -152,7 +140,7 @@ func (h *Handler) listShippers(r *http.Request) (httpx.List[Shipper], error) {
 	if err != nil {
 		return httpx.List[Shipper]{}, err
 	}
-	return h.svc.Shippers(r.Context(), principal(r), r.URL.Query().Get("status"), page)
+	return h.svc.Shippers(r.Context(), auth.Of(r), r.URL.Query().Get("status"), page)
 }
 
 // available reads ?lat=&lng= and ?radius= in kilometres (default 5, at most 50).
@@ -175,19 +163,19 @@ func (h *Handler) available(r *http.Request) (httpx.List[Shipper], error) {
 	if err != nil {
 		return httpx.List[Shipper]{}, err
 	}
-	return h.svc.Nearby(r.Context(), principal(r), NearbyQuery{Point: geo.Point{Lat: lat, Lng: lng}, RadiusKm: radius}, page.Limit)
+	return h.svc.Nearby(r.Context(), auth.Of(r), NearbyQuery{Point: geo.Point{Lat: lat, Lng: lng}, RadiusKm: radius}, page.Limit)
 }
 
 func (h *Handler) getShipper(r *http.Request, id uuid.UUID) (Shipper, error) {
-	return h.svc.Shipper(r.Context(), principal(r), id)
+	return h.svc.Shipper(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) setStatus(r *http.Request, id uuid.UUID, in StatusInput) (Shipper, error) {
-	return h.svc.SetStatus(r.Context(), principal(r), id, in)
+	return h.svc.SetStatus(r.Context(), auth.Of(r), id, in)
 }
 
 func (h *Handler) shipperLocation(r *http.Request, id uuid.UUID) (ShipperLocation, error) {
-	return h.svc.ShipperLocation(r.Context(), principal(r), id)
+	return h.svc.ShipperLocation(r.Context(), auth.Of(r), id)
 }
 
 // assign takes an optional body: none (or {}) assigns the nearest available shipper.
@@ -202,7 +190,7 @@ func (h *Handler) assign(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	m, err := h.svc.Assign(r.Context(), principal(r), id, in)
+	m, err := h.svc.Assign(r.Context(), auth.Of(r), id, in)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
@@ -217,7 +205,7 @@ func (h *Handler) label(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	l, err := h.svc.Label(r.Context(), principal(r), in)
+	l, err := h.svc.Label(r.Context(), auth.Of(r), in)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
@@ -232,15 +220,15 @@ func (h *Handler) label(w http.ResponseWriter, r *http.Request) {
 func orderID(r *http.Request) (uuid.UUID, error) { return httpx.UUIDParam(r, "order_id", "shipment") }
 
 func (h *Handler) tracking(r *http.Request, id uuid.UUID) (Shipment, error) {
-	return h.svc.Tracking(r.Context(), principal(r), id)
+	return h.svc.Tracking(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) updateStatus(r *http.Request, id uuid.UUID, in UpdateInput) (Shipment, error) {
-	return h.svc.UpdateStatus(r.Context(), principal(r), id, in)
+	return h.svc.UpdateStatus(r.Context(), auth.Of(r), id, in)
 }
 
 func (h *Handler) location(r *http.Request, id uuid.UUID, in LocationInput) (LocationUpdate, error) {
-	return h.svc.RecordLocation(r.Context(), principal(r), id, in)
+	return h.svc.RecordLocation(r.Context(), auth.Of(r), id, in)
 }
 
 // liveTracking streams a delivery's locations and steps over WebSocket to those who follow it;
@@ -252,7 +240,7 @@ func (h *Handler) liveTracking(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	p := principal(r)
+	p := auth.Of(r)
 	if !isWebSocket(r) {
 		m, err := h.svc.Tracking(r.Context(), p, id)
 		if err != nil {

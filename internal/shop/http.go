@@ -52,14 +52,6 @@ func (h *Handler) Routes(r chi.Router) {
 	})
 }
 
-// optional is the principal of a route open to everyone, when the caller signed in.
-func optional(r *http.Request) *auth.Principal {
-	if p, ok := auth.FromContext(r.Context()); ok {
-		return &p
-	}
-	return nil
-}
-
 // shopAnd parses the shop ID and a second ID of the path.
 func shopAnd(r *http.Request, name, kind string) (uuid.UUID, uuid.UUID, error) {
 	sid, err := shopID(r)
@@ -79,7 +71,7 @@ func (h *Handler) listPromotions(r *http.Request) (httpx.List[Promotion], error)
 	if err != nil {
 		return httpx.List[Promotion]{}, err
 	}
-	return h.svc.Promotions(r.Context(), optional(r), id, page)
+	return h.svc.Promotions(r.Context(), auth.Maybe(r), id, page)
 }
 
 func (h *Handler) getPromotion(r *http.Request) (Promotion, error) {
@@ -87,11 +79,11 @@ func (h *Handler) getPromotion(r *http.Request) (Promotion, error) {
 	if err != nil {
 		return Promotion{}, err
 	}
-	return h.svc.Promotion(r.Context(), optional(r), sid, id)
+	return h.svc.Promotion(r.Context(), auth.Maybe(r), sid, id)
 }
 
 func (h *Handler) createPromotion(r *http.Request, id uuid.UUID, in PromotionInput) (Promotion, error) {
-	return h.svc.CreatePromotion(r.Context(), principal(r), id, in)
+	return h.svc.CreatePromotion(r.Context(), auth.Of(r), id, in)
 }
 
 func (h *Handler) updatePromotion(r *http.Request, in PromotionInput) (Promotion, error) {
@@ -99,7 +91,7 @@ func (h *Handler) updatePromotion(r *http.Request, in PromotionInput) (Promotion
 	if err != nil {
 		return Promotion{}, err
 	}
-	return h.svc.UpdatePromotion(r.Context(), principal(r), sid, id, in)
+	return h.svc.UpdatePromotion(r.Context(), auth.Of(r), sid, id, in)
 }
 
 func (h *Handler) deletePromotion(r *http.Request) (httpx.Empty, error) {
@@ -107,7 +99,7 @@ func (h *Handler) deletePromotion(r *http.Request) (httpx.Empty, error) {
 	if err != nil {
 		return httpx.Empty{}, err
 	}
-	return httpx.Empty{}, h.svc.DeletePromotion(r.Context(), principal(r), sid, id)
+	return httpx.Empty{}, h.svc.DeletePromotion(r.Context(), auth.Of(r), sid, id)
 }
 
 func (h *Handler) listCampaigns(r *http.Request) (httpx.List[Campaign], error) {
@@ -119,11 +111,11 @@ func (h *Handler) listCampaigns(r *http.Request) (httpx.List[Campaign], error) {
 	if err != nil {
 		return httpx.List[Campaign]{}, err
 	}
-	return h.svc.Campaigns(r.Context(), optional(r), id, page)
+	return h.svc.Campaigns(r.Context(), auth.Maybe(r), id, page)
 }
 
 func (h *Handler) createCampaign(r *http.Request, id uuid.UUID, in CampaignInput) (Campaign, error) {
-	return h.svc.CreateCampaign(r.Context(), principal(r), id, in)
+	return h.svc.CreateCampaign(r.Context(), auth.Of(r), id, in)
 }
 
 type statusInput struct {
@@ -135,12 +127,7 @@ func (h *Handler) setCampaignStatus(r *http.Request, in statusInput) (Campaign, 
 	if err != nil {
 		return Campaign{}, err
 	}
-	return h.svc.SetCampaignStatus(r.Context(), principal(r), sid, id, in.Status)
-}
-
-func principal(r *http.Request) auth.Principal {
-	p, _ := auth.FromContext(r.Context())
-	return p
+	return h.svc.SetCampaignStatus(r.Context(), auth.Of(r), sid, id, in.Status)
 }
 
 func shopID(r *http.Request) (uuid.UUID, error) { return httpx.UUIDParam(r, "id", "shop") }
@@ -166,23 +153,23 @@ func (h *Handler) list(r *http.Request) (httpx.List[Shop], error) {
 }
 
 func (h *Handler) get(r *http.Request, id uuid.UUID) (Shop, error) {
-	return h.svc.Get(r.Context(), optional(r), id)
+	return h.svc.Get(r.Context(), auth.Maybe(r), id)
 }
 
 func (h *Handler) create(r *http.Request, in ShopInput) (Shop, error) {
-	return h.svc.Create(r.Context(), principal(r), in)
+	return h.svc.Create(r.Context(), auth.Of(r), in)
 }
 
 func (h *Handler) update(r *http.Request, id uuid.UUID, in ShopInput) (Shop, error) {
-	return h.svc.Update(r.Context(), principal(r), id, in)
+	return h.svc.Update(r.Context(), auth.Of(r), id, in)
 }
 
 func (h *Handler) updateProfile(r *http.Request, id uuid.UUID, in Profile) (Shop, error) {
-	return h.svc.UpdateProfile(r.Context(), principal(r), id, in)
+	return h.svc.UpdateProfile(r.Context(), auth.Of(r), id, in)
 }
 
 func (h *Handler) delete(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
-	return httpx.Empty{}, h.svc.Delete(r.Context(), principal(r), id)
+	return httpx.Empty{}, h.svc.Delete(r.Context(), auth.Of(r), id)
 }
 
 // search reads ?location=lat,lng (or ?lat=&lng=), ?radius= in km (default 5, at most 100) and

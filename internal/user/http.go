@@ -63,12 +63,6 @@ func client(r *http.Request) Client {
 	return Client{UserAgent: r.UserAgent(), IP: r.RemoteAddr}
 }
 
-// principal is set by authn.Required on every route that calls it.
-func principal(r *http.Request) auth.Principal {
-	p, _ := auth.FromContext(r.Context())
-	return p
-}
-
 func (h *Handler) register(r *http.Request, in RegisterInput) (Session, error) {
 	return h.svc.Register(r.Context(), in, client(r))
 }
@@ -96,7 +90,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	if err := h.svc.Logout(r.Context(), principal(r), in.RefreshToken); err != nil {
+	if err := h.svc.Logout(r.Context(), auth.Of(r), in.RefreshToken); err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
@@ -144,24 +138,24 @@ type changePasswordInput struct {
 }
 
 func (h *Handler) changePassword(r *http.Request, in changePasswordInput) (httpx.Empty, error) {
-	return httpx.Empty{}, h.svc.ChangePassword(r.Context(), principal(r), in.CurrentPassword, in.NewPassword)
+	return httpx.Empty{}, h.svc.ChangePassword(r.Context(), auth.Of(r), in.CurrentPassword, in.NewPassword)
 }
 
 func (h *Handler) profile(r *http.Request) (User, error) {
-	p := principal(r)
+	p := auth.Of(r)
 	return h.svc.Get(r.Context(), p, p.UserID)
 }
 
 func (h *Handler) updateProfile(r *http.Request, in ProfileInput) (User, error) {
-	return h.svc.UpdateProfile(r.Context(), principal(r), in)
+	return h.svc.UpdateProfile(r.Context(), auth.Of(r), in)
 }
 
 func (h *Handler) getUser(r *http.Request, id uuid.UUID) (User, error) {
-	return h.svc.Get(r.Context(), principal(r), id)
+	return h.svc.Get(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) deleteUser(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
-	return httpx.Empty{}, h.svc.Delete(r.Context(), principal(r), id)
+	return httpx.Empty{}, h.svc.Delete(r.Context(), auth.Of(r), id)
 }
 
 func (h *Handler) listAddresses(r *http.Request) (httpx.List[Address], error) {
@@ -169,29 +163,29 @@ func (h *Handler) listAddresses(r *http.Request) (httpx.List[Address], error) {
 	if err != nil {
 		return httpx.List[Address]{}, err
 	}
-	return h.svc.Addresses(r.Context(), principal(r).UserID, page)
+	return h.svc.Addresses(r.Context(), auth.Of(r).UserID, page)
 }
 
 func (h *Handler) createAddress(r *http.Request, in AddressInput) (Address, error) {
-	return h.svc.CreateAddress(r.Context(), principal(r).UserID, in)
+	return h.svc.CreateAddress(r.Context(), auth.Of(r).UserID, in)
 }
 
 func (h *Handler) getAddress(r *http.Request, id uuid.UUID) (Address, error) {
-	return h.svc.Address(r.Context(), principal(r).UserID, id)
+	return h.svc.Address(r.Context(), auth.Of(r).UserID, id)
 }
 
 func (h *Handler) updateAddress(r *http.Request, id uuid.UUID, in AddressInput) (Address, error) {
-	return h.svc.UpdateAddress(r.Context(), principal(r).UserID, id, in)
+	return h.svc.UpdateAddress(r.Context(), auth.Of(r).UserID, id, in)
 }
 
 func (h *Handler) deleteAddress(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
-	return httpx.Empty{}, h.svc.DeleteAddress(r.Context(), principal(r).UserID, id)
+	return httpx.Empty{}, h.svc.DeleteAddress(r.Context(), auth.Of(r).UserID, id)
 }
 
 func (h *Handler) setDefaultAddress(r *http.Request, id uuid.UUID) (Address, error) {
-	return h.svc.SetDefaultAddress(r.Context(), principal(r).UserID, id)
+	return h.svc.SetDefaultAddress(r.Context(), auth.Of(r).UserID, id)
 }
 
 func (h *Handler) registerShipper(r *http.Request, in ShipperInput) (ShipperRegistration, error) {
-	return h.svc.RegisterShipper(r.Context(), principal(r), in)
+	return h.svc.RegisterShipper(r.Context(), auth.Of(r), in)
 }

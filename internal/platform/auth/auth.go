@@ -115,6 +115,20 @@ func FromContext(ctx context.Context) (Principal, bool) {
 	return p, ok
 }
 
+// Of is the principal of a request behind Required (the zero Principal on a route without it).
+func Of(r *http.Request) Principal {
+	p, _ := FromContext(r.Context())
+	return p
+}
+
+// Maybe is the principal of a request to a public route, or nil when the caller did not sign in.
+func Maybe(r *http.Request) *Principal {
+	if p, ok := FromContext(r.Context()); ok {
+		return &p
+	}
+	return nil
+}
+
 // MustPrincipal returns the principal, or an Unauthorized error on a route that forgot Required.
 func MustPrincipal(ctx context.Context) (Principal, error) {
 	p, ok := FromContext(ctx)
