@@ -189,7 +189,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	order.NewHandler(a.Orders, authn).Routes(api)
 	payment.NewHandler(a.Payments, authn).Routes(api)
 	shipping.NewHandler(a.Shipping, authn, a.Realtime).Routes(api)
-	api.Method(http.MethodGet, "/openapi.json", a.openAPIHandler())
+	api.Method(http.MethodGet, "/openapi.json", httpx.Documented[httpx.Empty, map[string]any](http.StatusOK, a.openAPIHandler()).
+		Doc("The OpenAPI 3.1 document of this API").For(httpx.Public))
 	a.Router.Mount("/api/v1", api)
 	return a, nil
 }
@@ -287,7 +288,7 @@ func (a *App) Close() {
 
 // openAPI serves the OpenAPI document, read off the router the first time it is asked for (the
 // router is complete by then, this route included).
-func (a *App) openAPIHandler() http.Handler {
+func (a *App) openAPIHandler() http.HandlerFunc {
 	var (
 		once sync.Once
 		doc  []byte
@@ -306,20 +307,28 @@ func (a *App) openAPIHandler() http.Handler {
 
 // OpenAPI builds the API's OpenAPI document from the router.
 func (a *App) OpenAPI() ([]byte, error) {
+	return openapi.Build(a.Router, openapi.Info{Title: "GoShop API", Version: Version,
+		Description: "GoShop marketplace API. The rules every route follows (errors, IDs, money, " +
+			"pagination, idempotency, authentication, WebSocket sign-in) are in docs/API.md of the repository."},
+		a.tokenAccess)
+}
+
+// Routes lists every mounted route as the document sees it; the contract and authorization
+// suites walk it.
+func (a *App) Routes() ([]openapi.Route, error) { return openapi.Routes(a.Router, a.tokenAccess) }
+
+// tokenAccess tells, from a route's middleware, whether it requires or accepts a token.
+func (a *App) tokenAccess(mws []func(http.Handler) http.Handler) openapi.Access {
 	required := reflect.ValueOf(a.authn.Required).Pointer()
 	optional := reflect.ValueOf(a.authn.Optional).Pointer()
-	return openapi.Build(a.Router, openapi.Info{Title: "GoShop API", Version: Version,
-		Description: "GoShop marketplace API. Rules every route follows: api/CONTRACT.md."},
-		func(mws []func(http.Handler) http.Handler) openapi.Access {
-			access := openapi.Public
-			for _, mw := range mws {
-				switch reflect.ValueOf(mw).Pointer() {
-				case required:
-					return openapi.Bearer
-				case optional:
-					access = openapi.Optional
-				}
-			}
-			return access
-		})
+	access := openapi.Public
+	for _, mw := range mws {
+		switch reflect.ValueOf(mw).Pointer() {
+		case required:
+			return openapi.Bearer
+		case optional:
+			access = openapi.Optional
+		}
+	}
+	return access
 }

@@ -88,7 +88,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		PollInterval: 50 * time.Millisecond, Hooks: s.hooks})
 	require.NoError(t, err)
 	require.NoError(t, a.Jobs.Start(ctx))
-	srv := httptest.NewServer(a.Router)
+	srv := httptest.NewServer(ContractOf(t, a).Wrap(t, a.Router))
 	mb, _ := a.Mail.(*mail.Mailbox)
 	t.Cleanup(func() {
 		srv.Close()

@@ -26,6 +26,9 @@ func newValidator() *validator.Validate {
 		if name == "-" {
 			return ""
 		}
+		if name == "" {
+			name = f.Tag.Get("query") // query parameters are named by their `query` tag
+		}
 		if name == "" && f.Anonymous {
 			return embedded
 		}
@@ -42,12 +45,17 @@ func newValidator() *validator.Validate {
 // outer object; fieldPath drops it, so that errors name fields as clients send them.
 const embedded = "\x00embedded"
 
+var rawMessageType = reflect.TypeFor[json.RawMessage]()
+
 var phoneRE = regexp.MustCompile(`^(\+[1-9][0-9]{7,14}|0[0-9]{9,10})$`)
 
 // Decode reads r's JSON body into dst and validates it with its `validate` struct tags.
 // Malformed JSON is 400, a body over the limit is 413, wrong types and failed rules are 422
 // with the offending fields named. Unknown fields are ignored, as the contract says.
 func Decode(r *http.Request, dst any) error {
+	if err := checkDeclaredBody(r, reflect.TypeOf(dst), false); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(r.Body)
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err, reflect.TypeOf(dst))
@@ -58,11 +66,17 @@ func Decode(r *http.Request, dst any) error {
 		}
 		return apperr.New(apperr.BadRequest, "the body must hold a single JSON value")
 	}
+	if err := checkStorable(reflect.ValueOf(dst), ""); err != nil {
+		return err
+	}
 	return Validate(dst)
 }
 
 // DecodeOptional is Decode for routes whose body may be left out: no body leaves dst as it is.
 func DecodeOptional(r *http.Request, dst any) error {
+	if err := checkDeclaredBody(r, reflect.TypeOf(dst), true); err != nil {
+		return err
+	}
 	if r.ContentLength == 0 {
 		return Validate(dst)
 	}

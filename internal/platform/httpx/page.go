@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,17 +29,29 @@ type List[T any] struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
-// PageOf reads ?limit= and ?cursor= from r.
-func PageOf(r *http.Request) (Page, error) {
-	p := Page{Limit: DefaultLimit, Cursor: r.URL.Query().Get("cursor")}
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxLimit {
-			return p, apperr.Field("limit", "must be an integer from 1 to 100")
-		}
-		p.Limit = n
+// PageQuery is the ?limit= and ?cursor= of a list route: declare it with Op.Paged (or embed it
+// in the route's query type) and read it with PageOf (or QueryOf, then Page).
+type PageQuery struct {
+	Limit  *int   `query:"limit" validate:"omitempty,min=1,max=100" doc:"items a page, from 1 to 100 (default 20)"`
+	Cursor string `query:"cursor" validate:"max=1000" doc:"the next_cursor of the previous page"`
+}
+
+// Page is the page the query asks for, with the default limit when it names none.
+func (q PageQuery) Page() Page {
+	p := Page{Limit: DefaultLimit, Cursor: q.Cursor}
+	if q.Limit != nil {
+		p.Limit = *q.Limit
 	}
-	return p, nil
+	return p
+}
+
+// PageOf reads ?limit= and ?cursor= from r; the route declares them with Op.Paged.
+func PageOf(r *http.Request) (Page, error) {
+	q, err := QueryOf[PageQuery](r)
+	if err != nil {
+		return Page{Limit: DefaultLimit}, err
+	}
+	return q.Page(), nil
 }
 
 // EncodeCursor turns a keyset position into an opaque cursor.

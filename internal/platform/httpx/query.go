@@ -1,0 +1,230 @@
+package httpx
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/gorilla/schema"
+
+	"github.com/goshop/goshop/internal/platform/apperr"
+)
+
+// queryDecoder reads query strings into structs by their `query` tags; unknown parameters are
+// ignored, as unknown body fields are.
+var queryDecoder = func() *schema.Decoder {
+	d := schema.NewDecoder()
+	d.SetAliasTag("query")
+	d.IgnoreUnknownKeys(true)
+	return d
+}()
+
+// QueryOf reads r's query string into a Q by its `query` tags and validates it with its
+// `validate` tags: a value of the wrong type or one that breaks a rule is a 422 naming the
+// parameter. The route must declare Q with Op.Params, so that the document lists every
+// parameter a handler reads. A Q that embeds PageQuery gets its page checked as PageOf does.
+func QueryOf[Q any](r *http.Request) (Q, error) {
+	var q Q
+	if err := checkDeclaredQuery(r, reflect.TypeFor[Q]()); err != nil {
+		return q, err
+	}
+	if err := queryDecoder.Decode(&q, r.URL.Query()); err != nil {
+		return q, queryError(err)
+	}
+	if err := Validate(&q); err != nil {
+		return q, err
+	}
+	return q, nil
+}
+
+// queryError names the parameters that did not parse.
+func queryError(err error) error {
+	var multi schema.MultiError
+	if !errors.As(err, &multi) {
+		return apperr.Wrap(err, apperr.Invalid, "the query string is invalid")
+	}
+	var fields []apperr.FieldError
+	for key, e := range multi {
+		msg := "is invalid"
+		var conv schema.ConversionError
+		if errors.As(e, &conv) && conv.Type != nil {
+			msg = "must be " + queryKind(conv.Type)
+		}
+		fields = append(fields, apperr.FieldError{Field: key, Message: msg})
+	}
+	sort.Slice(fields, func(i, j int) bool { return fields[i].Field < fields[j].Field })
+	return apperr.Validation(fields...)
+}
+
+func queryKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	switch {
+	case t.Name() == "UUID":
+		return "a UUID"
+	case t.Name() == "Time":
+		return "a time such as 2026-11-24T10:00:00Z"
+	case t.Kind() == reflect.Bool:
+		return "true or false"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+		return "an integer"
+	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		return "a number"
+	}
+	return "valid"
+}
+
+// checkDeclaredQuery fails when the Op serving r does not declare q (or a type embedding it) as
+// its query.
+func checkDeclaredQuery(r *http.Request, q reflect.Type) error {
+	o := opOf(r)
+	if o == nil {
+		return nil
+	}
+	if o.Query == nil || (o.Query != q && !embeds(o.Query, q)) {
+		return undeclared("query parameters", q, r)
+	}
+	return nil
+}
+
+func embeds(outer, inner reflect.Type) bool {
+	if outer.Kind() != reflect.Struct {
+		return false
+	}
+	for i := range outer.NumField() {
+		f := outer.Field(i)
+		if f.Anonymous && (f.Type == inner || embeds(f.Type, inner)) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkPathAndQuery refuses path and query values that PostgreSQL cannot store as text (a NUL
+// character, or bytes that are not UTF-8), naming the parameter, before any handler sees them.
+func checkPathAndQuery(r *http.Request) error {
+	var bad []apperr.FieldError
+	if rc := chi.RouteContext(r.Context()); rc != nil {
+		for i, k := range rc.URLParams.Keys {
+			if i < len(rc.URLParams.Values) && !StorableText(rc.URLParams.Values[i]) {
+				bad = append(bad, apperr.FieldError{Field: k, Message: unstorable})
+			}
+		}
+	}
+	if r.URL.RawQuery != "" {
+		for k, vs := range r.URL.Query() {
+			ok := StorableText(k)
+			for _, v := range vs {
+				ok = ok && StorableText(v)
+			}
+			if !ok {
+				bad = append(bad, apperr.FieldError{Field: strings.ToValidUTF8(strings.ReplaceAll(k, "\x00", ""), ""), Message: unstorable})
+			}
+		}
+	}
+	if bad == nil {
+		return nil
+	}
+	sort.Slice(bad, func(i, j int) bool { return bad[i].Field < bad[j].Field })
+	return apperr.Validation(bad...)
+}
+
+const unstorable = "must be UTF-8 text without NUL characters"
+
+// StorableText reports whether PostgreSQL can store s as text: UTF-8 without NUL.
+func StorableText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
+// checkStorable walks a decoded body and refuses any string, map key or raw JSON that
+// PostgreSQL cannot store (a NUL character: "\u0000" in JSON; encoding/json already replaces
+// bytes that are not UTF-8), naming the field as the body spells it.
+func checkStorable(v reflect.Value, path string) error {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return checkStorable(v.Elem(), path)
+	case reflect.String:
+		if !StorableText(v.String()) {
+			return apperr.Field(path, unstorable)
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type() == rawMessageType {
+			if rawHasNUL(v.Bytes()) {
+				return apperr.Field(path, unstorable)
+			}
+			return nil
+		}
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return nil
+		}
+		for i := range v.Len() {
+			if err := checkStorable(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			key := fmt.Sprint(iter.Key().Interface())
+			p := join(path, key)
+			if !StorableText(key) {
+				return apperr.Field(path, "has a key that "+unstorable)
+			}
+			if err := checkStorable(iter.Value(), p); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() && !f.Anonymous {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			p := path
+			if !(f.Anonymous && name == "") {
+				if name == "" {
+					name = f.Name
+				}
+				p = join(path, name)
+			}
+			if err := checkStorable(v.Field(i), p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+// rawHasNUL reports whether raw JSON holds a \u0000 escape, which PostgreSQL's jsonb refuses.
+// A backslash escaping a backslash is skipped, so "\\u0000" (the six characters) passes.
+func rawHasNUL(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			continue
+		}
+		if b[i+1] == 'u' && i+5 < len(b) && string(b[i+2:i+6]) == "0000" {
+			return true
+		}
+		i++ // skip the escaped character
+	}
+	return false
+}
