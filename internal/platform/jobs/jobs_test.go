@@ -135,12 +135,10 @@ func TestKilledJobResumesFromItsCheckpoint(t *testing.T) {
 	go func() { exited <- child.Wait() }()
 	t.Cleanup(func() { _ = child.Process.Kill() })
 
-	done := func() int {
+	require.Eventually(t, func() bool {
 		var n int
-		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM items_done`).Scan(&n))
-		return n
-	}
-	require.Eventually(t, func() bool { return done() == 4 }, 60*time.Second, 20*time.Millisecond, "the child works the first items")
+		return pool.QueryRow(ctx, `SELECT count(*) FROM items_done`).Scan(&n) == nil && n == 4
+	}, 60*time.Second, 20*time.Millisecond, "the child works the first items")
 	require.NoError(t, child.Process.Kill())
 	<-exited
 	stale, err := inserter.Client().JobGet(ctx, jobID)
@@ -153,8 +151,7 @@ func TestKilledJobResumesFromItsCheckpoint(t *testing.T) {
 	// River's leader lease of the killed process runs out first (about 15 s), then the rescue.
 	require.Eventually(t, func() bool {
 		j, err := inserter.Client().JobGet(ctx, jobID)
-		require.NoError(t, err)
-		return j.State == rivertype.JobStateCompleted
+		return err == nil && j.State == rivertype.JobStateCompleted
 	}, 90*time.Second, 50*time.Millisecond, "the job is rescued and finished")
 
 	rows, err := pool.Query(ctx, `SELECT item, attempt FROM items_done ORDER BY item`)
