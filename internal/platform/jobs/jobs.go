@@ -7,7 +7,8 @@
 // idempotent: they check, under a lock, whether their effect is there already.
 //
 // A job that may run longer than Options.Timeout (a reindex, an export) sets its own limit with
-// River's Timeout method on its worker; the rescuer leaves it alone that long. It saves its
+// River's Timeout method on its worker; the rescuer leaves it alone that long (so a killed run
+// of it waits that long too: keep the limit near what one run needs). It saves its
 // progress as it goes (SaveCheckpointTx, in the transaction of the work it covers) and starts
 // from Checkpoint, so that a run after a crash resumes rather than starts over.
 package jobs
