@@ -199,8 +199,7 @@ func (a shippingIdentity) RegisterShipper(ctx context.Context, p auth.Principal,
 		return shipping.Registered{}, err
 	}
 	u, err := json.Marshal(reg.User)
-	return shipping.Registered{VehicleType: reg.Shipper.VehicleType, ServiceArea: reg.Shipper.ServiceArea,
-		AccessToken: reg.AccessToken, ExpiresIn: reg.ExpiresIn, User: u}, err
+	return shipping.Registered{AccessToken: reg.AccessToken, ExpiresIn: reg.ExpiresIn, User: u}, err
 }
 
 func (a shippingIdentity) Address(ctx context.Context, tx pgx.Tx, userID, addressID uuid.UUID) (shipping.Address, error) {

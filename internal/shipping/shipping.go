@@ -174,8 +174,6 @@ type ShipperProfile struct {
 
 // Registered is the identity context's answer to a shipper registration.
 type Registered struct {
-	VehicleType string
-	ServiceArea string
 	// AccessToken already carries the shipper role.
 	AccessToken string
 	ExpiresIn   int
@@ -191,7 +189,8 @@ type Address struct {
 
 // Identity is what shipping needs of the identity context.
 type Identity interface {
-	// RegisterShipper gives the caller the shipper role and profile; a caller who already has
+	// RegisterShipper gives the caller the shipper role and profile, and opens this context's
+	// record of the shipper (OpenShipperTx) in the same transaction; a caller who already has
 	// them gets a conflict.
 	RegisterShipper(ctx context.Context, p auth.Principal, in ShipperProfile) (Registered, error)
 	// Address returns one address of the user's address book.
