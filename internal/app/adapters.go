@@ -233,6 +233,10 @@ func (a shippingOrders) Delivery(ctx context.Context, orderID uuid.UUID) (shippi
 			Province: ad.Province}, Lat: ad.Lat, Lng: ad.Lng, ReadyToShip: d.ReadyToShip}, err
 }
 
+func (a shippingOrders) AttachCarrierTx(ctx context.Context, tx pgx.Tx, orderID uuid.UUID, carrier, trackingNumber string) error {
+	return a.o.AttachCarrierTx(ctx, tx, orderID, carrier, trackingNumber)
+}
+
 func (a shippingOrders) ShipperMove(ctx context.Context, shipper *auth.Principal, orderID uuid.UUID, to, reason string) error {
 	return a.o.ShipperMove(ctx, shipper, orderID, to, reason)
 }

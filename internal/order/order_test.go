@@ -230,6 +230,7 @@ func TestStatusMachineAndWhoMayMove(t *testing.T) {
 	assert.Equal(t, "shipped", res.Map(t)["status"])
 	tr := f.env.Get(t, "/orders/"+id+"/tracking", b.AccessToken).Map(t)
 	assert.Equal(t, "GS123", tr["tracking_number"])
+	assert.Equal(t, "GHN", tr["carrier"])
 
 	res = put(f.seller, "/deliver", map[string]any{"reason": "signed by buyer"})
 	require.Equal(t, http.StatusOK, res.Status)

@@ -140,9 +140,17 @@ const (
 	orderDelivered = "delivered"
 )
 
+// Carrier is the name orders show for a delivery by GoShop's own shippers; the tracking number
+// beside it is the shipment's, the one its label prints.
+const Carrier = "goshop"
+
 // Orders is what shipping needs of the order context.
 type Orders interface {
 	Delivery(ctx context.Context, orderID uuid.UUID) (Order, error)
+	// AttachCarrierTx records the carrier and tracking number on the order inside tx, the
+	// transaction that opens its shipment; an order that no longer waits for a carrier is a
+	// conflict.
+	AttachCarrierTx(ctx context.Context, tx pgx.Tx, orderID uuid.UUID, carrier, trackingNumber string) error
 	// ShipperMove moves an order as the delivery saw it happen; a nil shipper is the system.
 	ShipperMove(ctx context.Context, shipper *auth.Principal, orderID uuid.UUID, to, reason string) error
 }
