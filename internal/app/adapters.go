@@ -92,12 +92,32 @@ func (a cartCheckout) ClearTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID) e
 	return a.c.ClearTx(ctx, tx, buyer)
 }
 
-func (a cartCheckout) Refill(ctx context.Context, buyer uuid.UUID, lines []order.RefillLine) (any, error) {
+func (a cartCheckout) PlanRefill(ctx context.Context, buyer uuid.UUID, lines []order.RefillLine) ([]order.RepeatLine, error) {
+	fs, err := a.c.PlanRefill(ctx, buyer, savedItems(lines))
+	return repeatLines(fs), err
+}
+
+func (a cartCheckout) Refill(ctx context.Context, buyer uuid.UUID, lines []order.RefillLine) ([]order.RepeatLine, error) {
+	fs, err := a.c.Refill(ctx, buyer, savedItems(lines))
+	return repeatLines(fs), err
+}
+
+func savedItems(lines []order.RefillLine) []cart.SavedItem {
 	items := make([]cart.SavedItem, len(lines))
 	for i, l := range lines {
 		items[i] = cart.SavedItem{ProductID: l.ProductID, VariantID: l.VariantID, ShopID: l.ShopID, Quantity: l.Quantity}
 	}
-	return a.c.AddItems(ctx, buyer, items)
+	return items
+}
+
+func repeatLines(fs []cart.Refill) []order.RepeatLine {
+	out := make([]order.RepeatLine, len(fs))
+	for i, f := range fs {
+		out[i] = order.RepeatLine{ProductID: f.ProductID, VariantID: f.VariantID, Title: f.Title, VariantName: f.VariantName,
+			Quantity: f.Quantity, InCart: f.InCart, AddQuantity: f.AddQuantity, UnitPrice: f.UnitPrice, CampaignID: f.CampaignID,
+			Currency: f.Currency, Stock: f.Stock, Availability: f.Availability, CanAdd: f.Addable, Reason: f.Reason}
+	}
+	return out
 }
 
 func priced(q cart.Quote) order.PricedCart {
