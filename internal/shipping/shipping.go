@@ -61,6 +61,8 @@ type Position struct {
 // Shipper is a shipper as the delivery side sees one. Location is left out for callers who may
 // only know how far away a shipper is.
 type Shipper struct {
+	// ID is the shipper's user ID: a shipper has no ID of its own, so every shipper_id in
+	// shipments, their timelines, live messages and routes is this one.
 	ID          uuid.UUID `json:"id"`
 	Status      string    `json:"status"`
 	VehicleType string    `json:"vehicle_type"`
