@@ -169,6 +169,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		return nil, err
 	}
 	a.Cart.SetShipping(cartShipping{a.Shipping})
+	a.Users.SetShipperDesk(a.Shipping)
 
 	for _, h := range o.Hooks {
 		h(a)
