@@ -169,12 +169,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		return nil, err
 	}
 	a.Cart.SetShipping(cartShipping{a.Shipping})
+	a.Users.SetShipperDesk(a.Shipping)
 
 	for _, h := range o.Hooks {
 		h(a)
 	}
-	if err := a.Jobs.Init(a.Pool, jobs.Options{Work: o.Work, MaxWorkers: cfg.WorkerCount,
-		RetryPolicy: o.RetryPolicy, PollInterval: o.PollInterval, Logger: log}); err != nil {
+	if err := a.Jobs.Init(a.Pool, jobs.Options{Work: o.Work, MaxWorkers: cfg.WorkerCount, RetryPolicy: o.RetryPolicy,
+		PollInterval: o.PollInterval, Timeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter, Logger: log}); err != nil {
 		a.Close()
 		return nil, err
 	}

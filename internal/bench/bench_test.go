@@ -505,14 +505,13 @@ func TestRunCancelledStopsServer(t *testing.T) {
 	defer cancel()
 	addr := freeAddr(t)
 	done := make(chan error, 1)
+	out := &syncBuffer{}
 	go func() {
 		done <- Run(ctx, []string{"-binary", os.Args[0], "-addr", addr, "-database-url", dbURL,
-			"-duration", "1m", "-warmup", "0s", "-concurrency", "2", "-db-max-conns", "2", "-products", "1"}, &bytes.Buffer{})
+			"-duration", "1m", "-warmup", "0s", "-concurrency", "2", "-db-max-conns", "2", "-products", "1"}, out)
 	}()
-	// Cancel once the load is on, i.e. the server has answered.
-	require.Eventually(t, func() bool { return probeOK(ctx, http.DefaultClient, "http://"+addr+"/readyz") == nil },
-		10*time.Second, 20*time.Millisecond)
-	time.Sleep(200 * time.Millisecond)
+	// Cancel once the load is on: the report's header is written as the first row starts.
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "# 2 workers") }, 30*time.Second, 20*time.Millisecond)
 	cancel()
 	select {
 	case err := <-done:

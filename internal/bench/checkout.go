@@ -41,21 +41,16 @@ func runCheckout(ctx context.Context, f *fixture, o options) (stats, error) {
 	// not all for the same two rows.
 	products := make([][]string, 2)
 	for i := range products {
-		var shop struct{ ID string }
-		if err := f.call(ctx, http.MethodPost, "/api/v1/shops", seller, map[string]any{
-			"name": fmt.Sprintf("Bench shop %d", i), "lat": 10.77, "lng": 106.70,
-			"address": map[string]any{"line1": "1 Lê Duẩn", "province": "Hồ Chí Minh"},
-		}, &shop); err != nil {
+		shop, err := f.newShop(ctx, seller, fmt.Sprintf("Bench shop %d", i), 10.77, 106.70)
+		if err != nil {
 			return stats{}, err
 		}
 		for j := range checkoutProducts {
-			var p struct{ ID string }
-			if err := f.call(ctx, http.MethodPost, "/api/v1/shops/"+shop.ID+"/products", seller, map[string]any{
-				"title": fmt.Sprintf("Bench item %d-%d", i, j), "price": 125_000, "stock": 100_000_000, "weight_grams": 400,
-			}, &p); err != nil {
+			p, err := f.newProduct(ctx, seller, shop, fmt.Sprintf("Bench item %d-%d", i, j), 100_000_000)
+			if err != nil {
 				return stats{}, err
 			}
-			products[i] = append(products[i], p.ID)
+			products[i] = append(products[i], p)
 		}
 	}
 	type buyer struct{ token, address string }
@@ -65,13 +60,11 @@ func runCheckout(ctx context.Context, f *fixture, o options) (stats, error) {
 		if err != nil {
 			return stats{}, err
 		}
-		var a struct{ ID string }
-		if err := f.call(ctx, http.MethodPost, "/api/v1/users/addresses", tok, map[string]any{
-			"recipient_name": "Bench", "phone": "0901234567", "line1": "2 Hai Bà Trưng", "province": "Hồ Chí Minh",
-		}, &a); err != nil {
+		a, err := f.newAddress(ctx, tok)
+		if err != nil {
 			return stats{}, err
 		}
-		buyers[i] = buyer{tok, a.ID}
+		buyers[i] = buyer{tok, a}
 	}
 
 	var (
@@ -211,34 +204,81 @@ func (f *fixture) newUser(ctx context.Context, kind string) (string, error) {
 	return s.AccessToken, err
 }
 
+// newShop opens a shop of the user whose token this is, at lat, lng, and returns its ID.
+func (f *fixture) newShop(ctx context.Context, token, name string, lat, lng float64) (string, error) {
+	var shop struct{ ID string }
+	err := f.call(ctx, http.MethodPost, "/api/v1/shops", token, map[string]any{"name": name, "lat": lat, "lng": lng,
+		"address": map[string]any{"line1": "1 Lê Duẩn", "province": "Hồ Chí Minh"}}, &shop)
+	return shop.ID, err
+}
+
+// newProduct puts a 125,000 VND, 400 g product with stock on sale in a shop and returns its ID.
+func (f *fixture) newProduct(ctx context.Context, token, shopID, title string, stock int) (string, error) {
+	var p struct{ ID string }
+	err := f.call(ctx, http.MethodPost, "/api/v1/shops/"+shopID+"/products", token, map[string]any{
+		"title": title, "price": 125_000, "stock": stock, "weight_grams": 400}, &p)
+	return p.ID, err
+}
+
+// newAddress gives the user a delivery address in Hồ Chí Minh City and returns its ID.
+func (f *fixture) newAddress(ctx context.Context, token string) (string, error) {
+	var a struct{ ID string }
+	err := f.call(ctx, http.MethodPost, "/api/v1/users/addresses", token, map[string]any{
+		"recipient_name": "Bench", "phone": "0901234567", "line1": "2 Hai Bà Trưng", "province": "Hồ Chí Minh"}, &a)
+	return a.ID, err
+}
+
 // call sends one JSON request to GoShop and decodes a 2xx answer into out (when not nil).
 func (f *fixture) call(ctx context.Context, method, path, token string, body, out any) error {
-	b, err := json.Marshal(body)
+	status, raw, err := f.do(ctx, method, path, token, nil, body)
 	if err != nil {
 		return err
 	}
+	if status/100 != 2 {
+		return &statusError{method: method, path: path, status: status, body: strings.TrimSpace(string(raw))}
+	}
+	if out != nil {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
+
+// statusError is a non-2xx answer, as opposed to a request that got no answer.
+type statusError struct {
+	method, path, body string
+	status             int
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("%s %s: %d %s", e.method, e.path, e.status, e.body)
+}
+
+// do sends one JSON request to GoShop with the extra headers and answers its status and body;
+// err is a transport failure only.
+func (f *fixture) do(ctx context.Context, method, path, token string, header map[string]string, body any) (int, []byte, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return 0, nil, err
+	}
 	req, err := http.NewRequestWithContext(ctx, method, f.goshop+path, bytes.NewReader(b))
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	res, err := f.client.Do(req)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	defer res.Body.Close()
 	var raw bytes.Buffer
 	if _, err := raw.ReadFrom(res.Body); err != nil {
-		return err
+		return 0, nil, err
 	}
-	if res.StatusCode/100 != 2 {
-		return fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, strings.TrimSpace(raw.String()))
-	}
-	if out != nil {
-		return json.Unmarshal(raw.Bytes(), out)
-	}
-	return nil
+	return res.StatusCode, raw.Bytes(), nil
 }

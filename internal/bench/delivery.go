@@ -43,29 +43,20 @@ const assignTimeout = time.Minute
 // earlier runs, left in the database, are rarely within reach.
 func (f *fixture) setupDeliveries(ctx context.Context, n int) error {
 	lat, lng := 8.7+rand.Float64()*14, 104.5+rand.Float64()*4
-	var shop struct {
-		ID string `json:"id"`
-	}
-	if err := f.call(ctx, http.MethodPost, "/api/v1/shops", f.token, map[string]any{"name": "Bench shop " + randomHex(4),
-		"address": map[string]any{"line1": "1 Lê Lợi", "province": "Hồ Chí Minh"}, "lat": lat, "lng": lng}, &shop); err != nil {
+	shop, err := f.newShop(ctx, f.token, "Bench shop "+randomHex(4), lat, lng)
+	if err != nil {
 		return err
 	}
-	var product struct {
-		ID string `json:"id"`
-	}
-	if err := f.call(ctx, http.MethodPost, "/api/v1/shops/"+shop.ID+"/products", f.token, map[string]any{"title": "Bench parcel",
-		"price": 100_000, "stock": n + 10, "weight_grams": 500}, &product); err != nil {
+	product, err := f.newProduct(ctx, f.token, shop, "Bench parcel", n+10)
+	if err != nil {
 		return err
 	}
 	buyer, err := f.newUser(ctx, "buyer")
 	if err != nil {
 		return err
 	}
-	var addr struct {
-		ID string `json:"id"`
-	}
-	if err := f.call(ctx, http.MethodPost, "/api/v1/users/addresses", buyer, map[string]any{"recipient_name": "Bench Buyer",
-		"phone": "0901234567", "line1": "12 Nguyễn Huệ", "district": "Quận 1", "province": "Hồ Chí Minh"}, &addr); err != nil {
+	addr, err := f.newAddress(ctx, buyer)
+	if err != nil {
 		return err
 	}
 	tokens := map[string]string{}
@@ -93,7 +84,7 @@ func (f *fixture) setupDeliveries(ctx context.Context, n int) error {
 	}
 	var orderIDs []string
 	for range n {
-		if err := f.call(ctx, http.MethodPost, "/api/v1/cart/items", buyer, map[string]any{"product_id": product.ID, "quantity": 1}, nil); err != nil {
+		if err := f.call(ctx, http.MethodPost, "/api/v1/cart/items", buyer, map[string]any{"product_id": product, "quantity": 1}, nil); err != nil {
 			return err
 		}
 		var placed struct {
@@ -101,7 +92,7 @@ func (f *fixture) setupDeliveries(ctx context.Context, n int) error {
 				ID string `json:"id"`
 			} `json:"orders"`
 		}
-		if err := f.call(ctx, http.MethodPost, "/api/v1/orders", buyer, map[string]any{"address_id": addr.ID, "payment_method": "cod"}, &placed); err != nil {
+		if err := f.call(ctx, http.MethodPost, "/api/v1/orders", buyer, map[string]any{"address_id": addr, "payment_method": "cod"}, &placed); err != nil {
 			return err
 		}
 		if len(placed.Orders) != 1 {

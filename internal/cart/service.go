@@ -436,33 +436,6 @@ func (s *Service) Restore(ctx context.Context, buyer, savedID uuid.UUID, merge b
 	return s.Quote(ctx, buyer, QuoteOptions{})
 }
 
-// AddItems puts lines in the cart at today's prices (an order repeated): each variant that can
-// still be bought is added with as much of its quantity as is in stock.
-func (s *Service) AddItems(ctx context.Context, buyer uuid.UUID, items []SavedItem) (Quote, error) {
-	for _, it := range items {
-		v, err := s.catalog.Variant(ctx, nil, it.VariantID)
-		if apperr.Is(err, apperr.NotFound) {
-			continue
-		}
-		if err != nil {
-			return Quote{}, err
-		}
-		have := int32(0)
-		if existing, err := s.q.ItemByVariant(ctx, store.ItemByVariantParams{UserID: buyer, VariantID: v.VariantID}); err == nil {
-			have = existing.Quantity
-		}
-		qty := min(it.Quantity, v.Stock, MaxQuantity) - have
-		if !v.Purchasable || qty <= 0 {
-			continue
-		}
-		if _, err := s.q.AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: v.VariantID, ProductID: v.ProductID,
-			ShopID: v.ShopID, Quantity: qty}); err != nil {
-			return Quote{}, err
-		}
-	}
-	return s.Quote(ctx, buyer, QuoteOptions{})
-}
-
 func (s *Service) savedCart(ctx context.Context, q *store.Queries, sc store.CartSavedCart) (SavedCart, error) {
 	rows, err := q.SavedItems(ctx, sc.ID)
 	if err != nil {

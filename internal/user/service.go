@@ -47,6 +47,7 @@ type Service struct {
 	tokens *auth.Tokens
 	revs   *auth.Revocations
 	bus    *eventbus.Bus
+	desk   ShipperDesk
 	outbox *mail.Outbox
 	cfg    Config
 	hash   *argon2id.Params
@@ -537,7 +538,9 @@ type ShipperRegistration struct {
 	ExpiresIn   int            `json:"expires_in"`
 }
 
-// RegisterShipper gives the caller the shipper role with their vehicle and service area.
+// RegisterShipper gives the caller the shipper role with their vehicle and service area. The
+// delivery side's record is opened in the same transaction, so the shipper can set their
+// status and receive deliveries as soon as this answers.
 func (s *Service) RegisterShipper(ctx context.Context, p auth.Principal, in ShipperInput) (ShipperRegistration, error) {
 	var (
 		u  store.UsersUser
@@ -566,6 +569,11 @@ func (s *Service) RegisterShipper(ctx context.Context, p auth.Principal, in Ship
 		})
 		if err != nil {
 			return err
+		}
+		if s.desk != nil {
+			if err := s.desk.OpenShipperTx(ctx, tx, p.UserID, sp.VehicleType, sp.ServiceArea); err != nil {
+				return fmt.Errorf("user: open the shipper's delivery record: %w", err)
+			}
 		}
 		return s.bus.Publish(ctx, tx, events.ShipperRegistered{UserID: p.UserID.String(), VehicleType: sp.VehicleType,
 			ServiceArea: sp.ServiceArea, At: sp.CreatedAt})

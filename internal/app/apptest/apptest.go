@@ -69,6 +69,8 @@ func New(t testing.TB, opts ...Option) *Env {
 		"PASSWORD_HASH_MEMORY_KIB": "1024",  // argon2id still, at a cost tests can afford under -race
 		"AUTH_RATE_PER_MINUTE":     "1000",
 		"WORKER_COUNT":             "4",
+		"JOB_TIMEOUT":              "20s", // a job a test kills runs again within a test's patience
+		"JOB_RESCUE_AFTER":         "20s",
 		"LOG_LEVEL":                "error",
 	}}
 	for _, o := range opts {

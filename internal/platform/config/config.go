@@ -28,6 +28,12 @@ type Config struct {
 	WorkerCount  int           `env:"WORKER_COUNT" envDefault:"10"`
 	AutoMigrate  bool          `env:"AUTO_MIGRATE" envDefault:"true"`
 	ShutdownWait time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	// JobTimeout cancels a River job's work after this long, unless its worker sets its own.
+	JobTimeout time.Duration `env:"JOB_TIMEOUT" envDefault:"1m"`
+	// JobRescueAfter is how long a job may stay running before the River leader treats it as
+	// abandoned (its process killed) and runs it again. River's rescuer looks every 30 seconds,
+	// so a killed process's jobs run again within JobRescueAfter + about 40 seconds.
+	JobRescueAfter time.Duration `env:"JOB_RESCUE_AFTER" envDefault:"75s"`
 
 	TLSCertFile   string `env:"TLS_CERT_FILE"`
 	TLSKeyFile    string `env:"TLS_KEY_FILE"`
@@ -161,6 +167,9 @@ func (c Config) validate() error {
 	}
 	if c.Production() && c.SandboxSecret == devSandboxSecret {
 		return fmt.Errorf("config: PAYMENT_SANDBOX_SECRET must not be the development value in production")
+	}
+	if c.JobTimeout <= 0 || c.JobRescueAfter < c.JobTimeout {
+		return fmt.Errorf("config: JOB_TIMEOUT must be positive and JOB_RESCUE_AFTER at least JOB_TIMEOUT")
 	}
 	if c.MaxBodyBytes <= 0 {
 		return fmt.Errorf("config: MAX_BODY_BYTES must be positive")

@@ -39,6 +39,8 @@ func TestInvalidConfigurationIsRefused(t *testing.T) {
 		"not a number of requests": {"AUTH_RATE_PER_MINUTE": "many"},
 		"commission over 100%":     {"PLATFORM_COMMISSION_BPS": "10001"},
 		"negative commission":      {"PLATFORM_COMMISSION_BPS": "-1"},
+		"rescue before timeout":    {"JOB_TIMEOUT": "2m", "JOB_RESCUE_AFTER": "1m"},
+		"no job timeout":           {"JOB_TIMEOUT": "0s"},
 	} {
 		_, err := config.FromMap(env)
 		assert.Error(t, err, name)

@@ -5,8 +5,10 @@ package mail
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	netmail "net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -22,6 +24,9 @@ import (
 
 // Message is one plain-text email.
 type Message struct {
+	// ID is the local part of its Message-ID, the same on every run of its send job: a message
+	// sent twice (its job ran again after a crash) is one message to the receiving side.
+	ID      string    `json:"id,omitempty"`
 	To      string    `json:"to"`
 	Subject string    `json:"subject"`
 	Body    string    `json:"body"`
@@ -82,6 +87,7 @@ func (b *Mailbox) To(addr string) []Message {
 type smtpSender struct {
 	client *gomail.Client
 	from   string
+	domain string // of from, for Message-IDs
 }
 
 func newSMTP(raw, from string) (*smtpSender, error) {
@@ -114,7 +120,13 @@ func newSMTP(raw, from string) (*smtpSender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mail: smtp client: %w", err)
 	}
-	return &smtpSender{client: c, from: from}, nil
+	domain := "goshop.local"
+	if a, err := netmail.ParseAddress(from); err == nil {
+		if _, d, ok := strings.Cut(a.Address, "@"); ok {
+			domain = d
+		}
+	}
+	return &smtpSender{client: c, from: from, domain: domain}, nil
 }
 
 func (s *smtpSender) Send(ctx context.Context, m Message) error {
@@ -124,6 +136,9 @@ func (s *smtpSender) Send(ctx context.Context, m Message) error {
 	}
 	if err := msg.To(m.To); err != nil {
 		return fmt.Errorf("mail: to: %w", err)
+	}
+	if m.ID != "" {
+		msg.SetMessageIDWithValue(m.ID + "@" + s.domain)
 	}
 	msg.Subject(m.Subject)
 	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
@@ -137,7 +152,7 @@ type Outbox struct {
 
 // NewOutbox registers the send worker on runner.
 func NewOutbox(runner *jobs.Runner, s Sender) *Outbox {
-	river.AddWorker(runner.Workers, &sendWorker{sender: s})
+	river.AddWorker(runner.Workers, &sendWorker{sender: s, runner: runner})
 	return &Outbox{runner: runner}
 }
 
@@ -155,8 +170,31 @@ func (sendArgs) Kind() string { return "mail_send" }
 type sendWorker struct {
 	river.WorkerDefaults[sendArgs]
 	sender Sender
+	runner *jobs.Runner
 }
 
+// sent is the send job's checkpoint.
+type sent struct {
+	Sent bool `json:"sent"`
+}
+
+// Work sends the message unless an earlier run of the job did: a run after a crash (the mail
+// went out, River had not recorded the job's end) finds the checkpoint saved right after the
+// send and sends nothing. The narrower window, a crash between the send and the checkpoint,
+// sends it twice under one Message-ID.
 func (w *sendWorker) Work(ctx context.Context, job *river.Job[sendArgs]) error {
-	return w.sender.Send(ctx, job.Args.Message)
+	var done sent
+	if _, err := jobs.Checkpoint(job.JobRow, &done); err != nil || done.Sent {
+		return err
+	}
+	m := job.Args.Message
+	m.ID = fmt.Sprintf("goshop-mail-%d-%d", job.ID, job.CreatedAt.UnixNano())
+	if err := w.sender.Send(ctx, m); err != nil {
+		return err
+	}
+	// The mail is gone: failing the job now would only send it again.
+	if err := w.runner.SaveCheckpoint(ctx, job.JobRow, sent{Sent: true}); err != nil && !errors.Is(err, jobs.ErrSuperseded) {
+		slog.WarnContext(ctx, "mail: sent, but not recorded; a rerun of the job would send it again", "job", job.ID, "err", err)
+	}
+	return nil
 }
