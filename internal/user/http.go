@@ -6,6 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
+	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/httpx"
 	"github.com/goshop/goshop/internal/platform/ratelimit"
@@ -33,29 +34,49 @@ func (h *Handler) Routes(r chi.Router) {
 		none    = http.StatusNoContent
 	)
 	limit := func(name string, n int) func(http.Handler) http.Handler { return h.limiter.PerMinute(name, n) }
+	limited := apperr.TooManyRequests
 	r.Route("/auth", func(r chi.Router) {
-		r.With(limit("register", h.perMin)).Method(http.MethodPost, "/register", httpx.WithBody(created, h.register))
-		r.With(limit("login", h.perMin)).Method(http.MethodPost, "/login", httpx.WithBody(ok, h.login))
-		r.With(limit("refresh", h.perMin*6)).Method(http.MethodPost, "/refresh", httpx.WithBody(ok, h.refresh))
-		r.With(limit("forgot-password", h.perMin)).Method(http.MethodPost, "/forgot-password", httpx.WithBody(http.StatusAccepted, h.forgotPassword))
-		r.With(limit("verify-otp", h.perMin)).Method(http.MethodPost, "/verify-otp", httpx.WithBody(ok, h.verifyOTP))
-		r.With(limit("reset-password", h.perMin)).Method(http.MethodPost, "/reset-password", httpx.WithBody(none, h.resetPassword))
-		r.With(h.authn.Required).Method(http.MethodPost, "/logout", httpx.Documented[logoutInput, httpx.Empty](none, h.logout))
-		r.With(h.authn.Required).Method(http.MethodPost, "/change-password", httpx.WithBody(none, h.changePassword))
+		r.With(limit("register", h.perMin)).Method(http.MethodPost, "/register", httpx.WithBody(created, h.register).
+			Doc("Create an account and sign in").For(httpx.Public).Can(limited, apperr.Conflict))
+		r.With(limit("login", h.perMin)).Method(http.MethodPost, "/login", httpx.WithBody(ok, h.login).
+			Doc("Sign in with email and password").For(httpx.Public).Can(limited, apperr.InvalidCredentials))
+		r.With(limit("refresh", h.perMin*6)).Method(http.MethodPost, "/refresh", httpx.WithBody(ok, h.refresh).
+			Doc("Trade a refresh token for a new pair of tokens").For(httpx.Public).Can(limited, apperr.Unauthorized))
+		r.With(limit("forgot-password", h.perMin)).Method(http.MethodPost, "/forgot-password", httpx.WithBody(http.StatusAccepted, h.forgotPassword).
+			Doc("Send a password-reset code to the account's email").For(httpx.Public).Can(limited))
+		r.With(limit("verify-otp", h.perMin)).Method(http.MethodPost, "/verify-otp", httpx.WithBody(ok, h.verifyOTP).
+			Doc("Trade a password-reset code for a reset token").For(httpx.Public).Can(limited, apperr.InvalidOTP))
+		r.With(limit("reset-password", h.perMin)).Method(http.MethodPost, "/reset-password", httpx.WithBody(none, h.resetPassword).
+			Doc("Set a new password with a reset token").For(httpx.Public).Can(limited, apperr.InvalidToken))
+		r.With(h.authn.Required).Method(http.MethodPost, "/logout", httpx.WithOptionalBody(none, h.logout).
+			Doc("End the session of the access token, and its refresh token").For(httpx.AnyUser))
+		r.With(h.authn.Required).Method(http.MethodPost, "/change-password", httpx.WithBody(none, h.changePassword).
+			Doc("Change the password; other sessions end").For(httpx.AnyUser).Can(apperr.InvalidCredentials))
 	})
 	r.Route("/users", func(r chi.Router) {
 		r.Use(h.authn.Required)
-		r.Method(http.MethodGet, "/profile", httpx.Endpoint(ok, h.profile))
-		r.Method(http.MethodPut, "/profile", httpx.WithBody(ok, h.updateProfile))
-		r.Method(http.MethodGet, "/addresses", httpx.Endpoint(ok, h.listAddresses))
-		r.Method(http.MethodPost, "/addresses", httpx.WithBody(created, h.createAddress))
-		r.Method(http.MethodGet, "/addresses/{id}", httpx.WithID(ok, "id", "address", h.getAddress))
-		r.Method(http.MethodPut, "/addresses/{id}", httpx.WithIDBody(ok, "id", "address", h.updateAddress))
-		r.Method(http.MethodDelete, "/addresses/{id}", httpx.WithID(none, "id", "address", h.deleteAddress))
-		r.Method(http.MethodPut, "/addresses/{id}/default", httpx.WithID(ok, "id", "address", h.setDefaultAddress))
-		r.Method(http.MethodPost, "/shipper/register", httpx.WithBody(created, h.registerShipper))
-		r.Method(http.MethodGet, "/{id}", httpx.WithID(ok, "id", "user", h.getUser))
-		r.Method(http.MethodDelete, "/{id}", httpx.WithID(none, "id", "user", h.deleteUser))
+		r.Method(http.MethodGet, "/profile", httpx.Endpoint(ok, h.profile).
+			Doc("The caller's profile").For(httpx.AnyUser))
+		r.Method(http.MethodPut, "/profile", httpx.WithBody(ok, h.updateProfile).
+			Doc("Change the caller's name or phone").For(httpx.AnyUser))
+		r.Method(http.MethodGet, "/addresses", httpx.Endpoint(ok, h.listAddresses).
+			Doc("The caller's delivery addresses").For(httpx.AnyUser).Paged())
+		r.Method(http.MethodPost, "/addresses", httpx.WithBody(created, h.createAddress).
+			Doc("Add a delivery address").For(httpx.AnyUser).Can(apperr.Conflict))
+		r.Method(http.MethodGet, "/addresses/{id}", httpx.WithID(ok, "id", "address", h.getAddress).
+			Doc("One of the caller's addresses").For(httpx.Owner))
+		r.Method(http.MethodPut, "/addresses/{id}", httpx.WithIDBody(ok, "id", "address", h.updateAddress).
+			Doc("Change one of the caller's addresses").For(httpx.Owner))
+		r.Method(http.MethodDelete, "/addresses/{id}", httpx.WithID(none, "id", "address", h.deleteAddress).
+			Doc("Delete an address; the oldest other one becomes the default").For(httpx.Owner))
+		r.Method(http.MethodPut, "/addresses/{id}/default", httpx.WithID(ok, "id", "address", h.setDefaultAddress).
+			Doc("Make an address the default").For(httpx.Owner))
+		r.Method(http.MethodPost, "/shipper/register", httpx.WithBody(created, h.registerShipper).
+			Doc("Become a shipper; answers a new access token with the role").For(httpx.AnyUser).Can(apperr.Conflict))
+		r.Method(http.MethodGet, "/{id}", httpx.WithID(ok, "id", "user", h.getUser).
+			Doc("A user's account (the user themself, or an admin)").For(httpx.Owner))
+		r.Method(http.MethodDelete, "/{id}", httpx.WithID(none, "id", "user", h.deleteUser).
+			Doc("Delete an account: personal data goes, orders stay (the user themself, or an admin)").For(httpx.Owner))
 	})
 }
 
@@ -84,17 +105,8 @@ type logoutInput struct {
 }
 
 // logout takes an optional body: the access token alone names the session to end.
-func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
-	var in logoutInput
-	if err := httpx.DecodeOptional(r, &in); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	if err := h.svc.Logout(r.Context(), auth.Of(r), in.RefreshToken); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.NoContent(w)
+func (h *Handler) logout(r *http.Request, in logoutInput) (httpx.Empty, error) {
+	return httpx.Empty{}, h.svc.Logout(r.Context(), auth.Of(r), in.RefreshToken)
 }
 
 type emailInput struct {
