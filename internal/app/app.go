@@ -114,7 +114,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 
 	a.Jobs = jobs.NewRunner()
 	a.Bus = eventbus.New(a.Jobs)
-	a.Mail, err = mail.New(cfg.SMTPURL, cfg.MailFrom, log)
+	a.Mail, err = mail.New(mail.Config{SMTPURL: cfg.SMTPURL, From: cfg.MailFrom, Disabled: cfg.MailDisabled,
+		LogBodies: cfg.Development()}, log)
 	if err != nil {
 		a.Close()
 		return nil, err

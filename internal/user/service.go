@@ -252,8 +252,12 @@ func (s *Service) revokeSessions(ctx context.Context, reason string, ids ...uuid
 }
 
 // ForgotPassword sends a one-time code to the account's email, when there is such an account.
-// The caller answers the same either way, so the route does not tell who has an account.
+// The caller answers the same either way, so the route does not tell who has an account; on a
+// server without mail it refuses for every address alike.
 func (s *Service) ForgotPassword(ctx context.Context, email string) error {
+	if err := s.outbox.Usable(); err != nil {
+		return err
+	}
 	u, err := s.q.GetUserByEmail(ctx, strings.TrimSpace(email))
 	if pgdb.IsNoRows(err) {
 		return nil

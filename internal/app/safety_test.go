@@ -1,10 +1,14 @@
 package app_test
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,4 +98,61 @@ func TestProductionHasNoSandboxAndRefusesDevelopmentTokens(t *testing.T) {
 		res := prod.Get(t, "/payments/chargebacks", forged)
 		assert.Equal(t, http.StatusUnauthorized, res.Status, "%s", res.Body)
 	})
+}
+
+func TestMailDisabledRefusesForgotPassword(t *testing.T) {
+	t.Parallel()
+	env := productionEnv(t)
+	u := env.Register(t, "No Mail")
+	for _, email := range []string{u.Email, "nobody@example.com"} {
+		res := env.Post(t, "/auth/forgot-password", "", map[string]any{"email": email})
+		assert.Equal(t, http.StatusServiceUnavailable, res.Status, "%s", res.Body)
+		assert.Equal(t, "mail_unavailable", res.Code(t), "the same answer for any address")
+	}
+	var jobs, otps int
+	require.NoError(t, env.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind LIKE '%mail%'`).Scan(&jobs))
+	require.NoError(t, env.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM users.password_otps`).Scan(&otps))
+	assert.Zero(t, jobs, "no mail is queued")
+	assert.Zero(t, otps, "no code is made that could not be delivered")
+}
+
+// logBuffer is a log destination tests read while the app writes to it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestOnlyDevelopmentLogsMailBodies(t *testing.T) {
+	t.Parallel()
+	for _, appEnv := range []string{config.EnvDevelopment, config.EnvTest} {
+		t.Run(appEnv, func(t *testing.T) {
+			t.Parallel()
+			logs := &logBuffer{}
+			env := apptest.New(t, apptest.WithEnv("APP_ENV", appEnv), apptest.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+			u := env.Register(t, "Log Reader")
+			require.Equal(t, http.StatusAccepted, env.Post(t, "/auth/forgot-password", "", map[string]any{"email": u.Email}).Status)
+			apptest.Eventually(t, func() bool { return len(env.Mailbox.To(u.Email)) == 1 }, "the mailbox keeps the message")
+			body := env.Mailbox.To(u.Email)[0].Body
+			require.Contains(t, body, "Your GoShop code is")
+			apptest.Eventually(t, func() bool { return strings.Contains(logs.String(), "development mailbox") }, "the mail is logged")
+			if appEnv == config.EnvDevelopment {
+				assert.Contains(t, logs.String(), "Your GoShop code is", "a developer reads the code in the log")
+			} else {
+				assert.NotContains(t, logs.String(), "Your GoShop code is", "no body, so no code, in the log")
+				assert.NotContains(t, logs.String(), "body=")
+			}
+		})
+	}
 }
