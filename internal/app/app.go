@@ -120,7 +120,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		a.Close()
 		return nil, err
 	}
-	outbox := mail.NewOutbox(a.Jobs, a.Mail)
 	tokens := auth.NewTokens(cfg.JWTSecret, cfg.JWTIssuer, cfg.AccessTTL)
 	revs := auth.NewRevocations(a.Redis, cfg.RedisPrefix, cfg.AccessTTL)
 	if !o.Offline {
@@ -132,7 +131,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.authn = authn
 	limiter := ratelimit.New(a.Redis, cfg.RedisPrefix, cfg.RateLimitDisabled)
 
-	a.Users, err = user.NewService(a.Pool, tokens, revs, a.Bus, outbox, user.Config{
+	a.Users, err = user.NewService(a.Pool, tokens, revs, a.Bus, a.Jobs, a.Mail, user.Config{
 		RefreshTTL: cfg.RefreshTTL, OTPTTL: cfg.OTPTTL, OTPMaxTries: cfg.OTPMaxTries, ResetTokenTTL: cfg.ResetTokenTTL,
 		Secret: cfg.JWTSecret, HashMemoryKiB: cfg.HashMemoryKiB, HashTime: cfg.HashTime,
 	}, log)

@@ -39,7 +39,7 @@ func TestOperationalEndpoints(t *testing.T) {
 	for _, want := range []string{
 		`goshop_http_requests_total{method="GET",route="/api/v1/users/profile",status="200"} 1`,
 		`goshop_http_request_duration_seconds_bucket{method="POST",route="/api/v1/auth/register"`,
-		`goshop_river_jobs{kind="mail_send",state=`,
+		`goshop_river_jobs{kind="user_reset_code_mail",state=`,
 	} {
 		assert.True(t, strings.Contains(body, want), "metrics lack %s", want)
 	}

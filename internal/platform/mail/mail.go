@@ -1,12 +1,15 @@
 // Package mail sends email: through SMTP (wneessen/go-mail) when SMTP_URL is set, nowhere when
 // mail is disabled (flows that need it answer 503 mail_unavailable), and otherwise into a
-// development mailbox that keeps each message (and logs it, in development only). Messages go
-// out from a River job, so a request never waits on a mail server and a failed send is retried.
+// development mailbox that keeps each message (and logs it, in development only).
+//
+// Contexts send from their own River jobs, so a request never waits on a mail server and a
+// failed send is retried. Such a job carries an id and renders the message when it runs, never
+// the message itself: River keeps a job's arguments in plain text for a day, and a message may
+// hold a secret (a password-reset code).
 package mail
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -15,12 +18,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/goshop/goshop/internal/platform/apperr"
-	"github.com/goshop/goshop/internal/platform/jobs"
 )
 
 // Message is one plain-text email.
@@ -173,43 +173,4 @@ func (s *smtpSender) Send(ctx context.Context, m Message) error {
 	msg.Subject(m.Subject)
 	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
 	return s.client.DialAndSendWithContext(ctx, msg)
-}
-
-// Outbox enqueues mail in the caller's transaction and sends it from a River worker.
-type Outbox struct {
-	runner *jobs.Runner
-	sender Sender
-}
-
-// NewOutbox registers the send worker on runner.
-func NewOutbox(runner *jobs.Runner, s Sender) *Outbox {
-	river.AddWorker(runner.Workers, &sendWorker{sender: s})
-	return &Outbox{runner: runner, sender: s}
-}
-
-// Usable returns ErrUnavailable when the outbox's sender cannot deliver mail.
-func (o *Outbox) Usable() error { return Usable(o.sender) }
-
-// EnqueueTx queues m to be sent once tx commits.
-func (o *Outbox) EnqueueTx(ctx context.Context, tx pgx.Tx, m Message) error {
-	return o.runner.InsertTx(ctx, tx, sendArgs{Message: m}, &river.InsertOpts{MaxAttempts: 10})
-}
-
-type sendArgs struct {
-	Message Message `json:"message"`
-}
-
-func (sendArgs) Kind() string { return "mail_send" }
-
-type sendWorker struct {
-	river.WorkerDefaults[sendArgs]
-	sender Sender
-}
-
-func (w *sendWorker) Work(ctx context.Context, job *river.Job[sendArgs]) error {
-	err := w.sender.Send(ctx, job.Args.Message)
-	if errors.Is(err, ErrUnavailable) { // mail turned off since it was queued: retrying cannot help
-		return river.JobCancel(err)
-	}
-	return err
 }
