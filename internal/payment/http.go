@@ -296,5 +296,5 @@ func (h *Handler) chargebacks(r *http.Request) (httpx.List[Dispute], error) {
 		}
 		f.Status = &s
 	}
-	return h.svc.Chargebacks(r.Context(), f, page)
+	return h.svc.Chargebacks(r.Context(), auth.Of(r), f, page)
 }
