@@ -223,16 +223,17 @@ func (a *App) routes() chi.Router {
 }
 
 // ready answers 200 when PostgreSQL and Redis both answer, 503 naming what is down otherwise.
+// The route is public, so it says only "down": the error (hosts, addresses, users) goes to the log.
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	checks := map[string]string{"postgres": "ok", "redis": "ok"}
 	status := http.StatusOK
-	if err := a.Pool.Ping(ctx); err != nil {
-		checks["postgres"], status = err.Error(), http.StatusServiceUnavailable
-	}
-	if err := a.Redis.Ping(ctx).Err(); err != nil {
-		checks["redis"], status = err.Error(), http.StatusServiceUnavailable
+	for name, err := range map[string]error{"postgres": a.Pool.Ping(ctx), "redis": a.Redis.Ping(ctx).Err()} {
+		if err != nil {
+			a.Log.ErrorContext(ctx, "readiness check failed", "dependency", name, "err", err)
+			checks[name], status = "down", http.StatusServiceUnavailable
+		}
 	}
 	httpx.JSON(w, status, checks)
 }
