@@ -4,7 +4,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/caarlos0/env/v11"
@@ -188,6 +190,16 @@ func (c Config) checkEnv() error {
 }
 
 func (c Config) validate() error {
+	// These URLs may carry a password, and url.Parse quotes the whole value in its error, which
+	// would print the password where start-up errors go: name the variable, not the value.
+	for _, v := range []struct{ name, value string }{{"SMTP_URL", c.SMTPURL}, {"REDIS_URL", c.RedisURL}} {
+		if _, err := url.Parse(v.value); err != nil {
+			if ue, ok := errors.AsType[*url.Error](err); ok {
+				err = ue.Err
+			}
+			return fmt.Errorf("config: %s is not a valid URL: %v", v.name, err)
+		}
+	}
 	if c.SMTPURL != "" && c.MailDisabled {
 		return fmt.Errorf("config: SMTP_URL and MAIL_DISABLED=true contradict each other; set one")
 	}

@@ -115,6 +115,21 @@ func TestProductionNeedsMailOrMailDisabled(t *testing.T) {
 	assert.False(t, dev.MailDisabled)
 }
 
+func TestURLErrorsDoNotPrintPasswords(t *testing.T) {
+	t.Parallel()
+	for _, m := range []map[string]string{
+		{"SMTP_URL": "smtps://mailer:s3cr3t-pw@smtp.example:46a5"},
+		{"REDIS_URL": "redis://default:s3cr3t-pw@redis.example:63 79/0"},
+	} {
+		_, err := config.FromMap(m)
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "s3cr3t-pw")
+		for k := range m {
+			assert.Contains(t, err.Error(), k, "the error names the variable")
+		}
+	}
+}
+
 // TestREADMEListsEveryVariable keeps the README's configuration table in step with the code.
 func TestREADMEListsEveryVariable(t *testing.T) {
 	t.Parallel()
