@@ -97,8 +97,9 @@ func TestKillNineUnderTrafficLosesNothing(t *testing.T) {
 	srv := startCrashServer(t, bin, env, logs, f)
 
 	// A shop of a few products, so that buyers contend for the same stock rows.
-	seller, err := f.newUser(ctx, "seller")
+	sellerAccount, err := f.newUser(ctx, "seller")
 	require.NoError(t, err)
+	seller := sellerAccount.token
 	shop, err := f.newShop(ctx, seller, "Crash shop", 10.77, 106.70)
 	require.NoError(t, err)
 	products := make([]string, crashProducts)
@@ -115,8 +116,9 @@ func TestKillNineUnderTrafficLosesNothing(t *testing.T) {
 	type buyer struct{ token, address string }
 	buyers := make([]buyer, crashBuyers)
 	for i := range buyers {
-		buyers[i].token, err = f.newUser(ctx, "buyer")
+		b, err := f.newUser(ctx, "buyer")
 		require.NoError(t, err)
+		buyers[i].token = b.token
 		buyers[i].address, err = f.newAddress(ctx, buyers[i].token)
 		require.NoError(t, err)
 	}

@@ -39,13 +39,14 @@ func (h *Handler) Routes(r chi.Router) {
 		created = http.StatusCreated
 		none    = http.StatusNoContent
 	)
-	for _, p := range []string{gateway.Stripe, gateway.PayPal, gateway.MoMo, gateway.Sandbox} {
+	for _, p := range []string{gateway.Stripe, gateway.PayPal, gateway.MoMo} {
 		r.Post("/payments/"+p+"/webhook", h.webhook(p))
 	}
 	// VNPay calls its IPN with GET; a POSTed form is read the same way.
 	r.Get("/payments/vnpay/webhook", h.webhook(gateway.VNPay))
 	r.Post("/payments/vnpay/webhook", h.webhook(gateway.VNPay))
 	if h.svc.cfg.Sandbox {
+		r.Post("/payments/sandbox/webhook", h.webhook(gateway.Sandbox))
 		r.Method(http.MethodGet, "/payments/sandbox/pay/{ref}", httpx.Endpoint(ok, h.sandboxPage))
 		r.Method(http.MethodPost, "/payments/sandbox/complete", httpx.WithBody(ok, h.sandboxComplete))
 	}
@@ -295,5 +296,5 @@ func (h *Handler) chargebacks(r *http.Request) (httpx.List[Dispute], error) {
 		}
 		f.Status = &s
 	}
-	return h.svc.Chargebacks(r.Context(), f, page)
+	return h.svc.Chargebacks(r.Context(), auth.Of(r), f, page)
 }

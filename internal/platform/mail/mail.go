@@ -1,11 +1,15 @@
-// Package mail sends email: through SMTP (wneessen/go-mail) when SMTP_URL is set, and otherwise
-// into a development mailbox that logs and keeps each message. Messages go out from a River job,
-// so a request never waits on a mail server and a failed send is retried.
+// Package mail sends email: through SMTP (wneessen/go-mail) when SMTP_URL is set, nowhere when
+// mail is disabled (flows that need it answer 503 mail_unavailable), and otherwise into a
+// development mailbox that keeps each message (and logs it, in development only).
+//
+// Contexts send from their own River jobs, so a request never waits on a mail server and a
+// failed send is retried. Such a job carries an id and renders the message when it runs, never
+// the message itself: River keeps a job's arguments in plain text for a day, and a message may
+// hold a secret (a password-reset code).
 package mail
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	netmail "net/mail"
@@ -15,11 +19,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/goshop/goshop/internal/platform/jobs"
+	"github.com/goshop/goshop/internal/platform/apperr"
 )
 
 // Message is one plain-text email.
@@ -38,25 +40,63 @@ type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
-// New returns an SMTP sender for smtpURL, or a development mailbox when it is empty.
-// smtpURL looks like smtp://user:pass@host:587 (STARTTLS required) or smtps://...:465.
-func New(smtpURL, from string, log *slog.Logger) (Sender, error) {
-	if smtpURL == "" {
-		return NewMailbox(log), nil
+// Config chooses the sender.
+type Config struct {
+	// SMTPURL looks like smtp://user:pass@host:587 (STARTTLS required) or smtps://...:465.
+	SMTPURL string
+	From    string
+	// Disabled sends nothing: the Disabled sender.
+	Disabled bool
+	// LogBodies lets the development mailbox write whole messages to the log. Only a developer's
+	// machine may: a body holds a password-reset code, and logs are read by more people, and
+	// kept longer, than a mailbox.
+	LogBodies bool
+}
+
+// New returns the Disabled sender, an SMTP sender, or a development mailbox when no SMTP URL
+// is configured (configuration refuses that in production).
+func New(c Config, log *slog.Logger) (Sender, error) {
+	switch {
+	case c.Disabled:
+		return Disabled{}, nil
+	case c.SMTPURL == "":
+		return NewMailbox(log, c.LogBodies), nil
 	}
-	return newSMTP(smtpURL, from)
+	return newSMTP(c.SMTPURL, c.From)
 }
 
-// Mailbox is the development sender: it logs each message and keeps the last 1,000 in memory,
-// so that developers and tests read them instead of needing a mail server.
+// ErrUnavailable is the answer of a flow that needs mail on a server without it (503).
+var ErrUnavailable = apperr.New(apperr.MailUnavailable, "this server does not send email")
+
+// Disabled is the sender of a server run with MAIL_DISABLED=true: it sends nothing.
+type Disabled struct{}
+
+// Send implements Sender: it refuses, so that a queued message is not taken as sent.
+func (Disabled) Send(context.Context, Message) error { return ErrUnavailable }
+
+// Usable returns ErrUnavailable when s cannot deliver mail, so that a flow which needs mail
+// refuses before it starts instead of promising a message that never comes.
+func Usable(s Sender) error {
+	if _, off := s.(Disabled); off {
+		return ErrUnavailable
+	}
+	return nil
+}
+
+// Mailbox is the development and test sender: it keeps the last 1,000 messages in memory, so
+// that developers and tests read them instead of needing a mail server, and logs each one (its
+// body only when logBodies, which only development sets).
 type Mailbox struct {
-	log  *slog.Logger
-	mu   sync.Mutex
-	msgs []Message
+	log       *slog.Logger
+	logBodies bool
+	mu        sync.Mutex
+	msgs      []Message
 }
 
-// NewMailbox returns an empty mailbox.
-func NewMailbox(log *slog.Logger) *Mailbox { return &Mailbox{log: log} }
+// NewMailbox returns an empty mailbox; logBodies writes whole messages to the log.
+func NewMailbox(log *slog.Logger, logBodies bool) *Mailbox {
+	return &Mailbox{log: log, logBodies: logBodies}
+}
 
 // Send implements Sender.
 func (b *Mailbox) Send(_ context.Context, m Message) error {
@@ -67,7 +107,11 @@ func (b *Mailbox) Send(_ context.Context, m Message) error {
 		b.msgs = b.msgs[len(b.msgs)-1000:]
 	}
 	b.mu.Unlock()
-	b.log.Info("mail (development mailbox)", "to", m.To, "subject", m.Subject, "body", m.Body)
+	if b.logBodies {
+		b.log.Info("mail (development mailbox)", "to", m.To, "subject", m.Subject, "body", m.Body)
+	} else {
+		b.log.Info("mail (development mailbox)", "to", m.To, "subject", m.Subject)
+	}
 	return nil
 }
 
@@ -143,58 +187,4 @@ func (s *smtpSender) Send(ctx context.Context, m Message) error {
 	msg.Subject(m.Subject)
 	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
 	return s.client.DialAndSendWithContext(ctx, msg)
-}
-
-// Outbox enqueues mail in the caller's transaction and sends it from a River worker.
-type Outbox struct {
-	runner *jobs.Runner
-}
-
-// NewOutbox registers the send worker on runner.
-func NewOutbox(runner *jobs.Runner, s Sender) *Outbox {
-	river.AddWorker(runner.Workers, &sendWorker{sender: s, runner: runner})
-	return &Outbox{runner: runner}
-}
-
-// EnqueueTx queues m to be sent once tx commits.
-func (o *Outbox) EnqueueTx(ctx context.Context, tx pgx.Tx, m Message) error {
-	return o.runner.InsertTx(ctx, tx, sendArgs{Message: m}, &river.InsertOpts{MaxAttempts: 10})
-}
-
-type sendArgs struct {
-	Message Message `json:"message"`
-}
-
-func (sendArgs) Kind() string { return "mail_send" }
-
-type sendWorker struct {
-	river.WorkerDefaults[sendArgs]
-	sender Sender
-	runner *jobs.Runner
-}
-
-// sent is the send job's checkpoint.
-type sent struct {
-	Sent bool `json:"sent"`
-}
-
-// Work sends the message unless an earlier run of the job did: a run after a crash (the mail
-// went out, River had not recorded the job's end) finds the checkpoint saved right after the
-// send and sends nothing. The narrower window, a crash between the send and the checkpoint,
-// sends it twice under one Message-ID.
-func (w *sendWorker) Work(ctx context.Context, job *river.Job[sendArgs]) error {
-	var done sent
-	if _, err := jobs.Checkpoint(job.JobRow, &done); err != nil || done.Sent {
-		return err
-	}
-	m := job.Args.Message
-	m.ID = fmt.Sprintf("goshop-mail-%d-%d", job.ID, job.CreatedAt.UnixNano())
-	if err := w.sender.Send(ctx, m); err != nil {
-		return err
-	}
-	// The mail is gone: failing the job now would only send it again.
-	if err := w.runner.SaveCheckpoint(ctx, job.JobRow, sent{Sent: true}); err != nil && !errors.Is(err, jobs.ErrSuperseded) {
-		slog.WarnContext(ctx, "mail: sent, but not recorded; a rerun of the job would send it again", "job", job.ID, "err", err)
-	}
-	return nil
 }
