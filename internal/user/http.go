@@ -43,7 +43,7 @@ func (h *Handler) Routes(r chi.Router) {
 		r.With(limit("refresh", h.perMin*6)).Method(http.MethodPost, "/refresh", httpx.WithBody(ok, h.refresh).
 			Doc("Trade a refresh token for a new pair of tokens").For(httpx.Public).Can(limited, apperr.Unauthorized))
 		r.With(limit("forgot-password", h.perMin)).Method(http.MethodPost, "/forgot-password", httpx.WithBody(http.StatusAccepted, h.forgotPassword).
-			Doc("Send a password-reset code to the account's email").For(httpx.Public).Can(limited))
+			Doc("Send a password-reset code to the account's email").For(httpx.Public).Can(limited, apperr.MailUnavailable))
 		r.With(limit("verify-otp", h.perMin)).Method(http.MethodPost, "/verify-otp", httpx.WithBody(ok, h.verifyOTP).
 			Doc("Trade a password-reset code for a reset token").For(httpx.Public).Can(limited, apperr.InvalidOTP))
 		r.With(limit("reset-password", h.perMin)).Method(http.MethodPost, "/reset-password", httpx.WithBody(none, h.resetPassword).
