@@ -67,3 +67,41 @@ func TestContextsDoNotImportEachOther(t *testing.T) {
 	check("platform", filepath.Join(root, "platform"))
 	check("events", filepath.Join(root, "events"))
 }
+
+// TestHandlersReadOnlyDeclaredQueries: a handler reads its query parameters through
+// httpx.QueryOf (or PageOf), which the route declares with Op.Params, so that the OpenAPI
+// document cannot miss one. Reading r.URL.Query() by hand would slip past the document; the
+// exceptions read a provider's whole signed query, which the signature, not the document,
+// describes.
+func TestHandlersReadOnlyDeclaredQueries(t *testing.T) {
+	allowed := map[string]string{
+		filepath.Join("..", "payment", "http.go"): "a provider's webhook hands its signed query to the gateway as it came",
+	}
+	root := filepath.Join("..")
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		top, _, _ := strings.Cut(strings.TrimPrefix(path, root+string(filepath.Separator)), string(filepath.Separator))
+		if notContexts[top] {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			for _, bad := range []string{"URL.Query()", "FormValue(", "URL.RawQuery", "ParseForm("} {
+				if strings.Contains(line, bad) {
+					if why, ok := allowed[path]; ok {
+						t.Logf("%s:%d reads the raw query: %s", path, i+1, why)
+						continue
+					}
+					t.Errorf("%s:%d reads the query with %s; declare a query type with Op.Params and read it with httpx.QueryOf", path, i+1, bad)
+				}
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+}
