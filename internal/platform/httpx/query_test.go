@@ -29,12 +29,12 @@ type nulBody struct {
 func TestDecodeRefusesNUL(t *testing.T) {
 	t.Parallel()
 	for body, field := range map[string]string{
-		`{"title":"a\u0000b"}`:                 "title",
-		`{"tags":["ok","\u0000"]}`:             "tags[1]",
-		`{"attributes":{"k":"v\u0000"}}`:       "attributes.k",
-		`{"attributes":{"k\u0000":"v"}}`:       "attributes",
-		`{"extra":{"x":"\u0000"}}`:             "extra",
-		`{"inner":{"note":"\u0000"}}`:          "inner.note",
+		`{"title":"a\u0000b"}`:                  "title",
+		`{"tags":["ok","\u0000"]}`:              "tags[1]",
+		`{"attributes":{"k":"v\u0000"}}`:        "attributes.k",
+		`{"attributes":{"k\u0000":"v"}}`:        "attributes",
+		`{"extra":{"x":"\u0000"}}`:              "extra",
+		`{"inner":{"note":"\u0000"}}`:           "inner.note",
 		`{"title":"ok","extra":["\\u0000 ok"]}`: "",
 	} {
 		var dst nulBody

@@ -214,14 +214,19 @@ func (g *gen) operation(rt Route) map[string]any {
 	}
 	switch {
 	case typed.RawBody:
-		op["requestBody"] = map[string]any{"required": false,
-			"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{}}}}
+		// The provider's own shape, JSON or a form; its signature, not this document, vouches for it.
+		op["requestBody"] = map[string]any{"required": false, "content": map[string]any{
+			"application/json":                  map[string]any{"schema": map[string]any{}},
+			"application/x-www-form-urlencoded": map[string]any{"schema": map[string]any{"type": "object"}}}}
 	case typed.In != nil:
 		op["requestBody"] = map[string]any{"required": !typed.OptionalBody,
 			"content": map[string]any{"application/json": map[string]any{"schema": g.schema(typed.In, in)}}}
 	}
 	status := http.StatusText(typed.Status)
-	if typed.Status == http.StatusNoContent || typed.Status == http.StatusSwitchingProtocols || typed.Out == reflect.TypeFor[httpx.Empty]() {
+	if typed.Produces != "" {
+		responses[strconv.Itoa(typed.Status)] = map[string]any{"description": status,
+			"content": map[string]any{typed.Produces: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+	} else if typed.Status == http.StatusNoContent || typed.Status == http.StatusSwitchingProtocols || typed.Out == reflect.TypeFor[httpx.Empty]() {
 		responses[strconv.Itoa(typed.Status)] = map[string]any{"description": status}
 	} else {
 		responses[strconv.Itoa(typed.Status)] = map[string]any{"description": status,
