@@ -32,7 +32,7 @@ func NewService(pool *pgxpool.Pool, cat catalog, promos promotions, shipping Shi
 	if pricing.Currency == "" {
 		pricing.Currency = "VND"
 	}
-	return &Service{pool: pool, q: store.New(pool), catalog: cat, promos: promos, shipping: shipping, pricing: pricing}
+	return &Service{pool: pool, q: newStore(pool), catalog: cat, promos: promos, shipping: shipping, pricing: pricing}
 }
 
 // SetShipping replaces the shipping quoter (the shipping context, once wired).
@@ -69,7 +69,7 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 	}
 	var row store.CartItem
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		n, err := q.CountItems(ctx, buyer)
 		if err != nil {
 			return err
@@ -144,7 +144,7 @@ func (s *Service) Clear(ctx context.Context, buyer uuid.UUID) error {
 
 // ClearTx empties the cart inside the caller's transaction (checkout).
 func (s *Service) ClearTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID) error {
-	q := s.q.WithTx(tx)
+	q := newStore(tx)
 	if err := q.Clear(ctx, buyer); err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (s *Service) Quote(ctx context.Context, buyer uuid.UUID, o QuoteOptions) (Q
 // CheckoutQuoteTx prices the buyer's cart inside the checkout's transaction, with its lines
 // locked, so that the cart cannot change between pricing and ordering.
 func (s *Service) CheckoutQuoteTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, o QuoteOptions) (Quote, error) {
-	q := s.q.WithTx(tx)
+	q := newStore(tx)
 	rows, err := q.ItemsForUpdate(ctx, buyer)
 	if err != nil {
 		return Quote{}, err
@@ -350,7 +350,7 @@ func (s *Service) Save(ctx context.Context, buyer uuid.UUID, name string) (Saved
 	}
 	var sc store.CartSavedCart
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		n, err := q.CountSavedCarts(ctx, buyer)
 		if err != nil {
 			return err
@@ -410,7 +410,7 @@ func (s *Service) Restore(ctx context.Context, buyer, savedID uuid.UUID, merge b
 		return Quote{}, err
 	}
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if !merge {
 			if err := s.ClearTx(ctx, tx, buyer); err != nil {
 				return err
@@ -486,3 +486,7 @@ func message(err error) string {
 	}
 	return err.Error()
 }
+
+// newStore returns the cart store on db, the pool or a transaction, its errors naming the query
+// that failed (pgdb.Named).
+func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("cart", db)) }

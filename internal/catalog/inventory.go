@@ -3,6 +3,7 @@ package catalog
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -81,7 +82,7 @@ func (s *Service) SetInventory(ctx context.Context, p auth.Principal, id uuid.UU
 		reason = "stock count"
 	}
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if in.LowStockThreshold != nil {
 			if err := q.SetLowStockThreshold(ctx, store.SetLowStockThresholdParams{ID: id, Threshold: int32(*in.LowStockThreshold)}); err != nil {
 				return err
@@ -131,7 +132,7 @@ func (s *Service) Adjust(ctx context.Context, p auth.Principal, id uuid.UUID, in
 	}
 	var m store.CatalogStockMovement
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		m, err = s.move(ctx, tx, s.q.WithTx(tx), variant, in.Delta, "adjustment", in.Reason, &p.UserID)
+		m, err = s.move(ctx, tx, newStore(tx), variant, in.Delta, "adjustment", in.Reason, &p.UserID)
 		return err
 	})
 	if err != nil {
@@ -183,9 +184,9 @@ func (s *Service) applyLines(ctx context.Context, tx pgx.Tx, lines []StockLine, 
 	}
 	sp, err := tx.Begin(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("catalog: stock savepoint: %w", err)
 	}
-	q := s.q.WithTx(sp)
+	q := newStore(sp)
 	for _, l := range merged {
 		if _, err := s.move(ctx, sp, q, l.VariantID, sign*l.Quantity, kind, l.Ref, nil); err != nil {
 			_ = sp.Rollback(ctx)

@@ -277,7 +277,7 @@ func (s *Service) EndDiscount(ctx context.Context, p auth.Principal, id uuid.UUI
 // current prices.
 func (s *Service) crossBoundary(ctx context.Context, b discountBoundary) error {
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		row, err := q.LockProduct(ctx, b.ProductID)
 		if pgdb.IsNoRows(err) {
 			return nil // deleted since: nothing to price

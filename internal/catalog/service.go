@@ -40,7 +40,7 @@ type Service struct {
 // NewService builds the catalog service, registers its River worker (discount boundaries) and
 // subscribes it to shop.deleted. shops answers who owns a shop (the shop context).
 func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, shops shopDirectory) *Service {
-	s := &Service{pool: pool, q: store.New(pool), bus: bus, jobs: runner, shops: shops}
+	s := &Service{pool: pool, q: newStore(pool), bus: bus, jobs: runner, shops: shops}
 	river.AddWorker(runner.Workers, &discountWorker{s: s})
 	eventbus.On(bus, "catalog.hide_shop_products", s.hideShopProducts)
 	return s
@@ -103,7 +103,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, shopID uuid.UUID
 		vs  []store.CatalogVariant
 	)
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		row, err = q.CreateProduct(ctx, store.CreateProductParams{
 			ShopID: shopID, Title: in.Title, Description: in.Description, Brand: in.Brand, Model: in.Model,
 			CategoryID: in.CategoryID, Attributes: attributesJSON(in.Attributes), Status: in.Status,
@@ -295,7 +295,7 @@ func (s *Service) managedRow(ctx context.Context, p auth.Principal, id uuid.UUID
 func (s *Service) managed(ctx context.Context, p auth.Principal, id uuid.UUID,
 	fn func(tx pgx.Tx, q *store.Queries, row store.CatalogProduct) error) error {
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		row, err := q.LockProduct(ctx, id)
 		if pgdb.IsNoRows(err) {
 			return apperr.NotFoundf("product")
@@ -444,7 +444,7 @@ func (s *Service) VariantSnapshot(ctx context.Context, variantID uuid.UUID) (Var
 func (s *Service) VariantSnapshotTx(ctx context.Context, tx pgx.Tx, variantID uuid.UUID) (VariantSnapshot, error) {
 	q := s.q
 	if tx != nil {
-		q = q.WithTx(tx)
+		q = newStore(tx)
 	}
 	r, err := q.VariantSnapshot(ctx, variantID)
 	if err != nil {
@@ -498,3 +498,7 @@ func toVariant(v store.CatalogVariant, d *Discount, now time.Time) Variant {
 	return Variant{ID: v.ID, SKU: v.Sku, Name: v.Name, Attributes: v.Attributes, Price: price, ListPrice: v.Price,
 		OnSale: price < v.Price, Stock: int(v.Stock), IsDefault: v.IsDefault}
 }
+
+// newStore returns the catalog store on db, the pool or a transaction, its errors naming the query
+// that failed (pgdb.Named).
+func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("catalog", db)) }

@@ -141,7 +141,7 @@ func (s *Service) Fulfill(ctx context.Context, p auth.Principal, shopID, orderID
 	}
 	var row store.OrdersOrder
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		cur, err := q.LockOrder(ctx, orderID)
 		if pgdb.IsNoRows(err) || (err == nil && cur.ShopID != shopID) {
 			return apperr.NotFoundf("order")
@@ -455,7 +455,7 @@ type RefundInput struct {
 func (s *Service) RequestRefund(ctx context.Context, p auth.Principal, id uuid.UUID, in RefundInput) (RefundRequest, error) {
 	var req store.OrdersRefundRequest
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		o, err := q.LockOrder(ctx, id)
 		if pgdb.IsNoRows(err) || (err == nil && o.BuyerID != p.UserID) {
 			return apperr.NotFoundf("order")

@@ -56,7 +56,7 @@ type Ports struct {
 
 // NewService builds the order service and registers its River workers.
 func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, ports Ports, cfg Config) *Service {
-	s := &Service{pool: pool, q: store.New(pool), bus: bus, jobs: runner, keys: idempotency.New("orders.idempotency_keys"),
+	s := &Service{pool: pool, q: newStore(pool), bus: bus, jobs: runner, keys: idempotency.New("orders.idempotency_keys"),
 		cart: ports.Cart, stock: ports.Stock, promos: ports.Promos, addresses: ports.Addresses, cfg: cfg}
 	river.AddWorker(runner.Workers, &autoCancelWorker{svc: s})
 	return s
@@ -222,7 +222,7 @@ func (s *Service) reserve(ctx context.Context, tx pgx.Tx, priced PricedCart) err
 
 func (s *Service) placeOrder(ctx context.Context, tx pgx.Tx, buyer, checkoutID uuid.UUID, g PricedShop, priced PricedCart,
 	in CheckoutInput, addr []byte) (Order, error) {
-	q := s.q.WithTx(tx)
+	q := newStore(tx)
 	id := uuid.New()
 	var voucherID *uuid.UUID
 	var voucherCode *string
@@ -358,7 +358,7 @@ func (s *Service) Move(ctx context.Context, a Actor, orderID uuid.UUID, to, reas
 }
 
 func (s *Service) moveTx(ctx context.Context, tx pgx.Tx, a Actor, orderID uuid.UUID, to, reason string, owner uuid.UUID) (store.OrdersOrder, error) {
-	q := s.q.WithTx(tx)
+	q := newStore(tx)
 	cur, err := q.LockOrder(ctx, orderID)
 	if err != nil {
 		return cur, pgdb.NotFound(err, "order")
@@ -590,7 +590,7 @@ func toPayable(r store.OrdersOrder) Payable {
 // that the capture and the orders' payment status commit together. Orders already paid are left
 // as they are; a cancelled order's capture is owed back (order.refund_due).
 func (s *Service) MarkPaidTx(ctx context.Context, tx pgx.Tx, orderIDs []uuid.UUID) error {
-	q := s.q.WithTx(tx)
+	q := newStore(tx)
 	for _, id := range orderIDs {
 		o, err := q.LockOrder(ctx, id)
 		if pgdb.IsNoRows(err) {
@@ -622,7 +622,7 @@ func (s *Service) MarkPaidTx(ctx context.Context, tx pgx.Tx, orderIDs []uuid.UUI
 // RefundedTx records, in the refund's transaction, that money went back to the buyer: a full
 // refund of a returned order finishes it (returned -> refunded, by the system).
 func (s *Service) RefundedTx(ctx context.Context, tx pgx.Tx, orderID uuid.UUID, amount int64) error {
-	q := s.q.WithTx(tx)
+	q := newStore(tx)
 	o, err := q.LockOrder(ctx, orderID)
 	if pgdb.IsNoRows(err) {
 		return apperr.NotFoundf("order")
@@ -644,3 +644,7 @@ func (s *Service) RefundedTx(ctx context.Context, tx pgx.Tx, orderID uuid.UUID, 
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// newStore returns the order store on db, the pool or a transaction, its errors naming the query
+// that failed (pgdb.Named).
+func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("order", db)) }

@@ -101,7 +101,7 @@ func lockEscrow(ctx context.Context, q *store.Queries, orderID uuid.UUID) (store
 func (s *Service) Hold(ctx context.Context, p auth.Principal, in EscrowInput) (Escrow, error) {
 	var out Escrow
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		_, e, err := lockEscrow(ctx, q, in.OrderID)
 		if err != nil {
 			return err
@@ -124,7 +124,7 @@ func (s *Service) Hold(ctx context.Context, p auth.Principal, in EscrowInput) (E
 func (s *Service) Release(ctx context.Context, p auth.Principal, in EscrowInput) (Escrow, error) {
 	var out Escrow
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		pay, e, err := lockEscrow(ctx, q, in.OrderID)
 		if err != nil {
 			return err
@@ -232,7 +232,7 @@ func (s *Service) scheduleRelease(ctx context.Context, o Payable) error {
 	}
 	at = at.Add(s.cfg.ReleaseDelay)
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		e, err := q.GetEscrow(ctx, o.OrderID)
 		if pgdb.IsNoRows(err) || err == nil && e.Status != "held" {
 			return nil
@@ -277,7 +277,7 @@ func (s *Service) collectCOD(ctx context.Context, o Payable) error {
 		return nil
 	}
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if _, err := q.LivePaymentOfOrder(ctx, o.OrderID); err == nil || !pgdb.IsNoRows(err) {
 			return err // recorded already
 		}
@@ -348,7 +348,7 @@ func (w *releaseWorker) Work(ctx context.Context, job *river.Job[releaseArgs]) e
 		return nil
 	}
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		pay, e, err := lockEscrow(ctx, q, job.Args.OrderID)
 		if apperr.Is(err, apperr.NotFound) {
 			return nil

@@ -155,7 +155,7 @@ func (s *Service) SaveMethod(ctx context.Context, p auth.Principal, in SaveMetho
 	}
 	var row store.PaymentSavedMethod
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if err := q.LockUserMethods(ctx, p.UserID); err != nil {
 			return err
 		}
@@ -184,7 +184,7 @@ func (s *Service) SaveMethod(ctx context.Context, p auth.Principal, in SaveMetho
 // remaining one becomes the default.
 func (s *Service) DeleteMethod(ctx context.Context, p auth.Principal, id uuid.UUID) error {
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if err := q.LockUserMethods(ctx, p.UserID); err != nil {
 			return err
 		}
@@ -200,7 +200,7 @@ func (s *Service) DeleteMethod(ctx context.Context, p auth.Principal, id uuid.UU
 func (s *Service) SetDefaultMethod(ctx context.Context, p auth.Principal, id uuid.UUID) (SavedMethod, error) {
 	var row store.PaymentSavedMethod
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if err := q.LockUserMethods(ctx, p.UserID); err != nil {
 			return err
 		}

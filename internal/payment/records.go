@@ -28,7 +28,7 @@ type DisputeInput struct {
 func (s *Service) OpenDispute(ctx context.Context, p auth.Principal, id uuid.UUID, in DisputeInput) (Dispute, error) {
 	var d store.PaymentDispute
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		pay, err := q.LockPayment(ctx, id)
 		if pgdb.IsNoRows(err) || err == nil && pay.BuyerID != p.UserID {
 			return apperr.NotFoundf("payment")
@@ -104,7 +104,7 @@ var corrections = map[string][]string{
 // disputed payment captured rejects the buyer's dispute.
 func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id uuid.UUID, in StatusInput) (Payment, error) {
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		pay, err := q.LockPayment(ctx, id)
 		if err != nil {
 			return pgdb.NotFound(err, "payment")

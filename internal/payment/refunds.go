@@ -177,7 +177,7 @@ func pendingFor(pending []store.PaymentRefund, orderID uuid.UUID) int64 {
 // settled, or waiting for the provider's notification, is left alone.
 func (s *Service) submitRefund(ctx context.Context, refundID uuid.UUID) error {
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		r, err := q.GetRefund(ctx, refundID)
 		if pgdb.IsNoRows(err) {
 			return nil
@@ -449,7 +449,7 @@ func (s *Service) RefundOrder(ctx context.Context, orderID uuid.UUID, amount int
 	}
 	var r store.PaymentRefund
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if pay, err = q.LockPayment(ctx, pay.ID); err != nil {
 			return err
 		}

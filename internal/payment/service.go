@@ -46,7 +46,7 @@ type Service struct {
 // order events it acts on.
 func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, gateways *gateway.Registry, ports Ports,
 	cfg Config, log *slog.Logger) *Service {
-	s := &Service{pool: pool, q: store.New(pool), bus: bus, jobs: runner, keys: idempotency.New("payment.idempotency_keys"),
+	s := &Service{pool: pool, q: newStore(pool), bus: bus, jobs: runner, keys: idempotency.New("payment.idempotency_keys"),
 		gateways: gateways, orders: ports.Orders, shops: ports.Shops, cfg: cfg, log: log}
 	river.AddWorker(runner.Workers, &releaseWorker{svc: s})
 	river.AddWorker(runner.Workers, &refundWorker{svc: s})
@@ -220,7 +220,7 @@ func (s *Service) keyed(ctx context.Context, p auth.Principal, key string, req a
 			}
 		}
 		var err error
-		if id, err = work(tx, s.q.WithTx(tx)); err != nil || key == "" {
+		if id, err = work(tx, newStore(tx)); err != nil || key == "" {
 			return err
 		}
 		return s.keys.Save(ctx, tx, p.UserID, key, status, idOnly{ID: id})
@@ -646,7 +646,7 @@ type captureWorker struct {
 func (w *captureWorker) Work(ctx context.Context, job *river.Job[captureArgs]) error {
 	s := w.svc
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		pay, err := q.LockPayment(ctx, job.Args.PaymentID)
 		if pgdb.IsNoRows(err) || err == nil && pay.Stage != stageAuthorized {
 			return nil
@@ -662,3 +662,7 @@ func (w *captureWorker) Work(ctx context.Context, job *river.Job[captureArgs]) e
 		return err
 	})
 }
+
+// newStore returns the payment store on db, the pool or a transaction, its errors naming the query
+// that failed (pgdb.Named).
+func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("payment", db)) }

@@ -39,7 +39,7 @@ func (s *Service) orderCancelled(ctx context.Context, orderID uuid.UUID) error {
 		return err
 	}
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		pay, err := q.LockPayment(ctx, pay.ID)
 		if err != nil {
 			return err

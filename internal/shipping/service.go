@@ -76,7 +76,7 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, hub 
 	if cfg.AssignRetry <= 0 {
 		cfg.AssignRetry = 30 * time.Second
 	}
-	s := &Service{pool: pool, q: store.New(pool), jobs: runner, hub: hub, identity: identity, orders: orders, shops: shops,
+	s := &Service{pool: pool, q: newStore(pool), jobs: runner, hub: hub, identity: identity, orders: orders, shops: shops,
 		cfg: cfg, gaz: geo.Default(), log: log}
 	river.AddWorker(runner.Workers, &assignWorker{svc: s})
 	eventbus.On(bus, "shipping.shipper_registered", func(ctx context.Context, _ string, ev events.ShipperRegistered) error {
@@ -253,7 +253,7 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id uuid.UUID,
 	}
 	var row store.ShippingShipper
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		cur, err := q.LockShipper(ctx, id)
 		if err != nil {
 			return pgdb.NotFound(err, "shipper")
@@ -338,3 +338,7 @@ func (s *Service) publish(ctx context.Context, orderID uuid.UUID, msgType string
 func topic(orderID uuid.UUID) string { return "shipment:" + orderID.String() }
 
 var errNoShipper = errors.New("no shipper available")
+
+// newStore returns the shipping store on db, the pool or a transaction, its errors naming the query
+// that failed (pgdb.Named).
+func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("shipping", db)) }

@@ -113,7 +113,7 @@ func (s *Service) ensureShipment(ctx context.Context, orderID uuid.UUID) (store.
 		return row, err
 	}
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		row, err = q.CreateShipment(ctx, params)
 		if pgdb.IsNoRows(err) { // opened meanwhile by the other event
 			row, err = q.GetShipment(ctx, orderID)
@@ -239,7 +239,7 @@ func (s *Service) assign(ctx context.Context, orderID uuid.UUID, by *auth.Princi
 	var row store.ShippingShipment
 	var previous *uuid.UUID
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		cur, err := lockShipment(ctx, q, orderID)
 		if err != nil {
 			return err
@@ -336,7 +336,7 @@ func (s *Service) UpdateStatus(ctx context.Context, p auth.Principal, orderID uu
 func (s *Service) step(ctx context.Context, by *auth.Principal, orderID uuid.UUID, to, note string, pos *geo.Point, fromOrder bool) (store.ShippingShipment, error) {
 	var row store.ShippingShipment
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		cur, err := lockShipment(ctx, q, orderID)
 		if err != nil {
 			return err

@@ -281,7 +281,7 @@ func (s *Service) QuoteVoucher(ctx context.Context, tx pgx.Tx, shopID, buyer uui
 // taken with a conditional update, so a voucher is never used past its limits however many
 // checkouts race for it, and it vanishes with the transaction if checkout fails.
 func (s *Service) RedeemVoucherTx(ctx context.Context, tx pgx.Tx, shopID, buyer, orderID uuid.UUID, code string, lines []VoucherLine) (VoucherQuote, error) {
-	q := s.q.WithTx(tx)
+	q := newStore(tx)
 	row, err := q.GetPromotionByCode(ctx, store.GetPromotionByCodeParams{ShopID: shopID, Code: strings.TrimSpace(code)})
 	if pgdb.IsNoRows(err) {
 		return VoucherQuote{}, apperr.Field("coupon", "no such voucher in this shop")
@@ -312,7 +312,7 @@ func (s *Service) RedeemVoucherTx(ctx context.Context, tx pgx.Tx, shopID, buyer,
 
 // ReleaseVoucherTx gives a cancelled order's voucher use back, once.
 func (s *Service) ReleaseVoucherTx(ctx context.Context, tx pgx.Tx, promotionID, orderID uuid.UUID) error {
-	q := s.q.WithTx(tx)
+	q := newStore(tx)
 	_, err := q.ReleaseRedemption(ctx, store.ReleaseRedemptionParams{PromotionID: promotionID, OrderID: orderID})
 	if pgdb.IsNoRows(err) {
 		return nil

@@ -40,7 +40,7 @@ type Service struct {
 // NewService builds the shop service and registers its River workers; products answers which
 // shop a product belongs to (the catalog context), for promotions and campaigns.
 func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, products productCatalog) *Service {
-	s := &Service{pool: pool, q: store.New(pool), bus: bus, jobs: runner, products: products}
+	s := &Service{pool: pool, q: newStore(pool), bus: bus, jobs: runner, products: products}
 	river.AddWorker(runner.Workers, &campaignTransitionWorker{svc: s})
 	return s
 }
@@ -64,7 +64,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in ShopInput) (S
 	var row store.ShopShop
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		row, err = s.q.WithTx(tx).CreateShop(ctx, store.CreateShopParams{
+		row, err = newStore(tx).CreateShop(ctx, store.CreateShopParams{
 			OwnerID: p.UserID, Name: in.Name, Description: in.Description, Line1: in.Address.Line1,
 			Ward: in.Address.Ward, District: in.Address.District, Province: in.Address.Province,
 			Country: in.Address.Country, Lat: *in.Lat, Lng: *in.Lng, CategoryIds: in.CategoryIDs,
@@ -228,7 +228,7 @@ func (s *Service) Search(ctx context.Context, q SearchQuery, page httpx.Page) (h
 // manage the shop.
 func (s *Service) managed(ctx context.Context, p auth.Principal, id uuid.UUID, fn func(q *store.Queries, tx pgx.Tx) error) error {
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		row, err := q.LockShop(ctx, id)
 		if pgdb.IsNoRows(err) {
 			return apperr.NotFoundf("shop")
@@ -246,7 +246,7 @@ func (s *Service) managed(ctx context.Context, p auth.Principal, id uuid.UUID, f
 // queries reads through tx when there is one, else through the pool.
 func (s *Service) queries(tx pgx.Tx) *store.Queries {
 	if tx != nil {
-		return s.q.WithTx(tx)
+		return newStore(tx)
 	}
 	return s.q
 }
@@ -288,3 +288,7 @@ func toShop(r store.ShopShop) Shop {
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
+
+// newStore returns the shop store on db, the pool or a transaction, its errors naming the query
+// that failed (pgdb.Named).
+func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("shop", db)) }

@@ -66,7 +66,7 @@ func NewService(pool *pgxpool.Pool, tokens *auth.Tokens, revs *auth.Revocations,
 	if cfg.HashTime > 0 {
 		params.Iterations = cfg.HashTime
 	}
-	s := &Service{pool: pool, q: store.New(pool), tokens: tokens, revs: revs, bus: bus, outbox: outbox,
+	s := &Service{pool: pool, q: newStore(pool), tokens: tokens, revs: revs, bus: bus, outbox: outbox,
 		cfg: cfg, hash: &params, log: log}
 	dummy, err := argon2id.CreateHash("not a password anyone has", s.hash)
 	if err != nil {
@@ -106,7 +106,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, c Client) (Ses
 		sid     uuid.UUID
 	)
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		u, err = q.CreateUser(ctx, store.CreateUserParams{
 			Email: strings.TrimSpace(in.Email), PasswordHash: hash, FullName: in.FullName,
 			Phone: normPhone(in.Phone), Roles: []string{auth.RoleUser},
@@ -155,7 +155,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (Session, 
 		sid     uuid.UUID
 	)
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		sid, refresh, err = s.startSession(ctx, s.q.WithTx(tx), u.ID, c)
+		sid, refresh, err = s.startSession(ctx, newStore(tx), u.ID, c)
 		return err
 	})
 	if err != nil {
@@ -180,7 +180,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		sid     uuid.UUID
 	)
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		used, err := q.UseRefreshToken(ctx, h)
 		if pgdb.IsNoRows(err) {
 			old, ferr := q.FindRefreshToken(ctx, h)
@@ -266,7 +266,7 @@ func (s *Service) ForgotPassword(ctx context.Context, email string) error {
 		return err
 	}
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if err := q.ExpireUserOTPs(ctx, u.ID); err != nil {
 			return err
 		}
@@ -314,7 +314,7 @@ func (s *Service) VerifyOTP(ctx context.Context, email, code string) (string, er
 		return "", err
 	}
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		n, err := q.ConsumeOTP(ctx, otp.ID)
 		if err != nil {
 			return err
@@ -340,7 +340,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	}
 	var ended []uuid.UUID
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		uid, err := q.UseResetToken(ctx, hashToken(token))
 		if pgdb.IsNoRows(err) {
 			return apperr.New(apperr.InvalidToken, "the reset token is invalid, used or expired")
@@ -387,7 +387,7 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, current,
 	}
 	var ended []uuid.UUID
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if err := q.SetPassword(ctx, store.SetPasswordParams{ID: u.ID, PasswordHash: hash}); err != nil {
 			return err
 		}
@@ -462,7 +462,7 @@ func (s *Service) Delete(ctx context.Context, p auth.Principal, id uuid.UUID) er
 	}
 	var ended []uuid.UUID
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if _, err := q.LockUser(ctx, id); pgdb.IsNoRows(err) {
 			return apperr.NotFoundf("user")
 		} else if err != nil {
@@ -544,7 +544,7 @@ func (s *Service) RegisterShipper(ctx context.Context, p auth.Principal, in Ship
 		sp store.UsersShipperProfile
 	)
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if _, err := q.LockUser(ctx, p.UserID); pgdb.IsNoRows(err) {
 			return apperr.NotFoundf("user")
 		} else if err != nil {
@@ -684,3 +684,7 @@ func toShipper(sp store.UsersShipperProfile) ShipperProfile {
 	return ShipperProfile{UserID: sp.UserID, VehicleType: sp.VehicleType, VehiclePlate: sp.VehiclePlate,
 		IDNumber: masked, ServiceArea: sp.ServiceArea, CreatedAt: sp.CreatedAt.UTC()}
 }
+
+// newStore returns the user store on db, the pool or a transaction, its errors naming the query
+// that failed (pgdb.Named).
+func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("user", db)) }

@@ -39,6 +39,7 @@ type Option func(*settings)
 type settings struct {
 	env   map[string]string
 	hooks []func(*app.App)
+	logw  io.Writer
 }
 
 // WithEnv sets a configuration variable.
@@ -48,6 +49,10 @@ func WithEnv(k, v string) Option { return func(s *settings) { s.env[k] = v } }
 func WithHook(fn func(*app.App)) Option {
 	return func(s *settings) { s.hooks = append(s.hooks, fn) }
 }
+
+// WithLog writes the app's log (errors and up, as text) to w, for tests that check what a
+// failure logs. w must be safe for concurrent writes.
+func WithLog(w io.Writer) Option { return func(s *settings) { s.logw = w } }
 
 // SharingWith makes the app a second instance beside other: the same database and the same
 // Redis key prefix, as two server processes of one deployment share them.
@@ -82,6 +87,9 @@ func New(t testing.TB, opts ...Option) *Env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	if s.logw != nil {
+		log = slog.New(slog.NewTextHandler(s.logw, &slog.HandlerOptions{Level: slog.LevelError}))
 	}
 	ctx := context.Background()
 	a, err := app.New(ctx, cfg, log, app.Options{Work: true, RetryPolicy: jobs.FixedRetry(100 * time.Millisecond),

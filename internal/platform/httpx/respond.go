@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -84,7 +83,7 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status := StatusOf(ae.Code)
 	if status >= 500 {
-		slog.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method,
+		logger(r.Context()).ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method,
 			"path", r.URL.Path, "request_id", middleware.GetReqID(r.Context()))
 	}
 	WriteProblem(w, Problem{
