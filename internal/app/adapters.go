@@ -9,6 +9,7 @@ import (
 
 	"github.com/goshop/goshop/internal/cart"
 	"github.com/goshop/goshop/internal/catalog"
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/order"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
@@ -234,7 +235,7 @@ func (a shippingOrders) Delivery(ctx context.Context, orderID uuid.UUID) (shippi
 			Province: ad.Province}, Lat: ad.Lat, Lng: ad.Lng, ReadyToShip: d.ReadyToShip}, err
 }
 
-func (a shippingOrders) ShipperMove(ctx context.Context, shipper *auth.Principal, orderID uuid.UUID, to, reason string) error {
+func (a shippingOrders) ShipperMove(ctx context.Context, shipper *auth.Principal, orderID uuid.UUID, to events.OrderStatus, reason string) error {
 	return a.o.ShipperMove(ctx, shipper, orderID, to, reason)
 }
 

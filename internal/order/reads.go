@@ -61,7 +61,7 @@ func (s *Service) load(ctx context.Context, row store.OrdersOrder) (Order, error
 
 // ListFilter narrows a list of orders.
 type ListFilter struct {
-	Status       *string
+	Status       *events.OrderStatus
 	FinishedOnly bool
 	ReturnsOnly  bool
 }
@@ -72,7 +72,7 @@ func (s *Service) BuyerOrders(ctx context.Context, buyer uuid.UUID, f ListFilter
 	if err != nil {
 		return httpx.List[Order]{}, err
 	}
-	rows, err := s.q.BuyerOrders(ctx, store.BuyerOrdersParams{BuyerID: buyer, Status: f.Status, FinishedOnly: f.FinishedOnly,
+	rows, err := s.q.BuyerOrders(ctx, store.BuyerOrdersParams{BuyerID: buyer, Status: (*string)(f.Status), FinishedOnly: f.FinishedOnly,
 		ReturnsOnly: f.ReturnsOnly, HasCursor: has, BeforeCreated: cur.At, BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[Order]{}, err
@@ -89,7 +89,7 @@ func (s *Service) ShopOrders(ctx context.Context, p auth.Principal, shopID uuid.
 	if err != nil {
 		return httpx.List[Order]{}, err
 	}
-	rows, err := s.q.ShopOrders(ctx, store.ShopOrdersParams{ShopID: shopID, Status: f.Status, FinishedOnly: f.FinishedOnly,
+	rows, err := s.q.ShopOrders(ctx, store.ShopOrdersParams{ShopID: shopID, Status: (*string)(f.Status), FinishedOnly: f.FinishedOnly,
 		HasCursor: has, BeforeCreated: cur.At, BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[Order]{}, err
@@ -112,7 +112,7 @@ func (s *Service) authorizeShop(ctx context.Context, p auth.Principal, shopID uu
 
 // ShopMove moves an order of the shop, for the shop's routes: an order of another shop is not
 // found there.
-func (s *Service) ShopMove(ctx context.Context, p auth.Principal, shopID, orderID uuid.UUID, to, reason string) (Order, error) {
+func (s *Service) ShopMove(ctx context.Context, p auth.Principal, shopID, orderID uuid.UUID, to events.OrderStatus, reason string) (Order, error) {
 	if _, err := s.authorizeShop(ctx, p, shopID); err != nil {
 		return Order{}, err
 	}
@@ -150,8 +150,8 @@ func (s *Service) Fulfill(ctx context.Context, p auth.Principal, shopID, orderID
 			return err
 		}
 		a := Actor{Principal: &p}
-		if cur.Status == Pending {
-			if _, err := s.moveTx(ctx, tx, a, orderID, Confirmed, "fulfilled", owner); err != nil {
+		if cur.Status == events.OrderPending {
+			if _, err := s.moveTx(ctx, tx, a, orderID, events.OrderConfirmed, "fulfilled", owner); err != nil {
 				return err
 			}
 		}
@@ -159,7 +159,7 @@ func (s *Service) Fulfill(ctx context.Context, p auth.Principal, shopID, orderID
 			Carrier: nonEmpty(in.Carrier)}); err != nil {
 			return err
 		}
-		row, err = s.moveTx(ctx, tx, a, orderID, Shipped, "handed to the carrier", owner)
+		row, err = s.moveTx(ctx, tx, a, orderID, events.OrderShipped, "handed to the carrier", owner)
 		return err
 	})
 	if err != nil {
@@ -206,17 +206,18 @@ func (s *Service) History(ctx context.Context, p auth.Principal, id uuid.UUID) (
 
 // TimelineEntry is one thing that happened to an order.
 type TimelineEntry struct {
-	Kind   string    `json:"kind"` // status or payment
-	Status string    `json:"status"`
-	Title  string    `json:"title"`
-	Detail string    `json:"detail,omitempty"`
-	Actor  string    `json:"actor,omitempty"`
-	At     time.Time `json:"at"`
+	Kind string `json:"kind"` // status or payment
+	// Status is the order's status a move reached, or the payment's "paid".
+	Status string           `json:"status"`
+	Title  string           `json:"title"`
+	Detail string           `json:"detail,omitempty"`
+	Actor  events.ActorRole `json:"actor,omitempty"`
+	At     time.Time        `json:"at"`
 }
 
-var titles = map[string]string{
-	Pending: "Order placed", Confirmed: "Confirmed by the shop", Shipped: "Handed to the carrier",
-	Delivered: "Delivered", Cancelled: "Cancelled", ReturnRequested: "Return requested", Returned: "Returned", Refunded: "Refunded",
+var titles = map[events.OrderStatus]string{
+	events.OrderPending: "Order placed", events.OrderConfirmed: "Confirmed by the shop", events.OrderShipped: "Handed to the carrier",
+	events.OrderDelivered: "Delivered", events.OrderCancelled: "Cancelled", events.OrderReturnRequested: "Return requested", events.OrderReturned: "Returned", events.OrderRefunded: "Refunded",
 }
 
 // Timeline tells an order's story for people: its moves and its payment, in time order.
@@ -231,10 +232,10 @@ func (s *Service) Timeline(ctx context.Context, p auth.Principal, id uuid.UUID) 
 	}
 	var out []TimelineEntry
 	for _, m := range moves {
-		out = append(out, TimelineEntry{Kind: "status", Status: m.To, Title: titles[m.To], Detail: m.Reason, Actor: m.ActorRole, At: m.At})
+		out = append(out, TimelineEntry{Kind: "status", Status: string(m.To), Title: titles[m.To], Detail: m.Reason, Actor: m.ActorRole, At: m.At})
 	}
 	if row.PaidAt != nil {
-		paid := TimelineEntry{Kind: "payment", Status: "paid", Title: "Payment received", At: row.PaidAt.UTC()}
+		paid := TimelineEntry{Kind: "payment", Status: string(events.PaymentStatusPaid), Title: "Payment received", At: row.PaidAt.UTC()}
 		i := 0
 		for i < len(out) && !out[i].At.After(paid.At) {
 			i++
@@ -246,14 +247,14 @@ func (s *Service) Timeline(ctx context.Context, p auth.Principal, id uuid.UUID) 
 
 // Tracking is where an order is on its way.
 type Tracking struct {
-	OrderID        uuid.UUID  `json:"order_id"`
-	Status         string     `json:"status"`
-	Carrier        *string    `json:"carrier"`
-	TrackingNumber *string    `json:"tracking_number"`
-	ShippingMethod string     `json:"shipping_method"`
-	ShippedAt      *time.Time `json:"shipped_at"`
-	DeliveredAt    *time.Time `json:"delivered_at"`
-	Moves          []Move     `json:"moves"`
+	OrderID        uuid.UUID          `json:"order_id"`
+	Status         events.OrderStatus `json:"status"`
+	Carrier        *string            `json:"carrier"`
+	TrackingNumber *string            `json:"tracking_number"`
+	ShippingMethod string             `json:"shipping_method"`
+	ShippedAt      *time.Time         `json:"shipped_at"`
+	DeliveredAt    *time.Time         `json:"delivered_at"`
+	Moves          []Move             `json:"moves"`
 }
 
 // Track answers an order's delivery progress.
@@ -401,15 +402,15 @@ func (s *Service) PreviewCheckout(ctx context.Context, buyer uuid.UUID, in Previ
 
 // ReturnStatus is where an order's return stands.
 type ReturnStatus struct {
-	OrderID        uuid.UUID       `json:"order_id"`
-	Status         string          `json:"status"`
-	Reason         *string         `json:"reason"`
-	Decision       *string         `json:"decision"`
-	RequestedAt    *time.Time      `json:"requested_at"`
-	ReturnedAt     *time.Time      `json:"returned_at"`
-	RefundedAt     *time.Time      `json:"refunded_at"`
-	PaymentStatus  string          `json:"payment_status"`
-	RefundRequests []RefundRequest `json:"refund_requests"`
+	OrderID        uuid.UUID            `json:"order_id"`
+	Status         events.OrderStatus   `json:"status"`
+	Reason         *string              `json:"reason"`
+	Decision       *string              `json:"decision"`
+	RequestedAt    *time.Time           `json:"requested_at"`
+	ReturnedAt     *time.Time           `json:"returned_at"`
+	RefundedAt     *time.Time           `json:"refunded_at"`
+	PaymentStatus  events.PaymentStatus `json:"payment_status"`
+	RefundRequests []RefundRequest      `json:"refund_requests"`
 }
 
 // RefundRequest is a buyer's request for their money back.
@@ -464,9 +465,9 @@ func (s *Service) RequestRefund(ctx context.Context, p auth.Principal, id uuid.U
 			return err
 		}
 		switch {
-		case o.Status != Delivered && o.Status != ReturnRequested && o.Status != Returned:
+		case o.Status != events.OrderDelivered && o.Status != events.OrderReturnRequested && o.Status != events.OrderReturned:
 			return apperr.New(apperr.Conflict, "a %s order cannot be refunded on request", o.Status)
-		case o.PaymentStatus != "paid":
+		case o.PaymentStatus != events.PaymentStatusPaid:
 			return apperr.New(apperr.Conflict, "this order has no payment to refund (%s)", o.PaymentStatus)
 		}
 		amount := o.Total
@@ -513,11 +514,11 @@ func (s *Service) Refunds(ctx context.Context, buyer uuid.UUID, page httpx.Page)
 
 // Summary is a buyer's orders counted and added up.
 type Summary struct {
-	Orders   int64                   `json:"orders"`
-	Amount   int64                   `json:"amount"`
-	Currency string                  `json:"currency"`
-	ByStatus map[string]StatusTotals `json:"by_status"`
-	ByMonth  []MonthTotals           `json:"by_month"`
+	Orders   int64                               `json:"orders"`
+	Amount   int64                               `json:"amount"`
+	Currency string                              `json:"currency"`
+	ByStatus map[events.OrderStatus]StatusTotals `json:"by_status"`
+	ByMonth  []MonthTotals                       `json:"by_month"`
 }
 
 // StatusTotals counts and adds up orders of one status.
@@ -528,10 +529,10 @@ type StatusTotals struct {
 
 // MonthTotals counts and adds up one month's orders (UTC), by status too.
 type MonthTotals struct {
-	Month    string                  `json:"month"`
-	Orders   int64                   `json:"orders"`
-	Amount   int64                   `json:"amount"`
-	ByStatus map[string]StatusTotals `json:"by_status"`
+	Month    string                              `json:"month"`
+	Orders   int64                               `json:"orders"`
+	Amount   int64                               `json:"amount"`
+	ByStatus map[events.OrderStatus]StatusTotals `json:"by_status"`
 }
 
 // SummaryOf answers the buyer's order summary.
@@ -540,7 +541,7 @@ func (s *Service) SummaryOf(ctx context.Context, buyer uuid.UUID) (Summary, erro
 	if err != nil {
 		return Summary{}, err
 	}
-	out := Summary{Currency: "VND", ByStatus: map[string]StatusTotals{}, ByMonth: []MonthTotals{}}
+	out := Summary{Currency: "VND", ByStatus: map[events.OrderStatus]StatusTotals{}, ByMonth: []MonthTotals{}}
 	idx := map[string]int{}
 	for _, r := range rows {
 		out.Orders += r.Orders
@@ -553,7 +554,7 @@ func (s *Service) SummaryOf(ctx context.Context, buyer uuid.UUID) (Summary, erro
 		if !ok {
 			i = len(out.ByMonth)
 			idx[r.Month] = i
-			out.ByMonth = append(out.ByMonth, MonthTotals{Month: r.Month, ByStatus: map[string]StatusTotals{}})
+			out.ByMonth = append(out.ByMonth, MonthTotals{Month: r.Month, ByStatus: map[events.OrderStatus]StatusTotals{}})
 		}
 		m := &out.ByMonth[i]
 		m.Orders += r.Orders

@@ -2,6 +2,7 @@ package payment
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/payment/gateway"
 	"github.com/goshop/goshop/internal/payment/internal/store"
 	"github.com/goshop/goshop/internal/platform/apperr"
@@ -31,31 +33,31 @@ type MethodsView struct {
 
 // MethodOption is a method of payment and the providers it goes through.
 type MethodOption struct {
-	Method    string           `json:"method"`
-	Available bool             `json:"available"`
-	Providers []ProviderOption `json:"providers"`
+	Method    events.PaymentMethod `json:"method"`
+	Available bool                 `json:"available"`
+	Providers []ProviderOption     `json:"providers"`
 }
 
 // ProviderOption is a provider of a method; Reason says why it is unavailable.
 type ProviderOption struct {
-	Provider  string `json:"provider"`
-	Available bool   `json:"available"`
-	Reason    string `json:"reason,omitempty"`
+	Provider  events.Provider `json:"provider"`
+	Available bool            `json:"available"`
+	Reason    string          `json:"reason,omitempty"`
 }
 
 // SavedMethod is a saved payment method: a gateway token (never shown back) and what the buyer
 // needs to recognise it.
 type SavedMethod struct {
-	ID        uuid.UUID `json:"id"`
-	Method    string    `json:"method"`
-	Provider  string    `json:"provider"`
-	Brand     string    `json:"brand,omitempty"`
-	Last4     *string   `json:"last4,omitempty"`
-	ExpMonth  *int32    `json:"exp_month,omitempty"`
-	ExpYear   *int32    `json:"exp_year,omitempty"`
-	Label     string    `json:"label,omitempty"`
-	IsDefault bool      `json:"is_default"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        uuid.UUID            `json:"id"`
+	Method    events.PaymentMethod `json:"method"`
+	Provider  string               `json:"provider"`
+	Brand     string               `json:"brand,omitempty"`
+	Last4     *string              `json:"last4,omitempty"`
+	ExpMonth  *int32               `json:"exp_month,omitempty"`
+	ExpYear   *int32               `json:"exp_year,omitempty"`
+	Label     string               `json:"label,omitempty"`
+	IsDefault bool                 `json:"is_default"`
+	CreatedAt time.Time            `json:"created_at"`
 }
 
 func toSaved(m store.PaymentSavedMethod) SavedMethod {
@@ -73,11 +75,11 @@ func (s *Service) Methods(ctx context.Context, p *auth.Principal, cur string) (M
 		return MethodsView{}, apperr.Field("currency", "is not an ISO 4217 currency code")
 	}
 	out := MethodsView{Currency: cur, Saved: []SavedMethod{}}
-	for _, m := range methodOrder {
-		opt := MethodOption{Method: m, Available: m == MethodCOD, Providers: []ProviderOption{}}
-		for _, name := range providersOf[m] {
+	for _, m := range events.PaymentMethods() {
+		opt := MethodOption{Method: m, Available: m == events.MethodCOD, Providers: []ProviderOption{}}
+		for _, name := range m.Providers() {
 			po := ProviderOption{Provider: name}
-			g, err := s.gateways.Get(name)
+			g, err := s.gateways.Get(string(name))
 			switch {
 			case err != nil:
 				po.Reason = "not configured"
@@ -104,15 +106,15 @@ func (s *Service) Methods(ctx context.Context, p *auth.Principal, cur string) (M
 // SaveMethodInput saves a method: the token a provider's client library gave for it, and
 // display data. A card number is never accepted, in any field.
 type SaveMethodInput struct {
-	Method   string `json:"method" validate:"required,oneof=card ewallet bank_transfer"`
-	Provider string `json:"provider" validate:"required,oneof=stripe paypal vnpay momo sandbox"`
-	Token    string `json:"token" validate:"required,max=255"`
-	Brand    string `json:"brand" validate:"max=40"`
-	Last4    string `json:"last4" validate:"omitempty,len=4,numeric"`
-	ExpMonth *int32 `json:"exp_month" validate:"omitempty,min=1,max=12"`
-	ExpYear  *int32 `json:"exp_year" validate:"omitempty,min=2000,max=2200"`
-	Label    string `json:"label" validate:"max=80"`
-	Default  bool   `json:"default"`
+	Method   events.PaymentMethod `json:"method" validate:"required,oneof=card ewallet bank_transfer"`
+	Provider string               `json:"provider" validate:"required,oneof=stripe paypal vnpay momo sandbox"`
+	Token    string               `json:"token" validate:"required,max=255"`
+	Brand    string               `json:"brand" validate:"max=40"`
+	Last4    string               `json:"last4" validate:"omitempty,len=4,numeric"`
+	ExpMonth *int32               `json:"exp_month" validate:"omitempty,min=1,max=12"`
+	ExpYear  *int32               `json:"exp_year" validate:"omitempty,min=2000,max=2200"`
+	Label    string               `json:"label" validate:"max=80"`
+	Default  bool                 `json:"default"`
 }
 
 // digitRun finds runs of digits, with the spaces or dashes people write card numbers with.
@@ -141,10 +143,10 @@ func RejectCardNumbers(body []byte) error {
 // SaveMethod saves a payment method for the caller; the first one, or one saved with
 // "default", becomes the default.
 func (s *Service) SaveMethod(ctx context.Context, p auth.Principal, in SaveMethodInput) (SavedMethod, error) {
-	if !slices.Contains(providersOf[in.Method], in.Provider) {
-		return SavedMethod{}, apperr.Field("provider", in.Method+" is paid through one of: "+strings.Join(providersOf[in.Method], ", "))
+	if !slices.Contains(in.Method.Providers(), events.Provider(in.Provider)) {
+		return SavedMethod{}, apperr.Field("provider", fmt.Sprintf("%s is paid through one of: %s", in.Method, in.Method.ProviderNames()))
 	}
-	if in.Method == MethodCard && (in.Last4 == "" || in.ExpMonth == nil || in.ExpYear == nil) {
+	if in.Method == events.MethodCard && (in.Last4 == "" || in.ExpMonth == nil || in.ExpYear == nil) {
 		return SavedMethod{}, apperr.Field("last4", "a card needs last4, exp_month and exp_year")
 	}
 	if in.ExpMonth != nil && in.ExpYear != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/payment/internal/store"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
@@ -113,7 +114,7 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id uuid.UUID,
 		for _, to := range corrections[pay.Status] {
 			allowed = allowed || to == in.Status
 		}
-		if !allowed || pay.Method == MethodCOD {
+		if !allowed || pay.Method == events.MethodCOD {
 			return apperr.New(apperr.Conflict, "a %s payment cannot be marked %s by hand", pay.Status, in.Status)
 		}
 		c := change{source: "admin", actor: &p.UserID, reason: in.Reason}
@@ -152,20 +153,20 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id uuid.UUID,
 
 // Receipt is the proof of a captured payment.
 type Receipt struct {
-	Number         string        `json:"receipt_number"`
-	PaymentID      uuid.UUID     `json:"payment_id"`
-	BuyerID        uuid.UUID     `json:"buyer_id"`
-	Method         string        `json:"method"`
-	Provider       string        `json:"provider"`
-	TransactionID  *string       `json:"transaction_id,omitempty"`
-	Currency       string        `json:"currency"`
-	Amount         int64         `json:"amount"`
-	RefundedAmount int64         `json:"refunded_amount"`
-	NetAmount      int64         `json:"net_amount"`
-	PaidAt         *time.Time    `json:"paid_at"`
-	Lines          []ReceiptLine `json:"lines"`
-	Refunds        []Refund      `json:"refunds"`
-	IssuedAt       time.Time     `json:"issued_at"`
+	Number         string               `json:"receipt_number"`
+	PaymentID      uuid.UUID            `json:"payment_id"`
+	BuyerID        uuid.UUID            `json:"buyer_id"`
+	Method         events.PaymentMethod `json:"method"`
+	Provider       string               `json:"provider"`
+	TransactionID  *string              `json:"transaction_id,omitempty"`
+	Currency       string               `json:"currency"`
+	Amount         int64                `json:"amount"`
+	RefundedAmount int64                `json:"refunded_amount"`
+	NetAmount      int64                `json:"net_amount"`
+	PaidAt         *time.Time           `json:"paid_at"`
+	Lines          []ReceiptLine        `json:"lines"`
+	Refunds        []Refund             `json:"refunds"`
+	IssuedAt       time.Time            `json:"issued_at"`
 }
 
 // ReceiptLine is one order of a receipt.

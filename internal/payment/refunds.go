@@ -94,7 +94,7 @@ func (s *Service) reserveRefundTx(ctx context.Context, tx pgx.Tx, q *store.Queri
 		return existing, err
 	}
 	switch {
-	case pay.Method == MethodCOD && m.source != "order":
+	case pay.Method == events.MethodCOD && m.source != "order":
 		return existing, apperr.New(apperr.Conflict, "cash on delivery is refunded in cash when the shop accepts a return, not through a provider")
 	case pay.Stage != stageCaptured:
 		return existing, apperr.New(apperr.Conflict, "a %s payment cannot be refunded; only a captured one", pay.Status)
@@ -481,7 +481,7 @@ func (s *Service) RefundOrder(ctx context.Context, orderID uuid.UUID, amount int
 		}
 		// Cash on delivery goes back in cash with the returned goods: there is no provider to ask,
 		// so the refund settles at once, out of the escrow that holds the collected cash.
-		cod := pay.Method == MethodCOD
+		cod := pay.Method == events.MethodCOD
 		r, err = s.reserveRefundTx(ctx, tx, q, pay, &orderID, &left, refundMeta{source: "order", key: key, reason: reason, settled: cod})
 		if err != nil || !cod {
 			return err

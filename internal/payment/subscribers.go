@@ -19,9 +19,9 @@ func (s *Service) onOrderStatusChanged(ctx context.Context, _ string, ev events.
 		return nil // not an order of ours to act on
 	}
 	switch ev.To {
-	case "delivered":
+	case events.OrderDelivered:
 		return s.delivered(ctx, orderID)
-	case "cancelled":
+	case events.OrderCancelled:
 		return s.orderCancelled(ctx, orderID)
 	}
 	return nil

@@ -89,9 +89,9 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, hub 
 	})
 	eventbus.On(bus, "shipping.order_status", func(ctx context.Context, _ string, ev events.OrderStatusChanged) error {
 		switch ev.To {
-		case "confirmed":
+		case events.OrderConfirmed:
 			return s.orderMayBeReady(ctx, ev.OrderID)
-		case "cancelled":
+		case events.OrderCancelled:
 			return s.orderCancelled(ctx, ev.OrderID)
 		}
 		return nil

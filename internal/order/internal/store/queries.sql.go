@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/goshop/goshop/internal/events"
 )
 
 const addHistory = `-- name: AddHistory :exec
@@ -19,10 +20,10 @@ VALUES ($1, $2, $3, $4, $5, $6)
 
 type AddHistoryParams struct {
 	OrderID    uuid.UUID
-	FromStatus *string
-	ToStatus   string
+	FromStatus *events.OrderStatus
+	ToStatus   events.OrderStatus
 	ActorID    *uuid.UUID
-	ActorRole  string
+	ActorRole  events.ActorRole
 	Reason     string
 }
 
@@ -177,7 +178,7 @@ GROUP BY 1, 2 ORDER BY 1 DESC, 2
 
 type BuyerSummaryRow struct {
 	Month  string
-	Status string
+	Status events.OrderStatus
 	Orders int64
 	Amount int64
 }
@@ -223,8 +224,8 @@ type CreateOrderParams struct {
 	CheckoutID      uuid.UUID
 	BuyerID         uuid.UUID
 	ShopID          uuid.UUID
-	PaymentMethod   string
-	PaymentProvider *string
+	PaymentMethod   events.PaymentMethod
+	PaymentProvider *events.Provider
 	ShippingMethod  string
 	Subtotal        int64
 	Discount        int64
@@ -579,9 +580,9 @@ RETURNING id, checkout_id, buyer_id, shop_id, status, payment_method, payment_pr
 `
 
 type MoveStatusParams struct {
-	ToStatus   string
+	ToStatus   events.OrderStatus
 	ID         uuid.UUID
-	FromStatus string
+	FromStatus events.OrderStatus
 }
 
 // A move happens only from the status the caller saw: of two concurrent moves of one order, one
@@ -797,7 +798,7 @@ RETURNING id, checkout_id, buyer_id, shop_id, status, payment_method, payment_pr
 `
 
 type SetPaymentStatusParams struct {
-	PaymentStatus string
+	PaymentStatus events.PaymentStatus
 	ID            uuid.UUID
 }
 
