@@ -24,7 +24,7 @@ const recentMovements = 20
 
 // Inventory returns a product's stock, variant by variant, to its shop's owner and admins.
 func (s *Service) Inventory(ctx context.Context, p auth.Principal, id uuid.UUID) (Inventory, error) {
-	row, err := s.managedRow(ctx, p, id)
+	row, err := s.managedRow(ctx, p, id, actionSeeStock)
 	if err != nil {
 		return Inventory{}, err
 	}
@@ -67,7 +67,7 @@ func (s *Service) SetInventory(ctx context.Context, p auth.Principal, id uuid.UU
 	if in.Stock == nil && in.LowStockThreshold == nil {
 		return Inventory{}, apperr.Field("stock", "give stock, low_stock_threshold or both")
 	}
-	row, err := s.managedRow(ctx, p, id)
+	row, err := s.managedRow(ctx, p, id, actionSetStock)
 	if err != nil {
 		return Inventory{}, err
 	}
@@ -123,7 +123,7 @@ func (s *Service) Adjust(ctx context.Context, p auth.Principal, id uuid.UUID, in
 	if in.Reason == "" {
 		return Movement{}, apperr.Field("reason", "is required")
 	}
-	if _, err := s.managedRow(ctx, p, id); err != nil {
+	if _, err := s.managedRow(ctx, p, id, actionSetStock); err != nil {
 		return Movement{}, err
 	}
 	variant, err := s.pickVariant(ctx, id, in.VariantID)
