@@ -106,7 +106,8 @@ func priced(q cart.Quote) order.PricedCart {
 		TaxInclusive: q.TaxInclusive, TaxRateBPS: q.TaxRateBPS, Currency: q.Currency, Purchasable: q.Purchasable}
 	for _, g := range q.Shops {
 		ps := order.PricedShop{ShopID: g.ShopID, Subtotal: g.Subtotal, Discount: g.Discount, ShippingFee: g.ShippingFee,
-			Tax: g.Tax, Total: g.Total, WeightGrams: g.WeightGrams, VoucherError: g.CouponError}
+			Tax: g.Tax, Total: g.Total, WeightGrams: g.WeightGrams, VoucherError: g.CouponError,
+			VoucherErrorCode: g.CouponErrorCode}
 		if g.Coupon != nil {
 			ps.VoucherCode = g.Coupon.Code
 		}

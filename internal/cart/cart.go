@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/goshop/goshop/internal/platform/apperr"
 )
 
 // Variant is what the cart needs to know of a catalog variant, now.
@@ -115,8 +117,10 @@ type ShopGroup struct {
 	Total       int64         `json:"total"`
 	WeightGrams int64         `json:"weight_grams"`
 	Coupon      *VoucherQuote `json:"coupon,omitempty"`
-	// CouponError says why an applied code does not apply now.
-	CouponError string `json:"coupon_error,omitempty"`
+	// CouponError says why an applied code does not apply now, and CouponErrorCode what the
+	// buyer can do about it (voucher_expired, min_spend_not_met ...; validation_failed else).
+	CouponError     string      `json:"coupon_error,omitempty"`
+	CouponErrorCode apperr.Code `json:"coupon_error_code,omitempty"`
 }
 
 // Quote is a whole cart priced: the one computation behind the cart, its summary and total,

@@ -202,14 +202,14 @@ func (s *Service) quote(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, rows []
 		codes[c.ShopID] = c.Code
 	}
 	vouchers := map[uuid.UUID]VoucherQuote{}
-	verrs := map[uuid.UUID]string{}
+	verrs := map[uuid.UUID]error{}
 	for shopID, code := range codes {
 		if _, inCart := byShop[shopID]; !inCart {
 			continue
 		}
 		v, err := s.promos.QuoteVoucher(ctx, tx, shopID, buyer, code, byShop[shopID])
-		if apperr.CodeOf(err) == apperr.Invalid {
-			verrs[shopID] = message(err)
+		if refused(err) || apperr.Is(err, apperr.NotFound) { // a code applied earlier may be gone since
+			verrs[shopID] = err
 			continue
 		}
 		if err != nil {
@@ -241,14 +241,14 @@ func (s *Service) findVoucher(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, c
 	var lastErr error
 	for shopID, lines := range byShop {
 		v, err := s.promos.QuoteVoucher(ctx, tx, shopID, buyer, code, lines)
-		if err == nil {
+		switch {
+		case err == nil:
 			return shopID, v, nil
-		}
-		if apperr.CodeOf(err) != apperr.Invalid {
-			return uuid.Nil, VoucherQuote{}, err
-		}
-		if !strings.Contains(message(err), "no such voucher") {
+		case apperr.Is(err, apperr.NotFound): // another shop's code, or none
+		case refused(err):
 			lastErr = err
+		default:
+			return uuid.Nil, VoucherQuote{}, err
 		}
 	}
 	if lastErr != nil {
@@ -474,6 +474,16 @@ func (s *Service) savedCart(ctx context.Context, q *store.Queries, sc store.Cart
 		out.ItemCount += int(r.Quantity)
 	}
 	return out, nil
+}
+
+// refused reports whether err is a voucher's refusal of this cart (it has expired, it needs a
+// larger spend ...), as opposed to a failure.
+func refused(err error) bool {
+	switch apperr.CodeOf(err) {
+	case apperr.Invalid, apperr.VoucherExhausted, apperr.VoucherExpired, apperr.VoucherNotStarted, apperr.MinSpendNotMet:
+		return true
+	}
+	return false
 }
 
 // message is an application error's message for the client.

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/goshop/goshop/internal/events"
+	"github.com/goshop/goshop/internal/platform/apperr"
 )
 
 // Order is an order as clients see it.
@@ -103,8 +104,10 @@ type PricedShop struct {
 	Subtotal, Discount, ShippingFee, Tax, Total int64
 	WeightGrams                                 int64
 	VoucherCode                                 string
-	// VoucherError says why a code the buyer applied to this shop does not apply now.
-	VoucherError string
+	// VoucherError says why a code the buyer applied to this shop does not apply now, and
+	// VoucherErrorCode what the buyer can do about it.
+	VoucherError     string
+	VoucherErrorCode apperr.Code
 }
 
 // PricedCart is a cart priced by the cart context's one computation.

@@ -82,7 +82,7 @@ func (s *Service) BuyerOrders(ctx context.Context, buyer uuid.UUID, f ListFilter
 
 // ShopOrders pages through a shop's orders for its owner or an admin.
 func (s *Service) ShopOrders(ctx context.Context, p auth.Principal, shopID uuid.UUID, f ListFilter, page httpx.Page) (httpx.List[Order], error) {
-	if _, err := s.authorizeShop(ctx, p, shopID); err != nil {
+	if _, err := s.authorizeShop(ctx, p, shopID, "see its orders"); err != nil {
 		return httpx.List[Order]{}, err
 	}
 	cur, has, err := httpx.KeysetOf(page)
@@ -97,15 +97,15 @@ func (s *Service) ShopOrders(ctx context.Context, p auth.Principal, shopID uuid.
 	return s.page(ctx, rows, page.Limit)
 }
 
-// authorizeShop lets a shop's owner and admins through; a missing shop is not found, someone
-// else's is forbidden.
-func (s *Service) authorizeShop(ctx context.Context, p auth.Principal, shopID uuid.UUID) (uuid.UUID, error) {
+// authorizeShop lets a shop's owner and admins through to do action ("see its orders"); a
+// missing shop is not found, someone else's is forbidden, the refusal naming the action.
+func (s *Service) authorizeShop(ctx context.Context, p auth.Principal, shopID uuid.UUID, action string) (uuid.UUID, error) {
 	owner, err := s.promos.ShopOwner(ctx, shopID)
 	if err != nil {
 		return uuid.Nil, err
 	}
 	if owner != p.UserID && !p.IsAdmin() {
-		return uuid.Nil, apperr.New(apperr.Forbidden, "only the shop's owner may see its orders")
+		return uuid.Nil, apperr.New(apperr.Forbidden, "only the shop's owner may %s", action)
 	}
 	return owner, nil
 }
@@ -113,7 +113,7 @@ func (s *Service) authorizeShop(ctx context.Context, p auth.Principal, shopID uu
 // ShopMove moves an order of the shop, for the shop's routes: an order of another shop is not
 // found there.
 func (s *Service) ShopMove(ctx context.Context, p auth.Principal, shopID, orderID uuid.UUID, to events.OrderStatus, reason string) (Order, error) {
-	if _, err := s.authorizeShop(ctx, p, shopID); err != nil {
+	if _, err := s.authorizeShop(ctx, p, shopID, "move its orders"); err != nil {
 		return Order{}, err
 	}
 	row, err := s.q.GetOrder(ctx, orderID)
@@ -135,7 +135,7 @@ type FulfillInput struct {
 // Fulfill confirms a pending order if need be and ships it, with its tracking number, in one
 // transaction.
 func (s *Service) Fulfill(ctx context.Context, p auth.Principal, shopID, orderID uuid.UUID, in FulfillInput) (Order, error) {
-	owner, err := s.authorizeShop(ctx, p, shopID)
+	owner, err := s.authorizeShop(ctx, p, shopID, "fulfil its orders")
 	if err != nil {
 		return Order{}, err
 	}

@@ -123,7 +123,8 @@ func (s *Service) Checkout(ctx context.Context, buyer uuid.UUID, key string, in 
 		// would pay more than they saw.
 		for _, g := range priced.Shops {
 			if g.VoucherError != "" {
-				return apperr.Field("coupon", "a voucher in your cart no longer applies ("+g.VoucherError+"); remove it or try again")
+				return apperr.FieldCode(g.VoucherErrorCode, "coupon",
+					"a voucher in your cart no longer applies ("+g.VoucherError+"); remove it or try again")
 			}
 		}
 		if err := checkAvailable(priced); err != nil {

@@ -54,7 +54,7 @@ func (s *Service) Label(ctx context.Context, p auth.Principal, in LabelInput) (L
 	}
 	if !(p.IsAdmin() || p.UserID == row.ShopOwnerID || (row.ShipperID != nil && *row.ShipperID == p.UserID)) {
 		if p.UserID == row.BuyerID {
-			return Label{}, apperr.New(apperr.Forbidden, "labels are printed by the shop and the shipper")
+			return Label{}, apperr.New(apperr.Forbidden, "only the shop and the assigned shipper may print a delivery's label")
 		}
 		return Label{}, apperr.NotFoundf("shipment")
 	}

@@ -123,7 +123,7 @@ func (s *Service) CreateCampaign(ctx context.Context, p auth.Principal, shopID u
 	}
 	var c store.ShopCampaign
 	var items []store.ShopCampaignItem
-	err := s.managed(ctx, p, shopID, func(q *store.Queries, _ pgx.Tx) error {
+	err := s.managed(ctx, p, shopID, "create its campaigns", func(q *store.Queries, _ pgx.Tx) error {
 		var err error
 		c, err = q.CreateCampaign(ctx, store.CreateCampaignParams{ShopID: shopID, Name: in.Name, Description: strings.TrimSpace(in.Description),
 			Kind: in.Kind, StartsAt: in.StartsAt, EndsAt: in.EndsAt})
@@ -177,7 +177,7 @@ func (s *Service) Campaigns(ctx context.Context, p *auth.Principal, shopID uuid.
 // campaign on time; activating a scheduled campaign starts it now; ending stops it now.
 func (s *Service) SetCampaignStatus(ctx context.Context, p auth.Principal, shopID, id uuid.UUID, to string) (Campaign, error) {
 	var c store.ShopCampaign
-	err := s.managed(ctx, p, shopID, func(q *store.Queries, tx pgx.Tx) error {
+	err := s.managed(ctx, p, shopID, "change its campaigns", func(q *store.Queries, tx pgx.Tx) error {
 		cur, err := q.LockCampaign(ctx, id)
 		if pgdb.IsNoRows(err) || (err == nil && cur.ShopID != shopID) {
 			return apperr.NotFoundf("campaign")

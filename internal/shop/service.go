@@ -107,19 +107,6 @@ func (s *Service) InfoTx(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Info, er
 		Lng: row.Lng}, nil
 }
 
-// Authorize checks that p may manage the shop (its owner or an admin): a missing shop is not
-// found, someone else's is forbidden (shops are public, so saying so reveals nothing).
-func (s *Service) Authorize(ctx context.Context, p auth.Principal, id uuid.UUID) (Info, error) {
-	info, err := s.Info(ctx, id)
-	if err != nil {
-		return Info{}, err
-	}
-	if !canManage(p, info.OwnerID) {
-		return Info{}, apperr.New(apperr.Forbidden, "only the shop's owner may do this")
-	}
-	return info, nil
-}
-
 // Update changes a shop's core fields.
 func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, in ShopInput) (Shop, error) {
 	in, err := clean(in)
@@ -127,7 +114,7 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, in
 		return Shop{}, err
 	}
 	var row store.ShopShop
-	err = s.managed(ctx, p, id, func(q *store.Queries, tx pgx.Tx) error {
+	err = s.managed(ctx, p, id, "change it", func(q *store.Queries, tx pgx.Tx) error {
 		row, err = q.UpdateShop(ctx, store.UpdateShopParams{
 			ID: id, Name: in.Name, Description: in.Description, Line1: in.Address.Line1,
 			Ward: in.Address.Ward, District: in.Address.District, Province: in.Address.Province,
@@ -147,7 +134,7 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, in
 // UpdateProfile replaces a shop's storefront profile.
 func (s *Service) UpdateProfile(ctx context.Context, p auth.Principal, id uuid.UUID, in Profile) (Shop, error) {
 	var row store.ShopShop
-	err := s.managed(ctx, p, id, func(q *store.Queries, _ pgx.Tx) error {
+	err := s.managed(ctx, p, id, "change its profile", func(q *store.Queries, _ pgx.Tx) error {
 		var err error
 		row, err = q.UpdateShopProfile(ctx, store.UpdateShopProfileParams{
 			ID: id, LogoUrl: in.LogoURL, BannerUrl: in.BannerURL, ContactPhone: strings.ReplaceAll(in.ContactPhone, " ", ""),
@@ -163,7 +150,7 @@ func (s *Service) UpdateProfile(ctx context.Context, p auth.Principal, id uuid.U
 
 // Delete closes a shop: buyers no longer see it or its products; orders keep their snapshots.
 func (s *Service) Delete(ctx context.Context, p auth.Principal, id uuid.UUID) error {
-	return s.managed(ctx, p, id, func(q *store.Queries, tx pgx.Tx) error {
+	return s.managed(ctx, p, id, "close it", func(q *store.Queries, tx pgx.Tx) error {
 		if _, err := q.DeleteShop(ctx, id); err != nil {
 			return err
 		}
@@ -225,8 +212,9 @@ func (s *Service) Search(ctx context.Context, q SearchQuery, page httpx.Page) (h
 }
 
 // managed runs fn in a transaction holding the shop's row lock, after checking that p may
-// manage the shop.
-func (s *Service) managed(ctx context.Context, p auth.Principal, id uuid.UUID, fn func(q *store.Queries, tx pgx.Tx) error) error {
+// manage the shop: a missing shop is not found, someone else's is forbidden, the refusal
+// naming action ("change its vouchers"; shops are public, so saying so reveals nothing).
+func (s *Service) managed(ctx context.Context, p auth.Principal, id uuid.UUID, action string, fn func(q *store.Queries, tx pgx.Tx) error) error {
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := newStore(tx)
 		row, err := q.LockShop(ctx, id)
@@ -237,7 +225,7 @@ func (s *Service) managed(ctx context.Context, p auth.Principal, id uuid.UUID, f
 			return err
 		}
 		if !canManage(p, row.OwnerID) {
-			return apperr.New(apperr.Forbidden, "only the shop's owner may do this")
+			return apperr.New(apperr.Forbidden, "only the shop's owner may %s", action)
 		}
 		return fn(q, tx)
 	})

@@ -57,6 +57,10 @@ var statusOf = map[apperr.Code]int{
 	apperr.PayloadTooLarge:      http.StatusRequestEntityTooLarge,
 	apperr.Unavailable:          http.StatusServiceUnavailable,
 	apperr.Internal:             http.StatusInternalServerError,
+	apperr.VoucherExhausted:     http.StatusUnprocessableEntity,
+	apperr.VoucherExpired:       http.StatusUnprocessableEntity,
+	apperr.VoucherNotStarted:    http.StatusUnprocessableEntity,
+	apperr.MinSpendNotMet:       http.StatusUnprocessableEntity,
 }
 
 // StatusOf returns the HTTP status for an application error code.
