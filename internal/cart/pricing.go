@@ -2,6 +2,7 @@ package cart
 
 import (
 	"sort"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -16,6 +17,9 @@ type Pricing struct {
 	// then tax is shown but not added.
 	TaxInclusive bool
 	Currency     string
+	// Location is the marketplace's time zone, in which the cart dates what it names for the
+	// buyer (a saved cart's default name).
+	Location *time.Location
 }
 
 // taxOf is the tax in an amount: carved out of it when prices include tax, added on top when

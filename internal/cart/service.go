@@ -346,7 +346,7 @@ func (s *Service) priceLine(ctx context.Context, tx pgx.Tx, r store.CartItem, v 
 func (s *Service) Save(ctx context.Context, buyer uuid.UUID, name string) (SavedCart, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		name = "Saved " + time.Now().UTC().Format("2006-01-02 15:04")
+		name = "Saved " + time.Now().In(s.pricing.Location).Format("2006-01-02 15:04")
 	}
 	var sc store.CartSavedCart
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {

@@ -527,7 +527,8 @@ type StatusTotals struct {
 	Amount int64 `json:"amount"`
 }
 
-// MonthTotals counts and adds up one month's orders (UTC), by status too.
+// MonthTotals counts and adds up one month's orders, by status too. Months are the
+// marketplace's (MARKETPLACE_TZ), as its buyers live them, not UTC's.
 type MonthTotals struct {
 	Month    string                              `json:"month"`
 	Orders   int64                               `json:"orders"`
@@ -537,7 +538,7 @@ type MonthTotals struct {
 
 // SummaryOf answers the buyer's order summary.
 func (s *Service) SummaryOf(ctx context.Context, buyer uuid.UUID) (Summary, error) {
-	rows, err := s.q.BuyerSummary(ctx, buyer)
+	rows, err := s.q.BuyerSummary(ctx, store.BuyerSummaryParams{BuyerID: buyer, Tz: s.cfg.Location.String()})
 	if err != nil {
 		return Summary{}, err
 	}

@@ -31,6 +31,8 @@ type Config struct {
 	PaymentTimeout time.Duration
 	// ReturnWindow is how long after delivery a buyer may ask to return an order.
 	ReturnWindow time.Duration
+	// Location is the marketplace's time zone, where the months of a summary begin.
+	Location *time.Location
 }
 
 // Service holds the rules of the order context.

@@ -150,7 +150,7 @@ func (s *Service) SaveMethod(ctx context.Context, p auth.Principal, in SaveMetho
 		return SavedMethod{}, apperr.Field("last4", "a card needs last4, exp_month and exp_year")
 	}
 	if in.ExpMonth != nil && in.ExpYear != nil {
-		now := time.Now().UTC()
+		now := time.Now().In(s.cfg.Location)
 		if int(*in.ExpYear)*12+int(*in.ExpMonth) < now.Year()*12+int(now.Month()) {
 			return SavedMethod{}, apperr.Field("exp_year", "the card has expired")
 		}

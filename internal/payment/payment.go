@@ -152,6 +152,9 @@ type Config struct {
 	ReleaseDelay time.Duration
 	// Sandbox mounts the development-only route that completes sandbox payments.
 	Sandbox bool
+	// Location is the marketplace's time zone: the day in a receipt's number, the month a card
+	// expires at the end of.
+	Location *time.Location
 }
 
 func toPayment(p store.PaymentPayment, orders []store.PaymentPaymentOrder) Payment {

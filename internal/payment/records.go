@@ -198,7 +198,7 @@ func (s *Service) ReceiptOf(ctx context.Context, p auth.Principal, id uuid.UUID)
 	if pay.CapturedAt != nil {
 		at = *pay.CapturedAt
 	}
-	out := Receipt{Number: fmt.Sprintf("GS-%s-%s", at.UTC().Format("20060102"), strings.ToUpper(strings.ReplaceAll(id.String(), "-", "")[:12])),
+	out := Receipt{Number: fmt.Sprintf("GS-%s-%s", at.In(s.cfg.Location).Format("20060102"), strings.ToUpper(strings.ReplaceAll(id.String(), "-", "")[:12])),
 		PaymentID: id, BuyerID: pay.BuyerID, Method: pay.Method, Provider: pay.Provider, TransactionID: pay.TransactionID,
 		Currency: pay.Currency, Amount: pay.CapturedAmount, RefundedAmount: pay.RefundedAmount,
 		NetAmount: pay.CapturedAmount - pay.RefundedAmount, PaidAt: utc(pay.CapturedAt), Lines: []ReceiptLine{}, Refunds: []Refund{},

@@ -38,6 +38,8 @@ type Config struct {
 	// AssignRetry is how long an order waits before the assignment looks again when no shipper
 	// was free.
 	AssignRetry time.Duration
+	// Location is the marketplace's time zone, the day a label is dated.
+	Location *time.Location
 }
 
 // Service holds the rules of the shipping context.

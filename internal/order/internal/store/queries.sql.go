@@ -170,11 +170,16 @@ func (q *Queries) BuyerOrders(ctx context.Context, arg BuyerOrdersParams) ([]Ord
 }
 
 const buyerSummary = `-- name: BuyerSummary :many
-SELECT to_char(date_trunc('month', created_at AT TIME ZONE 'UTC'), 'YYYY-MM')::text AS month, status,
+SELECT to_char(date_trunc('month', created_at AT TIME ZONE $1::text), 'YYYY-MM')::text AS month, status,
        count(*)::bigint AS orders, sum(total)::bigint AS amount
-FROM orders.orders WHERE buyer_id = $1
+FROM orders.orders WHERE buyer_id = $2
 GROUP BY 1, 2 ORDER BY 1 DESC, 2
 `
+
+type BuyerSummaryParams struct {
+	Tz      string
+	BuyerID uuid.UUID
+}
 
 type BuyerSummaryRow struct {
 	Month  string
@@ -183,9 +188,9 @@ type BuyerSummaryRow struct {
 	Amount int64
 }
 
-// Counts and amounts of a buyer's orders by month and status.
-func (q *Queries) BuyerSummary(ctx context.Context, buyerID uuid.UUID) ([]BuyerSummaryRow, error) {
-	rows, err := q.db.Query(ctx, buyerSummary, buyerID)
+// Counts and amounts of a buyer's orders by month and status, months cut in time zone tz.
+func (q *Queries) BuyerSummary(ctx context.Context, arg BuyerSummaryParams) ([]BuyerSummaryRow, error) {
+	rows, err := q.db.Query(ctx, buyerSummary, arg.Tz, arg.BuyerID)
 	if err != nil {
 		return nil, err
 	}
