@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
 )
 
@@ -71,7 +72,7 @@ type promotions interface {
 type ShippingRequest struct {
 	ShopID      uuid.UUID
 	WeightGrams int64
-	Method      string
+	Method      events.ShippingMethod
 	// AddressID is the buyer's delivery address when known (checkout); quotes without one use
 	// the method's base rate.
 	AddressID *uuid.UUID
@@ -146,7 +147,7 @@ type Quote struct {
 
 // QuoteOptions tune a quote.
 type QuoteOptions struct {
-	ShippingMethod string
+	ShippingMethod events.ShippingMethod
 	AddressID      *uuid.UUID
 	// ExtraCoupon is a code to try on top of the applied ones (checkout's `coupon` field).
 	ExtraCoupon string

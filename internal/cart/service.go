@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/goshop/goshop/internal/cart/internal/store"
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/httpx"
 	"github.com/goshop/goshop/internal/platform/pgdb"
@@ -181,7 +182,7 @@ func (s *Service) CheckoutQuoteTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUI
 
 func (s *Service) quote(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, rows []store.CartItem, coupons []store.CartCoupon, o QuoteOptions) (Quote, error) {
 	if o.ShippingMethod == "" {
-		o.ShippingMethod = "standard"
+		o.ShippingMethod = events.ShippingStandard
 	}
 	lines := make([]Line, 0, len(rows))
 	for _, r := range rows {

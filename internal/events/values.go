@@ -104,6 +104,17 @@ func (m PaymentMethod) ProviderNames() string {
 	return strings.Join(names, ", ")
 }
 
+// ShippingMethod is the delivery service level a buyer chooses for an order; the shipping
+// context prices and promises it (its geo.Method).
+type ShippingMethod string
+
+// Shipping methods.
+const (
+	ShippingStandard ShippingMethod = "standard"
+	ShippingExpress  ShippingMethod = "express"
+	ShippingSameDay  ShippingMethod = "same_day"
+)
+
 // ActorRole is the part someone played in a move of an order or a shipment, as its history
 // records it.
 type ActorRole string

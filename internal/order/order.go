@@ -17,34 +17,34 @@ import (
 
 // Order is an order as clients see it.
 type Order struct {
-	ID                uuid.UUID            `json:"id"`
-	CheckoutID        uuid.UUID            `json:"checkout_id"`
-	BuyerID           uuid.UUID            `json:"buyer_id"`
-	ShopID            uuid.UUID            `json:"shop_id"`
-	Status            events.OrderStatus   `json:"status"`
-	Items             []Item               `json:"items"`
-	Subtotal          int64                `json:"subtotal"`
-	ShippingFee       int64                `json:"shipping_fee"`
-	Tax               int64                `json:"tax"`
-	TaxInclusive      bool                 `json:"tax_inclusive"`
-	Discount          int64                `json:"discount"`
-	Total             int64                `json:"total"`
-	Currency          string               `json:"currency"`
-	PaymentMethod     events.PaymentMethod `json:"payment_method"`
-	PaymentProvider   *events.Provider     `json:"payment_provider,omitempty"`
-	PaymentStatus     events.PaymentStatus `json:"payment_status"`
-	ShippingMethod    string               `json:"shipping_method"`
-	VoucherCode       *string              `json:"voucher_code,omitempty"`
-	Address           json.RawMessage      `json:"address"`
-	Note              string               `json:"note"`
-	TrackingNumber    *string              `json:"tracking_number,omitempty"`
-	Carrier           *string              `json:"carrier,omitempty"`
-	ReturnReason      *string              `json:"return_reason,omitempty"`
-	PaidAt            *time.Time           `json:"paid_at,omitempty"`
-	DeliveredAt       *time.Time           `json:"delivered_at,omitempty"`
-	ReturnRequestedAt *time.Time           `json:"return_requested_at,omitempty"`
-	CreatedAt         time.Time            `json:"created_at"`
-	UpdatedAt         time.Time            `json:"updated_at"`
+	ID                uuid.UUID             `json:"id"`
+	CheckoutID        uuid.UUID             `json:"checkout_id"`
+	BuyerID           uuid.UUID             `json:"buyer_id"`
+	ShopID            uuid.UUID             `json:"shop_id"`
+	Status            events.OrderStatus    `json:"status"`
+	Items             []Item                `json:"items"`
+	Subtotal          int64                 `json:"subtotal"`
+	ShippingFee       int64                 `json:"shipping_fee"`
+	Tax               int64                 `json:"tax"`
+	TaxInclusive      bool                  `json:"tax_inclusive"`
+	Discount          int64                 `json:"discount"`
+	Total             int64                 `json:"total"`
+	Currency          string                `json:"currency"`
+	PaymentMethod     events.PaymentMethod  `json:"payment_method"`
+	PaymentProvider   *events.Provider      `json:"payment_provider,omitempty"`
+	PaymentStatus     events.PaymentStatus  `json:"payment_status"`
+	ShippingMethod    events.ShippingMethod `json:"shipping_method"`
+	VoucherCode       *string               `json:"voucher_code,omitempty"`
+	Address           json.RawMessage       `json:"address"`
+	Note              string                `json:"note"`
+	TrackingNumber    *string               `json:"tracking_number,omitempty"`
+	Carrier           *string               `json:"carrier,omitempty"`
+	ReturnReason      *string               `json:"return_reason,omitempty"`
+	PaidAt            *time.Time            `json:"paid_at,omitempty"`
+	DeliveredAt       *time.Time            `json:"delivered_at,omitempty"`
+	ReturnRequestedAt *time.Time            `json:"return_requested_at,omitempty"`
+	CreatedAt         time.Time             `json:"created_at"`
+	UpdatedAt         time.Time             `json:"updated_at"`
 }
 
 // Item is a snapshot of what was bought.
@@ -122,7 +122,7 @@ type PricedCart struct {
 
 // PriceRequest says how to price a cart for checkout.
 type PriceRequest struct {
-	ShippingMethod string
+	ShippingMethod events.ShippingMethod
 	AddressID      *uuid.UUID
 	Coupon         string
 }
@@ -200,6 +200,6 @@ type Delivery struct {
 	Payable
 	Address        Address
 	WeightGrams    int64
-	ShippingMethod string
+	ShippingMethod events.ShippingMethod
 	ReadyToShip    bool
 }

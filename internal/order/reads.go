@@ -247,14 +247,14 @@ func (s *Service) Timeline(ctx context.Context, p auth.Principal, id uuid.UUID) 
 
 // Tracking is where an order is on its way.
 type Tracking struct {
-	OrderID        uuid.UUID          `json:"order_id"`
-	Status         events.OrderStatus `json:"status"`
-	Carrier        *string            `json:"carrier"`
-	TrackingNumber *string            `json:"tracking_number"`
-	ShippingMethod string             `json:"shipping_method"`
-	ShippedAt      *time.Time         `json:"shipped_at"`
-	DeliveredAt    *time.Time         `json:"delivered_at"`
-	Moves          []Move             `json:"moves"`
+	OrderID        uuid.UUID             `json:"order_id"`
+	Status         events.OrderStatus    `json:"status"`
+	Carrier        *string               `json:"carrier"`
+	TrackingNumber *string               `json:"tracking_number"`
+	ShippingMethod events.ShippingMethod `json:"shipping_method"`
+	ShippedAt      *time.Time            `json:"shipped_at"`
+	DeliveredAt    *time.Time            `json:"delivered_at"`
+	Moves          []Move                `json:"moves"`
 }
 
 // Track answers an order's delivery progress.
@@ -318,16 +318,16 @@ func (s *Service) Calculate(ctx context.Context, p auth.Principal, id uuid.UUID)
 
 // Fees is the fee part of an order's calculation.
 type Fees struct {
-	OrderID        uuid.UUID `json:"order_id"`
-	ShippingFee    int64     `json:"shipping_fee"`
-	ShippingMethod string    `json:"shipping_method"`
-	WeightGrams    int64     `json:"weight_grams"`
-	Tax            int64     `json:"tax"`
-	TaxRateBPS     int64     `json:"tax_rate_bps"`
-	TaxInclusive   bool      `json:"tax_inclusive"`
-	Discount       int64     `json:"discount"`
-	Total          int64     `json:"total"`
-	Currency       string    `json:"currency"`
+	OrderID        uuid.UUID             `json:"order_id"`
+	ShippingFee    int64                 `json:"shipping_fee"`
+	ShippingMethod events.ShippingMethod `json:"shipping_method"`
+	WeightGrams    int64                 `json:"weight_grams"`
+	Tax            int64                 `json:"tax"`
+	TaxRateBPS     int64                 `json:"tax_rate_bps"`
+	TaxInclusive   bool                  `json:"tax_inclusive"`
+	Discount       int64                 `json:"discount"`
+	Total          int64                 `json:"total"`
+	Currency       string                `json:"currency"`
 }
 
 // FeesOf answers an order's fees.
@@ -368,9 +368,9 @@ type PreviewOrder struct {
 
 // PreviewInput asks for a preview.
 type PreviewInput struct {
-	AddressID      *uuid.UUID `json:"address_id"`
-	ShippingMethod string     `json:"shipping_method" validate:"omitempty,oneof=standard express same_day"`
-	Coupon         string     `json:"coupon" validate:"max=32"`
+	AddressID      *uuid.UUID            `json:"address_id"`
+	ShippingMethod events.ShippingMethod `json:"shipping_method" validate:"omitempty,oneof=standard express same_day"`
+	Coupon         string                `json:"coupon" validate:"max=32"`
 }
 
 // PreviewCheckout prices the cart as checkout would, without ordering.

@@ -67,12 +67,12 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, port
 
 // CheckoutInput checks out the whole cart.
 type CheckoutInput struct {
-	AddressID      uuid.UUID            `json:"address_id" validate:"required"`
-	PaymentMethod  events.PaymentMethod `json:"payment_method" validate:"required,oneof=cod card ewallet bank_transfer"`
-	Provider       events.Provider      `json:"provider" validate:"omitempty,oneof=stripe paypal vnpay momo sandbox"`
-	ShippingMethod string               `json:"shipping_method" validate:"omitempty,oneof=standard express same_day"`
-	Coupon         string               `json:"coupon" validate:"max=32"`
-	Note           string               `json:"note" validate:"max=500"`
+	AddressID      uuid.UUID             `json:"address_id" validate:"required"`
+	PaymentMethod  events.PaymentMethod  `json:"payment_method" validate:"required,oneof=cod card ewallet bank_transfer"`
+	Provider       events.Provider       `json:"provider" validate:"omitempty,oneof=stripe paypal vnpay momo sandbox"`
+	ShippingMethod events.ShippingMethod `json:"shipping_method" validate:"omitempty,oneof=standard express same_day"`
+	Coupon         string                `json:"coupon" validate:"max=32"`
+	Note           string                `json:"note" validate:"max=500"`
 }
 
 // CheckoutResult is the answer to a checkout: one order a shop.
@@ -91,7 +91,7 @@ func (s *Service) Checkout(ctx context.Context, buyer uuid.UUID, key string, in 
 		return 0, nil, err
 	}
 	if in.ShippingMethod == "" {
-		in.ShippingMethod = "standard"
+		in.ShippingMethod = events.ShippingStandard
 	}
 	addr, err := s.addresses.Address(ctx, buyer, in.AddressID)
 	if apperr.Is(err, apperr.NotFound) {

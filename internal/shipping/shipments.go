@@ -146,7 +146,7 @@ func (s *Service) newShipment(ctx context.Context, o Order, shop Shop) (store.Cr
 		s.log.Warn("shipping: delivery address not placed; priced without distance", "order_id", o.ID, "err", err)
 		to = from
 	}
-	q, err := s.price(ctx, from, to, geo.Method(o.ShippingMethod), max(o.WeightGrams, 1))
+	q, err := s.price(ctx, from, to, o.ShippingMethod, max(o.WeightGrams, 1))
 	if apperr.Is(err, apperr.Invalid) {
 		q, err = s.price(ctx, from, to, geo.MethodStandard, max(o.WeightGrams, 1))
 	}
@@ -166,7 +166,7 @@ func (s *Service) newShipment(ctx context.Context, o Order, shop Shop) (store.Cr
 		currency = s.cfg.Fees.Currency
 	}
 	return store.CreateShipmentParams{OrderID: o.ID, TrackingNumber: trackingNumber(), BuyerID: o.BuyerID, ShopID: shop.ID,
-		ShopOwnerID: shop.OwnerID, ShopName: shop.Name, Method: o.ShippingMethod, Fee: q.Total, Currency: currency,
+		ShopOwnerID: shop.OwnerID, ShopName: shop.Name, Method: string(o.ShippingMethod), Fee: q.Total, Currency: currency,
 		CodAmount: cod, DistanceKm: q.DistanceKm, WeightGrams: o.WeightGrams, PickupLat: shop.Lat, PickupLng: shop.Lng,
 		DropoffLat: dropLat, DropoffLng: dropLng, Recipient: recipient}, nil
 }

@@ -110,7 +110,7 @@ type Order struct {
 	Total          int64
 	Currency       string
 	WeightGrams    int64
-	ShippingMethod string
+	ShippingMethod events.ShippingMethod
 	Address        Recipient
 	// Lat and Lng place the address when the address book knew where it is.
 	Lat, Lng *float64

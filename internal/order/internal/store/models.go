@@ -45,7 +45,7 @@ type OrdersOrder struct {
 	PaymentMethod     events.PaymentMethod
 	PaymentProvider   *events.Provider
 	PaymentStatus     events.PaymentStatus
-	ShippingMethod    string
+	ShippingMethod    events.ShippingMethod
 	Subtotal          int64
 	Discount          int64
 	ShippingFee       int64

@@ -231,7 +231,7 @@ type CreateOrderParams struct {
 	ShopID          uuid.UUID
 	PaymentMethod   events.PaymentMethod
 	PaymentProvider *events.Provider
-	ShippingMethod  string
+	ShippingMethod  events.ShippingMethod
 	Subtotal        int64
 	Discount        int64
 	ShippingFee     int64
