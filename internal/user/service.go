@@ -76,7 +76,7 @@ func NewService(pool *pgxpool.Pool, tokens *auth.Tokens, revs *auth.Revocations,
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{pool: pool, q: store.New(pool), tokens: tokens, revs: revs, bus: bus, jobs: runner, mail: sender,
+	s := &Service{pool: pool, q: newStore(pool), tokens: tokens, revs: revs, bus: bus, jobs: runner, mail: sender,
 		codes: codes, cfg: cfg, hash: &params, log: log}
 	river.AddWorker(runner.Workers, &resetCodeMailWorker{s: s})
 	dummy, err := argon2id.CreateHash("not a password anyone has", s.hash)
@@ -117,7 +117,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, c Client) (Ses
 		sid     uuid.UUID
 	)
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		u, err = q.CreateUser(ctx, store.CreateUserParams{
 			Email: strings.TrimSpace(in.Email), PasswordHash: hash, FullName: in.FullName,
 			Phone: normPhone(in.Phone), Roles: []string{auth.RoleUser},
@@ -166,7 +166,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (Session, 
 		sid     uuid.UUID
 	)
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		sid, refresh, err = s.startSession(ctx, s.q.WithTx(tx), u.ID, c)
+		sid, refresh, err = s.startSession(ctx, newStore(tx), u.ID, c)
 		return err
 	})
 	if err != nil {
@@ -191,7 +191,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		sid     uuid.UUID
 	)
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		used, err := q.UseRefreshToken(ctx, h)
 		if pgdb.IsNoRows(err) {
 			old, ferr := q.FindRefreshToken(ctx, h)
@@ -281,7 +281,7 @@ func (s *Service) ForgotPassword(ctx context.Context, email string) error {
 		return err
 	}
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if err := q.ExpireUserOTPs(ctx, u.ID); err != nil {
 			return err
 		}
@@ -319,7 +319,7 @@ func (s *Service) VerifyOTP(ctx context.Context, email, code string) (string, er
 		return "", err
 	}
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		n, err := q.ConsumeOTP(ctx, otp.ID)
 		if err != nil {
 			return err
@@ -345,7 +345,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	}
 	var ended []uuid.UUID
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		uid, err := q.UseResetToken(ctx, hashToken(token))
 		if pgdb.IsNoRows(err) {
 			return apperr.New(apperr.InvalidToken, "the reset token is invalid, used or expired")
@@ -392,7 +392,7 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, current,
 	}
 	var ended []uuid.UUID
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if err := q.SetPassword(ctx, store.SetPasswordParams{ID: u.ID, PasswordHash: hash}); err != nil {
 			return err
 		}
@@ -467,7 +467,7 @@ func (s *Service) Delete(ctx context.Context, p auth.Principal, id uuid.UUID) er
 	}
 	var ended []uuid.UUID
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if _, err := q.LockUser(ctx, id); pgdb.IsNoRows(err) {
 			return apperr.NotFoundf("user")
 		} else if err != nil {
@@ -551,7 +551,7 @@ func (s *Service) RegisterShipper(ctx context.Context, p auth.Principal, in Ship
 		sp store.UsersShipperProfile
 	)
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if _, err := q.LockUser(ctx, p.UserID); pgdb.IsNoRows(err) {
 			return apperr.NotFoundf("user")
 		} else if err != nil {
@@ -696,3 +696,7 @@ func toShipper(sp store.UsersShipperProfile) ShipperProfile {
 	return ShipperProfile{UserID: sp.UserID, VehicleType: sp.VehicleType, VehiclePlate: sp.VehiclePlate,
 		IDNumber: masked, ServiceArea: sp.ServiceArea, CreatedAt: sp.CreatedAt.UTC()}
 }
+
+// newStore returns the user store on db, the pool or a transaction, its errors naming the query
+// that failed (pgdb.Named).
+func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("user", db)) }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -59,6 +58,10 @@ var statusOf = map[apperr.Code]int{
 	apperr.Unavailable:          http.StatusServiceUnavailable,
 	apperr.MailUnavailable:      http.StatusServiceUnavailable,
 	apperr.Internal:             http.StatusInternalServerError,
+	apperr.VoucherExhausted:     http.StatusUnprocessableEntity,
+	apperr.VoucherExpired:       http.StatusUnprocessableEntity,
+	apperr.VoucherNotStarted:    http.StatusUnprocessableEntity,
+	apperr.MinSpendNotMet:       http.StatusUnprocessableEntity,
 }
 
 // StatusOf returns the HTTP status for an application error code.
@@ -85,7 +88,7 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status := StatusOf(ae.Code)
 	if status >= 500 {
-		slog.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method,
+		logger(r.Context()).ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method,
 			"path", r.URL.Path, "request_id", middleware.GetReqID(r.Context()))
 	}
 	WriteProblem(w, Problem{
