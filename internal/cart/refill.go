@@ -61,7 +61,7 @@ func (s *Service) PlanRefill(ctx context.Context, buyer uuid.UUID, items []Saved
 func (s *Service) Refill(ctx context.Context, buyer uuid.UUID, items []SavedItem) ([]Refill, error) {
 	var out []Refill
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		rows, err := q.ItemsForUpdate(ctx, buyer)
 		if err != nil {
 			return fmt.Errorf("cart: lock lines: %w", err)

@@ -572,7 +572,7 @@ func (s *Service) Delivery(ctx context.Context, orderID uuid.UUID) (Delivery, er
 // shop's own takes one; for any other the answer is a conflict, and the delivery is not
 // opened: the order was cancelled or handed to another carrier meanwhile.
 func (s *Service) AttachCarrierTx(ctx context.Context, tx pgx.Tx, orderID uuid.UUID, carrier, trackingNumber string) error {
-	n, err := s.q.WithTx(tx).AttachCarrier(ctx, store.AttachCarrierParams{ID: orderID, ReadyStatus: Confirmed,
+	n, err := newStore(tx).AttachCarrier(ctx, store.AttachCarrierParams{ID: orderID, ReadyStatus: Confirmed,
 		Carrier: &carrier, TrackingNumber: &trackingNumber})
 	if err != nil {
 		return fmt.Errorf("order: attach carrier: %w", err)

@@ -153,7 +153,7 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, in RegisterInp
 // the identity context's registration transaction: offline and unplaced when new, its status
 // and position left alone when it exists. The shipper is addressed by their user ID.
 func (s *Service) OpenShipperTx(ctx context.Context, tx pgx.Tx, userID uuid.UUID, vehicleType, serviceArea string) error {
-	_, err := s.q.WithTx(tx).UpsertShipper(ctx, store.UpsertShipperParams{UserID: userID, VehicleType: vehicleType, ServiceArea: serviceArea})
+	_, err := newStore(tx).UpsertShipper(ctx, store.UpsertShipperParams{UserID: userID, VehicleType: vehicleType, ServiceArea: serviceArea})
 	if err != nil {
 		return fmt.Errorf("shipping: open shipper: %w", err)
 	}
