@@ -70,6 +70,9 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 	var row store.CartItem
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
+		if err := q.LockCart(ctx, buyer); err != nil {
+			return fmt.Errorf("cart: lock: %w", err)
+		}
 		n, err := q.CountItems(ctx, buyer)
 		if err != nil {
 			return err
@@ -80,7 +83,7 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 		} else if !pgdb.IsNoRows(err) {
 			return err
 		} else if n >= MaxLines {
-			return apperr.New(apperr.Conflict, "a cart holds at most %d lines", MaxLines)
+			return lineLimit()
 		}
 		if err := checkQuantity(v, total); err != nil {
 			return err
@@ -351,6 +354,9 @@ func (s *Service) Save(ctx context.Context, buyer uuid.UUID, name string) (Saved
 	var sc store.CartSavedCart
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
+		if err := q.LockCart(ctx, buyer); err != nil {
+			return fmt.Errorf("cart: lock: %w", err)
+		}
 		n, err := q.CountSavedCarts(ctx, buyer)
 		if err != nil {
 			return err
@@ -399,7 +405,7 @@ func (s *Service) Saved(ctx context.Context, buyer uuid.UUID, page httpx.Page) (
 
 // Restore puts a saved cart's lines back in the cart: replacing it, or merged into it (the
 // larger quantity of a variant in both wins). Lines that can no longer be bought are skipped
-// and reported on the answer's lines.
+// and reported on the answer's lines. A merge that would pass the line limit changes nothing.
 func (s *Service) Restore(ctx context.Context, buyer, savedID uuid.UUID, merge bool) (Quote, error) {
 	sc, err := s.q.GetSavedCart(ctx, store.GetSavedCartParams{ID: savedID, UserID: buyer})
 	if err != nil {
@@ -411,6 +417,9 @@ func (s *Service) Restore(ctx context.Context, buyer, savedID uuid.UUID, merge b
 	}
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
+		if err := q.LockCart(ctx, buyer); err != nil {
+			return fmt.Errorf("cart: lock: %w", err)
+		}
 		if !merge {
 			if err := s.ClearTx(ctx, tx, buyer); err != nil {
 				return err
@@ -422,13 +431,15 @@ func (s *Service) Restore(ctx context.Context, buyer, savedID uuid.UUID, merge b
 					continue
 				}
 				it.Quantity -= existing.Quantity
+			} else if !pgdb.IsNoRows(err) {
+				return fmt.Errorf("cart: restore: %w", err)
 			}
 			if _, err := q.AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: it.VariantID, ProductID: it.ProductID,
 				ShopID: it.ShopID, Quantity: it.Quantity}); err != nil {
-				return err
+				return fmt.Errorf("cart: restore: %w", err)
 			}
 		}
-		return nil
+		return withinLineLimit(ctx, q, buyer)
 	})
 	if err != nil {
 		return Quote{}, err
@@ -437,8 +448,15 @@ func (s *Service) Restore(ctx context.Context, buyer, savedID uuid.UUID, merge b
 }
 
 // AddItems puts lines in the cart at today's prices (an order repeated): each variant that can
-// still be bought is added with as much of its quantity as is in stock.
+// still be bought is added with as much of its quantity as is in stock. Lines that would pass
+// the line limit change nothing.
 func (s *Service) AddItems(ctx context.Context, buyer uuid.UUID, items []SavedItem) (Quote, error) {
+	// The catalog is asked before the transaction, which then holds only the cart's lock.
+	type want struct {
+		v   Variant
+		qty int32
+	}
+	var wants []want
 	for _, it := range items {
 		v, err := s.catalog.Variant(ctx, nil, it.VariantID)
 		if apperr.Is(err, apperr.NotFound) {
@@ -447,21 +465,52 @@ func (s *Service) AddItems(ctx context.Context, buyer uuid.UUID, items []SavedIt
 		if err != nil {
 			return Quote{}, err
 		}
-		have := int32(0)
-		if existing, err := s.q.ItemByVariant(ctx, store.ItemByVariantParams{UserID: buyer, VariantID: v.VariantID}); err == nil {
-			have = existing.Quantity
+		if v.Purchasable {
+			wants = append(wants, want{v, min(it.Quantity, v.Stock, MaxQuantity)})
 		}
-		qty := min(it.Quantity, v.Stock, MaxQuantity) - have
-		if !v.Purchasable || qty <= 0 {
-			continue
+	}
+	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		if err := q.LockCart(ctx, buyer); err != nil {
+			return fmt.Errorf("cart: lock: %w", err)
 		}
-		if _, err := s.q.AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: v.VariantID, ProductID: v.ProductID,
-			ShopID: v.ShopID, Quantity: qty}); err != nil {
-			return Quote{}, err
+		for _, w := range wants {
+			qty := w.qty
+			if existing, err := q.ItemByVariant(ctx, store.ItemByVariantParams{UserID: buyer, VariantID: w.v.VariantID}); err == nil {
+				qty -= existing.Quantity
+			} else if !pgdb.IsNoRows(err) {
+				return fmt.Errorf("cart: add items: %w", err)
+			}
+			if qty <= 0 {
+				continue
+			}
+			if _, err := q.AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: w.v.VariantID, ProductID: w.v.ProductID,
+				ShopID: w.v.ShopID, Quantity: qty}); err != nil {
+				return fmt.Errorf("cart: add items: %w", err)
+			}
 		}
+		return withinLineLimit(ctx, q, buyer)
+	})
+	if err != nil {
+		return Quote{}, err
 	}
 	return s.Quote(ctx, buyer, QuoteOptions{})
 }
+
+// withinLineLimit refuses a change that left the cart with more than MaxLines lines; the
+// caller's transaction then rolls it back.
+func withinLineLimit(ctx context.Context, q *store.Queries, buyer uuid.UUID) error {
+	n, err := q.CountItems(ctx, buyer)
+	if err != nil {
+		return fmt.Errorf("cart: count lines: %w", err)
+	}
+	if n > MaxLines {
+		return lineLimit()
+	}
+	return nil
+}
+
+func lineLimit() error { return apperr.New(apperr.Conflict, "a cart holds at most %d lines", MaxLines) }
 
 func (s *Service) savedCart(ctx context.Context, q *store.Queries, sc store.CartSavedCart) (SavedCart, error) {
 	rows, err := q.SavedItems(ctx, sc.ID)
