@@ -234,8 +234,8 @@ func (a shippingOrders) Delivery(ctx context.Context, orderID uuid.UUID) (shippi
 			Province: ad.Province}, Lat: ad.Lat, Lng: ad.Lng, ReadyToShip: d.ReadyToShip}, err
 }
 
-func (a shippingOrders) ShipperMove(ctx context.Context, shipper *auth.Principal, orderID uuid.UUID, to, reason string) error {
-	return a.o.ShipperMove(ctx, shipper, orderID, to, reason)
+func (a shippingOrders) ShipperMoveTx(ctx context.Context, tx pgx.Tx, shipper *auth.Principal, orderID uuid.UUID, to, reason string) error {
+	return a.o.ShipperMoveTx(ctx, tx, shipper, orderID, to, reason)
 }
 
 // cartShipping prices the cart's shipping with the shipping context's one fee computation.

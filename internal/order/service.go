@@ -569,14 +569,25 @@ func (s *Service) Delivery(ctx context.Context, orderID uuid.UUID) (Delivery, er
 		ReadyToShip: r.Status == Confirmed && (r.PaymentMethod == "cod" || r.PaymentStatus == "paid")}, nil
 }
 
-// ShipperMove moves an order as the shipping flow sees it happen (picked up: shipped; handed
-// over: delivered), recorded with the shipper's or the system's role.
-func (s *Service) ShipperMove(ctx context.Context, shipper *auth.Principal, orderID uuid.UUID, to, reason string) error {
+// ShipperMoveTx moves an order as the shipping flow sees it happen (picked up: shipped; handed
+// over: delivered), recorded with the shipper's, an admin's or the system's role, in the
+// shipment's transaction: the two commit together, and the shipment's transaction never waits
+// on a second connection. An order there already, or delivered when the move is to shipped (a
+// retried step, or the shop marked it), is left as it is.
+func (s *Service) ShipperMoveTx(ctx context.Context, tx pgx.Tx, shipper *auth.Principal, orderID uuid.UUID, to, reason string) error {
+	cur, err := s.q.WithTx(tx).LockOrder(ctx, orderID)
+	if err != nil {
+		return pgdb.NotFound(err, "order")
+	}
+	if cur.Status == to || (to == Shipped && cur.Status == Delivered) {
+		return nil
+	}
 	a := Actor{Role: ActorSystem}
 	if shipper != nil {
 		a = Actor{Principal: shipper, Role: ActorShipper}
 	}
-	_, err := s.Move(ctx, a, orderID, to, reason)
+	// No shop owner (it is asked through the pool): a delivery's move is never the shop's.
+	_, err = s.moveTx(ctx, tx, a, orderID, to, reason, uuid.Nil)
 	return err
 }
 

@@ -143,8 +143,9 @@ const (
 // Orders is what shipping needs of the order context.
 type Orders interface {
 	Delivery(ctx context.Context, orderID uuid.UUID) (Order, error)
-	// ShipperMove moves an order as the delivery saw it happen; a nil shipper is the system.
-	ShipperMove(ctx context.Context, shipper *auth.Principal, orderID uuid.UUID, to, reason string) error
+	// ShipperMoveTx moves an order, in the shipment's transaction, as the delivery saw it
+	// happen; a nil shipper is the system. An order there already is left as it is.
+	ShipperMoveTx(ctx context.Context, tx pgx.Tx, shipper *auth.Principal, orderID uuid.UUID, to, reason string) error
 }
 
 // Shop is what shipping needs of a shop.
