@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/go-chi/chi/v5/middleware"
 
@@ -83,7 +85,12 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	status := StatusOf(ae.Code)
-	if status >= 500 {
+	if ae.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
+	}
+	// A refusal with a Retry-After is load shed on purpose, counted by the metrics; logging each
+	// one would flood the log in the very storm that causes them.
+	if status >= 500 && ae.RetryAfter == 0 {
 		slog.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method,
 			"path", r.URL.Path, "request_id", middleware.GetReqID(r.Context()))
 	}
