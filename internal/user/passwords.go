@@ -35,9 +35,12 @@ func newPasswords(cfg Config) (*passwords, error) {
 	if cfg.HashTime > 0 {
 		params.Iterations = cfg.HashTime
 	}
+	// By default as many hashes as the CPUs can run side by side: each runs its own lanes in
+	// parallel (argon2id's parallelism, the number of CPUs by default), so one already keeps
+	// every CPU busy, and a second would only add its memory, not speed.
 	n := cfg.HashConcurrency
 	if n <= 0 {
-		n = runtime.NumCPU()
+		n = max(1, runtime.NumCPU()/int(max(params.Parallelism, 1)))
 	}
 	p := &passwords{params: &params, turns: semaphore.NewWeighted(int64(n)), wait: cfg.HashWait,
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -38,8 +38,8 @@ type Config struct {
 	// Argon2id cost; zero values take argon2id.DefaultParams.
 	HashMemoryKiB uint32
 	HashTime      uint32
-	// HashConcurrency bounds the hashes running at once (0: one per CPU); a request waits up
-	// to HashWait for a turn, then is refused with a 503.
+	// HashConcurrency bounds the hashes running at once (0: the CPUs over each hash's lanes);
+	// a request waits up to HashWait for a turn, then is refused with a 503.
 	HashConcurrency int
 	HashWait        time.Duration
 }

@@ -54,8 +54,8 @@ type Config struct {
 	// Argon2id cost of password hashes (memory in KiB, passes).
 	HashMemoryKiB uint32 `env:"PASSWORD_HASH_MEMORY_KIB" envDefault:"65536"`
 	HashTime      uint32 `env:"PASSWORD_HASH_TIME" envDefault:"1"`
-	// How many hashes run at once (0: one per CPU), and how long a request waits for a turn
-	// before a 503: each takes HashMemoryKiB for its whole run.
+	// How many hashes run at once (0: the CPUs over each hash's lanes), and how long a request
+	// waits for a turn before a 503: each takes HashMemoryKiB for its whole run.
 	HashConcurrency int           `env:"PASSWORD_HASH_CONCURRENCY" envDefault:"0"`
 	HashWait        time.Duration `env:"PASSWORD_HASH_WAIT" envDefault:"5s"`
 
