@@ -41,6 +41,8 @@ type options struct {
 	Deliveries int
 	// Live shapes the live-tracking row.
 	Live liveOptions
+	// Login shapes the login-storm row.
+	Login loginOptions
 	// ServerOutput receives the child's stdout and stderr.
 	ServerOutput io.Writer
 }
@@ -66,7 +68,13 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.Live.Posts, "live-posts", 200, "location posts in the live-tracking row, each a message to every follower")
 	fs.DurationVar(&o.Live.Interval, "live-interval", 20*time.Millisecond, "time between the live-tracking row's posts")
 	fs.DurationVar(&o.Live.Wait, "live-wait", 10*time.Second, "how long messages may still arrive after the last post")
+	fs.IntVar(&o.Login.Logins, "logins", 500, "sign-ins sent all at once in the login-storm row (0: no such row)")
+	fs.IntVar(&o.Login.Users, "login-users", 50, "accounts the login storm signs in to, each -logins/-login-users times")
+	fs.BoolVar(&o.Login.Only, "only-logins", false, "run the login-storm row alone")
 	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if err := o.Login.validate(); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
@@ -135,6 +143,9 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 	if err := srv.waitReady(ctx, client, base+"/readyz", readyTimeout); err != nil {
 		return err
 	}
+	if o.Login.Only {
+		return loginsOnly(ctx, &fixture{client: client, goshop: base}, o.Login, srv.cmd.Process.Pid, stdout)
+	}
 	// Started only now: the server creates and migrates the database at start-up.
 	ref, err := startReference(ctx, o.DatabaseURL, int32(o.DBMaxConns))
 	if err != nil {
@@ -170,7 +181,7 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 		names = append(names, fmt.Sprintf("checkout (goshop, %d buyers)", checkoutBuyers), fmt.Sprintf("pgbench TPC-B (%d clients)", checkoutBuyers))
 	}
 	liveName := fmt.Sprintf("live tracking (%d followers)", o.Live.Subscribers)
-	names = append(names, liveName)
+	names = append(names, liveName, o.Login.name())
 	// The header line records what the numbers depend on, since every run here shares the
 	// machine's CPUs between load generator, both servers and PostgreSQL.
 	if _, err := fmt.Fprintf(stdout, "# %d workers, %s warm-up + %s measured per row, GOMAXPROCS=%d, %d CPUs; server %s, reference %s, %d DB conns each\n",
@@ -215,6 +226,11 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 	if _, err := fmt.Fprintf(stdout, "# %s: %d location posts %s apart; reqs = messages received, req/s = messages a second, "+
 		"latency = from sending the post to receiving its message\n", liveName, o.Live.Posts, o.Live.Interval); err != nil {
 		return err
+	}
+	if o.Login.Logins > 0 {
+		if err := loginRow(ctx, f, o.Login, srv.cmd.Process.Pid, rep, stdout); err != nil {
+			return errors.Join(err, rep.footer())
+		}
 	}
 	return rep.footer()
 }

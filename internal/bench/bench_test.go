@@ -461,7 +461,7 @@ func TestRunEndToEnd(t *testing.T) {
 	err := Run(context.Background(), []string{
 		"-binary", os.Args[0], "-addr", freeAddr(t), "-database-url", dbURL,
 		"-duration", "300ms", "-warmup", "100ms", "-concurrency", "4", "-db-max-conns", "2", "-products", "5", "-checkout=false",
-		"-deliveries", "2", "-live-subscribers", "5", "-live-posts", "3", "-live-interval", "5ms",
+		"-deliveries", "2", "-live-subscribers", "5", "-live-posts", "3", "-live-interval", "5ms", "-logins", "0",
 	}, &out)
 	require.NoError(t, err, out.String())
 	t.Log("\n" + out.String())
