@@ -92,12 +92,32 @@ func (a cartCheckout) ClearTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID) e
 	return a.c.ClearTx(ctx, tx, buyer)
 }
 
-func (a cartCheckout) Refill(ctx context.Context, buyer uuid.UUID, lines []order.RefillLine) (any, error) {
+func (a cartCheckout) PlanRefill(ctx context.Context, buyer uuid.UUID, lines []order.RefillLine) ([]order.RepeatLine, error) {
+	fs, err := a.c.PlanRefill(ctx, buyer, savedItems(lines))
+	return repeatLines(fs), err
+}
+
+func (a cartCheckout) Refill(ctx context.Context, buyer uuid.UUID, lines []order.RefillLine) ([]order.RepeatLine, error) {
+	fs, err := a.c.Refill(ctx, buyer, savedItems(lines))
+	return repeatLines(fs), err
+}
+
+func savedItems(lines []order.RefillLine) []cart.SavedItem {
 	items := make([]cart.SavedItem, len(lines))
 	for i, l := range lines {
 		items[i] = cart.SavedItem{ProductID: l.ProductID, VariantID: l.VariantID, ShopID: l.ShopID, Quantity: l.Quantity}
 	}
-	return a.c.AddItems(ctx, buyer, items)
+	return items
+}
+
+func repeatLines(fs []cart.Refill) []order.RepeatLine {
+	out := make([]order.RepeatLine, len(fs))
+	for i, f := range fs {
+		out[i] = order.RepeatLine{ProductID: f.ProductID, VariantID: f.VariantID, Title: f.Title, VariantName: f.VariantName,
+			Quantity: f.Quantity, InCart: f.InCart, AddQuantity: f.AddQuantity, UnitPrice: f.UnitPrice, CampaignID: f.CampaignID,
+			Currency: f.Currency, Stock: f.Stock, Availability: f.Availability, CanAdd: f.Addable, Reason: f.Reason}
+	}
+	return out
 }
 
 func priced(q cart.Quote) order.PricedCart {
@@ -199,8 +219,7 @@ func (a shippingIdentity) RegisterShipper(ctx context.Context, p auth.Principal,
 		return shipping.Registered{}, err
 	}
 	u, err := json.Marshal(reg.User)
-	return shipping.Registered{VehicleType: reg.Shipper.VehicleType, ServiceArea: reg.Shipper.ServiceArea,
-		AccessToken: reg.AccessToken, ExpiresIn: reg.ExpiresIn, User: u}, err
+	return shipping.Registered{AccessToken: reg.AccessToken, ExpiresIn: reg.ExpiresIn, User: u}, err
 }
 
 func (a shippingIdentity) Address(ctx context.Context, tx pgx.Tx, userID, addressID uuid.UUID) (shipping.Address, error) {
@@ -232,6 +251,10 @@ func (a shippingOrders) Delivery(ctx context.Context, orderID uuid.UUID) (shippi
 		Total: d.Total, Currency: d.Currency, WeightGrams: d.WeightGrams, ShippingMethod: d.ShippingMethod,
 		Address: shipping.Recipient{Name: ad.RecipientName, Phone: ad.Phone, Line1: ad.Line1, Ward: ad.Ward, District: ad.District,
 			Province: ad.Province}, Lat: ad.Lat, Lng: ad.Lng, ReadyToShip: d.ReadyToShip}, err
+}
+
+func (a shippingOrders) AttachCarrierTx(ctx context.Context, tx pgx.Tx, orderID uuid.UUID, carrier, trackingNumber string) error {
+	return a.o.AttachCarrierTx(ctx, tx, orderID, carrier, trackingNumber)
 }
 
 func (a shippingOrders) ShipperMoveTx(ctx context.Context, tx pgx.Tx, shipper *auth.Principal, orderID uuid.UUID, to, reason string) error {

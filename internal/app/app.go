@@ -114,12 +114,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 
 	a.Jobs = jobs.NewRunner()
 	a.Bus = eventbus.New(a.Jobs)
-	a.Mail, err = mail.New(cfg.SMTPURL, cfg.MailFrom, log)
+	a.Mail, err = mail.New(mail.Config{SMTPURL: cfg.SMTPURL, From: cfg.MailFrom, Disabled: cfg.MailDisabled,
+		LogBodies: cfg.Development()}, log)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
-	outbox := mail.NewOutbox(a.Jobs, a.Mail)
 	tokens := auth.NewTokens(cfg.JWTSecret, cfg.JWTIssuer, cfg.AccessTTL)
 	revs := auth.NewRevocations(a.Redis, cfg.RedisPrefix, cfg.AccessTTL)
 	if !o.Offline {
@@ -131,7 +131,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.authn = authn
 	limiter := ratelimit.New(a.Redis, cfg.RedisPrefix, cfg.RateLimitDisabled)
 
-	a.Users, err = user.NewService(a.Pool, tokens, revs, a.Bus, outbox, user.Config{
+	a.Users, err = user.NewService(a.Pool, tokens, revs, a.Bus, a.Jobs, a.Mail, user.Config{
 		RefreshTTL: cfg.RefreshTTL, OTPTTL: cfg.OTPTTL, OTPMaxTries: cfg.OTPMaxTries, ResetTokenTTL: cfg.ResetTokenTTL,
 		Secret: cfg.JWTSecret, HashMemoryKiB: cfg.HashMemoryKiB, HashTime: cfg.HashTime,
 		HashConcurrency: cfg.HashConcurrency, HashWait: cfg.HashWait,
@@ -152,7 +152,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		Promos: promos, Addresses: addressBook{a.Users}}, order.Config{PaymentTimeout: cfg.PaymentTimeout, ReturnWindow: cfg.ReturnWindow})
 	a.Payments = payment.NewService(a.Pool, a.Bus, a.Jobs, paymentGateways(cfg),
 		payment.Ports{Orders: orderPayments{a.Orders}, Shops: promos},
-		payment.Config{CommissionBPS: cfg.PlatformCommissionBPS, ReleaseDelay: cfg.ReturnWindow, Sandbox: !cfg.Production()}, log)
+		payment.Config{CommissionBPS: cfg.PlatformCommissionBPS, ReleaseDelay: cfg.ReturnWindow, Sandbox: cfg.Sandbox()}, log)
 
 	if !o.Offline {
 		a.Realtime = realtime.New(a.Redis, realtime.Config{Prefix: cfg.RedisPrefix, OriginPatterns: originPatterns(cfg.CORSOrigins),
@@ -170,12 +170,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		return nil, err
 	}
 	a.Cart.SetShipping(cartShipping{a.Shipping})
+	a.Users.SetShipperDesk(a.Shipping)
 
 	for _, h := range o.Hooks {
 		h(a)
 	}
-	if err := a.Jobs.Init(a.Pool, jobs.Options{Work: o.Work, MaxWorkers: cfg.WorkerCount,
-		RetryPolicy: o.RetryPolicy, PollInterval: o.PollInterval, Logger: log}); err != nil {
+	if err := a.Jobs.Init(a.Pool, jobs.Options{Work: o.Work, MaxWorkers: cfg.WorkerCount, RetryPolicy: o.RetryPolicy,
+		PollInterval: o.PollInterval, Timeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter, Logger: log}); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -225,16 +226,17 @@ func (a *App) routes() chi.Router {
 }
 
 // ready answers 200 when PostgreSQL and Redis both answer, 503 naming what is down otherwise.
+// The route is public, so it says only "down": the error (hosts, addresses, users) goes to the log.
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	checks := map[string]string{"postgres": "ok", "redis": "ok"}
 	status := http.StatusOK
-	if err := a.Pool.Ping(ctx); err != nil {
-		checks["postgres"], status = err.Error(), http.StatusServiceUnavailable
-	}
-	if err := a.Redis.Ping(ctx).Err(); err != nil {
-		checks["redis"], status = err.Error(), http.StatusServiceUnavailable
+	for name, err := range map[string]error{"postgres": a.Pool.Ping(ctx), "redis": a.Redis.Ping(ctx).Err()} {
+		if err != nil {
+			a.Log.ErrorContext(ctx, "readiness check failed", "dependency", name, "err", err)
+			checks[name], status = "down", http.StatusServiceUnavailable
+		}
 	}
 	httpx.JSON(w, status, checks)
 }

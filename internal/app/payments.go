@@ -18,9 +18,10 @@ import (
 )
 
 // paymentGateways builds every provider from the configuration, in the order the methods route
-// lists them. A provider without its credentials is registered but unavailable.
+// lists them. A provider without its credentials is registered but unavailable; the sandbox is
+// not built at all outside development and test.
 func paymentGateways(cfg config.Config) *gateway.Registry {
-	return gateway.NewRegistry(
+	gws := []gateway.Gateway{
 		stripe.New(stripe.Config{SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret, APIURL: cfg.StripeAPIURL,
 			WebhookTolerance: cfg.StripeWebhookTolerance}),
 		paypal.New(paypal.Config{ClientID: cfg.PayPalClientID, ClientSecret: cfg.PayPalClientSecret, WebhookID: cfg.PayPalWebhookID,
@@ -29,8 +30,11 @@ func paymentGateways(cfg config.Config) *gateway.Registry {
 			APIURL: cfg.VNPayAPIURL, ReturnURL: cfg.VNPayReturnURL, Expiry: cfg.VNPayExpiry}),
 		momo.New(momo.Config{PartnerCode: cfg.MoMoPartnerCode, AccessKey: cfg.MoMoAccessKey, SecretKey: cfg.MoMoSecretKey,
 			Endpoint: cfg.MoMoEndpoint, RedirectURL: cfg.MoMoRedirectURL, IPNURL: cfg.MoMoIPNURL, Lang: cfg.MoMoLang}),
-		sandbox.New(sandbox.Config{Secret: cfg.SandboxSecret, PayURL: cfg.SandboxPayURL, Tolerance: cfg.SandboxTolerance}),
-	)
+	}
+	if cfg.Sandbox() {
+		gws = append(gws, sandbox.New(sandbox.Config{Secret: cfg.SandboxSecret, PayURL: cfg.SandboxPayURL, Tolerance: cfg.SandboxTolerance}))
+	}
+	return gateway.NewRegistry(gws...)
 }
 
 // orderPayments serves the payment context from the order context.

@@ -1,7 +1,9 @@
 // Package bench is the `goshop bench` subcommand: it starts the GoShop server as a child process,
 // loads it on loopback, and prints throughput and latency beside a bare net/http + pgx server
-// doing the same database read in the same run, so that GoShop's own overhead can be read off
-// one table on one machine.
+// (another child, `goshop bench reference`) doing the same work for the same requests in the
+// same run, so that GoShop's own overhead can be read off one table on one machine. Each row
+// also says how the CPUs were shared while it ran, and any failed request fails the row and
+// the command.
 package bench
 
 import (
@@ -12,8 +14,12 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
 const (
@@ -33,8 +39,10 @@ type options struct {
 	Concurrency int
 	Warmup      time.Duration
 	DBMaxConns  int
-	// Checkout adds the checkout flow and pgbench's TPC-B beside it.
+	// Checkout adds the checkout flow and pgbench's rows beside it.
 	Checkout bool
+	// Only names the scenarios to run (all when empty).
+	Only []string
 	// Products is the catalog size the product scenarios need; a smaller catalog is seeded first.
 	Products int
 	// Deliveries is how many deliveries under way the location scenario spreads its posts over.
@@ -62,15 +70,16 @@ func parseFlags(args []string) (options, error) {
 		"database pool size of both the server (DB_MAX_CONNS) and the reference, so both read through as many connections")
 	fs.IntVar(&o.Products, "products", 100000,
 		"products the catalog must hold for the product scenarios; when it holds fewer, `<binary> seed` tops it up first")
-	fs.BoolVar(&o.Checkout, "checkout", true, "also measure checkout (16 buyers of 2-item carts) beside pgbench TPC-B (16 clients)")
+	fs.BoolVar(&o.Checkout, "checkout", true,
+		"also measure checkout (16 buyers of 2-item carts) beside its statements run by pgbench and pgbench TPC-B (16 clients each)")
+	only := fs.String("only", "", "run only these scenarios, comma-separated (profile, product, products?category, location update, checkout, live tracking, ...)")
 	fs.IntVar(&o.Deliveries, "deliveries", 8, "deliveries under way, each with its own shipper, that the location scenario posts to")
 	fs.IntVar(&o.Live.Subscribers, "live-subscribers", 1000, "WebSocket clients following one delivery in the live-tracking row")
 	fs.IntVar(&o.Live.Posts, "live-posts", 200, "location posts in the live-tracking row, each a message to every follower")
 	fs.DurationVar(&o.Live.Interval, "live-interval", 20*time.Millisecond, "time between the live-tracking row's posts")
 	fs.DurationVar(&o.Live.Wait, "live-wait", 10*time.Second, "how long messages may still arrive after the last post")
-	fs.IntVar(&o.Login.Logins, "logins", 500, "sign-ins sent all at once in the login-storm row (0: no such row)")
+	fs.IntVar(&o.Login.Logins, "logins", 500, "sign-ins sent all at once in the login-storm row")
 	fs.IntVar(&o.Login.Users, "login-users", 50, "accounts the login storm signs in to, each -logins/-login-users times")
-	fs.BoolVar(&o.Login.Only, "only-logins", false, "run the login-storm row alone")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -79,6 +88,11 @@ func parseFlags(args []string) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("bench: unexpected arguments %q", fs.Args())
+	}
+	for n := range strings.SplitSeq(*only, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			o.Only = append(o.Only, n)
+		}
 	}
 	switch {
 	case o.Duration <= 0:
@@ -108,8 +122,13 @@ func parseFlags(args []string) (options, error) {
 
 // Run is the `goshop bench` subcommand: args are the flags after "bench". It writes the report to
 // stdout and the server's own output to stderr, and stops the server before returning, also when
-// ctx is cancelled. With -h it prints the flags and returns flag.ErrHelp.
+// ctx is cancelled. With -h it prints the flags and returns flag.ErrHelp. A row with a failed
+// request makes it return an error, after the whole table. `bench reference` is the reference
+// server the bench starts beside GoShop.
 func Run(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "reference" {
+		return runReference(ctx, args[1:], stdout)
+	}
 	o, err := parseFlags(args)
 	if err != nil {
 		return err
@@ -118,6 +137,10 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func run(ctx context.Context, o options, stdout io.Writer) (err error) {
+	todo, err := chosen(scenarios, o.Only, o.Checkout)
+	if err != nil {
+		return err
+	}
 	client := newClient(o.Concurrency)
 	defer client.CloseIdleConnections()
 
@@ -132,6 +155,9 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 		"REDIS_PREFIX=goshop-bench:",
 		"LOG_LEVEL=error",
 		"RATE_LIMIT_DISABLED=true",
+		// A secret of this run's own, which the reference verifies tokens with too.
+		"JWT_SECRET=" + randomHex(32),
+		"JWT_ISSUER=goshop-bench",
 	}
 	srv, err := startServer(o.Binary, env, o.ServerOutput)
 	if err != nil {
@@ -143,94 +169,100 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 	if err := srv.waitReady(ctx, client, base+"/readyz", readyTimeout); err != nil {
 		return err
 	}
-	if o.Login.Only {
-		return loginsOnly(ctx, &fixture{client: client, goshop: base}, o.Login, srv.cmd.Process.Pid, stdout)
-	}
-	// Started only now: the server creates and migrates the database at start-up.
-	ref, err := startReference(ctx, o.DatabaseURL, int32(o.DBMaxConns))
+	// The bench's own connections, for setup reads; opened only now, since the server creates
+	// and migrates the database at start-up.
+	pool, err := pgdb.Open(ctx, o.DatabaseURL, 2)
 	if err != nil {
 		return err
 	}
-	defer ref.close()
-
-	if err := ensureCatalog(ctx, o, env, ref.pool); err != nil {
+	defer pool.Close()
+	cpu, err := newCPUProbe()
+	if err != nil {
 		return err
 	}
-	f := &fixture{client: client, goshop: base, bare: ref.URL}
-	if err := f.register(ctx); err != nil {
-		return err
-	}
-	if err := f.pickProducts(ctx, ref.pool); err != nil {
-		return err
-	}
-	if err := f.setupDeliveries(ctx, o.Deliveries); err != nil {
-		return err
-	}
-	todo := jobs(f, scenarios)
-	for _, j := range todo {
-		if err := checkTarget(ctx, client, j.name, j.targets); err != nil {
-			return err
-		}
-	}
-
-	names := make([]string, len(todo))
-	for i, j := range todo {
-		names[i] = j.name
-	}
-	if o.Checkout {
-		names = append(names, fmt.Sprintf("checkout (goshop, %d buyers)", checkoutBuyers), fmt.Sprintf("pgbench TPC-B (%d clients)", checkoutBuyers))
-	}
-	liveName := fmt.Sprintf("live tracking (%d followers)", o.Live.Subscribers)
-	names = append(names, liveName, o.Login.name())
-	// The header line records what the numbers depend on, since every run here shares the
-	// machine's CPUs between load generator, both servers and PostgreSQL.
-	if _, err := fmt.Fprintf(stdout, "# %d workers, %s warm-up + %s measured per row, GOMAXPROCS=%d, %d CPUs; server %s, reference %s, %d DB conns each\n",
-		o.Concurrency, o.Warmup, o.Duration, runtime.GOMAXPROCS(0), runtime.NumCPU(), base, ref.URL, ref.MaxConns()); err != nil {
-		return err
-	}
-	rep := newReport(stdout, names)
-	if err := rep.header(); err != nil {
-		return err
-	}
-	cfg := loadConfig{Client: client, Concurrency: o.Concurrency, Duration: o.Duration, Warmup: o.Warmup}
-	for _, j := range todo {
-		s, err := runLoad(ctx, cfg, j.name, j.targets)
+	cpu.server = srv.pid()
+	f := &fixture{client: client, goshop: base}
+	if slices.ContainsFunc(todo, func(sc scenario) bool { return sc.reference }) {
+		ref, url, err := startReferenceProcess(ctx, o.Binary, env, o.DatabaseURL, o.DBMaxConns, o.ServerOutput)
 		if err != nil {
 			return err
 		}
-		if err := rep.row(s); err != nil {
-			return err
+		defer func() { err = errors.Join(err, ref.stop(stopGrace, ctx.Err() != nil)) }()
+		f.bare, cpu.reference = url, ref.pid()
+	}
+
+	var names []string
+	for _, sc := range todo {
+		names = append(names, sc.rowNames(o)...)
+	}
+	rep := newReport(stdout, names)
+	r := &runner{o: o, f: f, pool: pool, rep: rep, env: env,
+		load: loadConfig{Client: client, Concurrency: o.Concurrency, Duration: o.Duration, Warmup: o.Warmup, CPU: cpu}}
+	if err := f.register(ctx); err != nil {
+		return err
+	}
+	for _, sc := range todo {
+		if sc.setup != nil {
+			if err := sc.setup(r, ctx); err != nil {
+				return err
+			}
 		}
 	}
-	if o.Checkout {
-		for _, measure := range []func() (stats, error){
-			func() (stats, error) { return runCheckout(ctx, f, o) },
-			func() (stats, error) { return pgbenchTPCB(ctx, o) },
-		} {
-			s, err := measure()
+	for _, sc := range todo {
+		if sc.targets == nil {
+			continue
+		}
+		if err := checkTarget(ctx, client, sc.name+" (goshop)", sc.targets(f, f.goshop)); err != nil {
+			return err
+		}
+		if sc.reference {
+			if err := checkTarget(ctx, client, sc.name+" (bare pgx)", sc.targets(f, f.bare)); err != nil {
+				return err
+			}
+		}
+	}
+
+	// The header lines record what the numbers depend on, since every run here shares the
+	// machine's CPUs between load generator, both servers and PostgreSQL.
+	if _, err := fmt.Fprintf(stdout, "# %d workers, %s warm-up + %s measured per row, GOMAXPROCS=%d, %d CPUs; server %s, reference %s, %d DB conns each\n# %s\n",
+		o.Concurrency, o.Warmup, o.Duration, runtime.GOMAXPROCS(0), runtime.NumCPU(), base, cmpOr(f.bare, "not started"), o.DBMaxConns,
+		cpuLegend); err != nil {
+		return err
+	}
+	if err := rep.header(); err != nil {
+		return err
+	}
+	emit := rep.row
+	for _, sc := range todo {
+		if sc.measure != nil {
+			if err := sc.measure(ctx, r, emit); err != nil {
+				return err
+			}
+			continue
+		}
+		s, err := runLoad(ctx, r.load, sc.name+" (goshop)", sc.targets(f, f.goshop))
+		if err != nil {
+			return err
+		}
+		if err := emit(s); err != nil {
+			return err
+		}
+		if sc.reference {
+			s, err := runLoad(ctx, r.load, sc.name+" (bare pgx)", sc.targets(f, f.bare))
 			if err != nil {
 				return err
 			}
-			if err := rep.row(s); err != nil {
+			if err := emit(s); err != nil {
 				return err
 			}
+			rep.compare(sc.name+" (goshop)", sc.name+" (bare pgx)")
 		}
 	}
-	s, err := measureLive(ctx, f, liveName, o.Live)
-	if err != nil {
+	if err := rep.footer(); err != nil {
 		return err
 	}
-	if err := rep.row(s); err != nil {
-		return err
+	if failed := rep.failed(); len(failed) > 0 {
+		return fmt.Errorf("bench: %d rows had failed requests: %s", len(failed), strings.Join(failed, ", "))
 	}
-	if _, err := fmt.Fprintf(stdout, "# %s: %d location posts %s apart; reqs = messages received, req/s = messages a second, "+
-		"latency = from sending the post to receiving its message\n", liveName, o.Live.Posts, o.Live.Interval); err != nil {
-		return err
-	}
-	if o.Login.Logins > 0 {
-		if err := loginRow(ctx, f, o.Login, srv.cmd.Process.Pid, rep, stdout); err != nil {
-			return errors.Join(err, rep.footer())
-		}
-	}
-	return rep.footer()
+	return nil
 }

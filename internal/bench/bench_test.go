@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -27,11 +26,25 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/goshop/goshop/internal/platform/auth"
+	"github.com/goshop/goshop/internal/platform/testdb"
 )
 
 // TestMain lets the test binary stand in for the goshop binary: Run starts `<binary> serve`, and
 // the end-to-end tests point -binary at this very executable.
 func TestMain(m *testing.M) {
+	// The reference is the real one: `<binary> bench reference` runs it as goshop would.
+	if len(os.Args) > 2 && os.Args[1] == "bench" && os.Args[2] == "reference" {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+		err := Run(ctx, os.Args[2:], os.Stdout)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "reference:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if len(os.Args) > 1 && os.Args[1] == "serve" && os.Getenv("HTTP_ADDR") != "" {
 		os.Exit(fakeServe())
 	}
@@ -62,9 +75,9 @@ func TestSummarizeCountsNon2xxAndEstimatesPercentiles(t *testing.T) {
 	s := summarize("x", ch)
 
 	assert.Equal(t, "x", s.Name)
-	assert.EqualValues(t, 1000, s.Requests)
+	assert.EqualValues(t, 997, s.Requests, "only successes count")
 	assert.EqualValues(t, 3, s.Errors)
-	assert.Equal(t, "500 Internal Server Error", s.FirstError)
+	assert.Equal(t, []string{"500 Internal Server Error", "HTTP 302", "dial tcp: connection refused"}, s.FirstErrors)
 	// t-digest is an estimate: allow 1% of the range.
 	assert.InDelta(t, 500*time.Millisecond, s.P50, float64(10*time.Millisecond))
 	assert.InDelta(t, 900*time.Millisecond, s.P90, float64(10*time.Millisecond))
@@ -72,7 +85,25 @@ func TestSummarizeCountsNon2xxAndEstimatesPercentiles(t *testing.T) {
 	assert.Equal(t, 1000*time.Millisecond, s.Max)
 	// First sent at +1ms, last answered at +1000ms+1000ms.
 	assert.Equal(t, 1999*time.Millisecond, s.Elapsed)
-	assert.InDelta(t, 1000/1.999, s.RPS(), 0.01)
+	assert.InDelta(t, 997/1.999, s.RPS(), 0.01)
+}
+
+func TestStatsKeepsTheFirstDifferentErrors(t *testing.T) {
+	t.Parallel()
+	var s stats
+	for _, e := range []string{"a", "a", "b", "c", "d", "b"} {
+		s.fail(e)
+	}
+	assert.EqualValues(t, 6, s.Errors)
+	assert.Equal(t, []string{"a", "b", "c"}, s.FirstErrors)
+
+	var warm stats
+	warm.fail("e")
+	warm.fail("a")
+	warm.fail("e")
+	s.absorb(warm)
+	assert.EqualValues(t, 9, s.Errors)
+	assert.Equal(t, []string{"a", "b", "c"}, s.FirstErrors)
 }
 
 func TestSummarizeEmpty(t *testing.T) {
@@ -144,7 +175,7 @@ func TestRunLoadClosedLoop(t *testing.T) {
 
 	assert.Positive(t, s.Requests)
 	assert.Zero(t, s.Errors)
-	assert.Empty(t, s.FirstError)
+	assert.Empty(t, s.FirstErrors)
 	assert.Greater(t, srv.requests.Load(), int64(s.Requests), "warm-up requests must not be counted")
 	assert.LessOrEqual(t, srv.maxInFlight.Load(), int64(workers), "closed loop: at most one request per worker")
 	assert.Greater(t, srv.maxInFlight.Load(), int64(1), "workers run concurrently")
@@ -162,11 +193,13 @@ func TestRunLoadCountsErrors(t *testing.T) {
 	client := newClient(2)
 	defer client.CloseIdleConnections()
 
-	s, err := runLoad(context.Background(), loadConfig{Client: client, Concurrency: 2, Duration: 100 * time.Millisecond}, "down", staticGet(srv.URL))
+	s, err := runLoad(context.Background(), loadConfig{Client: client, Concurrency: 2, Duration: 100 * time.Millisecond,
+		Warmup: 50 * time.Millisecond}, "down", staticGet(srv.URL))
 	require.NoError(t, err)
-	assert.Positive(t, s.Requests)
-	assert.Equal(t, s.Requests, s.Errors)
-	assert.Equal(t, "503 Service Unavailable", s.FirstError)
+	assert.Zero(t, s.Requests, "a failed request is no throughput")
+	assert.Zero(t, s.RPS())
+	assert.Equal(t, uint64(srv.requests.Load()), s.Errors, "every failure counts, the warm-up's too")
+	assert.Equal(t, []string{"503 Service Unavailable"}, s.FirstErrors)
 }
 
 func TestRunLoadStopsOnCancel(t *testing.T) {
@@ -192,9 +225,9 @@ func TestRedirectIsAnError(t *testing.T) {
 
 	s, err := runLoad(context.Background(), loadConfig{Client: client, Concurrency: 1, Duration: 50 * time.Millisecond}, "redirect", staticGet(srv.URL))
 	require.NoError(t, err)
-	assert.Positive(t, s.Requests)
-	assert.Equal(t, s.Requests, s.Errors)
-	assert.Equal(t, "HTTP 302", s.FirstError)
+	assert.Zero(t, s.Requests)
+	assert.Positive(t, s.Errors)
+	assert.Equal(t, []string{"HTTP 302"}, s.FirstErrors)
 }
 
 func TestReport(t *testing.T) {
@@ -203,17 +236,80 @@ func TestReport(t *testing.T) {
 	rep := newReport(&buf, []string{"profile (goshop)", "profile (bare pgx)"})
 	require.NoError(t, rep.header())
 	require.NoError(t, rep.row(stats{Name: "profile (goshop)", Requests: 120000, Elapsed: 10 * time.Second,
-		P50: 1500 * time.Microsecond, P90: 2 * time.Millisecond, P99: 4250 * time.Microsecond, Max: 31 * time.Millisecond}))
-	require.NoError(t, rep.row(stats{Name: "profile (bare pgx)", Requests: 200, Errors: 2, FirstError: "500 Internal Server Error",
+		P50: 1500 * time.Microsecond, P90: 2 * time.Millisecond, P99: 4250 * time.Microsecond, Max: 31 * time.Millisecond,
+		CPU: &cpuShare{Server: 0.504, Postgres: 0.25, Generator: 0.2, Other: 0.01}}))
+	require.NoError(t, rep.row(stats{Name: "profile (bare pgx)", Requests: 300, Errors: 2, FirstErrors: []string{"500 Internal Server Error", "EOF"},
 		Elapsed: 2 * time.Second, P50: 400 * time.Microsecond, P90: 500 * time.Microsecond, P99: time.Millisecond, Max: 1234567 * time.Microsecond}))
+	rep.compare("profile (goshop)", "profile (bare pgx)")
+	rep.compare("profile (goshop)", "nothing")
+	rep.note("a note")
 	require.NoError(t, rep.footer())
+	assert.Equal(t, []string{"profile (bare pgx)"}, rep.failed())
 
 	want := "" +
-		"scenario                 reqs     errs      req/s       p50       p90       p99       max\n" +
-		"profile (goshop)       120000        0      12000    1.50ms    2.00ms    4.25ms   31.00ms\n" +
-		"profile (bare pgx)        200        2        100    0.40ms    0.50ms    1.00ms 1234.57ms\n" +
-		"profile (bare pgx): 2 of 200 requests failed, first: 500 Internal Server Error\n"
+		"scenario                 reqs     errs      req/s       p50       p90       p99       max  goshop    ref     pg    gen  other\n" +
+		"profile (goshop)       120000        0      12000    1.50ms    2.00ms    4.25ms   31.00ms     50%     0%    25%    20%     1%\n" +
+		"profile (bare pgx)        300        2        150    0.40ms    0.50ms    1.00ms 1234.57ms       -      -      -      -      -\n" +
+		"FAILED profile (bare pgx): 2 errors besides 300 successes; first: 500 Internal Server Error | EOF\n" +
+		"# req/s ratios, same run: profile (goshop) / profile (bare pgx) = 80.00\n" +
+		"# a note\n"
 	assert.Equal(t, want, buf.String())
+}
+
+func TestCPUShares(t *testing.T) {
+	t.Parallel()
+	a := cpuSample{server: 10, reference: 5, postgres: 20, generator: 3, busy: 100, total: 400}
+	b := cpuSample{server: 11, reference: 5, postgres: 20.5, generator: 3.25, busy: 102, total: 404}
+	assert.Equal(t, cpuShare{Server: 0.25, Reference: 0, Postgres: 0.125, Generator: 0.0625, Other: 0.0625}, b.since(a))
+	assert.Equal(t, cpuShare{}, a.since(a), "no time, no shares")
+}
+
+// TestCPUProbeSeesThisProcess reads /proc: CPU this process burns shows as the load generator's.
+func TestCPUProbeSeesThisProcess(t *testing.T) {
+	t.Parallel()
+	p, err := newCPUProbe()
+	require.NoError(t, err)
+	p.server = os.Getpid() // any live process will do
+	before, err := p.sample()
+	require.NoError(t, err)
+	assert.Positive(t, before.cpus)
+	// Burn CPU until /proc shows some (its clock ticks 100 times a second).
+	var after cpuSample
+	for x := 0; ; x++ {
+		if x%1_000_000 == 0 {
+			if after, err = p.sample(); err != nil || after.generator > before.generator {
+				break
+			}
+		}
+	}
+	require.NoError(t, err)
+	sh := after.since(before)
+	assert.Positive(t, sh.Generator)
+	assert.Equal(t, sh.Generator, sh.Server, "the same process counted both ways")
+	for _, v := range []float64{sh.Server, sh.Reference, sh.Postgres, sh.Generator, sh.Other} {
+		assert.True(t, v >= 0 && v <= 1, "%+v", sh)
+	}
+}
+
+func TestChosen(t *testing.T) {
+	t.Parallel()
+	all, err := chosen(scenarios, nil, true)
+	require.NoError(t, err)
+	assert.Len(t, all, len(scenarios))
+	noCheckout, err := chosen(scenarios, nil, false)
+	require.NoError(t, err)
+	assert.Len(t, noCheckout, len(scenarios)-1)
+	for _, sc := range noCheckout {
+		assert.NotEqual(t, "checkout", sc.name)
+	}
+	one, err := chosen(scenarios, []string{"products?category"}, true)
+	require.NoError(t, err)
+	require.Len(t, one, 1)
+	assert.Equal(t, "products?category", one[0].name)
+	_, err = chosen(scenarios, []string{"profiles"}, true)
+	require.ErrorContains(t, err, `no scenario "profiles"`)
+	_, err = chosen(scenarios, []string{"checkout"}, false)
+	require.Error(t, err)
 }
 
 func TestParseFlags(t *testing.T) {
@@ -233,196 +329,21 @@ func TestParseFlags(t *testing.T) {
 	assert.Equal(t, 100000, o.Products)
 	assert.Equal(t, 8, o.Deliveries)
 	assert.Equal(t, liveOptions{Subscribers: 1000, Posts: 200, Interval: 20 * time.Millisecond, Wait: 10 * time.Second}, o.Live)
+	assert.Empty(t, o.Only)
 
-	o, err = parseFlags([]string{"-binary", "/bin/x", "-concurrency", "8", "-duration", "1s", "-warmup", "0s"})
+	o, err = parseFlags([]string{"-binary", "/bin/x", "-concurrency", "8", "-duration", "1s", "-warmup", "0s", "-only", "profile, live tracking"})
 	require.NoError(t, err)
 	assert.Equal(t, "/bin/x", o.Binary)
 	assert.Equal(t, 8, o.Concurrency)
 	assert.Equal(t, time.Second, o.Duration)
 	assert.Zero(t, o.Warmup)
+	assert.Equal(t, []string{"profile", "live tracking"}, o.Only)
 
 	for _, bad := range [][]string{{"-concurrency", "0"}, {"-duration", "0s"}, {"-warmup", "-1s"}, {"-products", "0"}, {"-deliveries", "0"},
 		{"-live-subscribers", "0"}, {"-live-posts", "0"}, {"-live-interval", "0s"}, {"extra"}, {"-nope"}} {
 		_, err := parseFlags(bad)
 		assert.Error(t, err, "%q", bad)
 	}
-}
-
-// testAdminURL is the maintenance database of the local PostgreSQL, where throwaway databases
-// are created.
-func testAdminURL() string {
-	if v := os.Getenv("BENCH_TEST_PG_ADMIN_URL"); v != "" {
-		return v
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-}
-
-// newTestDB creates a database holding the users.users columns the reference reads, dropped
-// when the test ends, and returns its URL.
-func newTestDB(t *testing.T) string {
-	t.Helper()
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, testAdminURL())
-	require.NoError(t, err, "PostgreSQL at %s (set BENCH_TEST_PG_ADMIN_URL to use another)", testAdminURL())
-	defer admin.Close(ctx)
-	name := "goshop_bench_test_" + randomHex(6)
-	_, err = admin.Exec(ctx, "CREATE DATABASE "+name)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), testAdminURL())
-		if err != nil {
-			t.Errorf("drop %s: %v", name, err)
-			return
-		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-	})
-
-	u, err := url.Parse(testAdminURL())
-	require.NoError(t, err)
-	u.Path = "/" + name
-	db, err := pgx.Connect(ctx, u.String())
-	require.NoError(t, err)
-	defer db.Close(ctx)
-	_, err = db.Exec(ctx, `
-CREATE SCHEMA users;
-CREATE TABLE users.users (
-    id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    email      text NOT NULL,
-    full_name  text NOT NULL,
-    phone      text,
-    roles      text[] NOT NULL DEFAULT ARRAY['user']::text[],
-    created_at timestamptz NOT NULL DEFAULT now(),
-    deleted_at timestamptz
-);
-CREATE SCHEMA catalog;
-CREATE TABLE catalog.categories (
-    id        uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    parent_id uuid REFERENCES catalog.categories (id),
-    name      text NOT NULL
-);
-CREATE TABLE catalog.products (
-    id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    shop_id      uuid NOT NULL DEFAULT gen_random_uuid(),
-    title        text NOT NULL,
-    description  text NOT NULL DEFAULT '',
-    brand        text NOT NULL DEFAULT '',
-    model        text NOT NULL DEFAULT '',
-    category_id  uuid REFERENCES catalog.categories (id),
-    attributes   jsonb NOT NULL DEFAULT '{}',
-    status       text NOT NULL DEFAULT 'active',
-    currency     text NOT NULL DEFAULT 'VND',
-    price        bigint NOT NULL DEFAULT 0,
-    rating       numeric(3, 2) NOT NULL DEFAULT 0,
-    rating_count integer NOT NULL DEFAULT 0,
-    weight_grams integer NOT NULL DEFAULT 0,
-    listed       boolean NOT NULL DEFAULT true,
-    created_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
-    updated_at   timestamptz NOT NULL DEFAULT now(),
-    deleted_at   timestamptz
-);
-CREATE TABLE catalog.variants (
-    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    product_id      uuid NOT NULL REFERENCES catalog.products (id),
-    sku             text NOT NULL DEFAULT '',
-    name            text NOT NULL,
-    attributes      jsonb NOT NULL DEFAULT '{}',
-    price           bigint NOT NULL,
-    effective_price bigint NOT NULL,
-    stock           integer NOT NULL DEFAULT 0,
-    created_at      timestamptz NOT NULL DEFAULT clock_timestamp()
-)`)
-	require.NoError(t, err)
-	return u.String()
-}
-
-func TestReferenceHandler(t *testing.T) {
-	t.Parallel()
-	dbURL := newTestDB(t)
-	ctx := context.Background()
-	ref, err := startReference(ctx, dbURL, 2)
-	require.NoError(t, err)
-	defer ref.close()
-	assert.EqualValues(t, 2, ref.MaxConns())
-
-	var liveID, phonelessID, deletedID string
-	created := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	require.NoError(t, ref.pool.QueryRow(ctx, `INSERT INTO users.users (email, full_name, phone, roles, created_at)
-		VALUES ('a@example.com', 'Anna A', '+84 90 000 0000', ARRAY['user','admin'], $1) RETURNING id`, created).Scan(&liveID))
-	require.NoError(t, ref.pool.QueryRow(ctx, `INSERT INTO users.users (email, full_name)
-		VALUES ('b@example.com', 'Bao B') RETURNING id`).Scan(&phonelessID))
-	require.NoError(t, ref.pool.QueryRow(ctx, `INSERT INTO users.users (email, full_name, deleted_at)
-		VALUES ('c@example.com', 'Gone', now()) RETURNING id`).Scan(&deletedID))
-
-	get := func(id string) (int, string, string) {
-		resp, err := http.Get(ref.URL + "/users/profile?id=" + url.QueryEscape(id))
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		var buf bytes.Buffer
-		_, err = buf.ReadFrom(resp.Body)
-		require.NoError(t, err)
-		return resp.StatusCode, resp.Header.Get("Content-Type"), buf.String()
-	}
-
-	code, ctype, body := get(liveID)
-	require.Equal(t, http.StatusOK, code, body)
-	assert.Equal(t, "application/json", ctype)
-	assert.JSONEq(t, fmt.Sprintf(`{"id":%q,"email":"a@example.com","full_name":"Anna A","phone":"+84 90 000 0000",
-		"roles":["user","admin"],"created_at":"2026-03-04T05:06:07Z"}`, liveID), body)
-
-	code, _, body = get(phonelessID)
-	require.Equal(t, http.StatusOK, code, body)
-	var p map[string]any
-	require.NoError(t, json.Unmarshal([]byte(body), &p))
-	assert.Nil(t, p["phone"])
-	assert.Equal(t, []any{"user"}, p["roles"])
-
-	code, _, _ = get(deletedID)
-	assert.Equal(t, http.StatusNotFound, code)
-	code, _, _ = get("00000000-0000-0000-0000-000000000000")
-	assert.Equal(t, http.StatusNotFound, code)
-	code, _, _ = get("not-a-uuid")
-	assert.Equal(t, http.StatusBadRequest, code)
-
-	// Products: one with its variants, and a category's subtree, newest first.
-	var root, leaf, older, newer, hidden string
-	require.NoError(t, ref.pool.QueryRow(ctx, `INSERT INTO catalog.categories (name) VALUES ('Root') RETURNING id`).Scan(&root))
-	require.NoError(t, ref.pool.QueryRow(ctx, `INSERT INTO catalog.categories (parent_id, name) VALUES ($1, 'Leaf') RETURNING id`, root).Scan(&leaf))
-	require.NoError(t, ref.pool.QueryRow(ctx, `INSERT INTO catalog.products (title, category_id, price, attributes)
-		VALUES ('Older', $1, 900, '{"color":"red"}') RETURNING id`, leaf).Scan(&older))
-	require.NoError(t, ref.pool.QueryRow(ctx, `INSERT INTO catalog.products (title, category_id, price) VALUES ('Newer', $1, 800) RETURNING id`, root).Scan(&newer))
-	require.NoError(t, ref.pool.QueryRow(ctx, `INSERT INTO catalog.products (title, category_id, listed) VALUES ('Hidden', $1, false) RETURNING id`, leaf).Scan(&hidden))
-	_, err = ref.pool.Exec(ctx, `INSERT INTO catalog.variants (product_id, sku, name, price, effective_price, stock)
-		VALUES ($1, 'A', 'A', 1000, 900, 3), ($1, 'B', 'B', 1200, 1200, 0)`, older)
-	require.NoError(t, err)
-	getJSON := func(path string, v any) int {
-		resp, err := http.Get(ref.URL + path)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
-			require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
-		}
-		return resp.StatusCode
-	}
-	var prod map[string]any
-	require.Equal(t, http.StatusOK, getJSON("/products/"+older, &prod))
-	assert.Equal(t, "Older", prod["title"])
-	assert.Equal(t, "red", prod["attributes"].(map[string]any)["color"])
-	require.Len(t, prod["variants"], 2)
-	assert.EqualValues(t, 900, prod["variants"].([]any)[0].(map[string]any)["price"])
-	assert.EqualValues(t, 1000, prod["variants"].([]any)[0].(map[string]any)["list_price"])
-	assert.Equal(t, http.StatusNotFound, getJSON("/products/"+hidden, &prod))
-	assert.Equal(t, http.StatusBadRequest, getJSON("/products/nope", &prod))
-	var list struct {
-		Items []map[string]any `json:"items"`
-	}
-	require.Equal(t, http.StatusOK, getJSON("/products?category="+root, &list))
-	require.Len(t, list.Items, 2)
-	assert.Equal(t, newer, list.Items[0]["id"])
-	assert.Equal(t, []any{}, list.Items[0]["variants"])
-	assert.Equal(t, http.StatusBadRequest, getJSON("/products?category=x", &list))
 }
 
 func freeAddr(t *testing.T) string {
@@ -440,7 +361,7 @@ func reportRow(t *testing.T, out, name string) (reqs, errs int) {
 	for _, line := range strings.Split(out, "\n") {
 		if rest, ok := strings.CutPrefix(line, name+" "); ok {
 			f := strings.Fields(rest)
-			require.Len(t, f, 7, line)
+			require.Len(t, f, 12, line)
 			reqs, err := strconv.Atoi(f[0])
 			require.NoError(t, err)
 			errs, err := strconv.Atoi(f[1])
@@ -452,16 +373,16 @@ func reportRow(t *testing.T, out, name string) (reqs, errs int) {
 	return 0, 0
 }
 
-// TestRunEndToEnd drives the whole subcommand against fakeServe: child start, readiness polling,
-// registration, both rows, and shutdown by SIGTERM.
+// TestRunEndToEnd drives the whole subcommand against fakeServe and the real reference process:
+// children started, readiness polling, registration, every row, and shutdown by SIGTERM.
 func TestRunEndToEnd(t *testing.T) {
 	t.Parallel()
-	dbURL := newTestDB(t)
+	dbURL := testdb.New(t)
 	var out bytes.Buffer
 	err := Run(context.Background(), []string{
 		"-binary", os.Args[0], "-addr", freeAddr(t), "-database-url", dbURL,
 		"-duration", "300ms", "-warmup", "100ms", "-concurrency", "4", "-db-max-conns", "2", "-products", "5", "-checkout=false",
-		"-deliveries", "2", "-live-subscribers", "5", "-live-posts", "3", "-live-interval", "5ms", "-logins", "0",
+		"-deliveries", "2", "-live-subscribers", "5", "-live-posts", "3", "-live-interval", "5ms", "-logins", "20", "-login-users", "4",
 	}, &out)
 	require.NoError(t, err, out.String())
 	t.Log("\n" + out.String())
@@ -475,7 +396,37 @@ func TestRunEndToEnd(t *testing.T) {
 	reqs, errs := reportRow(t, out.String(), "live tracking (5 followers)")
 	assert.Equal(t, 15, reqs, "every follower gets every post")
 	assert.Zero(t, errs)
+	reqs, errs = reportRow(t, out.String(), "login storm (20 at once)")
+	assert.Equal(t, 15, reqs, "every fourth sign-in is refused")
+	assert.Zero(t, errs, "with the documented 503")
+	assert.Contains(t, out.String(), "5 more answered the documented 503")
 	assert.Contains(t, out.String(), "4 workers")
+	assert.Contains(t, out.String(), "# req/s ratios, same run: profile (goshop) / profile (bare pgx) = ")
+	assert.NotContains(t, out.String(), "FAILED")
+	assert.Regexp(t, `(?m)^profile \(bare pgx\) .* \d+%\s+\d+%\s+\d+%\s+\d+%\s+\d+%$`, out.String(), "CPU columns filled")
+}
+
+// TestRunFailsOnAnyError runs one scenario (-only) against a server that fails one request in
+// ten: the row shows its errors and why, and the command fails.
+func TestRunFailsOnAnyError(t *testing.T) {
+	t.Parallel()
+	dbURL := testdb.New(t)
+	var out bytes.Buffer
+	err := Run(context.Background(), []string{
+		"-binary", os.Args[0], "-addr", freeAddr(t), "-database-url", dbURL, "-redis-url", "flaky", "-only", "profile",
+		"-duration", "200ms", "-warmup", "50ms", "-concurrency", "2", "-db-max-conns", "2", "-products", "1",
+	}, &out)
+	require.ErrorContains(t, err, "1 rows had failed requests: profile (goshop)")
+	t.Log("\n" + out.String())
+	reqs, errs := reportRow(t, out.String(), "profile (goshop)")
+	assert.Positive(t, errs)
+	assert.Positive(t, reqs)
+	_, errs = reportRow(t, out.String(), "profile (bare pgx)")
+	assert.Zero(t, errs)
+	assert.Contains(t, out.String(), "FAILED profile (goshop): ")
+	assert.Contains(t, out.String(), "first: 500 Internal Server Error")
+	assert.NotContains(t, out.String(), "product (goshop)", "-only runs the one scenario")
+	assert.NotContains(t, out.String(), "live tracking")
 }
 
 func TestRunServerDiesAtStart(t *testing.T) {
@@ -500,19 +451,18 @@ func TestRunRefusesBusyAddr(t *testing.T) {
 
 func TestRunCancelledStopsServer(t *testing.T) {
 	t.Parallel()
-	dbURL := newTestDB(t)
+	dbURL := testdb.New(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr := freeAddr(t)
 	done := make(chan error, 1)
+	out := &syncBuffer{}
 	go func() {
 		done <- Run(ctx, []string{"-binary", os.Args[0], "-addr", addr, "-database-url", dbURL,
-			"-duration", "1m", "-warmup", "0s", "-concurrency", "2", "-db-max-conns", "2", "-products", "1"}, &bytes.Buffer{})
+			"-duration", "1m", "-warmup", "0s", "-concurrency", "2", "-db-max-conns", "2", "-products", "1"}, out)
 	}()
-	// Cancel once the load is on, i.e. the server has answered.
-	require.Eventually(t, func() bool { return probeOK(ctx, http.DefaultClient, "http://"+addr+"/readyz") == nil },
-		10*time.Second, 20*time.Millisecond)
-	time.Sleep(200 * time.Millisecond)
+	// Cancel once the load is on: the report's header is written as the first row starts.
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "# 2 workers") }, 30*time.Second, 20*time.Millisecond)
 	cancel()
 	select {
 	case err := <-done:
@@ -525,8 +475,10 @@ func TestRunCancelledStopsServer(t *testing.T) {
 	assert.Error(t, err)
 }
 
-// fakeServe imitates the parts of `goshop serve` the bench touches. REDIS_URL=crash makes it die
-// at start-up, since the fake has no use for Redis and the bench passes that flag through.
+// fakeServe imitates the parts of `goshop serve` the bench touches, issuing real access tokens
+// (GoShop's own code, with the JWT_SECRET and JWT_ISSUER the bench passes) that the real
+// reference verifies. The fake has no use for Redis, and the bench passes -redis-url through:
+// REDIS_URL=crash makes it die at start-up, REDIS_URL=flaky fails every 10th profile read.
 func fakeServe() int {
 	if os.Getenv("REDIS_URL") == "crash" {
 		fmt.Fprintln(os.Stderr, "fake server: crashing on purpose")
@@ -534,7 +486,7 @@ func fakeServe() int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	for _, k := range []string{"REDIS_PREFIX", "LOG_LEVEL", "RATE_LIMIT_DISABLED", "DB_MAX_CONNS"} {
+	for _, k := range []string{"REDIS_PREFIX", "LOG_LEVEL", "RATE_LIMIT_DISABLED", "DB_MAX_CONNS", "JWT_SECRET", "JWT_ISSUER"} {
 		if os.Getenv(k) == "" {
 			fmt.Fprintf(os.Stderr, "fake server: %s not set\n", k)
 			return 2
@@ -549,6 +501,8 @@ func fakeServe() int {
 
 	readyAt := time.Now().Add(300 * time.Millisecond) // makes the bench poll more than once
 	var tokens sync.Map                               // access token -> user ID
+	issuer := auth.NewTokens(os.Getenv("JWT_SECRET"), os.Getenv("JWT_ISSUER"), 15*time.Minute)
+	var profileReads, logins atomic.Int64
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if time.Now().Before(readyAt) {
@@ -568,23 +522,50 @@ func fakeServe() int {
 			http.Error(w, `{"error":"bad request"}`, http.StatusUnprocessableEntity)
 			return
 		}
-		var id string
-		if err := pool.QueryRow(r.Context(), `INSERT INTO users.users (email, full_name) VALUES ($1, $2) RETURNING id`,
+		var id uuid.UUID
+		if err := pool.QueryRow(r.Context(), `INSERT INTO users.users (email, password_hash, full_name) VALUES ($1, 'x', $2) RETURNING id`,
 			in.Email, in.FullName).Scan(&id); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		tok := "tok-" + id
-		tokens.Store(tok, id)
+		tok, err := issuer.Issue(auth.Principal{UserID: id, SessionID: uuid.New(), Roles: []string{auth.RoleUser}})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		tokens.Store(tok, id.String())
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
 		_ = json.NewEncoder(w).Encode(map[string]any{
-			"user": map[string]string{"id": id}, "access_token": tok, "refresh_token": "r", "expires_in": 900,
+			"user": map[string]string{"id": id.String()}, "access_token": tok, "refresh_token": "r", "expires_in": 900,
 		})
 	})
+	// Sign-ins of registered accounts; every fourth is refused as a server at its hashing bound
+	// refuses it.
+	mux.HandleFunc("POST /api/v1/auth/login", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Email string `json:"email"`
+		}
+		var id uuid.UUID
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil ||
+			pool.QueryRow(r.Context(), `SELECT id FROM users.users WHERE email = $1`, in.Email).Scan(&id) != nil {
+			http.Error(w, `{"code":"invalid_credentials"}`, http.StatusUnauthorized)
+			return
+		}
+		if logins.Add(1)%4 == 0 {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, `{"code":"unavailable"}`, http.StatusServiceUnavailable)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "t", "user": map[string]string{"id": id.String()}})
+	})
 	mux.HandleFunc("GET /api/v1/users/profile", func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := tokens.Load(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")); !ok {
+		if _, err := issuer.Verify(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")); err != nil {
 			http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+			return
+		}
+		if os.Getenv("REDIS_URL") == "flaky" && profileReads.Add(1)%10 == 0 {
+			http.Error(w, `{"error":"flaky"}`, http.StatusInternalServerError)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -629,8 +610,8 @@ func fakeServe() int {
 	return 0
 }
 
-// fakeSeed imitates `goshop seed -products N`: a root category with a child, and N products in
-// the child, each with one variant.
+// fakeSeed imitates `goshop seed -products N`: an empty root category, a root category with a
+// child, and N products in the child, each with one variant.
 func fakeSeed() int {
 	if len(os.Args) != 4 || os.Args[2] != "-products" {
 		fmt.Fprintln(os.Stderr, "fake seed: want -products N, got", os.Args[2:])
@@ -648,12 +629,16 @@ func fakeSeed() int {
 		return 1
 	}
 	defer conn.Close(ctx)
+	// A second root without products, which the listing must not pick.
 	_, err = conn.Exec(ctx, `
-		WITH root AS (INSERT INTO catalog.categories (name) VALUES ('Root') RETURNING id),
+		WITH empty AS (INSERT INTO catalog.categories (name) VALUES ('Empty') RETURNING id),
+		     root AS (INSERT INTO catalog.categories (name) VALUES ('Root') RETURNING id),
 		     leaf AS (INSERT INTO catalog.categories (parent_id, name) SELECT id, 'Leaf' FROM root RETURNING id),
-		     p AS (INSERT INTO catalog.products (title, category_id, price)
-		           SELECT 'P' || g, leaf.id, 1000 * g FROM leaf, generate_series(1, $1::int) g RETURNING id, price)
-		INSERT INTO catalog.variants (product_id, name, price, effective_price, stock) SELECT id, 'Default', price, price, 5 FROM p`, n)
+		     p AS (INSERT INTO catalog.products (shop_id, title, category_id, price, created_by)
+		           SELECT gen_random_uuid(), 'P' || g, leaf.id, 1000 * g, gen_random_uuid() FROM leaf, generate_series(1, $1::int) g
+		           RETURNING id, shop_id, price)
+		INSERT INTO catalog.variants (product_id, shop_id, name, price, effective_price, stock)
+		SELECT id, shop_id, 'Default', price, price, 5 FROM p`, n)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fake seed:", err)
 		return 1
@@ -793,4 +778,22 @@ func TestExactPercentiles(t *testing.T) {
 	assert.Equal(t, 100*time.Millisecond, s.Max)
 	assert.InDelta(t, 50, s.RPS(), 0.01)
 	assert.Zero(t, exact("none", nil, time.Second).Requests)
+}
+
+// TestReferenceReadsWithGoShopsStatements: the reference's statements are sqlc's, as generated
+// from GoShop's queries, so that a column added to or dropped from GoShop's reads reaches the
+// reference too. (The category listing's is built by catalog.listSQL at run time;
+// TestReferenceAnswersAsGoShop checks what it answers.)
+func TestReferenceReadsWithGoShopsStatements(t *testing.T) {
+	t.Parallel()
+	for file, statements := range map[string][]string{
+		"../user/internal/store/queries.sql.go":    {refUserSQL},
+		"../catalog/internal/store/queries.sql.go": {refProductSQL, refVariantsSQL, refVariantsOfSQL},
+	} {
+		src, err := os.ReadFile(file)
+		require.NoError(t, err)
+		for _, q := range statements {
+			assert.Contains(t, string(src), "= `"+q+"`", "%s no longer has this statement", file)
+		}
+	}
 }

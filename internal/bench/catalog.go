@@ -2,12 +2,14 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
 	"syscall"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -42,34 +44,56 @@ func ensureCatalog(ctx context.Context, o options, env []string, pool *pgxpool.P
 	return nil
 }
 
-// pickProducts chooses what the product scenarios read: a spread of listed products, and the
-// root category of one of them, whose listing takes in its whole subtree.
-func (f *fixture) pickProducts(ctx context.Context, pool *pgxpool.Pool) error {
-	rows, err := pool.Query(ctx, "SELECT id::text FROM catalog.products WHERE listed ORDER BY random() LIMIT $1", productTargets)
+// pickProducts chooses a spread of listed products for the product scenario, after making sure
+// the catalog holds enough.
+func (r *runner) pickProducts(ctx context.Context) error {
+	if len(r.f.productIDs) > 0 {
+		return nil
+	}
+	if err := ensureCatalog(ctx, r.o, r.env, r.pool); err != nil {
+		return err
+	}
+	rows, err := r.pool.Query(ctx, "SELECT id::text FROM catalog.products WHERE listed ORDER BY random() LIMIT $1", productTargets)
 	if err != nil {
 		return fmt.Errorf("bench: pick products: %w", err)
 	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return err
-		}
-		f.productIDs = append(f.productIDs, id)
-	}
-	if err := rows.Err(); err != nil {
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
 		return fmt.Errorf("bench: pick products: %w", err)
 	}
-	if len(f.productIDs) == 0 {
+	if len(ids) == 0 {
 		return fmt.Errorf("bench: the catalog has no listed product")
 	}
-	err = pool.QueryRow(ctx, `
-		WITH RECURSIVE up AS (
-			SELECT c.id, c.parent_id FROM catalog.categories c
-			WHERE c.id = (SELECT category_id FROM catalog.products WHERE id = $1)
-			UNION ALL
-			SELECT c.id, c.parent_id FROM catalog.categories c JOIN up ON c.id = up.parent_id
-		)
-		SELECT id::text FROM up WHERE parent_id IS NULL`, f.productIDs[0]).Scan(&f.categoryID)
+	r.f.productIDs = ids
+	return nil
+}
+
+// categorySQL is the root category with the most listed products in its subtree (ties broken
+// by id): the same category every run on the same catalog, and one whose listing is full.
+const categorySQL = `
+WITH RECURSIVE tree AS (
+	SELECT id AS root, id FROM catalog.categories WHERE parent_id IS NULL
+	UNION ALL
+	SELECT t.root, c.id FROM catalog.categories c JOIN tree t ON c.parent_id = t.id
+)
+SELECT t.root::text FROM tree t JOIN catalog.products p ON p.category_id = t.id
+WHERE p.listed AND p.deleted_at IS NULL
+GROUP BY t.root
+ORDER BY count(*) DESC, t.root
+LIMIT 1`
+
+// pickCategory chooses the root category the listing scenario reads.
+func (r *runner) pickCategory(ctx context.Context) error {
+	if r.f.categoryID != "" {
+		return nil
+	}
+	if err := ensureCatalog(ctx, r.o, r.env, r.pool); err != nil {
+		return err
+	}
+	err := r.pool.QueryRow(ctx, categorySQL).Scan(&r.f.categoryID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return errors.New("bench: no root category has a listed product")
+	}
 	if err != nil {
 		return fmt.Errorf("bench: pick a category: %w", err)
 	}

@@ -33,47 +33,53 @@ type liveOptions struct {
 	Wait        time.Duration // how long after the last post messages may still arrive
 }
 
+// setupDeliveries makes the deliveries the location and live-tracking rows need, once.
+func (r *runner) setupDeliveries(ctx context.Context) error {
+	if len(r.f.deliveries) > 0 {
+		return nil
+	}
+	return r.f.makeDeliveries(ctx, r.o.Deliveries)
+}
+
+// liveRowName is the live-tracking row's name.
+func liveRowName(o liveOptions) string {
+	return fmt.Sprintf("live tracking (%d followers)", o.Subscribers)
+}
+
 // assignTimeout bounds the wait for the server's assignment jobs to give each order a shipper.
 const assignTimeout = time.Minute
 
-// setupDeliveries makes n deliveries under way through the real API, the way they happen: a
+// makeDeliveries makes n deliveries under way through the real API, the way they happen: a
 // shop with a product, n shippers made available beside it, a buyer who orders n times cash on
 // delivery, the shop confirming each order, and the server's assignment job giving each its
 // nearest free shipper. The shop sits at a random place in Viet Nam, so that the shippers of
 // earlier runs, left in the database, are rarely within reach.
-func (f *fixture) setupDeliveries(ctx context.Context, n int) error {
+func (f *fixture) makeDeliveries(ctx context.Context, n int) error {
 	lat, lng := 8.7+rand.Float64()*14, 104.5+rand.Float64()*4
-	var shop struct {
-		ID string `json:"id"`
-	}
-	if err := f.call(ctx, http.MethodPost, "/api/v1/shops", f.token, map[string]any{"name": "Bench shop " + randomHex(4),
-		"address": map[string]any{"line1": "1 Lê Lợi", "province": "Hồ Chí Minh"}, "lat": lat, "lng": lng}, &shop); err != nil {
-		return err
-	}
-	var product struct {
-		ID string `json:"id"`
-	}
-	if err := f.call(ctx, http.MethodPost, "/api/v1/shops/"+shop.ID+"/products", f.token, map[string]any{"title": "Bench parcel",
-		"price": 100_000, "stock": n + 10, "weight_grams": 500}, &product); err != nil {
-		return err
-	}
-	buyer, err := f.newUser(ctx, "buyer")
+	shop, err := f.newShop(ctx, f.token, "Bench shop "+randomHex(4), lat, lng)
 	if err != nil {
 		return err
 	}
-	var addr struct {
-		ID string `json:"id"`
+	product, err := f.newProduct(ctx, f.token, shop, "Bench parcel", n+10)
+	if err != nil {
+		return err
 	}
-	if err := f.call(ctx, http.MethodPost, "/api/v1/users/addresses", buyer, map[string]any{"recipient_name": "Bench Buyer",
-		"phone": "0901234567", "line1": "12 Nguyễn Huệ", "district": "Quận 1", "province": "Hồ Chí Minh"}, &addr); err != nil {
+	buyerAccount, err := f.newUser(ctx, "buyer")
+	if err != nil {
+		return err
+	}
+	buyer := buyerAccount.token
+	addr, err := f.newAddress(ctx, buyer)
+	if err != nil {
 		return err
 	}
 	tokens := map[string]string{}
 	for i := range n {
-		tok, err := f.newUser(ctx, "shipper")
+		shipper, err := f.newUser(ctx, "shipper")
 		if err != nil {
 			return err
 		}
+		tok := shipper.token
 		var reg struct {
 			Shipper struct {
 				ID string `json:"id"`
@@ -93,7 +99,7 @@ func (f *fixture) setupDeliveries(ctx context.Context, n int) error {
 	}
 	var orderIDs []string
 	for range n {
-		if err := f.call(ctx, http.MethodPost, "/api/v1/cart/items", buyer, map[string]any{"product_id": product.ID, "quantity": 1}, nil); err != nil {
+		if err := f.call(ctx, http.MethodPost, "/api/v1/cart/items", buyer, map[string]any{"product_id": product, "quantity": 1}, nil); err != nil {
 			return err
 		}
 		var placed struct {
@@ -101,7 +107,7 @@ func (f *fixture) setupDeliveries(ctx context.Context, n int) error {
 				ID string `json:"id"`
 			} `json:"orders"`
 		}
-		if err := f.call(ctx, http.MethodPost, "/api/v1/orders", buyer, map[string]any{"address_id": addr.ID, "payment_method": "cod"}, &placed); err != nil {
+		if err := f.call(ctx, http.MethodPost, "/api/v1/orders", buyer, map[string]any{"address_id": addr, "payment_method": "cod"}, &placed); err != nil {
 			return err
 		}
 		if len(placed.Orders) != 1 {
@@ -144,11 +150,11 @@ func (f *fixture) setupDeliveries(ctx context.Context, n int) error {
 
 // locationTargets cycles location posts over the deliveries, each by its own shipper, a few
 // metres further each time.
-func locationTargets(f *fixture) vegeta.Targeter {
+func locationTargets(f *fixture, base string) vegeta.Targeter {
 	ts := make([]vegeta.Target, len(f.deliveries))
 	for i, d := range f.deliveries {
 		body, _ := json.Marshal(map[string]float64{"lat": 10.7769 + float64(i)*0.0001, "lng": 106.7009})
-		ts[i] = vegeta.Target{Method: http.MethodPost, URL: f.goshop + "/api/v1/shipping/" + d.orderID + "/location", Body: body,
+		ts[i] = vegeta.Target{Method: http.MethodPost, URL: base + "/api/v1/shipping/" + d.orderID + "/location", Body: body,
 			Header: http.Header{"Authorization": {"Bearer " + d.shipperToken}, "Content-Type": {"application/json"}}}
 	}
 	return vegeta.NewStaticTargeter(ts...)
@@ -163,9 +169,21 @@ const (
 
 // measureLive has o.Subscribers WebSocket clients follow one delivery while its shipper posts
 // o.Posts locations o.Interval apart, and times each message from just before its post was
-// sent to its arrival at each follower. Requests counts the messages received, Errors the ones
-// that never arrived (a dropped or refused follower misses all of them).
-func measureLive(ctx context.Context, f *fixture, name string, o liveOptions) (stats, error) {
+// sent to its arrival at each follower. Requests counts the messages received, Errors the
+// failed posts and the messages that never arrived (a dropped or refused follower misses all of
+// them). The CPU columns cover the posts and the deliveries, not the followers' dialling.
+func measureLive(ctx context.Context, r *runner, emit func(stats) error) error {
+	o, name := r.o.Live, liveRowName(r.o.Live)
+	s, err := followLive(ctx, r.f, name, o, r.load.CPU)
+	if err != nil {
+		return err
+	}
+	r.rep.note(fmt.Sprintf("%s: %d location posts %s apart; reqs = messages received, req/s = messages a second, "+
+		"latency = from sending the post to receiving its message", name, o.Posts, o.Interval))
+	return emit(s)
+}
+
+func followLive(ctx context.Context, f *fixture, name string, o liveOptions, probe *cpuProbe) (stats, error) {
 	if len(f.deliveries) == 0 {
 		return stats{}, errors.New("bench: live tracking needs a delivery")
 	}
@@ -210,11 +228,17 @@ func measureLive(ctx context.Context, f *fixture, name string, o liveOptions) (s
 	for _, fl := range followers {
 		wg.Go(func() { fl.read(readCtx, sent) })
 	}
+	var before cpuSample
+	if probe != nil {
+		var err error
+		if before, err = probe.sample(); err != nil {
+			return stats{}, err
+		}
+	}
 	start := time.Now()
 	post := vegeta.Target{Method: http.MethodPost, URL: f.goshop + "/api/v1/shipping/" + d.orderID + "/location",
 		Header: http.Header{"Authorization": {"Bearer " + d.shipperToken}, "Content-Type": {"application/json"}}}
-	var postErrs int
-	var firstErr string
+	var failed stats
 	for i := range o.Posts {
 		post.Body, _ = json.Marshal(map[string]float64{"lat": liveSeqBase + float64(i)*liveSeqStep, "lng": 106.7})
 		sent[i].Store(time.Now().UnixNano())
@@ -222,10 +246,7 @@ func measureLive(ctx context.Context, f *fixture, name string, o liveOptions) (s
 			if ctx.Err() != nil {
 				return stats{}, ctx.Err()
 			}
-			postErrs++
-			if firstErr == "" {
-				firstErr = err.Error()
-			}
+			failed.fail(err.Error())
 		}
 		select {
 		case <-ctx.Done():
@@ -249,21 +270,34 @@ func measureLive(ctx context.Context, f *fixture, name string, o liveOptions) (s
 
 	var delays []time.Duration
 	var last time.Time
+	var followerErr string
 	for _, fl := range followers {
 		delays = append(delays, fl.delays...)
 		if fl.last.After(last) {
 			last = fl.last
 		}
 		if fl.err != nil {
-			firstErr = cmpOr(firstErr, fl.err.Error())
+			followerErr = cmpOr(followerErr, fl.err.Error())
 		}
 	}
 	s := exact(name, delays, last.Sub(start))
-	if want := uint64(o.Subscribers) * uint64(o.Posts-postErrs); s.Requests < want {
-		s.Errors = want - s.Requests
-		firstErr = cmpOr(firstErr, "messages never arrived")
+	s.absorb(failed) // the failed posts, whose messages nobody expects
+	if want := uint64(o.Subscribers) * (uint64(o.Posts) - failed.Errors); s.Requests < want {
+		why := "messages never arrived"
+		if followerErr != "" {
+			why += " (a follower: " + followerErr + ")"
+		}
+		s.fail(why)
+		s.Errors += want - s.Requests - 1
 	}
-	s.FirstError = firstErr
+	if probe != nil {
+		after, err := probe.sample()
+		if err != nil {
+			return stats{}, err
+		}
+		sh := after.since(before)
+		s.CPU = &sh
+	}
 	return s, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -40,21 +41,31 @@ type loadConfig struct {
 	Concurrency int
 	Duration    time.Duration
 	Warmup      time.Duration
+	// CPU, when set, measures how the CPUs were shared during the measured part of each run.
+	CPU *cpuProbe
 }
 
-// stats summarises one measured run.
+// maxErrorsKept is how many different failures a row keeps to show.
+const maxErrorsKept = 3
+
+// stats summarises one measured row. Only complete successes count: a failed request is an
+// error of the row, never throughput.
 type stats struct {
-	Name     string
+	Name string
+	// Requests are the measured successes (for a flow, the complete flows).
 	Requests uint64
-	Errors   uint64
+	// Errors are the failures, warm-up included: any makes the row, and the command, fail.
+	Errors uint64
 	// Elapsed runs from the first request sent to the last response received.
 	Elapsed            time.Duration
 	P50, P90, P99, Max time.Duration
-	// FirstError describes the first failed request, so that a row full of errors says why.
-	FirstError string
+	// FirstErrors describe the first few different failures, so that a failed row says why.
+	FirstErrors []string
+	// CPU is how the machine's CPUs were shared during the row (nil: not measured).
+	CPU *cpuShare
 }
 
-// RPS is the achieved throughput, failed requests included.
+// RPS is the achieved throughput of successes.
 func (s stats) RPS() float64 {
 	if s.Elapsed <= 0 {
 		return 0
@@ -62,16 +73,37 @@ func (s stats) RPS() float64 {
 	return float64(s.Requests) / s.Elapsed.Seconds()
 }
 
+// fail counts one failure, keeping its description when it is one of the first different ones.
+func (s *stats) fail(why string) {
+	s.Errors++
+	if len(s.FirstErrors) < maxErrorsKept && !slices.Contains(s.FirstErrors, why) {
+		s.FirstErrors = append(s.FirstErrors, why)
+	}
+}
+
+// absorb adds the failures of o (a warm-up, say) to s.
+func (s *stats) absorb(o stats) {
+	for _, e := range o.FirstErrors {
+		s.fail(e)
+	}
+	s.Errors += o.Errors - uint64(len(o.FirstErrors))
+}
+
 // runLoad drives tr closed-loop: cfg.Concurrency workers each send a request as soon as their
-// previous one is answered, first for cfg.Warmup (discarded, so connection set-up, pool filling
-// and statement preparation stay out of the numbers), then for cfg.Duration (measured).
+// previous one is answered, first for cfg.Warmup (not measured, so connection set-up, pool
+// filling and statement preparation stay out of the numbers, but its failures still count),
+// then for cfg.Duration (measured).
 func runLoad(ctx context.Context, cfg loadConfig, name string, tr vegeta.Targeter) (stats, error) {
+	var warm stats
 	if cfg.Warmup > 0 {
-		if _, err := attack(ctx, cfg, name+" (warm-up)", cfg.Warmup, tr); err != nil {
+		var err error
+		if warm, err = attack(ctx, cfg, name+" (warm-up)", cfg.Warmup, tr); err != nil {
 			return stats{}, err
 		}
 	}
-	return attack(ctx, cfg, name, cfg.Duration, tr)
+	s, err := cfg.CPU.measure(func() (stats, error) { return attack(ctx, cfg, name, cfg.Duration, tr) })
+	s.absorb(warm)
+	return s, err
 }
 
 func attack(ctx context.Context, cfg loadConfig, name string, d time.Duration, tr vegeta.Targeter) (stats, error) {
@@ -99,28 +131,34 @@ func attack(ctx context.Context, cfg loadConfig, name string, d time.Duration, t
 	return s, nil
 }
 
-// summarize drains results. Percentiles come from vegeta's t-digest (compression 100: well
-// under 1% rank error at p99) rather than from a sorted copy of every sample, which at tens of
-// thousands of requests a second would grow without bound; Max is exact.
+// summarize drains results. Percentiles are of the successes and come from vegeta's t-digest
+// (compression 100: well under 1% rank error at p99) rather than from a sorted copy of every
+// sample, which at tens of thousands of requests a second would grow without bound; Max is
+// exact. Elapsed spans every request, failed ones included, since they took that time too.
 func summarize(name string, results <-chan *vegeta.Result) stats {
 	var m vegeta.Metrics
 	s := stats{Name: name}
+	var first, last time.Time
 	for r := range results {
-		m.Add(r)
-		// vegeta counts 3xx as success; here only a 2xx is the answer the scenario asked for.
-		if r.Code < 200 || r.Code > 299 {
-			s.Errors++
-			if s.FirstError == "" {
-				s.FirstError = describeFailure(r)
-			}
+		if first.IsZero() || r.Timestamp.Before(first) {
+			first = r.Timestamp
 		}
+		if end := r.End(); end.After(last) {
+			last = end
+		}
+		// vegeta counts 3xx as success; here only a 2xx is the answer the scenario asked for.
+		if r.Code < 200 || r.Code > 299 || r.Error != "" {
+			s.fail(describeFailure(r))
+			continue
+		}
+		m.Add(r)
 	}
+	s.Elapsed = last.Sub(first)
 	if m.Requests == 0 {
 		return s
 	}
 	m.Close()
 	s.Requests = m.Requests
-	s.Elapsed = m.End.Sub(m.Earliest)
 	s.P50, s.P90, s.P99, s.Max = m.Latencies.P50, m.Latencies.P90, m.Latencies.P99, m.Latencies.Max
 	return s
 }

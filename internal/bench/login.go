@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,12 +9,12 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/procfs"
 )
 
 // loginOptions shape the login-storm row: Logins sign-ins sent all at once to Users accounts
@@ -24,41 +23,141 @@ import (
 // row shows what the hashing bound (PASSWORD_HASH_CONCURRENCY, PASSWORD_HASH_WAIT) costs in
 // sign-ins a second and refusals, and what it saves in memory.
 type loginOptions struct {
-	Logins int  // 0 skips the row
-	Users  int  // accounts signed in to
-	Only   bool // run this row alone: no catalog, reference server or other rows
+	Logins int // 0 leaves the row out
+	Users  int // accounts signed in to
+}
+
+func (o loginOptions) validate() error {
+	if o.Logins < 0 || o.Users < 1 || (o.Logins > 0 && o.Users > o.Logins) {
+		return errors.New("bench: -logins must not be negative, and -login-users from 1 to -logins")
+	}
+	return nil
 }
 
 // loginRSSTarget is the most the server may hold resident through the storm with the default
 // 64 MiB hash; a peak above it is flagged in the report.
 const loginRSSTarget = 300 << 20
 
-func (o loginOptions) name() string { return fmt.Sprintf("login storm (%d at once)", o.Logins) }
-
-func (o loginOptions) validate() error {
-	if o.Logins < 0 || o.Users < 1 || (o.Logins > 0 && o.Users > o.Logins) {
-		return errors.New("bench: -logins must not be negative, and -login-users from 1 to -logins")
-	}
-	if o.Only && o.Logins == 0 {
-		return errors.New("bench: -only-logins needs -logins above 0")
-	}
-	return nil
+func init() {
+	scenarios = append(scenarios, scenario{
+		name: "login storm",
+		rows: func(o options) []string {
+			if o.Login.Logins == 0 {
+				return nil
+			}
+			return []string{loginRowName(o.Login)}
+		},
+		measure: measureLogins,
+	})
 }
 
-// loginsOnly is the whole run with -only-logins: the server is up, nothing else is set up.
-func loginsOnly(ctx context.Context, f *fixture, o loginOptions, pid int, w io.Writer) error {
-	if _, err := fmt.Fprintf(w, "# login storm only, GOMAXPROCS=%d, %d CPUs; server %s, %s\n",
-		runtime.GOMAXPROCS(0), runtime.NumCPU(), f.goshop, hashSettings()); err != nil {
+func loginRowName(o loginOptions) string { return fmt.Sprintf("login storm (%d at once)", o.Logins) }
+
+// measureLogins registers the accounts, then sends every sign-in at once and waits for all the
+// answers. The row's reqs and req/s are the sign-ins that succeeded, its latencies theirs; a
+// refusal with the documented 503 (code unavailable, Retry-After) is counted in a note and is
+// no error; any other answer is, and fails the row. The note also gives the server's peak
+// resident memory through the storm.
+func measureLogins(ctx context.Context, r *runner, emit func(stats) error) error {
+	o := r.o.Login
+	if o.Logins == 0 {
+		return nil
+	}
+	if r.load.CPU == nil || r.load.CPU.server == 0 {
+		return errors.New("bench: login storm: the server's process is not known, so its memory cannot be read")
+	}
+	name := loginRowName(o)
+	accounts, err := r.f.loginAccounts(ctx, o.Users)
+	if err != nil {
 		return err
 	}
-	rep := newReport(w, []string{o.name()})
-	if err := rep.header(); err != nil {
+	bodies := make([][]byte, o.Logins)
+	for i := range bodies {
+		if bodies[i], err = json.Marshal(accounts[i%len(accounts)]); err != nil {
+			return err
+		}
+	}
+	// A client of its own, so that every sign-in has a connection of its own: the storm is the
+	// requests, not the client's pool.
+	client := newClient(o.Logins)
+	defer client.CloseIdleConnections()
+	watch, err := watchRSS(r.load.CPU.server)
+	if err != nil {
 		return err
 	}
-	if err := loginRow(ctx, f, o, pid, rep, w); err != nil {
+	var refused atomic.Int64
+	s, err := r.load.CPU.measure(func() (stats, error) {
+		return storm(ctx, client, r.f.goshop, name, bodies, &refused)
+	})
+	peak, how, werr := watch.stop()
+	if err != nil {
 		return err
 	}
-	return rep.footer()
+	if werr != nil {
+		return werr
+	}
+	mem := fmt.Sprintf("%d MiB (%s; %d MiB before)", peak>>20, how, watch.before>>20)
+	if peak > loginRSSTarget {
+		mem += fmt.Sprintf(", OVER the %d MiB target", loginRSSTarget>>20)
+	}
+	r.rep.note(fmt.Sprintf("%s: %d accounts; reqs = sign-ins that succeeded, %d more answered the documented 503 "+
+		"(Retry-After); server peak RSS %s; %s", name, o.Users, refused.Load(), mem, hashSettings()))
+	return emit(s)
+}
+
+// storm sends every body to POST /api/v1/auth/login at once.
+func storm(ctx context.Context, client *http.Client, base, name string, bodies [][]byte, refused *atomic.Int64) (stats, error) {
+	var (
+		mu    sync.Mutex
+		s     = stats{Name: name}
+		lat   = make([]time.Duration, 0, len(bodies))
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+	)
+	fail := func(why string) {
+		mu.Lock()
+		defer mu.Unlock()
+		s.fail(why)
+	}
+	for _, body := range bodies {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/auth/login", bytes.NewReader(body))
+		if err != nil {
+			return s, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		wg.Go(func() {
+			<-start
+			t0 := time.Now()
+			resp, err := client.Do(req)
+			if err != nil {
+				fail(err.Error())
+				return
+			}
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+			resp.Body.Close()
+			took := time.Since(t0)
+			switch {
+			case resp.StatusCode == http.StatusOK:
+				mu.Lock()
+				lat = append(lat, took)
+				mu.Unlock()
+			case resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "" &&
+				bytes.Contains(b, []byte(`"code":"unavailable"`)):
+				refused.Add(1)
+			default:
+				fail(fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(b)))
+			}
+		})
+	}
+	t0 := time.Now()
+	close(start)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return s, err
+	}
+	out := exact(name, lat, time.Since(t0))
+	out.Errors, out.FirstErrors = s.Errors, s.FirstErrors
+	return out, nil
 }
 
 // hashSettings names the server's hashing settings as the environment passes them on.
@@ -74,130 +173,8 @@ func hashSettings() string {
 	return strings.Join(parts, " ")
 }
 
-// loginRow measures the storm, writes its row and a note with what the columns cannot hold,
-// and fails when any sign-in got an answer other than 200 or the documented 503.
-func loginRow(ctx context.Context, f *fixture, o loginOptions, pid int, rep *report, w io.Writer) error {
-	r, err := measureLogins(ctx, f, o, pid)
-	if err != nil {
-		return err
-	}
-	if err := rep.row(r.stats); err != nil {
-		return err
-	}
-	peak := fmt.Sprintf("%d MiB (%s; %d MiB before)", r.peakRSS>>20, r.rssHow, r.rssBefore>>20)
-	if r.peakRSS > loginRSSTarget {
-		peak += fmt.Sprintf(", OVER the %d MiB target", loginRSSTarget>>20)
-	}
-	if _, err := fmt.Fprintf(w, "# %s: %d accounts; %d signed in (%.1f logins/s), %d answered 503 with Retry-After, "+
-		"%d failed otherwise; server peak RSS %s; latency over every answer\n",
-		r.stats.Name, o.Users, r.ok, float64(r.ok)/max(r.stats.Elapsed.Seconds(), 1e-9), r.refused, r.stats.Errors, peak); err != nil {
-		return err
-	}
-	if r.stats.Errors > 0 {
-		return fmt.Errorf("bench: %s: %d sign-ins failed other than with the documented 503, first: %s",
-			r.stats.Name, r.stats.Errors, r.stats.FirstError)
-	}
-	return nil
-}
-
-type loginResult struct {
-	stats
-	ok, refused int
-	peakRSS     int64 // bytes
-	rssBefore   int64
-	rssHow      string
-}
-
-func measureLogins(ctx context.Context, f *fixture, o loginOptions, pid int) (loginResult, error) {
-	res := loginResult{stats: stats{Name: o.name()}}
-	accounts, err := f.loginAccounts(ctx, o.Users)
-	if err != nil {
-		return res, err
-	}
-	bodies := make([][]byte, o.Logins)
-	for i := range bodies {
-		if bodies[i], err = json.Marshal(accounts[i%len(accounts)]); err != nil {
-			return res, err
-		}
-	}
-	// A client of its own, so that every sign-in has a connection ready and none waits for
-	// another's: the storm is the requests, not the client's pool.
-	client := newClient(o.Logins)
-	defer client.CloseIdleConnections()
-
-	watch, err := watchRSS(pid)
-	if err != nil {
-		return res, err
-	}
-	var (
-		mu       sync.Mutex
-		lat      = make([]time.Duration, 0, o.Logins)
-		wg       sync.WaitGroup
-		start    = make(chan struct{})
-		ok, shed atomic.Int64
-	)
-	fail := func(msg string) {
-		mu.Lock()
-		defer mu.Unlock()
-		res.Errors++
-		if res.FirstError == "" {
-			res.FirstError = msg
-		}
-	}
-	for _, body := range bodies {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.goshop+"/api/v1/auth/login", bytes.NewReader(body))
-			if err != nil {
-				fail(err.Error())
-				return
-			}
-			req.Header.Set("Content-Type", "application/json")
-			<-start
-			t0 := time.Now()
-			resp, err := client.Do(req)
-			if err != nil {
-				fail(err.Error())
-				return
-			}
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-			resp.Body.Close()
-			mu.Lock()
-			lat = append(lat, time.Since(t0))
-			mu.Unlock()
-			switch {
-			case resp.StatusCode == http.StatusOK:
-				ok.Add(1)
-			case resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "" &&
-				bytes.Contains(b, []byte(`"code":"unavailable"`)):
-				shed.Add(1)
-			default:
-				fail(fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(b)))
-			}
-		}()
-	}
-	t0 := time.Now()
-	close(start)
-	wg.Wait()
-	elapsed := time.Since(t0)
-	res.rssBefore = watch.before
-	res.peakRSS, res.rssHow, err = watch.stop()
-	if err != nil {
-		return res, err
-	}
-	if err := ctx.Err(); err != nil {
-		return res, err
-	}
-	errs, first := res.Errors, res.FirstError
-	res.stats = exact(res.Name, lat, elapsed)
-	res.Requests, res.Errors, res.FirstError = uint64(o.Logins), errs, first
-	res.ok, res.refused = int(ok.Load()), int(shed.Load())
-	return res, nil
-}
-
 // loginAccounts registers n accounts, a few at a time (each registration is a hash too), and
-// returns their sign-in bodies. A 503 here is the bound at work: it waits Retry-After and tries
+// returns their sign-in bodies. A 503 here is the bound at work: it waits a second and tries
 // again.
 func (f *fixture) loginAccounts(ctx context.Context, n int) ([]map[string]string, error) {
 	out := make([]map[string]string, n)
@@ -205,14 +182,12 @@ func (f *fixture) loginAccounts(ctx context.Context, n int) ([]map[string]string
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(4, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range next {
 				acct := map[string]string{"email": fmt.Sprintf("bench-login-%s@example.com", randomHex(6)), "password": randomHex(12)}
 				body := map[string]string{"email": acct["email"], "password": acct["password"], "full_name": "Bench Login"}
 				var err error
-				for try := 0; try < 10; try++ {
+				for range 10 {
 					if err = f.call(ctx, http.MethodPost, "/api/v1/auth/register", "", body, nil); err == nil || !strings.Contains(err.Error(), ": 503 ") {
 						break
 					}
@@ -227,7 +202,7 @@ func (f *fixture) loginAccounts(ctx context.Context, n int) ([]map[string]string
 				}
 				out[i] = acct
 			}
-		}()
+		})
 	}
 	for i := range n {
 		next <- i
@@ -242,29 +217,32 @@ func (f *fixture) loginAccounts(ctx context.Context, n int) ([]map[string]string
 // (VmHWM) is exact, so it is reset at the start through clear_refs; where that is refused,
 // VmRSS is sampled instead, which can miss a short peak.
 type rssWatch struct {
-	pid    int
+	proc   procfs.Proc
 	reset  bool
-	before int64 // VmRSS when the watch began
+	before int64 // VmRSS when the watch began, in bytes
 	peak   atomic.Int64
 	done   chan struct{}
 	wg     sync.WaitGroup
 }
 
 func watchRSS(pid int) (*rssWatch, error) {
-	w := &rssWatch{pid: pid, done: make(chan struct{})}
-	w.reset = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0) == nil
-	var err error
-	if w.before, err = w.read("VmRSS"); err != nil {
-		return nil, err
+	proc, err := procfs.NewProc(pid)
+	if err != nil {
+		return nil, fmt.Errorf("bench: server memory: %w", err)
 	}
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
+	w := &rssWatch{proc: proc, done: make(chan struct{})}
+	w.reset = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0) == nil
+	st, err := proc.NewStatus()
+	if err != nil {
+		return nil, fmt.Errorf("bench: server memory: %w", err)
+	}
+	w.before = int64(st.VmRSS)
+	w.wg.Go(func() {
 		tick := time.NewTicker(5 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			if rss, err := w.read("VmRSS"); err == nil && rss > w.peak.Load() {
-				w.peak.Store(rss)
+			if st, err := w.proc.NewStatus(); err == nil && int64(st.VmRSS) > w.peak.Load() {
+				w.peak.Store(int64(st.VmRSS))
 			}
 			select {
 			case <-w.done:
@@ -272,7 +250,7 @@ func watchRSS(pid int) (*rssWatch, error) {
 			case <-tick.C:
 			}
 		}
-	}()
+	})
 	return w, nil
 }
 
@@ -283,26 +261,9 @@ func (w *rssWatch) stop() (int64, string, error) {
 	if !w.reset {
 		return w.peak.Load(), "VmRSS sampled every 5ms", nil
 	}
-	hwm, err := w.read("VmHWM")
-	return max(hwm, w.peak.Load()), "VmHWM", err
-}
-
-// read returns one "Vm...:   123 kB" field of /proc/<pid>/status in bytes.
-func (w *rssWatch) read(field string) (int64, error) {
-	fh, err := os.Open(fmt.Sprintf("/proc/%d/status", w.pid))
+	st, err := w.proc.NewStatus()
 	if err != nil {
-		return 0, fmt.Errorf("bench: server memory: %w", err)
+		return 0, "", fmt.Errorf("bench: server memory: %w", err)
 	}
-	defer fh.Close()
-	sc := bufio.NewScanner(fh)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("bench: server memory: %s: %w", field, err)
-			}
-			return kb << 10, nil
-		}
-	}
-	return 0, fmt.Errorf("bench: server memory: no %s in /proc/%d/status", field, w.pid)
+	return max(int64(st.VmHWM), w.peak.Load()), "VmHWM", nil
 }

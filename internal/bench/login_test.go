@@ -15,22 +15,29 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// loginServer answers registrations, and sign-ins with answer(n, body) for the n-th sign-in.
-func loginServer(t *testing.T, answer func(n int64, w http.ResponseWriter)) (*fixture, *sync.Map) {
+// loginRunner is a runner whose server answers registrations, and sign-ins with answer(n, w)
+// for the n-th sign-in; the memory watched is this test process's own.
+func loginRunner(t *testing.T, o loginOptions, answer func(n int64, w http.ResponseWriter)) (*runner, *bytes.Buffer, *sync.Map) {
 	t.Helper()
 	var accounts sync.Map // email -> password
 	var n atomic.Int64
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v1/auth/register", func(w http.ResponseWriter, r *http.Request) {
 		var in map[string]string
-		require.NoError(t, json.NewDecoder(r.Body).Decode(&in))
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
 		accounts.Store(in["email"], in["password"])
 		w.WriteHeader(http.StatusCreated)
 		_, _ = w.Write([]byte(`{}`))
 	})
 	mux.HandleFunc("POST /api/v1/auth/login", func(w http.ResponseWriter, r *http.Request) {
 		var in map[string]string
-		require.NoError(t, json.NewDecoder(r.Body).Decode(&in))
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
 		if pw, ok := accounts.Load(in["email"]); !ok || pw != in["password"] {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
@@ -39,7 +46,13 @@ func loginServer(t *testing.T, answer func(n int64, w http.ResponseWriter)) (*fi
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &fixture{client: newClient(4), goshop: srv.URL}, &accounts
+	cpu, err := newCPUProbe()
+	require.NoError(t, err)
+	cpu.server = os.Getpid()
+	var out bytes.Buffer
+	opts := options{Login: o}
+	return &runner{o: opts, f: &fixture{client: newClient(4), goshop: srv.URL}, load: loadConfig{CPU: cpu},
+		rep: newReport(&out, []string{loginRowName(o)})}, &out, &accounts
 }
 
 func shed(w http.ResponseWriter) {
@@ -48,54 +61,52 @@ func shed(w http.ResponseWriter) {
 	_, _ = w.Write([]byte(`{"status":503,"code":"unavailable"}`))
 }
 
-func TestLoginRowCountsSignInsAndShedding(t *testing.T) {
+func TestLoginStormCountsSignInsAndShedding(t *testing.T) {
 	t.Parallel()
-	f, accounts := loginServer(t, func(n int64, w http.ResponseWriter) {
+	o := loginOptions{Logins: 30, Users: 4}
+	r, out, accounts := loginRunner(t, o, func(n int64, w http.ResponseWriter) {
 		if n%3 == 0 {
 			shed(w)
 			return
 		}
 		_, _ = w.Write([]byte(`{"access_token":"x"}`))
 	})
-	o := loginOptions{Logins: 30, Users: 4}
-	var out bytes.Buffer
-	rep := newReport(&out, []string{o.name()})
-	require.NoError(t, loginRow(context.Background(), f, o, os.Getpid(), rep, &out))
+	require.NoError(t, measureLogins(context.Background(), r, r.rep.row))
+	require.NoError(t, r.rep.footer())
 	t.Log("\n" + out.String())
 
 	registered := 0
 	accounts.Range(func(any, any) bool { registered++; return true })
 	assert.Equal(t, 4, registered)
-	reqs, errs := reportRow(t, out.String(), o.name())
-	assert.Equal(t, 30, reqs)
-	assert.Zero(t, errs)
-	assert.Contains(t, out.String(), "20 signed in")
-	assert.Contains(t, out.String(), "10 answered 503 with Retry-After, 0 failed otherwise")
+	reqs, errs := reportRow(t, out.String(), loginRowName(o))
+	assert.Equal(t, 20, reqs, "the sign-ins that succeeded")
+	assert.Zero(t, errs, "the documented 503 is no error")
+	assert.Contains(t, out.String(), "10 more answered the documented 503")
 	assert.Regexp(t, `server peak RSS [1-9]\d* MiB`, out.String())
+	assert.Empty(t, r.rep.failed())
 }
 
-// TestLoginRowFailsOnAnyOtherAnswer: a 503 without Retry-After is not the documented refusal,
-// nor is a 401 for a right password; either fails the row.
-func TestLoginRowFailsOnAnyOtherAnswer(t *testing.T) {
+// TestLoginStormFailsOnAnyOtherAnswer: a 503 without Retry-After is not the documented
+// refusal, nor is a 401 for a right password; either fails the row.
+func TestLoginStormFailsOnAnyOtherAnswer(t *testing.T) {
 	t.Parallel()
 	for name, bad := range map[string]func(w http.ResponseWriter){
 		"503 without Retry-After": func(w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) },
 		"401":                     func(w http.ResponseWriter) { w.WriteHeader(http.StatusUnauthorized) },
 	} {
-		f, _ := loginServer(t, func(n int64, w http.ResponseWriter) {
+		o := loginOptions{Logins: 10, Users: 2}
+		r, out, _ := loginRunner(t, o, func(n int64, w http.ResponseWriter) {
 			if n == 5 {
 				bad(w)
 				return
 			}
 			shed(w)
 		})
-		o := loginOptions{Logins: 10, Users: 2}
-		var out bytes.Buffer
-		err := loginRow(context.Background(), f, o, os.Getpid(), newReport(&out, []string{o.name()}), &out)
-		require.Error(t, err, name)
-		assert.Contains(t, err.Error(), "1 sign-ins failed", name)
-		_, errs := reportRow(t, out.String(), o.name())
+		require.NoError(t, measureLogins(context.Background(), r, r.rep.row), name)
+		require.NoError(t, r.rep.footer())
+		_, errs := reportRow(t, out.String(), loginRowName(o))
 		assert.Equal(t, 1, errs, name)
+		assert.Equal(t, []string{loginRowName(o)}, r.rep.failed(), name)
 	}
 }
 
@@ -104,11 +115,11 @@ func TestLoginFlags(t *testing.T) {
 	o, err := parseFlags(nil)
 	require.NoError(t, err)
 	assert.Equal(t, loginOptions{Logins: 500, Users: 50}, o.Login)
-	o, err = parseFlags([]string{"-only-logins", "-logins", "40", "-login-users", "40"})
+	o, err = parseFlags([]string{"-logins", "40", "-login-users", "40", "-only", "login storm"})
 	require.NoError(t, err)
-	assert.Equal(t, loginOptions{Logins: 40, Users: 40, Only: true}, o.Login)
-	for _, bad := range [][]string{{"-logins", "-1"}, {"-login-users", "0"}, {"-logins", "10", "-login-users", "11"},
-		{"-only-logins", "-logins", "0"}} {
+	assert.Equal(t, loginOptions{Logins: 40, Users: 40}, o.Login)
+	assert.Equal(t, []string{"login storm"}, o.Only)
+	for _, bad := range [][]string{{"-logins", "-1"}, {"-login-users", "0"}, {"-logins", "10", "-login-users", "11"}} {
 		_, err := parseFlags(bad)
 		assert.Error(t, err, "%q", bad)
 	}

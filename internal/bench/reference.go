@@ -2,222 +2,463 @@ package bench
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/goshop/goshop/internal/catalog"
+	"github.com/goshop/goshop/internal/user"
 )
 
-// profileSQL is the read GoShop's profile endpoint boils down to; the reference does exactly
-// this and nothing else, so the gap between the two rows is GoShop's own overhead (routing,
-// middleware, auth, logging, error mapping).
-const profileSQL = `SELECT id, email, full_name, phone, roles, created_at FROM users.users WHERE id = $1 AND deleted_at IS NULL`
+// The reference is the floor GoShop is measured against: net/http's own mux, one pgxpool and
+// encoding/json, in a process of its own (`goshop bench reference`), doing for each measured
+// route the work GoShop's answer needs and nothing else. It serves GoShop's paths and answers
+// the same bytes: the same access-token check (golang-jwt, HS256 pinned, issuer and expiry,
+// a look-up of the session in an in-memory revocation set), the same SQL with the same
+// columns, the same JSON types, and the same headers (request id, security headers, Vary). So
+// the ratio of the two rows is GoShop's own overhead: routing, middleware, metrics, logging,
+// timeouts, error mapping, and whatever its handlers do beyond this.
+//
+// It is deliberately written without GoShop's handler code, so that making GoShop cheaper does
+// not make the floor cheaper too; what keeps the two doing the same work is
+// TestReferenceAnswersAsGoShop, which compares their answers byte for byte.
 
-// profileRow is what the reference writes back.
-type profileRow struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"`
-	FullName  string    `json:"full_name"`
-	Phone     *string   `json:"phone"`
-	Roles     []string  `json:"roles"`
-	CreatedAt time.Time `json:"created_at"`
-}
+// referenceReady starts the line the reference prints on stdout once it accepts connections,
+// followed by its base URL.
+const referenceReady = "reference listening on "
 
-// referenceHandler is the floor GoShop is measured against: net/http's own mux, a pgxpool and
-// encoding/json. Each scenario has its own bare route here.
-func referenceHandler(pool *pgxpool.Pool) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /users/profile", func(w http.ResponseWriter, r *http.Request) {
-		id := r.URL.Query().Get("id")
-		// Checked here so that a bad id is the client's 400, not a 500 from PostgreSQL's cast.
-		if _, err := uuid.Parse(id); err != nil {
-			http.Error(w, `{"error":"id must be a uuid"}`, http.StatusBadRequest)
-			return
-		}
-		var p profileRow
-		err := pool.QueryRow(r.Context(), profileSQL, id).
-			Scan(&p.ID, &p.Email, &p.FullName, &p.Phone, &p.Roles, &p.CreatedAt)
-		if errors.Is(err, pgx.ErrNoRows) {
-			http.Error(w, `{"error":"not found"}`, http.StatusNotFound)
-			return
-		}
-		if err != nil {
-			http.Error(w, `{"error":"internal"}`, http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(p)
-	})
-	mux.HandleFunc("GET /products/{id}", func(w http.ResponseWriter, r *http.Request) {
-		id := r.PathValue("id")
-		if _, err := uuid.Parse(id); err != nil {
-			http.Error(w, `{"error":"id must be a uuid"}`, http.StatusBadRequest)
-			return
-		}
-		rows, err := pool.Query(r.Context(), productSQL, id)
-		products, err := readProducts(r.Context(), pool, rows, err)
-		switch {
-		case err != nil:
-			http.Error(w, `{"error":"internal"}`, http.StatusInternalServerError)
-		case len(products) == 0:
-			http.Error(w, `{"error":"not found"}`, http.StatusNotFound)
-		default:
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(products[0])
-		}
-	})
-	mux.HandleFunc("GET /products", func(w http.ResponseWriter, r *http.Request) {
-		category := r.URL.Query().Get("category")
-		if _, err := uuid.Parse(category); err != nil {
-			http.Error(w, `{"error":"category must be a uuid"}`, http.StatusBadRequest)
-			return
-		}
-		rows, err := pool.Query(r.Context(), categorySQL, category)
-		products, err := readProducts(r.Context(), pool, rows, err)
-		if err != nil {
-			http.Error(w, `{"error":"internal"}`, http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"items": products})
-	})
-	return mux
-}
-
-// The product reads are those of GoShop's product page and category listing: the product rows
-// (a category's subtree walked per category along the newest-first index, as GoShop's list
-// query does), then their variants in one query.
+// The reference's statements are GoShop's own (sqlc's GetUser, GetProduct, ListVariants and
+// ListVariantsOf, and the category listing's query as catalog.listSQL writes it for
+// ?category= with the default sort and limit).
 const (
-	productColumns = `p.id, p.shop_id, p.title, p.description, p.brand, p.model, p.category_id, p.attributes, p.status,
-		p.currency, p.price, p.rating::float8, p.rating_count, p.weight_grams, p.created_at, p.updated_at`
-	productSQL  = `SELECT ` + productColumns + ` FROM catalog.products p WHERE p.id = $1 AND p.listed AND p.deleted_at IS NULL`
-	categorySQL = `WITH RECURSIVE sub AS (
-		SELECT c.id FROM catalog.categories c WHERE c.id = $1
-		UNION ALL
-		SELECT c.id FROM catalog.categories c JOIN sub ON c.parent_id = sub.id
-	)
-	SELECT ` + productColumns + ` FROM sub CROSS JOIN LATERAL (
-		SELECT * FROM catalog.products p
-		WHERE p.deleted_at IS NULL AND p.listed AND p.category_id = sub.id
-		ORDER BY p.created_at DESC, p.id DESC LIMIT 21
-	) p
-	ORDER BY p.created_at DESC, p.id DESC LIMIT 21`
-	variantsSQL = `SELECT product_id, id, sku, name, attributes, effective_price, price, stock
-		FROM catalog.variants WHERE product_id = ANY($1::uuid[]) ORDER BY product_id, created_at, id`
+	refUserSQL = `-- name: GetUser :one
+SELECT id, email, password_hash, full_name, phone, roles, created_at, updated_at, deleted_at FROM users.users WHERE id = $1 AND deleted_at IS NULL
+`
+	refProductColumns = `id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed`
+	refProductSQL     = `-- name: GetProduct :one
+SELECT ` + refProductColumns + ` FROM catalog.products WHERE id = $1
+`
+	refVariantColumns = `id, product_id, shop_id, sku, name, attributes, price, effective_price, stock, is_default, created_at, updated_at`
+	refVariantsSQL    = `-- name: ListVariants :many
+SELECT ` + refVariantColumns + ` FROM catalog.variants WHERE product_id = $1 ORDER BY created_at, id
+`
+	refVariantsOfSQL = `-- name: ListVariantsOf :many
+SELECT ` + refVariantColumns + ` FROM catalog.variants WHERE product_id = ANY ($1::uuid[]) ORDER BY product_id, created_at, id
+`
+	refCategorySQL = `WITH RECURSIVE sub AS (
+	SELECT c.id FROM catalog.categories c WHERE c.id = $1
+	UNION ALL
+	SELECT c.id FROM catalog.categories c JOIN sub ON c.parent_id = sub.id
+)
+SELECT p.* FROM sub CROSS JOIN LATERAL (
+	SELECT p.* FROM catalog.products p
+	WHERE p.deleted_at IS NULL
+  AND p.listed
+  AND p.category_id = sub.id
+	ORDER BY p.created_at DESC, p.id DESC
+	LIMIT $2
+) p
+ORDER BY p.created_at DESC, p.id DESC
+LIMIT $2`
+	// refPageLimit is the listing's default page size (httpx.DefaultLimit).
+	refPageLimit = 20
 )
 
-// productRow and variantRow are what the reference writes back.
-type productRow struct {
-	ID          string          `json:"id"`
-	ShopID      string          `json:"shop_id"`
-	Title       string          `json:"title"`
-	Description string          `json:"description"`
-	Brand       string          `json:"brand"`
-	Model       string          `json:"model"`
-	CategoryID  *string         `json:"category_id"`
-	Attributes  json.RawMessage `json:"attributes"`
-	Status      string          `json:"status"`
-	Currency    string          `json:"currency"`
-	Price       int64           `json:"price"`
-	Rating      float64         `json:"rating"`
-	RatingCount int             `json:"rating_count"`
-	WeightGrams int             `json:"weight_grams"`
-	CreatedAt   time.Time       `json:"created_at"`
-	UpdatedAt   time.Time       `json:"updated_at"`
-	Variants    []variantRow    `json:"variants"`
-}
-
-type variantRow struct {
-	ID         string          `json:"id"`
-	SKU        string          `json:"sku"`
-	Name       string          `json:"name"`
-	Attributes json.RawMessage `json:"attributes"`
-	Price      int64           `json:"price"`
-	ListPrice  int64           `json:"list_price"`
-	Stock      int             `json:"stock"`
-}
-
-// readProducts scans product rows (a Query's rows and error) and fetches their variants.
-func readProducts(ctx context.Context, pool *pgxpool.Pool, rows pgx.Rows, err error) ([]*productRow, error) {
+// runReference is `goshop bench reference`: it serves until ctx ends. The bench passes the
+// server's JWT_SECRET and JWT_ISSUER in the environment, as the server gets them.
+func runReference(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench reference", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
+	dbURL := fs.String("database-url", "", "PostgreSQL database GoShop serves from")
+	maxConns := fs.Int("db-max-conns", 0, "pool size (0: pgx's default)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	secret, issuer := os.Getenv("JWT_SECRET"), os.Getenv("JWT_ISSUER")
+	if *dbURL == "" || secret == "" || issuer == "" {
+		return errors.New("bench reference: -database-url, JWT_SECRET and JWT_ISSUER are required")
+	}
+	cfg, err := pgxpool.ParseConfig(*dbURL)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("bench reference: parse database url: %w", err)
 	}
-	products, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*productRow, error) {
-		p := &productRow{Variants: []variantRow{}}
-		return p, row.Scan(&p.ID, &p.ShopID, &p.Title, &p.Description, &p.Brand, &p.Model, &p.CategoryID, &p.Attributes,
-			&p.Status, &p.Currency, &p.Price, &p.Rating, &p.RatingCount, &p.WeightGrams, &p.CreatedAt, &p.UpdatedAt)
-	})
-	if err != nil || len(products) == 0 {
-		return products, err
-	}
-	byID := make(map[string]*productRow, len(products))
-	ids := make([]string, len(products))
-	for i, p := range products {
-		byID[p.ID], ids[i] = p, p.ID
-	}
-	vrows, err := pool.Query(ctx, variantsSQL, ids)
-	if err != nil {
-		return nil, err
-	}
-	defer vrows.Close()
-	for vrows.Next() {
-		var pid string
-		var v variantRow
-		if err := vrows.Scan(&pid, &v.ID, &v.SKU, &v.Name, &v.Attributes, &v.Price, &v.ListPrice, &v.Stock); err != nil {
-			return nil, err
-		}
-		byID[pid].Variants = append(byID[pid].Variants, v)
-	}
-	return products, vrows.Err()
-}
-
-// reference is the bare server, run inside the bench process.
-type reference struct {
-	URL  string // base URL, e.g. http://127.0.0.1:40123
-	pool *pgxpool.Pool
-	srv  *http.Server
-}
-
-// startReference opens its own pool on dbURL, capped at maxConns when that is positive so that
-// it reads through as many connections as the server under test.
-func startReference(ctx context.Context, dbURL string, maxConns int32) (*reference, error) {
-	cfg, err := pgxpool.ParseConfig(dbURL)
-	if err != nil {
-		return nil, fmt.Errorf("bench: reference: parse database url: %w", err)
-	}
-	if maxConns > 0 {
-		cfg.MaxConns = maxConns
+	if *maxConns > 0 {
+		cfg.MaxConns = int32(*maxConns)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("bench: reference: connect: %w", err)
+		return fmt.Errorf("bench reference: connect: %w", err)
 	}
+	defer pool.Close()
 	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("bench: reference: ping: %w", err)
+		return fmt.Errorf("bench reference: ping: %w", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("bench: reference: listen: %w", err)
+		return fmt.Errorf("bench reference: listen: %w", err)
 	}
-	srv := &http.Server{Handler: referenceHandler(pool), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }() // returns ErrServerClosed on close
-	return &reference{URL: "http://" + ln.Addr().String(), pool: pool, srv: srv}, nil
+	// GoShop's server timeouts, so that both hold connections the same way.
+	srv := &http.Server{Handler: newReference(pool, secret, issuer), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if _, err := fmt.Fprintf(stdout, "%shttp://%s\n", referenceReady, ln.Addr()); err != nil {
+		_ = srv.Close()
+		return err
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("bench reference: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
 }
 
-// MaxConns reports the pool cap, for the report's header line.
-func (r *reference) MaxConns() int32 { return r.pool.Config().MaxConns }
+// reference serves GoShop's measured routes the bare way.
+type reference struct {
+	pool   *pgxpool.Pool
+	secret []byte
+	parser *jwt.Parser
+	mux    *http.ServeMux
+	// revoked is the in-memory revocation set every request's session is looked up in, as
+	// GoShop's is (auth.Revocations, while its Redis subscription is up); nothing revokes here,
+	// but the look-up is paid.
+	mu      sync.RWMutex
+	revoked map[uuid.UUID]time.Time
+	// Request ids are made as chi's RequestID makes them: a process prefix and a counter.
+	idPrefix string
+	idSeq    atomic.Uint64
+}
 
-func (r *reference) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = r.srv.Shutdown(ctx)
-	r.pool.Close()
+func newReference(pool *pgxpool.Pool, secret, issuer string) *reference {
+	host, _ := os.Hostname()
+	ref := &reference{
+		pool:   pool,
+		secret: []byte(secret),
+		parser: jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithIssuer(issuer),
+			jwt.WithExpirationRequired(), jwt.WithLeeway(5*time.Second)),
+		mux:      http.NewServeMux(),
+		revoked:  map[uuid.UUID]time.Time{},
+		idPrefix: cmpOr(host, "localhost") + "/" + randomHex(5),
+	}
+	ref.mux.HandleFunc("GET /api/v1/users/profile", ref.profile)
+	ref.mux.HandleFunc("GET /api/v1/products/{id}", ref.product)
+	ref.mux.HandleFunc("GET /api/v1/products", ref.products)
+	return ref
+}
+
+// ServeHTTP sets the headers GoShop sends on every answer, then routes.
+func (ref *reference) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := r.Header.Get("X-Request-Id")
+	if id == "" {
+		id = fmt.Sprintf("%s-%06d", ref.idPrefix, ref.idSeq.Add(1))
+	}
+	h := w.Header()
+	h.Set("X-Request-Id", id)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Add("Vary", "Origin")
+	ref.mux.ServeHTTP(w, r)
+}
+
+type refClaims struct {
+	jwt.RegisteredClaims
+	SessionID string   `json:"sid"`
+	Roles     []string `json:"roles"`
+}
+
+// authenticate checks the bearer token as GoShop's auth.Authenticator does, writing the 401
+// itself when it fails.
+func (ref *reference) authenticate(w http.ResponseWriter, r *http.Request) (uuid.UUID, bool) {
+	scheme, raw, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	raw = strings.TrimSpace(raw)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="goshop"`)
+		writeProblem(w, r, http.StatusUnauthorized, "unauthorized", "an access token is required")
+		return uuid.Nil, false
+	}
+	var c refClaims
+	_, err := ref.parser.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return ref.secret, nil })
+	var uid, sid uuid.UUID
+	if err == nil {
+		var err1, err2 error
+		uid, err1 = uuid.Parse(c.Subject)
+		sid, err2 = uuid.Parse(c.SessionID)
+		err = errors.Join(err1, err2)
+	}
+	detail := "the access token is invalid or expired"
+	if err == nil && ref.isRevoked(sid) {
+		err, detail = errors.New("revoked"), "the session has ended"
+	}
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="goshop", error="invalid_token"`)
+		writeProblem(w, r, http.StatusUnauthorized, "unauthorized", detail)
+		return uuid.Nil, false
+	}
+	return uid, true
+}
+
+func (ref *reference) isRevoked(session uuid.UUID) bool {
+	ref.mu.RLock()
+	defer ref.mu.RUnlock()
+	_, revoked := ref.revoked[session]
+	return revoked
+}
+
+func (ref *reference) profile(w http.ResponseWriter, r *http.Request) {
+	uid, ok := ref.authenticate(w, r)
+	if !ok {
+		return
+	}
+	// Every column of the row is read, as GoShop's sqlc query reads them.
+	var (
+		id                            uuid.UUID
+		email, passwordHash, fullName string
+		phone                         *string
+		roles                         []string
+		createdAt, updatedAt          time.Time
+		deletedAt                     *time.Time
+	)
+	err := ref.pool.QueryRow(r.Context(), refUserSQL, uid).
+		Scan(&id, &email, &passwordHash, &fullName, &phone, &roles, &createdAt, &updatedAt, &deletedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		writeProblem(w, r, http.StatusNotFound, "not_found", "user not found")
+		return
+	}
+	if err != nil {
+		writeProblem(w, r, http.StatusInternalServerError, "internal", "internal error")
+		return
+	}
+	writeJSON(w, user.User{ID: id, Email: email, FullName: fullName, Phone: phone, Roles: roles, CreatedAt: createdAt.UTC()})
+}
+
+// productRecord is a catalog.products row, all of its columns, as sqlc's store.CatalogProduct
+// (internal to the catalog) holds it.
+type productRecord struct {
+	ID, ShopID                     uuid.UUID
+	Title, Description, Brand      string
+	Model                          string
+	CategoryID                     *uuid.UUID
+	Attributes                     json.RawMessage
+	Status, Currency               string
+	Price                          int64
+	LowStockThreshold, WeightGrams int32
+	Rating                         float64
+	RatingCount                    int32
+	DiscountID                     *uuid.UUID
+	DiscountPercent                *int32
+	DiscountPrice                  *int64
+	DiscountVariantID              *uuid.UUID
+	DiscountStartsAt               *time.Time
+	DiscountEndsAt                 *time.Time
+	DiscountBy                     *uuid.UUID
+	CreatedBy                      uuid.UUID
+	CreatedAt, UpdatedAt           time.Time
+	DeletedAt, ShopHiddenAt        *time.Time
+	Listed                         bool
+}
+
+func scanProduct(row pgx.Row) (productRecord, error) {
+	var p productRecord
+	err := row.Scan(&p.ID, &p.ShopID, &p.Title, &p.Description, &p.Brand, &p.Model, &p.CategoryID, &p.Attributes, &p.Status,
+		&p.Currency, &p.Price, &p.LowStockThreshold, &p.WeightGrams, &p.Rating, &p.RatingCount, &p.DiscountID, &p.DiscountPercent,
+		&p.DiscountPrice, &p.DiscountVariantID, &p.DiscountStartsAt, &p.DiscountEndsAt, &p.DiscountBy, &p.CreatedBy, &p.CreatedAt,
+		&p.UpdatedAt, &p.DeletedAt, &p.ShopHiddenAt, &p.Listed)
+	return p, err
+}
+
+// variantRecord is a catalog.variants row, all of its columns.
+type variantRecord struct {
+	ID, ProductID, ShopID uuid.UUID
+	SKU, Name             string
+	Attributes            json.RawMessage
+	Price, EffectivePrice int64
+	Stock                 int32
+	IsDefault             bool
+	CreatedAt, UpdatedAt  time.Time
+}
+
+func scanVariant(row pgx.Row) (variantRecord, error) {
+	var v variantRecord
+	err := row.Scan(&v.ID, &v.ProductID, &v.ShopID, &v.SKU, &v.Name, &v.Attributes, &v.Price, &v.EffectivePrice, &v.Stock,
+		&v.IsDefault, &v.CreatedAt, &v.UpdatedAt)
+	return v, err
+}
+
+func (ref *reference) product(w http.ResponseWriter, r *http.Request) {
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		writeProblem(w, r, http.StatusNotFound, "not_found", "product not found")
+		return
+	}
+	// The bench reads listed products anonymously; GoShop also shows an owner their unlisted
+	// ones, which needs a token the reference does not take on this route.
+	p, err := scanProduct(ref.pool.QueryRow(r.Context(), refProductSQL, id))
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (p.DeletedAt != nil || !p.Listed)) {
+		writeProblem(w, r, http.StatusNotFound, "not_found", "product not found")
+		return
+	}
+	if err != nil {
+		writeProblem(w, r, http.StatusInternalServerError, "internal", "internal error")
+		return
+	}
+	vs, err := queryAll(r.Context(), ref.pool, scanVariant, refVariantsSQL, id)
+	if err != nil {
+		writeProblem(w, r, http.StatusInternalServerError, "internal", "internal error")
+		return
+	}
+	writeJSON(w, productJSON(p, vs, time.Now()))
+}
+
+// refCursor is the listing's next-page position, as GoShop encodes it for the newest-first sort.
+type refCursor struct {
+	Sort string    `json:"s"`
+	Time time.Time `json:"t"`
+	ID   uuid.UUID `json:"i"`
+}
+
+// refList is the answer shape of GoShop's lists.
+type refList struct {
+	Items      []catalog.Product `json:"items"`
+	NextCursor string            `json:"next_cursor,omitempty"`
+}
+
+// products is the listing of a category's subtree, newest first: the one listing the bench
+// measures, so any other parameter is refused rather than ignored.
+func (ref *reference) products(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	category, err := uuid.Parse(q.Get("category"))
+	if err != nil || len(q) != 1 {
+		writeProblem(w, r, http.StatusBadRequest, "bad_request", "the reference lists by ?category=<uuid> only")
+		return
+	}
+	ps, err := queryAll(r.Context(), ref.pool, scanProduct, refCategorySQL, category, refPageLimit+1)
+	if err != nil {
+		writeProblem(w, r, http.StatusInternalServerError, "internal", "internal error")
+		return
+	}
+	var out refList
+	if len(ps) > refPageLimit {
+		ps = ps[:refPageLimit]
+		last := ps[len(ps)-1]
+		b, _ := json.Marshal(refCursor{Sort: "newest", Time: last.CreatedAt, ID: last.ID})
+		out.NextCursor = base64.RawURLEncoding.EncodeToString(b)
+	}
+	ids := make([]uuid.UUID, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	vs, err := queryAll(r.Context(), ref.pool, scanVariant, refVariantsOfSQL, ids)
+	if err != nil {
+		writeProblem(w, r, http.StatusInternalServerError, "internal", "internal error")
+		return
+	}
+	byProduct := make(map[uuid.UUID][]variantRecord, len(ps))
+	for _, v := range vs {
+		byProduct[v.ProductID] = append(byProduct[v.ProductID], v)
+	}
+	now := time.Now()
+	out.Items = make([]catalog.Product, len(ps))
+	for i, p := range ps {
+		out.Items[i] = productJSON(p, byProduct[p.ID], now)
+	}
+	writeJSON(w, out)
+}
+
+// queryAll runs sql and scans every row with scan.
+func queryAll[T any](ctx context.Context, pool *pgxpool.Pool, scan func(pgx.Row) (T, error), sql string, args ...any) ([]T, error) {
+	rows, err := pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) { return scan(row) })
+}
+
+// productJSON is a product as GoShop answers it at instant now: prices under its discount,
+// the lowest variant price and the stock summed over variants.
+func productJSON(r productRecord, vs []variantRecord, now time.Time) catalog.Product {
+	p := catalog.Product{
+		ID: r.ID, ShopID: r.ShopID, Title: r.Title, Description: r.Description, Brand: r.Brand, Model: r.Model,
+		CategoryID: r.CategoryID, Attributes: r.Attributes, Currency: r.Currency, Status: r.Status,
+		Rating: r.Rating, RatingCount: int(r.RatingCount), WeightGrams: int(r.WeightGrams),
+		LowStockThreshold: int(r.LowStockThreshold), Media: []catalog.Media{}, Variants: make([]catalog.Variant, 0, len(vs)),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	var d *catalog.Discount
+	if r.DiscountID != nil && r.DiscountStartsAt != nil && r.DiscountEndsAt != nil {
+		d = &catalog.Discount{ID: *r.DiscountID, VariantID: r.DiscountVariantID, SalePrice: r.DiscountPrice,
+			StartsAt: r.DiscountStartsAt.UTC(), EndsAt: r.DiscountEndsAt.UTC()}
+		if r.DiscountPercent != nil {
+			pct := int(*r.DiscountPercent)
+			d.Percent = &pct
+		}
+	}
+	active := d != nil && !now.Before(d.StartsAt) && now.Before(d.EndsAt)
+	if d != nil && now.Before(d.EndsAt) {
+		shown := *d
+		shown.Active = active
+		p.Discount = &shown
+	}
+	for i, v := range vs {
+		price := v.Price
+		if active && (d.VariantID == nil || *d.VariantID == v.ID) {
+			if d.Percent != nil {
+				price = v.Price - (v.Price*int64(*d.Percent)+99)/100
+			} else {
+				price = min(v.Price, *d.SalePrice)
+			}
+		}
+		pv := catalog.Variant{ID: v.ID, SKU: v.SKU, Name: v.Name, Attributes: v.Attributes, Price: price, ListPrice: v.Price,
+			OnSale: price < v.Price, Stock: int(v.Stock), IsDefault: v.IsDefault}
+		p.Variants = append(p.Variants, pv)
+		p.Stock += pv.Stock
+		if i == 0 || pv.Price < p.Price {
+			p.Price, p.ListPrice, p.OnSale = pv.Price, pv.ListPrice, pv.OnSale
+		}
+	}
+	return p
+}
+
+// writeJSON answers 200 with v, encoded as GoShop encodes answers.
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// refProblem is GoShop's problem document (RFC 9457 with its code).
+type refProblem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Code     string `json:"code"`
+	Instance string `json:"instance,omitempty"`
+}
+
+func writeProblem(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(refProblem{Type: "https://goshop.dev/problems/" + code, Title: http.StatusText(status),
+		Status: status, Detail: detail, Code: code, Instance: r.URL.Path})
 }

@@ -10,7 +10,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -18,7 +21,7 @@ import (
 type fixture struct {
 	client *http.Client
 	goshop string // GoShop's base URL
-	bare   string // the reference server's base URL
+	bare   string // the reference server's base URL ("" when no chosen scenario needs it)
 	userID string
 	token  string // access token of the user
 	// productIDs are listed products the product scenario cycles through; categoryID is a root
@@ -29,61 +32,121 @@ type fixture struct {
 	// buyer's, who follows them live.
 	deliveries []delivery
 	buyerToken string
+	// checkout is the checkout rows' shops, products and buyers.
+	checkout *checkoutFixture
 }
 
-// scenario is one row pair of the report. To add one, append to scenarios; bare stays nil for
-// flows that have no meaningful bare equivalent (checkout, say).
+// runner is what a scenario's setup and measurement get: the options, the fixture, the load
+// shape, the bench's own database pool (for setup reads, never inside a measured row) and the
+// report, for ratios and notes.
+type runner struct {
+	o    options
+	f    *fixture
+	load loadConfig
+	pool *pgxpool.Pool
+	rep  *report
+	// env is the server's environment (database, Redis, JWT secret), for commands the bench
+	// runs with it (seed).
+	env []string
+}
+
+// scenario is one or more rows of the report, selected by name with -only. To add one, append
+// it to scenarios (a file of its own may do so from an init function). A scenario either aims
+// closed-loop load at one route (targets; with reference, the same requests also go to the
+// reference server, in the row below), or measures a flow of its own (measure).
 type scenario struct {
 	name string
-	// goshop aims the load at the GoShop server.
-	goshop func(f *fixture) vegeta.Targeter
-	// bare, when set, aims the same logical request at the reference server.
-	bare func(f *fixture) vegeta.Targeter
+	// setup prepares what the scenario needs before any row runs, typically a runner method
+	// such as (*runner).pickProducts; setups shared by several scenarios must do nothing the
+	// second time.
+	setup func(r *runner, ctx context.Context) error
+	// targets aims the load at the server at base (GoShop's or the reference's).
+	targets   func(f *fixture, base string) vegeta.Targeter
+	reference bool
+	// rows names the rows measure reports, for the table's layout; measure runs them, handing
+	// each to emit as it finishes. A row with errors is reported, not returned as an error.
+	rows    func(o options) []string
+	measure func(ctx context.Context, r *runner, emit func(stats) error) error
 }
 
 var scenarios = []scenario{
 	{
-		name: "profile",
-		goshop: func(f *fixture) vegeta.Targeter {
+		name:      "profile",
+		reference: true,
+		targets: func(f *fixture, base string) vegeta.Targeter {
 			return vegeta.NewStaticTargeter(vegeta.Target{
 				Method: http.MethodGet,
-				URL:    f.goshop + "/api/v1/users/profile",
+				URL:    base + "/api/v1/users/profile",
 				Header: http.Header{"Authorization": {"Bearer " + f.token}},
 			})
 		},
-		bare: func(f *fixture) vegeta.Targeter {
-			return vegeta.NewStaticTargeter(vegeta.Target{
-				Method: http.MethodGet,
-				URL:    f.bare + "/users/profile?id=" + url.QueryEscape(f.userID),
-			})
+	},
+	{
+		name:      "product",
+		reference: true,
+		setup:     (*runner).pickProducts,
+		targets: func(f *fixture, base string) vegeta.Targeter {
+			return getEach(f.productIDs, func(id string) string { return base + "/api/v1/products/" + id })
 		},
 	},
 	{
-		name: "product",
-		goshop: func(f *fixture) vegeta.Targeter {
-			return getEach(f.productIDs, func(id string) string { return f.goshop + "/api/v1/products/" + id })
-		},
-		bare: func(f *fixture) vegeta.Targeter {
-			return getEach(f.productIDs, func(id string) string { return f.bare + "/products/" + id })
-		},
-	},
-	{
-		name: "products?category",
-		goshop: func(f *fixture) vegeta.Targeter {
+		name:      "products?category",
+		reference: true,
+		setup:     (*runner).pickCategory,
+		targets: func(f *fixture, base string) vegeta.Targeter {
 			return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet,
-				URL: f.goshop + "/api/v1/products?category=" + url.QueryEscape(f.categoryID)})
-		},
-		bare: func(f *fixture) vegeta.Targeter {
-			return vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet,
-				URL: f.bare + "/products?category=" + url.QueryEscape(f.categoryID)})
+				URL: base + "/api/v1/products?category=" + url.QueryEscape(f.categoryID)})
 		},
 	},
 	{
 		// Shippers' GPS fixes ingested: each delivery's shipper posts its position, which is
 		// stored and published to the delivery's live-tracking topic.
-		name:   "location update",
-		goshop: locationTargets,
+		name:    "location update",
+		setup:   (*runner).setupDeliveries,
+		targets: locationTargets,
 	},
+	checkoutScenario,
+	{
+		name:    "live tracking",
+		setup:   (*runner).setupDeliveries,
+		rows:    func(o options) []string { return []string{liveRowName(o.Live)} },
+		measure: measureLive,
+	},
+}
+
+// rowNames are the rows sc reports.
+func (sc scenario) rowNames(o options) []string {
+	if sc.measure != nil {
+		return sc.rows(o)
+	}
+	names := []string{sc.name + " (goshop)"}
+	if sc.reference {
+		names = append(names, sc.name+" (bare pgx)")
+	}
+	return names
+}
+
+// chosen is the scenarios -only names (all when empty), without checkout under -checkout=false.
+func chosen(table []scenario, only []string, checkout bool) ([]scenario, error) {
+	var names []string
+	for _, sc := range table {
+		names = append(names, sc.name)
+	}
+	for _, n := range only {
+		if !slices.Contains(names, n) {
+			return nil, fmt.Errorf("bench: -only: no scenario %q (there are: %s)", n, strings.Join(names, ", "))
+		}
+	}
+	var out []scenario
+	for _, sc := range table {
+		if (len(only) == 0 || slices.Contains(only, sc.name)) && (checkout || sc.name != checkoutScenario.name) {
+			out = append(out, sc)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("bench: no scenario left to run")
+	}
+	return out, nil
 }
 
 // getEach cycles GETs through the URLs that url makes of ids.
@@ -93,24 +156,6 @@ func getEach(ids []string, url func(id string) string) vegeta.Targeter {
 		ts[i] = vegeta.Target{Method: http.MethodGet, URL: url(id)}
 	}
 	return vegeta.NewStaticTargeter(ts...)
-}
-
-// job is one measured row: a scenario aimed at one server.
-type job struct {
-	name    string
-	targets vegeta.Targeter
-}
-
-// jobs expands the table in report order, each scenario's GoShop row above its bare row.
-func jobs(f *fixture, table []scenario) []job {
-	var out []job
-	for _, sc := range table {
-		out = append(out, job{name: sc.name + " (goshop)", targets: sc.goshop(f)})
-		if sc.bare != nil {
-			out = append(out, job{name: sc.name + " (bare pgx)", targets: sc.bare(f)})
-		}
-	}
-	return out
 }
 
 // checkTarget sends one request before the load, so that a wrong token or route fails the bench

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,13 +10,17 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
 
-// child is the GoShop server under test, run as a separate process so that it is measured as it
-// ships, with its own runtime, GC and connection pool.
+// child is a process the bench runs: the GoShop server under test, run as a separate process so
+// that it is measured as it ships, with its own runtime, GC and connection pool, and the
+// reference server beside it, for the same reasons.
 type child struct {
+	name string // "server" or "reference", for messages
 	cmd  *exec.Cmd
 	done chan struct{} // closed once the process has exited
 	err  error         // what Wait returned; read only after done is closed
@@ -37,15 +42,65 @@ func startServer(binary string, env []string, out io.Writer) (*child, error) {
 	cmd := exec.Command(binary, "serve")
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = out, out
+	return startChild("server", cmd)
+}
+
+func startChild(name string, cmd *exec.Cmd) (*child, error) {
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("bench: start %s serve: %w", binary, err)
+		return nil, fmt.Errorf("bench: start %s: %w", name, err)
 	}
-	c := &child{cmd: cmd, done: make(chan struct{})}
+	c := &child{name: name, cmd: cmd, done: make(chan struct{})}
 	go func() {
 		c.err = cmd.Wait()
 		close(c.done)
 	}()
 	return c, nil
+}
+
+// startReferenceProcess runs `binary bench reference` on a port of its choosing, with the
+// server's environment (its JWT secret and issuer), and returns it with its base URL once it
+// listens. Its output after that line goes to out.
+func startReferenceProcess(ctx context.Context, binary string, env []string, dbURL string, maxConns int, out io.Writer) (*child, string, error) {
+	cmd := exec.Command(binary, "bench", "reference", "-database-url", dbURL, "-db-max-conns", strconv.Itoa(maxConns))
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = out
+	// A pipe of our own rather than StdoutPipe, whose reader Wait closes under a running copy.
+	stdout, w, err := os.Pipe()
+	if err != nil {
+		return nil, "", err
+	}
+	cmd.Stdout = w
+	c, err := startChild("reference", cmd)
+	w.Close() // the child holds its own copy; EOF comes when it exits
+	if err != nil {
+		stdout.Close()
+		return nil, "", err
+	}
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), referenceReady); ok {
+				urls <- u
+				break
+			}
+			fmt.Fprintln(out, sc.Text())
+		}
+		_, _ = io.Copy(out, stdout) // until the reference exits
+		stdout.Close()
+	}()
+	select {
+	case u := <-urls:
+		return c, u, nil
+	case <-c.done:
+		return nil, "", fmt.Errorf("bench: reference exited before it listened: %v", c.err)
+	case <-ctx.Done():
+		_ = c.stop(stopGrace, true)
+		return nil, "", ctx.Err()
+	case <-time.After(readyTimeout):
+		_ = c.stop(stopGrace, false)
+		return nil, "", fmt.Errorf("bench: reference not listening after %s", readyTimeout)
+	}
 }
 
 // waitReady polls url until it answers 200, failing early when the child exits, since a server
@@ -64,9 +119,9 @@ func (c *child) waitReady(ctx context.Context, client *http.Client, url string, 
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-c.done:
-			return fmt.Errorf("bench: server exited before it was ready: %v", c.err)
+			return fmt.Errorf("bench: %s exited before it was ready: %v", c.name, c.err)
 		case <-deadline.C:
-			return fmt.Errorf("bench: server not ready after %s: %w", timeout, last)
+			return fmt.Errorf("bench: %s not ready after %s: %w", c.name, timeout, last)
 		case <-tick.C:
 		}
 	}
@@ -99,13 +154,13 @@ func (c *child) stop(grace time.Duration, interrupted bool) error {
 	select {
 	case <-c.done:
 		if interrupted {
-			return cleanExit(c.err)
+			return c.cleanExit()
 		}
-		return fmt.Errorf("bench: server exited during the run: %v", c.err)
+		return fmt.Errorf("bench: %s exited during the run: %v", c.name, c.err)
 	default:
 	}
 	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("bench: signal server: %w", err)
+		return fmt.Errorf("bench: signal %s: %w", c.name, err)
 	}
 	t := time.NewTimer(grace)
 	defer t.Stop()
@@ -114,14 +169,18 @@ func (c *child) stop(grace time.Duration, interrupted bool) error {
 	case <-t.C:
 		_ = c.cmd.Process.Kill()
 		<-c.done
-		return fmt.Errorf("bench: server still running %s after SIGTERM; killed it", grace)
+		return fmt.Errorf("bench: %s still running %s after SIGTERM; killed it", c.name, grace)
 	}
-	return cleanExit(c.err)
+	return c.cleanExit()
 }
+
+// pid is the process id, for the CPU columns.
+func (c *child) pid() int { return c.cmd.Process.Pid }
 
 // cleanExit accepts exit status 0 and death by SIGTERM or SIGINT itself (a server without a
 // signal handler); anything else means the shutdown went wrong and is worth reporting.
-func cleanExit(err error) error {
+func (c *child) cleanExit() error {
+	err := c.err
 	if err == nil {
 		return nil
 	}
@@ -132,5 +191,5 @@ func cleanExit(err error) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("bench: server shutdown: %w", err)
+	return fmt.Errorf("bench: %s shutdown: %w", c.name, err)
 }

@@ -447,56 +447,6 @@ func (s *Service) Restore(ctx context.Context, buyer, savedID uuid.UUID, merge b
 	return s.Quote(ctx, buyer, QuoteOptions{})
 }
 
-// AddItems puts lines in the cart at today's prices (an order repeated): each variant that can
-// still be bought is added with as much of its quantity as is in stock. Lines that would pass
-// the line limit change nothing.
-func (s *Service) AddItems(ctx context.Context, buyer uuid.UUID, items []SavedItem) (Quote, error) {
-	// The catalog is asked before the transaction, which then holds only the cart's lock.
-	type want struct {
-		v   Variant
-		qty int32
-	}
-	var wants []want
-	for _, it := range items {
-		v, err := s.catalog.Variant(ctx, nil, it.VariantID)
-		if apperr.Is(err, apperr.NotFound) {
-			continue
-		}
-		if err != nil {
-			return Quote{}, err
-		}
-		if v.Purchasable {
-			wants = append(wants, want{v, min(it.Quantity, v.Stock, MaxQuantity)})
-		}
-	}
-	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		if err := q.LockCart(ctx, buyer); err != nil {
-			return fmt.Errorf("cart: lock: %w", err)
-		}
-		for _, w := range wants {
-			qty := w.qty
-			if existing, err := q.ItemByVariant(ctx, store.ItemByVariantParams{UserID: buyer, VariantID: w.v.VariantID}); err == nil {
-				qty -= existing.Quantity
-			} else if !pgdb.IsNoRows(err) {
-				return fmt.Errorf("cart: add items: %w", err)
-			}
-			if qty <= 0 {
-				continue
-			}
-			if _, err := q.AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: w.v.VariantID, ProductID: w.v.ProductID,
-				ShopID: w.v.ShopID, Quantity: qty}); err != nil {
-				return fmt.Errorf("cart: add items: %w", err)
-			}
-		}
-		return withinLineLimit(ctx, q, buyer)
-	})
-	if err != nil {
-		return Quote{}, err
-	}
-	return s.Quote(ctx, buyer, QuoteOptions{})
-}
-
 // withinLineLimit refuses a change that left the cart with more than MaxLines lines; the
 // caller's transaction then rolls it back.
 func withinLineLimit(ctx context.Context, q *store.Queries, buyer uuid.UUID) error {

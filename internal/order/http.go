@@ -35,7 +35,8 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Method(http.MethodGet, "/orders/history/summary", httpx.Endpoint(ok, h.summary))
 		r.Method(http.MethodGet, "/orders/refunds", httpx.Endpoint(ok, h.refunds))
 		r.Method(http.MethodPost, "/orders/calculate-preview", httpx.WithBody(ok, h.preview))
-		r.Method(http.MethodGet, "/orders/repeat/{id}", httpx.WithID(ok, "id", "order", h.repeat))
+		r.Method(http.MethodGet, "/orders/repeat/{id}", httpx.WithID(ok, "id", "order", h.repeatPreview))
+		r.Method(http.MethodPost, "/orders/repeat/{id}", httpx.WithID(ok, "id", "order", h.repeat))
 		r.Method(http.MethodGet, "/orders/{id}", httpx.WithID(ok, "id", "order", h.get))
 		r.Method(http.MethodDelete, "/orders/{id}", httpx.WithID(none, "id", "order", h.hide))
 		r.Method(http.MethodPut, "/orders/{id}/status", httpx.WithBody(ok, h.setStatus))
@@ -244,7 +245,12 @@ func (h *Handler) summary(r *http.Request) (Summary, error) {
 	return h.svc.SummaryOf(r.Context(), auth.Of(r).UserID)
 }
 
-func (h *Handler) repeat(r *http.Request, id uuid.UUID) (any, error) {
+// repeatPreview answers what repeating the order would add; a GET changes nothing.
+func (h *Handler) repeatPreview(r *http.Request, id uuid.UUID) (RepeatPreview, error) {
+	return h.svc.RepeatPreview(r.Context(), auth.Of(r), id)
+}
+
+func (h *Handler) repeat(r *http.Request, id uuid.UUID) (RepeatResult, error) {
 	return h.svc.Repeat(r.Context(), auth.Of(r), id)
 }
 

@@ -148,8 +148,10 @@ type cartPort interface {
 	Price(ctx context.Context, buyer uuid.UUID, r PriceRequest) (PricedCart, error)
 	PriceTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, r PriceRequest) (PricedCart, error)
 	ClearTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID) error
-	// Refill puts variants back in the cart at today's prices (an order repeated).
-	Refill(ctx context.Context, buyer uuid.UUID, lines []RefillLine) (any, error)
+	// PlanRefill says how an order's lines would go back in the cart now, changing nothing.
+	PlanRefill(ctx context.Context, buyer uuid.UUID, lines []RefillLine) ([]RepeatLine, error)
+	// Refill puts back in the cart the lines that can be bought now and says what became of each.
+	Refill(ctx context.Context, buyer uuid.UUID, lines []RefillLine) ([]RepeatLine, error)
 }
 
 // RefillLine is a variant and quantity to put back in a cart.

@@ -230,6 +230,7 @@ func TestStatusMachineAndWhoMayMove(t *testing.T) {
 	assert.Equal(t, "shipped", res.Map(t)["status"])
 	tr := f.env.Get(t, "/orders/"+id+"/tracking", b.AccessToken).Map(t)
 	assert.Equal(t, "GS123", tr["tracking_number"])
+	assert.Equal(t, "GHN", tr["carrier"])
 
 	res = put(f.seller, "/deliver", map[string]any{"reason": "signed by buyer"})
 	require.Equal(t, http.StatusOK, res.Status)
@@ -384,9 +385,10 @@ func TestVoucherUsedAtCheckoutAndRepeat(t *testing.T) {
 	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
 
 	// Repeat puts the cancelled order's items back in the cart at today's price.
-	res = f.env.Get(t, "/orders/repeat/"+id, b1.AccessToken)
+	res = f.env.Post(t, "/orders/repeat/"+id, b1.AccessToken, nil)
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
-	items := res.Map(t)["items"].([]any)
+	require.Len(t, res.Map(t)["added"], 1)
+	items := f.env.Get(t, "/cart", b1.AccessToken).Map(t)["items"].([]any)
 	require.Len(t, items, 1)
 	assert.EqualValues(t, 100_000, items[0].(map[string]any)["unit_price"])
 }

@@ -48,6 +48,12 @@ WHERE id = @id;
 -- name: SetShipment :exec
 UPDATE orders.orders SET tracking_number = @tracking_number, carrier = @carrier, updated_at = now() WHERE id = @id;
 
+-- name: AttachCarrier :execrows
+-- The platform's own delivery takes an order only while it waits for one: in @ready_status
+-- and without a carrier the shop named.
+UPDATE orders.orders SET tracking_number = @tracking_number, carrier = @carrier, updated_at = now()
+WHERE id = @id AND status = @ready_status AND tracking_number IS NULL AND carrier IS NULL;
+
 -- name: SetPaymentStatus :one
 UPDATE orders.orders
 SET payment_status = @payment_status, updated_at = now(),

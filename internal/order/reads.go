@@ -563,23 +563,6 @@ func (s *Service) SummaryOf(ctx context.Context, buyer uuid.UUID) (Summary, erro
 	return out, nil
 }
 
-// Repeat puts an order's items back in the buyer's cart at today's prices.
-func (s *Service) Repeat(ctx context.Context, p auth.Principal, id uuid.UUID) (any, error) {
-	row, err := s.ownOrder(ctx, p, id)
-	if err != nil {
-		return nil, err
-	}
-	items, err := s.q.Items(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	lines := make([]RefillLine, len(items))
-	for i, it := range items {
-		lines[i] = RefillLine{ProductID: it.ProductID, VariantID: it.VariantID, ShopID: row.ShopID, Quantity: it.Quantity}
-	}
-	return s.cart.Refill(ctx, p.UserID, lines)
-}
-
 // Hide removes a finished order from the buyer's own lists; the order itself stays.
 func (s *Service) Hide(ctx context.Context, p auth.Principal, id uuid.UUID) error {
 	if _, err := s.ownOrder(ctx, p, id); err != nil {

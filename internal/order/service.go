@@ -3,6 +3,7 @@ package order
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"sort"
@@ -567,6 +568,23 @@ func (s *Service) Delivery(ctx context.Context, orderID uuid.UUID) (Delivery, er
 	}
 	return Delivery{Payable: toPayable(r), Address: addr, WeightGrams: r.WeightGrams, ShippingMethod: r.ShippingMethod,
 		ReadyToShip: r.Status == Confirmed && (r.PaymentMethod == "cod" || r.PaymentStatus == "paid")}, nil
+}
+
+// AttachCarrierTx records the platform's delivery of an order, its carrier and tracking
+// number, inside the shipping context's transaction that opens the delivery, so that the order
+// and its tracking show them from then on. Only a confirmed order without a carrier of the
+// shop's own takes one; for any other the answer is a conflict, and the delivery is not
+// opened: the order was cancelled or handed to another carrier meanwhile.
+func (s *Service) AttachCarrierTx(ctx context.Context, tx pgx.Tx, orderID uuid.UUID, carrier, trackingNumber string) error {
+	n, err := s.q.WithTx(tx).AttachCarrier(ctx, store.AttachCarrierParams{ID: orderID, ReadyStatus: Confirmed,
+		Carrier: &carrier, TrackingNumber: &trackingNumber})
+	if err != nil {
+		return fmt.Errorf("order: attach carrier: %w", err)
+	}
+	if n == 0 {
+		return apperr.New(apperr.Conflict, "the order no longer waits for a carrier")
+	}
+	return nil
 }
 
 // ShipperMoveTx moves an order as the shipping flow sees it happen (picked up: shipped; handed

@@ -99,6 +99,9 @@ func lockEscrow(ctx context.Context, q *store.Queries, orderID uuid.UUID) (store
 
 // Hold keeps an order's escrow from being released until an admin releases it.
 func (s *Service) Hold(ctx context.Context, p auth.Principal, in EscrowInput) (Escrow, error) {
+	if err := adminOnly(p, "hold escrow"); err != nil {
+		return Escrow{}, err
+	}
 	var out Escrow
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)

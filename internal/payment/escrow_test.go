@@ -2,6 +2,7 @@ package payment_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -216,4 +217,34 @@ func TestEscrowReleaseNeedsOneConnection(t *testing.T) {
 	release()
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
 	assert.Equal(t, "released", res.Map(t)["status"])
+}
+
+// TestPathsNameTheIDTheyTake: escrow is held per order and a receipt is a payment's, so the
+// document names those paths' parameters after what a client passes, not after the path.
+func TestPathsNameTheIDTheyTake(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name        string `json:"name"`
+				In          string `json:"in"`
+				Description string `json:"description"`
+			} `json:"parameters"`
+		} `json:"paths"`
+	}
+	res := env.Get(t, "/openapi.json", "")
+	require.Equal(t, http.StatusOK, res.Status)
+	res.JSON(t, &doc)
+	for path, want := range map[string]string{
+		"/api/v1/payments/escrow/{order_id}/status": "order_id",
+		"/api/v1/payments/receipts/{payment_id}":    "payment_id",
+	} {
+		ps := doc.Paths[path]["get"].Parameters
+		require.Len(t, ps, 1, path)
+		assert.Equal(t, want, ps[0].Name, path)
+		assert.Equal(t, "path", ps[0].In, path)
+		assert.Equal(t, "the "+strings.TrimSuffix(want, "_id")+"'s ID", ps[0].Description, path)
+	}
+	assert.NotContains(t, doc.Paths, "/api/v1/payments/escrow/{id}/status")
 }

@@ -39,13 +39,14 @@ func (h *Handler) Routes(r chi.Router) {
 		created = http.StatusCreated
 		none    = http.StatusNoContent
 	)
-	for _, p := range []string{gateway.Stripe, gateway.PayPal, gateway.MoMo, gateway.Sandbox} {
+	for _, p := range []string{gateway.Stripe, gateway.PayPal, gateway.MoMo} {
 		r.Post("/payments/"+p+"/webhook", h.webhook(p))
 	}
 	// VNPay calls its IPN with GET; a POSTed form is read the same way.
 	r.Get("/payments/vnpay/webhook", h.webhook(gateway.VNPay))
 	r.Post("/payments/vnpay/webhook", h.webhook(gateway.VNPay))
 	if h.svc.cfg.Sandbox {
+		r.Post("/payments/sandbox/webhook", h.webhook(gateway.Sandbox))
 		r.Method(http.MethodGet, "/payments/sandbox/pay/{ref}", httpx.Endpoint(ok, h.sandboxPage))
 		r.Method(http.MethodPost, "/payments/sandbox/complete", httpx.WithBody(ok, h.sandboxComplete))
 	}
@@ -59,8 +60,8 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Method(http.MethodDelete, "/payments/methods/{id}", httpx.WithID(none, "id", "payment method", h.deleteMethod))
 		r.Method(http.MethodPut, "/payments/methods/{id}/default", httpx.WithID(ok, "id", "payment method", h.setDefault))
 		r.Method(http.MethodPost, "/payments/escrow/release", httpx.WithBody(ok, h.release))
-		r.Method(http.MethodGet, "/payments/escrow/{id}/status", httpx.WithID(ok, "id", "escrow", h.escrowStatus))
-		r.Method(http.MethodGet, "/payments/receipts/{id}", httpx.WithID(ok, "id", "receipt", h.receipt))
+		r.Method(http.MethodGet, "/payments/escrow/{order_id}/status", httpx.WithID(ok, "order_id", "order", h.escrowStatus))
+		r.Method(http.MethodGet, "/payments/receipts/{payment_id}", httpx.WithID(ok, "payment_id", "payment", h.receipt))
 		r.Method(http.MethodGet, "/payments/{id}", httpx.WithID(ok, "id", "payment", h.get))
 		r.Method(http.MethodPost, "/payments/{id}/capture", keyed(ok, true, false, h.capture))
 		r.Method(http.MethodGet, "/payments/{id}/refund-status", httpx.WithID(ok, "id", "payment", h.refundStatus))
@@ -295,5 +296,5 @@ func (h *Handler) chargebacks(r *http.Request) (httpx.List[Dispute], error) {
 		}
 		f.Status = &s
 	}
-	return h.svc.Chargebacks(r.Context(), f, page)
+	return h.svc.Chargebacks(r.Context(), auth.Of(r), f, page)
 }

@@ -169,7 +169,8 @@ type Config struct {
 	// ReleaseDelay is how long after delivery escrow waits for a return before it is released
 	// (the orders' return window).
 	ReleaseDelay time.Duration
-	// Sandbox mounts the development-only route that completes sandbox payments.
+	// Sandbox mounts the sandbox provider's routes (its webhook, pay page and completion), which
+	// exist in development and test only: whoever holds a sandbox client secret may complete it.
 	Sandbox bool
 }
 

@@ -65,7 +65,10 @@ type ChargebackFilter struct {
 }
 
 // Chargebacks lists disputes and chargebacks, newest first, for admins.
-func (s *Service) Chargebacks(ctx context.Context, f ChargebackFilter, page httpx.Page) (httpx.List[Dispute], error) {
+func (s *Service) Chargebacks(ctx context.Context, p auth.Principal, f ChargebackFilter, page httpx.Page) (httpx.List[Dispute], error) {
+	if err := adminOnly(p, "list chargebacks"); err != nil {
+		return httpx.List[Dispute]{}, err
+	}
 	c, has, err := httpx.KeysetOf(page)
 	if err != nil {
 		return httpx.List[Dispute]{}, err
@@ -103,6 +106,9 @@ var corrections = map[string][]string{
 // captured does what a capture notification does (ledger, escrow, orders paid); marking a
 // disputed payment captured rejects the buyer's dispute.
 func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id uuid.UUID, in StatusInput) (Payment, error) {
+	if err := adminOnly(p, "correct payment statuses"); err != nil {
+		return Payment{}, err
+	}
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		pay, err := q.LockPayment(ctx, id)

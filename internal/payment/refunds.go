@@ -48,6 +48,9 @@ type refundMeta struct {
 // Admins make refunds (shops refund by accepting a return or cancelling, which the order context
 // turns into an automatic refund). With an Idempotency-Key, the same request twice is one refund.
 func (s *Service) Refund(ctx context.Context, p auth.Principal, key string, id uuid.UUID, in RefundInput) (int, Refund, error) {
+	if err := adminOnly(p, "refund payments"); err != nil {
+		return 0, Refund{}, err
+	}
 	req := struct {
 		ID uuid.UUID
 		In RefundInput

@@ -351,6 +351,15 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id uuid.UUID) (Paym
 	return pay, err
 }
 
+// adminOnly refuses what only admins may do. The router refuses others first; the service
+// checks again, so that no other caller (another route, a job, a command) skips the rule.
+func adminOnly(p auth.Principal, what string) error {
+	if !p.IsAdmin() {
+		return apperr.New(apperr.Forbidden, "only admins %s", what)
+	}
+	return nil
+}
+
 // visible reads a payment its buyer or an admin may see.
 func (s *Service) visible(ctx context.Context, p auth.Principal, id uuid.UUID) (store.PaymentPayment, error) {
 	row, err := s.q.GetPayment(ctx, id)

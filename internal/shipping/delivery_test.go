@@ -386,6 +386,51 @@ func TestShippingLabel(t *testing.T) {
 		map[string]any{"order_id": st.order(t, b, 1)}).Status, "an order not confirmed has no label")
 }
 
+// TestOrderTrackingShowsCarrierAndNumber: GET /orders/{id}/tracking names who carries the
+// parcel: GoShop's own delivery, with the number its label prints, or the carrier and number
+// the shop gave when it handed the order to a carrier of its own.
+func TestOrderTrackingShowsCarrierAndNumber(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	st := openStore(t, env)
+	b := st.newBuyer(t, "Buyer")
+
+	t.Run("GoShop's delivery", func(t *testing.T) {
+		id := st.readyOrder(t, b)
+		var tr map[string]any
+		apptest.Eventually(t, func() bool {
+			res := env.Get(t, "/orders/"+id+"/tracking", b.AccessToken)
+			require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+			tr = res.Map(t)
+			return tr["tracking_number"] != nil
+		}, "opening the shipment gives the order its tracking number")
+		assert.Equal(t, "goshop", tr["carrier"])
+		number := tr["tracking_number"].(string)
+		assert.Equal(t, number, shipmentOf(t, env, id, b.AccessToken)["tracking_number"])
+		res := env.Post(t, "/shipping/labels", st.seller.AccessToken, map[string]any{"order_id": id})
+		require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+		assert.Equal(t, number, shipping.DecodeLabelBarcode(t, res.Body), "the label prints the same number")
+		o := env.Get(t, "/orders/"+id, b.AccessToken).Map(t)
+		assert.Equal(t, "goshop", o["carrier"])
+		assert.Equal(t, number, o["tracking_number"])
+	})
+
+	t.Run("the shop's own carrier", func(t *testing.T) {
+		id := st.order(t, b, 1)
+		res := env.Post(t, "/shops/"+st.shopID+"/orders/"+id+"/fulfill", st.seller.AccessToken,
+			map[string]any{"tracking_number": "GHN-8812345", "carrier": "GHN"})
+		require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+		res = env.Get(t, "/orders/"+id+"/tracking", b.AccessToken)
+		require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+		tr := res.Map(t)
+		assert.Equal(t, "shipped", tr["status"])
+		assert.Equal(t, "GHN", tr["carrier"])
+		assert.Equal(t, "GHN-8812345", tr["tracking_number"])
+		assert.Equal(t, http.StatusConflict, env.Post(t, "/shipping/labels", st.seller.AccessToken, map[string]any{"order_id": id}).Status,
+			"GoShop opens no delivery of its own for it")
+	})
+}
+
 // --- live tracking ---------------------------------------------------------------------------
 
 // waitFor bounds waits for messages that must come; tests never assert on timing.

@@ -79,6 +79,8 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, hub 
 	s := &Service{pool: pool, q: store.New(pool), jobs: runner, hub: hub, identity: identity, orders: orders, shops: shops,
 		cfg: cfg, gaz: geo.Default(), log: log}
 	river.AddWorker(runner.Workers, &assignWorker{svc: s})
+	// Registration opens the record in its own transaction (OpenShipperTx); the event, delivered
+	// after it, finds the record there and leaves the shipper's working state as it is.
 	eventbus.On(bus, "shipping.shipper_registered", func(ctx context.Context, _ string, ev events.ShipperRegistered) error {
 		id, err := uuid.Parse(ev.UserID)
 		if err != nil {
@@ -123,16 +125,16 @@ type Registration struct {
 }
 
 // Register makes the caller a shipper. The role and the papers are the identity context's (the
-// same as POST /users/shipper/register, which this builds on); the working record, offline
-// and placed where the shipper says, is this context's. Whichever route a shipper used, the
-// identity context's shipper_registered event makes the working record too, so both leave the
-// same shipper.
+// same as POST /users/shipper/register, which this builds on), and the identity context opens
+// this context's working record in its registration transaction (OpenShipperTx), so both
+// routes leave the same shipper, able to work at once. This route also places the shipper
+// where they say.
 func (s *Service) Register(ctx context.Context, p auth.Principal, in RegisterInput) (Registration, error) {
 	reg, err := s.identity.RegisterShipper(ctx, p, in.ShipperProfile)
 	if err != nil {
 		return Registration{}, err
 	}
-	row, err := s.q.UpsertShipper(ctx, store.UpsertShipperParams{UserID: p.UserID, VehicleType: reg.VehicleType, ServiceArea: reg.ServiceArea})
+	row, err := s.shipperRow(ctx, p.UserID)
 	if err != nil {
 		return Registration{}, err
 	}
@@ -143,6 +145,17 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, in RegisterInp
 		}
 	}
 	return Registration{Shipper: toShipper(row), User: reg.User, AccessToken: reg.AccessToken, ExpiresIn: reg.ExpiresIn}, nil
+}
+
+// OpenShipperTx opens (or refreshes the profile fields of) a shipper's working record inside
+// the identity context's registration transaction: offline and unplaced when new, its status
+// and position left alone when it exists. The shipper is addressed by their user ID.
+func (s *Service) OpenShipperTx(ctx context.Context, tx pgx.Tx, userID uuid.UUID, vehicleType, serviceArea string) error {
+	_, err := s.q.WithTx(tx).UpsertShipper(ctx, store.UpsertShipperParams{UserID: userID, VehicleType: vehicleType, ServiceArea: serviceArea})
+	if err != nil {
+		return fmt.Errorf("shipping: open shipper: %w", err)
+	}
+	return nil
 }
 
 // Shippers lists shippers, newest first, for admins; status filters.

@@ -89,9 +89,11 @@ func (w *assignWorker) Work(ctx context.Context, job *river.Job[assignArgs]) err
 	return err
 }
 
-// ensureShipment returns the order's shipment, opening it (priced, with a tracking number and
-// an assignment job, in one transaction) when the order is ready to ship. Opening is
-// idempotent: the order's ID is the shipment's key.
+// ensureShipment returns the order's shipment, opening it (priced, with a tracking number
+// recorded on the order too, and an assignment job, in one transaction) when the order is ready
+// to ship. Opening is idempotent: the order's ID is the shipment's key. The order's own row
+// decides the race with a shop handing the order to its own carrier, or a cancellation: the
+// shipment is opened only if the order still waits for a carrier when it commits.
 func (s *Service) ensureShipment(ctx context.Context, orderID uuid.UUID) (store.ShippingShipment, error) {
 	row, err := s.q.GetShipment(ctx, orderID)
 	if err == nil || !pgdb.IsNoRows(err) {
@@ -120,6 +122,9 @@ func (s *Service) ensureShipment(ctx context.Context, orderID uuid.UUID) (store.
 			return err
 		}
 		if err != nil {
+			return err
+		}
+		if err := s.orders.AttachCarrierTx(ctx, tx, orderID, Carrier, row.TrackingNumber); err != nil {
 			return err
 		}
 		if err := q.AddEvent(ctx, store.AddEventParams{OrderID: orderID, Kind: "created", Status: AwaitingPickup, ActorRole: ActorSystem}); err != nil {

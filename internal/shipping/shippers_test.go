@@ -70,15 +70,14 @@ func TestShipperRegistrationBothWays(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, env.Post(t, "/shipping/shippers/register", tok, profile(nil)).Status)
 	assert.Equal(t, http.StatusConflict, env.Post(t, "/users/shipper/register", tok, profile(nil)).Status)
 
-	// Through the identity route: its event makes the same working record.
+	// Through the identity route: the same working record, there when registration answers.
 	bob := env.Register(t, "Bob Shipper")
 	res = env.Post(t, "/users/shipper/register", bob.AccessToken, profile(map[string]any{"vehicle_type": "bicycle"}))
 	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
 	bobTok := res.Map(t)["access_token"].(string)
-	apptest.Eventually(t, func() bool {
-		return env.Get(t, "/shipping/shippers/"+bob.ID, bobTok).Status == http.StatusOK
-	}, "the shipper_registered event makes the shipping record")
-	got := env.Get(t, "/shipping/shippers/"+bob.ID, bobTok).Map(t)
+	res = env.Get(t, "/shipping/shippers/"+bob.ID, bobTok)
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	got := res.Map(t)
 	assert.Equal(t, "offline", got["status"])
 	assert.Equal(t, "bicycle", got["vehicle_type"])
 	assert.Nil(t, got["location"])
@@ -137,7 +136,6 @@ func TestShipperStatusAndVisibility(t *testing.T) {
 	res = env.Post(t, "/users/shipper/register", bob.AccessToken, profile(nil))
 	require.Equal(t, http.StatusCreated, res.Status)
 	bobTok := res.Map(t)["access_token"].(string)
-	apptest.Eventually(t, func() bool { return env.Get(t, "/shipping/shippers/"+bob.ID, bobTok).Status == http.StatusOK }, "record")
 	res = env.Put(t, "/shipping/shippers/"+bob.ID+"/status", bobTok, map[string]any{"status": "available"})
 	assert.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s", res.Body)
 
@@ -168,6 +166,85 @@ func TestShipperStatusAndVisibility(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, env.Put(t, path+"/status", "", map[string]any{"status": "offline"}).Status)
 	assert.Equal(t, http.StatusUnauthorized, env.Get(t, path, "").Status)
 	assert.Equal(t, http.StatusUnauthorized, env.Get(t, "/shipping/shipper/"+ann.ID+"/location", "").Status)
+}
+
+// TestNewShipperWorksAtOnceAndIsAddressedByUserID: with no event delivered at all (the job
+// workers are stopped), a shipper who registered through the identity route can go available,
+// be assigned, report where they are and list their deliveries, all addressed by their user
+// ID, which is also the shipper_id of the shipment, its timeline and its location reports;
+// another shipper is refused everywhere.
+func TestNewShipperWorksAtOnceAndIsAddressedByUserID(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	require.NoError(t, env.App.Jobs.Stop(t.Context()))
+	st := openStore(t, env)
+	b := st.newBuyer(t, "Buyer")
+	orderID := st.readyOrder(t, b)
+
+	register := func(name string) shipper {
+		u := env.Register(t, name)
+		res := env.Post(t, "/users/shipper/register", u.AccessToken, profile(nil))
+		require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+		m := res.Map(t)
+		assert.Equal(t, u.ID, m["shipper"].(map[string]any)["user_id"])
+		u.AccessToken = m["access_token"].(string)
+		return shipper{u}
+	}
+	dung := register("Dung")
+	other := register("Other")
+	me := "/shipping/shippers/" + dung.ID
+
+	t.Run("acts at once", func(t *testing.T) {
+		res := env.Put(t, me+"/status", dung.AccessToken, map[string]any{"status": "available", "lat": nearby[0], "lng": nearby[1]})
+		require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+		assert.Equal(t, dung.ID, res.Map(t)["id"])
+		res = env.Get(t, me, dung.AccessToken)
+		require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+		assert.Empty(t, res.Map(t)["active_deliveries"])
+	})
+
+	t.Run("assigned by user id", func(t *testing.T) {
+		res := env.Post(t, "/shipping/assign/"+orderID, st.seller.AccessToken, map[string]any{"shipper_id": dung.ID})
+		require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+		m := res.Map(t)
+		assert.Equal(t, dung.ID, m["shipper_id"])
+		assigned := 0
+		for _, e := range m["events"].([]any) {
+			if e := e.(map[string]any); e["kind"] == "assigned" {
+				assigned++
+				assert.Equal(t, dung.ID, e["shipper_id"])
+			}
+		}
+		assert.Equal(t, 1, assigned)
+		assert.Equal(t, dung.ID, shipmentOf(t, env, orderID, b.AccessToken)["shipper_id"], "the buyer sees the same ID")
+		assert.Equal(t, []any{orderID}, env.Get(t, me, dung.AccessToken).Map(t)["active_deliveries"])
+		// An ID that is not a shipper's user ID names no shipper.
+		res = env.Post(t, "/shipping/assign/"+orderID, st.seller.AccessToken, map[string]any{"shipper_id": b.ID})
+		assert.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s", res.Body)
+	})
+
+	t.Run("reports and is followed by user id", func(t *testing.T) {
+		res := env.Post(t, "/shipping/"+orderID+"/location", dung.AccessToken, map[string]any{"lat": nearby[0], "lng": nearby[1]})
+		require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+		assert.Equal(t, dung.ID, res.Map(t)["shipper_id"])
+		res = env.Get(t, "/shipping/shipper/"+dung.ID+"/location", b.AccessToken)
+		require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+		loc := res.Map(t)
+		assert.Equal(t, dung.ID, loc["shipper_id"])
+		assert.Equal(t, "busy", loc["status"])
+		assert.InDelta(t, nearby[0], loc["location"].(map[string]any)["lat"], 1e-9)
+	})
+
+	t.Run("another shipper is refused", func(t *testing.T) {
+		assert.Equal(t, http.StatusNotFound, env.Get(t, me, other.AccessToken).Status)
+		assert.Equal(t, http.StatusNotFound, env.Get(t, "/shipping/shipper/"+dung.ID+"/location", other.AccessToken).Status)
+		assert.Equal(t, http.StatusNotFound, env.Put(t, me+"/status", other.AccessToken, map[string]any{"status": "offline"}).Status)
+		assert.Equal(t, http.StatusNotFound, env.Post(t, "/shipping/"+orderID+"/location", other.AccessToken,
+			map[string]any{"lat": nearby[0], "lng": nearby[1]}).Status)
+		assert.Equal(t, http.StatusNotFound, env.Put(t, "/shipping/"+orderID+"/status", other.AccessToken,
+			map[string]any{"status": "picked_up"}).Status)
+		assert.Equal(t, "awaiting_pickup", shipmentOf(t, env, orderID, b.AccessToken)["status"], "nothing moved")
+	})
 }
 
 func TestAvailableShippersNearAPoint(t *testing.T) {

@@ -61,6 +61,8 @@ type Position struct {
 // Shipper is a shipper as the delivery side sees one. Location is left out for callers who may
 // only know how far away a shipper is.
 type Shipper struct {
+	// ID is the shipper's user ID: a shipper has no ID of its own, so every shipper_id in
+	// shipments, their timelines, live messages and routes is this one.
 	ID          uuid.UUID `json:"id"`
 	Status      string    `json:"status"`
 	VehicleType string    `json:"vehicle_type"`
@@ -140,9 +142,17 @@ const (
 	orderDelivered = "delivered"
 )
 
+// Carrier is the name orders show for a delivery by GoShop's own shippers; the tracking number
+// beside it is the shipment's, the one its label prints.
+const Carrier = "goshop"
+
 // Orders is what shipping needs of the order context.
 type Orders interface {
 	Delivery(ctx context.Context, orderID uuid.UUID) (Order, error)
+	// AttachCarrierTx records the carrier and tracking number on the order inside tx, the
+	// transaction that opens its shipment; an order that no longer waits for a carrier is a
+	// conflict.
+	AttachCarrierTx(ctx context.Context, tx pgx.Tx, orderID uuid.UUID, carrier, trackingNumber string) error
 	// ShipperMoveTx moves an order, in the shipment's transaction, as the delivery saw it
 	// happen; a nil shipper is the system. An order there already is left as it is.
 	ShipperMoveTx(ctx context.Context, tx pgx.Tx, shipper *auth.Principal, orderID uuid.UUID, to, reason string) error
@@ -175,8 +185,6 @@ type ShipperProfile struct {
 
 // Registered is the identity context's answer to a shipper registration.
 type Registered struct {
-	VehicleType string
-	ServiceArea string
 	// AccessToken already carries the shipper role.
 	AccessToken string
 	ExpiresIn   int
@@ -192,7 +200,8 @@ type Address struct {
 
 // Identity is what shipping needs of the identity context.
 type Identity interface {
-	// RegisterShipper gives the caller the shipper role and profile; a caller who already has
+	// RegisterShipper gives the caller the shipper role and profile, and opens this context's
+	// record of the shipper (OpenShipperTx) in the same transaction; a caller who already has
 	// them gets a conflict.
 	RegisterShipper(ctx context.Context, p auth.Principal, in ShipperProfile) (Registered, error)
 	// Address returns one address of the user's address book.

@@ -59,12 +59,21 @@ RETURNING session_id, expires_at;
 -- name: FindRefreshToken :one
 SELECT session_id, used_at, expires_at FROM users.refresh_tokens WHERE token_hash = $1;
 
--- name: CreatePasswordOTP :one
-INSERT INTO users.password_otps (user_id, otp_hash, expires_at) VALUES ($1, $2, $3) RETURNING id;
+-- name: CreatePasswordOTP :exec
+INSERT INTO users.password_otps (id, user_id, otp_hash, code_sealed, expires_at) VALUES ($1, $2, $3, $4, $5);
 
 -- name: ExpireUserOTPs :exec
 -- A new code replaces the previous ones.
-UPDATE users.password_otps SET consumed_at = now() WHERE user_id = $1 AND consumed_at IS NULL;
+UPDATE users.password_otps SET consumed_at = now(), code_sealed = NULL WHERE user_id = $1 AND consumed_at IS NULL;
+
+-- name: ResetCodeToMail :one
+-- The sealed code a mail job sends, with where to; no row once it was sent (or never sealed).
+SELECT o.code_sealed, o.expires_at, o.consumed_at, u.email
+FROM users.password_otps o JOIN users.users u ON u.id = o.user_id
+WHERE o.id = $1 AND o.code_sealed IS NOT NULL AND u.deleted_at IS NULL;
+
+-- name: ForgetResetCode :exec
+UPDATE users.password_otps SET code_sealed = NULL WHERE id = $1;
 
 -- name: TryLatestOTP :one
 -- Counts one attempt at the user's live code, atomically, and returns it with the new count.
@@ -78,7 +87,7 @@ WHERE id = (
 RETURNING id, otp_hash, attempts;
 
 -- name: ConsumeOTP :execrows
-UPDATE users.password_otps SET consumed_at = now() WHERE id = $1 AND consumed_at IS NULL;
+UPDATE users.password_otps SET consumed_at = now(), code_sealed = NULL WHERE id = $1 AND consumed_at IS NULL;
 
 -- name: CreateResetToken :exec
 INSERT INTO users.reset_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3);

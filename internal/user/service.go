@@ -16,12 +16,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
 
 	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/eventbus"
 	"github.com/goshop/goshop/internal/platform/httpx"
+	"github.com/goshop/goshop/internal/platform/jobs"
 	"github.com/goshop/goshop/internal/platform/mail"
 	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/user/internal/store"
@@ -33,7 +35,8 @@ type Config struct {
 	OTPTTL        time.Duration
 	OTPMaxTries   int
 	ResetTokenTTL time.Duration
-	// Secret keys the HMAC that OTP codes are stored under.
+	// Secret keys the HMAC that OTP codes are stored under, and the key that seals a code until
+	// it is mailed.
 	Secret string
 	// Argon2id cost; zero values take argon2id.DefaultParams.
 	HashMemoryKiB uint32
@@ -51,21 +54,30 @@ type Service struct {
 	tokens *auth.Tokens
 	revs   *auth.Revocations
 	bus    *eventbus.Bus
-	outbox *mail.Outbox
+	desk   ShipperDesk
+	jobs   *jobs.Runner
+	mail   mail.Sender
+	codes  codeSealer
 	cfg    Config
 	pw     *passwords
 	log    *slog.Logger
 }
 
-// NewService builds the identity service.
-func NewService(pool *pgxpool.Pool, tokens *auth.Tokens, revs *auth.Revocations, bus *eventbus.Bus,
-	outbox *mail.Outbox, cfg Config, log *slog.Logger) (*Service, error) {
+// NewService builds the identity service; it mails reset codes through sender from its own jobs.
+func NewService(pool *pgxpool.Pool, tokens *auth.Tokens, revs *auth.Revocations, bus *eventbus.Bus, runner *jobs.Runner,
+	sender mail.Sender, cfg Config, log *slog.Logger) (*Service, error) {
 	pw, err := newPasswords(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Service{pool: pool, q: store.New(pool), tokens: tokens, revs: revs, bus: bus, outbox: outbox,
-		cfg: cfg, pw: pw, log: log}, nil
+	codes, err := newCodeSealer(cfg.Secret)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{pool: pool, q: store.New(pool), tokens: tokens, revs: revs, bus: bus, jobs: runner, mail: sender,
+		codes: codes, cfg: cfg, pw: pw, log: log}
+	river.AddWorker(runner.Workers, &resetCodeMailWorker{s: s})
+	return s, nil
 }
 
 // Collectors are the identity context's metrics: password hashes run and refused.
@@ -247,8 +259,12 @@ func (s *Service) revokeSessions(ctx context.Context, reason string, ids ...uuid
 }
 
 // ForgotPassword sends a one-time code to the account's email, when there is such an account.
-// The caller answers the same either way, so the route does not tell who has an account.
+// The caller answers the same either way, so the route does not tell who has an account; on a
+// server without mail it refuses for every address alike.
 func (s *Service) ForgotPassword(ctx context.Context, email string) error {
+	if err := mail.Usable(s.mail); err != nil {
+		return err
+	}
 	u, err := s.q.GetUserByEmail(ctx, strings.TrimSpace(email))
 	if pgdb.IsNoRows(err) {
 		return nil
@@ -265,17 +281,7 @@ func (s *Service) ForgotPassword(ctx context.Context, email string) error {
 		if err := q.ExpireUserOTPs(ctx, u.ID); err != nil {
 			return err
 		}
-		if _, err := q.CreatePasswordOTP(ctx, store.CreatePasswordOTPParams{
-			UserID: u.ID, OtpHash: s.otpHash(u.ID, code), ExpiresAt: time.Now().Add(s.cfg.OTPTTL),
-		}); err != nil {
-			return err
-		}
-		return s.outbox.EnqueueTx(ctx, tx, mail.Message{
-			To:      u.Email,
-			Subject: "Your GoShop password reset code",
-			Body: fmt.Sprintf("Your GoShop code is %s. It expires in %d minutes.\n"+
-				"If you did not ask to reset your password, ignore this email.", code, int(s.cfg.OTPTTL.Minutes())),
-		})
+		return s.queueResetCodeMailTx(ctx, tx, q, u.ID, code)
 	})
 }
 
@@ -535,7 +541,9 @@ type ShipperRegistration struct {
 	ExpiresIn   int            `json:"expires_in"`
 }
 
-// RegisterShipper gives the caller the shipper role with their vehicle and service area.
+// RegisterShipper gives the caller the shipper role with their vehicle and service area. The
+// delivery side's record is opened in the same transaction, so the shipper can set their
+// status and receive deliveries as soon as this answers.
 func (s *Service) RegisterShipper(ctx context.Context, p auth.Principal, in ShipperInput) (ShipperRegistration, error) {
 	var (
 		u  store.UsersUser
@@ -564,6 +572,11 @@ func (s *Service) RegisterShipper(ctx context.Context, p auth.Principal, in Ship
 		})
 		if err != nil {
 			return err
+		}
+		if s.desk != nil {
+			if err := s.desk.OpenShipperTx(ctx, tx, p.UserID, sp.VehicleType, sp.ServiceArea); err != nil {
+				return fmt.Errorf("user: open the shipper's delivery record: %w", err)
+			}
 		}
 		return s.bus.Publish(ctx, tx, events.ShipperRegistered{UserID: p.UserID.String(), VehicleType: sp.VehicleType,
 			ServiceArea: sp.ServiceArea, At: sp.CreatedAt})

@@ -6,9 +6,11 @@
 package user
 
 import (
+	"context"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // User is an account as clients see it.
@@ -59,3 +61,15 @@ type ShipperProfile struct {
 
 // MaxAddresses bounds how many addresses one user keeps.
 const MaxAddresses = 50
+
+// ShipperDesk is the delivery side's record of a shipper (the shipping context, wired in
+// internal/app). Registration opens it in its own transaction rather than leave it to the
+// shipper_registered event, after which a new shipper would be unknown to the shipping routes
+// for as long as the event waits in the queue.
+type ShipperDesk interface {
+	// OpenShipperTx makes or refreshes the shipper's record inside tx; it is idempotent.
+	OpenShipperTx(ctx context.Context, tx pgx.Tx, userID uuid.UUID, vehicleType, serviceArea string) error
+}
+
+// SetShipperDesk wires the delivery side, which is built after the identity context.
+func (s *Service) SetShipperDesk(d ShipperDesk) { s.desk = d }

@@ -41,7 +41,11 @@ type Option func(*settings)
 type settings struct {
 	env   map[string]string
 	hooks []func(*app.App)
+	log   *slog.Logger
 }
+
+// WithLogger gives the app log instead of discarding its log (tests of what reaches the log).
+func WithLogger(log *slog.Logger) Option { return func(s *settings) { s.log = log } }
 
 // WithEnv sets a configuration variable.
 func WithEnv(k, v string) Option { return func(s *settings) { s.env[k] = v } }
@@ -71,6 +75,8 @@ func New(t testing.TB, opts ...Option) *Env {
 		"PASSWORD_HASH_MEMORY_KIB": "1024",  // argon2id still, at a cost tests can afford under -race
 		"AUTH_RATE_PER_MINUTE":     "1000",
 		"WORKER_COUNT":             "4",
+		"JOB_TIMEOUT":              "20s", // a job a test kills runs again within a test's patience
+		"JOB_RESCUE_AFTER":         "20s",
 		"LOG_LEVEL":                "error",
 	}}
 	for _, o := range opts {
@@ -82,7 +88,10 @@ func New(t testing.TB, opts ...Option) *Env {
 	cfg, err := config.FromMap(s.env)
 	require.NoError(t, err)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
+	switch {
+	case s.log != nil:
+		log = s.log
+	case testing.Verbose():
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	ctx := context.Background()

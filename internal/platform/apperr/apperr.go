@@ -27,6 +27,7 @@ const (
 	TooManyRequests      Code = "rate_limited"
 	PayloadTooLarge      Code = "payload_too_large"
 	Unavailable          Code = "unavailable"
+	MailUnavailable      Code = "mail_unavailable" // a flow that needs email, on a server run with MAIL_DISABLED
 	Internal             Code = "internal"
 )
 

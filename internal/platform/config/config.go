@@ -4,7 +4,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/caarlos0/env/v11"
@@ -12,7 +14,9 @@ import (
 
 // Config is the whole runtime configuration of the binary.
 type Config struct {
-	Env      string `env:"APP_ENV" envDefault:"development"` // development | production | test
+	// Env is EnvDevelopment, EnvTest or EnvProduction; anything else is refused, so that a typo
+	// (`prod`) cannot pass for a non-production mode with production's data.
+	Env      string `env:"APP_ENV" envDefault:"development"`
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8080"`
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
 	// DebugAddr serves net/http/pprof on a separate listener when set (keep it on loopback).
@@ -28,6 +32,12 @@ type Config struct {
 	WorkerCount  int           `env:"WORKER_COUNT" envDefault:"10"`
 	AutoMigrate  bool          `env:"AUTO_MIGRATE" envDefault:"true"`
 	ShutdownWait time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	// JobTimeout cancels a River job's work after this long, unless its worker sets its own.
+	JobTimeout time.Duration `env:"JOB_TIMEOUT" envDefault:"1m"`
+	// JobRescueAfter is how long a job may stay running before the River leader treats it as
+	// abandoned (its process killed) and runs it again. River's rescuer looks every 30 seconds,
+	// so a killed process's jobs run again within JobRescueAfter + about 40 seconds.
+	JobRescueAfter time.Duration `env:"JOB_RESCUE_AFTER" envDefault:"75s"`
 
 	TLSCertFile   string `env:"TLS_CERT_FILE"`
 	TLSKeyFile    string `env:"TLS_KEY_FILE"`
@@ -44,7 +54,8 @@ type Config struct {
 	// client IP may make a minute, per route.
 	AuthRatePerMinute int `env:"AUTH_RATE_PER_MINUTE" envDefault:"10"`
 
-	JWTSecret     string        `env:"JWT_SECRET" envDefault:"dev-insecure-jwt-secret-change-me-0123456789"`
+	// JWTSecret defaults to devJWTSecret, which production refuses.
+	JWTSecret     string        `env:"JWT_SECRET"`
 	JWTIssuer     string        `env:"JWT_ISSUER" envDefault:"goshop"`
 	AccessTTL     time.Duration `env:"ACCESS_TOKEN_TTL" envDefault:"15m"`
 	RefreshTTL    time.Duration `env:"REFRESH_TOKEN_TTL" envDefault:"720h"`
@@ -106,18 +117,32 @@ type Config struct {
 	MoMoIPNURL      string `env:"PAYMENT_MOMO_IPN_URL"`
 	MoMoLang        string `env:"PAYMENT_MOMO_LANG" envDefault:"vi"`
 
-	// SandboxSecret signs the built-in sandbox provider's webhooks; outside production it
-	// defaults to a development value, so that the sandbox works out of the box there.
+	// SandboxSecret signs the built-in sandbox provider's webhooks. The sandbox exists only in
+	// development and test, where this defaults to a development value so that it works out of
+	// the box; production refuses it, as it has no sandbox.
 	SandboxSecret    string        `env:"PAYMENT_SANDBOX_SECRET"`
 	SandboxPayURL    string        `env:"PAYMENT_SANDBOX_PAY_URL" envDefault:"http://localhost:8080/api/v1/payments/sandbox/pay"`
 	SandboxTolerance time.Duration `env:"PAYMENT_SANDBOX_TOLERANCE" envDefault:"5m"`
 
 	SMTPURL  string `env:"SMTP_URL"`
 	MailFrom string `env:"MAIL_FROM" envDefault:"GoShop <no-reply@goshop.local>"`
+	// MailDisabled runs without sending mail: what needs mail (password reset) answers 503.
+	// Production needs it or SMTP_URL, so that it never falls back to the development mailbox.
+	MailDisabled bool `env:"MAIL_DISABLED" envDefault:"false"`
 }
 
-// devSandboxSecret signs sandbox payments outside production when no secret is configured.
-const devSandboxSecret = "dev-sandbox-secret-not-for-production"
+// The values of APP_ENV.
+const (
+	EnvDevelopment = "development"
+	EnvTest        = "test"
+	EnvProduction  = "production"
+)
+
+// The development secrets: published in this repository, so they are refused in production.
+const (
+	devJWTSecret     = "dev-insecure-jwt-secret-change-me-0123456789"
+	devSandboxSecret = "dev-sandbox-secret-not-for-production"
+)
 
 // Load reads the configuration from the process environment.
 func Load() (Config, error) {
@@ -135,18 +160,58 @@ func FromMap(m map[string]string) (Config, error) {
 	if err := env.ParseWithOptions(&c, opts); err != nil {
 		return c, fmt.Errorf("config: %w", err)
 	}
-	if c.SandboxSecret == "" && !c.Production() {
-		c.SandboxSecret = devSandboxSecret
+	if err := c.checkEnv(); err != nil {
+		return c, err
+	}
+	if !c.Production() {
+		if c.JWTSecret == "" {
+			c.JWTSecret = devJWTSecret
+		}
+		if c.SandboxSecret == "" {
+			c.SandboxSecret = devSandboxSecret
+		}
 	}
 	return c, c.validate()
 }
 
-func (c Config) validate() error {
-	if c.Env == "production" && len(c.JWTSecret) < 32 {
-		return fmt.Errorf("config: JWT_SECRET must be at least 32 bytes in production")
+// checkEnv refuses an unknown APP_ENV and, in production, what only development may use: the
+// published development secrets, the sandbox payment provider, and mail that goes nowhere.
+func (c Config) checkEnv() error {
+	switch c.Env {
+	case EnvDevelopment, EnvTest:
+		return nil
+	case EnvProduction:
+	default:
+		return fmt.Errorf("config: APP_ENV must be %s, %s or %s, not %q", EnvDevelopment, EnvTest, EnvProduction, c.Env)
 	}
-	if c.Env == "production" && c.JWTSecret == "dev-insecure-jwt-secret-change-me-0123456789" {
+	switch {
+	case c.JWTSecret == "":
 		return fmt.Errorf("config: JWT_SECRET must be set in production")
+	case c.JWTSecret == devJWTSecret:
+		return fmt.Errorf("config: JWT_SECRET must not be the development value in production")
+	case len(c.JWTSecret) < 32:
+		return fmt.Errorf("config: JWT_SECRET must be at least 32 bytes in production")
+	case c.SandboxSecret != "":
+		return fmt.Errorf("config: PAYMENT_SANDBOX_SECRET must not be set in production: the sandbox provider runs only in development and test")
+	case c.SMTPURL == "" && !c.MailDisabled:
+		return fmt.Errorf("config: production needs SMTP_URL, or MAIL_DISABLED=true to run without mail")
+	}
+	return nil
+}
+
+func (c Config) validate() error {
+	// These URLs may carry a password, and url.Parse quotes the whole value in its error, which
+	// would print the password where start-up errors go: name the variable, not the value.
+	for _, v := range []struct{ name, value string }{{"SMTP_URL", c.SMTPURL}, {"REDIS_URL", c.RedisURL}} {
+		if _, err := url.Parse(v.value); err != nil {
+			if ue, ok := errors.AsType[*url.Error](err); ok {
+				err = ue.Err
+			}
+			return fmt.Errorf("config: %s is not a valid URL: %v", v.name, err)
+		}
+	}
+	if c.SMTPURL != "" && c.MailDisabled {
+		return fmt.Errorf("config: SMTP_URL and MAIL_DISABLED=true contradict each other; set one")
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		return fmt.Errorf("config: TLS_CERT_FILE and TLS_KEY_FILE go together")
@@ -163,8 +228,8 @@ func (c Config) validate() error {
 	if c.PlatformCommissionBPS < 0 || c.PlatformCommissionBPS > 10_000 {
 		return fmt.Errorf("config: PLATFORM_COMMISSION_BPS must be from 0 to 10000")
 	}
-	if c.Production() && c.SandboxSecret == devSandboxSecret {
-		return fmt.Errorf("config: PAYMENT_SANDBOX_SECRET must not be the development value in production")
+	if c.JobTimeout <= 0 || c.JobRescueAfter < c.JobTimeout {
+		return fmt.Errorf("config: JOB_TIMEOUT must be positive and JOB_RESCUE_AFTER at least JOB_TIMEOUT")
 	}
 	if c.MaxBodyBytes <= 0 {
 		return fmt.Errorf("config: MAX_BODY_BYTES must be positive")
@@ -176,4 +241,12 @@ func (c Config) validate() error {
 }
 
 // Production reports whether the binary runs in production mode.
-func (c Config) Production() bool { return c.Env == "production" }
+func (c Config) Production() bool { return c.Env == EnvProduction }
+
+// Development reports whether the binary runs on a developer's machine (not in tests): only
+// there may mail bodies reach the log.
+func (c Config) Development() bool { return c.Env == EnvDevelopment }
+
+// Sandbox reports whether the built-in sandbox payment provider and its routes exist: in
+// development and test only, since whoever holds a sandbox client secret may mark a payment paid.
+func (c Config) Sandbox() bool { return c.Env == EnvDevelopment || c.Env == EnvTest }

@@ -31,31 +31,105 @@ func TestInvalidConfigurationIsRefused(t *testing.T) {
 	t.Parallel()
 	for name, env := range map[string]map[string]string{
 		"bad duration":             {"ACCESS_TOKEN_TTL": "soon"},
-		"production default key":   {"APP_ENV": "production"},
-		"production short key":     {"APP_ENV": "production", "JWT_SECRET": "short"},
 		"cert without key":         {"TLS_CERT_FILE": "/tmp/cert.pem"},
 		"zero body limit":          {"MAX_BODY_BYTES": "0"},
 		"negative token lifetime":  {"REFRESH_TOKEN_TTL": "-1h"},
 		"not a number of requests": {"AUTH_RATE_PER_MINUTE": "many"},
 		"commission over 100%":     {"PLATFORM_COMMISSION_BPS": "10001"},
 		"negative commission":      {"PLATFORM_COMMISSION_BPS": "-1"},
+		"rescue before timeout":    {"JOB_TIMEOUT": "2m", "JOB_RESCUE_AFTER": "1m"},
+		"no job timeout":           {"JOB_TIMEOUT": "0s"},
 	} {
 		_, err := config.FromMap(env)
 		assert.Error(t, err, name)
 	}
 }
 
-func TestSandboxSecretDefaultsOnlyOutsideProduction(t *testing.T) {
+// prod is a production configuration that starts: a real-looking secret and mail turned off.
+func prod(extra ...string) map[string]string {
+	m := map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("k", 40), "MAIL_DISABLED": "true"}
+	for i := 0; i+1 < len(extra); i += 2 {
+		m[extra[i]] = extra[i+1]
+	}
+	return m
+}
+
+func TestAppEnvIsOneOfThree(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"prod", "Production", "staging", "dev", " production"} {
+		_, err := config.FromMap(map[string]string{"APP_ENV": v, "JWT_SECRET": strings.Repeat("k", 40)})
+		assert.ErrorContains(t, err, "APP_ENV", "APP_ENV=%q", v)
+	}
+	for _, m := range []map[string]string{{"APP_ENV": "development"}, {"APP_ENV": "test"}, prod()} {
+		c, err := config.FromMap(m)
+		require.NoError(t, err, "APP_ENV=%s", m["APP_ENV"])
+		assert.Equal(t, m["APP_ENV"], c.Env)
+	}
+}
+
+func TestDevelopmentSecretsOnlyInDevelopmentAndTest(t *testing.T) {
 	t.Parallel()
 	dev, err := config.FromMap(map[string]string{})
 	require.NoError(t, err)
-	assert.NotEmpty(t, dev.SandboxSecret, "the sandbox works out of the box in development")
-	prod, err := config.FromMap(map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("k", 40)})
+	assert.Equal(t, config.EnvDevelopment, dev.Env)
+	assert.NotEmpty(t, dev.JWTSecret, "development works out of the box")
+	assert.NotEmpty(t, dev.SandboxSecret)
+	assert.True(t, dev.Sandbox())
+	tst, err := config.FromMap(map[string]string{"APP_ENV": "test"})
 	require.NoError(t, err)
-	assert.Empty(t, prod.SandboxSecret, "production has no sandbox unless it is configured")
-	_, err = config.FromMap(map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("k", 40),
-		"PAYMENT_SANDBOX_SECRET": dev.SandboxSecret})
-	assert.Error(t, err, "nor with the development secret")
+	assert.Equal(t, dev.JWTSecret, tst.JWTSecret)
+	assert.Equal(t, dev.SandboxSecret, tst.SandboxSecret)
+	assert.True(t, tst.Sandbox())
+
+	p, err := config.FromMap(prod())
+	require.NoError(t, err)
+	assert.Empty(t, p.SandboxSecret, "production has no sandbox")
+	assert.False(t, p.Sandbox())
+
+	for name, env := range map[string]map[string]string{
+		"no JWT secret":                {"APP_ENV": "production", "MAIL_DISABLED": "true"},
+		"the development JWT secret":   prod("JWT_SECRET", dev.JWTSecret),
+		"a short JWT secret":           prod("JWT_SECRET", "short"),
+		"the development sandbox key":  prod("PAYMENT_SANDBOX_SECRET", dev.SandboxSecret),
+		"any sandbox key (no sandbox)": prod("PAYMENT_SANDBOX_SECRET", strings.Repeat("s", 40)),
+	} {
+		_, err := config.FromMap(env)
+		assert.Error(t, err, name)
+	}
+}
+
+func TestProductionNeedsMailOrMailDisabled(t *testing.T) {
+	t.Parallel()
+	_, err := config.FromMap(map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("k", 40)})
+	assert.ErrorContains(t, err, "SMTP_URL", "no mail server and mail not turned off: codes would go to the log")
+	c, err := config.FromMap(map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("k", 40),
+		"SMTP_URL": "smtps://user:pass@mail.example:465"})
+	require.NoError(t, err)
+	assert.False(t, c.MailDisabled)
+	c, err = config.FromMap(prod())
+	require.NoError(t, err)
+	assert.True(t, c.MailDisabled)
+	_, err = config.FromMap(prod("SMTP_URL", "smtps://user:pass@mail.example:465"))
+	assert.Error(t, err, "SMTP_URL and MAIL_DISABLED together are a mistake")
+	dev, err := config.FromMap(map[string]string{})
+	require.NoError(t, err, "development runs with the development mailbox")
+	assert.True(t, dev.Development())
+	assert.False(t, dev.MailDisabled)
+}
+
+func TestURLErrorsDoNotPrintPasswords(t *testing.T) {
+	t.Parallel()
+	for _, m := range []map[string]string{
+		{"SMTP_URL": "smtps://mailer:s3cr3t-pw@smtp.example:46a5"},
+		{"REDIS_URL": "redis://default:s3cr3t-pw@redis.example:63 79/0"},
+	} {
+		_, err := config.FromMap(m)
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "s3cr3t-pw")
+		for k := range m {
+			assert.Contains(t, err.Error(), k, "the error names the variable")
+		}
+	}
 }
 
 // TestREADMEListsEveryVariable keeps the README's configuration table in step with the code.

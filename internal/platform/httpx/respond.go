@@ -59,6 +59,7 @@ var statusOf = map[apperr.Code]int{
 	apperr.TooManyRequests:      http.StatusTooManyRequests,
 	apperr.PayloadTooLarge:      http.StatusRequestEntityTooLarge,
 	apperr.Unavailable:          http.StatusServiceUnavailable,
+	apperr.MailUnavailable:      http.StatusServiceUnavailable,
 	apperr.Internal:             http.StatusInternalServerError,
 }
 

@@ -1,9 +1,22 @@
 // Package jobs owns the River client: contexts register their workers on Runner.Workers while
 // they are built, and insert jobs in their own transactions once the client exists.
+//
+// Every job runs at least once, and may run again: after an error, after its timeout, and when
+// its process dies (kill -9, a lost machine) before River recorded its end, River's leader finds
+// it still `running` after Options.RescueAfter and runs it again. Workers are therefore
+// idempotent: they check, under a lock, whether their effect is there already.
+//
+// A job that may run longer than Options.Timeout (a reindex, an export) sets its own limit with
+// River's Timeout method on its worker; the rescuer leaves it alone that long (so a killed run
+// of it waits that long too: keep the limit near what one run needs). It saves its
+// progress as it goes (SaveCheckpointTx, in the transaction of the work it covers) and starts
+// from Checkpoint, so that a run after a crash resumes rather than starts over.
 package jobs
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +27,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
 // Runner holds the River worker registry and, once Init has run, the client.
@@ -21,6 +36,7 @@ type Runner struct {
 	Workers  *river.Workers
 	periodic []*river.PeriodicJob
 	client   *river.Client[pgx.Tx]
+	pool     *pgxpool.Pool
 }
 
 // Options tune the River client.
@@ -30,7 +46,13 @@ type Options struct {
 	MaxWorkers   int
 	RetryPolicy  river.ClientRetryPolicy // nil: River's default backoff
 	PollInterval time.Duration           // 0: River's default
-	Logger       *slog.Logger
+	// Timeout cancels a job's work after this long unless its worker's Timeout says otherwise
+	// (0: one minute).
+	Timeout time.Duration
+	// RescueAfter is how long a job may stay running before the leader runs it again (0: River's
+	// hour, or Timeout's when longer); River's rescuer looks every 30 seconds.
+	RescueAfter time.Duration
+	Logger      *slog.Logger
 }
 
 // NewRunner returns a Runner with an empty worker registry.
@@ -42,11 +64,12 @@ func (r *Runner) AddPeriodic(j *river.PeriodicJob) { r.periodic = append(r.perio
 // Init builds the River client over pool with every worker registered so far.
 func (r *Runner) Init(pool *pgxpool.Pool, o Options) error {
 	cfg := &river.Config{
-		Workers:     r.Workers,
-		Logger:      o.Logger,
-		RetryPolicy: o.RetryPolicy,
-		MaxAttempts: 25,
-		JobTimeout:  time.Minute,
+		Workers:              r.Workers,
+		Logger:               o.Logger,
+		RetryPolicy:          o.RetryPolicy,
+		MaxAttempts:          25,
+		JobTimeout:           cmp.Or(o.Timeout, time.Minute),
+		RescueStuckJobsAfter: o.RescueAfter,
 	}
 	if o.Work {
 		n := o.MaxWorkers
@@ -64,7 +87,7 @@ func (r *Runner) Init(pool *pgxpool.Pool, o Options) error {
 	if err != nil {
 		return fmt.Errorf("jobs: river client: %w", err)
 	}
-	r.client = c
+	r.client, r.pool = c, pool
 	return nil
 }
 
@@ -109,3 +132,51 @@ type FixedRetry time.Duration
 
 // NextRetry implements river.ClientRetryPolicy.
 func (d FixedRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(time.Duration(d)) }
+
+// ErrSuperseded is what SaveCheckpointTx answers a run that is no longer its job's current run:
+// the rescuer gave the job to another run (this one was thought dead), or the job ended. That
+// run must stop; its transaction rolls back.
+var ErrSuperseded = errors.New("jobs: this run of the job was superseded")
+
+// Checkpoint reads into progress what an earlier run of job saved with SaveCheckpointTx, and
+// reports whether there was anything: false means start from the beginning.
+func Checkpoint(job *rivertype.JobRow, progress any) (bool, error) {
+	raw := job.Output()
+	if len(raw) == 0 || string(raw) == "null" {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, progress); err != nil {
+		return false, fmt.Errorf("jobs: checkpoint of job %d: %w", job.ID, err)
+	}
+	return true, nil
+}
+
+// SaveCheckpointTx records progress for job in tx, with the work it covers: the two commit
+// together, so a run that resumes from the checkpoint neither skips nor repeats that work. It
+// is kept as the job's River output (metadata "output"), which the rescuer leaves alone and
+// River's cleaner removes with the job. The job's row stays locked until tx ends, and a run
+// that is no longer the job's current one gets ErrSuperseded, so two runs never both advance.
+func (r *Runner) SaveCheckpointTx(ctx context.Context, tx pgx.Tx, job *rivertype.JobRow, progress any) error {
+	if r.client == nil {
+		return errors.New("jobs: checkpoint before Init")
+	}
+	row, err := r.client.JobUpdateTx(ctx, tx, job.ID, &river.JobUpdateParams{Output: progress})
+	if err != nil {
+		return fmt.Errorf("jobs: save checkpoint of job %d: %w", job.ID, err)
+	}
+	if row.State != rivertype.JobStateRunning || row.Attempt != job.Attempt || !sameTime(row.AttemptedAt, job.AttemptedAt) {
+		return ErrSuperseded
+	}
+	return nil
+}
+
+// SaveCheckpoint records progress for job in a transaction of its own: for work that is not in
+// the database (a mail sent, a file written), recorded right after it is done.
+func (r *Runner) SaveCheckpoint(ctx context.Context, job *rivertype.JobRow, progress any) error {
+	if r.pool == nil {
+		return errors.New("jobs: checkpoint before Init")
+	}
+	return pgdb.WithTx(ctx, r.pool, func(tx pgx.Tx) error { return r.SaveCheckpointTx(ctx, tx, job, progress) })
+}
+
+func sameTime(a, b *time.Time) bool { return a != nil && b != nil && a.Equal(*b) }

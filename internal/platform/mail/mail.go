@@ -1,27 +1,34 @@
-// Package mail sends email: through SMTP (wneessen/go-mail) when SMTP_URL is set, and otherwise
-// into a development mailbox that logs and keeps each message. Messages go out from a River job,
-// so a request never waits on a mail server and a failed send is retried.
+// Package mail sends email: through SMTP (wneessen/go-mail) when SMTP_URL is set, nowhere when
+// mail is disabled (flows that need it answer 503 mail_unavailable), and otherwise into a
+// development mailbox that keeps each message (and logs it, in development only).
+//
+// Contexts send from their own River jobs, so a request never waits on a mail server and a
+// failed send is retried. Such a job carries an id and renders the message when it runs, never
+// the message itself: River keeps a job's arguments in plain text for a day, and a message may
+// hold a secret (a password-reset code).
 package mail
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	netmail "net/mail"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/goshop/goshop/internal/platform/jobs"
+	"github.com/goshop/goshop/internal/platform/apperr"
 )
 
 // Message is one plain-text email.
 type Message struct {
+	// ID is the local part of its Message-ID, the same on every run of its send job: a message
+	// sent twice (its job ran again after a crash) is one message to the receiving side.
+	ID      string    `json:"id,omitempty"`
 	To      string    `json:"to"`
 	Subject string    `json:"subject"`
 	Body    string    `json:"body"`
@@ -33,25 +40,63 @@ type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
-// New returns an SMTP sender for smtpURL, or a development mailbox when it is empty.
-// smtpURL looks like smtp://user:pass@host:587 (STARTTLS required) or smtps://...:465.
-func New(smtpURL, from string, log *slog.Logger) (Sender, error) {
-	if smtpURL == "" {
-		return NewMailbox(log), nil
+// Config chooses the sender.
+type Config struct {
+	// SMTPURL looks like smtp://user:pass@host:587 (STARTTLS required) or smtps://...:465.
+	SMTPURL string
+	From    string
+	// Disabled sends nothing: the Disabled sender.
+	Disabled bool
+	// LogBodies lets the development mailbox write whole messages to the log. Only a developer's
+	// machine may: a body holds a password-reset code, and logs are read by more people, and
+	// kept longer, than a mailbox.
+	LogBodies bool
+}
+
+// New returns the Disabled sender, an SMTP sender, or a development mailbox when no SMTP URL
+// is configured (configuration refuses that in production).
+func New(c Config, log *slog.Logger) (Sender, error) {
+	switch {
+	case c.Disabled:
+		return Disabled{}, nil
+	case c.SMTPURL == "":
+		return NewMailbox(log, c.LogBodies), nil
 	}
-	return newSMTP(smtpURL, from)
+	return newSMTP(c.SMTPURL, c.From)
 }
 
-// Mailbox is the development sender: it logs each message and keeps the last 1,000 in memory,
-// so that developers and tests read them instead of needing a mail server.
+// ErrUnavailable is the answer of a flow that needs mail on a server without it (503).
+var ErrUnavailable = apperr.New(apperr.MailUnavailable, "this server does not send email")
+
+// Disabled is the sender of a server run with MAIL_DISABLED=true: it sends nothing.
+type Disabled struct{}
+
+// Send implements Sender: it refuses, so that a queued message is not taken as sent.
+func (Disabled) Send(context.Context, Message) error { return ErrUnavailable }
+
+// Usable returns ErrUnavailable when s cannot deliver mail, so that a flow which needs mail
+// refuses before it starts instead of promising a message that never comes.
+func Usable(s Sender) error {
+	if _, off := s.(Disabled); off {
+		return ErrUnavailable
+	}
+	return nil
+}
+
+// Mailbox is the development and test sender: it keeps the last 1,000 messages in memory, so
+// that developers and tests read them instead of needing a mail server, and logs each one (its
+// body only when logBodies, which only development sets).
 type Mailbox struct {
-	log  *slog.Logger
-	mu   sync.Mutex
-	msgs []Message
+	log       *slog.Logger
+	logBodies bool
+	mu        sync.Mutex
+	msgs      []Message
 }
 
-// NewMailbox returns an empty mailbox.
-func NewMailbox(log *slog.Logger) *Mailbox { return &Mailbox{log: log} }
+// NewMailbox returns an empty mailbox; logBodies writes whole messages to the log.
+func NewMailbox(log *slog.Logger, logBodies bool) *Mailbox {
+	return &Mailbox{log: log, logBodies: logBodies}
+}
 
 // Send implements Sender.
 func (b *Mailbox) Send(_ context.Context, m Message) error {
@@ -62,7 +107,11 @@ func (b *Mailbox) Send(_ context.Context, m Message) error {
 		b.msgs = b.msgs[len(b.msgs)-1000:]
 	}
 	b.mu.Unlock()
-	b.log.Info("mail (development mailbox)", "to", m.To, "subject", m.Subject, "body", m.Body)
+	if b.logBodies {
+		b.log.Info("mail (development mailbox)", "to", m.To, "subject", m.Subject, "body", m.Body)
+	} else {
+		b.log.Info("mail (development mailbox)", "to", m.To, "subject", m.Subject)
+	}
 	return nil
 }
 
@@ -82,6 +131,7 @@ func (b *Mailbox) To(addr string) []Message {
 type smtpSender struct {
 	client *gomail.Client
 	from   string
+	domain string // of from, for Message-IDs
 }
 
 func newSMTP(raw, from string) (*smtpSender, error) {
@@ -114,7 +164,13 @@ func newSMTP(raw, from string) (*smtpSender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mail: smtp client: %w", err)
 	}
-	return &smtpSender{client: c, from: from}, nil
+	domain := "goshop.local"
+	if a, err := netmail.ParseAddress(from); err == nil {
+		if _, d, ok := strings.Cut(a.Address, "@"); ok {
+			domain = d
+		}
+	}
+	return &smtpSender{client: c, from: from, domain: domain}, nil
 }
 
 func (s *smtpSender) Send(ctx context.Context, m Message) error {
@@ -125,38 +181,10 @@ func (s *smtpSender) Send(ctx context.Context, m Message) error {
 	if err := msg.To(m.To); err != nil {
 		return fmt.Errorf("mail: to: %w", err)
 	}
+	if m.ID != "" {
+		msg.SetMessageIDWithValue(m.ID + "@" + s.domain)
+	}
 	msg.Subject(m.Subject)
 	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
 	return s.client.DialAndSendWithContext(ctx, msg)
-}
-
-// Outbox enqueues mail in the caller's transaction and sends it from a River worker.
-type Outbox struct {
-	runner *jobs.Runner
-}
-
-// NewOutbox registers the send worker on runner.
-func NewOutbox(runner *jobs.Runner, s Sender) *Outbox {
-	river.AddWorker(runner.Workers, &sendWorker{sender: s})
-	return &Outbox{runner: runner}
-}
-
-// EnqueueTx queues m to be sent once tx commits.
-func (o *Outbox) EnqueueTx(ctx context.Context, tx pgx.Tx, m Message) error {
-	return o.runner.InsertTx(ctx, tx, sendArgs{Message: m}, &river.InsertOpts{MaxAttempts: 10})
-}
-
-type sendArgs struct {
-	Message Message `json:"message"`
-}
-
-func (sendArgs) Kind() string { return "mail_send" }
-
-type sendWorker struct {
-	river.WorkerDefaults[sendArgs]
-	sender Sender
-}
-
-func (w *sendWorker) Work(ctx context.Context, job *river.Job[sendArgs]) error {
-	return w.sender.Send(ctx, job.Args.Message)
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,13 +83,17 @@ func dial(t testing.TB, in *instance, topic string) *websocket.Conn {
 	return conn
 }
 
-// tryDial is dial for goroutines other than the test's, which must not call FailNow.
-func tryDial(in *instance, topic string) (*websocket.Conn, error) {
+// tryDial is dial for goroutines other than the test's, which must not call FailNow. opts, when
+// given, shape the client (their header is replaced).
+func tryDial(in *instance, topic string, opts ...websocket.DialOptions) (*websocket.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
-	conn, res, err := websocket.Dial(ctx, in.srv.URL+"?topic="+topic, &websocket.DialOptions{
-		HTTPHeader: http.Header{"X-Allowed": {"yes"}},
-	})
+	o := websocket.DialOptions{}
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	o.HTTPHeader = http.Header{"X-Allowed": {"yes"}}
+	conn, res, err := websocket.Dial(ctx, in.srv.URL+"?topic="+topic, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +327,13 @@ func TestAClientThatStopsAnsweringPingsIsDisconnected(t *testing.T) {
 	assert.Zero(t, in.hub.Dropped(), "a dead peer is not counted as slow")
 
 	// One that keeps reading keeps answering, and stays.
-	c := dial(t, in, "chatty")
+	var pings atomic.Int64
+	c, err := tryDial(in, "chatty", websocket.DialOptions{OnPingReceived: func(context.Context, []byte) bool {
+		pings.Add(1)
+		return true
+	}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.CloseNow() })
 	got := make(chan string, 16)
 	go func() {
 		for {
@@ -335,7 +346,9 @@ func TestAClientThatStopsAnsweringPingsIsDisconnected(t *testing.T) {
 		}
 	}()
 	for i := range 5 {
-		time.Sleep(50 * time.Millisecond) // lets a few pings go by; nothing is timed
+		// Two more pings answered: the connection lived through a ping round.
+		seen := pings.Load()
+		require.Eventually(t, func() bool { return pings.Load() >= seen+2 }, waitFor, 5*time.Millisecond)
 		publish(t, in.hub, "chatty", "n", i)
 		assert.Equal(t, "n", <-got)
 	}

@@ -19,7 +19,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/goshop/goshop/db"
 	"github.com/goshop/goshop/internal/platform/pgdb"
@@ -49,15 +48,14 @@ func New(t testing.TB) string {
 		t.Fatalf("testdb: connect: %v", err)
 	}
 	defer conn.Close(ctx)
-	sql := fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", pgx.Identifier{name}.Sanitize(), pgx.Identifier{tmpl}.Sanitize())
-	for attempt := 0; ; attempt++ {
-		_, err = conn.Exec(ctx, sql)
-		var pgErr *pgconn.PgError
-		// 55006: the template is being cloned by another test at this instant; try again.
-		if err == nil || !errors.As(err, &pgErr) || pgErr.Code != "55006" || attempt > 50 {
-			break
-		}
-		time.Sleep(time.Duration(20+attempt*10) * time.Millisecond)
+	// PostgreSQL clones a template for one CREATE DATABASE at a time (55006 for the others):
+	// tests of every package queue for it on an advisory lock.
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(7272002)"); err != nil {
+		t.Fatalf("testdb: lock the template: %v", err)
+	}
+	_, err = conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", pgx.Identifier{name}.Sanitize(), pgx.Identifier{tmpl}.Sanitize()))
+	if _, uerr := conn.Exec(ctx, "SELECT pg_advisory_unlock(7272002)"); err == nil {
+		err = uerr
 	}
 	if err != nil {
 		t.Fatalf("testdb: clone: %v", err)

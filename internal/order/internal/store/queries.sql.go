@@ -78,6 +78,33 @@ func (q *Queries) AddItem(ctx context.Context, arg AddItemParams) error {
 	return err
 }
 
+const attachCarrier = `-- name: AttachCarrier :execrows
+UPDATE orders.orders SET tracking_number = $1, carrier = $2, updated_at = now()
+WHERE id = $3 AND status = $4 AND tracking_number IS NULL AND carrier IS NULL
+`
+
+type AttachCarrierParams struct {
+	TrackingNumber *string
+	Carrier        *string
+	ID             uuid.UUID
+	ReadyStatus    string
+}
+
+// The platform's own delivery takes an order only while it waits for one: in @ready_status
+// and without a carrier the shop named.
+func (q *Queries) AttachCarrier(ctx context.Context, arg AttachCarrierParams) (int64, error) {
+	result, err := q.db.Exec(ctx, attachCarrier,
+		arg.TrackingNumber,
+		arg.Carrier,
+		arg.ID,
+		arg.ReadyStatus,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const buyerOrders = `-- name: BuyerOrders :many
 SELECT id, checkout_id, buyer_id, shop_id, status, payment_method, payment_provider, payment_status, shipping_method, subtotal, discount, shipping_fee, tax, tax_inclusive, tax_rate_bps, total, currency, weight_grams, voucher_id, voucher_code, address, note, tracking_number, carrier, hidden_by_buyer, paid_at, confirmed_at, shipped_at, delivered_at, cancelled_at, return_requested_at, return_reason, return_decision, returned_at, refunded_at, created_at, updated_at FROM orders.orders
 WHERE buyer_id = $1 AND NOT hidden_by_buyer

@@ -35,6 +35,7 @@ type UsersPasswordOtp struct {
 	ExpiresAt  time.Time
 	ConsumedAt *time.Time
 	CreatedAt  time.Time
+	CodeSealed []byte
 }
 
 type UsersRefreshToken struct {

@@ -52,7 +52,7 @@ func (q *Queries) ClearDefaultAddress(ctx context.Context, userID uuid.UUID) err
 }
 
 const consumeOTP = `-- name: ConsumeOTP :execrows
-UPDATE users.password_otps SET consumed_at = now() WHERE id = $1 AND consumed_at IS NULL
+UPDATE users.password_otps SET consumed_at = now(), code_sealed = NULL WHERE id = $1 AND consumed_at IS NULL
 `
 
 func (q *Queries) ConsumeOTP(ctx context.Context, id uuid.UUID) (int64, error) {
@@ -128,21 +128,27 @@ func (q *Queries) CreateAddress(ctx context.Context, arg CreateAddressParams) (U
 	return i, err
 }
 
-const createPasswordOTP = `-- name: CreatePasswordOTP :one
-INSERT INTO users.password_otps (user_id, otp_hash, expires_at) VALUES ($1, $2, $3) RETURNING id
+const createPasswordOTP = `-- name: CreatePasswordOTP :exec
+INSERT INTO users.password_otps (id, user_id, otp_hash, code_sealed, expires_at) VALUES ($1, $2, $3, $4, $5)
 `
 
 type CreatePasswordOTPParams struct {
-	UserID    uuid.UUID
-	OtpHash   []byte
-	ExpiresAt time.Time
+	ID         uuid.UUID
+	UserID     uuid.UUID
+	OtpHash    []byte
+	CodeSealed []byte
+	ExpiresAt  time.Time
 }
 
-func (q *Queries) CreatePasswordOTP(ctx context.Context, arg CreatePasswordOTPParams) (uuid.UUID, error) {
-	row := q.db.QueryRow(ctx, createPasswordOTP, arg.UserID, arg.OtpHash, arg.ExpiresAt)
-	var id uuid.UUID
-	err := row.Scan(&id)
-	return id, err
+func (q *Queries) CreatePasswordOTP(ctx context.Context, arg CreatePasswordOTPParams) error {
+	_, err := q.db.Exec(ctx, createPasswordOTP,
+		arg.ID,
+		arg.UserID,
+		arg.OtpHash,
+		arg.CodeSealed,
+		arg.ExpiresAt,
+	)
+	return err
 }
 
 const createRefreshToken = `-- name: CreateRefreshToken :exec
@@ -272,7 +278,7 @@ func (q *Queries) DeleteUserAddresses(ctx context.Context, userID uuid.UUID) err
 }
 
 const expireUserOTPs = `-- name: ExpireUserOTPs :exec
-UPDATE users.password_otps SET consumed_at = now() WHERE user_id = $1 AND consumed_at IS NULL
+UPDATE users.password_otps SET consumed_at = now(), code_sealed = NULL WHERE user_id = $1 AND consumed_at IS NULL
 `
 
 // A new code replaces the previous ones.
@@ -296,6 +302,15 @@ func (q *Queries) FindRefreshToken(ctx context.Context, tokenHash []byte) (FindR
 	var i FindRefreshTokenRow
 	err := row.Scan(&i.SessionID, &i.UsedAt, &i.ExpiresAt)
 	return i, err
+}
+
+const forgetResetCode = `-- name: ForgetResetCode :exec
+UPDATE users.password_otps SET code_sealed = NULL WHERE id = $1
+`
+
+func (q *Queries) ForgetResetCode(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, forgetResetCode, id)
+	return err
 }
 
 const getAddress = `-- name: GetAddress :one
@@ -487,6 +502,32 @@ func (q *Queries) OldestAddress(ctx context.Context, userID uuid.UUID) (uuid.UUI
 	var id uuid.UUID
 	err := row.Scan(&id)
 	return id, err
+}
+
+const resetCodeToMail = `-- name: ResetCodeToMail :one
+SELECT o.code_sealed, o.expires_at, o.consumed_at, u.email
+FROM users.password_otps o JOIN users.users u ON u.id = o.user_id
+WHERE o.id = $1 AND o.code_sealed IS NOT NULL AND u.deleted_at IS NULL
+`
+
+type ResetCodeToMailRow struct {
+	CodeSealed []byte
+	ExpiresAt  time.Time
+	ConsumedAt *time.Time
+	Email      string
+}
+
+// The sealed code a mail job sends, with where to; no row once it was sent (or never sealed).
+func (q *Queries) ResetCodeToMail(ctx context.Context, id uuid.UUID) (ResetCodeToMailRow, error) {
+	row := q.db.QueryRow(ctx, resetCodeToMail, id)
+	var i ResetCodeToMailRow
+	err := row.Scan(
+		&i.CodeSealed,
+		&i.ExpiresAt,
+		&i.ConsumedAt,
+		&i.Email,
+	)
+	return i, err
 }
 
 const revokeSession = `-- name: RevokeSession :exec
