@@ -259,8 +259,8 @@ func (a shippingOrders) AttachCarrierTx(ctx context.Context, tx pgx.Tx, orderID 
 	return a.o.AttachCarrierTx(ctx, tx, orderID, carrier, trackingNumber)
 }
 
-func (a shippingOrders) ShipperMove(ctx context.Context, shipper *auth.Principal, orderID uuid.UUID, to events.OrderStatus, reason string) error {
-	return a.o.ShipperMove(ctx, shipper, orderID, to, reason)
+func (a shippingOrders) ShipperMoveTx(ctx context.Context, tx pgx.Tx, shipper *auth.Principal, orderID uuid.UUID, to events.OrderStatus, reason string) error {
+	return a.o.ShipperMoveTx(ctx, tx, shipper, orderID, to, reason)
 }
 
 // cartShipping prices the cart's shipping with the shipping context's one fee computation.

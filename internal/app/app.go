@@ -134,6 +134,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.Users, err = user.NewService(a.Pool, tokens, revs, a.Bus, a.Jobs, a.Mail, user.Config{
 		RefreshTTL: cfg.RefreshTTL, OTPTTL: cfg.OTPTTL, OTPMaxTries: cfg.OTPMaxTries, ResetTokenTTL: cfg.ResetTokenTTL,
 		Secret: cfg.JWTSecret, HashMemoryKiB: cfg.HashMemoryKiB, HashTime: cfg.HashTime,
+		HashConcurrency: cfg.HashConcurrency, HashWait: cfg.HashWait,
 	}, log)
 	if err != nil {
 		a.Close()
@@ -183,6 +184,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	}
 
 	a.Metrics = metrics.New(a.Pool)
+	a.Metrics.Register(a.Users.Collectors()...)
 	a.Router = a.routes()
 	api := chi.NewRouter()
 	user.NewHandler(a.Users, authn, limiter, cfg.AuthRatePerMinute).Routes(api)

@@ -71,6 +71,9 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 	var row store.CartItem
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := newStore(tx)
+		if err := q.LockCart(ctx, buyer); err != nil {
+			return fmt.Errorf("cart: lock: %w", err)
+		}
 		n, err := q.CountItems(ctx, buyer)
 		if err != nil {
 			return err
@@ -81,7 +84,7 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 		} else if !pgdb.IsNoRows(err) {
 			return err
 		} else if n >= MaxLines {
-			return apperr.New(apperr.Conflict, "a cart holds at most %d lines", MaxLines)
+			return lineLimit()
 		}
 		if err := checkQuantity(v, total); err != nil {
 			return err
@@ -352,6 +355,9 @@ func (s *Service) Save(ctx context.Context, buyer uuid.UUID, name string) (Saved
 	var sc store.CartSavedCart
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := newStore(tx)
+		if err := q.LockCart(ctx, buyer); err != nil {
+			return fmt.Errorf("cart: lock: %w", err)
+		}
 		n, err := q.CountSavedCarts(ctx, buyer)
 		if err != nil {
 			return err
@@ -400,7 +406,7 @@ func (s *Service) Saved(ctx context.Context, buyer uuid.UUID, page httpx.Page) (
 
 // Restore puts a saved cart's lines back in the cart: replacing it, or merged into it (the
 // larger quantity of a variant in both wins). Lines that can no longer be bought are skipped
-// and reported on the answer's lines.
+// and reported on the answer's lines. A merge that would pass the line limit changes nothing.
 func (s *Service) Restore(ctx context.Context, buyer, savedID uuid.UUID, merge bool) (Quote, error) {
 	sc, err := s.q.GetSavedCart(ctx, store.GetSavedCartParams{ID: savedID, UserID: buyer})
 	if err != nil {
@@ -412,6 +418,9 @@ func (s *Service) Restore(ctx context.Context, buyer, savedID uuid.UUID, merge b
 	}
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := newStore(tx)
+		if err := q.LockCart(ctx, buyer); err != nil {
+			return fmt.Errorf("cart: lock: %w", err)
+		}
 		if !merge {
 			if err := s.ClearTx(ctx, tx, buyer); err != nil {
 				return err
@@ -423,19 +432,36 @@ func (s *Service) Restore(ctx context.Context, buyer, savedID uuid.UUID, merge b
 					continue
 				}
 				it.Quantity -= existing.Quantity
+			} else if !pgdb.IsNoRows(err) {
+				return fmt.Errorf("cart: restore: %w", err)
 			}
 			if _, err := q.AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: it.VariantID, ProductID: it.ProductID,
 				ShopID: it.ShopID, Quantity: it.Quantity}); err != nil {
-				return err
+				return fmt.Errorf("cart: restore: %w", err)
 			}
 		}
-		return nil
+		return withinLineLimit(ctx, q, buyer)
 	})
 	if err != nil {
 		return Quote{}, err
 	}
 	return s.Quote(ctx, buyer, QuoteOptions{})
 }
+
+// withinLineLimit refuses a change that left the cart with more than MaxLines lines; the
+// caller's transaction then rolls it back.
+func withinLineLimit(ctx context.Context, q *store.Queries, buyer uuid.UUID) error {
+	n, err := q.CountItems(ctx, buyer)
+	if err != nil {
+		return fmt.Errorf("cart: count lines: %w", err)
+	}
+	if n > MaxLines {
+		return lineLimit()
+	}
+	return nil
+}
+
+func lineLimit() error { return apperr.New(apperr.Conflict, "a cart holds at most %d lines", MaxLines) }
 
 func (s *Service) savedCart(ctx context.Context, q *store.Queries, sc store.CartSavedCart) (SavedCart, error) {
 	rows, err := q.SavedItems(ctx, sc.ID)

@@ -259,8 +259,10 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, q *store.Queries, c sto
 	return m, s.bus.Publish(ctx, tx, evs...)
 }
 
+// inventoryCursor is typed as the stock column, so that a cursor whose stock does not fit it
+// is refused when read rather than wrapped into another position.
 type inventoryCursor struct {
-	Stock int       `json:"s"`
+	Stock int32     `json:"s"`
 	ID    uuid.UUID `json:"i"`
 }
 
@@ -296,7 +298,7 @@ func (s *Service) inventory(ctx context.Context, shopID *uuid.UUID, lowOnly bool
 		return httpx.List[InventoryItem]{}, err
 	}
 	rows, err := s.q.Inventory(ctx, store.InventoryParams{ShopID: shopID, LowOnly: lowOnly, HasCursor: has,
-		AfterStock: int32(cur.Stock), AfterID: cur.ID, Lim: int32(page.Limit + 1)})
+		AfterStock: cur.Stock, AfterID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[InventoryItem]{}, err
 	}
@@ -304,7 +306,7 @@ func (s *Service) inventory(ctx context.Context, shopID *uuid.UUID, lowOnly bool
 	for i, r := range rows {
 		out[i] = toItem(r)
 	}
-	return httpx.Paginate(out, page.Limit, func(it InventoryItem) any { return inventoryCursor{it.Stock, it.VariantID} }), nil
+	return httpx.Paginate(out, page.Limit, func(it InventoryItem) any { return inventoryCursor{int32(it.Stock), it.VariantID} }), nil
 }
 
 func toItem(r store.InventoryRow) InventoryItem {

@@ -57,13 +57,19 @@ type listCursor struct {
 	ID     uuid.UUID  `json:"i"`
 }
 
-func (c listCursor) key() any {
+// key is the cursor's position in the sort's key column, or nil when the cursor was not made
+// for sort: it must name that sort and carry that sort's key and no other, since a key of
+// another type would reach the query's cast and fail there.
+func (c listCursor) key(sort string) any {
+	if c.Sort != sort {
+		return nil
+	}
 	switch {
-	case c.Time != nil:
+	case sort == SortNewest && c.Time != nil && c.Price == nil && c.Rating == nil:
 		return *c.Time
-	case c.Price != nil:
+	case (sort == SortPriceAsc || sort == SortPriceDesc) && c.Price != nil && c.Time == nil && c.Rating == nil:
 		return *c.Price
-	case c.Rating != nil:
+	case sort == SortRating && c.Rating != nil && c.Time == nil && c.Price == nil:
 		return *c.Rating
 	}
 	return nil
@@ -117,7 +123,7 @@ func (s *Service) list(ctx context.Context, q ListQuery, page httpx.Page) (httpx
 	if err != nil {
 		return httpx.List[Product]{}, err
 	}
-	if has && (cur.Sort != q.Sort || cur.key() == nil) {
+	if has && cur.key(q.Sort) == nil {
 		return httpx.List[Product]{}, apperr.Field("cursor", "was made for another sort")
 	}
 	var after *listCursor
@@ -220,7 +226,7 @@ func listSQL(q ListQuery, after *listCursor, limit int) (string, []any) {
 		dir, op = "DESC", "<"
 	}
 	if after != nil {
-		conds = append(conds, fmt.Sprintf("(%s, p.id) %s (%s::%s, %s::uuid)", spec.key, op, arg(after.key()), spec.cast, arg(after.ID)))
+		conds = append(conds, fmt.Sprintf("(%s, p.id) %s (%s::%s, %s::uuid)", spec.key, op, arg(after.key(q.Sort)), spec.cast, arg(after.ID)))
 	}
 	order := fmt.Sprintf("%s %s, p.id %s", spec.key, dir, dir)
 	lim := arg(limit)

@@ -583,14 +583,25 @@ func (s *Service) AttachCarrierTx(ctx context.Context, tx pgx.Tx, orderID uuid.U
 	return nil
 }
 
-// ShipperMove moves an order as the shipping flow sees it happen (picked up: shipped; handed
-// over: delivered), recorded with the shipper's or the system's role.
-func (s *Service) ShipperMove(ctx context.Context, shipper *auth.Principal, orderID uuid.UUID, to events.OrderStatus, reason string) error {
+// ShipperMoveTx moves an order as the shipping flow sees it happen (picked up: shipped; handed
+// over: delivered), recorded with the shipper's, an admin's or the system's role, in the
+// shipment's transaction: the two commit together, and the shipment's transaction never waits
+// on a second connection. An order there already, or delivered when the move is to shipped (a
+// retried step, or the shop marked it), is left as it is.
+func (s *Service) ShipperMoveTx(ctx context.Context, tx pgx.Tx, shipper *auth.Principal, orderID uuid.UUID, to events.OrderStatus, reason string) error {
+	cur, err := newStore(tx).LockOrder(ctx, orderID)
+	if err != nil {
+		return pgdb.NotFound(err, "order")
+	}
+	if cur.Status == to || (to == events.OrderShipped && cur.Status == events.OrderDelivered) {
+		return nil
+	}
 	a := Actor{Role: events.ActorSystem}
 	if shipper != nil {
 		a = Actor{Principal: shipper, Role: events.ActorShipper}
 	}
-	_, err := s.Move(ctx, a, orderID, to, reason)
+	// No shop owner (it is asked through the pool): a delivery's move is never the shop's.
+	_, err = s.moveTx(ctx, tx, a, orderID, to, reason, uuid.Nil)
 	return err
 }
 

@@ -125,6 +125,10 @@ func (s *Service) Hold(ctx context.Context, p auth.Principal, in EscrowInput) (E
 // Release gives an order's escrow to its shop now: the buyer confirming receipt of a delivered
 // order, or an admin (who also lifts a hold).
 func (s *Service) Release(ctx context.Context, p auth.Principal, in EscrowInput) (Escrow, error) {
+	// The order is asked for before the transaction (the order context reads through the pool:
+	// a transaction waiting on a second connection starves the pool under load); what it
+	// answers is used only once the caller has been checked inside.
+	o, orderErr := s.orders.Payable(ctx, in.OrderID)
 	var out Escrow
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := newStore(tx)
@@ -143,9 +147,8 @@ func (s *Service) Release(ctx context.Context, p auth.Principal, in EscrowInput)
 		if e.Status != "held" {
 			return apperr.New(apperr.Conflict, "the escrow is %s already", e.Status)
 		}
-		o, err := s.orders.Payable(ctx, e.OrderID)
-		if err != nil {
-			return err
+		if orderErr != nil {
+			return orderErr
 		}
 		if o.Status != events.OrderDelivered {
 			return apperr.New(apperr.Conflict, "escrow is released once the order is delivered; this one is %s", o.Status)

@@ -336,9 +336,8 @@ func (s *Service) UpdateStatus(ctx context.Context, p auth.Principal, orderID uu
 }
 
 // step takes a shipment to status `to`. by is nil for the system (a cancelled order); fromOrder
-// says the order moved already, so the order is not moved again. The order is moved while the
-// shipment's row is locked and before it commits: should the shipment then fail to commit, the
-// retry finds the order moved and does not move it twice.
+// says the order moved already, so the order is not moved again. The order is moved in the
+// shipment's transaction, so both commit or neither does.
 func (s *Service) step(ctx context.Context, by *auth.Principal, orderID uuid.UUID, to events.ShipmentStatus, note string, pos *geo.Point, fromOrder bool) (store.ShippingShipment, error) {
 	var row store.ShippingShipment
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -360,7 +359,7 @@ func (s *Service) step(ctx context.Context, by *auth.Principal, orderID uuid.UUI
 			return apperr.New(apperr.Conflict, "the shipment has no shipper yet")
 		}
 		if target, ok := orderStatusFor[to]; ok && !fromOrder {
-			if err := s.moveOrder(ctx, by, orderID, target, note); err != nil {
+			if err := s.moveOrder(ctx, tx, by, orderID, target, note); err != nil {
 				return err
 			}
 		}
@@ -391,20 +390,14 @@ func lockShipment(ctx context.Context, q *store.Queries, orderID uuid.UUID) (sto
 	return cur, pgdb.NotFound(err, "shipment")
 }
 
-// moveOrder moves the order unless it is there already (a retried step, or the shop marked it).
-func (s *Service) moveOrder(ctx context.Context, by *auth.Principal, orderID uuid.UUID, to events.OrderStatus, note string) error {
-	o, err := s.orders.Delivery(ctx, orderID)
-	if err != nil {
-		return err
-	}
-	if o.Status == to || (to == events.OrderShipped && o.Status == events.OrderDelivered) {
-		return nil
-	}
+// moveOrder moves the order, through the shipment's transaction, unless it is there already (a
+// retried step, or the shop marked it).
+func (s *Service) moveOrder(ctx context.Context, tx pgx.Tx, by *auth.Principal, orderID uuid.UUID, to events.OrderStatus, note string) error {
 	if note == "" {
 		note = "shipment " + string(map[events.OrderStatus]events.ShipmentStatus{events.OrderShipped: events.ShipmentPickedUp, events.OrderDelivered: events.ShipmentDelivered}[to])
 	}
 	// The order context records the mover's own part: an admin as an admin, else the shipper.
-	return s.orders.ShipperMove(ctx, by, orderID, to, note)
+	return s.orders.ShipperMoveTx(ctx, tx, by, orderID, to, note)
 }
 
 // carrierRole is the part p plays in carrying a shipment: its shipper or an admin. Another

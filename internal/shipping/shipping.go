@@ -131,8 +131,9 @@ type Orders interface {
 	// transaction that opens its shipment; an order that no longer waits for a carrier is a
 	// conflict.
 	AttachCarrierTx(ctx context.Context, tx pgx.Tx, orderID uuid.UUID, carrier, trackingNumber string) error
-	// ShipperMove moves an order as the delivery saw it happen; a nil shipper is the system.
-	ShipperMove(ctx context.Context, shipper *auth.Principal, orderID uuid.UUID, to events.OrderStatus, reason string) error
+	// ShipperMoveTx moves an order, in the shipment's transaction, as the delivery saw it
+	// happen; a nil shipper is the system. An order there already is left as it is.
+	ShipperMoveTx(ctx context.Context, tx pgx.Tx, shipper *auth.Principal, orderID uuid.UUID, to events.OrderStatus, reason string) error
 }
 
 // Shop is what shipping needs of a shop.

@@ -5,6 +5,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable machine-readable error word, sent to clients as the problem's `code`.
@@ -48,6 +49,9 @@ type Error struct {
 	Message string
 	Fields  []FieldError
 	Err     error // the cause, for logs; never shown to clients
+	// RetryAfter, when set, tells the client when to try again (the Retry-After header) of a
+	// refusal that waiting cures: a rate limit, a server shedding load.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

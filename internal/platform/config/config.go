@@ -68,6 +68,10 @@ type Config struct {
 	// Argon2id cost of password hashes (memory in KiB, passes).
 	HashMemoryKiB uint32 `env:"PASSWORD_HASH_MEMORY_KIB" envDefault:"65536"`
 	HashTime      uint32 `env:"PASSWORD_HASH_TIME" envDefault:"1"`
+	// How many hashes run at once (0: the CPUs over each hash's lanes), and how long a request
+	// waits for a turn before a 503: each takes HashMemoryKiB for its whole run.
+	HashConcurrency int           `env:"PASSWORD_HASH_CONCURRENCY" envDefault:"0"`
+	HashWait        time.Duration `env:"PASSWORD_HASH_WAIT" envDefault:"5s"`
 
 	// Money rules of carts and orders.
 	TaxRateBPS     int64         `env:"TAX_RATE_BPS" envDefault:"1000"`
@@ -241,6 +245,9 @@ func (c Config) validate() error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		return fmt.Errorf("config: MAX_BODY_BYTES must be positive")
+	}
+	if c.HashConcurrency < 0 || c.HashWait < 0 {
+		return fmt.Errorf("config: PASSWORD_HASH_CONCURRENCY and PASSWORD_HASH_WAIT must not be negative")
 	}
 	return nil
 }

@@ -31,7 +31,10 @@ func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 				status = http.StatusOK
 			}
 			level := slog.LevelInfo
-			if status >= 500 {
+			switch {
+			case status >= 500 && ww.Header().Get("Retry-After") != "":
+				level = slog.LevelWarn // load shed on purpose, not a fault
+			case status >= 500:
 				level = slog.LevelError
 			}
 			log.LogAttrs(r.Context(), level, "http request",
