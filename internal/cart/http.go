@@ -6,6 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/httpx"
@@ -50,7 +51,7 @@ func buyer(r *http.Request) uuid.UUID { return auth.Of(r).UserID }
 
 // options reads ?shipping_method= and ?address_id=, shared by every priced answer.
 func options(r *http.Request) (QuoteOptions, error) {
-	o := QuoteOptions{ShippingMethod: r.URL.Query().Get("shipping_method")}
+	o := QuoteOptions{ShippingMethod: events.ShippingMethod(r.URL.Query().Get("shipping_method"))}
 	if s := r.URL.Query().Get("address_id"); s != "" {
 		id, err := uuid.Parse(s)
 		if err != nil {

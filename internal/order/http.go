@@ -2,10 +2,12 @@ package order
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/httpx"
@@ -83,16 +85,27 @@ func (h *Handler) checkout(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, status, body)
 }
 
-var statuses = map[string]bool{Pending: true, Confirmed: true, Shipped: true, Delivered: true, Cancelled: true,
-	ReturnRequested: true, Returned: true, Refunded: true}
+// Shorthands of the statuses the fixed-target routes above move orders to and list them by; the
+// statuses are declared in events.
+const (
+	Pending   = events.OrderPending
+	Confirmed = events.OrderConfirmed
+	Shipped   = events.OrderShipped
+	Delivered = events.OrderDelivered
+	Cancelled = events.OrderCancelled
+)
+
+// statuses are the order statuses a list may be filtered by.
+var statuses = []events.OrderStatus{events.OrderPending, events.OrderConfirmed, events.OrderShipped, events.OrderDelivered,
+	events.OrderCancelled, events.OrderReturnRequested, events.OrderReturned, events.OrderRefunded}
 
 // statusFilter reads ?status=.
-func statusFilter(r *http.Request) (*string, error) {
-	s := r.URL.Query().Get("status")
+func statusFilter(r *http.Request) (*events.OrderStatus, error) {
+	s := events.OrderStatus(r.URL.Query().Get("status"))
 	if s == "" {
 		return nil, nil
 	}
-	if !statuses[s] {
+	if !slices.Contains(statuses, s) {
 		return nil, apperr.Field("status", "is not an order status")
 	}
 	return &s, nil
@@ -111,7 +124,7 @@ func (h *Handler) list(f ListFilter) func(*http.Request) (httpx.List[Order], err
 	}
 }
 
-func (h *Handler) shopList(status *string, finished bool) func(*http.Request) (httpx.List[Order], error) {
+func (h *Handler) shopList(status *events.OrderStatus, finished bool) func(*http.Request) (httpx.List[Order], error) {
 	return func(r *http.Request) (httpx.List[Order], error) {
 		shopID, err := httpx.UUIDParam(r, "id", "shop")
 		if err != nil {
@@ -141,8 +154,8 @@ func (h *Handler) hide(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
 
 // StatusInput asks for a move.
 type StatusInput struct {
-	Status string `json:"status" validate:"required,oneof=confirmed shipped delivered cancelled return_requested returned refunded"`
-	Reason string `json:"reason" validate:"max=1000"`
+	Status events.OrderStatus `json:"status" validate:"required,oneof=confirmed shipped delivered cancelled return_requested returned refunded"`
+	Reason string             `json:"reason" validate:"max=1000"`
 }
 
 func (h *Handler) setStatus(r *http.Request, in StatusInput) (Order, error) {
@@ -160,7 +173,7 @@ type reasonInput struct {
 
 // move is the fixed-target routes (confirm, ship, deliver, cancel), whose body {"reason"} may be
 // left out.
-func (h *Handler) move(to string) func(*http.Request) (Order, error) {
+func (h *Handler) move(to events.OrderStatus) func(*http.Request) (Order, error) {
 	return func(r *http.Request) (Order, error) {
 		id, err := orderID(r)
 		if err != nil {
@@ -188,7 +201,7 @@ func (h *Handler) requestReturn(r *http.Request, in returnInput) (Order, error) 
 	if _, err := h.svc.ownOrder(r.Context(), p, id); err != nil {
 		return Order{}, err
 	}
-	return h.svc.Move(r.Context(), Actor{Principal: &p}, id, ReturnRequested, in.Reason)
+	return h.svc.Move(r.Context(), Actor{Principal: &p}, id, events.OrderReturnRequested, in.Reason)
 }
 
 func (h *Handler) returnStatus(r *http.Request, id uuid.UUID) (ReturnStatus, error) {
