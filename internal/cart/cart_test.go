@@ -124,6 +124,15 @@ func TestCartBadInputAndOtherBuyers(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, env.Do(t, apptest.Req{Method: r.m, Path: r.p}).Status, r.p)
 	}
 	assert.Equal(t, http.StatusUnprocessableEntity, env.Get(t, "/cart?shipping_method=teleport", buyer.AccessToken).Status)
+	assert.Equal(t, http.StatusUnprocessableEntity, env.Get(t, "/cart?address_id=home", buyer.AccessToken).Status)
+	assert.Equal(t, http.StatusUnprocessableEntity, env.Delete(t, "/cart/remove-coupon?shop_id=mine", buyer.AccessToken).Status)
+
+	// Shipping is priced to the buyer's own addresses only.
+	mine, theirs := env.CreateAddress(t, buyer), env.CreateAddress(t, other)
+	res = env.Get(t, "/cart/calculate-total?address_id="+mine, buyer.AccessToken)
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	res = env.Get(t, "/cart?address_id="+theirs, buyer.AccessToken)
+	assert.Equal(t, http.StatusNotFound, res.Status, "%s", res.Body)
 }
 
 func TestSaveAndRestoreCarts(t *testing.T) {
