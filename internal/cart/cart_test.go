@@ -243,3 +243,47 @@ func TestCartFollowsSalePricesAndOutlivesRedis(t *testing.T) {
 	assert.Len(t, cart["items"], 1)
 	assert.EqualValues(t, 150_000, cart["subtotal"])
 }
+
+// TestCartOfAClosedShop: a shop closing does not break its buyers' carts: the cart still
+// answers, its line says it cannot be bought, and nothing ships from the closed shop.
+func TestCartOfAClosedShop(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	seller, shopID, p := shopWith(t, env, 100_000, 5)
+	_, _, q := shopWith(t, env, 50_000, 5)
+	buyer := env.Register(t, "Buyer")
+	for _, id := range []string{p.ID, q.ID} {
+		require.Equal(t, http.StatusCreated, env.Post(t, "/cart/items", buyer.AccessToken, map[string]any{"product_id": id, "quantity": 1}).Status)
+	}
+	require.Equal(t, http.StatusNoContent, env.Delete(t, "/shops/"+shopID, seller.AccessToken).Status)
+
+	var cart map[string]any
+	apptest.Eventually(t, func() bool {
+		res := env.Get(t, "/cart", buyer.AccessToken)
+		if res.Status != http.StatusOK {
+			return false
+		}
+		cart = res.Map(t)
+		return cart["purchasable"] == false
+	}, "the cart answers, and says it cannot be bought as it is")
+	for _, it := range cart["items"].([]any) {
+		line := it.(map[string]any)
+		if line["shop_id"] == shopID {
+			assert.Equal(t, false, line["available"])
+			assert.NotEmpty(t, line["problem"])
+		} else {
+			assert.Equal(t, true, line["available"])
+		}
+	}
+	for _, g := range cart["shops"].([]any) {
+		group := g.(map[string]any)
+		if group["shop_id"] == shopID {
+			assert.EqualValues(t, 0, group["shipping_fee"], "nothing ships from a closed shop")
+		} else {
+			assert.Positive(t, num(group, "shipping_fee"))
+		}
+	}
+	for _, path := range []string{"/cart/summary", "/cart/calculate-total"} {
+		assert.Equal(t, http.StatusOK, env.Get(t, path, buyer.AccessToken).Status, path)
+	}
+}
