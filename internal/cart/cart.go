@@ -105,6 +105,9 @@ type Line struct {
 	Available    bool       `json:"available"`
 	// Problem says why a line cannot be bought as it is (out of stock, unavailable ...).
 	Problem string `json:"problem,omitempty"`
+	// forSale says the variant is sold now, whatever its stock: checkout refuses a line that is
+	// not, but lets the stock reservation judge one that is short of stock.
+	forSale bool
 }
 
 // ShopGroup is one shop's part of a cart: it becomes one order at checkout.

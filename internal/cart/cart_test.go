@@ -127,6 +127,15 @@ func TestCartBadInputAndOtherBuyers(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, env.Do(t, apptest.Req{Method: r.m, Path: r.p}).Status, r.p)
 	}
 	assert.Equal(t, http.StatusUnprocessableEntity, env.Get(t, "/cart?shipping_method=teleport", buyer.AccessToken).Status)
+	assert.Equal(t, http.StatusUnprocessableEntity, env.Get(t, "/cart?address_id=home", buyer.AccessToken).Status)
+	assert.Equal(t, http.StatusUnprocessableEntity, env.Delete(t, "/cart/remove-coupon?shop_id=mine", buyer.AccessToken).Status)
+
+	// Shipping is priced to the buyer's own addresses only.
+	mine, theirs := env.CreateAddress(t, buyer), env.CreateAddress(t, other)
+	res = env.Get(t, "/cart/calculate-total?address_id="+mine, buyer.AccessToken)
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	res = env.Get(t, "/cart?address_id="+theirs, buyer.AccessToken)
+	assert.Equal(t, http.StatusNotFound, res.Status, "%s", res.Body)
 }
 
 func TestSaveAndRestoreCarts(t *testing.T) {
@@ -330,4 +339,48 @@ func TestConcurrentAddsKeepCartLimits(t *testing.T) {
 		require.NoError(t, env.App.Pool.QueryRow(ctx, "SELECT count(*) FROM cart.items WHERE user_id = $1", buyer.ID).Scan(&n))
 		assert.Equal(t, cart.MaxLines-1, n, "a refused merge changes nothing")
 	})
+}
+
+// TestCartOfAClosedShop: a shop closing does not break its buyers' carts: the cart still
+// answers, its line says it cannot be bought, and nothing ships from the closed shop.
+func TestCartOfAClosedShop(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	seller, shopID, p := shopWith(t, env, 100_000, 5)
+	_, _, q := shopWith(t, env, 50_000, 5)
+	buyer := env.Register(t, "Buyer")
+	for _, id := range []string{p.ID, q.ID} {
+		require.Equal(t, http.StatusCreated, env.Post(t, "/cart/items", buyer.AccessToken, map[string]any{"product_id": id, "quantity": 1}).Status)
+	}
+	require.Equal(t, http.StatusNoContent, env.Delete(t, "/shops/"+shopID, seller.AccessToken).Status)
+
+	var cart map[string]any
+	apptest.Eventually(t, func() bool {
+		res := env.Get(t, "/cart", buyer.AccessToken)
+		if res.Status != http.StatusOK {
+			return false
+		}
+		cart = res.Map(t)
+		return cart["purchasable"] == false
+	}, "the cart answers, and says it cannot be bought as it is")
+	for _, it := range cart["items"].([]any) {
+		line := it.(map[string]any)
+		if line["shop_id"] == shopID {
+			assert.Equal(t, false, line["available"])
+			assert.NotEmpty(t, line["problem"])
+		} else {
+			assert.Equal(t, true, line["available"])
+		}
+	}
+	for _, g := range cart["shops"].([]any) {
+		group := g.(map[string]any)
+		if group["shop_id"] == shopID {
+			assert.EqualValues(t, 0, group["shipping_fee"], "nothing ships from a closed shop")
+		} else {
+			assert.Positive(t, num(group, "shipping_fee"))
+		}
+	}
+	for _, path := range []string{"/cart/summary", "/cart/calculate-total"} {
+		assert.Equal(t, http.StatusOK, env.Get(t, path, buyer.AccessToken).Status, path)
+	}
 }

@@ -197,9 +197,11 @@ func (s *Service) quote(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, rows []
 	}
 	byShop := map[uuid.UUID][]VoucherLine{}
 	weight := map[uuid.UUID]int64{}
+	ships := map[uuid.UUID]bool{}
 	for _, l := range lines {
 		byShop[l.ShopID] = append(byShop[l.ShopID], VoucherLine{ProductID: l.ProductID, Amount: l.LineTotal})
 		weight[l.ShopID] += l.WeightGrams * int64(l.Quantity)
+		ships[l.ShopID] = ships[l.ShopID] || l.forSale
 	}
 	codes := map[uuid.UUID]string{}
 	for _, c := range coupons {
@@ -231,6 +233,12 @@ func (s *Service) quote(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, rows []
 	}
 	fees := map[uuid.UUID]int64{}
 	for shopID, w := range weight {
+		// Nothing of the shop is for sale (checkout refuses such lines), so nothing ships from
+		// it; a closed shop has no place to ship from, and pricing its parcel would fail the
+		// whole cart. A line only short of stock still pays: the reservation may yet succeed.
+		if !ships[shopID] {
+			continue
+		}
 		fee, err := s.shipping.Fee(ctx, tx, ShippingRequest{ShopID: shopID, WeightGrams: w, Method: o.ShippingMethod, AddressID: o.AddressID, BuyerID: buyer})
 		if err != nil {
 			return Quote{}, err
@@ -335,6 +343,7 @@ func (s *Service) priceLine(ctx context.Context, tx pgx.Tx, r store.CartItem, v 
 		l.CampaignID = &offer.CampaignID
 	}
 	l.LineTotal = l.UnitPrice * int64(r.Quantity)
+	l.forSale = v.Purchasable
 	switch {
 	case !v.Purchasable:
 		l.Problem = "this product is not for sale now"
