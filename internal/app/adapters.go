@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -220,8 +219,9 @@ func (a shippingIdentity) RegisterShipper(ctx context.Context, p auth.Principal,
 	if err != nil {
 		return shipping.Registered{}, err
 	}
-	u, err := json.Marshal(reg.User)
-	return shipping.Registered{AccessToken: reg.AccessToken, ExpiresIn: reg.ExpiresIn, User: u}, err
+	u := reg.User
+	return shipping.Registered{AccessToken: reg.AccessToken, ExpiresIn: reg.ExpiresIn, User: shipping.Account{ID: u.ID,
+		Email: u.Email, FullName: u.FullName, Phone: u.Phone, Roles: u.Roles, CreatedAt: u.CreatedAt}}, nil
 }
 
 func (a shippingIdentity) Address(ctx context.Context, tx pgx.Tx, userID, addressID uuid.UUID) (shipping.Address, error) {

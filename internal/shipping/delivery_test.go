@@ -555,10 +555,11 @@ func TestLiveTrackingOverWebSocket(t *testing.T) {
 		assert.Contains(t, string(step.Data), `"status":"picked_up"`, name)
 	}
 
-	// Without an upgrade the route answers the shipment as it is now.
+	// Without an upgrade the route is refused, a follower told where to poll; to anyone else
+	// the delivery does not exist either way.
 	res = env.Get(t, "/shipping/"+id+"/live-tracking", b.AccessToken)
-	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
-	assert.Equal(t, "picked_up", res.Map(t)["status"])
+	require.Equal(t, http.StatusBadRequest, res.Status, "%s", res.Body)
+	assert.Contains(t, res.Map(t)["detail"], "/shipping/"+id+"/tracking")
 	assert.Equal(t, http.StatusNotFound, env.Get(t, "/shipping/"+id+"/live-tracking", other.AccessToken).Status)
 }
 

@@ -2,7 +2,6 @@ package shipping
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -120,10 +119,10 @@ type RegisterInput struct {
 // Registration answers a shipper registration: the delivery side's shipper, the identity
 // context's user and an access token that already carries the shipper role.
 type Registration struct {
-	Shipper     Shipper         `json:"shipper"`
-	User        json.RawMessage `json:"user"`
-	AccessToken string          `json:"access_token"`
-	ExpiresIn   int             `json:"expires_in"`
+	Shipper     Shipper `json:"shipper"`
+	User        Account `json:"user"`
+	AccessToken string  `json:"access_token"`
+	ExpiresIn   int     `json:"expires_in"`
 }
 
 // Register makes the caller a shipper. The role and the papers are the identity context's (the

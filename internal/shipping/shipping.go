@@ -10,7 +10,6 @@ package shipping
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -166,8 +165,19 @@ type Registered struct {
 	// AccessToken already carries the shipper role.
 	AccessToken string
 	ExpiresIn   int
-	// User is the identity context's user, passed through to the client as it is.
-	User json.RawMessage
+	// User is the identity context's user, now with the shipper role.
+	User Account
+}
+
+// Account is a user's account as the identity context shows it to its owner; a shipper
+// registration answers it with the new role.
+type Account struct {
+	ID        uuid.UUID `json:"id"`
+	Email     string    `json:"email"`
+	FullName  string    `json:"full_name"`
+	Phone     *string   `json:"phone"`
+	Roles     []string  `json:"roles"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Address is an entry of a user's address book.
