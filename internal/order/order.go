@@ -5,7 +5,6 @@ package order
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,34 +34,34 @@ const (
 
 // Order is an order as clients see it.
 type Order struct {
-	ID                uuid.UUID       `json:"id"`
-	CheckoutID        uuid.UUID       `json:"checkout_id"`
-	BuyerID           uuid.UUID       `json:"buyer_id"`
-	ShopID            uuid.UUID       `json:"shop_id"`
-	Status            string          `json:"status"`
-	Items             []Item          `json:"items"`
-	Subtotal          int64           `json:"subtotal"`
-	ShippingFee       int64           `json:"shipping_fee"`
-	Tax               int64           `json:"tax"`
-	TaxInclusive      bool            `json:"tax_inclusive"`
-	Discount          int64           `json:"discount"`
-	Total             int64           `json:"total"`
-	Currency          string          `json:"currency"`
-	PaymentMethod     string          `json:"payment_method"`
-	PaymentProvider   *string         `json:"payment_provider,omitempty"`
-	PaymentStatus     string          `json:"payment_status"`
-	ShippingMethod    string          `json:"shipping_method"`
-	VoucherCode       *string         `json:"voucher_code,omitempty"`
-	Address           json.RawMessage `json:"address"`
-	Note              string          `json:"note"`
-	TrackingNumber    *string         `json:"tracking_number,omitempty"`
-	Carrier           *string         `json:"carrier,omitempty"`
-	ReturnReason      *string         `json:"return_reason,omitempty"`
-	PaidAt            *time.Time      `json:"paid_at,omitempty"`
-	DeliveredAt       *time.Time      `json:"delivered_at,omitempty"`
-	ReturnRequestedAt *time.Time      `json:"return_requested_at,omitempty"`
-	CreatedAt         time.Time       `json:"created_at"`
-	UpdatedAt         time.Time       `json:"updated_at"`
+	ID                uuid.UUID  `json:"id"`
+	CheckoutID        uuid.UUID  `json:"checkout_id"`
+	BuyerID           uuid.UUID  `json:"buyer_id"`
+	ShopID            uuid.UUID  `json:"shop_id"`
+	Status            string     `json:"status"`
+	Items             []Item     `json:"items"`
+	Subtotal          int64      `json:"subtotal"`
+	ShippingFee       int64      `json:"shipping_fee"`
+	Tax               int64      `json:"tax"`
+	TaxInclusive      bool       `json:"tax_inclusive"`
+	Discount          int64      `json:"discount"`
+	Total             int64      `json:"total"`
+	Currency          string     `json:"currency"`
+	PaymentMethod     string     `json:"payment_method"`
+	PaymentProvider   *string    `json:"payment_provider,omitempty"`
+	PaymentStatus     string     `json:"payment_status"`
+	ShippingMethod    string     `json:"shipping_method"`
+	VoucherCode       *string    `json:"voucher_code,omitempty"`
+	Address           Address    `json:"address"`
+	Note              string     `json:"note"`
+	TrackingNumber    *string    `json:"tracking_number,omitempty"`
+	Carrier           *string    `json:"carrier,omitempty"`
+	ReturnReason      *string    `json:"return_reason,omitempty"`
+	PaidAt            *time.Time `json:"paid_at,omitempty"`
+	DeliveredAt       *time.Time `json:"delivered_at,omitempty"`
+	ReturnRequestedAt *time.Time `json:"return_requested_at,omitempty"`
+	CreatedAt         time.Time  `json:"created_at"`
+	UpdatedAt         time.Time  `json:"updated_at"`
 }
 
 // Item is a snapshot of what was bought.
