@@ -128,6 +128,15 @@ func (s *Service) ShopMove(ctx context.Context, p auth.Principal, shopID, orderI
 	return s.Move(ctx, Actor{Principal: &p}, orderID, to, reason)
 }
 
+// RequestReturn asks, as the order's buyer, to return a delivered order. Only the buyer may:
+// anyone else, its shop's owner included, is told the order does not exist.
+func (s *Service) RequestReturn(ctx context.Context, p auth.Principal, id uuid.UUID, reason string) (Order, error) {
+	if _, err := s.ownOrder(ctx, p, id); err != nil {
+		return Order{}, err
+	}
+	return s.Move(ctx, Actor{Principal: &p}, id, ReturnRequested, reason)
+}
+
 // FulfillInput is the shop handing an order to the carrier.
 type FulfillInput struct {
 	TrackingNumber string `json:"tracking_number" validate:"max=64"`
