@@ -17,15 +17,17 @@ import (
 )
 
 // ListQuery filters and sorts the product list. Category includes its subcategories, to any
-// depth; prices are in minor units and compare with the stored effective price.
+// depth; prices are in minor units and compare with the stored effective price. Its tags are
+// the list route's query parameters.
 type ListQuery struct {
-	CategoryID *uuid.UUID
-	ShopID     *uuid.UUID
-	Brand      string
-	MinPrice   *int64
-	MaxPrice   *int64
-	InStock    bool
-	Sort       string // SortNewest (the default), SortPriceAsc, SortPriceDesc or SortRating
+	CategoryID *uuid.UUID `query:"category" doc:"only products of this category or its subcategories, to any depth"`
+	ShopID     *uuid.UUID `query:"shop" doc:"only this shop's products"`
+	Brand      string     `query:"brand" validate:"max=100" doc:"only this brand (any case)"`
+	MinPrice   *int64     `query:"min_price" validate:"omitempty,min=0" doc:"lowest price payable now, in minor units"`
+	MaxPrice   *int64     `query:"max_price" validate:"omitempty,min=0" doc:"highest price payable now, in minor units"`
+	InStock    bool       `query:"in_stock" doc:"only products with a variant in stock"`
+	// Sort is SortNewest (the default), SortPriceAsc, SortPriceDesc or SortRating.
+	Sort string `query:"sort" validate:"omitempty,oneof=newest price_asc price_desc rating" doc:"the order: newest (default), price_asc, price_desc or rating"`
 
 	// unlisted shows a shop's drafts and archived products too (its owner's view), optionally
 	// of one status only.

@@ -48,12 +48,12 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, shop
 
 // Fields are a product's editable details.
 type Fields struct {
-	Title       string                     `json:"title" validate:"required,max=200"`
-	Description string                     `json:"description" validate:"max=20000"`
-	Brand       string                     `json:"brand" validate:"max=100"`
-	Model       string                     `json:"model" validate:"max=100"`
-	CategoryID  *uuid.UUID                 `json:"category_id"`
-	Attributes  map[string]json.RawMessage `json:"attributes" validate:"max=100"`
+	Title       string     `json:"title" validate:"required,max=200"`
+	Description string     `json:"description" validate:"max=20000"`
+	Brand       string     `json:"brand" validate:"max=100"`
+	Model       string     `json:"model" validate:"max=100"`
+	CategoryID  *uuid.UUID `json:"category_id"`
+	Attributes  Attributes `json:"attributes" validate:"max=100"`
 	// Status defaults to active on creation and stays as it is on update when empty.
 	Status            string `json:"status" validate:"omitempty,oneof=draft active archived"`
 	WeightGrams       int    `json:"weight_grams" validate:"min=0,max=1000000"`
@@ -482,12 +482,21 @@ func (s *Service) VariantSnapshotTx(ctx context.Context, tx pgx.Tx, variantID uu
 
 func ptr[T any](v T) *T { return &v }
 
-func attributesJSON(m map[string]json.RawMessage) json.RawMessage {
+func attributesJSON(m Attributes) json.RawMessage {
 	if len(m) == 0 {
 		return json.RawMessage("{}")
 	}
 	b, _ := json.Marshal(m) // values are valid JSON already: they were decoded from it
 	return b
+}
+
+// decodeAttributes reads stored attributes, always a JSON object (the tables check it). A
+// variant's are strings, as VariantInput takes them; a value of another type, which no route
+// writes, is left out rather than failing the read.
+func decodeAttributes[V any](b []byte) map[string]V {
+	m := map[string]V{}
+	_ = json.Unmarshal(b, &m)
+	return m
 }
 
 // toProduct shows a product at instant now: prices are computed for that instant, so that a
@@ -496,7 +505,7 @@ func toProduct(r store.CatalogProduct, vs []store.CatalogVariant, now time.Time)
 	d := discountOf(r)
 	p := Product{
 		ID: r.ID, ShopID: r.ShopID, Title: r.Title, Description: r.Description, Brand: r.Brand, Model: r.Model,
-		CategoryID: r.CategoryID, Attributes: r.Attributes, Currency: r.Currency, Status: r.Status,
+		CategoryID: r.CategoryID, Attributes: decodeAttributes[json.RawMessage](r.Attributes), Currency: r.Currency, Status: r.Status,
 		Rating: r.Rating, RatingCount: int(r.RatingCount), WeightGrams: int(r.WeightGrams),
 		LowStockThreshold: int(r.LowStockThreshold), Media: []Media{}, Variants: make([]Variant, 0, len(vs)),
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
@@ -519,7 +528,7 @@ func toProduct(r store.CatalogProduct, vs []store.CatalogVariant, now time.Time)
 
 func toVariant(v store.CatalogVariant, d *Discount, now time.Time) Variant {
 	price := d.price(v.ID, v.Price, now)
-	return Variant{ID: v.ID, SKU: v.Sku, Name: v.Name, Attributes: v.Attributes, Price: price, ListPrice: v.Price,
+	return Variant{ID: v.ID, SKU: v.Sku, Name: v.Name, Attributes: decodeAttributes[string](v.Attributes), Price: price, ListPrice: v.Price,
 		OnSale: price < v.Price, Stock: int(v.Stock), IsDefault: v.IsDefault}
 }
 

@@ -5,7 +5,6 @@ package order
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,7 +34,7 @@ type Order struct {
 	PaymentStatus     events.PaymentStatus  `json:"payment_status"`
 	ShippingMethod    events.ShippingMethod `json:"shipping_method"`
 	VoucherCode       *string               `json:"voucher_code,omitempty"`
-	Address           json.RawMessage       `json:"address"`
+	Address           Address               `json:"address"`
 	Note              string                `json:"note"`
 	TrackingNumber    *string               `json:"tracking_number,omitempty"`
 	Carrier           *string               `json:"carrier,omitempty"`

@@ -2,6 +2,8 @@ package order
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -56,7 +58,7 @@ func (s *Service) load(ctx context.Context, row store.OrdersOrder) (Order, error
 	if err != nil {
 		return Order{}, err
 	}
-	return toOrder(row, items), nil
+	return toOrder(row, items)
 }
 
 // ListFilter narrows a list of orders.
@@ -126,6 +128,15 @@ func (s *Service) ShopMove(ctx context.Context, p auth.Principal, shopID, orderI
 	return s.Move(ctx, Actor{Principal: &p}, orderID, to, reason)
 }
 
+// RequestReturn asks, as the order's buyer, to return a delivered order. Only the buyer may:
+// anyone else, its shop's owner included, is told the order does not exist.
+func (s *Service) RequestReturn(ctx context.Context, p auth.Principal, id uuid.UUID, reason string) (Order, error) {
+	if _, err := s.ownOrder(ctx, p, id); err != nil {
+		return Order{}, err
+	}
+	return s.Move(ctx, Actor{Principal: &p}, id, events.OrderReturnRequested, reason)
+}
+
 // FulfillInput is the shop handing an order to the carrier.
 type FulfillInput struct {
 	TrackingNumber string `json:"tracking_number" validate:"max=64"`
@@ -183,7 +194,9 @@ func (s *Service) page(ctx context.Context, rows []store.OrdersOrder, limit int)
 	}
 	out := make([]Order, len(rows))
 	for i, r := range rows {
-		out[i] = toOrder(r, byOrder[r.ID])
+		if out[i], err = toOrder(r, byOrder[r.ID]); err != nil {
+			return httpx.List[Order]{}, err
+		}
 	}
 	return httpx.Paginate(out, limit, func(o Order) any { return httpx.Keyset{At: o.CreatedAt, ID: o.ID} }), nil
 }
@@ -580,11 +593,15 @@ func (s *Service) Hide(ctx context.Context, p auth.Principal, id uuid.UUID) erro
 	return nil
 }
 
-func toOrder(r store.OrdersOrder, items []store.OrdersItem) Order {
+func toOrder(r store.OrdersOrder, items []store.OrdersItem) (Order, error) {
+	addr, err := addressOf(r)
+	if err != nil {
+		return Order{}, err
+	}
 	o := Order{ID: r.ID, CheckoutID: r.CheckoutID, BuyerID: r.BuyerID, ShopID: r.ShopID, Status: r.Status, Subtotal: r.Subtotal,
 		ShippingFee: r.ShippingFee, Tax: r.Tax, TaxInclusive: r.TaxInclusive, Discount: r.Discount, Total: r.Total, Currency: r.Currency,
 		PaymentMethod: r.PaymentMethod, PaymentProvider: r.PaymentProvider, PaymentStatus: r.PaymentStatus,
-		ShippingMethod: r.ShippingMethod, VoucherCode: r.VoucherCode, Address: r.Address, Note: r.Note,
+		ShippingMethod: r.ShippingMethod, VoucherCode: r.VoucherCode, Address: addr, Note: r.Note,
 		TrackingNumber: r.TrackingNumber, Carrier: r.Carrier, ReturnReason: r.ReturnReason, PaidAt: utc(r.PaidAt),
 		DeliveredAt: utc(r.DeliveredAt), ReturnRequestedAt: utc(r.ReturnRequestedAt), CreatedAt: r.CreatedAt.UTC(),
 		UpdatedAt: r.UpdatedAt.UTC(), Items: make([]Item, len(items))}
@@ -593,7 +610,16 @@ func toOrder(r store.OrdersOrder, items []store.OrdersItem) Order {
 			SKU: it.Sku, UnitPrice: it.UnitPrice, RegularPrice: it.RegularPrice, CampaignID: it.CampaignID, Quantity: it.Quantity,
 			LineTotal: it.LineTotal}
 	}
-	return o
+	return o, nil
+}
+
+// addressOf reads the delivery address copied into an order at checkout.
+func addressOf(r store.OrdersOrder) (Address, error) {
+	var a Address
+	if err := json.Unmarshal(r.Address, &a); err != nil {
+		return Address{}, fmt.Errorf("order: read address: %w", err)
+	}
+	return a, nil
 }
 
 func toRefund(r store.OrdersRefundRequest) RefundRequest {

@@ -277,7 +277,7 @@ func (s *Service) placeOrder(ctx context.Context, tx pgx.Tx, buyer, checkoutID u
 		PaymentMethod: in.PaymentMethod, At: row.CreatedAt}); err != nil {
 		return Order{}, err
 	}
-	return toOrder(row, items), nil
+	return toOrder(row, items)
 }
 
 // Actor is who asks for a move.
@@ -558,8 +558,8 @@ func (s *Service) Delivery(ctx context.Context, orderID uuid.UUID) (Delivery, er
 	if err != nil {
 		return Delivery{}, pgdb.NotFound(err, "order")
 	}
-	var addr Address
-	if err := json.Unmarshal(r.Address, &addr); err != nil {
+	addr, err := addressOf(r)
+	if err != nil {
 		return Delivery{}, err
 	}
 	return Delivery{Payable: toPayable(r), Address: addr, WeightGrams: r.WeightGrams, ShippingMethod: r.ShippingMethod,
