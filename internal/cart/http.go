@@ -52,7 +52,8 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Method(http.MethodGet, "/saved", httpx.Endpoint(ok, h.saved).
 			Doc("The caller's saved carts, newest first").For(httpx.AnyUser).Paged())
 		r.Method(http.MethodPost, "/restore/{saved_cart_id}", httpx.WithID(ok, "saved_cart_id", "saved cart", h.restore).
-			Doc("Put a saved cart back: replacing the cart, or merged into it").For(httpx.Owner).Params(restoreQuery{}))
+			Doc("Put a saved cart back: replacing the cart, or merged into it").For(httpx.Owner).Params(restoreQuery{}).
+			Can(apperr.Conflict))
 		r.Method(http.MethodGet, "/calculate-total", httpx.Endpoint(ok, h.calculateTotal).
 			Doc("The cart's totals for a shipping method and address").For(httpx.AnyUser).
 			Params(quoteQuery{}).Can(apperr.NotFound))
