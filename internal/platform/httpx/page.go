@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/google/uuid"
@@ -61,13 +62,14 @@ func EncodeCursor(pos any) string {
 }
 
 // DecodeCursor reads a cursor made by EncodeCursor into pos; an empty cursor leaves pos alone
-// and reports false.
+// and reports false. A cursor is the client's text like any other: one forged to hold text
+// PostgreSQL cannot store (a NUL in a position by name) is refused, not sent to the database.
 func DecodeCursor(cursor string, pos any) (bool, error) {
 	if cursor == "" {
 		return false, nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || json.Unmarshal(b, pos) != nil {
+	if err != nil || json.Unmarshal(b, pos) != nil || checkStorable(reflect.ValueOf(pos), "cursor") != nil {
 		return false, apperr.Field("cursor", "is not a cursor this list made")
 	}
 	return true, nil
