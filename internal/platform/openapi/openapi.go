@@ -251,17 +251,19 @@ var accessText = map[httpx.Access]string{
 }
 
 // Problems returns, by HTTP status, the problem codes a route can answer: those its shape gives
-// every route (500 and 503 anywhere, 422 for a path or query value that cannot be stored, a
-// body's 400 and 413, a token's 401, a path ID's 404, a restricted route's 403 and 404) and
+// every route (500 and 503 anywhere, 422 for a path or query value that cannot be stored, 413
+// for a body over the limit, a body's 400, a token's 401, a path ID's 404, a restricted route's 403 and 404) and
 // those it declares with Op.Can.
 func Problems(rt Route) map[int][]apperr.Code {
-	set := map[apperr.Code]bool{apperr.Internal: true, apperr.Unavailable: true, apperr.Invalid: true}
+	// The body limit refuses a body over MAX_BODY_BYTES before any route is chosen, so every
+	// route can answer 413, whether it reads a body or not.
+	set := map[apperr.Code]bool{apperr.Internal: true, apperr.Unavailable: true, apperr.Invalid: true, apperr.PayloadTooLarge: true}
 	o := rt.Op
 	if o == nil {
 		return nil
 	}
 	if o.In != nil || o.RawBody {
-		set[apperr.BadRequest], set[apperr.PayloadTooLarge] = true, true
+		set[apperr.BadRequest] = true
 	}
 	if rt.Token != Public {
 		set[apperr.Unauthorized] = true
