@@ -35,7 +35,18 @@ type routeOverride struct {
 }
 
 // authzOverrides are keyed "METHOD /api/v1/pattern".
-var authzOverrides = map[string]routeOverride{}
+var authzOverrides = map[string]routeOverride{
+	"POST /api/v1/products/{id}/discount": {why: "a discount needs percent or sale_price, which no tag can say",
+		body: func(*apptest.World) any {
+			return map[string]any{"percent": 10, "ends_at": time.Now().Add(24 * time.Hour)}
+		}},
+	"PUT /api/v1/products/{id}/inventory": {why: "stock or low_stock_threshold is needed, which no tag can say",
+		body: func(*apptest.World) any { return map[string]any{"stock": 10} }},
+	"PUT /api/v1/shops/{id}/products/{product_id}/inventory": {why: "as PUT /products/{id}/inventory",
+		body: func(*apptest.World) any { return map[string]any{"stock": 10} }},
+	"GET /api/v1/orders/{id}/return-status": {why: "only the delivered order has a return",
+		ids: map[string]string{"id": "delivered order"}},
+}
 
 // TestEveryRouteRefusesWhoMayNotCallIt walks every route mounted under /api/v1, reads who may
 // call it from its declaration (Op.For), and calls it, against the resources of a world built

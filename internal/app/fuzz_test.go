@@ -260,7 +260,7 @@ type mutation struct {
 // Odd values the mutations draw from.
 var (
 	oddStrings = []string{
-		"", " ", "\t\n", strings.Repeat("a", 5000), strings.Repeat("ệ", 3000),
+		"" /* first: path values skip it */, " ", "\t\n", strings.Repeat("a", 5000), strings.Repeat("ệ", 3000),
 		"🛒🇻🇳👩‍👩‍👧‍👦🏳️‍🌈", "مرحبا بالعالم", "\u202Eevil\u202C", "e\u0301\u0302\u0303\u0304\u0305\u0306\u0307\u0308",
 		"Z̷̢̛̛̤̙̳̮̀͗̈́ä̸̠̼͇́l̵̨̛̰̍g̶̢̈́o̵̢̧͗", "\u200B\u200C\u200D\uFEFF", "\uFFFD\uFFFE", "a\u0000b", "\u0000",
 		"'; DROP TABLE users; --", "%00", "../../etc/passwd", "<script>alert(1)</script>", "${jndi:ldap://x}",
@@ -270,7 +270,7 @@ var (
 		json.Number("9223372036854775807"), json.Number("9223372036854775808"), json.Number("-9223372036854775808"),
 		json.Number("-9223372036854775809"), json.Number("2147483648"), json.Number("-2147483649"), json.Number("-1"),
 		json.Number("0"), json.Number("1e308"), json.Number("-1e308"), json.Number("1e-320"), json.Number("0.5"),
-		json.Number("-0.0"), json.Number("123456789012345678901234567890"),
+		json.Number("-0.0"), json.Number("123456789012345678901234567890"), json.Number("1e999999"),
 	}
 	wrongTypes = []any{"a string", json.Number("12345"), true, false, nil, []any{}, []any{"x", 1}, map[string]any{}, map[string]any{"x": 1}, json.Number("1.5")}
 	badIDs     = []string{"not-a-uuid", "1", "-1", "0", uuid.Nil.String(), "00000000-0000-0000-0000-00000000000g",
@@ -279,7 +279,7 @@ var (
 	malformed = []string{
 		`{`, `{"a":`, `{"a":1,}`, `{"a" 1}`, `[`, `]`, `{}}`, `{} {}`, `nul`, `"unterminated`, "{\"a\":\"\xff\xfe\"}",
 		"\xef\xbb\xbf{}", `{"a":1,"a":"twice"}`, strings.Repeat("[", 20000), strings.Repeat(`{"a":`, 5000) + "1" + strings.Repeat("}", 5000),
-		`{"` + strings.Repeat("k", 100000) + `":1}`, `{"a":"\ud800"}`, `{"a":"\u0000"}`, `{"a":1e999999}`,
+		`{"` + strings.Repeat("k", 100000) + `":1}`, `{"a":"\ud800"}`, `{"a":"\u0000"}`,
 	}
 )
 
@@ -423,7 +423,8 @@ func (f *fuzzer) otherIDs() []string {
 
 var mutations = []mutation{
 	{"odd path or query value", func(f *fuzzer, rng *rand.Rand, rt openapi.Route, b base) (fuzzRequest, bool) {
-		if params, name, ok := withParam(rng, b, pick(rng, oddStrings)); ok && rng.IntN(2) == 0 {
+		// An empty path value makes another path ("/orders//cancel"), which no operation has.
+		if params, name, ok := withParam(rng, b, pick(rng, oddStrings[1:])); ok && rng.IntN(2) == 0 {
 			return b.request("odd value in path parameter "+name, params, b.query, b.body), true
 		}
 		q := copyQuery(b.query)

@@ -66,7 +66,7 @@ func (s *Sampler) Query(t reflect.Type) url.Values {
 	for _, f := range reflect.VisibleFields(deref(t)) {
 		name := f.Tag.Get("query")
 		rules := f.Tag.Get("validate")
-		if name == "" || name == "-" || !f.IsExported() || !(s.Full || hasRule(rules, "required")) {
+		if name == "" || name == "-" || !f.IsExported() || !(s.Full || hasRule(rules, "required") || s.knownID(f.Type, name, rules)) {
 			continue
 		}
 		v := s.value(f.Type, name, rules)
@@ -120,14 +120,35 @@ func ruleInt(rules, name string) (int64, bool) {
 	return int64(n), err == nil
 }
 
-// included says whether a field goes into the smallest valid sample: a required one, or a
-// struct held by value (the validator checks its fields whether or not it is sent).
-func (s *Sampler) included(f reflect.StructField, rules string) bool {
+// included says whether a field goes into the smallest valid sample: a required one; one whose
+// rules apply to its zero value too (no omitempty: `gt=0` on a price); a struct held by value
+// (the validator checks its fields whether or not it is sent); and an ID field of a kind the
+// world has, so that the request is about the world's resources (a shop_id the service
+// requires of some callers only).
+func (s *Sampler) included(f reflect.StructField, name, rules string) bool {
 	if s.Full || hasRule(rules, "required") || hasRule(rules, "required_without") || hasRule(rules, "required_without_all") {
 		return true
 	}
 	t := f.Type
-	return t.Kind() == reflect.Struct && t != timeType && t != uuidType
+	switch {
+	case t.Kind() == reflect.Struct && t != timeType && t != uuidType:
+		return true
+	case t.Kind() != reflect.Pointer && t.Kind() != reflect.Map && t.Kind() != reflect.Interface && rules != "" && !hasRule(rules, "omitempty"):
+		return true
+	}
+	return s.knownID(t, name, rules)
+}
+
+// knownID says whether a field holds IDs of a kind the world has.
+func (s *Sampler) knownID(t reflect.Type, name, rules string) bool {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if (t == uuidType || hasRule(rules, "uuid")) && s.IDOf != nil {
+		_, ok := s.IDOf(singular(name))
+		return ok
+	}
+	return false
 }
 
 // value samples a value of t for a field named name (its JSON name) under rules (those after
@@ -209,7 +230,7 @@ func (s *Sampler) object(t reflect.Type) map[string]any {
 			jname = f.Name
 		}
 		rules := f.Tag.Get("validate")
-		if !s.included(f, rules) {
+		if !s.included(f, jname, rules) {
 			continue
 		}
 		out[jname] = s.value(f.Type, jname, rules)

@@ -55,7 +55,7 @@ type Resource struct {
 // World is a marketplace with one of everything, built through the API as its users would, for
 // the suites that call every route: A owns a shop with a product, a voucher and a campaign, and
 // buys from it (an address, a cart line and a saved cart, a paid order on its way with shipper
-// S1, a delivered order with a refund request and a dispute, a saved payment method); B is
+// S1, a delivered order with a return, a refund request and a dispute, a saved payment method); B is
 // another plain user who owns none of it; C is a plain user for the routes about the caller's
 // own things; S2 is a shipper who carries nothing of A's; Admin is an admin.
 type World struct {
@@ -176,6 +176,7 @@ func NewWorld(t testing.TB, opts ...Option) *World {
 	for _, status := range []string{"confirmed", "shipped", "delivered"} {
 		w.must(t, a, http.MethodPut, "/orders/"+delivered+"/status", http.StatusOK, map[string]any{"status": status})
 	}
+	w.must(t, a, http.MethodPost, "/orders/"+delivered+"/return", http.StatusOK, map[string]any{"reason": "the wrong size"})
 	res = w.must(t, a, http.MethodPost, "/orders/"+delivered+"/refund/request", http.StatusCreated, map[string]any{"reason": "the wrong size"})
 	put("refund", res["id"].(string), a)
 	res = w.must(t, a, http.MethodPost, "/payments/"+deliveredPay+"/dispute", http.StatusCreated, map[string]any{"reason": "never arrived"})
