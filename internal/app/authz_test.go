@@ -284,8 +284,8 @@ func code(res *apptest.Response) string {
 
 func answer(res *apptest.Response) string {
 	b := string(res.Body)
-	if len(b) > 300 {
-		b = b[:300] + "..."
+	if len(b) > 500 {
+		b = b[:500] + "..."
 	}
 	return fmt.Sprintf("%d %s", res.Status, b)
 }

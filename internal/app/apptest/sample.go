@@ -309,6 +309,9 @@ func (s *Sampler) str(name, rules string) string {
 		return "4242424242424242"
 	}
 	text, ok := byName[name]
+	if name == "code" { // voucher codes: letters and digits, unique
+		text, ok = fmt.Sprintf("SAMPLE%d%s", s.seq, strings.ToUpper(uuid.NewString()[:4])), true
+	}
 	if !ok {
 		text = fmt.Sprintf("Sample %s %d", strings.ReplaceAll(name, "_", " "), s.seq)
 	}
@@ -332,8 +335,12 @@ func (s *Sampler) integer(name, rules string) int64 {
 	}
 	v := int64(1)
 	switch {
-	case strings.Contains(name, "price"), strings.Contains(name, "amount"), strings.Contains(name, "value"):
+	case strings.Contains(name, "sale"), strings.Contains(name, "campaign"), strings.Contains(name, "discount"):
+		v = 100 // below any list price a sample sets
+	case strings.Contains(name, "price"), strings.Contains(name, "amount"):
 		v = 1000
+	case name == "value", strings.Contains(name, "percent"):
+		v = 10 // a percentage or an amount
 	case strings.Contains(name, "weight"), strings.Contains(name, "grams"):
 		v = 500
 	case strings.Contains(name, "stock"):
