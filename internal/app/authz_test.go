@@ -1,8 +1,10 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
@@ -56,11 +59,13 @@ var authzOverrides = map[string]routeOverride{
 //     reads tokens (required or optional);
 //   - as B, a plain user, against A's resources: 403 or 404 on owner and shop-owner routes, 403
 //     on admin routes, 403 or 404 on shipper routes (and S2, another shipper, on S1's delivery);
-//   - as the one who may (A on what A owns, S1 on its delivery, an admin on admin routes): past
-//     authorization (not 401 or 403, and not 404 on a read), which proves the world is right;
+//   - as the one who may (A on what A owns, S1 on its delivery, an admin on admin routes, and
+//     on shop-owner routes too): past authorization (not 401 or 403, and not 404 on a read,
+//     since the reads come before any write), which proves the world is right;
 //   - as C, any signed-in user, on public and any-user routes: not refused for the token;
 //
-// and never a 5xx. Bodies and required query parameters are sampled from the route's declared
+// and never a 5xx. A WebSocket route is called with the upgrade handshake (101 when let in).
+// Bodies and required query parameters are sampled from the route's declared
 // types so that authorization, not validation, is what refuses. A route without a declaration,
 // or naming a kind of resource the world lacks, fails with what to add.
 func TestEveryRouteRefusesWhoMayNotCallIt(t *testing.T) {
@@ -69,13 +74,16 @@ func TestEveryRouteRefusesWhoMayNotCallIt(t *testing.T) {
 	routes, err := w.Env.App.Routes()
 	require.NoError(t, err)
 	s := &authzSuite{t: t, w: w, bad: badTokens(t, w)}
-	checked := 0
+	checked, api := 0, 0
 	for _, rt := range callOrder(routes) {
+		if strings.HasPrefix(rt.Pattern, "/api/v1/") {
+			api++
+		}
 		if s.check(rt) {
 			checked++
 		}
 	}
-	t.Logf("authorization: %d routes checked, %d not checkable; %d calls", checked, len(routes)-checked, s.calls)
+	t.Logf("authorization: %d of %d routes under /api/v1 called, %d calls", checked, api, s.calls)
 	for _, n := range s.notes {
 		t.Log("note: " + n)
 	}
@@ -172,6 +180,8 @@ type target struct {
 	query              url.Values
 	body               any
 	owner              *apptest.Caller
+	// upgrade: the route is a WebSocket, called with the upgrade handshake (101 when let in).
+	upgrade bool
 }
 
 func (s *authzSuite) problem(rt openapi.Route, who, format string, args ...any) {
@@ -188,7 +198,7 @@ func (s *authzSuite) problem(rt openapi.Route, who, format string, args ...any) 
 // fill builds the request of a route against the world; false when it cannot (said as a problem).
 func (s *authzSuite) fill(rt openapi.Route, ov routeOverride) (target, bool) {
 	op := rt.Op
-	tg := target{name: rt.Method + " " + rt.Pattern, method: rt.Method, owner: s.w.A}
+	tg := target{name: rt.Method + " " + rt.Pattern, method: rt.Method, owner: s.w.A, upgrade: op.Upgrade}
 	ok := true
 	path := rt.Pattern
 	for _, m := range pathParamRE.FindAllStringSubmatch(rt.Pattern, -1) {
@@ -260,7 +270,30 @@ func (s *authzSuite) send(tg target, token string) *apptest.Response {
 	if len(tg.query) > 0 {
 		p += "?" + tg.query.Encode()
 	}
+	if tg.upgrade {
+		return s.dial(p, token)
+	}
 	return s.w.Env.Do(s.t, apptest.Req{Method: tg.method, Path: p, Token: token, Body: tg.body})
+}
+
+// dial opens a WebSocket on path with token in the Authorization header, as docs/API.md says a
+// client may, and closes it: 101 when the upgrade was accepted, else the refusal.
+func (s *authzSuite) dial(path, token string) *apptest.Response {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	opts := &websocket.DialOptions{HTTPHeader: http.Header{}}
+	if token != "" {
+		opts.HTTPHeader.Set("Authorization", "Bearer "+token)
+	}
+	conn, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.w.Env.Server.URL, "http")+path, opts)
+	if err == nil {
+		conn.CloseNow()
+		return &apptest.Response{Status: http.StatusSwitchingProtocols}
+	}
+	require.NotNil(s.t, res, "dial %s: %v", path, err)
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return &apptest.Response{Status: res.StatusCode, Header: res.Header, Body: body}
 }
 
 // as calls the route as c; when c's session has ended (a route before signed it out), c signs
@@ -302,9 +335,6 @@ func (s *authzSuite) check(rt openapi.Route) bool {
 		return false
 	case op.Who == "":
 		s.problem(rt, "", "not declared: no access (.For(httpx.Public|Webhook|AnyUser|Owner|ShopOwner|Shipper|Admin))")
-		return false
-	case op.Upgrade:
-		s.notes = append(s.notes, rt.Method+" "+rt.Pattern+": a WebSocket, signed in inside the socket; not called here")
 		return false
 	}
 	ov := authzOverrides[rt.Method+" "+rt.Pattern]
