@@ -2,13 +2,13 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/goshop/goshop/internal/cart"
 	"github.com/goshop/goshop/internal/catalog"
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/order"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
@@ -125,7 +125,8 @@ func priced(q cart.Quote) order.PricedCart {
 		TaxInclusive: q.TaxInclusive, TaxRateBPS: q.TaxRateBPS, Currency: q.Currency, Purchasable: q.Purchasable}
 	for _, g := range q.Shops {
 		ps := order.PricedShop{ShopID: g.ShopID, Subtotal: g.Subtotal, Discount: g.Discount, ShippingFee: g.ShippingFee,
-			Tax: g.Tax, Total: g.Total, WeightGrams: g.WeightGrams, VoucherError: g.CouponError}
+			Tax: g.Tax, Total: g.Total, WeightGrams: g.WeightGrams, VoucherError: g.CouponError,
+			VoucherErrorCode: g.CouponErrorCode}
 		if g.Coupon != nil {
 			ps.VoucherCode = g.Coupon.Code
 		}
@@ -218,8 +219,9 @@ func (a shippingIdentity) RegisterShipper(ctx context.Context, p auth.Principal,
 	if err != nil {
 		return shipping.Registered{}, err
 	}
-	u, err := json.Marshal(reg.User)
-	return shipping.Registered{AccessToken: reg.AccessToken, ExpiresIn: reg.ExpiresIn, User: u}, err
+	u := reg.User
+	return shipping.Registered{AccessToken: reg.AccessToken, ExpiresIn: reg.ExpiresIn, User: shipping.Account{ID: u.ID,
+		Email: u.Email, FullName: u.FullName, Phone: u.Phone, Roles: u.Roles, CreatedAt: u.CreatedAt}}, nil
 }
 
 func (a shippingIdentity) Address(ctx context.Context, tx pgx.Tx, userID, addressID uuid.UUID) (shipping.Address, error) {
@@ -257,8 +259,8 @@ func (a shippingOrders) AttachCarrierTx(ctx context.Context, tx pgx.Tx, orderID 
 	return a.o.AttachCarrierTx(ctx, tx, orderID, carrier, trackingNumber)
 }
 
-func (a shippingOrders) ShipperMove(ctx context.Context, shipper *auth.Principal, orderID uuid.UUID, to, reason string) error {
-	return a.o.ShipperMove(ctx, shipper, orderID, to, reason)
+func (a shippingOrders) ShipperMoveTx(ctx context.Context, tx pgx.Tx, shipper *auth.Principal, orderID uuid.UUID, to events.OrderStatus, reason string) error {
+	return a.o.ShipperMoveTx(ctx, tx, shipper, orderID, to, reason)
 }
 
 // cartShipping prices the cart's shipping with the shipping context's one fee computation.

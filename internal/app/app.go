@@ -134,6 +134,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.Users, err = user.NewService(a.Pool, tokens, revs, a.Bus, a.Jobs, a.Mail, user.Config{
 		RefreshTTL: cfg.RefreshTTL, OTPTTL: cfg.OTPTTL, OTPMaxTries: cfg.OTPMaxTries, ResetTokenTTL: cfg.ResetTokenTTL,
 		Secret: cfg.JWTSecret, HashMemoryKiB: cfg.HashMemoryKiB, HashTime: cfg.HashTime,
+		HashConcurrency: cfg.HashConcurrency, HashWait: cfg.HashWait,
 	}, log)
 	if err != nil {
 		a.Close()
@@ -146,12 +147,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	// The cart's shipping fee comes from the shipping context, which needs the orders, which need
 	// the cart: it is set once shipping exists, below.
 	a.Cart = cart.NewService(a.Pool, catalogForCart{a.Catalog}, promos, nil,
-		cart.Pricing{TaxRateBPS: cfg.TaxRateBPS, TaxInclusive: cfg.TaxInclusive})
+		cart.Pricing{TaxRateBPS: cfg.TaxRateBPS, TaxInclusive: cfg.TaxInclusive, Location: cfg.MarketplaceTZ})
 	a.Orders = order.NewService(a.Pool, a.Bus, a.Jobs, order.Ports{Cart: cartCheckout{a.Cart}, Stock: catalogStock{a.Catalog},
-		Promos: promos, Addresses: addressBook{a.Users}}, order.Config{PaymentTimeout: cfg.PaymentTimeout, ReturnWindow: cfg.ReturnWindow})
+		Promos: promos, Addresses: addressBook{a.Users}}, order.Config{PaymentTimeout: cfg.PaymentTimeout, ReturnWindow: cfg.ReturnWindow,
+		Location: cfg.MarketplaceTZ})
 	a.Payments = payment.NewService(a.Pool, a.Bus, a.Jobs, paymentGateways(cfg),
 		payment.Ports{Orders: orderPayments{a.Orders}, Shops: promos},
-		payment.Config{CommissionBPS: cfg.PlatformCommissionBPS, ReleaseDelay: cfg.ReturnWindow, Sandbox: cfg.Sandbox()}, log)
+		payment.Config{CommissionBPS: cfg.PlatformCommissionBPS, ReleaseDelay: cfg.ReturnWindow, Sandbox: cfg.Sandbox(),
+			Location: cfg.MarketplaceTZ}, log)
 
 	if !o.Offline {
 		a.Realtime = realtime.New(a.Redis, realtime.Config{Prefix: cfg.RedisPrefix, OriginPatterns: originPatterns(cfg.CORSOrigins),
@@ -181,6 +184,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	}
 
 	a.Metrics = metrics.New(a.Pool)
+	a.Metrics.Register(a.Users.Collectors()...)
 	a.Router = a.routes()
 	api := chi.NewRouter()
 	user.NewHandler(a.Users, authn, limiter, cfg.AuthRatePerMinute).Routes(api)
@@ -248,7 +252,7 @@ func shippingConfig(cfg config.Config) (shipping.Config, error) {
 		return shipping.Config{}, fmt.Errorf("app: SHIPPING_FEES: %w", err)
 	}
 	out := shipping.Config{Fees: fees, Geocoder: geo.Default(), Router: geo.OfflineRouter{RoadFactor: cfg.RoadFactor},
-		AssignRadiusKm: cfg.AssignRadiusKm, AssignRetry: cfg.AssignRetry}
+		AssignRadiusKm: cfg.AssignRadiusKm, AssignRetry: cfg.AssignRetry, Location: cfg.MarketplaceTZ}
 	if cfg.GeocoderURL != "" {
 		out.Geocoder = geo.HTTPGeocoder{BaseURL: cfg.GeocoderURL, UserAgent: cfg.GeocoderUserAgent, Fallback: out.Geocoder}
 	}

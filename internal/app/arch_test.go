@@ -5,6 +5,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,6 +100,31 @@ func TestHandlersReadOnlyDeclaredQueries(t *testing.T) {
 					}
 					t.Errorf("%s:%d reads the query with %s; declare a query type with Op.Params and read it with httpx.QueryOf", path, i+1, bad)
 				}
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+}
+
+// TestStoresNameTheirErrors keeps every context's sqlc store on pgdb.Named, for the pool and
+// for transactions alike, so that a failing query's error names it: a store made with the
+// generated store.New or Queries.WithTx alone would report a bare driver error.
+func TestStoresNameTheirErrors(t *testing.T) {
+	root := filepath.Join("..")
+	bare := regexp.MustCompile(`\bstore\.New\(|[^b]\.WithTx\(`)
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") ||
+			strings.Contains(path, "/internal/store/") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			if bare.MatchString(line) && !strings.Contains(line, "pgdb.Named(") {
+				t.Errorf("%s:%d builds a store without pgdb.Named: %s", path, i+1, strings.TrimSpace(line))
 			}
 		}
 		return nil

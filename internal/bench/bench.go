@@ -49,6 +49,8 @@ type options struct {
 	Deliveries int
 	// Live shapes the live-tracking row.
 	Live liveOptions
+	// Login shapes the login-storm row.
+	Login loginOptions
 	// ServerOutput receives the child's stdout and stderr.
 	ServerOutput io.Writer
 }
@@ -76,7 +78,12 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.Live.Posts, "live-posts", 200, "location posts in the live-tracking row, each a message to every follower")
 	fs.DurationVar(&o.Live.Interval, "live-interval", 20*time.Millisecond, "time between the live-tracking row's posts")
 	fs.DurationVar(&o.Live.Wait, "live-wait", 10*time.Second, "how long messages may still arrive after the last post")
+	fs.IntVar(&o.Login.Logins, "logins", 500, "sign-ins sent all at once in the login-storm row")
+	fs.IntVar(&o.Login.Users, "login-users", 50, "accounts the login storm signs in to, each -logins/-login-users times")
 	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if err := o.Login.validate(); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {

@@ -259,7 +259,7 @@ type productRecord struct {
 	Title, Description, Brand      string
 	Model                          string
 	CategoryID                     *uuid.UUID
-	Attributes                     json.RawMessage
+	Attributes                     catalog.Attributes
 	Status, Currency               string
 	Price                          int64
 	LowStockThreshold, WeightGrams int32
@@ -291,7 +291,7 @@ func scanProduct(row pgx.Row) (productRecord, error) {
 type variantRecord struct {
 	ID, ProductID, ShopID uuid.UUID
 	SKU, Name             string
-	Attributes            json.RawMessage
+	Attributes            map[string]string
 	Price, EffectivePrice int64
 	Stock                 int32
 	IsDefault             bool

@@ -12,6 +12,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/goshop/goshop/internal/events"
+	"github.com/goshop/goshop/internal/platform/apperr"
 )
 
 // Variant is what the cart needs to know of a catalog variant, now.
@@ -69,7 +72,7 @@ type promotions interface {
 type ShippingRequest struct {
 	ShopID      uuid.UUID
 	WeightGrams int64
-	Method      string
+	Method      events.ShippingMethod
 	// AddressID is the buyer's delivery address when known (checkout); quotes without one use
 	// the method's base rate.
 	AddressID *uuid.UUID
@@ -102,6 +105,9 @@ type Line struct {
 	Available    bool       `json:"available"`
 	// Problem says why a line cannot be bought as it is (out of stock, unavailable ...).
 	Problem string `json:"problem,omitempty"`
+	// forSale says the variant is sold now, whatever its stock: checkout refuses a line that is
+	// not, but lets the stock reservation judge one that is short of stock.
+	forSale bool
 }
 
 // ShopGroup is one shop's part of a cart: it becomes one order at checkout.
@@ -115,8 +121,10 @@ type ShopGroup struct {
 	Total       int64         `json:"total"`
 	WeightGrams int64         `json:"weight_grams"`
 	Coupon      *VoucherQuote `json:"coupon,omitempty"`
-	// CouponError says why an applied code does not apply now.
-	CouponError string `json:"coupon_error,omitempty"`
+	// CouponError says why an applied code does not apply now, and CouponErrorCode what the
+	// buyer can do about it (voucher_expired, min_spend_not_met ...; validation_failed else).
+	CouponError     string      `json:"coupon_error,omitempty"`
+	CouponErrorCode apperr.Code `json:"coupon_error_code,omitempty"`
 }
 
 // Quote is a whole cart priced: the one computation behind the cart, its summary and total,
@@ -142,7 +150,7 @@ type Quote struct {
 
 // QuoteOptions tune a quote.
 type QuoteOptions struct {
-	ShippingMethod string
+	ShippingMethod events.ShippingMethod
 	AddressID      *uuid.UUID
 	// ExtraCoupon is a code to try on top of the applied ones (checkout's `coupon` field).
 	ExtraCoupon string

@@ -1,7 +1,9 @@
 package cart_test
 
 import (
+	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goshop/goshop/internal/app/apptest"
+	"github.com/goshop/goshop/internal/cart"
 )
 
 // shopWith opens a shop for a new seller with one product and returns them.
@@ -124,6 +127,15 @@ func TestCartBadInputAndOtherBuyers(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, env.Do(t, apptest.Req{Method: r.m, Path: r.p}).Status, r.p)
 	}
 	assert.Equal(t, http.StatusUnprocessableEntity, env.Get(t, "/cart?shipping_method=teleport", buyer.AccessToken).Status)
+	assert.Equal(t, http.StatusUnprocessableEntity, env.Get(t, "/cart?address_id=home", buyer.AccessToken).Status)
+	assert.Equal(t, http.StatusUnprocessableEntity, env.Delete(t, "/cart/remove-coupon?shop_id=mine", buyer.AccessToken).Status)
+
+	// Shipping is priced to the buyer's own addresses only.
+	mine, theirs := env.CreateAddress(t, buyer), env.CreateAddress(t, other)
+	res = env.Get(t, "/cart/calculate-total?address_id="+mine, buyer.AccessToken)
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	res = env.Get(t, "/cart?address_id="+theirs, buyer.AccessToken)
+	assert.Equal(t, http.StatusNotFound, res.Status, "%s", res.Body)
 }
 
 func TestSaveAndRestoreCarts(t *testing.T) {
@@ -233,4 +245,142 @@ func TestCartFollowsSalePricesAndOutlivesRedis(t *testing.T) {
 	cart := env.Get(t, "/cart", buyer.AccessToken).Map(t)
 	assert.Len(t, cart["items"], 1)
 	assert.EqualValues(t, 150_000, cart["subtotal"])
+}
+
+// TestConcurrentAddsKeepCartLimits sends adds at once, each in its own goroutine through the
+// API: the line limit, a line's quantity cap and the saved-cart limit hold however they
+// interleave, and every add either succeeds or is refused with a 4xx, never a 500.
+func TestConcurrentAddsKeepCartLimits(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	seller, shopID, first := shopWith(t, env, 10_000, 5000)
+	products := []apptest.Product{first}
+	for i := range 7 {
+		products = append(products, env.CreateProduct(t, seller, shopID, fmt.Sprintf("Món %d", i), 10_000, 5000))
+	}
+	ctx := t.Context()
+	// at runs fn n times at once and returns the answers' statuses.
+	at := func(n int, fn func(i int) *apptest.Response) map[int]int {
+		var (
+			wg     sync.WaitGroup
+			mu     sync.Mutex
+			start  = make(chan struct{})
+			counts = map[int]int{}
+		)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				res := fn(i)
+				mu.Lock()
+				counts[res.Status]++
+				mu.Unlock()
+			}()
+		}
+		close(start)
+		wg.Wait()
+		return counts
+	}
+
+	t.Run("lines", func(t *testing.T) {
+		buyer := env.Register(t, "Buyer")
+		// Two lines short of the limit (lines of variants the catalog no longer knows do count).
+		_, err := env.App.Pool.Exec(ctx, `INSERT INTO cart.items (user_id, variant_id, product_id, shop_id, quantity)
+			SELECT $1, gen_random_uuid(), gen_random_uuid(), $2, 1 FROM generate_series(1, $3)`, buyer.ID, shopID, cart.MaxLines-2)
+		require.NoError(t, err)
+		got := at(len(products), func(i int) *apptest.Response {
+			return env.Post(t, "/cart/items", buyer.AccessToken, map[string]any{"product_id": products[i].ID, "quantity": 1})
+		})
+		assert.Equal(t, map[int]int{http.StatusCreated: 2, http.StatusConflict: len(products) - 2}, got)
+		var n int
+		require.NoError(t, env.App.Pool.QueryRow(ctx, "SELECT count(*) FROM cart.items WHERE user_id = $1", buyer.ID).Scan(&n))
+		assert.Equal(t, cart.MaxLines, n)
+	})
+
+	t.Run("quantity", func(t *testing.T) {
+		buyer := env.Register(t, "Buyer")
+		got := at(8, func(int) *apptest.Response {
+			return env.Post(t, "/cart/items", buyer.AccessToken, map[string]any{"product_id": first.ID, "quantity": 200})
+		})
+		assert.Equal(t, map[int]int{http.StatusCreated: 4, http.StatusUnprocessableEntity: 4}, got, "4 × 200 fit under 999")
+		var qty int
+		require.NoError(t, env.App.Pool.QueryRow(ctx, "SELECT quantity FROM cart.items WHERE user_id = $1", buyer.ID).Scan(&qty))
+		assert.Equal(t, 800, qty)
+	})
+
+	t.Run("saved carts", func(t *testing.T) {
+		buyer := env.Register(t, "Buyer")
+		require.Equal(t, http.StatusCreated, env.Post(t, "/cart/items", buyer.AccessToken, map[string]any{"product_id": first.ID, "quantity": 1}).Status)
+		_, err := env.App.Pool.Exec(ctx, `INSERT INTO cart.saved_carts (user_id, name)
+			SELECT $1, 'old ' || g FROM generate_series(1, $2) g`, buyer.ID, cart.MaxSavedCarts-2)
+		require.NoError(t, err)
+		got := at(6, func(i int) *apptest.Response {
+			return env.Post(t, "/cart/save", buyer.AccessToken, map[string]any{"name": fmt.Sprintf("new %d", i)})
+		})
+		assert.Equal(t, map[int]int{http.StatusCreated: 2, http.StatusConflict: 4}, got)
+	})
+
+	t.Run("restore past the limit", func(t *testing.T) {
+		buyer := env.Register(t, "Buyer")
+		for _, p := range products[:2] {
+			require.Equal(t, http.StatusCreated, env.Post(t, "/cart/items", buyer.AccessToken, map[string]any{"product_id": p.ID, "quantity": 1}).Status)
+		}
+		res := env.Post(t, "/cart/save", buyer.AccessToken, map[string]any{"name": "two"})
+		require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+		saved := res.Map(t)["id"].(string)
+		require.Equal(t, http.StatusNoContent, env.Delete(t, "/cart/clear", buyer.AccessToken).Status)
+		_, err := env.App.Pool.Exec(ctx, `INSERT INTO cart.items (user_id, variant_id, product_id, shop_id, quantity)
+			SELECT $1, gen_random_uuid(), gen_random_uuid(), $2, 1 FROM generate_series(1, $3)`, buyer.ID, shopID, cart.MaxLines-1)
+		require.NoError(t, err)
+		res = env.Post(t, "/cart/restore/"+saved+"?mode=merge", buyer.AccessToken, nil)
+		assert.Equal(t, http.StatusConflict, res.Status, "%s", res.Body)
+		var n int
+		require.NoError(t, env.App.Pool.QueryRow(ctx, "SELECT count(*) FROM cart.items WHERE user_id = $1", buyer.ID).Scan(&n))
+		assert.Equal(t, cart.MaxLines-1, n, "a refused merge changes nothing")
+	})
+}
+
+// TestCartOfAClosedShop: a shop closing does not break its buyers' carts: the cart still
+// answers, its line says it cannot be bought, and nothing ships from the closed shop.
+func TestCartOfAClosedShop(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	seller, shopID, p := shopWith(t, env, 100_000, 5)
+	_, _, q := shopWith(t, env, 50_000, 5)
+	buyer := env.Register(t, "Buyer")
+	for _, id := range []string{p.ID, q.ID} {
+		require.Equal(t, http.StatusCreated, env.Post(t, "/cart/items", buyer.AccessToken, map[string]any{"product_id": id, "quantity": 1}).Status)
+	}
+	require.Equal(t, http.StatusNoContent, env.Delete(t, "/shops/"+shopID, seller.AccessToken).Status)
+
+	var cart map[string]any
+	apptest.Eventually(t, func() bool {
+		res := env.Get(t, "/cart", buyer.AccessToken)
+		if res.Status != http.StatusOK {
+			return false
+		}
+		cart = res.Map(t)
+		return cart["purchasable"] == false
+	}, "the cart answers, and says it cannot be bought as it is")
+	for _, it := range cart["items"].([]any) {
+		line := it.(map[string]any)
+		if line["shop_id"] == shopID {
+			assert.Equal(t, false, line["available"])
+			assert.NotEmpty(t, line["problem"])
+		} else {
+			assert.Equal(t, true, line["available"])
+		}
+	}
+	for _, g := range cart["shops"].([]any) {
+		group := g.(map[string]any)
+		if group["shop_id"] == shopID {
+			assert.EqualValues(t, 0, group["shipping_fee"], "nothing ships from a closed shop")
+		} else {
+			assert.Positive(t, num(group, "shipping_fee"))
+		}
+	}
+	for _, path := range []string{"/cart/summary", "/cart/calculate-total"} {
+		assert.Equal(t, http.StatusOK, env.Get(t, path, buyer.AccessToken).Status, path)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/httpx"
@@ -31,42 +32,53 @@ func (h *Handler) Routes(r chi.Router) {
 	)
 	r.Route("/cart", func(r chi.Router) {
 		r.Use(h.authn.Required)
-		r.Method(http.MethodGet, "/", httpx.Endpoint(ok, h.get))
-		r.Method(http.MethodPost, "/items", httpx.WithBody(created, h.add))
-		r.Method(http.MethodPut, "/items/{id}", httpx.WithIDBody(ok, "id", "cart line", h.setQuantity))
-		r.Method(http.MethodDelete, "/items/{id}", httpx.WithID(none, "id", "cart line", h.remove))
-		r.Method(http.MethodDelete, "/clear", httpx.Endpoint(none, h.clear))
-		r.Method(http.MethodGet, "/summary", httpx.Endpoint(ok, h.summary))
-		r.Method(http.MethodPost, "/save", httpx.WithBody(created, h.save))
-		r.Method(http.MethodGet, "/saved", httpx.Endpoint(ok, h.saved))
-		r.Method(http.MethodPost, "/restore/{saved_cart_id}", httpx.Endpoint(ok, h.restore))
-		r.Method(http.MethodGet, "/calculate-total", httpx.Endpoint(ok, h.calculateTotal))
-		r.Method(http.MethodPost, "/apply-coupon", httpx.WithBody(ok, h.applyCoupon))
-		r.Method(http.MethodDelete, "/remove-coupon", httpx.Endpoint(ok, h.removeCoupon))
+		r.Method(http.MethodGet, "/", httpx.Endpoint(ok, h.get).
+			Doc("The caller's cart, priced now: lines, vouchers, shipping and tax by shop").For(httpx.AnyUser).
+			Params(quoteQuery{}).Can(apperr.NotFound))
+		r.Method(http.MethodPost, "/items", httpx.WithBody(created, h.add).
+			Doc("Put a product's variant in the cart, or add to its line").For(httpx.AnyUser).
+			Can(apperr.NotFound, apperr.Conflict, apperr.InsufficientStock))
+		r.Method(http.MethodPut, "/items/{id}", httpx.WithIDBody(ok, "id", "cart line", h.setQuantity).
+			Doc("Change a cart line's quantity").For(httpx.Owner).Can(apperr.Conflict, apperr.InsufficientStock))
+		r.Method(http.MethodDelete, "/items/{id}", httpx.WithID(none, "id", "cart line", h.remove).
+			Doc("Remove a line from the cart").For(httpx.Owner))
+		r.Method(http.MethodDelete, "/clear", httpx.Endpoint(none, h.clear).
+			Doc("Empty the cart and drop its vouchers").For(httpx.AnyUser))
+		r.Method(http.MethodGet, "/summary", httpx.Endpoint(ok, h.summary).
+			Doc("The cart's totals, by shop, without its lines").For(httpx.AnyUser).
+			Params(quoteQuery{}).Can(apperr.NotFound))
+		r.Method(http.MethodPost, "/save", httpx.WithBody(created, h.save).
+			Doc("Keep a named copy of the cart").For(httpx.AnyUser).Can(apperr.Conflict))
+		r.Method(http.MethodGet, "/saved", httpx.Endpoint(ok, h.saved).
+			Doc("The caller's saved carts, newest first").For(httpx.AnyUser).Paged())
+		r.Method(http.MethodPost, "/restore/{saved_cart_id}", httpx.WithID(ok, "saved_cart_id", "saved cart", h.restore).
+			Doc("Put a saved cart back: replacing the cart, or merged into it").For(httpx.Owner).Params(restoreQuery{}))
+		r.Method(http.MethodGet, "/calculate-total", httpx.Endpoint(ok, h.calculateTotal).
+			Doc("The cart's totals for a shipping method and address").For(httpx.AnyUser).
+			Params(quoteQuery{}).Can(apperr.NotFound))
+		r.Method(http.MethodPost, "/apply-coupon", httpx.WithBody(ok, h.applyCoupon).
+			Doc("Apply a shop's voucher code to the cart; it replaces that shop's earlier one").For(httpx.AnyUser).
+			Can(apperr.NotFound, apperr.VoucherExhausted, apperr.VoucherExpired, apperr.VoucherNotStarted, apperr.MinSpendNotMet))
+		r.Method(http.MethodDelete, "/remove-coupon", httpx.Endpoint(ok, h.removeCoupon).
+			Doc("Drop one shop's voucher, or every voucher, from the cart").For(httpx.AnyUser).
+			Params(removeCouponQuery{}).Can(apperr.NotFound))
 	})
 }
 
 func buyer(r *http.Request) uuid.UUID { return auth.Of(r).UserID }
 
-// options reads ?shipping_method= and ?address_id=, shared by every priced answer.
-func options(r *http.Request) (QuoteOptions, error) {
-	o := QuoteOptions{ShippingMethod: r.URL.Query().Get("shipping_method")}
-	if s := r.URL.Query().Get("address_id"); s != "" {
-		id, err := uuid.Parse(s)
-		if err != nil {
-			return o, apperr.Field("address_id", "must be an address ID")
-		}
-		o.AddressID = &id
-	}
-	return o, nil
+// quoteQuery is how a priced answer ships: the method, and the address it goes to.
+type quoteQuery struct {
+	ShippingMethod events.ShippingMethod `query:"shipping_method" validate:"max=50" doc:"standard (the default), express, same_day, or another configured method"`
+	AddressID      *uuid.UUID            `query:"address_id" doc:"one of the caller's addresses, to price shipping to it; without one, shipping is the method's base rate"`
 }
 
 func (h *Handler) get(r *http.Request) (Quote, error) {
-	o, err := options(r)
+	q, err := httpx.QueryOf[quoteQuery](r)
 	if err != nil {
 		return Quote{}, err
 	}
-	return h.svc.Quote(r.Context(), buyer(r), o)
+	return h.svc.Quote(r.Context(), buyer(r), QuoteOptions{ShippingMethod: q.ShippingMethod, AddressID: q.AddressID})
 }
 
 func (h *Handler) add(r *http.Request, in AddInput) (Line, error) {
@@ -138,32 +150,34 @@ func (h *Handler) saved(r *http.Request) (httpx.List[SavedCart], error) {
 	return h.svc.Saved(r.Context(), buyer(r), page)
 }
 
+// restoreQuery says how a saved cart comes back.
+type restoreQuery struct {
+	Mode string `query:"mode" validate:"omitempty,oneof=merge replace" doc:"replace (the default) empties the cart first; merge keeps its lines, the larger quantity of a variant in both winning"`
+}
+
 // restore replaces the cart with the saved one, or merges with ?mode=merge.
-func (h *Handler) restore(r *http.Request) (Quote, error) {
-	id, err := httpx.UUIDParam(r, "saved_cart_id", "saved cart")
+func (h *Handler) restore(r *http.Request, id uuid.UUID) (Quote, error) {
+	q, err := httpx.QueryOf[restoreQuery](r)
 	if err != nil {
 		return Quote{}, err
 	}
-	mode := r.URL.Query().Get("mode")
-	if mode != "" && mode != "merge" && mode != "replace" {
-		return Quote{}, apperr.Field("mode", "must be merge or replace")
-	}
-	return h.svc.Restore(r.Context(), buyer(r), id, mode == "merge")
+	return h.svc.Restore(r.Context(), buyer(r), id, q.Mode == "merge")
 }
 
 func (h *Handler) applyCoupon(r *http.Request, in CouponInput) (Quote, error) {
 	return h.svc.ApplyCoupon(r.Context(), buyer(r), in)
 }
 
+// removeCouponQuery names the shop whose voucher goes.
+type removeCouponQuery struct {
+	ShopID *uuid.UUID `query:"shop_id" doc:"the shop whose voucher to drop; without it, every voucher goes"`
+}
+
 // removeCoupon drops ?shop_id='s code, or every applied code.
 func (h *Handler) removeCoupon(r *http.Request) (Quote, error) {
-	var shopID *uuid.UUID
-	if s := r.URL.Query().Get("shop_id"); s != "" {
-		id, err := uuid.Parse(s)
-		if err != nil {
-			return Quote{}, apperr.Field("shop_id", "must be a shop ID")
-		}
-		shopID = &id
+	q, err := httpx.QueryOf[removeCouponQuery](r)
+	if err != nil {
+		return Quote{}, err
 	}
-	return h.svc.RemoveCoupon(r.Context(), buyer(r), shopID)
+	return h.svc.RemoveCoupon(r.Context(), buyer(r), q.ShopID)
 }

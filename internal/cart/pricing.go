@@ -2,8 +2,11 @@ package cart
 
 import (
 	"sort"
+	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/goshop/goshop/internal/platform/apperr"
 )
 
 // Pricing holds the configured parts of the computation.
@@ -14,6 +17,9 @@ type Pricing struct {
 	// then tax is shown but not added.
 	TaxInclusive bool
 	Currency     string
+	// Location is the marketplace's time zone, in which the cart dates what it names for the
+	// buyer (a saved cart's default name).
+	Location *time.Location
 }
 
 // taxOf is the tax in an amount: carved out of it when prices include tax, added on top when
@@ -31,7 +37,7 @@ func (p Pricing) taxOf(taxable int64) int64 {
 
 // compute is the one place a cart's money is added up. Lines are already priced; vouchers and
 // fees are per shop. Goods are taxed after discounts; shipping is not taxed.
-func (p Pricing) compute(lines []Line, vouchers map[uuid.UUID]VoucherQuote, voucherErrs map[uuid.UUID]string,
+func (p Pricing) compute(lines []Line, vouchers map[uuid.UUID]VoucherQuote, voucherErrs map[uuid.UUID]error,
 	fees map[uuid.UUID]int64) Quote {
 	q := Quote{Items: lines, Currency: p.Currency, TaxInclusive: p.TaxInclusive, TaxRateBPS: p.TaxRateBPS,
 		Purchasable: len(lines) > 0, Coupons: []string{}, Shops: []ShopGroup{}}
@@ -64,7 +70,12 @@ func (p Pricing) compute(lines []Line, vouchers map[uuid.UUID]VoucherQuote, vouc
 			g.Discount = v.Discount
 			q.Coupons = append(q.Coupons, v.Code)
 		}
-		g.CouponError = voucherErrs[id]
+		if err := voucherErrs[id]; err != nil {
+			g.CouponError, g.CouponErrorCode = message(err), apperr.CodeOf(err)
+			if g.CouponErrorCode == apperr.NotFound {
+				g.CouponErrorCode = apperr.Invalid
+			}
+		}
 		g.ShippingFee = fees[id]
 		g.Tax = p.taxOf(g.Subtotal - g.Discount)
 		g.Total = g.Subtotal - g.Discount + g.ShippingFee

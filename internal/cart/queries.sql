@@ -11,6 +11,13 @@ SELECT * FROM cart.items WHERE id = $1 AND user_id = $2;
 -- name: ItemByVariant :one
 SELECT * FROM cart.items WHERE user_id = $1 AND variant_id = $2;
 
+-- name: LockCart :exec
+-- Serializes the changes that add to one buyer's cart or saved carts, so that their limits (lines,
+-- a line's quantity, saved carts) hold under concurrent requests. A cart has no row of its own
+-- to lock, and may have no lines yet: an advisory lock on the buyer, held to the end of the
+-- transaction.
+SELECT pg_advisory_xact_lock(hashtextextended('cart.items:' || $1::uuid::text, 0));
+
 -- name: CountItems :one
 SELECT count(*) FROM cart.items WHERE user_id = $1;
 

@@ -57,11 +57,15 @@ func (s *Service) PlanRefill(ctx context.Context, buyer uuid.UUID, items []Saved
 }
 
 // Refill puts back in the buyer's cart every item that can be bought now, as PlanRefill
-// would say, in one transaction that holds the cart's lines, and reports what became of each.
+// would say, in one transaction that holds the cart's lock (so that its line limit holds
+// against concurrent adds), and reports what became of each.
 func (s *Service) Refill(ctx context.Context, buyer uuid.UUID, items []SavedItem) ([]Refill, error) {
 	var out []Refill
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
+		if err := q.LockCart(ctx, buyer); err != nil {
+			return fmt.Errorf("cart: lock: %w", err)
+		}
 		rows, err := q.ItemsForUpdate(ctx, buyer)
 		if err != nil {
 			return fmt.Errorf("cart: lock lines: %w", err)

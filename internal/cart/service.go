@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/goshop/goshop/internal/cart/internal/store"
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/httpx"
 	"github.com/goshop/goshop/internal/platform/pgdb"
@@ -32,7 +33,7 @@ func NewService(pool *pgxpool.Pool, cat catalog, promos promotions, shipping Shi
 	if pricing.Currency == "" {
 		pricing.Currency = "VND"
 	}
-	return &Service{pool: pool, q: store.New(pool), catalog: cat, promos: promos, shipping: shipping, pricing: pricing}
+	return &Service{pool: pool, q: newStore(pool), catalog: cat, promos: promos, shipping: shipping, pricing: pricing}
 }
 
 // SetShipping replaces the shipping quoter (the shipping context, once wired).
@@ -69,7 +70,10 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 	}
 	var row store.CartItem
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
+		if err := q.LockCart(ctx, buyer); err != nil {
+			return fmt.Errorf("cart: lock: %w", err)
+		}
 		n, err := q.CountItems(ctx, buyer)
 		if err != nil {
 			return err
@@ -80,7 +84,7 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 		} else if !pgdb.IsNoRows(err) {
 			return err
 		} else if n >= MaxLines {
-			return apperr.New(apperr.Conflict, "a cart holds at most %d lines", MaxLines)
+			return lineLimit()
 		}
 		if err := checkQuantity(v, total); err != nil {
 			return err
@@ -144,7 +148,7 @@ func (s *Service) Clear(ctx context.Context, buyer uuid.UUID) error {
 
 // ClearTx empties the cart inside the caller's transaction (checkout).
 func (s *Service) ClearTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID) error {
-	q := s.q.WithTx(tx)
+	q := newStore(tx)
 	if err := q.Clear(ctx, buyer); err != nil {
 		return err
 	}
@@ -167,7 +171,7 @@ func (s *Service) Quote(ctx context.Context, buyer uuid.UUID, o QuoteOptions) (Q
 // CheckoutQuoteTx prices the buyer's cart inside the checkout's transaction, with its lines
 // locked, so that the cart cannot change between pricing and ordering.
 func (s *Service) CheckoutQuoteTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, o QuoteOptions) (Quote, error) {
-	q := s.q.WithTx(tx)
+	q := newStore(tx)
 	rows, err := q.ItemsForUpdate(ctx, buyer)
 	if err != nil {
 		return Quote{}, err
@@ -181,7 +185,7 @@ func (s *Service) CheckoutQuoteTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUI
 
 func (s *Service) quote(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, rows []store.CartItem, coupons []store.CartCoupon, o QuoteOptions) (Quote, error) {
 	if o.ShippingMethod == "" {
-		o.ShippingMethod = "standard"
+		o.ShippingMethod = events.ShippingStandard
 	}
 	lines := make([]Line, 0, len(rows))
 	for _, r := range rows {
@@ -193,23 +197,25 @@ func (s *Service) quote(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, rows []
 	}
 	byShop := map[uuid.UUID][]VoucherLine{}
 	weight := map[uuid.UUID]int64{}
+	ships := map[uuid.UUID]bool{}
 	for _, l := range lines {
 		byShop[l.ShopID] = append(byShop[l.ShopID], VoucherLine{ProductID: l.ProductID, Amount: l.LineTotal})
 		weight[l.ShopID] += l.WeightGrams * int64(l.Quantity)
+		ships[l.ShopID] = ships[l.ShopID] || l.forSale
 	}
 	codes := map[uuid.UUID]string{}
 	for _, c := range coupons {
 		codes[c.ShopID] = c.Code
 	}
 	vouchers := map[uuid.UUID]VoucherQuote{}
-	verrs := map[uuid.UUID]string{}
+	verrs := map[uuid.UUID]error{}
 	for shopID, code := range codes {
 		if _, inCart := byShop[shopID]; !inCart {
 			continue
 		}
 		v, err := s.promos.QuoteVoucher(ctx, tx, shopID, buyer, code, byShop[shopID])
-		if apperr.CodeOf(err) == apperr.Invalid {
-			verrs[shopID] = message(err)
+		if refused(err) || apperr.Is(err, apperr.NotFound) { // a code applied earlier may be gone since
+			verrs[shopID] = err
 			continue
 		}
 		if err != nil {
@@ -227,6 +233,12 @@ func (s *Service) quote(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, rows []
 	}
 	fees := map[uuid.UUID]int64{}
 	for shopID, w := range weight {
+		// Nothing of the shop is for sale (checkout refuses such lines), so nothing ships from
+		// it; a closed shop has no place to ship from, and pricing its parcel would fail the
+		// whole cart. A line only short of stock still pays: the reservation may yet succeed.
+		if !ships[shopID] {
+			continue
+		}
 		fee, err := s.shipping.Fee(ctx, tx, ShippingRequest{ShopID: shopID, WeightGrams: w, Method: o.ShippingMethod, AddressID: o.AddressID, BuyerID: buyer})
 		if err != nil {
 			return Quote{}, err
@@ -241,14 +253,14 @@ func (s *Service) findVoucher(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, c
 	var lastErr error
 	for shopID, lines := range byShop {
 		v, err := s.promos.QuoteVoucher(ctx, tx, shopID, buyer, code, lines)
-		if err == nil {
+		switch {
+		case err == nil:
 			return shopID, v, nil
-		}
-		if apperr.CodeOf(err) != apperr.Invalid {
-			return uuid.Nil, VoucherQuote{}, err
-		}
-		if !strings.Contains(message(err), "no such voucher") {
+		case apperr.Is(err, apperr.NotFound): // another shop's code, or none
+		case refused(err):
 			lastErr = err
+		default:
+			return uuid.Nil, VoucherQuote{}, err
 		}
 	}
 	if lastErr != nil {
@@ -331,6 +343,7 @@ func (s *Service) priceLine(ctx context.Context, tx pgx.Tx, r store.CartItem, v 
 		l.CampaignID = &offer.CampaignID
 	}
 	l.LineTotal = l.UnitPrice * int64(r.Quantity)
+	l.forSale = v.Purchasable
 	switch {
 	case !v.Purchasable:
 		l.Problem = "this product is not for sale now"
@@ -346,11 +359,14 @@ func (s *Service) priceLine(ctx context.Context, tx pgx.Tx, r store.CartItem, v 
 func (s *Service) Save(ctx context.Context, buyer uuid.UUID, name string) (SavedCart, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		name = "Saved " + time.Now().UTC().Format("2006-01-02 15:04")
+		name = "Saved " + time.Now().In(s.pricing.Location).Format("2006-01-02 15:04")
 	}
 	var sc store.CartSavedCart
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
+		if err := q.LockCart(ctx, buyer); err != nil {
+			return fmt.Errorf("cart: lock: %w", err)
+		}
 		n, err := q.CountSavedCarts(ctx, buyer)
 		if err != nil {
 			return err
@@ -399,7 +415,7 @@ func (s *Service) Saved(ctx context.Context, buyer uuid.UUID, page httpx.Page) (
 
 // Restore puts a saved cart's lines back in the cart: replacing it, or merged into it (the
 // larger quantity of a variant in both wins). Lines that can no longer be bought are skipped
-// and reported on the answer's lines.
+// and reported on the answer's lines. A merge that would pass the line limit changes nothing.
 func (s *Service) Restore(ctx context.Context, buyer, savedID uuid.UUID, merge bool) (Quote, error) {
 	sc, err := s.q.GetSavedCart(ctx, store.GetSavedCartParams{ID: savedID, UserID: buyer})
 	if err != nil {
@@ -410,7 +426,10 @@ func (s *Service) Restore(ctx context.Context, buyer, savedID uuid.UUID, merge b
 		return Quote{}, err
 	}
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
+		if err := q.LockCart(ctx, buyer); err != nil {
+			return fmt.Errorf("cart: lock: %w", err)
+		}
 		if !merge {
 			if err := s.ClearTx(ctx, tx, buyer); err != nil {
 				return err
@@ -422,19 +441,36 @@ func (s *Service) Restore(ctx context.Context, buyer, savedID uuid.UUID, merge b
 					continue
 				}
 				it.Quantity -= existing.Quantity
+			} else if !pgdb.IsNoRows(err) {
+				return fmt.Errorf("cart: restore: %w", err)
 			}
 			if _, err := q.AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: it.VariantID, ProductID: it.ProductID,
 				ShopID: it.ShopID, Quantity: it.Quantity}); err != nil {
-				return err
+				return fmt.Errorf("cart: restore: %w", err)
 			}
 		}
-		return nil
+		return withinLineLimit(ctx, q, buyer)
 	})
 	if err != nil {
 		return Quote{}, err
 	}
 	return s.Quote(ctx, buyer, QuoteOptions{})
 }
+
+// withinLineLimit refuses a change that left the cart with more than MaxLines lines; the
+// caller's transaction then rolls it back.
+func withinLineLimit(ctx context.Context, q *store.Queries, buyer uuid.UUID) error {
+	n, err := q.CountItems(ctx, buyer)
+	if err != nil {
+		return fmt.Errorf("cart: count lines: %w", err)
+	}
+	if n > MaxLines {
+		return lineLimit()
+	}
+	return nil
+}
+
+func lineLimit() error { return apperr.New(apperr.Conflict, "a cart holds at most %d lines", MaxLines) }
 
 func (s *Service) savedCart(ctx context.Context, q *store.Queries, sc store.CartSavedCart) (SavedCart, error) {
 	rows, err := q.SavedItems(ctx, sc.ID)
@@ -449,6 +485,16 @@ func (s *Service) savedCart(ctx context.Context, q *store.Queries, sc store.Cart
 	return out, nil
 }
 
+// refused reports whether err is a voucher's refusal of this cart (it has expired, it needs a
+// larger spend ...), as opposed to a failure.
+func refused(err error) bool {
+	switch apperr.CodeOf(err) {
+	case apperr.Invalid, apperr.VoucherExhausted, apperr.VoucherExpired, apperr.VoucherNotStarted, apperr.MinSpendNotMet:
+		return true
+	}
+	return false
+}
+
 // message is an application error's message for the client.
 func message(err error) string {
 	if e, ok := err.(*apperr.Error); ok {
@@ -459,3 +505,7 @@ func message(err error) string {
 	}
 	return err.Error()
 }
+
+// newStore returns the cart store on db, the pool or a transaction, its errors naming the query
+// that failed (pgdb.Named).
+func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("cart", db)) }

@@ -40,44 +40,48 @@ const MaxVariants = 100
 // Product is a product as clients see it. Price and stock are its variants': Price is the lowest
 // price payable now, Stock the sum.
 type Product struct {
-	ID                uuid.UUID       `json:"id"`
-	ShopID            uuid.UUID       `json:"shop_id"`
-	Title             string          `json:"title"`
-	Description       string          `json:"description"`
-	Brand             string          `json:"brand"`
-	Model             string          `json:"model"`
-	CategoryID        *uuid.UUID      `json:"category_id"`
-	Attributes        json.RawMessage `json:"attributes"`
-	Price             int64           `json:"price"`
-	ListPrice         int64           `json:"list_price"`
-	OnSale            bool            `json:"on_sale"`
-	Currency          string          `json:"currency"`
-	Stock             int             `json:"stock"`
-	Status            string          `json:"status"`
-	Rating            float64         `json:"rating"`
-	RatingCount       int             `json:"rating_count"`
-	WeightGrams       int             `json:"weight_grams"`
-	LowStockThreshold int             `json:"low_stock_threshold"`
-	Discount          *Discount       `json:"discount"`
-	Media             []Media         `json:"media"`
-	Variants          []Variant       `json:"variants"`
-	CreatedAt         time.Time       `json:"created_at"`
-	UpdatedAt         time.Time       `json:"updated_at"`
+	ID                uuid.UUID  `json:"id"`
+	ShopID            uuid.UUID  `json:"shop_id"`
+	Title             string     `json:"title"`
+	Description       string     `json:"description"`
+	Brand             string     `json:"brand"`
+	Model             string     `json:"model"`
+	CategoryID        *uuid.UUID `json:"category_id"`
+	Attributes        Attributes `json:"attributes"`
+	Price             int64      `json:"price"`
+	ListPrice         int64      `json:"list_price"`
+	OnSale            bool       `json:"on_sale"`
+	Currency          string     `json:"currency"`
+	Stock             int        `json:"stock"`
+	Status            string     `json:"status"`
+	Rating            float64    `json:"rating"`
+	RatingCount       int        `json:"rating_count"`
+	WeightGrams       int        `json:"weight_grams"`
+	LowStockThreshold int        `json:"low_stock_threshold"`
+	Discount          *Discount  `json:"discount"`
+	Media             []Media    `json:"media"`
+	Variants          []Variant  `json:"variants"`
+	CreatedAt         time.Time  `json:"created_at"`
+	UpdatedAt         time.Time  `json:"updated_at"`
 }
 
 // Variant is one purchasable form of a product (a colour and size, say). Price is what it costs
 // now, ListPrice the seller's price before any discount.
 type Variant struct {
-	ID         uuid.UUID       `json:"id"`
-	SKU        string          `json:"sku"`
-	Name       string          `json:"name"`
-	Attributes json.RawMessage `json:"attributes"`
-	Price      int64           `json:"price"`
-	ListPrice  int64           `json:"list_price"`
-	OnSale     bool            `json:"on_sale"`
-	Stock      int             `json:"stock"`
-	IsDefault  bool            `json:"is_default"`
+	ID         uuid.UUID         `json:"id"`
+	SKU        string            `json:"sku"`
+	Name       string            `json:"name"`
+	Attributes map[string]string `json:"attributes"`
+	Price      int64             `json:"price"`
+	ListPrice  int64             `json:"list_price"`
+	OnSale     bool              `json:"on_sale"`
+	Stock      int               `json:"stock"`
+	IsDefault  bool              `json:"is_default"`
 }
+
+// Attributes are a product's free-form details, as its seller gives them: any JSON value under
+// each name ({"warranty_months": 12, "sizes": ["S", "M"]}).
+type Attributes map[string]json.RawMessage
 
 // Media is an image or video of a product; the media context fills it in a later release.
 type Media struct {

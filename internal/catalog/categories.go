@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
@@ -99,10 +100,10 @@ func (s *Service) UpdateCategory(ctx context.Context, p auth.Principal, id uuid.
 		return Category{}, err
 	}
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		// One move at a time, so that two concurrent moves cannot make a cycle between them.
 		if _, err := tx.Exec(ctx, "LOCK TABLE catalog.categories IN SHARE ROW EXCLUSIVE MODE"); err != nil {
-			return err
+			return fmt.Errorf("catalog: lock categories: %w", err)
 		}
 		if in.ParentID != nil {
 			cycle, err := q.InSubtree(ctx, store.InSubtreeParams{Root: id, Candidate: *in.ParentID})

@@ -2,8 +2,6 @@ package catalog
 
 import (
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -33,46 +31,85 @@ func (h *Handler) Routes(r chi.Router) {
 		created = http.StatusCreated
 		none    = http.StatusNoContent
 	)
-	// Public reads; signed-in owners and admins also see their hidden products through them.
-	r.Method(http.MethodGet, "/products", httpx.Endpoint(ok, h.list))
-	r.Method(http.MethodGet, "/products/categories", httpx.Endpoint(ok, h.categories))
-	r.Method(http.MethodGet, "/products/categories/{id}", httpx.WithID(ok, "id", "category", h.category))
-	r.Method(http.MethodGet, "/products/categories/{id}/subcategories", httpx.Endpoint(ok, h.subcategories))
-	r.Method(http.MethodGet, "/shops/{id}/products/categories", httpx.Endpoint(ok, h.shopCategories))
+	conflict := apperr.Conflict
+	// Public reads, which check a token when one is sent: signed-in owners and admins also see
+	// their hidden products through them.
 	r.Group(func(r chi.Router) {
 		r.Use(h.authn.Optional)
-		r.Method(http.MethodGet, "/products/{id}", httpx.WithID(ok, "id", "product", h.get))
-		r.Method(http.MethodGet, "/products/{id}/variants", httpx.Endpoint(ok, h.variants))
-		r.Method(http.MethodGet, "/products/{id}/price-history", httpx.Endpoint(ok, h.priceHistory))
-		r.Method(http.MethodGet, "/shops/{id}/products", httpx.Endpoint(ok, h.shopProducts))
-		r.Method(http.MethodGet, "/shops/{id}/products/{product_id}", httpx.Endpoint(ok, h.shopProduct))
+		r.Method(http.MethodGet, "/products", httpx.Endpoint(ok, h.list).
+			Doc("Search the listed products: filter, sort and page").For(httpx.Public).Params(listParams{}))
+		r.Method(http.MethodGet, "/products/categories", httpx.Endpoint(ok, h.categories).
+			Doc("The root categories, by name").For(httpx.Public).Paged())
+		r.Method(http.MethodGet, "/products/categories/{id}", httpx.WithID(ok, "id", "category", h.category).
+			Doc("A category with its path from the root").For(httpx.Public))
+		r.Method(http.MethodGet, "/products/categories/{id}/subcategories", httpx.Endpoint(ok, h.subcategories).
+			Doc("A category's children, by name").For(httpx.Public).ID("id", "category").Paged())
+		r.Method(http.MethodGet, "/shops/{id}/products/categories", httpx.Endpoint(ok, h.shopCategories).
+			Doc("The categories a shop sells in, with how many of its products are in each").For(httpx.Public).ID("id", "shop"))
+		r.Method(http.MethodGet, "/products/{id}", httpx.WithID(ok, "id", "product", h.get).
+			Doc("A product with its variants (a hidden one only to its shop's owner and admins)").For(httpx.Public))
+		r.Method(http.MethodGet, "/products/{id}/variants", httpx.Endpoint(ok, h.variants).
+			Doc("A product's variants").For(httpx.Public).ID("id", "product"))
+		r.Method(http.MethodGet, "/products/{id}/price-history", httpx.Endpoint(ok, h.priceHistory).
+			Doc("A product's price changes, newest first").For(httpx.Public).ID("id", "product").Paged())
+		r.Method(http.MethodGet, "/shops/{id}/products", httpx.Endpoint(ok, h.shopProducts).
+			Doc("A shop's products, newest first (its owner and admins also see drafts and archived ones)").
+			For(httpx.Public).ID("id", "shop").Params(shopProductsQuery{}))
+		r.Method(http.MethodGet, "/shops/{id}/products/{product_id}", httpx.Endpoint(ok, h.shopProduct).
+			Doc("One of a shop's products").For(httpx.Public).ID("id", "shop").ID("product_id", "product"))
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(h.authn.Required)
-		r.Method(http.MethodPost, "/products", httpx.WithBody(created, h.create))
-		r.Method(http.MethodPut, "/products/{id}", httpx.WithIDBody(ok, "id", "product", h.update))
-		r.Method(http.MethodDelete, "/products/{id}", httpx.WithID(none, "id", "product", h.delete))
-		r.Method(http.MethodPut, "/products/{id}/catalog", httpx.WithIDBody(ok, "id", "product", h.setCategory))
-		r.Method(http.MethodPut, "/products/{id}/brand", httpx.WithIDBody(ok, "id", "product", h.setBrand))
-		r.Method(http.MethodPut, "/products/{id}/model", httpx.WithIDBody(ok, "id", "product", h.setModel))
-		r.Method(http.MethodPut, "/products/{id}/price", httpx.WithIDBody(ok, "id", "product", h.setPrice))
-		r.Method(http.MethodPost, "/products/{id}/discount", httpx.WithIDBody(created, "id", "product", h.setDiscount))
-		r.Method(http.MethodDelete, "/products/{id}/discount", httpx.WithID(none, "id", "product", h.endDiscount))
-		r.Method(http.MethodGet, "/products/{id}/inventory", httpx.WithID(ok, "id", "product", h.inventory))
-		r.Method(http.MethodPut, "/products/{id}/inventory", httpx.WithIDBody(ok, "id", "product", h.setInventory))
-		r.Method(http.MethodPost, "/products/{id}/inventory/adjustment", httpx.WithIDBody(created, "id", "product", h.adjust))
-		r.Method(http.MethodPost, "/products/{id}/variants", httpx.WithIDBody(created, "id", "product", h.addVariant))
-		r.Method(http.MethodGet, "/products/low-stock", httpx.Endpoint(ok, h.lowStock))
-		r.Method(http.MethodPost, "/products/categories", httpx.WithBody(created, h.createCategory))
-		r.Method(http.MethodPut, "/products/categories/{id}", httpx.WithIDBody(ok, "id", "category", h.updateCategory))
-		r.Method(http.MethodDelete, "/products/categories/{id}", httpx.WithID(none, "id", "category", h.deleteCategory))
-		r.Method(http.MethodPost, "/products/categories/{id}/subcategories", httpx.WithIDBody(created, "id", "category", h.createSubcategory))
-		r.Method(http.MethodPost, "/shops/{id}/products", httpx.WithBody(created, h.createInShop))
-		r.Method(http.MethodPut, "/shops/{id}/products/{product_id}", httpx.WithBody(ok, h.updateInShop))
-		r.Method(http.MethodDelete, "/shops/{id}/products/{product_id}", httpx.Endpoint(none, h.deleteInShop))
-		r.Method(http.MethodGet, "/shops/{id}/products/inventory", httpx.Endpoint(ok, h.shopInventory))
-		r.Method(http.MethodPut, "/shops/{id}/products/{product_id}/inventory", httpx.WithBody(ok, h.setInventoryInShop))
-		r.Method(http.MethodGet, "/shops/{id}/products/low-stock", httpx.Endpoint(ok, h.shopLowStock))
+		r.Method(http.MethodPost, "/products", httpx.WithBody(created, h.create).
+			Doc("Add a product to the shop named by shop_id (its owner, or an admin)").For(httpx.ShopOwner).Can(conflict))
+		r.Method(http.MethodPut, "/products/{id}", httpx.WithIDBody(ok, "id", "product", h.update).
+			Doc("Replace a product's details (not its prices, stock or variants)").For(httpx.ShopOwner))
+		r.Method(http.MethodDelete, "/products/{id}", httpx.WithID(none, "id", "product", h.delete).
+			Doc("Delete a product; past orders keep their copy").For(httpx.ShopOwner))
+		r.Method(http.MethodPut, "/products/{id}/catalog", httpx.WithIDBody(ok, "id", "product", h.setCategory).
+			Doc("Move a product to a category, or out of any").For(httpx.ShopOwner))
+		r.Method(http.MethodPut, "/products/{id}/brand", httpx.WithIDBody(ok, "id", "product", h.setBrand).
+			Doc("Change a product's brand").For(httpx.ShopOwner))
+		r.Method(http.MethodPut, "/products/{id}/model", httpx.WithIDBody(ok, "id", "product", h.setModel).
+			Doc("Change a product's model").For(httpx.ShopOwner))
+		r.Method(http.MethodPut, "/products/{id}/price", httpx.WithIDBody(ok, "id", "product", h.setPrice).
+			Doc("Set the list price of one variant, or of all").For(httpx.ShopOwner))
+		r.Method(http.MethodPost, "/products/{id}/discount", httpx.WithIDBody(created, "id", "product", h.setDiscount).
+			Doc("Put a product on sale, replacing any discount it had").For(httpx.ShopOwner))
+		r.Method(http.MethodDelete, "/products/{id}/discount", httpx.WithID(none, "id", "product", h.endDiscount).
+			Doc("End a product's current or scheduled discount now").For(httpx.ShopOwner))
+		r.Method(http.MethodGet, "/products/{id}/inventory", httpx.WithID(ok, "id", "product", h.inventory).
+			Doc("A product's stock, variant by variant, with its latest movements").For(httpx.ShopOwner))
+		r.Method(http.MethodPut, "/products/{id}/inventory", httpx.WithIDBody(ok, "id", "product", h.setInventory).
+			Doc("Set a variant's stock, the low-stock threshold, or both").For(httpx.ShopOwner))
+		r.Method(http.MethodPost, "/products/{id}/inventory/adjustment", httpx.WithIDBody(created, "id", "product", h.adjust).
+			Doc("Change a variant's stock by a signed amount, and say why").For(httpx.ShopOwner).Can(apperr.InsufficientStock))
+		r.Method(http.MethodPost, "/products/{id}/variants", httpx.WithIDBody(created, "id", "product", h.addVariant).
+			Doc("Add a variant to a product").For(httpx.ShopOwner).Can(conflict))
+		r.Method(http.MethodGet, "/products/low-stock", httpx.Endpoint(ok, h.lowStock).
+			Doc("Low-stock variants of the shop named by shop_id (its owner), or of every shop (admins)").
+			For(httpx.ShopOwner).Params(lowStockQuery{}))
+		r.Method(http.MethodPost, "/products/categories", httpx.WithBody(created, h.createCategory).
+			Doc("Add a category").For(httpx.Admin).Can(conflict))
+		r.Method(http.MethodPut, "/products/categories/{id}", httpx.WithIDBody(ok, "id", "category", h.updateCategory).
+			Doc("Rename, describe or move a category").For(httpx.Admin).Can(conflict))
+		r.Method(http.MethodDelete, "/products/categories/{id}", httpx.WithID(none, "id", "category", h.deleteCategory).
+			Doc("Delete a category that has neither subcategories nor products").For(httpx.Admin).Can(conflict))
+		r.Method(http.MethodPost, "/products/categories/{id}/subcategories", httpx.WithIDBody(created, "id", "category", h.createSubcategory).
+			Doc("Add a category under another").For(httpx.Admin).Can(conflict))
+		r.Method(http.MethodPost, "/shops/{id}/products", httpx.WithIDBody(created, "id", "shop", h.createInShop).
+			Doc("Add a product to the shop").For(httpx.ShopOwner).Can(conflict))
+		r.Method(http.MethodPut, "/shops/{id}/products/{product_id}", httpx.WithBody(ok, h.updateInShop).
+			Doc("Replace the details of one of the shop's products").For(httpx.ShopOwner).ID("id", "shop").ID("product_id", "product"))
+		r.Method(http.MethodDelete, "/shops/{id}/products/{product_id}", httpx.Endpoint(none, h.deleteInShop).
+			Doc("Delete one of the shop's products").For(httpx.ShopOwner).ID("id", "shop").ID("product_id", "product"))
+		r.Method(http.MethodGet, "/shops/{id}/products/inventory", httpx.Endpoint(ok, h.shopInventory).
+			Doc("The shop's variants with their stock, lowest first").For(httpx.ShopOwner).ID("id", "shop").Paged())
+		r.Method(http.MethodPut, "/shops/{id}/products/{product_id}/inventory", httpx.WithBody(ok, h.setInventoryInShop).
+			Doc("Set the stock or low-stock threshold of one of the shop's products").
+			For(httpx.ShopOwner).ID("id", "shop").ID("product_id", "product"))
+		r.Method(http.MethodGet, "/shops/{id}/products/low-stock", httpx.Endpoint(ok, h.shopLowStock).
+			Doc("The shop's variants at or under their low-stock threshold").For(httpx.ShopOwner).ID("id", "shop").Paged())
 	})
 }
 
@@ -100,55 +137,19 @@ func (h *Handler) shopProductID(r *http.Request) (uuid.UUID, error) {
 	return pid, err
 }
 
-// list reads ?category=, ?shop=, ?brand=, ?min_price=, ?max_price=, ?in_stock= and
-// ?sort=newest|price_asc|price_desc|rating.
+// listParams is the product list's query: its filters and sort, and the page.
+type listParams struct {
+	httpx.PageQuery
+	ListQuery
+}
+
 func (h *Handler) list(r *http.Request) (httpx.List[Product], error) {
-	page, err := httpx.PageOf(r)
+	q, err := httpx.QueryOf[listParams](r)
 	if err != nil {
 		return httpx.List[Product]{}, err
 	}
-	q := r.URL.Query()
-	var bad []apperr.FieldError
-	lq := ListQuery{
-		CategoryID: uuidQuery(q, "category", &bad), ShopID: uuidQuery(q, "shop", &bad),
-		Brand: strings.TrimSpace(q.Get("brand")), Sort: q.Get("sort"),
-		MinPrice: priceQuery(q, "min_price", &bad), MaxPrice: priceQuery(q, "max_price", &bad),
-	}
-	if s := q.Get("in_stock"); s != "" {
-		if lq.InStock, err = strconv.ParseBool(s); err != nil {
-			bad = append(bad, apperr.FieldError{Field: "in_stock", Message: "must be true or false"})
-		}
-	}
-	if bad != nil {
-		return httpx.List[Product]{}, apperr.Validation(bad...)
-	}
-	return h.svc.List(r.Context(), lq, page)
-}
-
-func uuidQuery(q url.Values, name string, bad *[]apperr.FieldError) *uuid.UUID {
-	s := q.Get(name)
-	if s == "" {
-		return nil
-	}
-	id, err := uuid.Parse(s)
-	if err != nil {
-		*bad = append(*bad, apperr.FieldError{Field: name, Message: "must be a UUID"})
-		return nil
-	}
-	return &id
-}
-
-func priceQuery(q url.Values, name string, bad *[]apperr.FieldError) *int64 {
-	s := q.Get(name)
-	if s == "" {
-		return nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		*bad = append(*bad, apperr.FieldError{Field: name, Message: "must be a whole amount in minor units, 0 or more"})
-		return nil
-	}
-	return &n
+	q.Brand = strings.TrimSpace(q.Brand)
+	return h.svc.List(r.Context(), q.ListQuery, q.Page())
 }
 
 func (h *Handler) get(r *http.Request, id uuid.UUID) (Product, error) {
@@ -244,18 +245,19 @@ func (h *Handler) addVariant(r *http.Request, id uuid.UUID, in VariantInput) (Va
 	return h.svc.AddVariant(r.Context(), auth.Of(r), id, in)
 }
 
+// lowStockQuery names the shop whose low-stock variants to list.
+type lowStockQuery struct {
+	httpx.PageQuery
+	ShopID *uuid.UUID `query:"shop_id" doc:"the shop; admins may leave it out to see every shop's"`
+}
+
 // lowStock lists the low-stock variants of ?shop_id= (its owner), or of every shop (admins).
 func (h *Handler) lowStock(r *http.Request) (httpx.List[InventoryItem], error) {
-	page, err := httpx.PageOf(r)
+	q, err := httpx.QueryOf[lowStockQuery](r)
 	if err != nil {
 		return httpx.List[InventoryItem]{}, err
 	}
-	var bad []apperr.FieldError
-	shop := uuidQuery(r.URL.Query(), "shop_id", &bad)
-	if bad != nil {
-		return httpx.List[InventoryItem]{}, apperr.Validation(bad...)
-	}
-	return h.svc.LowStock(r.Context(), auth.Of(r), shop, page)
+	return h.svc.LowStock(r.Context(), auth.Of(r), q.ShopID, q.Page())
 }
 
 func (h *Handler) categories(r *http.Request) (httpx.List[Category], error) {
@@ -298,23 +300,23 @@ func (h *Handler) deleteCategory(r *http.Request, id uuid.UUID) (httpx.Empty, er
 	return httpx.Empty{}, h.svc.DeleteCategory(r.Context(), auth.Of(r), id)
 }
 
+// shopProductsQuery narrows a shop's products down to one status (for its owner and admins).
+type shopProductsQuery struct {
+	httpx.PageQuery
+	Status string `query:"status" validate:"omitempty,oneof=draft active archived" doc:"only products of this status (the shop's owner and admins; others see active ones)"`
+}
+
 // shopProducts lists a shop's products; its owner may narrow them with ?status=.
 func (h *Handler) shopProducts(r *http.Request) (httpx.List[Product], error) {
 	id, err := shopID(r)
 	if err != nil {
 		return httpx.List[Product]{}, err
 	}
-	page, err := httpx.PageOf(r)
+	q, err := httpx.QueryOf[shopProductsQuery](r)
 	if err != nil {
 		return httpx.List[Product]{}, err
 	}
-	status := r.URL.Query().Get("status")
-	switch status {
-	case "", StatusDraft, StatusActive, StatusArchived:
-	default:
-		return httpx.List[Product]{}, apperr.Field("status", "must be one of: draft, active, archived")
-	}
-	return h.svc.ShopProducts(r.Context(), auth.Maybe(r), id, status, page)
+	return h.svc.ShopProducts(r.Context(), auth.Maybe(r), id, q.Status, q.Page())
 }
 
 func (h *Handler) shopProduct(r *http.Request) (Product, error) {
@@ -325,11 +327,7 @@ func (h *Handler) shopProduct(r *http.Request) (Product, error) {
 	return h.svc.Get(r.Context(), auth.Maybe(r), id)
 }
 
-func (h *Handler) createInShop(r *http.Request, in CreateInput) (Product, error) {
-	id, err := shopID(r)
-	if err != nil {
-		return Product{}, err
-	}
+func (h *Handler) createInShop(r *http.Request, id uuid.UUID, in CreateInput) (Product, error) {
 	return h.svc.Create(r.Context(), auth.Of(r), id, in)
 }
 

@@ -3,6 +3,7 @@ package catalog
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -23,7 +24,7 @@ const recentMovements = 20
 
 // Inventory returns a product's stock, variant by variant, to its shop's owner and admins.
 func (s *Service) Inventory(ctx context.Context, p auth.Principal, id uuid.UUID) (Inventory, error) {
-	row, err := s.managedRow(ctx, p, id)
+	row, err := s.managedRow(ctx, p, id, actionSeeStock)
 	if err != nil {
 		return Inventory{}, err
 	}
@@ -66,7 +67,7 @@ func (s *Service) SetInventory(ctx context.Context, p auth.Principal, id uuid.UU
 	if in.Stock == nil && in.LowStockThreshold == nil {
 		return Inventory{}, apperr.Field("stock", "give stock, low_stock_threshold or both")
 	}
-	row, err := s.managedRow(ctx, p, id)
+	row, err := s.managedRow(ctx, p, id, actionSetStock)
 	if err != nil {
 		return Inventory{}, err
 	}
@@ -81,7 +82,7 @@ func (s *Service) SetInventory(ctx context.Context, p auth.Principal, id uuid.UU
 		reason = "stock count"
 	}
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if in.LowStockThreshold != nil {
 			if err := q.SetLowStockThreshold(ctx, store.SetLowStockThresholdParams{ID: id, Threshold: int32(*in.LowStockThreshold)}); err != nil {
 				return err
@@ -122,7 +123,7 @@ func (s *Service) Adjust(ctx context.Context, p auth.Principal, id uuid.UUID, in
 	if in.Reason == "" {
 		return Movement{}, apperr.Field("reason", "is required")
 	}
-	if _, err := s.managedRow(ctx, p, id); err != nil {
+	if _, err := s.managedRow(ctx, p, id, actionSetStock); err != nil {
 		return Movement{}, err
 	}
 	variant, err := s.pickVariant(ctx, id, in.VariantID)
@@ -131,7 +132,7 @@ func (s *Service) Adjust(ctx context.Context, p auth.Principal, id uuid.UUID, in
 	}
 	var m store.CatalogStockMovement
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		m, err = s.move(ctx, tx, s.q.WithTx(tx), variant, in.Delta, "adjustment", in.Reason, &p.UserID)
+		m, err = s.move(ctx, tx, newStore(tx), variant, in.Delta, "adjustment", in.Reason, &p.UserID)
 		return err
 	})
 	if err != nil {
@@ -183,9 +184,9 @@ func (s *Service) applyLines(ctx context.Context, tx pgx.Tx, lines []StockLine, 
 	}
 	sp, err := tx.Begin(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("catalog: stock savepoint: %w", err)
 	}
-	q := s.q.WithTx(sp)
+	q := newStore(sp)
 	for _, l := range merged {
 		if _, err := s.move(ctx, sp, q, l.VariantID, sign*l.Quantity, kind, l.Ref, nil); err != nil {
 			_ = sp.Rollback(ctx)
@@ -258,8 +259,10 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, q *store.Queries, c sto
 	return m, s.bus.Publish(ctx, tx, evs...)
 }
 
+// inventoryCursor is typed as the stock column, so that a cursor whose stock does not fit it
+// is refused when read rather than wrapped into another position.
 type inventoryCursor struct {
-	Stock int       `json:"s"`
+	Stock int32     `json:"s"`
 	ID    uuid.UUID `json:"i"`
 }
 
@@ -295,7 +298,7 @@ func (s *Service) inventory(ctx context.Context, shopID *uuid.UUID, lowOnly bool
 		return httpx.List[InventoryItem]{}, err
 	}
 	rows, err := s.q.Inventory(ctx, store.InventoryParams{ShopID: shopID, LowOnly: lowOnly, HasCursor: has,
-		AfterStock: int32(cur.Stock), AfterID: cur.ID, Lim: int32(page.Limit + 1)})
+		AfterStock: cur.Stock, AfterID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[InventoryItem]{}, err
 	}
@@ -303,7 +306,7 @@ func (s *Service) inventory(ctx context.Context, shopID *uuid.UUID, lowOnly bool
 	for i, r := range rows {
 		out[i] = toItem(r)
 	}
-	return httpx.Paginate(out, page.Limit, func(it InventoryItem) any { return inventoryCursor{it.Stock, it.VariantID} }), nil
+	return httpx.Paginate(out, page.Limit, func(it InventoryItem) any { return inventoryCursor{int32(it.Stock), it.VariantID} }), nil
 }
 
 func toItem(r store.InventoryRow) InventoryItem {

@@ -48,7 +48,9 @@ func TestInventory(t *testing.T) {
 	assert.EqualValues(t, 3, got["low_stock_threshold"])
 	assert.Len(t, got["movements"], 2, "opening stock is recorded")
 	assert.Equal(t, true, got["variants"].([]any)[1].(map[string]any)["low_stock"])
-	assert.Equal(t, http.StatusForbidden, w.Get(t, inv, w.other.AccessToken).Status)
+	res = w.Get(t, inv, w.other.AccessToken)
+	assert.Equal(t, http.StatusForbidden, res.Status)
+	assert.Equal(t, "only the shop's owner may see its inventory", res.Map(t)["detail"], "the refusal names what was refused")
 	assert.Equal(t, http.StatusUnauthorized, w.Get(t, inv, "").Status)
 	assert.Equal(t, http.StatusOK, w.Get(t, inv, w.admin.AccessToken).Status)
 

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -16,15 +17,17 @@ import (
 )
 
 // ListQuery filters and sorts the product list. Category includes its subcategories, to any
-// depth; prices are in minor units and compare with the stored effective price.
+// depth; prices are in minor units and compare with the stored effective price. Its tags are
+// the list route's query parameters.
 type ListQuery struct {
-	CategoryID *uuid.UUID
-	ShopID     *uuid.UUID
-	Brand      string
-	MinPrice   *int64
-	MaxPrice   *int64
-	InStock    bool
-	Sort       string // SortNewest (the default), SortPriceAsc, SortPriceDesc or SortRating
+	CategoryID *uuid.UUID `query:"category" doc:"only products of this category or its subcategories, to any depth"`
+	ShopID     *uuid.UUID `query:"shop" doc:"only this shop's products"`
+	Brand      string     `query:"brand" validate:"max=100" doc:"only this brand (any case)"`
+	MinPrice   *int64     `query:"min_price" validate:"omitempty,min=0" doc:"lowest price payable now, in minor units"`
+	MaxPrice   *int64     `query:"max_price" validate:"omitempty,min=0" doc:"highest price payable now, in minor units"`
+	InStock    bool       `query:"in_stock" doc:"only products with a variant in stock"`
+	// Sort is SortNewest (the default), SortPriceAsc, SortPriceDesc or SortRating.
+	Sort string `query:"sort" validate:"omitempty,oneof=newest price_asc price_desc rating" doc:"the order: newest (default), price_asc, price_desc or rating"`
 
 	// unlisted shows a shop's drafts and archived products too (its owner's view), optionally
 	// of one status only.
@@ -56,13 +59,19 @@ type listCursor struct {
 	ID     uuid.UUID  `json:"i"`
 }
 
-func (c listCursor) key() any {
+// key is the cursor's position in the sort's key column, or nil when the cursor was not made
+// for sort: it must name that sort and carry that sort's key and no other, since a key of
+// another type would reach the query's cast and fail there.
+func (c listCursor) key(sort string) any {
+	if c.Sort != sort {
+		return nil
+	}
 	switch {
-	case c.Time != nil:
+	case sort == SortNewest && c.Time != nil && c.Price == nil && c.Rating == nil:
 		return *c.Time
-	case c.Price != nil:
+	case (sort == SortPriceAsc || sort == SortPriceDesc) && c.Price != nil && c.Time == nil && c.Rating == nil:
 		return *c.Price
-	case c.Rating != nil:
+	case sort == SortRating && c.Rating != nil && c.Time == nil && c.Price == nil:
 		return *c.Rating
 	}
 	return nil
@@ -116,7 +125,7 @@ func (s *Service) list(ctx context.Context, q ListQuery, page httpx.Page) (httpx
 	if err != nil {
 		return httpx.List[Product]{}, err
 	}
-	if has && (cur.Sort != q.Sort || cur.key() == nil) {
+	if has && cur.key(q.Sort) == nil {
 		return httpx.List[Product]{}, apperr.Field("cursor", "was made for another sort")
 	}
 	var after *listCursor
@@ -126,11 +135,11 @@ func (s *Service) list(ctx context.Context, q ListQuery, page httpx.Page) (httpx
 	sql, args := listSQL(q, after, page.Limit+1)
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
-		return httpx.List[Product]{}, err
+		return httpx.List[Product]{}, fmt.Errorf("catalog: list products: %w", err)
 	}
-	prods, err := pgx.CollectRows(rows, pgx.RowToStructByPos[store.CatalogProduct])
+	prods, err := pgx.CollectRows(rows, pgx.RowToStructByName[store.CatalogProduct])
 	if err != nil {
-		return httpx.List[Product]{}, err
+		return httpx.List[Product]{}, fmt.Errorf("catalog: list products: %w", err)
 	}
 	kept := httpx.Paginate(prods, page.Limit, func(r store.CatalogProduct) any { return cursorOf(q.Sort, r) })
 	ids := make([]uuid.UUID, len(kept.Items))
@@ -152,6 +161,19 @@ func (s *Service) list(ctx context.Context, q ListQuery, page httpx.Page) (httpx
 	}
 	return out, nil
 }
+
+// productColumns are the products columns the list selects: those of the store's product row,
+// by the names its db tags give, which is how the list scans them (RowToStructByName). Reading
+// by name what the row holds, the list never depends on the table's column order, and a column
+// added to the table before the row learns of it is simply not read.
+var productColumns = func() string {
+	t := reflect.TypeFor[store.CatalogProduct]()
+	cols := make([]string, t.NumField())
+	for i := range cols {
+		cols[i] = "p." + t.Field(i).Tag.Get("db")
+	}
+	return strings.Join(cols, ", ")
+}()
 
 // listSQL builds the list query. It is written out here rather than in queries.sql because its
 // shape varies with the filters and the sort: one catch-all statement with "$n IS NULL OR ..."
@@ -206,20 +228,20 @@ func listSQL(q ListQuery, after *listCursor, limit int) (string, []any) {
 		dir, op = "DESC", "<"
 	}
 	if after != nil {
-		conds = append(conds, fmt.Sprintf("(%s, p.id) %s (%s::%s, %s::uuid)", spec.key, op, arg(after.key()), spec.cast, arg(after.ID)))
+		conds = append(conds, fmt.Sprintf("(%s, p.id) %s (%s::%s, %s::uuid)", spec.key, op, arg(after.key(q.Sort)), spec.cast, arg(after.ID)))
 	}
 	order := fmt.Sprintf("%s %s, p.id %s", spec.key, dir, dir)
 	lim := arg(limit)
 	where := strings.Join(conds, "\n  AND ")
 	if q.CategoryID == nil {
-		return fmt.Sprintf("SELECT p.* FROM catalog.products p\nWHERE %s\nORDER BY %s\nLIMIT %s", where, order, lim), args
+		return fmt.Sprintf("SELECT %s FROM catalog.products p\nWHERE %s\nORDER BY %s\nLIMIT %s", productColumns, where, order, lim), args
 	}
-	return fmt.Sprintf(`%sSELECT p.* FROM sub CROSS JOIN LATERAL (
-	SELECT p.* FROM catalog.products p
+	return fmt.Sprintf(`%sSELECT %s FROM sub CROSS JOIN LATERAL (
+	SELECT %s FROM catalog.products p
 	WHERE %s
 	ORDER BY %s
 	LIMIT %s
 ) p
 ORDER BY %s
-LIMIT %s`, with, where, order, lim, order, lim), args
+LIMIT %s`, with, productColumns, productColumns, where, order, lim, order, lim), args
 }

@@ -1,6 +1,9 @@
 package catalog_test
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -75,6 +78,47 @@ func TestListFiltersAndSorts(t *testing.T) {
 		"cursor=!!": "cursor",
 	} {
 		assert.Equal(t, f, field(t, w.Get(t, "/products?"+q, "")), q)
+	}
+}
+
+// TestListCursorOfAnotherSort: a cursor pages only the sort it was made for. One of another
+// sort, or one naming the sort but carrying another sort's key (which reached the query's cast
+// and answered 500), is a 422 naming cursor.
+func TestListCursorOfAnotherSort(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	for i := range 3 {
+		w.product(t, productBody(fmt.Sprintf("P%d", i), 1000+i))
+	}
+	sorts := []string{"newest", "price_asc", "price_desc", "rating"}
+	cursors := map[string]string{}
+	for _, s := range sorts {
+		cursors[s] = w.Get(t, "/products?limit=1&sort="+s, "").Map(t)["next_cursor"].(string)
+		require.NotEmpty(t, cursors[s], s)
+	}
+	for _, made := range sorts {
+		for _, sent := range sorts {
+			res := w.Get(t, "/products?limit=1&sort="+sent+"&cursor="+cursors[made], "")
+			if made == sent {
+				assert.Len(t, items(t, res), 1, made)
+				continue
+			}
+			assert.Equal(t, "cursor", field(t, res), "made for %s, sent with %s", made, sent)
+		}
+	}
+	id := uuid.NewString()
+	for _, raw := range []string{
+		`{"s":"newest","p":5,"i":"` + id + `"}`,
+		`{"s":"price_asc","t":"2020-01-01T00:00:00Z","i":"` + id + `"}`,
+		`{"s":"price_desc","r":4.5,"i":"` + id + `"}`,
+		`{"s":"rating","p":5,"i":"` + id + `"}`,
+		`{"s":"rating","p":5,"r":4.5,"i":"` + id + `"}`,
+		`{"s":"newest","i":"` + id + `"}`,
+	} {
+		var c map[string]any
+		require.NoError(t, json.Unmarshal([]byte(raw), &c))
+		res := w.Get(t, "/products?sort="+c["s"].(string)+"&cursor="+base64.RawURLEncoding.EncodeToString([]byte(raw)), "")
+		assert.Equal(t, "cursor", field(t, res), raw)
 	}
 }
 

@@ -113,7 +113,7 @@ func (s *Service) SetPrice(ctx context.Context, p auth.Principal, id uuid.UUID, 
 		row store.CatalogProduct
 		vs  []store.CatalogVariant
 	)
-	err := s.managed(ctx, p, id, func(tx pgx.Tx, q *store.Queries, cur store.CatalogProduct) error {
+	err := s.managed(ctx, p, id, actionPrice, func(tx pgx.Tx, q *store.Queries, cur store.CatalogProduct) error {
 		var err error
 		if vs, err = q.ListVariants(ctx, id); err != nil {
 			return err
@@ -191,7 +191,7 @@ func (s *Service) SetDiscount(ctx context.Context, p auth.Principal, id uuid.UUI
 		return Discount{}, apperr.Field("ends_at", "must be after starts_at and in the future")
 	}
 	var out Discount
-	err := s.managed(ctx, p, id, func(tx pgx.Tx, q *store.Queries, _ store.CatalogProduct) error {
+	err := s.managed(ctx, p, id, actionDiscount, func(tx pgx.Tx, q *store.Queries, _ store.CatalogProduct) error {
 		vs, err := q.ListVariants(ctx, id)
 		if err != nil {
 			return err
@@ -252,7 +252,7 @@ func (s *Service) schedule(ctx context.Context, tx pgx.Tx, b discountBoundary) e
 
 // EndDiscount ends a product's current or scheduled discount now.
 func (s *Service) EndDiscount(ctx context.Context, p auth.Principal, id uuid.UUID) error {
-	return s.managed(ctx, p, id, func(tx pgx.Tx, q *store.Queries, row store.CatalogProduct) error {
+	return s.managed(ctx, p, id, actionDiscount, func(tx pgx.Tx, q *store.Queries, row store.CatalogProduct) error {
 		now := time.Now()
 		d := discountOf(row)
 		if d == nil || !now.Before(d.EndsAt) {
@@ -277,7 +277,7 @@ func (s *Service) EndDiscount(ctx context.Context, p auth.Principal, id uuid.UUI
 // current prices.
 func (s *Service) crossBoundary(ctx context.Context, b discountBoundary) error {
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		row, err := q.LockProduct(ctx, b.ProductID)
 		if pgdb.IsNoRows(err) {
 			return nil // deleted since: nothing to price

@@ -67,10 +67,21 @@ SELECT * FROM catalog.products WHERE id = $1;
 SELECT * FROM catalog.products WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE;
 
 -- name: UpdateProduct :one
+-- A partial update: a field given as NULL keeps its value. Each edit names only what it
+-- changes, so no edit rewrites a column from a copy of the row, and a column added later is
+-- never reset by an edit written before it. Every parameter must stay nullable (a test checks).
 UPDATE catalog.products
-SET title = @title, description = @description, brand = @brand, model = @model, category_id = @category_id,
-    attributes = @attributes, status = @status, low_stock_threshold = @low_stock_threshold,
-    weight_grams = @weight_grams, updated_at = now()
+SET title = COALESCE(sqlc.narg(title), title), description = COALESCE(sqlc.narg(description), description),
+    brand = COALESCE(sqlc.narg(brand), brand), model = COALESCE(sqlc.narg(model), model),
+    attributes = COALESCE(sqlc.narg(attributes), attributes), status = COALESCE(sqlc.narg(status), status),
+    low_stock_threshold = COALESCE(sqlc.narg(low_stock_threshold), low_stock_threshold),
+    weight_grams = COALESCE(sqlc.narg(weight_grams), weight_grams), updated_at = now()
+WHERE id = @id AND deleted_at IS NULL
+RETURNING *;
+
+-- name: SetProductCategory :one
+-- The category apart, since NULL is a value of it (no category).
+UPDATE catalog.products SET category_id = sqlc.narg(category_id), updated_at = now()
 WHERE id = @id AND deleted_at IS NULL
 RETURNING *;
 

@@ -53,7 +53,7 @@ func (s *Service) Seed(ctx context.Context, creator uuid.UUID, shops []uuid.UUID
 	if added > 0 {
 		// Fresh statistics, so that the planner picks the list indexes from the first request.
 		if _, err := s.pool.Exec(ctx, "ANALYZE catalog.products; ANALYZE catalog.variants; ANALYZE catalog.categories"); err != nil {
-			return added, err
+			return added, fmt.Errorf("catalog: seed: analyze: %w", err)
 		}
 	}
 	return added, nil

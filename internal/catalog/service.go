@@ -40,7 +40,7 @@ type Service struct {
 // NewService builds the catalog service, registers its River worker (discount boundaries) and
 // subscribes it to shop.deleted. shops answers who owns a shop (the shop context).
 func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, shops shopDirectory) *Service {
-	s := &Service{pool: pool, q: store.New(pool), bus: bus, jobs: runner, shops: shops}
+	s := &Service{pool: pool, q: newStore(pool), bus: bus, jobs: runner, shops: shops}
 	river.AddWorker(runner.Workers, &discountWorker{s: s})
 	eventbus.On(bus, "catalog.hide_shop_products", s.hideShopProducts)
 	return s
@@ -48,12 +48,12 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, shop
 
 // Fields are a product's editable details.
 type Fields struct {
-	Title       string                     `json:"title" validate:"required,max=200"`
-	Description string                     `json:"description" validate:"max=20000"`
-	Brand       string                     `json:"brand" validate:"max=100"`
-	Model       string                     `json:"model" validate:"max=100"`
-	CategoryID  *uuid.UUID                 `json:"category_id"`
-	Attributes  map[string]json.RawMessage `json:"attributes" validate:"max=100"`
+	Title       string     `json:"title" validate:"required,max=200"`
+	Description string     `json:"description" validate:"max=20000"`
+	Brand       string     `json:"brand" validate:"max=100"`
+	Model       string     `json:"model" validate:"max=100"`
+	CategoryID  *uuid.UUID `json:"category_id"`
+	Attributes  Attributes `json:"attributes" validate:"max=100"`
 	// Status defaults to active on creation and stays as it is on update when empty.
 	Status            string `json:"status" validate:"omitempty,oneof=draft active archived"`
 	WeightGrams       int    `json:"weight_grams" validate:"min=0,max=1000000"`
@@ -103,7 +103,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, shopID uuid.UUID
 		vs  []store.CatalogVariant
 	)
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		row, err = q.CreateProduct(ctx, store.CreateProductParams{
 			ShopID: shopID, Title: in.Title, Description: in.Description, Brand: in.Brand, Model: in.Model,
 			CategoryID: in.CategoryID, Attributes: attributesJSON(in.Attributes), Status: in.Status,
@@ -262,9 +262,10 @@ func (s *Service) manages(ctx context.Context, p auth.Principal, shopID uuid.UUI
 	return err == nil && owner == p.UserID, err
 }
 
-// authorize checks that p may change the product: someone else's listed product is forbidden
-// (it is public, so saying so reveals nothing), someone else's hidden one is not found.
-func (s *Service) authorize(ctx context.Context, p auth.Principal, row store.CatalogProduct) error {
+// authorize checks that p may do action ("change its products") to the product: someone
+// else's listed product is forbidden, naming the action refused (it is public, so saying so
+// reveals nothing); someone else's hidden one is not found, exactly as a missing one is.
+func (s *Service) authorize(ctx context.Context, p auth.Principal, row store.CatalogProduct, action string) error {
 	ok, err := s.manages(ctx, p, row.ShopID)
 	switch {
 	case err != nil:
@@ -272,14 +273,14 @@ func (s *Service) authorize(ctx context.Context, p auth.Principal, row store.Cat
 	case ok:
 		return nil
 	case row.Listed:
-		return apperr.New(apperr.Forbidden, "only the shop's owner may change its products")
+		return apperr.New(apperr.Forbidden, "only the shop's owner may %s", action)
 	default:
 		return apperr.NotFoundf("product")
 	}
 }
 
-// managedRow loads a live product that p may change, without locking it.
-func (s *Service) managedRow(ctx context.Context, p auth.Principal, id uuid.UUID) (store.CatalogProduct, error) {
+// managedRow loads a live product on which p may do action, without locking it.
+func (s *Service) managedRow(ctx context.Context, p auth.Principal, id uuid.UUID, action string) (store.CatalogProduct, error) {
 	row, err := s.q.GetProduct(ctx, id)
 	if pgdb.IsNoRows(err) || (err == nil && row.DeletedAt != nil) {
 		return row, apperr.NotFoundf("product")
@@ -287,28 +288,42 @@ func (s *Service) managedRow(ctx context.Context, p auth.Principal, id uuid.UUID
 	if err != nil {
 		return row, err
 	}
-	return row, s.authorize(ctx, p, row)
+	return row, s.authorize(ctx, p, row, action)
 }
 
-// managed runs fn in a transaction holding the product's row lock, after checking that p may
-// change it.
-func (s *Service) managed(ctx context.Context, p auth.Principal, id uuid.UUID,
+// managed runs fn in a transaction holding the product's row lock, once p may do action on
+// the product. Who may is settled before the transaction opens: the shop's owner comes from
+// the shop context on a pooled connection of its own, and a transaction waiting for a second
+// connection starves the pool under load. A product never moves to another shop, so the
+// answer still holds once the row is locked.
+func (s *Service) managed(ctx context.Context, p auth.Principal, id uuid.UUID, action string,
 	fn func(tx pgx.Tx, q *store.Queries, row store.CatalogProduct) error) error {
+	if _, err := s.managedRow(ctx, p, id, action); err != nil {
+		return err
+	}
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		row, err := q.LockProduct(ctx, id)
-		if pgdb.IsNoRows(err) {
+		if pgdb.IsNoRows(err) { // deleted meanwhile
 			return apperr.NotFoundf("product")
 		}
 		if err != nil {
 			return err
 		}
-		if err := s.authorize(ctx, p, row); err != nil {
-			return err
-		}
 		return fn(tx, q, row)
 	})
 }
+
+// Actions on products, as a refusal names them.
+const (
+	actionChange   = "change its products"
+	actionDelete   = "delete its products"
+	actionVariants = "add variants to its products"
+	actionPrice    = "set its products' prices"
+	actionDiscount = "put its products on sale or end their sales"
+	actionSeeStock = "see its inventory"
+	actionSetStock = "change its inventory"
+)
 
 // Update replaces a product's details (not its prices, stock or variants, which have their own
 // routes). An empty status keeps the current one.
@@ -316,15 +331,19 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, in
 	if err := s.cleanFields(ctx, &in); err != nil {
 		return Product{}, err
 	}
-	return s.edit(ctx, p, id, func(u *store.UpdateProductParams) {
-		u.Title, u.Description, u.Brand, u.Model = in.Title, in.Description, in.Brand, in.Model
-		u.CategoryID, u.Attributes, u.WeightGrams = in.CategoryID, attributesJSON(in.Attributes), int32(in.WeightGrams)
-		if in.Status != "" {
-			u.Status = in.Status
+	u := store.UpdateProductParams{ID: id, Title: &in.Title, Description: &in.Description, Brand: &in.Brand,
+		Model: &in.Model, Attributes: attributesJSON(in.Attributes), WeightGrams: ptr(int32(in.WeightGrams))}
+	if in.Status != "" {
+		u.Status = &in.Status
+	}
+	if in.LowStockThreshold != nil {
+		u.LowStockThreshold = ptr(int32(*in.LowStockThreshold))
+	}
+	return s.edit(ctx, p, id, func(q *store.Queries) (store.CatalogProduct, error) {
+		if _, err := q.UpdateProduct(ctx, u); err != nil {
+			return store.CatalogProduct{}, err
 		}
-		if in.LowStockThreshold != nil {
-			u.LowStockThreshold = int32(*in.LowStockThreshold)
-		}
+		return q.SetProductCategory(ctx, store.SetProductCategoryParams{ID: id, CategoryID: in.CategoryID})
 	})
 }
 
@@ -333,32 +352,35 @@ func (s *Service) SetCategory(ctx context.Context, p auth.Principal, id uuid.UUI
 	if err := s.checkCategory(ctx, category); err != nil {
 		return Product{}, err
 	}
-	return s.edit(ctx, p, id, func(u *store.UpdateProductParams) { u.CategoryID = category })
+	return s.edit(ctx, p, id, func(q *store.Queries) (store.CatalogProduct, error) {
+		return q.SetProductCategory(ctx, store.SetProductCategoryParams{ID: id, CategoryID: category})
+	})
 }
 
 // SetBrand changes a product's brand.
 func (s *Service) SetBrand(ctx context.Context, p auth.Principal, id uuid.UUID, brand string) (Product, error) {
-	return s.edit(ctx, p, id, func(u *store.UpdateProductParams) { u.Brand = strings.TrimSpace(brand) })
+	return s.edit(ctx, p, id, func(q *store.Queries) (store.CatalogProduct, error) {
+		return q.UpdateProduct(ctx, store.UpdateProductParams{ID: id, Brand: ptr(strings.TrimSpace(brand))})
+	})
 }
 
 // SetModel changes a product's model.
 func (s *Service) SetModel(ctx context.Context, p auth.Principal, id uuid.UUID, model string) (Product, error) {
-	return s.edit(ctx, p, id, func(u *store.UpdateProductParams) { u.Model = strings.TrimSpace(model) })
+	return s.edit(ctx, p, id, func(q *store.Queries) (store.CatalogProduct, error) {
+		return q.UpdateProduct(ctx, store.UpdateProductParams{ID: id, Model: ptr(strings.TrimSpace(model))})
+	})
 }
 
-// edit applies change to a product's current details and saves them.
-func (s *Service) edit(ctx context.Context, p auth.Principal, id uuid.UUID, change func(*store.UpdateProductParams)) (Product, error) {
+// edit runs update, which writes only the columns it names (UpdateProduct is a partial update),
+// on a product p may change, and publishes product.updated.
+func (s *Service) edit(ctx context.Context, p auth.Principal, id uuid.UUID, update func(*store.Queries) (store.CatalogProduct, error)) (Product, error) {
 	var (
 		row store.CatalogProduct
 		vs  []store.CatalogVariant
 	)
-	err := s.managed(ctx, p, id, func(tx pgx.Tx, q *store.Queries, cur store.CatalogProduct) error {
-		u := store.UpdateProductParams{ID: id, Title: cur.Title, Description: cur.Description, Brand: cur.Brand,
-			Model: cur.Model, CategoryID: cur.CategoryID, Attributes: cur.Attributes, Status: cur.Status,
-			LowStockThreshold: cur.LowStockThreshold, WeightGrams: cur.WeightGrams}
-		change(&u)
+	err := s.managed(ctx, p, id, actionChange, func(tx pgx.Tx, q *store.Queries, _ store.CatalogProduct) error {
 		var err error
-		if row, err = q.UpdateProduct(ctx, u); err != nil {
+		if row, err = update(q); err != nil {
 			return err
 		}
 		if vs, err = q.ListVariants(ctx, id); err != nil {
@@ -375,7 +397,7 @@ func (s *Service) edit(ctx context.Context, p auth.Principal, id uuid.UUID, chan
 
 // Delete hides a product from buyers for good; the row stays for past orders.
 func (s *Service) Delete(ctx context.Context, p auth.Principal, id uuid.UUID) error {
-	return s.managed(ctx, p, id, func(tx pgx.Tx, q *store.Queries, _ store.CatalogProduct) error {
+	return s.managed(ctx, p, id, actionDelete, func(tx pgx.Tx, q *store.Queries, _ store.CatalogProduct) error {
 		row, err := q.DeleteProduct(ctx, id)
 		if err != nil {
 			return err
@@ -398,7 +420,7 @@ func (s *Service) AddVariant(ctx context.Context, p auth.Principal, id uuid.UUID
 		return Variant{}, apperr.Field("name", "is required")
 	}
 	var out Variant
-	err := s.managed(ctx, p, id, func(tx pgx.Tx, q *store.Queries, row store.CatalogProduct) error {
+	err := s.managed(ctx, p, id, actionVariants, func(tx pgx.Tx, q *store.Queries, row store.CatalogProduct) error {
 		vs, err := q.ListVariants(ctx, id)
 		if err != nil {
 			return err
@@ -444,7 +466,7 @@ func (s *Service) VariantSnapshot(ctx context.Context, variantID uuid.UUID) (Var
 func (s *Service) VariantSnapshotTx(ctx context.Context, tx pgx.Tx, variantID uuid.UUID) (VariantSnapshot, error) {
 	q := s.q
 	if tx != nil {
-		q = q.WithTx(tx)
+		q = newStore(tx)
 	}
 	r, err := q.VariantSnapshot(ctx, variantID)
 	if err != nil {
@@ -458,12 +480,23 @@ func (s *Service) VariantSnapshotTx(ctx context.Context, tx pgx.Tx, variantID uu
 	}, nil
 }
 
-func attributesJSON(m map[string]json.RawMessage) json.RawMessage {
+func ptr[T any](v T) *T { return &v }
+
+func attributesJSON(m Attributes) json.RawMessage {
 	if len(m) == 0 {
 		return json.RawMessage("{}")
 	}
 	b, _ := json.Marshal(m) // values are valid JSON already: they were decoded from it
 	return b
+}
+
+// decodeAttributes reads stored attributes, always a JSON object (the tables check it). A
+// variant's are strings, as VariantInput takes them; a value of another type, which no route
+// writes, is left out rather than failing the read.
+func decodeAttributes[V any](b []byte) map[string]V {
+	m := map[string]V{}
+	_ = json.Unmarshal(b, &m)
+	return m
 }
 
 // toProduct shows a product at instant now: prices are computed for that instant, so that a
@@ -472,7 +505,7 @@ func toProduct(r store.CatalogProduct, vs []store.CatalogVariant, now time.Time)
 	d := discountOf(r)
 	p := Product{
 		ID: r.ID, ShopID: r.ShopID, Title: r.Title, Description: r.Description, Brand: r.Brand, Model: r.Model,
-		CategoryID: r.CategoryID, Attributes: r.Attributes, Currency: r.Currency, Status: r.Status,
+		CategoryID: r.CategoryID, Attributes: decodeAttributes[json.RawMessage](r.Attributes), Currency: r.Currency, Status: r.Status,
 		Rating: r.Rating, RatingCount: int(r.RatingCount), WeightGrams: int(r.WeightGrams),
 		LowStockThreshold: int(r.LowStockThreshold), Media: []Media{}, Variants: make([]Variant, 0, len(vs)),
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
@@ -495,6 +528,10 @@ func toProduct(r store.CatalogProduct, vs []store.CatalogVariant, now time.Time)
 
 func toVariant(v store.CatalogVariant, d *Discount, now time.Time) Variant {
 	price := d.price(v.ID, v.Price, now)
-	return Variant{ID: v.ID, SKU: v.Sku, Name: v.Name, Attributes: v.Attributes, Price: price, ListPrice: v.Price,
+	return Variant{ID: v.ID, SKU: v.Sku, Name: v.Name, Attributes: decodeAttributes[string](v.Attributes), Price: price, ListPrice: v.Price,
 		OnSale: price < v.Price, Stock: int(v.Stock), IsDefault: v.IsDefault}
 }
+
+// newStore returns the catalog store on db, the pool or a transaction, its errors naming the query
+// that failed (pgdb.Named).
+func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("catalog", db)) }

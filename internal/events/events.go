@@ -95,14 +95,14 @@ func (CampaignStatusChanged) Topic() string { return "shop.campaign_status_chang
 
 // OrderPlaced is published for each order a checkout makes.
 type OrderPlaced struct {
-	OrderID       string    `json:"order_id"`
-	CheckoutID    string    `json:"checkout_id"`
-	BuyerID       string    `json:"buyer_id"`
-	ShopID        string    `json:"shop_id"`
-	Total         int64     `json:"total"`
-	Currency      string    `json:"currency"`
-	PaymentMethod string    `json:"payment_method"`
-	At            time.Time `json:"at"`
+	OrderID       string        `json:"order_id"`
+	CheckoutID    string        `json:"checkout_id"`
+	BuyerID       string        `json:"buyer_id"`
+	ShopID        string        `json:"shop_id"`
+	Total         int64         `json:"total"`
+	Currency      string        `json:"currency"`
+	PaymentMethod PaymentMethod `json:"payment_method"`
+	At            time.Time     `json:"at"`
 }
 
 // Topic implements eventbus.Event.
@@ -110,17 +110,17 @@ func (OrderPlaced) Topic() string { return "order.placed" }
 
 // OrderStatusChanged is published for every move of an order's status.
 type OrderStatusChanged struct {
-	OrderID       string    `json:"order_id"`
-	BuyerID       string    `json:"buyer_id"`
-	ShopID        string    `json:"shop_id"`
-	From          string    `json:"from"`
-	To            string    `json:"to"`
-	ActorRole     string    `json:"actor_role"`
-	Reason        string    `json:"reason"`
-	PaymentMethod string    `json:"payment_method"`
-	PaymentStatus string    `json:"payment_status"`
-	Total         int64     `json:"total"`
-	At            time.Time `json:"at"`
+	OrderID       string        `json:"order_id"`
+	BuyerID       string        `json:"buyer_id"`
+	ShopID        string        `json:"shop_id"`
+	From          OrderStatus   `json:"from"`
+	To            OrderStatus   `json:"to"`
+	ActorRole     ActorRole     `json:"actor_role"`
+	Reason        string        `json:"reason"`
+	PaymentMethod PaymentMethod `json:"payment_method"`
+	PaymentStatus PaymentStatus `json:"payment_status"`
+	Total         int64         `json:"total"`
+	At            time.Time     `json:"at"`
 }
 
 // Topic implements eventbus.Event.
@@ -155,12 +155,12 @@ func (OrderRefundRequested) Topic() string { return "order.refund_requested" }
 
 // OrderPaid is published when an order's payment is captured.
 type OrderPaid struct {
-	OrderID string    `json:"order_id"`
-	BuyerID string    `json:"buyer_id"`
-	ShopID  string    `json:"shop_id"`
-	Status  string    `json:"status"`
-	Total   int64     `json:"total"`
-	At      time.Time `json:"at"`
+	OrderID string      `json:"order_id"`
+	BuyerID string      `json:"buyer_id"`
+	ShopID  string      `json:"shop_id"`
+	Status  OrderStatus `json:"status"`
+	Total   int64       `json:"total"`
+	At      time.Time   `json:"at"`
 }
 
 // Topic implements eventbus.Event.
@@ -253,7 +253,7 @@ type PaymentAuthorized struct {
 	PaymentID string    `json:"payment_id"`
 	BuyerID   string    `json:"buyer_id"`
 	OrderIDs  []string  `json:"order_ids"`
-	Provider  string    `json:"provider"`
+	Provider  Provider  `json:"provider"`
 	Amount    int64     `json:"amount"`
 	Currency  string    `json:"currency"`
 	At        time.Time `json:"at"`
@@ -265,14 +265,14 @@ func (PaymentAuthorized) Topic() string { return "payment.authorized" }
 // PaymentCaptured is published when a payment's money is collected (cash on delivery: when
 // the shipper collects it); its orders are marked paid in the same transaction.
 type PaymentCaptured struct {
-	PaymentID string    `json:"payment_id"`
-	BuyerID   string    `json:"buyer_id"`
-	OrderIDs  []string  `json:"order_ids"`
-	Method    string    `json:"method"`
-	Provider  string    `json:"provider"`
-	Amount    int64     `json:"amount"`
-	Currency  string    `json:"currency"`
-	At        time.Time `json:"at"`
+	PaymentID string        `json:"payment_id"`
+	BuyerID   string        `json:"buyer_id"`
+	OrderIDs  []string      `json:"order_ids"`
+	Method    PaymentMethod `json:"method"`
+	Provider  Provider      `json:"provider"`
+	Amount    int64         `json:"amount"`
+	Currency  string        `json:"currency"`
+	At        time.Time     `json:"at"`
 }
 
 // Topic implements eventbus.Event.
@@ -283,7 +283,7 @@ type PaymentFailed struct {
 	PaymentID string    `json:"payment_id"`
 	BuyerID   string    `json:"buyer_id"`
 	OrderIDs  []string  `json:"order_ids"`
-	Provider  string    `json:"provider"`
+	Provider  Provider  `json:"provider"`
 	Reason    string    `json:"reason"`
 	At        time.Time `json:"at"`
 }
@@ -346,7 +346,7 @@ type EscrowReleased struct {
 	Amount     int64     `json:"amount"`
 	Commission int64     `json:"commission"`
 	Currency   string    `json:"currency"`
-	By         string    `json:"by"`
+	By         ActorRole `json:"by"`
 	At         time.Time `json:"at"`
 }
 

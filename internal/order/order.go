@@ -5,64 +5,45 @@ package order
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-)
 
-// Order statuses.
-const (
-	Pending         = "pending"
-	Confirmed       = "confirmed"
-	Shipped         = "shipped"
-	Delivered       = "delivered"
-	Cancelled       = "cancelled"
-	ReturnRequested = "return_requested"
-	Returned        = "returned"
-	Refunded        = "refunded"
-)
-
-// Actor roles recorded on each move.
-const (
-	ActorBuyer   = "buyer"
-	ActorShop    = "shop"
-	ActorAdmin   = "admin"
-	ActorShipper = "shipper"
-	ActorSystem  = "system"
+	"github.com/goshop/goshop/internal/events"
+	"github.com/goshop/goshop/internal/platform/apperr"
 )
 
 // Order is an order as clients see it.
 type Order struct {
-	ID                uuid.UUID       `json:"id"`
-	CheckoutID        uuid.UUID       `json:"checkout_id"`
-	BuyerID           uuid.UUID       `json:"buyer_id"`
-	ShopID            uuid.UUID       `json:"shop_id"`
-	Status            string          `json:"status"`
-	Items             []Item          `json:"items"`
-	Subtotal          int64           `json:"subtotal"`
-	ShippingFee       int64           `json:"shipping_fee"`
-	Tax               int64           `json:"tax"`
-	TaxInclusive      bool            `json:"tax_inclusive"`
-	Discount          int64           `json:"discount"`
-	Total             int64           `json:"total"`
-	Currency          string          `json:"currency"`
-	PaymentMethod     string          `json:"payment_method"`
-	PaymentProvider   *string         `json:"payment_provider,omitempty"`
-	PaymentStatus     string          `json:"payment_status"`
-	ShippingMethod    string          `json:"shipping_method"`
-	VoucherCode       *string         `json:"voucher_code,omitempty"`
-	Address           json.RawMessage `json:"address"`
-	Note              string          `json:"note"`
-	TrackingNumber    *string         `json:"tracking_number,omitempty"`
-	Carrier           *string         `json:"carrier,omitempty"`
-	ReturnReason      *string         `json:"return_reason,omitempty"`
-	PaidAt            *time.Time      `json:"paid_at,omitempty"`
-	DeliveredAt       *time.Time      `json:"delivered_at,omitempty"`
-	ReturnRequestedAt *time.Time      `json:"return_requested_at,omitempty"`
-	CreatedAt         time.Time       `json:"created_at"`
-	UpdatedAt         time.Time       `json:"updated_at"`
+	ID                uuid.UUID             `json:"id"`
+	CheckoutID        uuid.UUID             `json:"checkout_id"`
+	BuyerID           uuid.UUID             `json:"buyer_id"`
+	ShopID            uuid.UUID             `json:"shop_id"`
+	Status            events.OrderStatus    `json:"status"`
+	Items             []Item                `json:"items"`
+	Subtotal          int64                 `json:"subtotal"`
+	ShippingFee       int64                 `json:"shipping_fee"`
+	Tax               int64                 `json:"tax"`
+	TaxInclusive      bool                  `json:"tax_inclusive"`
+	Discount          int64                 `json:"discount"`
+	Total             int64                 `json:"total"`
+	Currency          string                `json:"currency"`
+	PaymentMethod     events.PaymentMethod  `json:"payment_method"`
+	PaymentProvider   *events.Provider      `json:"payment_provider,omitempty"`
+	PaymentStatus     events.PaymentStatus  `json:"payment_status"`
+	ShippingMethod    events.ShippingMethod `json:"shipping_method"`
+	VoucherCode       *string               `json:"voucher_code,omitempty"`
+	Address           Address               `json:"address"`
+	Note              string                `json:"note"`
+	TrackingNumber    *string               `json:"tracking_number,omitempty"`
+	Carrier           *string               `json:"carrier,omitempty"`
+	ReturnReason      *string               `json:"return_reason,omitempty"`
+	PaidAt            *time.Time            `json:"paid_at,omitempty"`
+	DeliveredAt       *time.Time            `json:"delivered_at,omitempty"`
+	ReturnRequestedAt *time.Time            `json:"return_requested_at,omitempty"`
+	CreatedAt         time.Time             `json:"created_at"`
+	UpdatedAt         time.Time             `json:"updated_at"`
 }
 
 // Item is a snapshot of what was bought.
@@ -82,12 +63,12 @@ type Item struct {
 
 // Move is one recorded status change.
 type Move struct {
-	From      *string    `json:"from"`
-	To        string     `json:"to"`
-	ActorID   *uuid.UUID `json:"actor_id,omitempty"`
-	ActorRole string     `json:"actor_role"`
-	Reason    string     `json:"reason"`
-	At        time.Time  `json:"at"`
+	From      *events.OrderStatus `json:"from"`
+	To        events.OrderStatus  `json:"to"`
+	ActorID   *uuid.UUID          `json:"actor_id,omitempty"`
+	ActorRole events.ActorRole    `json:"actor_role"`
+	Reason    string              `json:"reason"`
+	At        time.Time           `json:"at"`
 }
 
 // Address is the delivery address copied into an order.
@@ -122,8 +103,10 @@ type PricedShop struct {
 	Subtotal, Discount, ShippingFee, Tax, Total int64
 	WeightGrams                                 int64
 	VoucherCode                                 string
-	// VoucherError says why a code the buyer applied to this shop does not apply now.
-	VoucherError string
+	// VoucherError says why a code the buyer applied to this shop does not apply now, and
+	// VoucherErrorCode what the buyer can do about it.
+	VoucherError     string
+	VoucherErrorCode apperr.Code
 }
 
 // PricedCart is a cart priced by the cart context's one computation.
@@ -138,7 +121,7 @@ type PricedCart struct {
 
 // PriceRequest says how to price a cart for checkout.
 type PriceRequest struct {
-	ShippingMethod string
+	ShippingMethod events.ShippingMethod
 	AddressID      *uuid.UUID
 	Coupon         string
 }
@@ -204,10 +187,10 @@ type Payable struct {
 	CheckoutID    uuid.UUID
 	BuyerID       uuid.UUID
 	ShopID        uuid.UUID
-	Status        string
-	PaymentMethod string
-	Provider      *string
-	PaymentStatus string
+	Status        events.OrderStatus
+	PaymentMethod events.PaymentMethod
+	Provider      *events.Provider
+	PaymentStatus events.PaymentStatus
 	Total         int64
 	Currency      string
 	DeliveredAt   *time.Time
@@ -218,6 +201,6 @@ type Delivery struct {
 	Payable
 	Address        Address
 	WeightGrams    int64
-	ShippingMethod string
+	ShippingMethod events.ShippingMethod
 	ReadyToShip    bool
 }

@@ -8,10 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/goshop/goshop/internal/app/apptest"
+	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/auth"
 )
 
 type fixture struct {
@@ -239,6 +242,12 @@ func TestStatusMachineAndWhoMayMove(t *testing.T) {
 	// Return: the buyer asks with a reason; the shop accepts; a COD refund is marked by the shop.
 	assert.Equal(t, http.StatusUnprocessableEntity, f.env.Post(t, "/orders/"+id+"/return", b.AccessToken, map[string]any{}).Status)
 	assert.Equal(t, http.StatusNotFound, f.env.Post(t, "/orders/"+id+"/return", stranger.AccessToken, map[string]any{"reason": "x"}).Status)
+	assert.Equal(t, http.StatusNotFound, f.env.Post(t, "/orders/"+id+"/return", f.seller.AccessToken, map[string]any{"reason": "x"}).Status,
+		"only the buyer returns an order, not its shop")
+	// The service itself refuses another user, whatever route or caller reaches it.
+	_, err := f.env.App.Orders.RequestReturn(t.Context(), auth.Principal{UserID: uuid.MustParse(stranger.ID), Roles: []string{auth.RoleUser}},
+		uuid.MustParse(id), "x")
+	assert.True(t, apperr.Is(err, apperr.NotFound), "%v", err)
 	res = f.env.Post(t, "/orders/"+id+"/return", b.AccessToken, map[string]any{"reason": "wrong size"})
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
 	assert.Equal(t, "return_requested", res.Map(t)["status"])

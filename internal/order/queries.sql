@@ -93,10 +93,10 @@ ORDER BY created_at DESC, id DESC
 LIMIT @lim;
 
 -- name: BuyerSummary :many
--- Counts and amounts of a buyer's orders by month and status.
-SELECT to_char(date_trunc('month', created_at AT TIME ZONE 'UTC'), 'YYYY-MM')::text AS month, status,
+-- Counts and amounts of a buyer's orders by month and status, months cut in time zone tz.
+SELECT to_char(date_trunc('month', created_at AT TIME ZONE @tz::text), 'YYYY-MM')::text AS month, status,
        count(*)::bigint AS orders, sum(total)::bigint AS amount
-FROM orders.orders WHERE buyer_id = $1
+FROM orders.orders WHERE buyer_id = @buyer_id
 GROUP BY 1, 2 ORDER BY 1 DESC, 2;
 
 -- name: CreateRefundRequest :one

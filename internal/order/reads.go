@@ -2,6 +2,8 @@ package order
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -56,12 +58,12 @@ func (s *Service) load(ctx context.Context, row store.OrdersOrder) (Order, error
 	if err != nil {
 		return Order{}, err
 	}
-	return toOrder(row, items), nil
+	return toOrder(row, items)
 }
 
 // ListFilter narrows a list of orders.
 type ListFilter struct {
-	Status       *string
+	Status       *events.OrderStatus
 	FinishedOnly bool
 	ReturnsOnly  bool
 }
@@ -72,7 +74,7 @@ func (s *Service) BuyerOrders(ctx context.Context, buyer uuid.UUID, f ListFilter
 	if err != nil {
 		return httpx.List[Order]{}, err
 	}
-	rows, err := s.q.BuyerOrders(ctx, store.BuyerOrdersParams{BuyerID: buyer, Status: f.Status, FinishedOnly: f.FinishedOnly,
+	rows, err := s.q.BuyerOrders(ctx, store.BuyerOrdersParams{BuyerID: buyer, Status: (*string)(f.Status), FinishedOnly: f.FinishedOnly,
 		ReturnsOnly: f.ReturnsOnly, HasCursor: has, BeforeCreated: cur.At, BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[Order]{}, err
@@ -82,14 +84,14 @@ func (s *Service) BuyerOrders(ctx context.Context, buyer uuid.UUID, f ListFilter
 
 // ShopOrders pages through a shop's orders for its owner or an admin.
 func (s *Service) ShopOrders(ctx context.Context, p auth.Principal, shopID uuid.UUID, f ListFilter, page httpx.Page) (httpx.List[Order], error) {
-	if _, err := s.authorizeShop(ctx, p, shopID); err != nil {
+	if _, err := s.authorizeShop(ctx, p, shopID, "see its orders"); err != nil {
 		return httpx.List[Order]{}, err
 	}
 	cur, has, err := httpx.KeysetOf(page)
 	if err != nil {
 		return httpx.List[Order]{}, err
 	}
-	rows, err := s.q.ShopOrders(ctx, store.ShopOrdersParams{ShopID: shopID, Status: f.Status, FinishedOnly: f.FinishedOnly,
+	rows, err := s.q.ShopOrders(ctx, store.ShopOrdersParams{ShopID: shopID, Status: (*string)(f.Status), FinishedOnly: f.FinishedOnly,
 		HasCursor: has, BeforeCreated: cur.At, BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[Order]{}, err
@@ -97,23 +99,23 @@ func (s *Service) ShopOrders(ctx context.Context, p auth.Principal, shopID uuid.
 	return s.page(ctx, rows, page.Limit)
 }
 
-// authorizeShop lets a shop's owner and admins through; a missing shop is not found, someone
-// else's is forbidden.
-func (s *Service) authorizeShop(ctx context.Context, p auth.Principal, shopID uuid.UUID) (uuid.UUID, error) {
+// authorizeShop lets a shop's owner and admins through to do action ("see its orders"); a
+// missing shop is not found, someone else's is forbidden, the refusal naming the action.
+func (s *Service) authorizeShop(ctx context.Context, p auth.Principal, shopID uuid.UUID, action string) (uuid.UUID, error) {
 	owner, err := s.promos.ShopOwner(ctx, shopID)
 	if err != nil {
 		return uuid.Nil, err
 	}
 	if owner != p.UserID && !p.IsAdmin() {
-		return uuid.Nil, apperr.New(apperr.Forbidden, "only the shop's owner may see its orders")
+		return uuid.Nil, apperr.New(apperr.Forbidden, "only the shop's owner may %s", action)
 	}
 	return owner, nil
 }
 
 // ShopMove moves an order of the shop, for the shop's routes: an order of another shop is not
 // found there.
-func (s *Service) ShopMove(ctx context.Context, p auth.Principal, shopID, orderID uuid.UUID, to, reason string) (Order, error) {
-	if _, err := s.authorizeShop(ctx, p, shopID); err != nil {
+func (s *Service) ShopMove(ctx context.Context, p auth.Principal, shopID, orderID uuid.UUID, to events.OrderStatus, reason string) (Order, error) {
+	if _, err := s.authorizeShop(ctx, p, shopID, "move its orders"); err != nil {
 		return Order{}, err
 	}
 	row, err := s.q.GetOrder(ctx, orderID)
@@ -126,6 +128,15 @@ func (s *Service) ShopMove(ctx context.Context, p auth.Principal, shopID, orderI
 	return s.Move(ctx, Actor{Principal: &p}, orderID, to, reason)
 }
 
+// RequestReturn asks, as the order's buyer, to return a delivered order. Only the buyer may:
+// anyone else, its shop's owner included, is told the order does not exist.
+func (s *Service) RequestReturn(ctx context.Context, p auth.Principal, id uuid.UUID, reason string) (Order, error) {
+	if _, err := s.ownOrder(ctx, p, id); err != nil {
+		return Order{}, err
+	}
+	return s.Move(ctx, Actor{Principal: &p}, id, events.OrderReturnRequested, reason)
+}
+
 // FulfillInput is the shop handing an order to the carrier.
 type FulfillInput struct {
 	TrackingNumber string `json:"tracking_number" validate:"max=64"`
@@ -135,13 +146,13 @@ type FulfillInput struct {
 // Fulfill confirms a pending order if need be and ships it, with its tracking number, in one
 // transaction.
 func (s *Service) Fulfill(ctx context.Context, p auth.Principal, shopID, orderID uuid.UUID, in FulfillInput) (Order, error) {
-	owner, err := s.authorizeShop(ctx, p, shopID)
+	owner, err := s.authorizeShop(ctx, p, shopID, "fulfil its orders")
 	if err != nil {
 		return Order{}, err
 	}
 	var row store.OrdersOrder
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		cur, err := q.LockOrder(ctx, orderID)
 		if pgdb.IsNoRows(err) || (err == nil && cur.ShopID != shopID) {
 			return apperr.NotFoundf("order")
@@ -150,8 +161,8 @@ func (s *Service) Fulfill(ctx context.Context, p auth.Principal, shopID, orderID
 			return err
 		}
 		a := Actor{Principal: &p}
-		if cur.Status == Pending {
-			if _, err := s.moveTx(ctx, tx, a, orderID, Confirmed, "fulfilled", owner); err != nil {
+		if cur.Status == events.OrderPending {
+			if _, err := s.moveTx(ctx, tx, a, orderID, events.OrderConfirmed, "fulfilled", owner); err != nil {
 				return err
 			}
 		}
@@ -159,7 +170,7 @@ func (s *Service) Fulfill(ctx context.Context, p auth.Principal, shopID, orderID
 			Carrier: nonEmpty(in.Carrier)}); err != nil {
 			return err
 		}
-		row, err = s.moveTx(ctx, tx, a, orderID, Shipped, "handed to the carrier", owner)
+		row, err = s.moveTx(ctx, tx, a, orderID, events.OrderShipped, "handed to the carrier", owner)
 		return err
 	})
 	if err != nil {
@@ -183,7 +194,9 @@ func (s *Service) page(ctx context.Context, rows []store.OrdersOrder, limit int)
 	}
 	out := make([]Order, len(rows))
 	for i, r := range rows {
-		out[i] = toOrder(r, byOrder[r.ID])
+		if out[i], err = toOrder(r, byOrder[r.ID]); err != nil {
+			return httpx.List[Order]{}, err
+		}
 	}
 	return httpx.Paginate(out, limit, func(o Order) any { return httpx.Keyset{At: o.CreatedAt, ID: o.ID} }), nil
 }
@@ -206,17 +219,18 @@ func (s *Service) History(ctx context.Context, p auth.Principal, id uuid.UUID) (
 
 // TimelineEntry is one thing that happened to an order.
 type TimelineEntry struct {
-	Kind   string    `json:"kind"` // status or payment
-	Status string    `json:"status"`
-	Title  string    `json:"title"`
-	Detail string    `json:"detail,omitempty"`
-	Actor  string    `json:"actor,omitempty"`
-	At     time.Time `json:"at"`
+	Kind string `json:"kind"` // status or payment
+	// Status is the order's status a move reached, or the payment's "paid".
+	Status string           `json:"status"`
+	Title  string           `json:"title"`
+	Detail string           `json:"detail,omitempty"`
+	Actor  events.ActorRole `json:"actor,omitempty"`
+	At     time.Time        `json:"at"`
 }
 
-var titles = map[string]string{
-	Pending: "Order placed", Confirmed: "Confirmed by the shop", Shipped: "Handed to the carrier",
-	Delivered: "Delivered", Cancelled: "Cancelled", ReturnRequested: "Return requested", Returned: "Returned", Refunded: "Refunded",
+var titles = map[events.OrderStatus]string{
+	events.OrderPending: "Order placed", events.OrderConfirmed: "Confirmed by the shop", events.OrderShipped: "Handed to the carrier",
+	events.OrderDelivered: "Delivered", events.OrderCancelled: "Cancelled", events.OrderReturnRequested: "Return requested", events.OrderReturned: "Returned", events.OrderRefunded: "Refunded",
 }
 
 // Timeline tells an order's story for people: its moves and its payment, in time order.
@@ -231,10 +245,10 @@ func (s *Service) Timeline(ctx context.Context, p auth.Principal, id uuid.UUID) 
 	}
 	var out []TimelineEntry
 	for _, m := range moves {
-		out = append(out, TimelineEntry{Kind: "status", Status: m.To, Title: titles[m.To], Detail: m.Reason, Actor: m.ActorRole, At: m.At})
+		out = append(out, TimelineEntry{Kind: "status", Status: string(m.To), Title: titles[m.To], Detail: m.Reason, Actor: m.ActorRole, At: m.At})
 	}
 	if row.PaidAt != nil {
-		paid := TimelineEntry{Kind: "payment", Status: "paid", Title: "Payment received", At: row.PaidAt.UTC()}
+		paid := TimelineEntry{Kind: "payment", Status: string(events.PaymentStatusPaid), Title: "Payment received", At: row.PaidAt.UTC()}
 		i := 0
 		for i < len(out) && !out[i].At.After(paid.At) {
 			i++
@@ -246,14 +260,14 @@ func (s *Service) Timeline(ctx context.Context, p auth.Principal, id uuid.UUID) 
 
 // Tracking is where an order is on its way.
 type Tracking struct {
-	OrderID        uuid.UUID  `json:"order_id"`
-	Status         string     `json:"status"`
-	Carrier        *string    `json:"carrier"`
-	TrackingNumber *string    `json:"tracking_number"`
-	ShippingMethod string     `json:"shipping_method"`
-	ShippedAt      *time.Time `json:"shipped_at"`
-	DeliveredAt    *time.Time `json:"delivered_at"`
-	Moves          []Move     `json:"moves"`
+	OrderID        uuid.UUID             `json:"order_id"`
+	Status         events.OrderStatus    `json:"status"`
+	Carrier        *string               `json:"carrier"`
+	TrackingNumber *string               `json:"tracking_number"`
+	ShippingMethod events.ShippingMethod `json:"shipping_method"`
+	ShippedAt      *time.Time            `json:"shipped_at"`
+	DeliveredAt    *time.Time            `json:"delivered_at"`
+	Moves          []Move                `json:"moves"`
 }
 
 // Track answers an order's delivery progress.
@@ -317,16 +331,16 @@ func (s *Service) Calculate(ctx context.Context, p auth.Principal, id uuid.UUID)
 
 // Fees is the fee part of an order's calculation.
 type Fees struct {
-	OrderID        uuid.UUID `json:"order_id"`
-	ShippingFee    int64     `json:"shipping_fee"`
-	ShippingMethod string    `json:"shipping_method"`
-	WeightGrams    int64     `json:"weight_grams"`
-	Tax            int64     `json:"tax"`
-	TaxRateBPS     int64     `json:"tax_rate_bps"`
-	TaxInclusive   bool      `json:"tax_inclusive"`
-	Discount       int64     `json:"discount"`
-	Total          int64     `json:"total"`
-	Currency       string    `json:"currency"`
+	OrderID        uuid.UUID             `json:"order_id"`
+	ShippingFee    int64                 `json:"shipping_fee"`
+	ShippingMethod events.ShippingMethod `json:"shipping_method"`
+	WeightGrams    int64                 `json:"weight_grams"`
+	Tax            int64                 `json:"tax"`
+	TaxRateBPS     int64                 `json:"tax_rate_bps"`
+	TaxInclusive   bool                  `json:"tax_inclusive"`
+	Discount       int64                 `json:"discount"`
+	Total          int64                 `json:"total"`
+	Currency       string                `json:"currency"`
 }
 
 // FeesOf answers an order's fees.
@@ -367,9 +381,9 @@ type PreviewOrder struct {
 
 // PreviewInput asks for a preview.
 type PreviewInput struct {
-	AddressID      *uuid.UUID `json:"address_id"`
-	ShippingMethod string     `json:"shipping_method" validate:"omitempty,oneof=standard express same_day"`
-	Coupon         string     `json:"coupon" validate:"max=32"`
+	AddressID      *uuid.UUID            `json:"address_id"`
+	ShippingMethod events.ShippingMethod `json:"shipping_method" validate:"omitempty,oneof=standard express same_day"`
+	Coupon         string                `json:"coupon" validate:"max=32"`
 }
 
 // PreviewCheckout prices the cart as checkout would, without ordering.
@@ -401,15 +415,15 @@ func (s *Service) PreviewCheckout(ctx context.Context, buyer uuid.UUID, in Previ
 
 // ReturnStatus is where an order's return stands.
 type ReturnStatus struct {
-	OrderID        uuid.UUID       `json:"order_id"`
-	Status         string          `json:"status"`
-	Reason         *string         `json:"reason"`
-	Decision       *string         `json:"decision"`
-	RequestedAt    *time.Time      `json:"requested_at"`
-	ReturnedAt     *time.Time      `json:"returned_at"`
-	RefundedAt     *time.Time      `json:"refunded_at"`
-	PaymentStatus  string          `json:"payment_status"`
-	RefundRequests []RefundRequest `json:"refund_requests"`
+	OrderID        uuid.UUID            `json:"order_id"`
+	Status         events.OrderStatus   `json:"status"`
+	Reason         *string              `json:"reason"`
+	Decision       *string              `json:"decision"`
+	RequestedAt    *time.Time           `json:"requested_at"`
+	ReturnedAt     *time.Time           `json:"returned_at"`
+	RefundedAt     *time.Time           `json:"refunded_at"`
+	PaymentStatus  events.PaymentStatus `json:"payment_status"`
+	RefundRequests []RefundRequest      `json:"refund_requests"`
 }
 
 // RefundRequest is a buyer's request for their money back.
@@ -455,7 +469,7 @@ type RefundInput struct {
 func (s *Service) RequestRefund(ctx context.Context, p auth.Principal, id uuid.UUID, in RefundInput) (RefundRequest, error) {
 	var req store.OrdersRefundRequest
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		o, err := q.LockOrder(ctx, id)
 		if pgdb.IsNoRows(err) || (err == nil && o.BuyerID != p.UserID) {
 			return apperr.NotFoundf("order")
@@ -464,9 +478,9 @@ func (s *Service) RequestRefund(ctx context.Context, p auth.Principal, id uuid.U
 			return err
 		}
 		switch {
-		case o.Status != Delivered && o.Status != ReturnRequested && o.Status != Returned:
+		case o.Status != events.OrderDelivered && o.Status != events.OrderReturnRequested && o.Status != events.OrderReturned:
 			return apperr.New(apperr.Conflict, "a %s order cannot be refunded on request", o.Status)
-		case o.PaymentStatus != "paid":
+		case o.PaymentStatus != events.PaymentStatusPaid:
 			return apperr.New(apperr.Conflict, "this order has no payment to refund (%s)", o.PaymentStatus)
 		}
 		amount := o.Total
@@ -513,11 +527,11 @@ func (s *Service) Refunds(ctx context.Context, buyer uuid.UUID, page httpx.Page)
 
 // Summary is a buyer's orders counted and added up.
 type Summary struct {
-	Orders   int64                   `json:"orders"`
-	Amount   int64                   `json:"amount"`
-	Currency string                  `json:"currency"`
-	ByStatus map[string]StatusTotals `json:"by_status"`
-	ByMonth  []MonthTotals           `json:"by_month"`
+	Orders   int64                               `json:"orders"`
+	Amount   int64                               `json:"amount"`
+	Currency string                              `json:"currency"`
+	ByStatus map[events.OrderStatus]StatusTotals `json:"by_status"`
+	ByMonth  []MonthTotals                       `json:"by_month"`
 }
 
 // StatusTotals counts and adds up orders of one status.
@@ -526,21 +540,22 @@ type StatusTotals struct {
 	Amount int64 `json:"amount"`
 }
 
-// MonthTotals counts and adds up one month's orders (UTC), by status too.
+// MonthTotals counts and adds up one month's orders, by status too. Months are the
+// marketplace's (MARKETPLACE_TZ), as its buyers live them, not UTC's.
 type MonthTotals struct {
-	Month    string                  `json:"month"`
-	Orders   int64                   `json:"orders"`
-	Amount   int64                   `json:"amount"`
-	ByStatus map[string]StatusTotals `json:"by_status"`
+	Month    string                              `json:"month"`
+	Orders   int64                               `json:"orders"`
+	Amount   int64                               `json:"amount"`
+	ByStatus map[events.OrderStatus]StatusTotals `json:"by_status"`
 }
 
 // SummaryOf answers the buyer's order summary.
 func (s *Service) SummaryOf(ctx context.Context, buyer uuid.UUID) (Summary, error) {
-	rows, err := s.q.BuyerSummary(ctx, buyer)
+	rows, err := s.q.BuyerSummary(ctx, store.BuyerSummaryParams{BuyerID: buyer, Tz: s.cfg.Location.String()})
 	if err != nil {
 		return Summary{}, err
 	}
-	out := Summary{Currency: "VND", ByStatus: map[string]StatusTotals{}, ByMonth: []MonthTotals{}}
+	out := Summary{Currency: "VND", ByStatus: map[events.OrderStatus]StatusTotals{}, ByMonth: []MonthTotals{}}
 	idx := map[string]int{}
 	for _, r := range rows {
 		out.Orders += r.Orders
@@ -553,7 +568,7 @@ func (s *Service) SummaryOf(ctx context.Context, buyer uuid.UUID) (Summary, erro
 		if !ok {
 			i = len(out.ByMonth)
 			idx[r.Month] = i
-			out.ByMonth = append(out.ByMonth, MonthTotals{Month: r.Month, ByStatus: map[string]StatusTotals{}})
+			out.ByMonth = append(out.ByMonth, MonthTotals{Month: r.Month, ByStatus: map[events.OrderStatus]StatusTotals{}})
 		}
 		m := &out.ByMonth[i]
 		m.Orders += r.Orders
@@ -578,11 +593,15 @@ func (s *Service) Hide(ctx context.Context, p auth.Principal, id uuid.UUID) erro
 	return nil
 }
 
-func toOrder(r store.OrdersOrder, items []store.OrdersItem) Order {
+func toOrder(r store.OrdersOrder, items []store.OrdersItem) (Order, error) {
+	addr, err := addressOf(r)
+	if err != nil {
+		return Order{}, err
+	}
 	o := Order{ID: r.ID, CheckoutID: r.CheckoutID, BuyerID: r.BuyerID, ShopID: r.ShopID, Status: r.Status, Subtotal: r.Subtotal,
 		ShippingFee: r.ShippingFee, Tax: r.Tax, TaxInclusive: r.TaxInclusive, Discount: r.Discount, Total: r.Total, Currency: r.Currency,
 		PaymentMethod: r.PaymentMethod, PaymentProvider: r.PaymentProvider, PaymentStatus: r.PaymentStatus,
-		ShippingMethod: r.ShippingMethod, VoucherCode: r.VoucherCode, Address: r.Address, Note: r.Note,
+		ShippingMethod: r.ShippingMethod, VoucherCode: r.VoucherCode, Address: addr, Note: r.Note,
 		TrackingNumber: r.TrackingNumber, Carrier: r.Carrier, ReturnReason: r.ReturnReason, PaidAt: utc(r.PaidAt),
 		DeliveredAt: utc(r.DeliveredAt), ReturnRequestedAt: utc(r.ReturnRequestedAt), CreatedAt: r.CreatedAt.UTC(),
 		UpdatedAt: r.UpdatedAt.UTC(), Items: make([]Item, len(items))}
@@ -591,7 +610,16 @@ func toOrder(r store.OrdersOrder, items []store.OrdersItem) Order {
 			SKU: it.Sku, UnitPrice: it.UnitPrice, RegularPrice: it.RegularPrice, CampaignID: it.CampaignID, Quantity: it.Quantity,
 			LineTotal: it.LineTotal}
 	}
-	return o
+	return o, nil
+}
+
+// addressOf reads the delivery address copied into an order at checkout.
+func addressOf(r store.OrdersOrder) (Address, error) {
+	var a Address
+	if err := json.Unmarshal(r.Address, &a); err != nil {
+		return Address{}, fmt.Errorf("order: read address: %w", err)
+	}
+	return a, nil
 }
 
 func toRefund(r store.OrdersRefundRequest) RefundRequest {

@@ -31,6 +31,8 @@ type Config struct {
 	PaymentTimeout time.Duration
 	// ReturnWindow is how long after delivery a buyer may ask to return an order.
 	ReturnWindow time.Duration
+	// Location is the marketplace's time zone, where the months of a summary begin.
+	Location *time.Location
 }
 
 // Service holds the rules of the order context.
@@ -57,27 +59,20 @@ type Ports struct {
 
 // NewService builds the order service and registers its River workers.
 func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, ports Ports, cfg Config) *Service {
-	s := &Service{pool: pool, q: store.New(pool), bus: bus, jobs: runner, keys: idempotency.New("orders.idempotency_keys"),
+	s := &Service{pool: pool, q: newStore(pool), bus: bus, jobs: runner, keys: idempotency.New("orders.idempotency_keys"),
 		cart: ports.Cart, stock: ports.Stock, promos: ports.Promos, addresses: ports.Addresses, cfg: cfg}
 	river.AddWorker(runner.Workers, &autoCancelWorker{svc: s})
 	return s
 }
 
-// providers lists the gateways each prepaid method may use; the first is the default.
-var providers = map[string][]string{
-	"card":          {"stripe", "sandbox"},
-	"ewallet":       {"momo", "paypal", "sandbox"},
-	"bank_transfer": {"vnpay", "sandbox"},
-}
-
 // CheckoutInput checks out the whole cart.
 type CheckoutInput struct {
-	AddressID      uuid.UUID `json:"address_id" validate:"required"`
-	PaymentMethod  string    `json:"payment_method" validate:"required,oneof=cod card ewallet bank_transfer"`
-	Provider       string    `json:"provider" validate:"omitempty,oneof=stripe paypal vnpay momo sandbox"`
-	ShippingMethod string    `json:"shipping_method" validate:"omitempty,oneof=standard express same_day"`
-	Coupon         string    `json:"coupon" validate:"max=32"`
-	Note           string    `json:"note" validate:"max=500"`
+	AddressID      uuid.UUID             `json:"address_id" validate:"required"`
+	PaymentMethod  events.PaymentMethod  `json:"payment_method" validate:"required,oneof=cod card ewallet bank_transfer"`
+	Provider       events.Provider       `json:"provider" validate:"omitempty,oneof=stripe paypal vnpay momo sandbox"`
+	ShippingMethod events.ShippingMethod `json:"shipping_method" validate:"omitempty,oneof=standard express same_day"`
+	Coupon         string                `json:"coupon" validate:"max=32"`
+	Note           string                `json:"note" validate:"max=500"`
 }
 
 // CheckoutResult is the answer to a checkout: one order a shop.
@@ -96,7 +91,7 @@ func (s *Service) Checkout(ctx context.Context, buyer uuid.UUID, key string, in 
 		return 0, nil, err
 	}
 	if in.ShippingMethod == "" {
-		in.ShippingMethod = "standard"
+		in.ShippingMethod = events.ShippingStandard
 	}
 	addr, err := s.addresses.Address(ctx, buyer, in.AddressID)
 	if apperr.Is(err, apperr.NotFound) {
@@ -130,7 +125,8 @@ func (s *Service) Checkout(ctx context.Context, buyer uuid.UUID, key string, in 
 		// would pay more than they saw.
 		for _, g := range priced.Shops {
 			if g.VoucherError != "" {
-				return apperr.Field("coupon", "a voucher in your cart no longer applies ("+g.VoucherError+"); remove it or try again")
+				return apperr.FieldCode(g.VoucherErrorCode, "coupon",
+					"a voucher in your cart no longer applies ("+g.VoucherError+"); remove it or try again")
 			}
 		}
 		if err := checkAvailable(priced); err != nil {
@@ -167,18 +163,18 @@ func (s *Service) Checkout(ctx context.Context, buyer uuid.UUID, key string, in 
 }
 
 func checkProvider(in *CheckoutInput) error {
-	if in.PaymentMethod == "cod" {
+	if in.PaymentMethod == events.MethodCOD {
 		if in.Provider != "" {
 			return apperr.Field("provider", "cash on delivery takes no provider")
 		}
 		return nil
 	}
-	allowed := providers[in.PaymentMethod]
+	allowed := in.PaymentMethod.Providers()
 	if in.Provider == "" {
 		in.Provider = allowed[0]
 	}
 	if !slices.Contains(allowed, in.Provider) {
-		return apperr.Field("provider", in.PaymentMethod+" is paid through one of: "+strings.Join(allowed, ", "))
+		return apperr.Field("provider", fmt.Sprintf("%s is paid through one of: %s", in.PaymentMethod, in.PaymentMethod.ProviderNames()))
 	}
 	return nil
 }
@@ -223,7 +219,7 @@ func (s *Service) reserve(ctx context.Context, tx pgx.Tx, priced PricedCart) err
 
 func (s *Service) placeOrder(ctx context.Context, tx pgx.Tx, buyer, checkoutID uuid.UUID, g PricedShop, priced PricedCart,
 	in CheckoutInput, addr []byte) (Order, error) {
-	q := s.q.WithTx(tx)
+	q := newStore(tx)
 	id := uuid.New()
 	var voucherID *uuid.UUID
 	var voucherCode *string
@@ -241,7 +237,7 @@ func (s *Service) placeOrder(ctx context.Context, tx pgx.Tx, buyer, checkoutID u
 		}
 		voucherID, voucherCode = &pid, &g.VoucherCode
 	}
-	var provider *string
+	var provider *events.Provider
 	if in.Provider != "" {
 		provider = &in.Provider
 	}
@@ -262,11 +258,11 @@ func (s *Service) placeOrder(ctx context.Context, tx pgx.Tx, buyer, checkoutID u
 			return Order{}, err
 		}
 	}
-	if err := q.AddHistory(ctx, store.AddHistoryParams{OrderID: id, ToStatus: Pending, ActorID: &buyer, ActorRole: ActorBuyer,
+	if err := q.AddHistory(ctx, store.AddHistoryParams{OrderID: id, ToStatus: events.OrderPending, ActorID: &buyer, ActorRole: events.ActorBuyer,
 		Reason: "order placed"}); err != nil {
 		return Order{}, err
 	}
-	if in.PaymentMethod != "cod" {
+	if in.PaymentMethod != events.MethodCOD {
 		if err := s.jobs.InsertTx(ctx, tx, autoCancelArgs{OrderID: id}, &river.InsertOpts{
 			ScheduledAt: time.Now().Add(s.cfg.PaymentTimeout)}); err != nil {
 			return Order{}, err
@@ -281,23 +277,23 @@ func (s *Service) placeOrder(ctx context.Context, tx pgx.Tx, buyer, checkoutID u
 		PaymentMethod: in.PaymentMethod, At: row.CreatedAt}); err != nil {
 		return Order{}, err
 	}
-	return toOrder(row, items), nil
+	return toOrder(row, items)
 }
 
 // Actor is who asks for a move.
 type Actor struct {
-	Principal *auth.Principal // nil for the system
-	Role      string          // set for the system and the shipping flow; otherwise worked out
+	Principal *auth.Principal  // nil for the system
+	Role      events.ActorRole // set for the system and the shipping flow; otherwise worked out
 }
 
 // moves lists, for each status, where it may go and who may take it there.
-var moves = map[string]map[string][]string{
-	Pending:         {Confirmed: {ActorShop, ActorAdmin}, Cancelled: {ActorBuyer, ActorShop, ActorAdmin, ActorSystem}},
-	Confirmed:       {Shipped: {ActorShop, ActorAdmin, ActorShipper, ActorSystem}, Cancelled: {ActorShop, ActorAdmin}},
-	Shipped:         {Delivered: {ActorShop, ActorAdmin, ActorShipper, ActorSystem}},
-	Delivered:       {ReturnRequested: {ActorBuyer}},
-	ReturnRequested: {Returned: {ActorShop, ActorAdmin}, Delivered: {ActorShop, ActorAdmin}},
-	Returned:        {Refunded: {ActorShop, ActorAdmin, ActorSystem}},
+var moves = map[events.OrderStatus]map[events.OrderStatus][]events.ActorRole{
+	events.OrderPending:         {events.OrderConfirmed: {events.ActorShop, events.ActorAdmin}, events.OrderCancelled: {events.ActorBuyer, events.ActorShop, events.ActorAdmin, events.ActorSystem}},
+	events.OrderConfirmed:       {events.OrderShipped: {events.ActorShop, events.ActorAdmin, events.ActorShipper, events.ActorSystem}, events.OrderCancelled: {events.ActorShop, events.ActorAdmin}},
+	events.OrderShipped:         {events.OrderDelivered: {events.ActorShop, events.ActorAdmin, events.ActorShipper, events.ActorSystem}},
+	events.OrderDelivered:       {events.OrderReturnRequested: {events.ActorBuyer}},
+	events.OrderReturnRequested: {events.OrderReturned: {events.ActorShop, events.ActorAdmin}, events.OrderDelivered: {events.ActorShop, events.ActorAdmin}},
+	events.OrderReturned:        {events.OrderRefunded: {events.ActorShop, events.ActorAdmin, events.ActorSystem}},
 }
 
 // ownerOf answers who owns the shop of an order (uuid.Nil when the shop is gone). It reads
@@ -312,20 +308,20 @@ func (s *Service) ownerOf(ctx context.Context, shopID uuid.UUID) (uuid.UUID, err
 }
 
 // rolesOf works out which parts the caller plays in an order whose shop owner is owner.
-func rolesOf(a Actor, o store.OrdersOrder, owner uuid.UUID) []string {
+func rolesOf(a Actor, o store.OrdersOrder, owner uuid.UUID) []events.ActorRole {
 	if a.Principal == nil {
-		return []string{a.Role}
+		return []events.ActorRole{a.Role}
 	}
 	p := *a.Principal
-	var roles []string
+	var roles []events.ActorRole
 	if p.UserID == o.BuyerID {
-		roles = append(roles, ActorBuyer)
+		roles = append(roles, events.ActorBuyer)
 	}
 	if owner != uuid.Nil && owner == p.UserID {
-		roles = append(roles, ActorShop)
+		roles = append(roles, events.ActorShop)
 	}
 	if p.IsAdmin() {
-		roles = append(roles, ActorAdmin)
+		roles = append(roles, events.ActorAdmin)
 	}
 	if a.Role != "" {
 		roles = append(roles, a.Role)
@@ -337,7 +333,7 @@ func rolesOf(a Actor, o store.OrdersOrder, owner uuid.UUID) []string {
 // make it; it records who, when and why, and publishes order.status_changed. Cancelling gives the
 // stock, the campaign stock and the voucher back exactly once: the conditional update lets only
 // one of concurrent cancellations through.
-func (s *Service) Move(ctx context.Context, a Actor, orderID uuid.UUID, to, reason string) (Order, error) {
+func (s *Service) Move(ctx context.Context, a Actor, orderID uuid.UUID, to events.OrderStatus, reason string) (Order, error) {
 	o, err := s.q.GetOrder(ctx, orderID)
 	if err != nil {
 		return Order{}, pgdb.NotFound(err, "order")
@@ -358,8 +354,8 @@ func (s *Service) Move(ctx context.Context, a Actor, orderID uuid.UUID, to, reas
 	return s.load(ctx, row)
 }
 
-func (s *Service) moveTx(ctx context.Context, tx pgx.Tx, a Actor, orderID uuid.UUID, to, reason string, owner uuid.UUID) (store.OrdersOrder, error) {
-	q := s.q.WithTx(tx)
+func (s *Service) moveTx(ctx context.Context, tx pgx.Tx, a Actor, orderID uuid.UUID, to events.OrderStatus, reason string, owner uuid.UUID) (store.OrdersOrder, error) {
+	q := newStore(tx)
 	cur, err := q.LockOrder(ctx, orderID)
 	if err != nil {
 		return cur, pgdb.NotFound(err, "order")
@@ -372,7 +368,7 @@ func (s *Service) moveTx(ctx context.Context, tx pgx.Tx, a Actor, orderID uuid.U
 	if !known {
 		return cur, apperr.New(apperr.Conflict, "a %s order cannot become %s", cur.Status, to)
 	}
-	role := ""
+	var role events.ActorRole
 	for _, r := range roles {
 		if slices.Contains(allowed, r) {
 			role = r
@@ -406,19 +402,19 @@ func (s *Service) moveTx(ctx context.Context, tx pgx.Tx, a Actor, orderID uuid.U
 }
 
 // checkMove holds the rules a move needs beyond the table.
-func (s *Service) checkMove(cur store.OrdersOrder, to, role, reason string) error {
+func (s *Service) checkMove(cur store.OrdersOrder, to events.OrderStatus, role events.ActorRole, reason string) error {
 	switch {
-	case to == Shipped && cur.PaymentMethod != "cod" && cur.PaymentStatus != "paid":
+	case to == events.OrderShipped && cur.PaymentMethod != events.MethodCOD && cur.PaymentStatus != events.PaymentStatusPaid:
 		return apperr.New(apperr.Conflict, "a prepaid order ships only once it is paid")
-	case to == ReturnRequested && cur.ReturnRequestedAt != nil:
+	case to == events.OrderReturnRequested && cur.ReturnRequestedAt != nil:
 		return apperr.New(apperr.Conflict, "a return was already requested for this order")
-	case to == ReturnRequested && cur.DeliveredAt != nil && time.Since(*cur.DeliveredAt) > s.cfg.ReturnWindow:
+	case to == events.OrderReturnRequested && cur.DeliveredAt != nil && time.Since(*cur.DeliveredAt) > s.cfg.ReturnWindow:
 		return apperr.New(apperr.Conflict, "the return window of this order has closed")
-	case to == ReturnRequested && strings.TrimSpace(reason) == "":
+	case to == events.OrderReturnRequested && strings.TrimSpace(reason) == "":
 		return apperr.Field("reason", "say why you return the order")
-	case cur.Status == ReturnRequested && to == Delivered && strings.TrimSpace(reason) == "":
+	case cur.Status == events.OrderReturnRequested && to == events.OrderDelivered && strings.TrimSpace(reason) == "":
 		return apperr.Field("reason", "say why the return is refused")
-	case to == Refunded && role != ActorSystem && (cur.PaymentStatus == "paid" || cur.PaymentStatus == "refund_pending"):
+	case to == events.OrderRefunded && role != events.ActorSystem && (cur.PaymentStatus == events.PaymentStatusPaid || cur.PaymentStatus == events.PaymentStatusRefundPending):
 		return apperr.New(apperr.Conflict, "a paid order is refunded through its payment; it moves when the refund is done")
 	}
 	return nil
@@ -429,36 +425,36 @@ func (s *Service) checkMove(cur store.OrdersOrder, to, role, reason string) erro
 func (s *Service) afterMove(ctx context.Context, tx pgx.Tx, q *store.Queries, cur, row store.OrdersOrder, reason string) (store.OrdersOrder, error) {
 	var err error
 	switch row.Status {
-	case Cancelled:
+	case events.OrderCancelled:
 		if err := s.giveBack(ctx, tx, q, row); err != nil {
 			return row, err
 		}
-		if row.PaymentStatus == "paid" {
+		if row.PaymentStatus == events.PaymentStatusPaid {
 			row, err = s.refundDue(ctx, tx, q, row, "order cancelled: "+reason)
 		}
-	case Delivered:
-		if row.PaymentMethod == "cod" && row.PaymentStatus == "unpaid" {
-			row, err = q.SetPaymentStatus(ctx, store.SetPaymentStatusParams{ID: row.ID, PaymentStatus: "paid"})
+	case events.OrderDelivered:
+		if row.PaymentMethod == events.MethodCOD && row.PaymentStatus == events.PaymentStatusUnpaid {
+			row, err = q.SetPaymentStatus(ctx, store.SetPaymentStatusParams{ID: row.ID, PaymentStatus: events.PaymentStatusPaid})
 		}
-		if cur.Status == ReturnRequested {
+		if cur.Status == events.OrderReturnRequested {
 			err = q.SetReturn(ctx, store.SetReturnParams{ID: row.ID, Decision: ptr("rejected: " + reason)})
 		}
-	case ReturnRequested:
+	case events.OrderReturnRequested:
 		err = q.SetReturn(ctx, store.SetReturnParams{ID: row.ID, Reason: &reason})
-	case Returned:
+	case events.OrderReturned:
 		// Returned goods are not put back on sale by themselves: the shop inspects them and
 		// adjusts its inventory.
 		if err := q.SetReturn(ctx, store.SetReturnParams{ID: row.ID, Decision: ptr("accepted")}); err != nil {
 			return row, err
 		}
-		if row.PaymentStatus == "paid" {
+		if row.PaymentStatus == events.PaymentStatusPaid {
 			row, err = s.refundDue(ctx, tx, q, row, "order returned: "+reason)
 		}
-	case Refunded:
+	case events.OrderRefunded:
 		if err := q.SetRefundRequestsStatus(ctx, store.SetRefundRequestsStatusParams{OrderID: row.ID, Status: "refunded"}); err != nil {
 			return row, err
 		}
-		row, err = q.SetPaymentStatus(ctx, store.SetPaymentStatusParams{ID: row.ID, PaymentStatus: "refunded"})
+		row, err = q.SetPaymentStatus(ctx, store.SetPaymentStatusParams{ID: row.ID, PaymentStatus: events.PaymentStatusRefunded})
 	}
 	return row, err
 }
@@ -490,7 +486,7 @@ func (s *Service) giveBack(ctx context.Context, tx pgx.Tx, q *store.Queries, o s
 
 // refundDue marks a paid order's money as owed back and says so to the payment context.
 func (s *Service) refundDue(ctx context.Context, tx pgx.Tx, q *store.Queries, o store.OrdersOrder, reason string) (store.OrdersOrder, error) {
-	row, err := q.SetPaymentStatus(ctx, store.SetPaymentStatusParams{ID: o.ID, PaymentStatus: "refund_pending"})
+	row, err := q.SetPaymentStatus(ctx, store.SetPaymentStatusParams{ID: o.ID, PaymentStatus: events.PaymentStatusRefundPending})
 	if err != nil {
 		return o, err
 	}
@@ -519,10 +515,10 @@ func (w *autoCancelWorker) Work(ctx context.Context, job *river.Job[autoCancelAr
 	if err != nil {
 		return err
 	}
-	if o.Status != Pending || o.PaymentStatus != "unpaid" {
+	if o.Status != events.OrderPending || o.PaymentStatus != events.PaymentStatusUnpaid {
 		return nil
 	}
-	_, err = w.svc.Move(ctx, Actor{Role: ActorSystem}, o.ID, Cancelled, "not paid in time")
+	_, err = w.svc.Move(ctx, Actor{Role: events.ActorSystem}, o.ID, events.OrderCancelled, "not paid in time")
 	if apperr.Is(err, apperr.Conflict) { // paid or moved meanwhile
 		return nil
 	}
@@ -562,12 +558,12 @@ func (s *Service) Delivery(ctx context.Context, orderID uuid.UUID) (Delivery, er
 	if err != nil {
 		return Delivery{}, pgdb.NotFound(err, "order")
 	}
-	var addr Address
-	if err := json.Unmarshal(r.Address, &addr); err != nil {
+	addr, err := addressOf(r)
+	if err != nil {
 		return Delivery{}, err
 	}
 	return Delivery{Payable: toPayable(r), Address: addr, WeightGrams: r.WeightGrams, ShippingMethod: r.ShippingMethod,
-		ReadyToShip: r.Status == Confirmed && (r.PaymentMethod == "cod" || r.PaymentStatus == "paid")}, nil
+		ReadyToShip: r.Status == events.OrderConfirmed && (r.PaymentMethod == events.MethodCOD || r.PaymentStatus == events.PaymentStatusPaid)}, nil
 }
 
 // AttachCarrierTx records the platform's delivery of an order, its carrier and tracking
@@ -576,7 +572,7 @@ func (s *Service) Delivery(ctx context.Context, orderID uuid.UUID) (Delivery, er
 // shop's own takes one; for any other the answer is a conflict, and the delivery is not
 // opened: the order was cancelled or handed to another carrier meanwhile.
 func (s *Service) AttachCarrierTx(ctx context.Context, tx pgx.Tx, orderID uuid.UUID, carrier, trackingNumber string) error {
-	n, err := s.q.WithTx(tx).AttachCarrier(ctx, store.AttachCarrierParams{ID: orderID, ReadyStatus: Confirmed,
+	n, err := newStore(tx).AttachCarrier(ctx, store.AttachCarrierParams{ID: orderID, ReadyStatus: Confirmed,
 		Carrier: &carrier, TrackingNumber: &trackingNumber})
 	if err != nil {
 		return fmt.Errorf("order: attach carrier: %w", err)
@@ -587,14 +583,25 @@ func (s *Service) AttachCarrierTx(ctx context.Context, tx pgx.Tx, orderID uuid.U
 	return nil
 }
 
-// ShipperMove moves an order as the shipping flow sees it happen (picked up: shipped; handed
-// over: delivered), recorded with the shipper's or the system's role.
-func (s *Service) ShipperMove(ctx context.Context, shipper *auth.Principal, orderID uuid.UUID, to, reason string) error {
-	a := Actor{Role: ActorSystem}
-	if shipper != nil {
-		a = Actor{Principal: shipper, Role: ActorShipper}
+// ShipperMoveTx moves an order as the shipping flow sees it happen (picked up: shipped; handed
+// over: delivered), recorded with the shipper's, an admin's or the system's role, in the
+// shipment's transaction: the two commit together, and the shipment's transaction never waits
+// on a second connection. An order there already, or delivered when the move is to shipped (a
+// retried step, or the shop marked it), is left as it is.
+func (s *Service) ShipperMoveTx(ctx context.Context, tx pgx.Tx, shipper *auth.Principal, orderID uuid.UUID, to events.OrderStatus, reason string) error {
+	cur, err := newStore(tx).LockOrder(ctx, orderID)
+	if err != nil {
+		return pgdb.NotFound(err, "order")
 	}
-	_, err := s.Move(ctx, a, orderID, to, reason)
+	if cur.Status == to || (to == events.OrderShipped && cur.Status == events.OrderDelivered) {
+		return nil
+	}
+	a := Actor{Role: events.ActorSystem}
+	if shipper != nil {
+		a = Actor{Principal: shipper, Role: events.ActorShipper}
+	}
+	// No shop owner (it is asked through the pool): a delivery's move is never the shop's.
+	_, err = s.moveTx(ctx, tx, a, orderID, to, reason, uuid.Nil)
 	return err
 }
 
@@ -608,7 +615,7 @@ func toPayable(r store.OrdersOrder) Payable {
 // that the capture and the orders' payment status commit together. Orders already paid are left
 // as they are; a cancelled order's capture is owed back (order.refund_due).
 func (s *Service) MarkPaidTx(ctx context.Context, tx pgx.Tx, orderIDs []uuid.UUID) error {
-	q := s.q.WithTx(tx)
+	q := newStore(tx)
 	for _, id := range orderIDs {
 		o, err := q.LockOrder(ctx, id)
 		if pgdb.IsNoRows(err) {
@@ -617,10 +624,10 @@ func (s *Service) MarkPaidTx(ctx context.Context, tx pgx.Tx, orderIDs []uuid.UUI
 		if err != nil {
 			return err
 		}
-		if o.PaymentStatus != "unpaid" {
+		if o.PaymentStatus != events.PaymentStatusUnpaid {
 			continue
 		}
-		row, err := q.SetPaymentStatus(ctx, store.SetPaymentStatusParams{ID: id, PaymentStatus: "paid"})
+		row, err := q.SetPaymentStatus(ctx, store.SetPaymentStatusParams{ID: id, PaymentStatus: events.PaymentStatusPaid})
 		if err != nil {
 			return err
 		}
@@ -628,7 +635,7 @@ func (s *Service) MarkPaidTx(ctx context.Context, tx pgx.Tx, orderIDs []uuid.UUI
 			ShopID: row.ShopID.String(), Status: row.Status, Total: row.Total, At: time.Now().UTC()}); err != nil {
 			return err
 		}
-		if row.Status == Cancelled {
+		if row.Status == events.OrderCancelled {
 			if _, err := s.refundDue(ctx, tx, q, row, "paid after the order was cancelled"); err != nil {
 				return err
 			}
@@ -640,7 +647,7 @@ func (s *Service) MarkPaidTx(ctx context.Context, tx pgx.Tx, orderIDs []uuid.UUI
 // RefundedTx records, in the refund's transaction, that money went back to the buyer: a full
 // refund of a returned order finishes it (returned -> refunded, by the system).
 func (s *Service) RefundedTx(ctx context.Context, tx pgx.Tx, orderID uuid.UUID, amount int64) error {
-	q := s.q.WithTx(tx)
+	q := newStore(tx)
 	o, err := q.LockOrder(ctx, orderID)
 	if pgdb.IsNoRows(err) {
 		return apperr.NotFoundf("order")
@@ -648,17 +655,21 @@ func (s *Service) RefundedTx(ctx context.Context, tx pgx.Tx, orderID uuid.UUID, 
 	if err != nil {
 		return err
 	}
-	status := "partially_refunded"
+	status := events.PaymentStatusPartiallyRefunded
 	if amount >= o.Total {
-		status = "refunded"
+		status = events.PaymentStatusRefunded
 	}
 	if _, err := q.SetPaymentStatus(ctx, store.SetPaymentStatusParams{ID: orderID, PaymentStatus: status}); err != nil {
 		return err
 	}
-	if status == "refunded" && o.Status == Returned {
-		_, err = s.moveTx(ctx, tx, Actor{Role: ActorSystem}, orderID, Refunded, "refund completed", uuid.Nil)
+	if status == events.PaymentStatusRefunded && o.Status == events.OrderReturned {
+		_, err = s.moveTx(ctx, tx, Actor{Role: events.ActorSystem}, orderID, events.OrderRefunded, "refund completed", uuid.Nil)
 	}
 	return err
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// newStore returns the order store on db, the pool or a transaction, its errors naming the query
+// that failed (pgdb.Named).
+func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("order", db)) }

@@ -29,22 +29,22 @@ import (
 
 // Escrow is an order's escrow as the status route shows it.
 type Escrow struct {
-	OrderID        uuid.UUID  `json:"order_id"`
-	PaymentID      uuid.UUID  `json:"payment_id"`
-	BuyerID        uuid.UUID  `json:"buyer_id"`
-	ShopID         uuid.UUID  `json:"shop_id"`
-	Status         string     `json:"status"`
-	Currency       string     `json:"currency"`
-	HeldAmount     int64      `json:"held_amount"`
-	Balance        int64      `json:"balance"`
-	ReleasedAmount int64      `json:"released_amount"`
-	Commission     int64      `json:"commission"`
-	OnHold         bool       `json:"on_hold"`
-	HoldReason     string     `json:"hold_reason,omitempty"`
-	OpenDispute    bool       `json:"open_dispute"`
-	ReleaseAfter   *time.Time `json:"release_after,omitempty"`
-	ReleasedBy     *string    `json:"released_by,omitempty"`
-	ReleasedAt     *time.Time `json:"released_at,omitempty"`
+	OrderID        uuid.UUID         `json:"order_id"`
+	PaymentID      uuid.UUID         `json:"payment_id"`
+	BuyerID        uuid.UUID         `json:"buyer_id"`
+	ShopID         uuid.UUID         `json:"shop_id"`
+	Status         string            `json:"status"`
+	Currency       string            `json:"currency"`
+	HeldAmount     int64             `json:"held_amount"`
+	Balance        int64             `json:"balance"`
+	ReleasedAmount int64             `json:"released_amount"`
+	Commission     int64             `json:"commission"`
+	OnHold         bool              `json:"on_hold"`
+	HoldReason     string            `json:"hold_reason,omitempty"`
+	OpenDispute    bool              `json:"open_dispute"`
+	ReleaseAfter   *time.Time        `json:"release_after,omitempty"`
+	ReleasedBy     *events.ActorRole `json:"released_by,omitempty"`
+	ReleasedAt     *time.Time        `json:"released_at,omitempty"`
 }
 
 // EscrowInput names the order whose escrow is held or released.
@@ -104,7 +104,7 @@ func (s *Service) Hold(ctx context.Context, p auth.Principal, in EscrowInput) (E
 	}
 	var out Escrow
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		_, e, err := lockEscrow(ctx, q, in.OrderID)
 		if err != nil {
 			return err
@@ -125,32 +125,35 @@ func (s *Service) Hold(ctx context.Context, p auth.Principal, in EscrowInput) (E
 // Release gives an order's escrow to its shop now: the buyer confirming receipt of a delivered
 // order, or an admin (who also lifts a hold).
 func (s *Service) Release(ctx context.Context, p auth.Principal, in EscrowInput) (Escrow, error) {
+	// The order is asked for before the transaction (the order context reads through the pool:
+	// a transaction waiting on a second connection starves the pool under load); what it
+	// answers is used only once the caller has been checked inside.
+	o, orderErr := s.orders.Payable(ctx, in.OrderID)
 	var out Escrow
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		pay, e, err := lockEscrow(ctx, q, in.OrderID)
 		if err != nil {
 			return err
 		}
-		by := "admin"
+		by := events.ActorAdmin
 		switch {
 		case p.IsAdmin():
 		case e.BuyerID == p.UserID:
-			by = "buyer"
+			by = events.ActorBuyer
 		default:
 			return apperr.NotFoundf("escrow")
 		}
 		if e.Status != "held" {
 			return apperr.New(apperr.Conflict, "the escrow is %s already", e.Status)
 		}
-		o, err := s.orders.Payable(ctx, e.OrderID)
-		if err != nil {
-			return err
+		if orderErr != nil {
+			return orderErr
 		}
-		if o.Status != "delivered" {
+		if o.Status != events.OrderDelivered {
 			return apperr.New(apperr.Conflict, "escrow is released once the order is delivered; this one is %s", o.Status)
 		}
-		if by == "buyer" {
+		if by == events.ActorBuyer {
 			open, err := q.OpenDisputes(ctx, pay.ID)
 			if err != nil {
 				return err
@@ -171,7 +174,7 @@ func (s *Service) Release(ctx context.Context, p auth.Principal, in EscrowInput)
 // releaseTx moves what an order's escrow holds to its shop, less the platform's commission
 // (basis points of the released amount, rounded down: the shop is never short-changed).
 func (s *Service) releaseTx(ctx context.Context, tx pgx.Tx, q *store.Queries, pay store.PaymentPayment, e store.PaymentEscrow,
-	by string) (store.PaymentEscrow, error) {
+	by events.ActorRole) (store.PaymentEscrow, error) {
 	held, err := balance(ctx, q, escrowAccount(e.OrderID, e.Currency))
 	if err != nil {
 		return e, err
@@ -180,7 +183,7 @@ func (s *Service) releaseTx(ctx context.Context, tx pgx.Tx, q *store.Queries, pa
 		return e, q.SetEscrowStatus(ctx, store.SetEscrowStatusParams{OrderID: e.OrderID, Status: "refunded"})
 	}
 	commission := held * s.cfg.CommissionBPS / 10_000
-	if err := post(ctx, q, ledgerTxn{kind: "release", paymentID: &pay.ID, orderID: &e.OrderID, memo: "escrow released by " + by},
+	if err := post(ctx, q, ledgerTxn{kind: "release", paymentID: &pay.ID, orderID: &e.OrderID, memo: "escrow released by " + string(by)},
 		debit(escrowAccount(e.OrderID, e.Currency), held), credit(shopAccount(e.ShopID, e.Currency), held-commission),
 		credit(commissionAccount(e.Currency), commission)); err != nil {
 		return e, err
@@ -217,7 +220,7 @@ func (s *Service) delivered(ctx context.Context, orderID uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	if o.PaymentMethod == MethodCOD {
+	if o.PaymentMethod == events.MethodCOD {
 		if err := s.collectCOD(ctx, o); err != nil {
 			return err
 		}
@@ -235,7 +238,7 @@ func (s *Service) scheduleRelease(ctx context.Context, o Payable) error {
 	}
 	at = at.Add(s.cfg.ReleaseDelay)
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		e, err := q.GetEscrow(ctx, o.OrderID)
 		if pgdb.IsNoRows(err) || err == nil && e.Status != "held" {
 			return nil
@@ -280,7 +283,7 @@ func (s *Service) collectCOD(ctx context.Context, o Payable) error {
 		return nil
 	}
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if _, err := q.LivePaymentOfOrder(ctx, o.OrderID); err == nil || !pgdb.IsNoRows(err) {
 			return err // recorded already
 		}
@@ -311,7 +314,7 @@ func (s *Service) collectCOD(ctx context.Context, o Payable) error {
 		now := time.Now().UTC()
 		return s.bus.Publish(ctx, tx,
 			events.PaymentCaptured{PaymentID: id.String(), BuyerID: o.BuyerID.String(), OrderIDs: []string{o.OrderID.String()},
-				Method: MethodCOD, Provider: pay.Provider, Amount: o.Total, Currency: o.Currency, At: now},
+				Method: events.MethodCOD, Provider: events.Provider(pay.Provider), Amount: o.Total, Currency: o.Currency, At: now},
 			events.EscrowHeld{OrderID: o.OrderID.String(), PaymentID: id.String(), ShopID: o.ShopID.String(), BuyerID: o.BuyerID.String(),
 				Amount: o.Total, Currency: o.Currency, At: now})
 	})
@@ -347,11 +350,11 @@ func (w *releaseWorker) Work(ctx context.Context, job *river.Job[releaseArgs]) e
 	if err != nil {
 		return err
 	}
-	if o.Status != "delivered" {
+	if o.Status != events.OrderDelivered {
 		return nil
 	}
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		pay, e, err := lockEscrow(ctx, q, job.Args.OrderID)
 		if apperr.Is(err, apperr.NotFound) {
 			return nil
@@ -369,7 +372,7 @@ func (w *releaseWorker) Work(ctx context.Context, job *river.Job[releaseArgs]) e
 		if err != nil || len(open) > 0 {
 			return err
 		}
-		_, err = s.releaseTx(ctx, tx, q, pay, e, "system")
+		_, err = s.releaseTx(ctx, tx, q, pay, e, events.ActorSystem)
 		return err
 	})
 }

@@ -205,6 +205,20 @@ func TestCashOnDeliveryReturnIsRefundedInCash(t *testing.T) {
 	assert.Zero(t, balance(t, f.env, "shop_payable:"+f.shopID+":VND"))
 }
 
+// TestEscrowReleaseNeedsOneConnection releases an escrow with one free connection in the pool:
+// the release must not hold its transaction while it asks the order context for the order.
+func TestEscrowReleaseNeedsOneConnection(t *testing.T) {
+	t.Parallel()
+	f := setup(t, apptest.WithEnv("REQUEST_TIMEOUT", "5s"))
+	b, o, _ := f.paid(t)
+	f.deliver(t, o.ID)
+	release := f.env.StarvePool(t)
+	res := f.env.Post(t, "/payments/escrow/release", b.AccessToken, map[string]any{"order_id": o.ID})
+	release()
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	assert.Equal(t, "released", res.Map(t)["status"])
+}
+
 // TestPathsNameTheIDTheyTake: escrow is held per order and a receipt is a payment's, so the
 // document names those paths' parameters after what a client passes, not after the path.
 func TestPathsNameTheIDTheyTake(t *testing.T) {

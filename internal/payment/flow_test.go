@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -80,7 +81,12 @@ func TestSandboxPaymentWalksTheGatewayPath(t *testing.T) {
 	rc := res.Map(t)
 	assert.EqualValues(t, o.Total, rc["net_amount"])
 	assert.Len(t, rc["lines"], 1)
-	assert.True(t, strings.HasPrefix(rc["receipt_number"].(string), "GS-"))
+	paidAt, err := time.Parse(time.RFC3339, rc["paid_at"].(string))
+	require.NoError(t, err)
+	hcm, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(rc["receipt_number"].(string), "GS-"+paidAt.In(hcm).Format("20060102")+"-"),
+		"the receipt is numbered by the marketplace's day: %s paid at %s", rc["receipt_number"], paidAt)
 	hs := f.env.Get(t, "/payments/history", b.AccessToken).Map(t)["items"].([]any)
 	require.Len(t, hs, 1)
 	assert.Equal(t, id, hs[0].(map[string]any)["id"])

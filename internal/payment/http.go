@@ -39,39 +39,73 @@ func (h *Handler) Routes(r chi.Router) {
 		created = http.StatusCreated
 		none    = http.StatusNoContent
 	)
-	for _, p := range []string{gateway.Stripe, gateway.PayPal, gateway.MoMo} {
-		r.Post("/payments/"+p+"/webhook", h.webhook(p))
+	conflict, reused := apperr.Conflict, apperr.IdempotencyKeyReused
+	// Each provider is answered the way it expects: JSON for Stripe and PayPal, 204 for MoMo,
+	// VNPay's RspCode document for VNPay.
+	for _, p := range []string{gateway.Stripe, gateway.PayPal} {
+		r.Method(http.MethodPost, "/payments/"+p+"/webhook", httpx.Raw[WebhookResult](ok, h.webhook(p)).
+			Doc("Apply a signed "+p+" notification").For(httpx.Webhook))
 	}
+	r.Method(http.MethodPost, "/payments/momo/webhook", httpx.Raw[httpx.Empty](momo.IPNAnswerStatus, h.webhook(gateway.MoMo)).
+		Doc("Apply a signed MoMo IPN").For(httpx.Webhook))
 	// VNPay calls its IPN with GET; a POSTed form is read the same way.
-	r.Get("/payments/vnpay/webhook", h.webhook(gateway.VNPay))
-	r.Post("/payments/vnpay/webhook", h.webhook(gateway.VNPay))
+	vnpayIPN := httpx.Raw[vnpay.IPNAck](ok, h.webhook(gateway.VNPay)).
+		Doc("Apply a signed VNPay IPN (its signed query string); answers VNPay's RspCode").For(httpx.Webhook)
+	r.Method(http.MethodGet, "/payments/vnpay/webhook", vnpayIPN)
+	r.Method(http.MethodPost, "/payments/vnpay/webhook", vnpayIPN)
 	if h.svc.cfg.Sandbox {
-		r.Post("/payments/sandbox/webhook", h.webhook(gateway.Sandbox))
-		r.Method(http.MethodGet, "/payments/sandbox/pay/{ref}", httpx.Endpoint(ok, h.sandboxPage))
-		r.Method(http.MethodPost, "/payments/sandbox/complete", httpx.WithBody(ok, h.sandboxComplete))
+		r.Method(http.MethodPost, "/payments/sandbox/webhook", httpx.Raw[WebhookResult](ok, h.webhook(gateway.Sandbox)).
+			Doc("Apply a signed sandbox notification (development and test only)").For(httpx.Webhook))
+		r.Method(http.MethodGet, "/payments/sandbox/pay/{ref}", httpx.Endpoint(ok, h.sandboxPage).
+			Doc("The sandbox pay page of a payment (development and test only)").For(httpx.Public).Can(apperr.NotFound))
+		r.Method(http.MethodPost, "/payments/sandbox/complete", httpx.WithBody(ok, h.sandboxComplete).
+			Doc("Complete a sandbox payment with its client secret (development and test only)").For(httpx.Public).
+			Can(apperr.NotFound))
 	}
-	r.With(h.authn.Optional).Method(http.MethodGet, "/payments/methods", httpx.Endpoint(ok, h.methods))
+	r.With(h.authn.Optional).Method(http.MethodGet, "/payments/methods", httpx.Endpoint(ok, h.methods).
+		Doc("The ways to pay in a currency, and the caller's saved methods when signed in").For(httpx.Public).
+		Params(methodsQuery{}))
 	r.Group(func(r chi.Router) {
 		r.Use(h.authn.Required)
-		r.Method(http.MethodPost, "/payments", keyed(created, false, true, h.create))
-		r.Method(http.MethodGet, "/payments/history", httpx.Endpoint(ok, h.history))
-		r.Method(http.MethodGet, "/payments/transactions", httpx.Endpoint(ok, h.transactions))
-		r.Method(http.MethodPost, "/payments/methods", httpx.Documented[SaveMethodInput, SavedMethod](created, h.saveMethod))
-		r.Method(http.MethodDelete, "/payments/methods/{id}", httpx.WithID(none, "id", "payment method", h.deleteMethod))
-		r.Method(http.MethodPut, "/payments/methods/{id}/default", httpx.WithID(ok, "id", "payment method", h.setDefault))
-		r.Method(http.MethodPost, "/payments/escrow/release", httpx.WithBody(ok, h.release))
-		r.Method(http.MethodGet, "/payments/escrow/{order_id}/status", httpx.WithID(ok, "order_id", "order", h.escrowStatus))
-		r.Method(http.MethodGet, "/payments/receipts/{payment_id}", httpx.WithID(ok, "payment_id", "payment", h.receipt))
-		r.Method(http.MethodGet, "/payments/{id}", httpx.WithID(ok, "id", "payment", h.get))
-		r.Method(http.MethodPost, "/payments/{id}/capture", keyed(ok, true, false, h.capture))
-		r.Method(http.MethodGet, "/payments/{id}/refund-status", httpx.WithID(ok, "id", "payment", h.refundStatus))
-		r.Method(http.MethodPost, "/payments/{id}/dispute", httpx.WithIDBody(created, "id", "payment", h.dispute))
+		r.Method(http.MethodPost, "/payments", keyed(created, false, true, h.create).
+			Doc("Start paying an order or a checkout at its provider").For(httpx.AnyUser).TakesIdempotencyKey().
+			Can(apperr.NotFound, conflict, reused))
+		r.Method(http.MethodGet, "/payments/history", httpx.Endpoint(ok, h.history).
+			Doc("The caller's payments, newest first").For(httpx.AnyUser).Params(historyQuery{}))
+		r.Method(http.MethodGet, "/payments/transactions", httpx.Endpoint(ok, h.transactions).
+			Doc("The ledger transactions of the caller's payments, newest first").For(httpx.AnyUser).Paged())
+		r.Method(http.MethodPost, "/payments/methods", httpx.Documented[SaveMethodInput, SavedMethod](created, h.saveMethod).
+			Doc("Save a payment method by its provider token (never a card number)").For(httpx.AnyUser).Can(conflict))
+		r.Method(http.MethodDelete, "/payments/methods/{id}", httpx.WithID(none, "id", "payment method", h.deleteMethod).
+			Doc("Delete one of the caller's saved methods").For(httpx.Owner))
+		r.Method(http.MethodPut, "/payments/methods/{id}/default", httpx.WithID(ok, "id", "payment method", h.setDefault).
+			Doc("Make one of the caller's saved methods the default").For(httpx.Owner))
+		r.Method(http.MethodPost, "/payments/escrow/release", httpx.WithBody(ok, h.release).
+			Doc("Release an order's escrow to its shop: its buyer once delivered, or an admin").For(httpx.Owner).Can(conflict))
+		r.Method(http.MethodGet, "/payments/escrow/{order_id}/status", httpx.WithID(ok, "order_id", "order", h.escrowStatus).
+			Doc("An order's escrow, to its buyer, its shop's owner or an admin").For(httpx.Owner))
+		r.Method(http.MethodGet, "/payments/receipts/{payment_id}", httpx.WithID(ok, "payment_id", "payment", h.receipt).
+			Doc("The receipt of a captured payment").For(httpx.Owner).Can(conflict))
+		r.Method(http.MethodGet, "/payments/{id}", httpx.WithID(ok, "id", "payment", h.get).
+			Doc("A payment with its status history").For(httpx.Owner))
+		r.Method(http.MethodPost, "/payments/{id}/capture", keyed(ok, true, false, h.capture).
+			Doc("Capture an authorized payment (its buyer or an admin)").For(httpx.Owner).TakesIdempotencyKey().
+			Can(conflict, reused))
+		r.Method(http.MethodGet, "/payments/{id}/refund-status", httpx.WithID(ok, "id", "payment", h.refundStatus).
+			Doc("Where a payment's refunds stand").For(httpx.Owner))
+		r.Method(http.MethodPost, "/payments/{id}/dispute", httpx.WithIDBody(created, "id", "payment", h.dispute).
+			Doc("Dispute a captured payment (its buyer)").For(httpx.Owner).Can(conflict))
 		r.Group(func(r chi.Router) {
 			r.Use(auth.RequireRole(auth.RoleAdmin))
-			r.Method(http.MethodPut, "/payments/{id}/status", httpx.WithIDBody(ok, "id", "payment", h.setStatus))
-			r.Method(http.MethodPost, "/payments/{id}/refund", keyed(created, true, false, h.refund))
-			r.Method(http.MethodGet, "/payments/chargebacks", httpx.Endpoint(ok, h.chargebacks))
-			r.Method(http.MethodPost, "/payments/escrow/hold", httpx.WithBody(ok, h.hold))
+			r.Method(http.MethodPut, "/payments/{id}/status", httpx.WithIDBody(ok, "id", "payment", h.setStatus).
+				Doc("Correct a payment's status by hand, with a reason").For(httpx.Admin).Can(conflict))
+			r.Method(http.MethodPost, "/payments/{id}/refund", keyed(created, true, false, h.refund).
+				Doc("Refund part or all of an order's share of a payment").For(httpx.Admin).TakesIdempotencyKey().
+				Can(conflict, reused))
+			r.Method(http.MethodGet, "/payments/chargebacks", httpx.Endpoint(ok, h.chargebacks).
+				Doc("Disputes and chargebacks, newest first").For(httpx.Admin).Params(chargebackQuery{}))
+			r.Method(http.MethodPost, "/payments/escrow/hold", httpx.WithBody(ok, h.hold).
+				Doc("Keep an order's escrow from being released").For(httpx.Admin).Can(conflict))
 		})
 	})
 }
@@ -146,12 +180,21 @@ func (h *Handler) sandboxComplete(r *http.Request, in SandboxInput) (WebhookResu
 	return h.svc.CompleteSandbox(r.Context(), in)
 }
 
+// methodsQuery names the currency the ways to pay are listed for.
+type methodsQuery struct {
+	Currency string `query:"currency" validate:"omitempty,len=3" doc:"an ISO 4217 currency code (default VND)"`
+}
+
 func (h *Handler) methods(r *http.Request) (MethodsView, error) {
+	q, err := httpx.QueryOf[methodsQuery](r)
+	if err != nil {
+		return MethodsView{}, err
+	}
 	var p *auth.Principal
 	if pr, ok := auth.FromContext(r.Context()); ok {
 		p = &pr
 	}
-	return h.svc.Methods(r.Context(), p, r.URL.Query().Get("currency"))
+	return h.svc.Methods(r.Context(), p, q.Currency)
 }
 
 // keyed serves the POST routes that take an Idempotency-Key and answer the status the service
@@ -183,8 +226,9 @@ func keyed[In, Out any](status int, withID, bodyRequired bool, fn func(r *http.R
 		}
 		httpx.JSON(w, status, out)
 	})
+	op.OptionalBody = !bodyRequired
 	if withID {
-		op.IDs = map[string]string{"id": "payment"}
+		op.ID("id", "payment")
 	}
 	return op
 }
@@ -205,22 +249,22 @@ func (h *Handler) get(r *http.Request, id uuid.UUID) (Payment, error) {
 	return h.svc.Get(r.Context(), auth.Of(r), id)
 }
 
-var statuses = map[string]bool{StatusPending: true, StatusAuthorized: true, StatusCaptured: true, StatusFailed: true,
-	StatusRefunded: true, StatusPartiallyRefunded: true, StatusDisputed: true}
+// historyQuery pages the caller's payments, optionally of one status.
+type historyQuery struct {
+	httpx.PageQuery
+	Status string `query:"status" validate:"omitempty,oneof=pending authorized captured failed refunded partially_refunded disputed" doc:"only payments in this status"`
+}
 
 func (h *Handler) history(r *http.Request) (httpx.List[Payment], error) {
-	page, err := httpx.PageOf(r)
+	q, err := httpx.QueryOf[historyQuery](r)
 	if err != nil {
 		return httpx.List[Payment]{}, err
 	}
 	var f HistoryFilter
-	if s := r.URL.Query().Get("status"); s != "" {
-		if !statuses[s] {
-			return httpx.List[Payment]{}, apperr.Field("status", "is not a payment status")
-		}
-		f.Status = &s
+	if q.Status != "" {
+		f.Status = &q.Status
 	}
-	return h.svc.History(r.Context(), auth.Of(r), f, page)
+	return h.svc.History(r.Context(), auth.Of(r), f, q.Page())
 }
 
 func (h *Handler) transactions(r *http.Request) (httpx.List[Transaction], error) {
@@ -237,14 +281,20 @@ func (h *Handler) saveMethod(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = RejectCardNumbers(body)
 	}
+	var in SaveMethodInput
+	if err == nil {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		err = httpx.Decode(r, &in)
+	}
+	var m SavedMethod
+	if err == nil {
+		m, err = h.svc.SaveMethod(r.Context(), auth.Of(r), in)
+	}
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	httpx.WithBody(http.StatusCreated, func(r *http.Request, in SaveMethodInput) (SavedMethod, error) {
-		return h.svc.SaveMethod(r.Context(), auth.Of(r), in)
-	}).ServeHTTP(w, r)
+	httpx.Created(w, m)
 }
 
 func (h *Handler) deleteMethod(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
@@ -284,17 +334,20 @@ func (h *Handler) setStatus(r *http.Request, id uuid.UUID, in StatusInput) (Paym
 	return h.svc.SetStatus(r.Context(), auth.Of(r), id, in)
 }
 
+// chargebackQuery pages disputes and chargebacks, optionally of one outcome.
+type chargebackQuery struct {
+	httpx.PageQuery
+	Status string `query:"status" validate:"omitempty,oneof=open won lost" doc:"only disputes in this state"`
+}
+
 func (h *Handler) chargebacks(r *http.Request) (httpx.List[Dispute], error) {
-	page, err := httpx.PageOf(r)
+	q, err := httpx.QueryOf[chargebackQuery](r)
 	if err != nil {
 		return httpx.List[Dispute]{}, err
 	}
 	var f ChargebackFilter
-	if s := r.URL.Query().Get("status"); s != "" {
-		if s != "open" && s != "won" && s != "lost" {
-			return httpx.List[Dispute]{}, apperr.Field("status", "must be one of: open won lost")
-		}
-		f.Status = &s
+	if q.Status != "" {
+		f.Status = &q.Status
 	}
-	return h.svc.Chargebacks(r.Context(), auth.Of(r), f, page)
+	return h.svc.Chargebacks(r.Context(), auth.Of(r), f, q.Page())
 }

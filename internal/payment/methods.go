@@ -3,6 +3,7 @@ package payment
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/payment/gateway"
 	"github.com/goshop/goshop/internal/payment/internal/store"
 	"github.com/goshop/goshop/internal/platform/apperr"
@@ -32,31 +34,31 @@ type MethodsView struct {
 
 // MethodOption is a method of payment and the providers it goes through.
 type MethodOption struct {
-	Method    string           `json:"method"`
-	Available bool             `json:"available"`
-	Providers []ProviderOption `json:"providers"`
+	Method    events.PaymentMethod `json:"method"`
+	Available bool                 `json:"available"`
+	Providers []ProviderOption     `json:"providers"`
 }
 
 // ProviderOption is a provider of a method; Reason says why it is unavailable.
 type ProviderOption struct {
-	Provider  string `json:"provider"`
-	Available bool   `json:"available"`
-	Reason    string `json:"reason,omitempty"`
+	Provider  events.Provider `json:"provider"`
+	Available bool            `json:"available"`
+	Reason    string          `json:"reason,omitempty"`
 }
 
 // SavedMethod is a saved payment method: a gateway token (never shown back) and what the buyer
 // needs to recognise it.
 type SavedMethod struct {
-	ID        uuid.UUID `json:"id"`
-	Method    string    `json:"method"`
-	Provider  string    `json:"provider"`
-	Brand     string    `json:"brand,omitempty"`
-	Last4     *string   `json:"last4,omitempty"`
-	ExpMonth  *int32    `json:"exp_month,omitempty"`
-	ExpYear   *int32    `json:"exp_year,omitempty"`
-	Label     string    `json:"label,omitempty"`
-	IsDefault bool      `json:"is_default"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        uuid.UUID            `json:"id"`
+	Method    events.PaymentMethod `json:"method"`
+	Provider  string               `json:"provider"`
+	Brand     string               `json:"brand,omitempty"`
+	Last4     *string              `json:"last4,omitempty"`
+	ExpMonth  *int32               `json:"exp_month,omitempty"`
+	ExpYear   *int32               `json:"exp_year,omitempty"`
+	Label     string               `json:"label,omitempty"`
+	IsDefault bool                 `json:"is_default"`
+	CreatedAt time.Time            `json:"created_at"`
 }
 
 func toSaved(m store.PaymentSavedMethod) SavedMethod {
@@ -74,11 +76,11 @@ func (s *Service) Methods(ctx context.Context, p *auth.Principal, cur string) (M
 		return MethodsView{}, apperr.Field("currency", "is not an ISO 4217 currency code")
 	}
 	out := MethodsView{Currency: cur, Saved: []SavedMethod{}}
-	for _, m := range methodOrder {
-		opt := MethodOption{Method: m, Available: m == MethodCOD, Providers: []ProviderOption{}}
-		for _, name := range providersOf[m] {
+	for _, m := range events.PaymentMethods() {
+		opt := MethodOption{Method: m, Available: m == events.MethodCOD, Providers: []ProviderOption{}}
+		for _, name := range m.Providers() {
 			po := ProviderOption{Provider: name}
-			g, err := s.gateways.Get(name)
+			g, err := s.gateways.Get(string(name))
 			switch {
 			case errors.Is(err, gateway.ErrUnknown):
 				continue // not built here (the sandbox in production): not offered at all
@@ -107,15 +109,15 @@ func (s *Service) Methods(ctx context.Context, p *auth.Principal, cur string) (M
 // SaveMethodInput saves a method: the token a provider's client library gave for it, and
 // display data. A card number is never accepted, in any field.
 type SaveMethodInput struct {
-	Method   string `json:"method" validate:"required,oneof=card ewallet bank_transfer"`
-	Provider string `json:"provider" validate:"required,oneof=stripe paypal vnpay momo sandbox"`
-	Token    string `json:"token" validate:"required,max=255"`
-	Brand    string `json:"brand" validate:"max=40"`
-	Last4    string `json:"last4" validate:"omitempty,len=4,numeric"`
-	ExpMonth *int32 `json:"exp_month" validate:"omitempty,min=1,max=12"`
-	ExpYear  *int32 `json:"exp_year" validate:"omitempty,min=2000,max=2200"`
-	Label    string `json:"label" validate:"max=80"`
-	Default  bool   `json:"default"`
+	Method   events.PaymentMethod `json:"method" validate:"required,oneof=card ewallet bank_transfer"`
+	Provider string               `json:"provider" validate:"required,oneof=stripe paypal vnpay momo sandbox"`
+	Token    string               `json:"token" validate:"required,max=255"`
+	Brand    string               `json:"brand" validate:"max=40"`
+	Last4    string               `json:"last4" validate:"omitempty,len=4,numeric"`
+	ExpMonth *int32               `json:"exp_month" validate:"omitempty,min=1,max=12"`
+	ExpYear  *int32               `json:"exp_year" validate:"omitempty,min=2000,max=2200"`
+	Label    string               `json:"label" validate:"max=80"`
+	Default  bool                 `json:"default"`
 }
 
 // digitRun finds runs of digits, with the spaces or dashes people write card numbers with.
@@ -144,21 +146,21 @@ func RejectCardNumbers(body []byte) error {
 // SaveMethod saves a payment method for the caller; the first one, or one saved with
 // "default", becomes the default.
 func (s *Service) SaveMethod(ctx context.Context, p auth.Principal, in SaveMethodInput) (SavedMethod, error) {
-	if !slices.Contains(providersOf[in.Method], in.Provider) {
-		return SavedMethod{}, apperr.Field("provider", in.Method+" is paid through one of: "+strings.Join(providersOf[in.Method], ", "))
+	if !slices.Contains(in.Method.Providers(), events.Provider(in.Provider)) {
+		return SavedMethod{}, apperr.Field("provider", fmt.Sprintf("%s is paid through one of: %s", in.Method, in.Method.ProviderNames()))
 	}
-	if in.Method == MethodCard && (in.Last4 == "" || in.ExpMonth == nil || in.ExpYear == nil) {
+	if in.Method == events.MethodCard && (in.Last4 == "" || in.ExpMonth == nil || in.ExpYear == nil) {
 		return SavedMethod{}, apperr.Field("last4", "a card needs last4, exp_month and exp_year")
 	}
 	if in.ExpMonth != nil && in.ExpYear != nil {
-		now := time.Now().UTC()
+		now := time.Now().In(s.cfg.Location)
 		if int(*in.ExpYear)*12+int(*in.ExpMonth) < now.Year()*12+int(now.Month()) {
 			return SavedMethod{}, apperr.Field("exp_year", "the card has expired")
 		}
 	}
 	var row store.PaymentSavedMethod
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if err := q.LockUserMethods(ctx, p.UserID); err != nil {
 			return err
 		}
@@ -187,7 +189,7 @@ func (s *Service) SaveMethod(ctx context.Context, p auth.Principal, in SaveMetho
 // remaining one becomes the default.
 func (s *Service) DeleteMethod(ctx context.Context, p auth.Principal, id uuid.UUID) error {
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if err := q.LockUserMethods(ctx, p.UserID); err != nil {
 			return err
 		}
@@ -203,7 +205,7 @@ func (s *Service) DeleteMethod(ctx context.Context, p auth.Principal, id uuid.UU
 func (s *Service) SetDefaultMethod(ctx context.Context, p auth.Principal, id uuid.UUID) (SavedMethod, error) {
 	var row store.PaymentSavedMethod
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if err := q.LockUserMethods(ctx, p.UserID); err != nil {
 			return err
 		}

@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/goshop/goshop/internal/payment/gateway"
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/payment/internal/store"
 )
 
@@ -27,50 +27,31 @@ const (
 	StatusDisputed          = "disputed"
 )
 
-// Methods of payment. Cash on delivery has no provider: it is recorded as provider "cod".
-const (
-	MethodCard         = "card"
-	MethodEwallet      = "ewallet"
-	MethodBankTransfer = "bank_transfer"
-	MethodCOD          = "cod"
-)
-
-// providersOf lists the providers each prepaid method goes through, in the order the methods
-// route offers them; it is the order context's list too.
-var providersOf = map[string][]string{
-	MethodCard:         {gateway.Stripe, gateway.Sandbox},
-	MethodEwallet:      {gateway.MoMo, gateway.PayPal, gateway.Sandbox},
-	MethodBankTransfer: {gateway.VNPay, gateway.Sandbox},
-}
-
-// methodOrder is the order methods are listed in.
-var methodOrder = []string{MethodCard, MethodEwallet, MethodBankTransfer, MethodCOD}
-
 // Payment is a payment as its buyer (or an admin) sees it.
 type Payment struct {
-	ID             uuid.UUID      `json:"id"`
-	BuyerID        uuid.UUID      `json:"buyer_id"`
-	CheckoutID     *uuid.UUID     `json:"checkout_id,omitempty"`
-	OrderIDs       []uuid.UUID    `json:"order_ids"`
-	Orders         []PaymentOrder `json:"orders"`
-	Amount         int64          `json:"amount"`
-	Currency       string         `json:"currency"`
-	Method         string         `json:"method"`
-	Provider       string         `json:"provider"`
-	Status         string         `json:"status"`
-	CaptureMode    string         `json:"capture_mode"`
-	ProviderRef    *string        `json:"provider_ref,omitempty"`
-	RedirectURL    *string        `json:"redirect_url,omitempty"`
-	ClientSecret   *string        `json:"client_secret,omitempty"`
-	CapturedAmount int64          `json:"captured_amount"`
-	RefundedAmount int64          `json:"refunded_amount"`
-	FailureReason  *string        `json:"failure_reason,omitempty"`
-	AuthorizedAt   *time.Time     `json:"authorized_at,omitempty"`
-	CapturedAt     *time.Time     `json:"captured_at,omitempty"`
-	FailedAt       *time.Time     `json:"failed_at,omitempty"`
-	CreatedAt      time.Time      `json:"created_at"`
-	UpdatedAt      time.Time      `json:"updated_at"`
-	History        []StatusChange `json:"history,omitempty"`
+	ID             uuid.UUID            `json:"id"`
+	BuyerID        uuid.UUID            `json:"buyer_id"`
+	CheckoutID     *uuid.UUID           `json:"checkout_id,omitempty"`
+	OrderIDs       []uuid.UUID          `json:"order_ids"`
+	Orders         []PaymentOrder       `json:"orders"`
+	Amount         int64                `json:"amount"`
+	Currency       string               `json:"currency"`
+	Method         events.PaymentMethod `json:"method"`
+	Provider       string               `json:"provider"`
+	Status         string               `json:"status"`
+	CaptureMode    string               `json:"capture_mode"`
+	ProviderRef    *string              `json:"provider_ref,omitempty"`
+	RedirectURL    *string              `json:"redirect_url,omitempty"`
+	ClientSecret   *string              `json:"client_secret,omitempty"`
+	CapturedAmount int64                `json:"captured_amount"`
+	RefundedAmount int64                `json:"refunded_amount"`
+	FailureReason  *string              `json:"failure_reason,omitempty"`
+	AuthorizedAt   *time.Time           `json:"authorized_at,omitempty"`
+	CapturedAt     *time.Time           `json:"captured_at,omitempty"`
+	FailedAt       *time.Time           `json:"failed_at,omitempty"`
+	CreatedAt      time.Time            `json:"created_at"`
+	UpdatedAt      time.Time            `json:"updated_at"`
+	History        []StatusChange       `json:"history,omitempty"`
 }
 
 // PaymentOrder is one order's share of a payment.
@@ -129,10 +110,10 @@ type Payable struct {
 	CheckoutID    uuid.UUID
 	BuyerID       uuid.UUID
 	ShopID        uuid.UUID
-	Status        string
-	PaymentMethod string
-	Provider      *string
-	PaymentStatus string
+	Status        events.OrderStatus
+	PaymentMethod events.PaymentMethod
+	Provider      *events.Provider
+	PaymentStatus events.PaymentStatus
 	Total         int64
 	Currency      string
 	DeliveredAt   *time.Time
@@ -172,6 +153,9 @@ type Config struct {
 	// Sandbox mounts the sandbox provider's routes (its webhook, pay page and completion), which
 	// exist in development and test only: whoever holds a sandbox client secret may complete it.
 	Sandbox bool
+	// Location is the marketplace's time zone: the day in a receipt's number, the month a card
+	// expires at the end of.
+	Location *time.Location
 }
 
 func toPayment(p store.PaymentPayment, orders []store.PaymentPaymentOrder) Payment {

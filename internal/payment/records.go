@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/payment/internal/store"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
@@ -28,7 +29,7 @@ type DisputeInput struct {
 func (s *Service) OpenDispute(ctx context.Context, p auth.Principal, id uuid.UUID, in DisputeInput) (Dispute, error) {
 	var d store.PaymentDispute
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		pay, err := q.LockPayment(ctx, id)
 		if pgdb.IsNoRows(err) || err == nil && pay.BuyerID != p.UserID {
 			return apperr.NotFoundf("payment")
@@ -110,7 +111,7 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id uuid.UUID,
 		return Payment{}, err
 	}
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		pay, err := q.LockPayment(ctx, id)
 		if err != nil {
 			return pgdb.NotFound(err, "payment")
@@ -119,7 +120,7 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id uuid.UUID,
 		for _, to := range corrections[pay.Status] {
 			allowed = allowed || to == in.Status
 		}
-		if !allowed || pay.Method == MethodCOD {
+		if !allowed || pay.Method == events.MethodCOD {
 			return apperr.New(apperr.Conflict, "a %s payment cannot be marked %s by hand", pay.Status, in.Status)
 		}
 		c := change{source: "admin", actor: &p.UserID, reason: in.Reason}
@@ -158,20 +159,20 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id uuid.UUID,
 
 // Receipt is the proof of a captured payment.
 type Receipt struct {
-	Number         string        `json:"receipt_number"`
-	PaymentID      uuid.UUID     `json:"payment_id"`
-	BuyerID        uuid.UUID     `json:"buyer_id"`
-	Method         string        `json:"method"`
-	Provider       string        `json:"provider"`
-	TransactionID  *string       `json:"transaction_id,omitempty"`
-	Currency       string        `json:"currency"`
-	Amount         int64         `json:"amount"`
-	RefundedAmount int64         `json:"refunded_amount"`
-	NetAmount      int64         `json:"net_amount"`
-	PaidAt         *time.Time    `json:"paid_at"`
-	Lines          []ReceiptLine `json:"lines"`
-	Refunds        []Refund      `json:"refunds"`
-	IssuedAt       time.Time     `json:"issued_at"`
+	Number         string               `json:"receipt_number"`
+	PaymentID      uuid.UUID            `json:"payment_id"`
+	BuyerID        uuid.UUID            `json:"buyer_id"`
+	Method         events.PaymentMethod `json:"method"`
+	Provider       string               `json:"provider"`
+	TransactionID  *string              `json:"transaction_id,omitempty"`
+	Currency       string               `json:"currency"`
+	Amount         int64                `json:"amount"`
+	RefundedAmount int64                `json:"refunded_amount"`
+	NetAmount      int64                `json:"net_amount"`
+	PaidAt         *time.Time           `json:"paid_at"`
+	Lines          []ReceiptLine        `json:"lines"`
+	Refunds        []Refund             `json:"refunds"`
+	IssuedAt       time.Time            `json:"issued_at"`
 }
 
 // ReceiptLine is one order of a receipt.
@@ -203,7 +204,7 @@ func (s *Service) ReceiptOf(ctx context.Context, p auth.Principal, id uuid.UUID)
 	if pay.CapturedAt != nil {
 		at = *pay.CapturedAt
 	}
-	out := Receipt{Number: fmt.Sprintf("GS-%s-%s", at.UTC().Format("20060102"), strings.ToUpper(strings.ReplaceAll(id.String(), "-", "")[:12])),
+	out := Receipt{Number: fmt.Sprintf("GS-%s-%s", at.In(s.cfg.Location).Format("20060102"), strings.ToUpper(strings.ReplaceAll(id.String(), "-", "")[:12])),
 		PaymentID: id, BuyerID: pay.BuyerID, Method: pay.Method, Provider: pay.Provider, TransactionID: pay.TransactionID,
 		Currency: pay.Currency, Amount: pay.CapturedAmount, RefundedAmount: pay.RefundedAmount,
 		NetAmount: pay.CapturedAmount - pay.RefundedAmount, PaidAt: utc(pay.CapturedAt), Lines: []ReceiptLine{}, Refunds: []Refund{},

@@ -97,7 +97,7 @@ func (s *Service) reserveRefundTx(ctx context.Context, tx pgx.Tx, q *store.Queri
 		return existing, err
 	}
 	switch {
-	case pay.Method == MethodCOD && m.source != "order":
+	case pay.Method == events.MethodCOD && m.source != "order":
 		return existing, apperr.New(apperr.Conflict, "cash on delivery is refunded in cash when the shop accepts a return, not through a provider")
 	case pay.Stage != stageCaptured:
 		return existing, apperr.New(apperr.Conflict, "a %s payment cannot be refunded; only a captured one", pay.Status)
@@ -180,7 +180,7 @@ func pendingFor(pending []store.PaymentRefund, orderID uuid.UUID) int64 {
 // settled, or waiting for the provider's notification, is left alone.
 func (s *Service) submitRefund(ctx context.Context, refundID uuid.UUID) error {
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		r, err := q.GetRefund(ctx, refundID)
 		if pgdb.IsNoRows(err) {
 			return nil
@@ -452,7 +452,7 @@ func (s *Service) RefundOrder(ctx context.Context, orderID uuid.UUID, amount int
 	}
 	var r store.PaymentRefund
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if pay, err = q.LockPayment(ctx, pay.ID); err != nil {
 			return err
 		}
@@ -484,7 +484,7 @@ func (s *Service) RefundOrder(ctx context.Context, orderID uuid.UUID, amount int
 		}
 		// Cash on delivery goes back in cash with the returned goods: there is no provider to ask,
 		// so the refund settles at once, out of the escrow that holds the collected cash.
-		cod := pay.Method == MethodCOD
+		cod := pay.Method == events.MethodCOD
 		r, err = s.reserveRefundTx(ctx, tx, q, pay, &orderID, &left, refundMeta{source: "order", key: key, reason: reason, settled: cod})
 		if err != nil || !cod {
 			return err

@@ -46,7 +46,7 @@ type Service struct {
 // order events it acts on.
 func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, gateways *gateway.Registry, ports Ports,
 	cfg Config, log *slog.Logger) *Service {
-	s := &Service{pool: pool, q: store.New(pool), bus: bus, jobs: runner, keys: idempotency.New("payment.idempotency_keys"),
+	s := &Service{pool: pool, q: newStore(pool), bus: bus, jobs: runner, keys: idempotency.New("payment.idempotency_keys"),
 		gateways: gateways, orders: ports.Orders, shops: ports.Shops, cfg: cfg, log: log}
 	river.AddWorker(runner.Workers, &releaseWorker{svc: s})
 	river.AddWorker(runner.Workers, &refundWorker{svc: s})
@@ -123,10 +123,10 @@ func (s *Service) restatus(ctx context.Context, q *store.Queries, p store.Paymen
 // CreateInput starts a payment of one order or of a whole checkout. Method and provider
 // default to what the buyer chose at checkout.
 type CreateInput struct {
-	OrderID    *uuid.UUID `json:"order_id"`
-	CheckoutID *uuid.UUID `json:"checkout_id"`
-	Method     string     `json:"method" validate:"omitempty,oneof=card ewallet bank_transfer cod"`
-	Provider   string     `json:"provider" validate:"omitempty,oneof=stripe paypal vnpay momo sandbox"`
+	OrderID    *uuid.UUID           `json:"order_id"`
+	CheckoutID *uuid.UUID           `json:"checkout_id"`
+	Method     events.PaymentMethod `json:"method" validate:"omitempty,oneof=card ewallet bank_transfer cod"`
+	Provider   string               `json:"provider" validate:"omitempty,oneof=stripe paypal vnpay momo sandbox"`
 	// Capture "manual" authorizes only; POST /payments/{id}/capture collects the money.
 	Capture string `json:"capture" validate:"omitempty,oneof=automatic manual"`
 	Locale  string `json:"locale" validate:"omitempty,oneof=vi en"`
@@ -220,7 +220,7 @@ func (s *Service) keyed(ctx context.Context, p auth.Principal, key string, req a
 			}
 		}
 		var err error
-		if id, err = work(tx, s.q.WithTx(tx)); err != nil || key == "" {
+		if id, err = work(tx, newStore(tx)); err != nil || key == "" {
 			return err
 		}
 		return s.keys.Save(ctx, tx, p.UserID, key, status, idOnly{ID: id})
@@ -247,13 +247,13 @@ func replayedID(r *idempotency.Replay) (uuid.UUID, error) {
 func payableOrders(orders []Payable, checkout bool) ([]Payable, error) {
 	var out []Payable
 	for _, o := range orders {
-		open := o.PaymentStatus == "unpaid" && (o.Status == "pending" || o.Status == "confirmed")
+		open := o.PaymentStatus == events.PaymentStatusUnpaid && (o.Status == events.OrderPending || o.Status == events.OrderConfirmed)
 		switch {
-		case o.PaymentMethod == MethodCOD:
+		case o.PaymentMethod == events.MethodCOD:
 			return nil, apperr.Field("method", "cash on delivery is paid to the shipper on delivery; it needs no payment")
 		case open:
 			out = append(out, o)
-		case !checkout && o.PaymentStatus != "unpaid":
+		case !checkout && o.PaymentStatus != events.PaymentStatusUnpaid:
 			return nil, apperr.New(apperr.Conflict, "the order is already paid")
 		case !checkout:
 			return nil, apperr.New(apperr.Conflict, "a %s order cannot be paid", o.Status)
@@ -275,21 +275,21 @@ func choose(in *CreateInput, o Payable) error {
 	if in.Method == "" {
 		in.Method = o.PaymentMethod
 	}
-	if in.Method == MethodCOD {
+	if in.Method == events.MethodCOD {
 		return apperr.Field("method", "cash on delivery is paid to the shipper on delivery; it needs no payment")
 	}
 	if in.Method != o.PaymentMethod {
-		return apperr.Field("method", "the order is to be paid by "+o.PaymentMethod+", as chosen at checkout")
+		return apperr.Field("method", "the order is to be paid by "+string(o.PaymentMethod)+", as chosen at checkout")
 	}
-	allowed := providersOf[in.Method]
+	allowed := in.Method.Providers()
 	if in.Provider == "" {
-		in.Provider = allowed[0]
+		in.Provider = string(allowed[0])
 		if o.Provider != nil && slices.Contains(allowed, *o.Provider) {
-			in.Provider = *o.Provider
+			in.Provider = string(*o.Provider)
 		}
 	}
-	if !slices.Contains(allowed, in.Provider) {
-		return apperr.Field("provider", in.Method+" is paid through one of: "+strings.Join(allowed, ", "))
+	if !slices.Contains(allowed, events.Provider(in.Provider)) {
+		return apperr.Field("provider", fmt.Sprintf("%s is paid through one of: %s", in.Method, in.Method.ProviderNames()))
 	}
 	if in.Capture == "" {
 		in.Capture = string(gateway.CaptureAutomatic)
@@ -447,7 +447,7 @@ func (s *Service) authorizeTx(ctx context.Context, tx pgx.Tx, q *store.Queries, 
 		}
 	}
 	return row, "authorized", s.bus.Publish(ctx, tx, events.PaymentAuthorized{PaymentID: row.ID.String(), BuyerID: row.BuyerID.String(),
-		OrderIDs: strs(orderIDs(orders)), Provider: row.Provider, Amount: row.Amount, Currency: row.Currency, At: time.Now().UTC()})
+		OrderIDs: strs(orderIDs(orders)), Provider: events.Provider(row.Provider), Amount: row.Amount, Currency: row.Currency, At: time.Now().UTC()})
 }
 
 // advance moves a payment to a higher stage (the caller checked the rank) and answers it with
@@ -538,7 +538,7 @@ func (s *Service) captureTx(ctx context.Context, tx pgx.Tx, q *store.Queries, pa
 		}
 	}
 	evs = append(evs, events.PaymentCaptured{PaymentID: pay.ID.String(), BuyerID: pay.BuyerID.String(), OrderIDs: strs(orderIDs(orders)),
-		Method: pay.Method, Provider: pay.Provider, Amount: amount, Currency: pay.Currency, At: now})
+		Method: pay.Method, Provider: events.Provider(pay.Provider), Amount: amount, Currency: pay.Currency, At: now})
 	return row, "captured", s.bus.Publish(ctx, tx, evs...)
 }
 
@@ -562,7 +562,7 @@ func (s *Service) failTx(ctx context.Context, tx pgx.Tx, q *store.Queries, pay s
 		return pay, "", err
 	}
 	return row, "failed", s.bus.Publish(ctx, tx, events.PaymentFailed{PaymentID: pay.ID.String(), BuyerID: pay.BuyerID.String(),
-		OrderIDs: strs(orderIDs(orders)), Provider: pay.Provider, Reason: reason, At: time.Now().UTC()})
+		OrderIDs: strs(orderIDs(orders)), Provider: events.Provider(pay.Provider), Reason: reason, At: time.Now().UTC()})
 }
 
 // CaptureInput optionally names the amount to capture; only the whole amount is captured.
@@ -655,7 +655,7 @@ type captureWorker struct {
 func (w *captureWorker) Work(ctx context.Context, job *river.Job[captureArgs]) error {
 	s := w.svc
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		pay, err := q.LockPayment(ctx, job.Args.PaymentID)
 		if pgdb.IsNoRows(err) || err == nil && pay.Stage != stageAuthorized {
 			return nil
@@ -671,3 +671,7 @@ func (w *captureWorker) Work(ctx context.Context, job *river.Job[captureArgs]) e
 		return err
 	})
 }
+
+// newStore returns the payment store on db, the pool or a transaction, its errors naming the query
+// that failed (pgdb.Named).
+func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("payment", db)) }

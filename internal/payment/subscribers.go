@@ -19,9 +19,9 @@ func (s *Service) onOrderStatusChanged(ctx context.Context, _ string, ev events.
 		return nil // not an order of ours to act on
 	}
 	switch ev.To {
-	case "delivered":
+	case events.OrderDelivered:
 		return s.delivered(ctx, orderID)
-	case "cancelled":
+	case events.OrderCancelled:
 		return s.orderCancelled(ctx, orderID)
 	}
 	return nil
@@ -39,7 +39,7 @@ func (s *Service) orderCancelled(ctx context.Context, orderID uuid.UUID) error {
 		return err
 	}
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		pay, err := q.LockPayment(ctx, pay.ID)
 		if err != nil {
 			return err

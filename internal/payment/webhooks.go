@@ -66,7 +66,7 @@ func (s *Service) HandleWebhook(ctx context.Context, provider string, header htt
 func (s *Service) applyEvent(ctx context.Context, ev gateway.Event) (WebhookResult, error) {
 	var res WebhookResult
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		n, err := q.InsertWebhookEvent(ctx, store.InsertWebhookEventParams{Provider: ev.Provider, EventID: ev.ID,
 			Type: string(ev.Type), ProviderType: ev.ProviderType, Payload: string(ev.Raw)})
 		if err != nil {

@@ -555,10 +555,11 @@ func TestLiveTrackingOverWebSocket(t *testing.T) {
 		assert.Contains(t, string(step.Data), `"status":"picked_up"`, name)
 	}
 
-	// Without an upgrade the route answers the shipment as it is now.
+	// Without an upgrade the route is refused, a follower told where to poll; to anyone else
+	// the delivery does not exist either way.
 	res = env.Get(t, "/shipping/"+id+"/live-tracking", b.AccessToken)
-	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
-	assert.Equal(t, "picked_up", res.Map(t)["status"])
+	require.Equal(t, http.StatusBadRequest, res.Status, "%s", res.Body)
+	assert.Contains(t, res.Map(t)["detail"], "/shipping/"+id+"/tracking")
 	assert.Equal(t, http.StatusNotFound, env.Get(t, "/shipping/"+id+"/live-tracking", other.AccessToken).Status)
 }
 
@@ -650,4 +651,24 @@ func TestPrepaidOrderShipsOncePaid(t *testing.T) {
 	m := assignedTo(t, env, id, b.AccessToken)
 	assert.Equal(t, sh.ID, m["shipper_id"])
 	assert.EqualValues(t, 0, m["cod_amount"], "nothing to collect on a paid order")
+}
+
+// TestDeliveryStepsNeedOneConnection moves a delivery with one free connection in the pool: a
+// step that moves the order too must do it through the shipment's transaction, not hold that
+// transaction while the order context waits for a second connection.
+func TestDeliveryStepsNeedOneConnection(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t, apptest.WithEnv("REQUEST_TIMEOUT", "5s"))
+	st := openStore(t, env)
+	sh := newShipper(t, env, "Shipper", shopPoint, true)
+	b := st.newBuyer(t, "Buyer")
+	id := st.readyOrder(t, b)
+	assignedTo(t, env, id, sh.AccessToken)
+	for _, step := range []string{"picked_up", "in_transit", "delivered"} {
+		release := env.StarvePool(t)
+		res := env.Put(t, "/shipping/"+id+"/status", sh.AccessToken, map[string]any{"status": step})
+		release()
+		require.Equal(t, http.StatusOK, res.Status, "%s: %s", step, res.Body)
+	}
+	assert.Equal(t, "delivered", env.Get(t, "/orders/"+id, b.AccessToken).Map(t)["status"])
 }

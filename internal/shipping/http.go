@@ -1,7 +1,6 @@
 package shipping
 
 import (
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,34 +34,68 @@ func (h *Handler) Routes(r chi.Router) {
 		ok      = http.StatusOK
 		created = http.StatusCreated
 	)
+	conflict, notFound := apperr.Conflict, apperr.NotFound
 	r.Route("/shipping", func(r chi.Router) {
-		r.Method(http.MethodGet, "/methods", httpx.Endpoint(ok, h.methods))
-		r.Method(http.MethodGet, "/providers", httpx.Endpoint(ok, h.providers))
-		r.Method(http.MethodGet, "/weight-pricing", httpx.Endpoint(ok, h.weightPricing))
-		r.Method(http.MethodPost, "/validate-address", httpx.WithBody(ok, h.validateAddress))
-		r.Method(http.MethodPost, "/geocode", httpx.WithBody(ok, h.geocode))
-		r.Method(http.MethodGet, "/distance-matrix", httpx.Endpoint(ok, h.distanceMatrix))
+		r.Method(http.MethodGet, "/methods", httpx.Endpoint(ok, h.methods).
+			Doc("The delivery methods and their starting prices").For(httpx.Public))
+		r.Method(http.MethodGet, "/providers", httpx.Endpoint(ok, h.providers).
+			Doc("The carriers that deliver GoShop parcels").For(httpx.Public))
+		r.Method(http.MethodGet, "/weight-pricing", httpx.Endpoint(ok, h.weightPricing).
+			Doc("The weight part of the price list, and each method's price for a weight").For(httpx.Public).
+			Params(weightQuery{}))
+		r.Method(http.MethodPost, "/validate-address", httpx.WithBody(ok, h.validateAddress).
+			Doc("Check an address against the map of Viet Nam").For(httpx.Public))
+		r.Method(http.MethodPost, "/geocode", httpx.WithBody(ok, h.geocode).
+			Doc("Place an address on the map").For(httpx.Public))
+		r.Method(http.MethodGet, "/distance-matrix", httpx.Endpoint(ok, h.distanceMatrix).
+			Doc("Road distance and time from every origin to every destination").For(httpx.Public).
+			Params(matrixQuery{}))
 		r.Group(func(r chi.Router) {
 			r.Use(h.authn.Optional)
-			r.Method(http.MethodPost, "/calculate", httpx.WithBody(ok, h.calculate))
-			r.Method(http.MethodPost, "/calculate-fees", httpx.WithBody(ok, h.calculateFees))
-			r.Method(http.MethodGet, "/cost-calculator", httpx.Endpoint(ok, h.costCalculator))
+			r.Method(http.MethodPost, "/calculate", httpx.WithBody(ok, h.calculate).
+				Doc("Price a parcel between two places (one of your addresses needs a token)").For(httpx.Public).
+				Can(notFound))
+			r.Method(http.MethodPost, "/calculate-fees", httpx.WithBody(ok, h.calculateFees).
+				Doc("Price several parcels at once").For(httpx.Public).Can(notFound))
+			r.Method(http.MethodGet, "/cost-calculator", httpx.Endpoint(ok, h.costCalculator).
+				Doc("Price a trip with every delivery method, cheapest first").For(httpx.Public).
+				Params(costQuery{}).Can(notFound))
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(h.authn.Required)
-			r.Method(http.MethodPost, "/shippers/register", httpx.WithBody(created, h.register))
-			r.Method(http.MethodGet, "/shippers", httpx.Endpoint(ok, h.listShippers))
-			r.Method(http.MethodGet, "/shippers/available", httpx.Endpoint(ok, h.available))
-			r.Method(http.MethodGet, "/shippers/{id}", httpx.WithID(ok, "id", "shipper", h.getShipper))
-			r.Method(http.MethodPut, "/shippers/{id}/status", httpx.WithIDBody(ok, "id", "shipper", h.setStatus))
-			r.Method(http.MethodGet, "/shipper/{shipper_id}/location", httpx.WithID(ok, "shipper_id", "shipper", h.shipperLocation))
-			r.Post("/assign/{order_id}", h.assign)
-			r.Post("/labels", h.label)
-			r.Method(http.MethodGet, "/{order_id}/tracking", httpx.WithID(ok, "order_id", "shipment", h.tracking))
-			r.Method(http.MethodPut, "/{order_id}/status", httpx.WithIDBody(ok, "order_id", "shipment", h.updateStatus))
-			r.Method(http.MethodPost, "/{order_id}/location", httpx.WithIDBody(ok, "order_id", "shipment", h.location))
-			r.Method(http.MethodPost, "/{order_id}/update-location", httpx.WithIDBody(ok, "order_id", "shipment", h.location))
-			r.Get("/{order_id}/live-tracking", h.liveTracking)
+			r.Method(http.MethodPost, "/shippers/register", httpx.WithBody(created, h.register).
+				Doc("Become a shipper; answers a new access token with the role").For(httpx.AnyUser).
+				Can(conflict, notFound))
+			r.Method(http.MethodGet, "/shippers", httpx.Endpoint(ok, h.listShippers).
+				Doc("Shippers, newest first").For(httpx.Admin).Params(shippersQuery{}))
+			r.Method(http.MethodGet, "/shippers/available", httpx.Endpoint(ok, h.available).
+				Doc("Available shippers near a point, nearest first (shop owners and admins)").For(httpx.ShopOwner).
+				Params(nearbyQuery{}))
+			r.Method(http.MethodGet, "/shippers/{id}", httpx.WithID(ok, "id", "shipper", h.getShipper).
+				Doc("A shipper: to themself, an admin, or those whose delivery they carry").For(httpx.Owner))
+			r.Method(http.MethodPut, "/shippers/{id}/status", httpx.WithIDBody(ok, "id", "shipper", h.setStatus).
+				Doc("Set a shipper's status and position (the shipper or an admin)").For(httpx.Shipper).Can(conflict))
+			r.Method(http.MethodGet, "/shipper/{shipper_id}/location", httpx.WithID(ok, "shipper_id", "shipper", h.shipperLocation).
+				Doc("Where a shipper was last seen: to themself, an admin, or those whose delivery they carry").
+				For(httpx.Owner))
+			r.Method(http.MethodPost, "/assign/{order_id}", httpx.WithOptionalBody(ok, h.assign).ID("order_id", "order").
+				Doc("Give an order's delivery to a shipper, or to the nearest available one without a body").
+				For(httpx.ShopOwner).Can(conflict))
+			r.Method(http.MethodPost, "/labels", httpx.Documented[LabelInput, httpx.Empty](ok, h.label).
+				Doc("Print an order's shipping label: answers application/pdf").For(httpx.ShopOwner).Can(conflict))
+			r.Method(http.MethodGet, "/{order_id}/tracking", httpx.WithID(ok, "order_id", "shipment", h.tracking).
+				Doc("An order's shipment with its timeline: to its buyer, its shop's owner, its shipper or an admin").
+				For(httpx.Owner))
+			r.Method(http.MethodPut, "/{order_id}/status", httpx.WithIDBody(ok, "order_id", "shipment", h.updateStatus).
+				Doc("Move a delivery one step (its shipper or an admin)").For(httpx.Shipper).Can(conflict))
+			r.Method(http.MethodPost, "/{order_id}/location", httpx.WithIDBody(ok, "order_id", "shipment", h.location).
+				Doc("Report where the delivery is (its shipper)").For(httpx.Shipper).Can(conflict))
+			r.Method(http.MethodPost, "/{order_id}/update-location", httpx.WithIDBody(ok, "order_id", "shipment", h.location).
+				Doc("Report where the delivery is (its shipper); the same as /location").For(httpx.Shipper).Can(conflict))
+			r.Method(http.MethodGet, "/{order_id}/live-tracking", httpx.Upgrade(h.liveTracking).ID("order_id", "shipment").
+				Params(followQuery{}).
+				Doc("Follow a delivery live over WebSocket: its buyer, its shop's owner, its shipper or an admin").
+				For(httpx.Owner).Can(apperr.BadRequest))
 		})
 	})
 }
@@ -77,12 +110,17 @@ func (h *Handler) providers(*http.Request) (httpx.List[Provider], error) {
 	return httpx.List[Provider]{Items: ps}, err
 }
 
+// weightQuery optionally names a parcel's weight.
+type weightQuery struct {
+	WeightGrams *int64 `query:"weight_grams" validate:"omitempty,min=1,max=1000000" doc:"a parcel's weight in grams: adds each method's price for it"`
+}
+
 func (h *Handler) weightPricing(r *http.Request) (WeightPricing, error) {
-	w, err := intParam(r, "weight_grams", false)
-	if err != nil {
-		return WeightPricing{}, err
+	q, err := httpx.QueryOf[weightQuery](r)
+	if err != nil || q.WeightGrams == nil {
+		return h.svc.WeightPricing(0), err
 	}
-	return h.svc.WeightPricing(w), nil
+	return h.svc.WeightPricing(*q.WeightGrams), nil
 }
 
 func (h *Handler) validateAddress(_ *http.Request, in geo.Address) (geo.Result, error) {
@@ -93,12 +131,22 @@ func (h *Handler) geocode(r *http.Request, in geo.Address) (Geocoded, error) {
 	return h.svc.Geocode(r.Context(), in)
 }
 
+// matrixQuery names the two sides of a distance matrix.
+type matrixQuery struct {
+	Origins      string `query:"origins" validate:"required,max=2000" doc:"1 to 25 points as lat,lng separated by |"`
+	Destinations string `query:"destinations" validate:"required,max=2000" doc:"1 to 25 points as lat,lng separated by |"`
+}
+
 func (h *Handler) distanceMatrix(r *http.Request) (DistanceMatrix, error) {
-	origins, err := pointsParam(r, "origins")
+	q, err := httpx.QueryOf[matrixQuery](r)
 	if err != nil {
 		return DistanceMatrix{}, err
 	}
-	dests, err := pointsParam(r, "destinations")
+	origins, err := points("origins", q.Origins)
+	if err != nil {
+		return DistanceMatrix{}, err
+	}
+	dests, err := points("destinations", q.Destinations)
 	if err != nil {
 		return DistanceMatrix{}, err
 	}
@@ -113,57 +161,95 @@ func (h *Handler) calculateFees(r *http.Request, in BatchInput) (Batch, error) {
 	return h.svc.CalculateMany(r.Context(), auth.Maybe(r), in)
 }
 
-// costCalculator reads each end as from_lat/from_lng, from_shop_id, from_address_id, or
-// from_province (with from_district), and the same with to_.
+// costQuery names each end of a trip as from_lat/from_lng, from_shop_id, from_address_id, or
+// from_province (with from_district), tried in that order, and the same with to_.
+type costQuery struct {
+	FromLat       *float64   `query:"from_lat" validate:"required_with=FromLng,omitempty,latitude" doc:"where the trip starts, with from_lng"`
+	FromLng       *float64   `query:"from_lng" validate:"required_with=FromLat,omitempty,longitude" doc:"where the trip starts, with from_lat"`
+	FromShopID    *uuid.UUID `query:"from_shop_id" doc:"the trip starts at this shop"`
+	FromAddressID *uuid.UUID `query:"from_address_id" doc:"the trip starts at this address of the caller's (needs a token)"`
+	FromProvince  string     `query:"from_province" validate:"max=100" doc:"the trip starts in this province"`
+	FromDistrict  string     `query:"from_district" validate:"max=100" doc:"and this district of it"`
+	ToLat         *float64   `query:"to_lat" validate:"required_with=ToLng,omitempty,latitude" doc:"where the trip ends, with to_lng"`
+	ToLng         *float64   `query:"to_lng" validate:"required_with=ToLat,omitempty,longitude" doc:"where the trip ends, with to_lat"`
+	ToShopID      *uuid.UUID `query:"to_shop_id" doc:"the trip ends at this shop"`
+	ToAddressID   *uuid.UUID `query:"to_address_id" doc:"the trip ends at this address of the caller's (needs a token)"`
+	ToProvince    string     `query:"to_province" validate:"max=100" doc:"the trip ends in this province"`
+	ToDistrict    string     `query:"to_district" validate:"max=100" doc:"and this district of it"`
+	WeightGrams   int64      `query:"weight_grams" validate:"required,min=1,max=1000000" doc:"the parcel's weight in grams"`
+}
+
 func (h *Handler) costCalculator(r *http.Request) (Comparison, error) {
-	from, err := placeParams(r, "from")
+	q, err := httpx.QueryOf[costQuery](r)
 	if err != nil {
 		return Comparison{}, err
 	}
-	to, err := placeParams(r, "to")
+	from, err := placeOf("from", q.FromLat, q.FromLng, q.FromShopID, q.FromAddressID, q.FromProvince, q.FromDistrict)
 	if err != nil {
 		return Comparison{}, err
 	}
-	w, err := intParam(r, "weight_grams", true)
+	to, err := placeOf("to", q.ToLat, q.ToLng, q.ToShopID, q.ToAddressID, q.ToProvince, q.ToDistrict)
 	if err != nil {
 		return Comparison{}, err
 	}
-	return h.svc.Compare(r.Context(), auth.Maybe(r), from, to, w)
+	return h.svc.Compare(r.Context(), auth.Maybe(r), from, to, q.WeightGrams)
+}
+
+// placeOf makes one end of a trip from its query parameters: a shop, an address, a point, or
+// a province, in that order.
+func placeOf(end string, lat, lng *float64, shopID, addressID *uuid.UUID, province, district string) (Place, error) {
+	switch {
+	case shopID != nil:
+		return Place{ShopID: shopID}, nil
+	case addressID != nil:
+		return Place{AddressID: addressID}, nil
+	case lat != nil && lng != nil:
+		return Place{Lat: lat, Lng: lng}, nil
+	case province != "":
+		return Place{Address: &geo.Address{Province: province, District: district}}, nil
+	}
+	return Place{}, apperr.Field(end, "give "+end+"_lat and "+end+"_lng, "+end+"_shop_id, "+end+"_address_id or "+end+"_province")
 }
 
 func (h *Handler) register(r *http.Request, in RegisterInput) (Registration, error) {
 	return h.svc.Register(r.Context(), auth.Of(r), in)
 }
 
-func (h *Handler) listShippers(r *http.Request) (httpx.List[Shipper], error) {
-	page, err := httpx.PageOf(r)
-	if err != nil {
-		return httpx.List[Shipper]{}, err
-	}
-	return h.svc.Shippers(r.Context(), auth.Of(r), r.URL.Query().Get("status"), page)
+// shippersQuery pages the shippers, optionally of one status.
+type shippersQuery struct {
+	httpx.PageQuery
+	Status string `query:"status" validate:"omitempty,oneof=offline available busy" doc:"only shippers in this status"`
 }
 
-// available reads ?lat=&lng= and ?radius= in kilometres (default 5, at most 50).
+func (h *Handler) listShippers(r *http.Request) (httpx.List[Shipper], error) {
+	q, err := httpx.QueryOf[shippersQuery](r)
+	if err != nil {
+		return httpx.List[Shipper]{}, err
+	}
+	return h.svc.Shippers(r.Context(), auth.Of(r), q.Status, q.Page())
+}
+
+// nearbyQuery is the point to look around, how far, and how many shippers to list.
+type nearbyQuery struct {
+	Lat      *float64 `query:"lat" validate:"required,latitude" doc:"the point to look around"`
+	Lng      *float64 `query:"lng" validate:"required,longitude" doc:"the point to look around"`
+	RadiusKm *float64 `query:"radius" validate:"omitempty,min=0.01,max=50" doc:"how far to look, in kilometres (default 5)"`
+	Limit    *int     `query:"limit" validate:"omitempty,min=1,max=100" doc:"shippers to list, from 1 to 100 (default 20)"`
+}
+
 func (h *Handler) available(r *http.Request) (httpx.List[Shipper], error) {
-	lat, err := floatParam(r, "lat", -90, 90)
+	q, err := httpx.QueryOf[nearbyQuery](r)
 	if err != nil {
 		return httpx.List[Shipper]{}, err
 	}
-	lng, err := floatParam(r, "lng", -180, 180)
-	if err != nil {
-		return httpx.List[Shipper]{}, err
+	in, limit := NearbyQuery{Point: geo.Point{Lat: *q.Lat, Lng: *q.Lng}, RadiusKm: 5}, httpx.DefaultLimit
+	if q.RadiusKm != nil {
+		in.RadiusKm = *q.RadiusKm
 	}
-	radius := 5.0
-	if r.URL.Query().Get("radius") != "" {
-		if radius, err = floatParam(r, "radius", 0.01, 50); err != nil {
-			return httpx.List[Shipper]{}, err
-		}
+	if q.Limit != nil {
+		limit = *q.Limit
 	}
-	page, err := httpx.PageOf(r)
-	if err != nil {
-		return httpx.List[Shipper]{}, err
-	}
-	return h.svc.Nearby(r.Context(), auth.Of(r), NearbyQuery{Point: geo.Point{Lat: lat, Lng: lng}, RadiusKm: radius}, page.Limit)
+	return h.svc.Nearby(r.Context(), auth.Of(r), in, limit)
 }
 
 func (h *Handler) getShipper(r *http.Request, id uuid.UUID) (Shipper, error) {
@@ -179,23 +265,12 @@ func (h *Handler) shipperLocation(r *http.Request, id uuid.UUID) (ShipperLocatio
 }
 
 // assign takes an optional body: none (or {}) assigns the nearest available shipper.
-func (h *Handler) assign(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) assign(r *http.Request, in AssignInput) (Shipment, error) {
 	id, err := httpx.UUIDParam(r, "order_id", "order")
 	if err != nil {
-		httpx.Error(w, r, err)
-		return
+		return Shipment{}, err
 	}
-	var in AssignInput
-	if err := httpx.DecodeOptional(r, &in); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	m, err := h.svc.Assign(r.Context(), auth.Of(r), id, in)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.OK(w, m)
+	return h.svc.Assign(r.Context(), auth.Of(r), id, in)
 }
 
 // label answers the PDF itself, as a download named after the tracking number.
@@ -217,8 +292,6 @@ func (h *Handler) label(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(l.PDF)
 }
 
-func orderID(r *http.Request) (uuid.UUID, error) { return httpx.UUIDParam(r, "order_id", "shipment") }
-
 func (h *Handler) tracking(r *http.Request, id uuid.UUID) (Shipment, error) {
 	return h.svc.Tracking(r.Context(), auth.Of(r), id)
 }
@@ -231,69 +304,32 @@ func (h *Handler) location(r *http.Request, id uuid.UUID, in LocationInput) (Loc
 	return h.svc.RecordLocation(r.Context(), auth.Of(r), id, in)
 }
 
+// followQuery is the access token of a browser, which cannot set headers on a WebSocket
+// upgrade; the authenticator reads it (only on an upgrade), the handler never does.
+type followQuery struct {
+	Token string `query:"token" validate:"max=4096" doc:"the access token, when the Authorization header cannot be sent"`
+}
+
 // liveTracking streams a delivery's locations and steps over WebSocket to those who follow it;
-// anyone else is refused with a problem before the upgrade. A request that does not ask to
-// upgrade gets the shipment as it is now, so a client without WebSocket can poll.
+// anyone else is refused with a problem before the upgrade, and so is a request that does not
+// ask for one (GET /shipping/{order_id}/tracking answers the shipment as it is now).
 func (h *Handler) liveTracking(w http.ResponseWriter, r *http.Request) {
-	id, err := orderID(r)
+	id, err := httpx.UUIDParam(r, "order_id", "shipment")
+	if err == nil {
+		err = h.svc.AuthorizeFollower(r.Context(), auth.Of(r), id)
+	}
+	if err == nil && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		err = apperr.New(apperr.BadRequest, "live tracking is a WebSocket stream: ask for the upgrade, or GET /shipping/%s/tracking", id)
+	}
 	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	p := auth.Of(r)
-	if !isWebSocket(r) {
-		m, err := h.svc.Tracking(r.Context(), p, id)
-		if err != nil {
-			httpx.Error(w, r, err)
-			return
-		}
-		httpx.OK(w, m)
-		return
-	}
-	if err := h.svc.AuthorizeFollower(r.Context(), p, id); err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
 	_ = h.hub.Serve(w, r, h.svc.Topic(id))
 }
 
-func isWebSocket(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
-}
-
-func intParam(r *http.Request, name string, required bool) (int64, error) {
-	s := r.URL.Query().Get(name)
-	if s == "" {
-		if required {
-			return 0, apperr.Field(name, "is required")
-		}
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 || n > 1_000_000 {
-		return 0, apperr.Field(name, "must be a whole number from 1 to 1000000")
-	}
-	return n, nil
-}
-
-func floatParam(r *http.Request, name string, lo, hi float64) (float64, error) {
-	s := r.URL.Query().Get(name)
-	if s == "" {
-		return 0, apperr.Field(name, "is required")
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) || v < lo || v > hi {
-		return 0, apperr.Field(name, "must be a number from "+strconv.FormatFloat(lo, 'g', -1, 64)+" to "+strconv.FormatFloat(hi, 'g', -1, 64))
-	}
-	return v, nil
-}
-
-// pointsParam reads "lat,lng|lat,lng|...".
-func pointsParam(r *http.Request, name string) ([]geo.Point, error) {
-	raw := r.URL.Query().Get(name)
-	if raw == "" {
-		return nil, apperr.Field(name, "is required: points as lat,lng separated by |")
-	}
+// points reads "lat,lng|lat,lng|...".
+func points(name, raw string) ([]geo.Point, error) {
 	var out []geo.Point
 	for _, part := range strings.Split(raw, "|") {
 		lat, lng, ok := strings.Cut(strings.TrimSpace(part), ",")
@@ -306,43 +342,4 @@ func pointsParam(r *http.Request, name string) ([]geo.Point, error) {
 		out = append(out, pt)
 	}
 	return out, nil
-}
-
-// placeParams reads one end of a trip from the query string.
-func placeParams(r *http.Request, end string) (Place, error) {
-	q := r.URL.Query()
-	var pl Place
-	if s := q.Get(end + "_shop_id"); s != "" {
-		id, err := uuid.Parse(s)
-		if err != nil {
-			return pl, apperr.Field(end+"_shop_id", "is not an ID")
-		}
-		pl.ShopID = &id
-		return pl, nil
-	}
-	if s := q.Get(end + "_address_id"); s != "" {
-		id, err := uuid.Parse(s)
-		if err != nil {
-			return pl, apperr.Field(end+"_address_id", "is not an ID")
-		}
-		pl.AddressID = &id
-		return pl, nil
-	}
-	if q.Get(end+"_lat") != "" || q.Get(end+"_lng") != "" {
-		lat, err := floatParam(r, end+"_lat", -90, 90)
-		if err != nil {
-			return pl, err
-		}
-		lng, err := floatParam(r, end+"_lng", -180, 180)
-		if err != nil {
-			return pl, err
-		}
-		pl.Lat, pl.Lng = &lat, &lng
-		return pl, nil
-	}
-	if p := q.Get(end + "_province"); p != "" {
-		pl.Address = &geo.Address{Province: p, District: q.Get(end + "_district")}
-		return pl, nil
-	}
-	return pl, apperr.Field(end, "give "+end+"_lat and "+end+"_lng, "+end+"_shop_id, "+end+"_address_id or "+end+"_province")
 }

@@ -54,11 +54,11 @@ func (s *Service) Label(ctx context.Context, p auth.Principal, in LabelInput) (L
 	}
 	if !(p.IsAdmin() || p.UserID == row.ShopOwnerID || (row.ShipperID != nil && *row.ShipperID == p.UserID)) {
 		if p.UserID == row.BuyerID {
-			return Label{}, apperr.New(apperr.Forbidden, "labels are printed by the shop and the shipper")
+			return Label{}, apperr.New(apperr.Forbidden, "only the shop and the assigned shipper may print a delivery's label")
 		}
 		return Label{}, apperr.NotFoundf("shipment")
 	}
-	doc, err := renderLabel(row, time.Now())
+	doc, err := renderLabel(row, time.Now().In(s.cfg.Location))
 	if err != nil {
 		return Label{}, err
 	}
@@ -133,7 +133,7 @@ func renderLabel(m store.ShippingShipment, now time.Time) ([]byte, error) {
 	section("BƯU KIỆN / PARCEL",
 		fmt.Sprintf("%s · %.1f km", formatWeight(m.WeightGrams), m.DistanceKm),
 		"Đơn hàng / Order: "+m.OrderID.String(),
-		"Ngày / Date: "+now.UTC().Format("2006-01-02"))
+		"Ngày / Date: "+now.Format("2006-01-02"))
 	pdf.SetFont("label", "", 14)
 	pdf.MultiCell(w, 7, collect, "1", "C", false)
 

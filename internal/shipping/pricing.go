@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/shipping/geo"
@@ -247,7 +248,7 @@ func (s *Service) WeightPricing(weight int64) WeightPricing {
 type FeeRequest struct {
 	ShopID      uuid.UUID
 	WeightGrams int64
-	Method      string
+	Method      events.ShippingMethod
 	// AddressID is the buyer's address when known; without it the trip is priced at the
 	// method's base, as if within the shop's province and its included distance.
 	AddressID *uuid.UUID
@@ -270,7 +271,7 @@ func (s *Service) Fee(ctx context.Context, tx pgx.Tx, r FeeRequest) (int64, erro
 			return 0, err
 		}
 	}
-	q, err := s.price(ctx, from, to, geo.Method(r.Method), max(r.WeightGrams, 1))
+	q, err := s.price(ctx, from, to, r.Method, max(r.WeightGrams, 1))
 	if err != nil {
 		return 0, renameField(err, "method", "shipping_method")
 	}

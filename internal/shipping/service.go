@@ -2,7 +2,6 @@ package shipping
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,6 +37,8 @@ type Config struct {
 	// AssignRetry is how long an order waits before the assignment looks again when no shipper
 	// was free.
 	AssignRetry time.Duration
+	// Location is the marketplace's time zone, the day a label is dated.
+	Location *time.Location
 }
 
 // Service holds the rules of the shipping context.
@@ -76,7 +77,7 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, hub 
 	if cfg.AssignRetry <= 0 {
 		cfg.AssignRetry = 30 * time.Second
 	}
-	s := &Service{pool: pool, q: store.New(pool), jobs: runner, hub: hub, identity: identity, orders: orders, shops: shops,
+	s := &Service{pool: pool, q: newStore(pool), jobs: runner, hub: hub, identity: identity, orders: orders, shops: shops,
 		cfg: cfg, gaz: geo.Default(), log: log}
 	river.AddWorker(runner.Workers, &assignWorker{svc: s})
 	// Registration opens the record in its own transaction (OpenShipperTx); the event, delivered
@@ -91,9 +92,9 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, hub 
 	})
 	eventbus.On(bus, "shipping.order_status", func(ctx context.Context, _ string, ev events.OrderStatusChanged) error {
 		switch ev.To {
-		case "confirmed":
+		case events.OrderConfirmed:
 			return s.orderMayBeReady(ctx, ev.OrderID)
-		case "cancelled":
+		case events.OrderCancelled:
 			return s.orderCancelled(ctx, ev.OrderID)
 		}
 		return nil
@@ -118,10 +119,10 @@ type RegisterInput struct {
 // Registration answers a shipper registration: the delivery side's shipper, the identity
 // context's user and an access token that already carries the shipper role.
 type Registration struct {
-	Shipper     Shipper         `json:"shipper"`
-	User        json.RawMessage `json:"user"`
-	AccessToken string          `json:"access_token"`
-	ExpiresIn   int             `json:"expires_in"`
+	Shipper     Shipper `json:"shipper"`
+	User        Account `json:"user"`
+	AccessToken string  `json:"access_token"`
+	ExpiresIn   int     `json:"expires_in"`
 }
 
 // Register makes the caller a shipper. The role and the papers are the identity context's (the
@@ -151,7 +152,7 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, in RegisterInp
 // the identity context's registration transaction: offline and unplaced when new, its status
 // and position left alone when it exists. The shipper is addressed by their user ID.
 func (s *Service) OpenShipperTx(ctx context.Context, tx pgx.Tx, userID uuid.UUID, vehicleType, serviceArea string) error {
-	_, err := s.q.WithTx(tx).UpsertShipper(ctx, store.UpsertShipperParams{UserID: userID, VehicleType: vehicleType, ServiceArea: serviceArea})
+	_, err := newStore(tx).UpsertShipper(ctx, store.UpsertShipperParams{UserID: userID, VehicleType: vehicleType, ServiceArea: serviceArea})
 	if err != nil {
 		return fmt.Errorf("shipping: open shipper: %w", err)
 	}
@@ -266,7 +267,7 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id uuid.UUID,
 	}
 	var row store.ShippingShipper
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		cur, err := q.LockShipper(ctx, id)
 		if err != nil {
 			return pgdb.NotFound(err, "shipper")
@@ -351,3 +352,7 @@ func (s *Service) publish(ctx context.Context, orderID uuid.UUID, msgType string
 func topic(orderID uuid.UUID) string { return "shipment:" + orderID.String() }
 
 var errNoShipper = errors.New("no shipper available")
+
+// newStore returns the shipping store on db, the pool or a transaction, its errors naming the query
+// that failed (pgdb.Named).
+func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("shipping", db)) }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/pgdb"
@@ -20,19 +21,19 @@ import (
 )
 
 // active reports whether a shipment is still under way.
-func active(status string) bool {
-	return status == AwaitingPickup || status == PickedUp || status == InTransit
+func active(status events.ShipmentStatus) bool {
+	return status == events.ShipmentAwaitingPickup || status == events.ShipmentPickedUp || status == events.ShipmentInTransit
 }
 
 // next lists where a shipment may go from each status.
-var next = map[string][]string{
-	AwaitingPickup: {PickedUp, Failed},
-	PickedUp:       {InTransit, Delivered, Failed},
-	InTransit:      {Delivered, Failed},
+var next = map[events.ShipmentStatus][]events.ShipmentStatus{
+	events.ShipmentAwaitingPickup: {events.ShipmentPickedUp, events.ShipmentFailed},
+	events.ShipmentPickedUp:       {events.ShipmentInTransit, events.ShipmentDelivered, events.ShipmentFailed},
+	events.ShipmentInTransit:      {events.ShipmentDelivered, events.ShipmentFailed},
 }
 
 // orderStatusFor is the order status a shipment step moves its order to, if any.
-var orderStatusFor = map[string]string{PickedUp: orderShipped, Delivered: orderDelivered}
+var orderStatusFor = map[events.ShipmentStatus]events.OrderStatus{events.ShipmentPickedUp: events.OrderShipped, events.ShipmentDelivered: events.OrderDelivered}
 
 // orderMayBeReady opens the shipment of an order that has become ready to ship (an event
 // handler: confirmed, or paid). An order that is not ready yet is left for its other event.
@@ -54,7 +55,7 @@ func (s *Service) orderCancelled(ctx context.Context, rawID string) error {
 	if err != nil {
 		return nil
 	}
-	row, err := s.step(ctx, nil, id, Failed, "the order was cancelled", nil, true)
+	row, err := s.step(ctx, nil, id, events.ShipmentFailed, "the order was cancelled", nil, true)
 	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Conflict) {
 		return nil
 	}
@@ -115,7 +116,7 @@ func (s *Service) ensureShipment(ctx context.Context, orderID uuid.UUID) (store.
 		return row, err
 	}
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		row, err = q.CreateShipment(ctx, params)
 		if pgdb.IsNoRows(err) { // opened meanwhile by the other event
 			row, err = q.GetShipment(ctx, orderID)
@@ -127,7 +128,7 @@ func (s *Service) ensureShipment(ctx context.Context, orderID uuid.UUID) (store.
 		if err := s.orders.AttachCarrierTx(ctx, tx, orderID, Carrier, row.TrackingNumber); err != nil {
 			return err
 		}
-		if err := q.AddEvent(ctx, store.AddEventParams{OrderID: orderID, Kind: "created", Status: AwaitingPickup, ActorRole: ActorSystem}); err != nil {
+		if err := q.AddEvent(ctx, store.AddEventParams{OrderID: orderID, Kind: "created", Status: events.ShipmentAwaitingPickup, ActorRole: events.ActorSystem}); err != nil {
 			return err
 		}
 		return s.jobs.InsertTx(ctx, tx, assignArgs{OrderID: orderID}, nil)
@@ -150,7 +151,7 @@ func (s *Service) newShipment(ctx context.Context, o Order, shop Shop) (store.Cr
 		s.log.Warn("shipping: delivery address not placed; priced without distance", "order_id", o.ID, "err", err)
 		to = from
 	}
-	q, err := s.price(ctx, from, to, geo.Method(o.ShippingMethod), max(o.WeightGrams, 1))
+	q, err := s.price(ctx, from, to, o.ShippingMethod, max(o.WeightGrams, 1))
 	if apperr.Is(err, apperr.Invalid) {
 		q, err = s.price(ctx, from, to, geo.MethodStandard, max(o.WeightGrams, 1))
 	}
@@ -162,7 +163,7 @@ func (s *Service) newShipment(ctx context.Context, o Order, shop Shop) (store.Cr
 		return store.CreateShipmentParams{}, err
 	}
 	var cod int64
-	if o.PaymentMethod == "cod" {
+	if o.PaymentMethod == events.MethodCOD {
 		cod = o.Total
 	}
 	currency := q.Currency
@@ -170,7 +171,7 @@ func (s *Service) newShipment(ctx context.Context, o Order, shop Shop) (store.Cr
 		currency = s.cfg.Fees.Currency
 	}
 	return store.CreateShipmentParams{OrderID: o.ID, TrackingNumber: trackingNumber(), BuyerID: o.BuyerID, ShopID: shop.ID,
-		ShopOwnerID: shop.OwnerID, ShopName: shop.Name, Method: o.ShippingMethod, Fee: q.Total, Currency: currency,
+		ShopOwnerID: shop.OwnerID, ShopName: shop.Name, Method: string(o.ShippingMethod), Fee: q.Total, Currency: currency,
 		CodAmount: cod, DistanceKm: q.DistanceKm, WeightGrams: o.WeightGrams, PickupLat: shop.Lat, PickupLng: shop.Lng,
 		DropoffLat: dropLat, DropoffLng: dropLng, Recipient: recipient}, nil
 }
@@ -215,9 +216,9 @@ func (s *Service) Assign(ctx context.Context, p auth.Principal, orderID uuid.UUI
 
 // managerRole is the part p plays in managing an order's delivery (its shop or an admin); to
 // anyone else the order does not exist.
-func (s *Service) managerRole(ctx context.Context, p auth.Principal, orderID uuid.UUID) (string, error) {
+func (s *Service) managerRole(ctx context.Context, p auth.Principal, orderID uuid.UUID) (events.ActorRole, error) {
 	if p.IsAdmin() {
-		return ActorAdmin, nil
+		return events.ActorAdmin, nil
 	}
 	o, err := s.orders.Delivery(ctx, orderID)
 	if err != nil {
@@ -233,24 +234,24 @@ func (s *Service) managerRole(ctx context.Context, p auth.Principal, orderID uui
 		}
 		return "", apperr.NotFoundf("order")
 	}
-	return ActorShop, nil
+	return events.ActorShop, nil
 }
 
 // assign takes a shipper for an awaiting shipment: the named one if they are available, else
 // the nearest available one within the radius of the shop. The shipper's status moves from
 // available to busy by a conditional update in the same transaction as the shipment's, so two
 // assignments never take the same shipper. by is nil for the automatic assignment.
-func (s *Service) assign(ctx context.Context, orderID uuid.UUID, by *auth.Principal, shipperID *uuid.UUID, roles ...string) (store.ShippingShipment, error) {
+func (s *Service) assign(ctx context.Context, orderID uuid.UUID, by *auth.Principal, shipperID *uuid.UUID, roles ...events.ActorRole) (store.ShippingShipment, error) {
 	var row store.ShippingShipment
 	var previous *uuid.UUID
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		cur, err := lockShipment(ctx, q, orderID)
 		if err != nil {
 			return err
 		}
 		switch {
-		case cur.Status != AwaitingPickup:
+		case cur.Status != events.ShipmentAwaitingPickup:
 			return apperr.New(apperr.Conflict, "the shipment is %s; only one awaiting pickup is assigned", cur.Status)
 		case by == nil && cur.ShipperID != nil:
 			return apperr.New(apperr.Conflict, "the shipment has a shipper")
@@ -279,7 +280,7 @@ func (s *Service) assign(ctx context.Context, orderID uuid.UUID, by *auth.Princi
 		if row, err = q.AssignShipment(ctx, store.AssignShipmentParams{OrderID: orderID, ShipperID: shipper.UserID}); err != nil {
 			return err
 		}
-		role, actor := ActorSystem, (*uuid.UUID)(nil)
+		role, actor := events.ActorSystem, (*uuid.UUID)(nil)
 		if by != nil {
 			actor = &by.UserID
 			if len(roles) > 0 {
@@ -288,7 +289,7 @@ func (s *Service) assign(ctx context.Context, orderID uuid.UUID, by *auth.Princi
 		}
 		if cur.ShipperID != nil {
 			previous = cur.ShipperID
-			if err := q.AddEvent(ctx, store.AddEventParams{OrderID: orderID, Kind: "unassigned", Status: AwaitingPickup,
+			if err := q.AddEvent(ctx, store.AddEventParams{OrderID: orderID, Kind: "unassigned", Status: events.ShipmentAwaitingPickup,
 				ShipperID: cur.ShipperID, ActorID: actor, ActorRole: role}); err != nil {
 				return err
 			}
@@ -296,7 +297,7 @@ func (s *Service) assign(ctx context.Context, orderID uuid.UUID, by *auth.Princi
 				return err
 			}
 		}
-		return q.AddEvent(ctx, store.AddEventParams{OrderID: orderID, Kind: "assigned", Status: AwaitingPickup,
+		return q.AddEvent(ctx, store.AddEventParams{OrderID: orderID, Kind: "assigned", Status: events.ShipmentAwaitingPickup,
 			ShipperID: &shipper.UserID, ActorID: actor, ActorRole: role})
 	})
 	if err != nil {
@@ -309,17 +310,17 @@ func (s *Service) assign(ctx context.Context, orderID uuid.UUID, by *auth.Princi
 
 // UpdateInput moves a shipment one step.
 type UpdateInput struct {
-	Status string   `json:"status" validate:"required,oneof=awaiting_pickup picked_up in_transit delivered failed"`
-	Note   string   `json:"note" validate:"max=500"`
-	Lat    *float64 `json:"lat" validate:"required_with=Lng,omitempty,latitude"`
-	Lng    *float64 `json:"lng" validate:"required_with=Lat,omitempty,longitude"`
+	Status events.ShipmentStatus `json:"status" validate:"required,oneof=awaiting_pickup picked_up in_transit delivered failed"`
+	Note   string                `json:"note" validate:"max=500"`
+	Lat    *float64              `json:"lat" validate:"required_with=Lng,omitempty,latitude"`
+	Lng    *float64              `json:"lng" validate:"required_with=Lat,omitempty,longitude"`
 }
 
 // UpdateStatus moves a shipment: its shipper, or an admin, may. Picking up ships the order and
 // delivering delivers it, through the order context, so that both timelines agree; a failed
 // delivery says why.
 func (s *Service) UpdateStatus(ctx context.Context, p auth.Principal, orderID uuid.UUID, in UpdateInput) (Shipment, error) {
-	if in.Status == Failed && in.Note == "" {
+	if in.Status == events.ShipmentFailed && in.Note == "" {
 		return Shipment{}, apperr.Field("note", "say why the delivery failed")
 	}
 	var pos *geo.Point
@@ -335,18 +336,17 @@ func (s *Service) UpdateStatus(ctx context.Context, p auth.Principal, orderID uu
 }
 
 // step takes a shipment to status `to`. by is nil for the system (a cancelled order); fromOrder
-// says the order moved already, so the order is not moved again. The order is moved while the
-// shipment's row is locked and before it commits: should the shipment then fail to commit, the
-// retry finds the order moved and does not move it twice.
-func (s *Service) step(ctx context.Context, by *auth.Principal, orderID uuid.UUID, to, note string, pos *geo.Point, fromOrder bool) (store.ShippingShipment, error) {
+// says the order moved already, so the order is not moved again. The order is moved in the
+// shipment's transaction, so both commit or neither does.
+func (s *Service) step(ctx context.Context, by *auth.Principal, orderID uuid.UUID, to events.ShipmentStatus, note string, pos *geo.Point, fromOrder bool) (store.ShippingShipment, error) {
 	var row store.ShippingShipment
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		cur, err := lockShipment(ctx, q, orderID)
 		if err != nil {
 			return err
 		}
-		role := ActorSystem
+		role := events.ActorSystem
 		if by != nil {
 			if role, err = s.carrierRole(*by, cur); err != nil {
 				return err
@@ -359,7 +359,7 @@ func (s *Service) step(ctx context.Context, by *auth.Principal, orderID uuid.UUI
 			return apperr.New(apperr.Conflict, "the shipment has no shipper yet")
 		}
 		if target, ok := orderStatusFor[to]; ok && !fromOrder {
-			if err := s.moveOrder(ctx, by, orderID, target, note); err != nil {
+			if err := s.moveOrder(ctx, tx, by, orderID, target, note); err != nil {
 				return err
 			}
 		}
@@ -390,30 +390,24 @@ func lockShipment(ctx context.Context, q *store.Queries, orderID uuid.UUID) (sto
 	return cur, pgdb.NotFound(err, "shipment")
 }
 
-// moveOrder moves the order unless it is there already (a retried step, or the shop marked it).
-func (s *Service) moveOrder(ctx context.Context, by *auth.Principal, orderID uuid.UUID, to, note string) error {
-	o, err := s.orders.Delivery(ctx, orderID)
-	if err != nil {
-		return err
-	}
-	if o.Status == to || (to == orderShipped && o.Status == orderDelivered) {
-		return nil
-	}
+// moveOrder moves the order, through the shipment's transaction, unless it is there already (a
+// retried step, or the shop marked it).
+func (s *Service) moveOrder(ctx context.Context, tx pgx.Tx, by *auth.Principal, orderID uuid.UUID, to events.OrderStatus, note string) error {
 	if note == "" {
-		note = "shipment " + map[string]string{orderShipped: PickedUp, orderDelivered: Delivered}[to]
+		note = "shipment " + string(map[events.OrderStatus]events.ShipmentStatus{events.OrderShipped: events.ShipmentPickedUp, events.OrderDelivered: events.ShipmentDelivered}[to])
 	}
 	// The order context records the mover's own part: an admin as an admin, else the shipper.
-	return s.orders.ShipperMove(ctx, by, orderID, to, note)
+	return s.orders.ShipperMoveTx(ctx, tx, by, orderID, to, note)
 }
 
 // carrierRole is the part p plays in carrying a shipment: its shipper or an admin. Another
 // shipper, the buyer or the shop get "not found", the same as for a delivery that does not exist.
-func (s *Service) carrierRole(p auth.Principal, m store.ShippingShipment) (string, error) {
+func (s *Service) carrierRole(p auth.Principal, m store.ShippingShipment) (events.ActorRole, error) {
 	switch {
 	case m.ShipperID != nil && *m.ShipperID == p.UserID:
-		return ActorShipper, nil
+		return events.ActorShipper, nil
 	case p.IsAdmin():
-		return ActorAdmin, nil
+		return events.ActorAdmin, nil
 	case p.UserID == m.BuyerID || p.UserID == m.ShopOwnerID:
 		return "", apperr.New(apperr.Forbidden, "only the assigned shipper moves a delivery")
 	}
@@ -428,12 +422,12 @@ type LocationInput struct {
 
 // LocationUpdate is a recorded fix, as the live-tracking stream carries it.
 type LocationUpdate struct {
-	OrderID   uuid.UUID `json:"order_id"`
-	ShipperID uuid.UUID `json:"shipper_id"`
-	Status    string    `json:"status"`
-	Lat       float64   `json:"lat"`
-	Lng       float64   `json:"lng"`
-	At        time.Time `json:"at"`
+	OrderID   uuid.UUID             `json:"order_id"`
+	ShipperID uuid.UUID             `json:"shipper_id"`
+	Status    events.ShipmentStatus `json:"status"`
+	Lat       float64               `json:"lat"`
+	Lng       float64               `json:"lng"`
+	At        time.Time             `json:"at"`
 }
 
 // RecordLocation stores where the shipper carrying a delivery is, and streams it to whoever
@@ -458,7 +452,7 @@ func (s *Service) RecordLocation(ctx context.Context, p auth.Principal, orderID 
 	if err != nil {
 		return LocationUpdate{}, err
 	}
-	u := LocationUpdate{OrderID: orderID, ShipperID: p.UserID, Status: r.Status, Lat: *in.Lat, Lng: *in.Lng, At: at}
+	u := LocationUpdate{OrderID: orderID, ShipperID: p.UserID, Status: events.ShipmentStatus(r.Status), Lat: *in.Lat, Lng: *in.Lng, At: at}
 	s.publish(ctx, orderID, MsgLocation, u)
 	return u, nil
 }
@@ -529,10 +523,10 @@ func follows(p auth.Principal, m store.ShippingShipment) bool {
 
 // StatusUpdate is a shipment step as the live-tracking stream carries it.
 type StatusUpdate struct {
-	OrderID   uuid.UUID  `json:"order_id"`
-	ShipperID *uuid.UUID `json:"shipper_id"`
-	Status    string     `json:"status"`
-	At        time.Time  `json:"at"`
+	OrderID   uuid.UUID             `json:"order_id"`
+	ShipperID *uuid.UUID            `json:"shipper_id"`
+	Status    events.ShipmentStatus `json:"status"`
+	At        time.Time             `json:"at"`
 }
 
 func (s *Service) publishStatus(ctx context.Context, row store.ShippingShipment) {

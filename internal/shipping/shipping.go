@@ -10,12 +10,12 @@ package shipping
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/shipping/geo"
 )
@@ -25,23 +25,6 @@ const (
 	ShipperOffline   = "offline"
 	ShipperAvailable = "available"
 	ShipperBusy      = "busy"
-)
-
-// Shipment statuses, in the order a delivery normally takes them.
-const (
-	AwaitingPickup = "awaiting_pickup"
-	PickedUp       = "picked_up"
-	InTransit      = "in_transit"
-	Delivered      = "delivered"
-	Failed         = "failed"
-)
-
-// Actor roles recorded on the shipment timeline.
-const (
-	ActorSystem  = "system"
-	ActorShipper = "shipper"
-	ActorShop    = "shop"
-	ActorAdmin   = "admin"
 )
 
 // Message types on a shipment's live-tracking stream.
@@ -77,35 +60,35 @@ type Shipper struct {
 
 // Event is one step on a shipment's timeline.
 type Event struct {
-	Kind      string     `json:"kind"` // created, assigned, unassigned, status
-	Status    string     `json:"status"`
-	ShipperID *uuid.UUID `json:"shipper_id,omitempty"`
-	ActorID   *uuid.UUID `json:"actor_id,omitempty"`
-	ActorRole string     `json:"actor_role"`
-	Note      string     `json:"note,omitempty"`
-	Location  *geo.Point `json:"location,omitempty"`
-	At        time.Time  `json:"at"`
+	Kind      string                `json:"kind"` // created, assigned, unassigned, status
+	Status    events.ShipmentStatus `json:"status"`
+	ShipperID *uuid.UUID            `json:"shipper_id,omitempty"`
+	ActorID   *uuid.UUID            `json:"actor_id,omitempty"`
+	ActorRole events.ActorRole      `json:"actor_role"`
+	Note      string                `json:"note,omitempty"`
+	Location  *geo.Point            `json:"location,omitempty"`
+	At        time.Time             `json:"at"`
 }
 
 // Shipment is one order's delivery, in the contract's shape.
 type Shipment struct {
-	OrderID        uuid.UUID  `json:"order_id"`
-	TrackingNumber string     `json:"tracking_number"`
-	ShipperID      *uuid.UUID `json:"shipper_id"`
-	Status         string     `json:"status"`
-	Method         string     `json:"method"`
-	Fee            int64      `json:"fee"`
-	Currency       string     `json:"currency"`
-	CODAmount      int64      `json:"cod_amount"`
-	DistanceKm     float64    `json:"distance_km"`
-	WeightGrams    int64      `json:"weight_grams"`
-	Pickup         geo.Point  `json:"pickup"`
-	Dropoff        *geo.Point `json:"dropoff"`
-	LastLocation   *Position  `json:"last_location"`
-	Events         []Event    `json:"events"`
-	AssignedAt     *time.Time `json:"assigned_at,omitempty"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	OrderID        uuid.UUID             `json:"order_id"`
+	TrackingNumber string                `json:"tracking_number"`
+	ShipperID      *uuid.UUID            `json:"shipper_id"`
+	Status         events.ShipmentStatus `json:"status"`
+	Method         string                `json:"method"`
+	Fee            int64                 `json:"fee"`
+	Currency       string                `json:"currency"`
+	CODAmount      int64                 `json:"cod_amount"`
+	DistanceKm     float64               `json:"distance_km"`
+	WeightGrams    int64                 `json:"weight_grams"`
+	Pickup         geo.Point             `json:"pickup"`
+	Dropoff        *geo.Point            `json:"dropoff"`
+	LastLocation   *Position             `json:"last_location"`
+	Events         []Event               `json:"events"`
+	AssignedAt     *time.Time            `json:"assigned_at,omitempty"`
+	CreatedAt      time.Time             `json:"created_at"`
+	UpdatedAt      time.Time             `json:"updated_at"`
 }
 
 // Recipient is the delivery address printed on a label.
@@ -123,24 +106,18 @@ type Order struct {
 	ID             uuid.UUID
 	BuyerID        uuid.UUID
 	ShopID         uuid.UUID
-	Status         string
-	PaymentMethod  string
+	Status         events.OrderStatus
+	PaymentMethod  events.PaymentMethod
 	Total          int64
 	Currency       string
 	WeightGrams    int64
-	ShippingMethod string
+	ShippingMethod events.ShippingMethod
 	Address        Recipient
 	// Lat and Lng place the address when the address book knew where it is.
 	Lat, Lng *float64
 	// ReadyToShip: confirmed, and paid unless cash on delivery.
 	ReadyToShip bool
 }
-
-// Order statuses shipping moves orders to (the order context's names).
-const (
-	orderShipped   = "shipped"
-	orderDelivered = "delivered"
-)
 
 // Carrier is the name orders show for a delivery by GoShop's own shippers; the tracking number
 // beside it is the shipment's, the one its label prints.
@@ -153,8 +130,9 @@ type Orders interface {
 	// transaction that opens its shipment; an order that no longer waits for a carrier is a
 	// conflict.
 	AttachCarrierTx(ctx context.Context, tx pgx.Tx, orderID uuid.UUID, carrier, trackingNumber string) error
-	// ShipperMove moves an order as the delivery saw it happen; a nil shipper is the system.
-	ShipperMove(ctx context.Context, shipper *auth.Principal, orderID uuid.UUID, to, reason string) error
+	// ShipperMoveTx moves an order, in the shipment's transaction, as the delivery saw it
+	// happen; a nil shipper is the system. An order there already is left as it is.
+	ShipperMoveTx(ctx context.Context, tx pgx.Tx, shipper *auth.Principal, orderID uuid.UUID, to events.OrderStatus, reason string) error
 }
 
 // Shop is what shipping needs of a shop.
@@ -187,8 +165,19 @@ type Registered struct {
 	// AccessToken already carries the shipper role.
 	AccessToken string
 	ExpiresIn   int
-	// User is the identity context's user, passed through to the client as it is.
-	User json.RawMessage
+	// User is the identity context's user, now with the shipper role.
+	User Account
+}
+
+// Account is a user's account as the identity context shows it to its owner; a shipper
+// registration answers it with the new role.
+type Account struct {
+	ID        uuid.UUID `json:"id"`
+	Email     string    `json:"email"`
+	FullName  string    `json:"full_name"`
+	Phone     *string   `json:"phone"`
+	Roles     []string  `json:"roles"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Address is an entry of a user's address book.

@@ -123,7 +123,7 @@ func (s *Service) CreateCampaign(ctx context.Context, p auth.Principal, shopID u
 	}
 	var c store.ShopCampaign
 	var items []store.ShopCampaignItem
-	err := s.managed(ctx, p, shopID, func(q *store.Queries, _ pgx.Tx) error {
+	err := s.managed(ctx, p, shopID, "create its campaigns", func(q *store.Queries, _ pgx.Tx) error {
 		var err error
 		c, err = q.CreateCampaign(ctx, store.CreateCampaignParams{ShopID: shopID, Name: in.Name, Description: strings.TrimSpace(in.Description),
 			Kind: in.Kind, StartsAt: in.StartsAt, EndsAt: in.EndsAt})
@@ -177,7 +177,7 @@ func (s *Service) Campaigns(ctx context.Context, p *auth.Principal, shopID uuid.
 // campaign on time; activating a scheduled campaign starts it now; ending stops it now.
 func (s *Service) SetCampaignStatus(ctx context.Context, p auth.Principal, shopID, id uuid.UUID, to string) (Campaign, error) {
 	var c store.ShopCampaign
-	err := s.managed(ctx, p, shopID, func(q *store.Queries, tx pgx.Tx) error {
+	err := s.managed(ctx, p, shopID, "change its campaigns", func(q *store.Queries, tx pgx.Tx) error {
 		cur, err := q.LockCampaign(ctx, id)
 		if pgdb.IsNoRows(err) || (err == nil && cur.ShopID != shopID) {
 			return apperr.NotFoundf("campaign")
@@ -280,7 +280,7 @@ type campaignTransitionWorker struct {
 func (w *campaignTransitionWorker) Work(ctx context.Context, job *river.Job[campaignTransitionArgs]) error {
 	s := w.svc
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		cur, err := q.LockCampaign(ctx, job.Args.CampaignID)
 		if pgdb.IsNoRows(err) {
 			return nil
@@ -337,7 +337,7 @@ func (s *Service) CampaignOffer(ctx context.Context, tx pgx.Tx, variantID uuid.U
 // SellCampaignStockTx takes qty of a variant's campaign stock in the checkout's transaction; it
 // answers insufficient_stock when the campaign has sold out or ended meanwhile.
 func (s *Service) SellCampaignStockTx(ctx context.Context, tx pgx.Tx, campaignID, variantID uuid.UUID, qty int32) error {
-	n, err := s.q.WithTx(tx).SellCampaignStock(ctx, store.SellCampaignStockParams{Qty: qty, CampaignID: campaignID, VariantID: variantID})
+	n, err := newStore(tx).SellCampaignStock(ctx, store.SellCampaignStockParams{Qty: qty, CampaignID: campaignID, VariantID: variantID})
 	if err != nil {
 		return err
 	}
@@ -349,7 +349,7 @@ func (s *Service) SellCampaignStockTx(ctx context.Context, tx pgx.Tx, campaignID
 
 // ReturnCampaignStockTx gives campaign stock back when an order is cancelled.
 func (s *Service) ReturnCampaignStockTx(ctx context.Context, tx pgx.Tx, campaignID, variantID uuid.UUID, qty int32) error {
-	return s.q.WithTx(tx).ReturnCampaignStock(ctx, store.ReturnCampaignStockParams{Qty: qty, CampaignID: campaignID, VariantID: variantID})
+	return newStore(tx).ReturnCampaignStock(ctx, store.ReturnCampaignStockParams{Qty: qty, CampaignID: campaignID, VariantID: variantID})
 }
 
 func toCampaign(c store.ShopCampaign, items []store.ShopCampaignItem) Campaign {

@@ -127,7 +127,7 @@ func (s *Service) CreatePromotion(ctx context.Context, p auth.Principal, shopID 
 		return Promotion{}, err
 	}
 	var row store.ShopPromotion
-	err = s.managed(ctx, p, shopID, func(q *store.Queries, _ pgx.Tx) error {
+	err = s.managed(ctx, p, shopID, "create its vouchers", func(q *store.Queries, _ pgx.Tx) error {
 		row, err = q.CreatePromotion(ctx, store.CreatePromotionParams{
 			ShopID: shopID, Code: in.Code, Name: in.Name, Description: in.Description, Kind: in.Type, Value: in.Value,
 			MinSpend: in.MinSpend, MaxDiscount: in.MaxDiscount, UsageLimit: in.UsageLimit, PerUserLimit: in.PerUserLimit,
@@ -152,7 +152,7 @@ func (s *Service) UpdatePromotion(ctx context.Context, p auth.Principal, shopID,
 		return Promotion{}, err
 	}
 	var row store.ShopPromotion
-	err = s.managed(ctx, p, shopID, func(q *store.Queries, _ pgx.Tx) error {
+	err = s.managed(ctx, p, shopID, "change its vouchers", func(q *store.Queries, _ pgx.Tx) error {
 		row, err = q.UpdatePromotion(ctx, store.UpdatePromotionParams{
 			ID: id, ShopID: shopID, Code: in.Code, Name: in.Name, Description: in.Description, Kind: in.Type, Value: in.Value,
 			MinSpend: in.MinSpend, MaxDiscount: in.MaxDiscount, UsageLimit: in.UsageLimit, PerUserLimit: in.PerUserLimit,
@@ -176,7 +176,7 @@ func (s *Service) UpdatePromotion(ctx context.Context, p auth.Principal, shopID,
 
 // DeletePromotion withdraws a voucher; redemptions already made stay on their orders.
 func (s *Service) DeletePromotion(ctx context.Context, p auth.Principal, shopID, id uuid.UUID) error {
-	return s.managed(ctx, p, shopID, func(q *store.Queries, _ pgx.Tx) error {
+	return s.managed(ctx, p, shopID, "withdraw its vouchers", func(q *store.Queries, _ pgx.Tx) error {
 		n, err := q.DeletePromotion(ctx, store.DeletePromotionParams{ID: id, ShopID: shopID})
 		if err == nil && n == 0 {
 			return apperr.NotFoundf("promotion")
@@ -251,21 +251,21 @@ type VoucherQuote struct {
 }
 
 // QuoteVoucher works out what code takes off lines of one shop for buyer, without using it.
-// The cart shows it; checkout redeems it with RedeemVoucherTx. tx may be nil (the pool).
+// The cart shows it; checkout redeems it with RedeemVoucherTx. tx may be nil (the pool). A
+// code the shop does not have is not found; a voucher that does not apply is refused with a
+// code the buyer can act on (voucher_expired, voucher_not_started, voucher_exhausted,
+// min_spend_not_met) or, for the rest, validation_failed, each naming the field "coupon".
 func (s *Service) QuoteVoucher(ctx context.Context, tx pgx.Tx, shopID, buyer uuid.UUID, code string, lines []VoucherLine) (VoucherQuote, error) {
 	q := s.queries(tx)
 	row, err := q.GetPromotionByCode(ctx, store.GetPromotionByCodeParams{ShopID: shopID, Code: strings.TrimSpace(code)})
-	if pgdb.IsNoRows(err) {
-		return VoucherQuote{}, apperr.Field("coupon", "no such voucher in this shop")
-	}
 	if err != nil {
+		return VoucherQuote{}, pgdb.NotFound(err, "voucher")
+	}
+	if err := notRunning(row, time.Now()); err != nil {
 		return VoucherQuote{}, err
 	}
-	if !running(row, time.Now()) {
-		return VoucherQuote{}, apperr.Field("coupon", "this voucher is not running now")
-	}
 	if row.UsageLimit != nil && row.UsedCount >= *row.UsageLimit {
-		return VoucherQuote{}, apperr.Field("coupon", "this voucher has been used up")
+		return VoucherQuote{}, usedUp()
 	}
 	if err := s.checkPerUser(ctx, q, row, buyer); err != nil {
 		return VoucherQuote{}, err
@@ -281,7 +281,7 @@ func (s *Service) QuoteVoucher(ctx context.Context, tx pgx.Tx, shopID, buyer uui
 // taken with a conditional update, so a voucher is never used past its limits however many
 // checkouts race for it, and it vanishes with the transaction if checkout fails.
 func (s *Service) RedeemVoucherTx(ctx context.Context, tx pgx.Tx, shopID, buyer, orderID uuid.UUID, code string, lines []VoucherLine) (VoucherQuote, error) {
-	q := s.q.WithTx(tx)
+	q := newStore(tx)
 	row, err := q.GetPromotionByCode(ctx, store.GetPromotionByCodeParams{ShopID: shopID, Code: strings.TrimSpace(code)})
 	if pgdb.IsNoRows(err) {
 		return VoucherQuote{}, apperr.Field("coupon", "no such voucher in this shop")
@@ -290,8 +290,11 @@ func (s *Service) RedeemVoucherTx(ctx context.Context, tx pgx.Tx, shopID, buyer,
 		return VoucherQuote{}, err
 	}
 	used, err := q.UsePromotion(ctx, row.ID)
-	if pgdb.IsNoRows(err) {
-		return VoucherQuote{}, apperr.Field("coupon", "this voucher is not running or has been used up")
+	if pgdb.IsNoRows(err) { // the update takes a use only from a running voucher with one left
+		if err := notRunning(row, time.Now()); err != nil {
+			return VoucherQuote{}, err
+		}
+		return VoucherQuote{}, usedUp()
 	}
 	if err != nil {
 		return VoucherQuote{}, err
@@ -312,7 +315,7 @@ func (s *Service) RedeemVoucherTx(ctx context.Context, tx pgx.Tx, shopID, buyer,
 
 // ReleaseVoucherTx gives a cancelled order's voucher use back, once.
 func (s *Service) ReleaseVoucherTx(ctx context.Context, tx pgx.Tx, promotionID, orderID uuid.UUID) error {
-	q := s.q.WithTx(tx)
+	q := newStore(tx)
 	_, err := q.ReleaseRedemption(ctx, store.ReleaseRedemptionParams{PromotionID: promotionID, OrderID: orderID})
 	if pgdb.IsNoRows(err) {
 		return nil
@@ -332,7 +335,7 @@ func (s *Service) checkPerUser(ctx context.Context, q *store.Queries, row store.
 		return err
 	}
 	if n >= int64(*row.PerUserLimit) {
-		return apperr.Field("coupon", "you have already used this voucher as often as it allows")
+		return apperr.FieldCode(apperr.VoucherExhausted, "coupon", "you have already used this voucher as often as it allows")
 	}
 	return nil
 }
@@ -355,7 +358,8 @@ func Discount(p Promotion, lines []VoucherLine) (int64, error) {
 		return 0, apperr.Field("coupon", "no item in the cart is covered by this voucher")
 	}
 	if eligible < p.MinSpend {
-		return 0, apperr.Field("coupon", "the voucher needs a minimum spend of "+formatVND(p.MinSpend))
+		return 0, apperr.FieldCode(apperr.MinSpendNotMet, "coupon", "the voucher needs a minimum spend of "+formatVND(p.MinSpend)+
+			" on the items it covers; they come to "+formatVND(eligible))
 	}
 	var d int64
 	switch p.Type {
@@ -370,8 +374,24 @@ func Discount(p Promotion, lines []VoucherLine) (int64, error) {
 	return min(d, eligible), nil
 }
 
-func running(p store.ShopPromotion, now time.Time) bool {
-	return p.Status == "active" && !now.Before(p.StartsAt) && now.Before(p.EndsAt)
+func running(p store.ShopPromotion, now time.Time) bool { return notRunning(p, now) == nil }
+
+// notRunning says why a voucher cannot be used at now, or nil when it can.
+func notRunning(p store.ShopPromotion, now time.Time) error {
+	switch {
+	case p.Status != "active":
+		return apperr.Field("coupon", "this voucher is paused by its shop")
+	case now.Before(p.StartsAt):
+		return apperr.FieldCode(apperr.VoucherNotStarted, "coupon", "this voucher can be used from "+p.StartsAt.UTC().Format(time.RFC3339))
+	case !now.Before(p.EndsAt):
+		return apperr.FieldCode(apperr.VoucherExpired, "coupon", "this voucher ended at "+p.EndsAt.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// usedUp refuses a voucher that has no use left.
+func usedUp() error {
+	return apperr.FieldCode(apperr.VoucherExhausted, "coupon", "this voucher has been used up")
 }
 
 // formatVND writes an amount the Vietnamese way: 1.500.000 ₫.

@@ -65,7 +65,9 @@ func TestPromotionsCRUDAndVisibility(t *testing.T) {
 	res = env.Put(t, base+"/"+id, owner.AccessToken, voucher("SALE15", map[string]any{"value": 15}))
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
 	assert.EqualValues(t, 15, res.Map(t)["value"])
-	assert.Equal(t, http.StatusForbidden, env.Put(t, base+"/"+id, other.AccessToken, voucher("MINE", nil)).Status)
+	res = env.Put(t, base+"/"+id, other.AccessToken, voucher("MINE", nil))
+	assert.Equal(t, http.StatusForbidden, res.Status)
+	assert.Equal(t, "only the shop's owner may change its vouchers", res.Map(t)["detail"], "the refusal names what was refused")
 	assert.Equal(t, http.StatusNotFound, env.Put(t, "/shops/"+otherShop+"/promotions/"+id, other.AccessToken, voucher("MINE", nil)).Status,
 		"a voucher of another shop does not exist under this one")
 	assert.Equal(t, http.StatusForbidden, env.Post(t, base, other.AccessToken, voucher("HACK", nil)).Status)

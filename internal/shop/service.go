@@ -40,7 +40,7 @@ type Service struct {
 // NewService builds the shop service and registers its River workers; products answers which
 // shop a product belongs to (the catalog context), for promotions and campaigns.
 func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, products productCatalog) *Service {
-	s := &Service{pool: pool, q: store.New(pool), bus: bus, jobs: runner, products: products}
+	s := &Service{pool: pool, q: newStore(pool), bus: bus, jobs: runner, products: products}
 	river.AddWorker(runner.Workers, &campaignTransitionWorker{svc: s})
 	return s
 }
@@ -64,7 +64,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in ShopInput) (S
 	var row store.ShopShop
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		row, err = s.q.WithTx(tx).CreateShop(ctx, store.CreateShopParams{
+		row, err = newStore(tx).CreateShop(ctx, store.CreateShopParams{
 			OwnerID: p.UserID, Name: in.Name, Description: in.Description, Line1: in.Address.Line1,
 			Ward: in.Address.Ward, District: in.Address.District, Province: in.Address.Province,
 			Country: in.Address.Country, Lat: *in.Lat, Lng: *in.Lng, CategoryIds: in.CategoryIDs,
@@ -107,19 +107,6 @@ func (s *Service) InfoTx(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Info, er
 		Lng: row.Lng}, nil
 }
 
-// Authorize checks that p may manage the shop (its owner or an admin): a missing shop is not
-// found, someone else's is forbidden (shops are public, so saying so reveals nothing).
-func (s *Service) Authorize(ctx context.Context, p auth.Principal, id uuid.UUID) (Info, error) {
-	info, err := s.Info(ctx, id)
-	if err != nil {
-		return Info{}, err
-	}
-	if !canManage(p, info.OwnerID) {
-		return Info{}, apperr.New(apperr.Forbidden, "only the shop's owner may do this")
-	}
-	return info, nil
-}
-
 // Update changes a shop's core fields.
 func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, in ShopInput) (Shop, error) {
 	in, err := clean(in)
@@ -127,7 +114,7 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, in
 		return Shop{}, err
 	}
 	var row store.ShopShop
-	err = s.managed(ctx, p, id, func(q *store.Queries, tx pgx.Tx) error {
+	err = s.managed(ctx, p, id, "change it", func(q *store.Queries, tx pgx.Tx) error {
 		row, err = q.UpdateShop(ctx, store.UpdateShopParams{
 			ID: id, Name: in.Name, Description: in.Description, Line1: in.Address.Line1,
 			Ward: in.Address.Ward, District: in.Address.District, Province: in.Address.Province,
@@ -147,7 +134,7 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, in
 // UpdateProfile replaces a shop's storefront profile.
 func (s *Service) UpdateProfile(ctx context.Context, p auth.Principal, id uuid.UUID, in Profile) (Shop, error) {
 	var row store.ShopShop
-	err := s.managed(ctx, p, id, func(q *store.Queries, _ pgx.Tx) error {
+	err := s.managed(ctx, p, id, "change its profile", func(q *store.Queries, _ pgx.Tx) error {
 		var err error
 		row, err = q.UpdateShopProfile(ctx, store.UpdateShopProfileParams{
 			ID: id, LogoUrl: in.LogoURL, BannerUrl: in.BannerURL, ContactPhone: strings.ReplaceAll(in.ContactPhone, " ", ""),
@@ -163,7 +150,7 @@ func (s *Service) UpdateProfile(ctx context.Context, p auth.Principal, id uuid.U
 
 // Delete closes a shop: buyers no longer see it or its products; orders keep their snapshots.
 func (s *Service) Delete(ctx context.Context, p auth.Principal, id uuid.UUID) error {
-	return s.managed(ctx, p, id, func(q *store.Queries, tx pgx.Tx) error {
+	return s.managed(ctx, p, id, "close it", func(q *store.Queries, tx pgx.Tx) error {
 		if _, err := q.DeleteShop(ctx, id); err != nil {
 			return err
 		}
@@ -225,10 +212,11 @@ func (s *Service) Search(ctx context.Context, q SearchQuery, page httpx.Page) (h
 }
 
 // managed runs fn in a transaction holding the shop's row lock, after checking that p may
-// manage the shop.
-func (s *Service) managed(ctx context.Context, p auth.Principal, id uuid.UUID, fn func(q *store.Queries, tx pgx.Tx) error) error {
+// manage the shop: a missing shop is not found, someone else's is forbidden, the refusal
+// naming action ("change its vouchers"; shops are public, so saying so reveals nothing).
+func (s *Service) managed(ctx context.Context, p auth.Principal, id uuid.UUID, action string, fn func(q *store.Queries, tx pgx.Tx) error) error {
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		row, err := q.LockShop(ctx, id)
 		if pgdb.IsNoRows(err) {
 			return apperr.NotFoundf("shop")
@@ -237,7 +225,7 @@ func (s *Service) managed(ctx context.Context, p auth.Principal, id uuid.UUID, f
 			return err
 		}
 		if !canManage(p, row.OwnerID) {
-			return apperr.New(apperr.Forbidden, "only the shop's owner may do this")
+			return apperr.New(apperr.Forbidden, "only the shop's owner may %s", action)
 		}
 		return fn(q, tx)
 	})
@@ -246,7 +234,7 @@ func (s *Service) managed(ctx context.Context, p auth.Principal, id uuid.UUID, f
 // queries reads through tx when there is one, else through the pool.
 func (s *Service) queries(tx pgx.Tx) *store.Queries {
 	if tx != nil {
-		return s.q.WithTx(tx)
+		return newStore(tx)
 	}
 	return s.q
 }
@@ -288,3 +276,7 @@ func toShop(r store.ShopShop) Shop {
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
+
+// newStore returns the shop store on db, the pool or a transaction, its errors naming the query
+// that failed (pgdb.Named).
+func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("shop", db)) }

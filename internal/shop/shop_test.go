@@ -150,7 +150,8 @@ func TestShopSearchByDistance(t *testing.T) {
 	assert.Equal(t, []string{"Far"}, names(env.Get(t, "/shops/search?location=10.7769,106.7009&radius=10&limit=2&cursor="+next, "")))
 
 	for _, q := range []string{"", "location=10.7", "location=95,106&radius=5", "lat=10&lng=200", "location=10,106&radius=0",
-		"location=10,106&radius=500", "location=10,106&category=abc", "location=10,106&limit=1000"} {
+		"location=10,106&radius=500", "location=10,106&category=abc", "location=10,106&limit=1000", "lat=10",
+		"location=NaN,106", "lat=NaN&lng=106", "location=10,106&radius=NaN", "location=10,106&radius=far"} {
 		assert.Equal(t, http.StatusUnprocessableEntity, env.Get(t, "/shops/search?"+q, "").Status, q)
 	}
 }

@@ -56,7 +56,7 @@ func (s *Service) Address(ctx context.Context, uid, id uuid.UUID) (Address, erro
 func (s *Service) AddressTx(ctx context.Context, tx pgx.Tx, uid, id uuid.UUID) (Address, error) {
 	q := s.q
 	if tx != nil {
-		q = q.WithTx(tx)
+		q = newStore(tx)
 	}
 	a, err := q.GetAddress(ctx, store.GetAddressParams{ID: id, UserID: uid})
 	if err != nil {
@@ -181,7 +181,7 @@ func (s *Service) DeleteAddress(ctx context.Context, uid, id uuid.UUID) error {
 // changes of one user see each other and "exactly one default" holds.
 func (s *Service) withUserLock(ctx context.Context, uid uuid.UUID, fn func(q *store.Queries) error) error {
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if _, err := q.LockUser(ctx, uid); pgdb.IsNoRows(err) {
 			return apperr.NotFoundf("user")
 		} else if err != nil {

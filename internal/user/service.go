@@ -12,10 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexedwards/argon2id"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
 	"github.com/goshop/goshop/internal/events"
@@ -41,6 +41,10 @@ type Config struct {
 	// Argon2id cost; zero values take argon2id.DefaultParams.
 	HashMemoryKiB uint32
 	HashTime      uint32
+	// HashConcurrency bounds the hashes running at once (0: the CPUs over each hash's lanes);
+	// a request waits up to HashWait for a turn, then is refused with a 503.
+	HashConcurrency int
+	HashWait        time.Duration
 }
 
 // Service holds the rules of the identity context.
@@ -55,37 +59,29 @@ type Service struct {
 	mail   mail.Sender
 	codes  codeSealer
 	cfg    Config
-	hash   *argon2id.Params
-	// dummyHash is compared against when an email is unknown, so that a login for a missing
-	// account takes as long as one with a wrong password.
-	dummyHash string
-	log       *slog.Logger
+	pw     *passwords
+	log    *slog.Logger
 }
 
 // NewService builds the identity service; it mails reset codes through sender from its own jobs.
 func NewService(pool *pgxpool.Pool, tokens *auth.Tokens, revs *auth.Revocations, bus *eventbus.Bus, runner *jobs.Runner,
 	sender mail.Sender, cfg Config, log *slog.Logger) (*Service, error) {
-	params := *argon2id.DefaultParams
-	if cfg.HashMemoryKiB > 0 {
-		params.Memory = cfg.HashMemoryKiB
-	}
-	if cfg.HashTime > 0 {
-		params.Iterations = cfg.HashTime
+	pw, err := newPasswords(cfg)
+	if err != nil {
+		return nil, err
 	}
 	codes, err := newCodeSealer(cfg.Secret)
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{pool: pool, q: store.New(pool), tokens: tokens, revs: revs, bus: bus, jobs: runner, mail: sender,
-		codes: codes, cfg: cfg, hash: &params, log: log}
+	s := &Service{pool: pool, q: newStore(pool), tokens: tokens, revs: revs, bus: bus, jobs: runner, mail: sender,
+		codes: codes, cfg: cfg, pw: pw, log: log}
 	river.AddWorker(runner.Workers, &resetCodeMailWorker{s: s})
-	dummy, err := argon2id.CreateHash("not a password anyone has", s.hash)
-	if err != nil {
-		return nil, fmt.Errorf("user: dummy hash: %w", err)
-	}
-	s.dummyHash = dummy
 	return s, nil
 }
+
+// Collectors are the identity context's metrics: password hashes run and refused.
+func (s *Service) Collectors() []prometheus.Collector { return []prometheus.Collector{s.pw.runs} }
 
 // RegisterInput is a new account.
 type RegisterInput struct {
@@ -107,9 +103,9 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, c Client) (Ses
 	if in.FullName == "" {
 		return Session{}, apperr.Field("full_name", "is required")
 	}
-	hash, err := argon2id.CreateHash(in.Password, s.hash)
+	hash, err := s.pw.hash(ctx, in.Password)
 	if err != nil {
-		return Session{}, fmt.Errorf("user: hash password: %w", err)
+		return Session{}, err
 	}
 	var (
 		u       store.UsersUser
@@ -117,7 +113,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, c Client) (Ses
 		sid     uuid.UUID
 	)
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		u, err = q.CreateUser(ctx, store.CreateUserParams{
 			Email: strings.TrimSpace(in.Email), PasswordHash: hash, FullName: in.FullName,
 			Phone: normPhone(in.Phone), Roles: []string{auth.RoleUser},
@@ -147,18 +143,18 @@ type LoginInput struct {
 }
 
 // Login checks the password and opens a new session. A wrong email and a wrong password answer
-// alike, in about the same time.
+// alike, in about the same time: an unknown email costs a hash too, through the same turns. A
+// refused turn (503) says nothing about the password and is not a failed sign-in.
 func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (Session, error) {
 	u, err := s.q.GetUserByEmail(ctx, strings.TrimSpace(in.Email))
 	if err != nil && !pgdb.IsNoRows(err) {
 		return Session{}, err
 	}
-	hash := s.dummyHash
-	if err == nil {
-		hash = u.PasswordHash
+	ok, err := s.pw.check(ctx, in.Password, u.PasswordHash) // "" when the email is unknown
+	if err != nil {
+		return Session{}, err
 	}
-	ok, herr := argon2id.ComparePasswordAndHash(in.Password, hash)
-	if err != nil || herr != nil || !ok {
+	if !ok {
 		return Session{}, apperr.New(apperr.InvalidCredentials, "wrong email or password")
 	}
 	var (
@@ -166,7 +162,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (Session, 
 		sid     uuid.UUID
 	)
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		sid, refresh, err = s.startSession(ctx, s.q.WithTx(tx), u.ID, c)
+		sid, refresh, err = s.startSession(ctx, newStore(tx), u.ID, c)
 		return err
 	})
 	if err != nil {
@@ -191,7 +187,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		sid     uuid.UUID
 	)
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		used, err := q.UseRefreshToken(ctx, h)
 		if pgdb.IsNoRows(err) {
 			old, ferr := q.FindRefreshToken(ctx, h)
@@ -281,7 +277,7 @@ func (s *Service) ForgotPassword(ctx context.Context, email string) error {
 		return err
 	}
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if err := q.ExpireUserOTPs(ctx, u.ID); err != nil {
 			return err
 		}
@@ -319,7 +315,7 @@ func (s *Service) VerifyOTP(ctx context.Context, email, code string) (string, er
 		return "", err
 	}
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		n, err := q.ConsumeOTP(ctx, otp.ID)
 		if err != nil {
 			return err
@@ -339,13 +335,13 @@ func (s *Service) VerifyOTP(ctx context.Context, email, code string) (string, er
 
 // ResetPassword sets a new password with a reset token from VerifyOTP and ends every session.
 func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) error {
-	hash, err := argon2id.CreateHash(newPassword, s.hash)
+	hash, err := s.pw.hash(ctx, newPassword)
 	if err != nil {
-		return fmt.Errorf("user: hash password: %w", err)
+		return err
 	}
 	var ended []uuid.UUID
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		uid, err := q.UseResetToken(ctx, hashToken(token))
 		if pgdb.IsNoRows(err) {
 			return apperr.New(apperr.InvalidToken, "the reset token is invalid, used or expired")
@@ -379,20 +375,23 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, current,
 	if err != nil {
 		return err
 	}
-	ok, err := argon2id.ComparePasswordAndHash(current, u.PasswordHash)
-	if err != nil || !ok {
+	ok, err := s.pw.check(ctx, current, u.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return apperr.New(apperr.InvalidCredentials, "the current password is wrong")
 	}
 	if current == next {
 		return apperr.Field("new_password", "must differ from the current password")
 	}
-	hash, err := argon2id.CreateHash(next, s.hash)
+	hash, err := s.pw.hash(ctx, next)
 	if err != nil {
-		return fmt.Errorf("user: hash password: %w", err)
+		return err
 	}
 	var ended []uuid.UUID
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if err := q.SetPassword(ctx, store.SetPasswordParams{ID: u.ID, PasswordHash: hash}); err != nil {
 			return err
 		}
@@ -467,7 +466,7 @@ func (s *Service) Delete(ctx context.Context, p auth.Principal, id uuid.UUID) er
 	}
 	var ended []uuid.UUID
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if _, err := q.LockUser(ctx, id); pgdb.IsNoRows(err) {
 			return apperr.NotFoundf("user")
 		} else if err != nil {
@@ -513,7 +512,7 @@ func (s *Service) CreateAdmin(ctx context.Context, email, password, fullName str
 	if err := httpx.Validate(in); err != nil {
 		return User{}, err
 	}
-	hash, err := argon2id.CreateHash(password, s.hash)
+	hash, err := s.pw.hash(ctx, password)
 	if err != nil {
 		return User{}, err
 	}
@@ -551,7 +550,7 @@ func (s *Service) RegisterShipper(ctx context.Context, p auth.Principal, in Ship
 		sp store.UsersShipperProfile
 	)
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
+		q := newStore(tx)
 		if _, err := q.LockUser(ctx, p.UserID); pgdb.IsNoRows(err) {
 			return apperr.NotFoundf("user")
 		} else if err != nil {
@@ -696,3 +695,7 @@ func toShipper(sp store.UsersShipperProfile) ShipperProfile {
 	return ShipperProfile{UserID: sp.UserID, VehicleType: sp.VehicleType, VehiclePlate: sp.VehiclePlate,
 		IDNumber: masked, ServiceArea: sp.ServiceArea, CreatedAt: sp.CreatedAt.UTC()}
 }
+
+// newStore returns the user store on db, the pool or a transaction, its errors naming the query
+// that failed (pgdb.Named).
+func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("user", db)) }

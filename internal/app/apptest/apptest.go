@@ -13,10 +13,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/goshop/goshop/internal/app"
@@ -300,4 +302,37 @@ func (e *Env) CreateAddress(t testing.TB, u User) string {
 	})
 	require.Equal(t, http.StatusCreated, res.Status, "create address: %s", res.Body)
 	return res.Map(t)["id"].(string)
+}
+
+// StarvePool holds every connection of the app's pool that it can get, then lets exactly one go,
+// until the test ends or release is called. A request that holds a transaction while it waits
+// on a second pooled connection then blocks until its deadline instead of passing: the
+// starvation that load brings about, made certain. A connection that stays busy past the
+// acquire timeout (River's listener) is left where it is.
+func (e *Env) StarvePool(t testing.TB) (release func()) {
+	t.Helper()
+	var held []*pgxpool.Conn
+	for {
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		c, err := e.App.Pool.Acquire(ctx)
+		cancel()
+		if err != nil {
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			break
+		}
+		held = append(held, c)
+	}
+	require.NotEmpty(t, held, "the pool had no connection to hold")
+	held[0].Release()
+	held = held[1:]
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			for _, c := range held {
+				c.Release()
+			}
+		})
+	}
+	t.Cleanup(release)
+	return release
 }

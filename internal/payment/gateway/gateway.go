@@ -13,15 +13,19 @@ import (
 	"net/url"
 	"slices"
 	"time"
+
+	"github.com/goshop/goshop/internal/events"
 )
 
 // Provider names, as used in routes (`/payments/{provider}/webhook`) and in stored payments.
+// The values are events' providers, which the order context checks a checkout against; here
+// they are plain strings, the adapters' and their wire formats' currency.
 const (
-	Stripe  = "stripe"
-	PayPal  = "paypal"
-	VNPay   = "vnpay"
-	MoMo    = "momo"
-	Sandbox = "sandbox"
+	Stripe  = string(events.ProviderStripe)
+	PayPal  = string(events.ProviderPayPal)
+	VNPay   = string(events.ProviderVNPay)
+	MoMo    = string(events.ProviderMoMo)
+	Sandbox = string(events.ProviderSandbox)
 )
 
 // Gateway is one payment provider.

@@ -5,6 +5,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable machine-readable error word, sent to clients as the problem's `code`.
@@ -28,6 +29,12 @@ const (
 	Unavailable          Code = "unavailable"
 	MailUnavailable      Code = "mail_unavailable" // a flow that needs email, on a server run with MAIL_DISABLED
 	Internal             Code = "internal"
+
+	// Refusals of a voucher a buyer can act on: drop the voucher, wait for it, or buy more.
+	VoucherExhausted  Code = "voucher_exhausted"   // no use left, in all or for this buyer
+	VoucherExpired    Code = "voucher_expired"     // its time is over
+	VoucherNotStarted Code = "voucher_not_started" // its time has not come yet
+	MinSpendNotMet    Code = "min_spend_not_met"   // the items it covers cost less than it asks
 )
 
 // FieldError names one invalid field of a request.
@@ -42,6 +49,9 @@ type Error struct {
 	Message string
 	Fields  []FieldError
 	Err     error // the cause, for logs; never shown to clients
+	// RetryAfter, when set, tells the client when to try again (the Retry-After header) of a
+	// refusal that waiting cures: a rate limit, a server shedding load.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -71,6 +81,12 @@ func Validation(fields ...FieldError) *Error {
 // Field is shorthand for a single-field validation error.
 func Field(field, message string) *Error {
 	return Validation(FieldError{Field: field, Message: message})
+}
+
+// FieldCode is a refusal of one field's value with a code more precise than Invalid, for
+// clients that act on it (VoucherExpired ...); the message is the field's, as with Field.
+func FieldCode(code Code, field, message string) *Error {
+	return &Error{Code: code, Message: message, Fields: []FieldError{{Field: field, Message: message}}}
 }
 
 // NotFoundf is shorthand for a not-found error about a kind of resource.

@@ -202,7 +202,7 @@ func RequireRole(role string) func(http.Handler) http.Handler {
 				return
 			}
 			if !p.Has(role) {
-				httpx.Fail(w, r, apperr.Forbidden, "this needs the "+role+" role")
+				httpx.Fail(w, r, apperr.Forbidden, "only a user with the "+role+" role may "+r.Method+" "+r.URL.Path)
 				return
 			}
 			next.ServeHTTP(w, r)

@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+	// The time zone database, in the binary: MARKETPLACE_TZ must load wherever it runs, a
+	// minimal container image included.
+	_ "time/tzdata"
 
 	"github.com/caarlos0/env/v11"
 )
@@ -65,12 +68,20 @@ type Config struct {
 	// Argon2id cost of password hashes (memory in KiB, passes).
 	HashMemoryKiB uint32 `env:"PASSWORD_HASH_MEMORY_KIB" envDefault:"65536"`
 	HashTime      uint32 `env:"PASSWORD_HASH_TIME" envDefault:"1"`
+	// How many hashes run at once (0: the CPUs over each hash's lanes), and how long a request
+	// waits for a turn before a 503: each takes HashMemoryKiB for its whole run.
+	HashConcurrency int           `env:"PASSWORD_HASH_CONCURRENCY" envDefault:"0"`
+	HashWait        time.Duration `env:"PASSWORD_HASH_WAIT" envDefault:"5s"`
 
 	// Money rules of carts and orders.
 	TaxRateBPS     int64         `env:"TAX_RATE_BPS" envDefault:"1000"`
 	TaxInclusive   bool          `env:"TAX_INCLUSIVE" envDefault:"true"`
 	PaymentTimeout time.Duration `env:"ORDER_PAYMENT_TIMEOUT" envDefault:"30m"`
 	ReturnWindow   time.Duration `env:"ORDER_RETURN_WINDOW" envDefault:"168h"`
+
+	// MarketplaceTZ is where the marketplace's days and months begin and end: summaries by
+	// month, dates printed on labels and receipts, a card's expiry month.
+	MarketplaceTZ *time.Location `env:"MARKETPLACE_TZ" envDefault:"Asia/Ho_Chi_Minh"`
 
 	// Delivery: the price list (JSON put over the built-in one), the geocoder and router (the
 	// offline gazetteer and straight line times the road factor when unset), and assignment.
@@ -227,8 +238,16 @@ func (c Config) validate() error {
 	if c.JobTimeout <= 0 || c.JobRescueAfter < c.JobTimeout {
 		return fmt.Errorf("config: JOB_TIMEOUT must be positive and JOB_RESCUE_AFTER at least JOB_TIMEOUT")
 	}
+	// PostgreSQL cuts months in the zone too, and knows zones by their IANA names only ("Local"
+	// loads as a zone without a name).
+	if name := c.MarketplaceTZ.String(); name == "" || name == "Local" {
+		return fmt.Errorf("config: MARKETPLACE_TZ must name a time zone, such as Asia/Ho_Chi_Minh")
+	}
 	if c.MaxBodyBytes <= 0 {
 		return fmt.Errorf("config: MAX_BODY_BYTES must be positive")
+	}
+	if c.HashConcurrency < 0 || c.HashWait < 0 {
+		return fmt.Errorf("config: PASSWORD_HASH_CONCURRENCY and PASSWORD_HASH_WAIT must not be negative")
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ func TestDefaultsAndOverrides(t *testing.T) {
 	assert.Equal(t, ":8080", c.HTTPAddr)
 	assert.Equal(t, 15*time.Minute, c.AccessTTL)
 	assert.Equal(t, []string{"*"}, c.CORSOrigins)
+	assert.Equal(t, "Asia/Ho_Chi_Minh", c.MarketplaceTZ.String())
 
 	c, err = config.FromMap(map[string]string{"ACCESS_TOKEN_TTL": "5m", "CORS_ALLOWED_ORIGINS": "https://a.example,https://b.example"})
 	require.NoError(t, err)
@@ -39,6 +40,8 @@ func TestInvalidConfigurationIsRefused(t *testing.T) {
 		"negative commission":      {"PLATFORM_COMMISSION_BPS": "-1"},
 		"rescue before timeout":    {"JOB_TIMEOUT": "2m", "JOB_RESCUE_AFTER": "1m"},
 		"no job timeout":           {"JOB_TIMEOUT": "0s"},
+		"unknown time zone":        {"MARKETPLACE_TZ": "Mars/Olympus_Mons"},
+		"the host's time zone":     {"MARKETPLACE_TZ": "Local"},
 	} {
 		_, err := config.FromMap(env)
 		assert.Error(t, err, name)

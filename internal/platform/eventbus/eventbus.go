@@ -92,7 +92,10 @@ func (b *Bus) Publish(ctx context.Context, tx pgx.Tx, events ...Event) error {
 		}
 	}
 	b.mu.RUnlock()
-	return b.runner.InsertManyTx(ctx, tx, params)
+	if err := b.runner.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("eventbus: publish: %w", err)
+	}
+	return nil
 }
 
 // deliveryArgs is the River job that carries one event to one subscriber.

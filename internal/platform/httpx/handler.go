@@ -70,6 +70,8 @@ type Op struct {
 	Idempotent bool
 	// Upgrade says the route upgrades to a WebSocket (101).
 	Upgrade bool
+	// Produces is the media type of a success that is not JSON (a PDF label); "" for JSON.
+	Produces string
 }
 
 type opKey struct{}
@@ -107,6 +109,10 @@ func (o *Op) Params(q any) *Op { o.Query = reflect.TypeOf(q); return o }
 
 // Paged declares the ?limit= and ?cursor= of a list read with PageOf.
 func (o *Op) Paged() *Op { return o.Params(PageQuery{}) }
+
+// Answers declares that a success is not JSON but mediaType (a PDF, an image), written by a
+// hand-written handler.
+func (o *Op) Answers(mediaType string) *Op { o.Produces = mediaType; return o }
 
 // TakesIdempotencyKey declares the Idempotency-Key header.
 func (o *Op) TakesIdempotencyKey() *Op { o.Idempotent = true; return o }

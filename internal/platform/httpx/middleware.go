@@ -16,19 +16,25 @@ import (
 // PathValue returns a chi URL parameter.
 func PathValue(r *http.Request, name string) string { return chi.URLParam(r, name) }
 
-// AccessLog logs one structured line a request, after it is served.
+// AccessLog logs one structured line a request, after it is served. It also hands log to what
+// serves the request, so that a failure (Error, Recover) is logged where the app logs, in its
+// format, and a test can read it.
 func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			r = r.WithContext(context.WithValue(r.Context(), loggerKey{}, log))
 			next.ServeHTTP(ww, r)
 			status := ww.Status()
 			if status == 0 {
 				status = http.StatusOK
 			}
 			level := slog.LevelInfo
-			if status >= 500 {
+			switch {
+			case status >= 500 && ww.Header().Get("Retry-After") != "":
+				level = slog.LevelWarn // load shed on purpose, not a fault
+			case status >= 500:
 				level = slog.LevelError
 			}
 			log.LogAttrs(r.Context(), level, "http request",
@@ -43,6 +49,16 @@ func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 			)
 		})
 	}
+}
+
+type loggerKey struct{}
+
+// logger is the logger AccessLog handed the request, or slog's default outside it.
+func logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
 }
 
 // RoutePattern is the chi pattern that matched r ("/api/v1/users/{id}"), or "unmatched"; logs
@@ -64,7 +80,7 @@ func Recover(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				slog.ErrorContext(r.Context(), "panic", "panic", p, "stack", string(debug.Stack()),
+				logger(r.Context()).ErrorContext(r.Context(), "panic", "panic", p, "stack", string(debug.Stack()),
 					"request_id", middleware.GetReqID(r.Context()))
 				Fail(w, r, apperr.Internal, "internal error")
 			}

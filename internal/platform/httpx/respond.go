@@ -6,8 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/go-chi/chi/v5/middleware"
 
@@ -59,6 +60,10 @@ var statusOf = map[apperr.Code]int{
 	apperr.Unavailable:          http.StatusServiceUnavailable,
 	apperr.MailUnavailable:      http.StatusServiceUnavailable,
 	apperr.Internal:             http.StatusInternalServerError,
+	apperr.VoucherExhausted:     http.StatusUnprocessableEntity,
+	apperr.VoucherExpired:       http.StatusUnprocessableEntity,
+	apperr.VoucherNotStarted:    http.StatusUnprocessableEntity,
+	apperr.MinSpendNotMet:       http.StatusUnprocessableEntity,
 }
 
 // StatusOf returns the HTTP status for an application error code.
@@ -84,8 +89,13 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	status := StatusOf(ae.Code)
-	if status >= 500 {
-		slog.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method,
+	if ae.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
+	}
+	// A refusal with a Retry-After is load shed on purpose, counted by the metrics; logging each
+	// one would flood the log in the very storm that causes them.
+	if status >= 500 && ae.RetryAfter == 0 {
+		logger(r.Context()).ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method,
 			"path", r.URL.Path, "request_id", middleware.GetReqID(r.Context()))
 	}
 	WriteProblem(w, Problem{

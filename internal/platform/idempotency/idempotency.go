@@ -58,7 +58,7 @@ func (k Keys) Claim(ctx context.Context, tx pgx.Tx, user uuid.UUID, key string, 
 	tag, err := tx.Exec(ctx, fmt.Sprintf(
 		`INSERT INTO %s (user_id, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, k.table), user, key, hash)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("idempotency: claim a key of %s: %w", k.table, err)
 	}
 	if tag.RowsAffected() == 1 {
 		return nil, nil
@@ -71,7 +71,7 @@ func (k Keys) Claim(ctx context.Context, tx pgx.Tx, user uuid.UUID, key string, 
 	err = tx.QueryRow(ctx, fmt.Sprintf(`SELECT request_hash, status_code, response FROM %s WHERE user_id = $1 AND key = $2`, k.table),
 		user, key).Scan(&prev, &status, &body)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("idempotency: read a key of %s: %w", k.table, err)
 	}
 	if string(prev) != string(hash) {
 		return nil, apperr.New(apperr.IdempotencyKeyReused, "this Idempotency-Key was used with another request")
@@ -90,5 +90,8 @@ func (k Keys) Save(ctx context.Context, tx pgx.Tx, user uuid.UUID, key string, s
 	}
 	_, err = tx.Exec(ctx, fmt.Sprintf(`UPDATE %s SET status_code = $3, response = $4 WHERE user_id = $1 AND key = $2`, k.table),
 		user, key, status, body)
-	return err
+	if err != nil {
+		return fmt.Errorf("idempotency: save the answer in %s: %w", k.table, err)
+	}
+	return nil
 }

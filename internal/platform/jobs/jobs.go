@@ -99,8 +99,10 @@ func (r *Runner) InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, op
 	if r.client == nil {
 		return errors.New("jobs: insert before Init")
 	}
-	_, err := r.client.InsertTx(ctx, tx, args, opts)
-	return err
+	if _, err := r.client.InsertTx(ctx, tx, args, opts); err != nil {
+		return fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
+	}
+	return nil
 }
 
 // InsertManyTx enqueues several jobs in tx at once.
@@ -111,8 +113,10 @@ func (r *Runner) InsertManyTx(ctx context.Context, tx pgx.Tx, params []river.Ins
 	if len(params) == 0 {
 		return nil
 	}
-	_, err := r.client.InsertManyTx(ctx, tx, params)
-	return err
+	if _, err := r.client.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("jobs: insert %d jobs: %w", len(params), err)
+	}
+	return nil
 }
 
 // Start begins working jobs when the client was built with Work.

@@ -43,6 +43,9 @@ func New(pool *pgxpool.Pool) *Metrics {
 	return m
 }
 
+// Register adds a context's own collectors to the registry.
+func (m *Metrics) Register(cs ...prometheus.Collector) { m.reg.MustRegister(cs...) }
+
 // Middleware records each request under its chi route pattern.
 func (m *Metrics) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -214,14 +214,19 @@ func (g *gen) operation(rt Route) map[string]any {
 	}
 	switch {
 	case typed.RawBody:
-		op["requestBody"] = map[string]any{"required": false,
-			"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{}}}}
+		// The provider's own shape, JSON or a form; its signature, not this document, vouches for it.
+		op["requestBody"] = map[string]any{"required": false, "content": map[string]any{
+			"application/json":                  map[string]any{"schema": map[string]any{}},
+			"application/x-www-form-urlencoded": map[string]any{"schema": map[string]any{"type": "object"}}}}
 	case typed.In != nil:
 		op["requestBody"] = map[string]any{"required": !typed.OptionalBody,
 			"content": map[string]any{"application/json": map[string]any{"schema": g.schema(typed.In, in)}}}
 	}
 	status := http.StatusText(typed.Status)
-	if typed.Status == http.StatusNoContent || typed.Status == http.StatusSwitchingProtocols || typed.Out == reflect.TypeFor[httpx.Empty]() {
+	if typed.Produces != "" {
+		responses[strconv.Itoa(typed.Status)] = map[string]any{"description": status,
+			"content": map[string]any{typed.Produces: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+	} else if typed.Status == http.StatusNoContent || typed.Status == http.StatusSwitchingProtocols || typed.Out == reflect.TypeFor[httpx.Empty]() {
 		responses[strconv.Itoa(typed.Status)] = map[string]any{"description": status}
 	} else {
 		responses[strconv.Itoa(typed.Status)] = map[string]any{"description": status,
@@ -255,9 +260,9 @@ var accessText = map[httpx.Access]string{
 // for a body over the limit, a body's 400, a token's 401, a path ID's 404, a restricted route's 403 and 404) and
 // those it declares with Op.Can.
 func Problems(rt Route) map[int][]apperr.Code {
-	// The body limit refuses a body over MAX_BODY_BYTES before any route is chosen, so every
-	// route can answer 413, whether it reads a body or not.
-	set := map[apperr.Code]bool{apperr.Internal: true, apperr.Unavailable: true, apperr.Invalid: true, apperr.PayloadTooLarge: true}
+	// Any route refuses a body over the limit, declared or not (httpx.BodyLimit runs first).
+	set := map[apperr.Code]bool{apperr.Internal: true, apperr.Unavailable: true, apperr.Invalid: true,
+		apperr.PayloadTooLarge: true}
 	o := rt.Op
 	if o == nil {
 		return nil

@@ -160,3 +160,78 @@ func NotFound(err error, kind string) error {
 
 // IsNoRows reports whether err says a query found no row.
 func IsNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+// DBTX is what sqlc's generated queries run on: the pool or a transaction.
+type DBTX interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Named wraps db so that an error of any query run on it says where it came from: the
+// context's name and the sqlc query's, "order: LockOrder: <cause>". A 500 in the log then
+// names the failing query however many callers the error passed through unwrapped. The cause
+// stays reachable: errors.Is(err, pgx.ErrNoRows), NotFound and the Is*Violation checks see
+// through the wrap. Each context builds its store on it, for the pool and for every
+// transaction alike.
+func Named(scope string, db DBTX) DBTX { return named{scope: scope, db: db} }
+
+type named struct {
+	scope string
+	db    DBTX
+}
+
+func (n named) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	tag, err := n.db.Exec(ctx, sql, args...)
+	return tag, n.wrap(sql, err)
+}
+
+func (n named) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	rows, err := n.db.Query(ctx, sql, args...)
+	if err != nil {
+		return rows, n.wrap(sql, err)
+	}
+	return namedRows{Rows: rows, n: n, sql: sql}, nil
+}
+
+func (n named) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return namedRow{row: n.db.QueryRow(ctx, sql, args...), n: n, sql: sql}
+}
+
+// wrap names err by the query it came from; the name is worked out only when there is an error.
+func (n named) wrap(sql string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %s: %w", n.scope, queryName(sql), err)
+}
+
+// queryName reads the name sqlc writes at the head of each query ("-- name: LockOrder :one").
+func queryName(sql string) string {
+	if rest, ok := strings.CutPrefix(sql, "-- name: "); ok {
+		if name, _, ok := strings.Cut(rest, " "); ok {
+			return name
+		}
+	}
+	return "query"
+}
+
+// namedRow defers the query's error to Scan, as pgx does.
+type namedRow struct {
+	row pgx.Row
+	n   named
+	sql string
+}
+
+func (r namedRow) Scan(dest ...any) error { return r.n.wrap(r.sql, r.row.Scan(dest...)) }
+
+// namedRows names the errors a result set reports while it is read.
+type namedRows struct {
+	pgx.Rows
+	n   named
+	sql string
+}
+
+func (r namedRows) Scan(dest ...any) error { return r.n.wrap(r.sql, r.Rows.Scan(dest...)) }
+
+func (r namedRows) Err() error { return r.n.wrap(r.sql, r.Rows.Err()) }

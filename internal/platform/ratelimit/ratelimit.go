@@ -48,8 +48,8 @@ func (l *Limiter) PerMinute(name string, n int) func(http.Handler) http.Handler 
 			w.Header().Set("RateLimit-Limit", strconv.Itoa(n))
 			w.Header().Set("RateLimit-Remaining", strconv.Itoa(res.Remaining))
 			if res.Allowed == 0 {
-				w.Header().Set("Retry-After", strconv.Itoa(int(res.RetryAfter/time.Second)+1))
-				httpx.Fail(w, r, apperr.TooManyRequests, "too many requests, try again later")
+				httpx.Error(w, r, &apperr.Error{Code: apperr.TooManyRequests, Message: "too many requests, try again later",
+					RetryAfter: max(res.RetryAfter, time.Second)})
 				return
 			}
 			next.ServeHTTP(w, r)

@@ -9,17 +9,19 @@ import (
 	"math"
 	"slices"
 
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
 )
 
-// Method is a delivery service level.
-type Method string
+// Method is a delivery service level: the buyer's shipping method, declared with the other
+// values that cross contexts in events, here under the price list's names.
+type Method = events.ShippingMethod
 
 // The delivery methods.
 const (
-	MethodStandard Method = "standard"
-	MethodExpress  Method = "express"
-	MethodSameDay  Method = "same_day"
+	MethodStandard = events.ShippingStandard
+	MethodExpress  = events.ShippingExpress
+	MethodSameDay  = events.ShippingSameDay
 )
 
 // Reasons a parcel cannot be carried; Quote's errors wrap them (errors.Is) inside a

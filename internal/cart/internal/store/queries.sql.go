@@ -314,6 +314,19 @@ func (q *Queries) ItemsForUpdate(ctx context.Context, userID uuid.UUID) ([]CartI
 	return items, nil
 }
 
+const lockCart = `-- name: LockCart :exec
+SELECT pg_advisory_xact_lock(hashtextextended('cart.items:' || $1::uuid::text, 0))
+`
+
+// Serializes the changes that add to one buyer's cart or saved carts, so that their limits (lines,
+// a line's quantity, saved carts) hold under concurrent requests. A cart has no row of its own
+// to lock, and may have no lines yet: an advisory lock on the buyer, held to the end of the
+// transaction.
+func (q *Queries) LockCart(ctx context.Context, dollar_1 uuid.UUID) error {
+	_, err := q.db.Exec(ctx, lockCart, dollar_1)
+	return err
+}
+
 const removeCoupon = `-- name: RemoveCoupon :execrows
 DELETE FROM cart.coupons WHERE user_id = $1 AND ($2::uuid IS NULL OR shop_id = $2::uuid)
 `

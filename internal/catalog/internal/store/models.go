@@ -12,80 +12,80 @@ import (
 )
 
 type CatalogCategory struct {
-	ID          uuid.UUID
-	ParentID    *uuid.UUID
-	Name        string
-	Description string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	ID          uuid.UUID  `db:"id"`
+	ParentID    *uuid.UUID `db:"parent_id"`
+	Name        string     `db:"name"`
+	Description string     `db:"description"`
+	CreatedAt   time.Time  `db:"created_at"`
+	UpdatedAt   time.Time  `db:"updated_at"`
 }
 
 type CatalogPriceHistory struct {
-	ID        int64
-	ProductID uuid.UUID
-	VariantID uuid.UUID
-	Kind      string
-	OldPrice  int64
-	NewPrice  int64
-	Reason    string
-	ChangedBy *uuid.UUID
-	ChangedAt time.Time
+	ID        int64      `db:"id"`
+	ProductID uuid.UUID  `db:"product_id"`
+	VariantID uuid.UUID  `db:"variant_id"`
+	Kind      string     `db:"kind"`
+	OldPrice  int64      `db:"old_price"`
+	NewPrice  int64      `db:"new_price"`
+	Reason    string     `db:"reason"`
+	ChangedBy *uuid.UUID `db:"changed_by"`
+	ChangedAt time.Time  `db:"changed_at"`
 }
 
 type CatalogProduct struct {
-	ID                uuid.UUID
-	ShopID            uuid.UUID
-	Title             string
-	Description       string
-	Brand             string
-	Model             string
-	CategoryID        *uuid.UUID
-	Attributes        json.RawMessage
-	Status            string
-	Currency          string
-	Price             int64
-	LowStockThreshold int32
-	WeightGrams       int32
-	Rating            float64
-	RatingCount       int32
-	DiscountID        *uuid.UUID
-	DiscountPercent   *int32
-	DiscountPrice     *int64
-	DiscountVariantID *uuid.UUID
-	DiscountStartsAt  *time.Time
-	DiscountEndsAt    *time.Time
-	DiscountBy        *uuid.UUID
-	CreatedBy         uuid.UUID
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
-	DeletedAt         *time.Time
-	ShopHiddenAt      *time.Time
-	Listed            bool
+	ID                uuid.UUID       `db:"id"`
+	ShopID            uuid.UUID       `db:"shop_id"`
+	Title             string          `db:"title"`
+	Description       string          `db:"description"`
+	Brand             string          `db:"brand"`
+	Model             string          `db:"model"`
+	CategoryID        *uuid.UUID      `db:"category_id"`
+	Attributes        json.RawMessage `db:"attributes"`
+	Status            string          `db:"status"`
+	Currency          string          `db:"currency"`
+	Price             int64           `db:"price"`
+	LowStockThreshold int32           `db:"low_stock_threshold"`
+	WeightGrams       int32           `db:"weight_grams"`
+	Rating            float64         `db:"rating"`
+	RatingCount       int32           `db:"rating_count"`
+	DiscountID        *uuid.UUID      `db:"discount_id"`
+	DiscountPercent   *int32          `db:"discount_percent"`
+	DiscountPrice     *int64          `db:"discount_price"`
+	DiscountVariantID *uuid.UUID      `db:"discount_variant_id"`
+	DiscountStartsAt  *time.Time      `db:"discount_starts_at"`
+	DiscountEndsAt    *time.Time      `db:"discount_ends_at"`
+	DiscountBy        *uuid.UUID      `db:"discount_by"`
+	CreatedBy         uuid.UUID       `db:"created_by"`
+	CreatedAt         time.Time       `db:"created_at"`
+	UpdatedAt         time.Time       `db:"updated_at"`
+	DeletedAt         *time.Time      `db:"deleted_at"`
+	ShopHiddenAt      *time.Time      `db:"shop_hidden_at"`
+	Listed            bool            `db:"listed"`
 }
 
 type CatalogStockMovement struct {
-	ID         int64
-	VariantID  uuid.UUID
-	ProductID  uuid.UUID
-	Kind       string
-	Delta      int32
-	StockAfter int32
-	Reason     string
-	ActorID    *uuid.UUID
-	CreatedAt  time.Time
+	ID         int64      `db:"id"`
+	VariantID  uuid.UUID  `db:"variant_id"`
+	ProductID  uuid.UUID  `db:"product_id"`
+	Kind       string     `db:"kind"`
+	Delta      int32      `db:"delta"`
+	StockAfter int32      `db:"stock_after"`
+	Reason     string     `db:"reason"`
+	ActorID    *uuid.UUID `db:"actor_id"`
+	CreatedAt  time.Time  `db:"created_at"`
 }
 
 type CatalogVariant struct {
-	ID             uuid.UUID
-	ProductID      uuid.UUID
-	ShopID         uuid.UUID
-	Sku            string
-	Name           string
-	Attributes     json.RawMessage
-	Price          int64
-	EffectivePrice int64
-	Stock          int32
-	IsDefault      bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	ID             uuid.UUID       `db:"id"`
+	ProductID      uuid.UUID       `db:"product_id"`
+	ShopID         uuid.UUID       `db:"shop_id"`
+	Sku            string          `db:"sku"`
+	Name           string          `db:"name"`
+	Attributes     json.RawMessage `db:"attributes"`
+	Price          int64           `db:"price"`
+	EffectivePrice int64           `db:"effective_price"`
+	Stock          int32           `db:"stock"`
+	IsDefault      bool            `db:"is_default"`
+	CreatedAt      time.Time       `db:"created_at"`
+	UpdatedAt      time.Time       `db:"updated_at"`
 }

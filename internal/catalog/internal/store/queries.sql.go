@@ -20,13 +20,13 @@ RETURNING id, variant_id, product_id, kind, delta, stock_after, reason, actor_id
 `
 
 type AddMovementParams struct {
-	VariantID  uuid.UUID
-	ProductID  uuid.UUID
-	Kind       string
-	Delta      int32
-	StockAfter int32
-	Reason     string
-	ActorID    *uuid.UUID
+	VariantID  uuid.UUID  `db:"variant_id"`
+	ProductID  uuid.UUID  `db:"product_id"`
+	Kind       string     `db:"kind"`
+	Delta      int32      `db:"delta"`
+	StockAfter int32      `db:"stock_after"`
+	Reason     string     `db:"reason"`
+	ActorID    *uuid.UUID `db:"actor_id"`
 }
 
 func (q *Queries) AddMovement(ctx context.Context, arg AddMovementParams) (CatalogStockMovement, error) {
@@ -61,14 +61,14 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 `
 
 type AddPriceChangeParams struct {
-	ProductID uuid.UUID
-	VariantID uuid.UUID
-	Kind      string
-	OldPrice  int64
-	NewPrice  int64
-	Reason    string
-	ChangedBy *uuid.UUID
-	ChangedAt time.Time
+	ProductID uuid.UUID  `db:"product_id"`
+	VariantID uuid.UUID  `db:"variant_id"`
+	Kind      string     `db:"kind"`
+	OldPrice  int64      `db:"old_price"`
+	NewPrice  int64      `db:"new_price"`
+	Reason    string     `db:"reason"`
+	ChangedBy *uuid.UUID `db:"changed_by"`
+	ChangedAt time.Time  `db:"changed_at"`
 }
 
 // Prices -------------------------------------------------------------------------------------
@@ -96,17 +96,17 @@ RETURNING v.stock, v.product_id, v.shop_id, v.sku, v.name, p.low_stock_threshold
 `
 
 type AdjustStockParams struct {
-	Delta int32
-	ID    uuid.UUID
+	Delta int32     `db:"delta"`
+	ID    uuid.UUID `db:"id"`
 }
 
 type AdjustStockRow struct {
-	Stock             int32
-	ProductID         uuid.UUID
-	ShopID            uuid.UUID
-	Sku               string
-	Name              string
-	LowStockThreshold int32
+	Stock             int32     `db:"stock"`
+	ProductID         uuid.UUID `db:"product_id"`
+	ShopID            uuid.UUID `db:"shop_id"`
+	Sku               string    `db:"sku"`
+	Name              string    `db:"name"`
+	LowStockThreshold int32     `db:"low_stock_threshold"`
 }
 
 // Stock --------------------------------------------------------------------------------------
@@ -136,8 +136,8 @@ SELECT up.id, up.name FROM up ORDER BY up.depth DESC
 `
 
 type CategoryAncestorsRow struct {
-	ID   uuid.UUID
-	Name string
+	ID   uuid.UUID `db:"id"`
+	Name string    `db:"name"`
 }
 
 // The path from the root down to the category, the category included.
@@ -167,8 +167,8 @@ SELECT EXISTS (SELECT 1 FROM catalog.categories c WHERE c.parent_id = $1::uuid):
 `
 
 type CategoryUsageRow struct {
-	HasChildren bool
-	HasProducts bool
+	HasChildren bool `db:"has_children"`
+	HasProducts bool `db:"has_products"`
 }
 
 // What stops a category from being deleted: children, and products that name it (deleted
@@ -189,8 +189,8 @@ RETURNING id, shop_id, title, description, brand, model, category_id, attributes
 `
 
 type ClearDiscountParams struct {
-	ID         uuid.UUID
-	DiscountID uuid.UUID
+	ID         uuid.UUID `db:"id"`
+	DiscountID uuid.UUID `db:"discount_id"`
 }
 
 func (q *Queries) ClearDiscount(ctx context.Context, arg ClearDiscountParams) (CatalogProduct, error) {
@@ -248,9 +248,9 @@ RETURNING id, parent_id, name, description, created_at, updated_at
 `
 
 type CreateCategoryParams struct {
-	ParentID    *uuid.UUID
-	Name        string
-	Description string
+	ParentID    *uuid.UUID `db:"parent_id"`
+	Name        string     `db:"name"`
+	Description string     `db:"description"`
 }
 
 // Categories ---------------------------------------------------------------------------------
@@ -278,18 +278,18 @@ RETURNING id, shop_id, title, description, brand, model, category_id, attributes
 `
 
 type CreateProductParams struct {
-	ShopID            uuid.UUID
-	Title             string
-	Description       string
-	Brand             string
-	Model             string
-	CategoryID        *uuid.UUID
-	Attributes        json.RawMessage
-	Status            string
-	Currency          string
-	LowStockThreshold int32
-	WeightGrams       int32
-	CreatedBy         uuid.UUID
+	ShopID            uuid.UUID       `db:"shop_id"`
+	Title             string          `db:"title"`
+	Description       string          `db:"description"`
+	Brand             string          `db:"brand"`
+	Model             string          `db:"model"`
+	CategoryID        *uuid.UUID      `db:"category_id"`
+	Attributes        json.RawMessage `db:"attributes"`
+	Status            string          `db:"status"`
+	Currency          string          `db:"currency"`
+	LowStockThreshold int32           `db:"low_stock_threshold"`
+	WeightGrams       int32           `db:"weight_grams"`
+	CreatedBy         uuid.UUID       `db:"created_by"`
 }
 
 // Products -----------------------------------------------------------------------------------
@@ -350,14 +350,14 @@ RETURNING id, product_id, shop_id, sku, name, attributes, price, effective_price
 `
 
 type CreateVariantParams struct {
-	ProductID  uuid.UUID
-	ShopID     uuid.UUID
-	Sku        string
-	Name       string
-	Attributes json.RawMessage
-	Price      int64
-	Stock      int32
-	IsDefault  bool
+	ProductID  uuid.UUID       `db:"product_id"`
+	ShopID     uuid.UUID       `db:"shop_id"`
+	Sku        string          `db:"sku"`
+	Name       string          `db:"name"`
+	Attributes json.RawMessage `db:"attributes"`
+	Price      int64           `db:"price"`
+	Stock      int32           `db:"stock"`
+	IsDefault  bool            `db:"is_default"`
 }
 
 // Variants -----------------------------------------------------------------------------------
@@ -451,8 +451,8 @@ WHERE parent_id IS NOT DISTINCT FROM $1::uuid AND lower(name) = lower($2)
 `
 
 type FindCategoryParams struct {
-	ParentID *uuid.UUID
-	Name     string
+	ParentID *uuid.UUID `db:"parent_id"`
+	Name     string     `db:"name"`
 }
 
 // Seeding (goshop seed) --------------------------------------------------------------------
@@ -558,8 +558,8 @@ WHERE shop_id = $2 AND deleted_at IS NULL AND shop_hidden_at IS NULL
 `
 
 type HideShopProductsParams struct {
-	At     time.Time
-	ShopID uuid.UUID
+	At     time.Time `db:"at"`
+	ShopID uuid.UUID `db:"shop_id"`
 }
 
 func (q *Queries) HideShopProducts(ctx context.Context, arg HideShopProductsParams) (int64, error) {
@@ -580,8 +580,8 @@ SELECT count(*) > 0 AS found FROM tree WHERE id = $1::uuid
 `
 
 type InSubtreeParams struct {
-	Candidate uuid.UUID
-	Root      uuid.UUID
+	Candidate uuid.UUID `db:"candidate"`
+	Root      uuid.UUID `db:"root"`
 }
 
 // Whether candidate is root or one of its descendants (moving root under it would make a cycle).
@@ -604,23 +604,23 @@ LIMIT $6
 `
 
 type InventoryParams struct {
-	ShopID     *uuid.UUID
-	LowOnly    bool
-	HasCursor  bool
-	AfterStock int32
-	AfterID    uuid.UUID
-	Lim        int32
+	ShopID     *uuid.UUID `db:"shop_id"`
+	LowOnly    bool       `db:"low_only"`
+	HasCursor  bool       `db:"has_cursor"`
+	AfterStock int32      `db:"after_stock"`
+	AfterID    uuid.UUID  `db:"after_id"`
+	Lim        int32      `db:"lim"`
 }
 
 type InventoryRow struct {
-	VariantID         uuid.UUID
-	ProductID         uuid.UUID
-	ShopID            uuid.UUID
-	Sku               string
-	VariantName       string
-	Stock             int32
-	Title             string
-	LowStockThreshold int32
+	VariantID         uuid.UUID `db:"variant_id"`
+	ProductID         uuid.UUID `db:"product_id"`
+	ShopID            uuid.UUID `db:"shop_id"`
+	Sku               string    `db:"sku"`
+	VariantName       string    `db:"variant_name"`
+	Stock             int32     `db:"stock"`
+	Title             string    `db:"title"`
+	LowStockThreshold int32     `db:"low_stock_threshold"`
 }
 
 // Variants of live products, lowest stock first: one shop's, or every shop's when shop_id is
@@ -670,11 +670,11 @@ LIMIT $5
 `
 
 type ListCategoriesParams struct {
-	ParentID  *uuid.UUID
-	HasCursor bool
-	AfterName string
-	AfterID   uuid.UUID
-	Lim       int32
+	ParentID  *uuid.UUID `db:"parent_id"`
+	HasCursor bool       `db:"has_cursor"`
+	AfterName string     `db:"after_name"`
+	AfterID   uuid.UUID  `db:"after_id"`
+	Lim       int32      `db:"lim"`
 }
 
 // The children of a category, or the roots when parent_id is NULL, by name.
@@ -719,10 +719,10 @@ LIMIT $4
 `
 
 type ListPriceHistoryParams struct {
-	ProductID uuid.UUID
-	HasCursor bool
-	BeforeID  int64
-	Lim       int32
+	ProductID uuid.UUID `db:"product_id"`
+	HasCursor bool      `db:"has_cursor"`
+	BeforeID  int64     `db:"before_id"`
+	Lim       int32     `db:"lim"`
 }
 
 func (q *Queries) ListPriceHistory(ctx context.Context, arg ListPriceHistoryParams) ([]CatalogPriceHistory, error) {
@@ -892,8 +892,8 @@ SELECT id, variant_id, product_id, kind, delta, stock_after, reason, actor_id, c
 `
 
 type RecentMovementsParams struct {
-	ProductID uuid.UUID
-	Lim       int32
+	ProductID uuid.UUID `db:"product_id"`
+	Lim       int32     `db:"lim"`
 }
 
 func (q *Queries) RecentMovements(ctx context.Context, arg RecentMovementsParams) ([]CatalogStockMovement, error) {
@@ -952,11 +952,11 @@ FROM p
 `
 
 type SeedProductsParams struct {
-	Shops      []uuid.UUID
-	Categories []uuid.UUID
-	CreatedBy  uuid.UUID
-	FromN      int32
-	UntilN     int32
+	Shops      []uuid.UUID `db:"shops"`
+	Categories []uuid.UUID `db:"categories"`
+	CreatedBy  uuid.UUID   `db:"created_by"`
+	FromN      int32       `db:"from_n"`
+	UntilN     int32       `db:"until_n"`
 }
 
 // Products number from..until, each with one default variant, spread over the shops and
@@ -985,14 +985,14 @@ RETURNING id, shop_id, title, description, brand, model, category_id, attributes
 `
 
 type SetDiscountParams struct {
-	DiscountID        *uuid.UUID
-	DiscountPercent   *int32
-	DiscountPrice     *int64
-	DiscountVariantID *uuid.UUID
-	DiscountStartsAt  *time.Time
-	DiscountEndsAt    *time.Time
-	DiscountBy        *uuid.UUID
-	ID                uuid.UUID
+	DiscountID        *uuid.UUID `db:"discount_id"`
+	DiscountPercent   *int32     `db:"discount_percent"`
+	DiscountPrice     *int64     `db:"discount_price"`
+	DiscountVariantID *uuid.UUID `db:"discount_variant_id"`
+	DiscountStartsAt  *time.Time `db:"discount_starts_at"`
+	DiscountEndsAt    *time.Time `db:"discount_ends_at"`
+	DiscountBy        *uuid.UUID `db:"discount_by"`
+	ID                uuid.UUID  `db:"id"`
 }
 
 func (q *Queries) SetDiscount(ctx context.Context, arg SetDiscountParams) (CatalogProduct, error) {
@@ -1045,8 +1045,8 @@ UPDATE catalog.products SET low_stock_threshold = $1, updated_at = now() WHERE i
 `
 
 type SetLowStockThresholdParams struct {
-	Threshold int32
-	ID        uuid.UUID
+	Threshold int32     `db:"threshold"`
+	ID        uuid.UUID `db:"id"`
 }
 
 func (q *Queries) SetLowStockThreshold(ctx context.Context, arg SetLowStockThresholdParams) error {
@@ -1054,13 +1054,61 @@ func (q *Queries) SetLowStockThreshold(ctx context.Context, arg SetLowStockThres
 	return err
 }
 
+const setProductCategory = `-- name: SetProductCategory :one
+UPDATE catalog.products SET category_id = $1, updated_at = now()
+WHERE id = $2 AND deleted_at IS NULL
+RETURNING id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed
+`
+
+type SetProductCategoryParams struct {
+	CategoryID *uuid.UUID `db:"category_id"`
+	ID         uuid.UUID  `db:"id"`
+}
+
+// The category apart, since NULL is a value of it (no category).
+func (q *Queries) SetProductCategory(ctx context.Context, arg SetProductCategoryParams) (CatalogProduct, error) {
+	row := q.db.QueryRow(ctx, setProductCategory, arg.CategoryID, arg.ID)
+	var i CatalogProduct
+	err := row.Scan(
+		&i.ID,
+		&i.ShopID,
+		&i.Title,
+		&i.Description,
+		&i.Brand,
+		&i.Model,
+		&i.CategoryID,
+		&i.Attributes,
+		&i.Status,
+		&i.Currency,
+		&i.Price,
+		&i.LowStockThreshold,
+		&i.WeightGrams,
+		&i.Rating,
+		&i.RatingCount,
+		&i.DiscountID,
+		&i.DiscountPercent,
+		&i.DiscountPrice,
+		&i.DiscountVariantID,
+		&i.DiscountStartsAt,
+		&i.DiscountEndsAt,
+		&i.DiscountBy,
+		&i.CreatedBy,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.DeletedAt,
+		&i.ShopHiddenAt,
+		&i.Listed,
+	)
+	return i, err
+}
+
 const setProductPrice = `-- name: SetProductPrice :exec
 UPDATE catalog.products SET price = $1 WHERE id = $2
 `
 
 type SetProductPriceParams struct {
-	Price int64
-	ID    uuid.UUID
+	Price int64     `db:"price"`
+	ID    uuid.UUID `db:"id"`
 }
 
 func (q *Queries) SetProductPrice(ctx context.Context, arg SetProductPriceParams) error {
@@ -1077,18 +1125,18 @@ RETURNING old.stock AS old_stock, v.stock, v.product_id, v.shop_id, v.sku, v.nam
 `
 
 type SetStockParams struct {
-	Stock int32
-	ID    uuid.UUID
+	Stock int32     `db:"stock"`
+	ID    uuid.UUID `db:"id"`
 }
 
 type SetStockRow struct {
-	OldStock          int32
-	Stock             int32
-	ProductID         uuid.UUID
-	ShopID            uuid.UUID
-	Sku               string
-	Name              string
-	LowStockThreshold int32
+	OldStock          int32     `db:"old_stock"`
+	Stock             int32     `db:"stock"`
+	ProductID         uuid.UUID `db:"product_id"`
+	ShopID            uuid.UUID `db:"shop_id"`
+	Sku               string    `db:"sku"`
+	Name              string    `db:"name"`
+	LowStockThreshold int32     `db:"low_stock_threshold"`
 }
 
 func (q *Queries) SetStock(ctx context.Context, arg SetStockParams) (SetStockRow, error) {
@@ -1111,8 +1159,8 @@ UPDATE catalog.variants SET effective_price = $1 WHERE id = $2
 `
 
 type SetVariantEffectivePriceParams struct {
-	EffectivePrice int64
-	ID             uuid.UUID
+	EffectivePrice int64     `db:"effective_price"`
+	ID             uuid.UUID `db:"id"`
 }
 
 func (q *Queries) SetVariantEffectivePrice(ctx context.Context, arg SetVariantEffectivePriceParams) error {
@@ -1125,8 +1173,8 @@ UPDATE catalog.variants SET price = $1, updated_at = now() WHERE id = $2
 `
 
 type SetVariantPriceParams struct {
-	Price int64
-	ID    uuid.UUID
+	Price int64     `db:"price"`
+	ID    uuid.UUID `db:"id"`
 }
 
 func (q *Queries) SetVariantPrice(ctx context.Context, arg SetVariantPriceParams) error {
@@ -1143,9 +1191,9 @@ ORDER BY product_count DESC, c.name, c.id
 `
 
 type ShopCategoriesRow struct {
-	ID           uuid.UUID
-	Name         string
-	ProductCount int32
+	ID           uuid.UUID `db:"id"`
+	Name         string    `db:"name"`
+	ProductCount int32     `db:"product_count"`
 }
 
 // The categories a shop's listed products are in, with how many products each.
@@ -1177,10 +1225,10 @@ RETURNING id, parent_id, name, description, created_at, updated_at
 `
 
 type UpdateCategoryParams struct {
-	ParentID    *uuid.UUID
-	Name        string
-	Description string
-	ID          uuid.UUID
+	ParentID    *uuid.UUID `db:"parent_id"`
+	Name        string     `db:"name"`
+	Description string     `db:"description"`
+	ID          uuid.UUID  `db:"id"`
 }
 
 func (q *Queries) UpdateCategory(ctx context.Context, arg UpdateCategoryParams) (CatalogCategory, error) {
@@ -1204,33 +1252,36 @@ func (q *Queries) UpdateCategory(ctx context.Context, arg UpdateCategoryParams) 
 
 const updateProduct = `-- name: UpdateProduct :one
 UPDATE catalog.products
-SET title = $1, description = $2, brand = $3, model = $4, category_id = $5,
-    attributes = $6, status = $7, low_stock_threshold = $8,
-    weight_grams = $9, updated_at = now()
-WHERE id = $10 AND deleted_at IS NULL
+SET title = COALESCE($1, title), description = COALESCE($2, description),
+    brand = COALESCE($3, brand), model = COALESCE($4, model),
+    attributes = COALESCE($5, attributes), status = COALESCE($6, status),
+    low_stock_threshold = COALESCE($7, low_stock_threshold),
+    weight_grams = COALESCE($8, weight_grams), updated_at = now()
+WHERE id = $9 AND deleted_at IS NULL
 RETURNING id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed
 `
 
 type UpdateProductParams struct {
-	Title             string
-	Description       string
-	Brand             string
-	Model             string
-	CategoryID        *uuid.UUID
-	Attributes        json.RawMessage
-	Status            string
-	LowStockThreshold int32
-	WeightGrams       int32
-	ID                uuid.UUID
+	Title             *string   `db:"title"`
+	Description       *string   `db:"description"`
+	Brand             *string   `db:"brand"`
+	Model             *string   `db:"model"`
+	Attributes        []byte    `db:"attributes"`
+	Status            *string   `db:"status"`
+	LowStockThreshold *int32    `db:"low_stock_threshold"`
+	WeightGrams       *int32    `db:"weight_grams"`
+	ID                uuid.UUID `db:"id"`
 }
 
+// A partial update: a field given as NULL keeps its value. Each edit names only what it
+// changes, so no edit rewrites a column from a copy of the row, and a column added later is
+// never reset by an edit written before it. Every parameter must stay nullable (a test checks).
 func (q *Queries) UpdateProduct(ctx context.Context, arg UpdateProductParams) (CatalogProduct, error) {
 	row := q.db.QueryRow(ctx, updateProduct,
 		arg.Title,
 		arg.Description,
 		arg.Brand,
 		arg.Model,
-		arg.CategoryID,
 		arg.Attributes,
 		arg.Status,
 		arg.LowStockThreshold,
@@ -1281,23 +1332,23 @@ WHERE v.id = $1
 `
 
 type VariantSnapshotRow struct {
-	VariantID         uuid.UUID
-	ProductID         uuid.UUID
-	ShopID            uuid.UUID
-	Sku               string
-	VariantName       string
-	Price             int64
-	Stock             int32
-	Title             string
-	Currency          string
-	WeightGrams       int32
-	Listed            bool
-	DiscountID        *uuid.UUID
-	DiscountPercent   *int32
-	DiscountPrice     *int64
-	DiscountVariantID *uuid.UUID
-	DiscountStartsAt  *time.Time
-	DiscountEndsAt    *time.Time
+	VariantID         uuid.UUID  `db:"variant_id"`
+	ProductID         uuid.UUID  `db:"product_id"`
+	ShopID            uuid.UUID  `db:"shop_id"`
+	Sku               string     `db:"sku"`
+	VariantName       string     `db:"variant_name"`
+	Price             int64      `db:"price"`
+	Stock             int32      `db:"stock"`
+	Title             string     `db:"title"`
+	Currency          string     `db:"currency"`
+	WeightGrams       int32      `db:"weight_grams"`
+	Listed            bool       `db:"listed"`
+	DiscountID        *uuid.UUID `db:"discount_id"`
+	DiscountPercent   *int32     `db:"discount_percent"`
+	DiscountPrice     *int64     `db:"discount_price"`
+	DiscountVariantID *uuid.UUID `db:"discount_variant_id"`
+	DiscountStartsAt  *time.Time `db:"discount_starts_at"`
+	DiscountEndsAt    *time.Time `db:"discount_ends_at"`
 }
 
 func (q *Queries) VariantSnapshot(ctx context.Context, id uuid.UUID) (VariantSnapshotRow, error) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/goshop/goshop/internal/events"
 )
 
 type OrdersIdempotencyKey struct {
@@ -40,11 +41,11 @@ type OrdersOrder struct {
 	CheckoutID        uuid.UUID
 	BuyerID           uuid.UUID
 	ShopID            uuid.UUID
-	Status            string
-	PaymentMethod     string
-	PaymentProvider   *string
-	PaymentStatus     string
-	ShippingMethod    string
+	Status            events.OrderStatus
+	PaymentMethod     events.PaymentMethod
+	PaymentProvider   *events.Provider
+	PaymentStatus     events.PaymentStatus
+	ShippingMethod    events.ShippingMethod
 	Subtotal          int64
 	Discount          int64
 	ShippingFee       int64
@@ -89,10 +90,10 @@ type OrdersRefundRequest struct {
 type OrdersStatusHistory struct {
 	ID         int64
 	OrderID    uuid.UUID
-	FromStatus *string
-	ToStatus   string
+	FromStatus *events.OrderStatus
+	ToStatus   events.OrderStatus
 	ActorID    *uuid.UUID
-	ActorRole  string
+	ActorRole  events.ActorRole
 	Reason     string
 	CreatedAt  time.Time
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/goshop/goshop/internal/events"
 )
 
 const addHistory = `-- name: AddHistory :exec
@@ -19,10 +20,10 @@ VALUES ($1, $2, $3, $4, $5, $6)
 
 type AddHistoryParams struct {
 	OrderID    uuid.UUID
-	FromStatus *string
-	ToStatus   string
+	FromStatus *events.OrderStatus
+	ToStatus   events.OrderStatus
 	ActorID    *uuid.UUID
-	ActorRole  string
+	ActorRole  events.ActorRole
 	Reason     string
 }
 
@@ -87,7 +88,7 @@ type AttachCarrierParams struct {
 	TrackingNumber *string
 	Carrier        *string
 	ID             uuid.UUID
-	ReadyStatus    string
+	ReadyStatus    events.OrderStatus
 }
 
 // The platform's own delivery takes an order only while it waits for one: in @ready_status
@@ -196,22 +197,27 @@ func (q *Queries) BuyerOrders(ctx context.Context, arg BuyerOrdersParams) ([]Ord
 }
 
 const buyerSummary = `-- name: BuyerSummary :many
-SELECT to_char(date_trunc('month', created_at AT TIME ZONE 'UTC'), 'YYYY-MM')::text AS month, status,
+SELECT to_char(date_trunc('month', created_at AT TIME ZONE $1::text), 'YYYY-MM')::text AS month, status,
        count(*)::bigint AS orders, sum(total)::bigint AS amount
-FROM orders.orders WHERE buyer_id = $1
+FROM orders.orders WHERE buyer_id = $2
 GROUP BY 1, 2 ORDER BY 1 DESC, 2
 `
 
+type BuyerSummaryParams struct {
+	Tz      string
+	BuyerID uuid.UUID
+}
+
 type BuyerSummaryRow struct {
 	Month  string
-	Status string
+	Status events.OrderStatus
 	Orders int64
 	Amount int64
 }
 
-// Counts and amounts of a buyer's orders by month and status.
-func (q *Queries) BuyerSummary(ctx context.Context, buyerID uuid.UUID) ([]BuyerSummaryRow, error) {
-	rows, err := q.db.Query(ctx, buyerSummary, buyerID)
+// Counts and amounts of a buyer's orders by month and status, months cut in time zone tz.
+func (q *Queries) BuyerSummary(ctx context.Context, arg BuyerSummaryParams) ([]BuyerSummaryRow, error) {
+	rows, err := q.db.Query(ctx, buyerSummary, arg.Tz, arg.BuyerID)
 	if err != nil {
 		return nil, err
 	}
@@ -250,9 +256,9 @@ type CreateOrderParams struct {
 	CheckoutID      uuid.UUID
 	BuyerID         uuid.UUID
 	ShopID          uuid.UUID
-	PaymentMethod   string
-	PaymentProvider *string
-	ShippingMethod  string
+	PaymentMethod   events.PaymentMethod
+	PaymentProvider *events.Provider
+	ShippingMethod  events.ShippingMethod
 	Subtotal        int64
 	Discount        int64
 	ShippingFee     int64
@@ -606,9 +612,9 @@ RETURNING id, checkout_id, buyer_id, shop_id, status, payment_method, payment_pr
 `
 
 type MoveStatusParams struct {
-	ToStatus   string
+	ToStatus   events.OrderStatus
 	ID         uuid.UUID
-	FromStatus string
+	FromStatus events.OrderStatus
 }
 
 // A move happens only from the status the caller saw: of two concurrent moves of one order, one
@@ -824,7 +830,7 @@ RETURNING id, checkout_id, buyer_id, shop_id, status, payment_method, payment_pr
 `
 
 type SetPaymentStatusParams struct {
-	PaymentStatus string
+	PaymentStatus events.PaymentStatus
 	ID            uuid.UUID
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/goshop/goshop/internal/events"
 )
 
 type PaymentAccount struct {
@@ -49,7 +50,7 @@ type PaymentEscrow struct {
 	ReleaseAfter   *time.Time
 	ReleasedAmount int64
 	Commission     int64
-	ReleasedBy     *string
+	ReleasedBy     *events.ActorRole
 	ReleasedAt     *time.Time
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
@@ -87,7 +88,7 @@ type PaymentPayment struct {
 	ID                uuid.UUID
 	BuyerID           uuid.UUID
 	CheckoutID        *uuid.UUID
-	Method            string
+	Method            events.PaymentMethod
 	Provider          string
 	Amount            int64
 	Currency          string
@@ -142,7 +143,7 @@ type PaymentRefund struct {
 type PaymentSavedMethod struct {
 	ID        uuid.UUID
 	UserID    uuid.UUID
-	Method    string
+	Method    events.PaymentMethod
 	Provider  string
 	Token     string
 	Brand     string

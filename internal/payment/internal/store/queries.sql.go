@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/goshop/goshop/internal/events"
 )
 
 const accountBalance = `-- name: AccountBalance :one
@@ -506,7 +507,7 @@ RETURNING id, user_id, method, provider, token, brand, last4, exp_month, exp_yea
 
 type CreateMethodParams struct {
 	UserID    uuid.UUID
-	Method    string
+	Method    events.PaymentMethod
 	Provider  string
 	Token     string
 	Brand     string
@@ -558,7 +559,7 @@ type CreatePaymentParams struct {
 	ID          uuid.UUID
 	BuyerID     uuid.UUID
 	CheckoutID  *uuid.UUID
-	Method      string
+	Method      events.PaymentMethod
 	Provider    string
 	Amount      int64
 	Currency    string
@@ -1607,7 +1608,7 @@ RETURNING order_id, payment_id, buyer_id, shop_id, currency, held_amount, status
 type ReleaseEscrowParams struct {
 	ReleasedAmount int64
 	Commission     int64
-	ReleasedBy     *string
+	ReleasedBy     *events.ActorRole
 	OrderID        uuid.UUID
 }
 

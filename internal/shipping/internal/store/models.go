@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/goshop/goshop/internal/events"
 )
 
 type ShippingShipment struct {
@@ -18,7 +19,7 @@ type ShippingShipment struct {
 	ShopOwnerID    uuid.UUID
 	ShopName       string
 	ShipperID      *uuid.UUID
-	Status         string
+	Status         events.ShipmentStatus
 	Method         string
 	Fee            int64
 	Currency       string
@@ -42,10 +43,10 @@ type ShippingShipmentEvent struct {
 	ID        int64
 	OrderID   uuid.UUID
 	Kind      string
-	Status    string
+	Status    events.ShipmentStatus
 	ShipperID *uuid.UUID
 	ActorID   *uuid.UUID
-	ActorRole string
+	ActorRole events.ActorRole
 	Note      string
 	Lat       *float64
 	Lng       *float64

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/goshop/goshop/internal/events"
 )
 
 const activeDeliveries = `-- name: ActiveDeliveries :many
@@ -46,10 +47,10 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 type AddEventParams struct {
 	OrderID   uuid.UUID
 	Kind      string
-	Status    string
+	Status    events.ShipmentStatus
 	ShipperID *uuid.UUID
 	ActorID   *uuid.UUID
-	ActorRole string
+	ActorRole events.ActorRole
 	Note      string
 	Lat       *float64
 	Lng       *float64
@@ -618,9 +619,9 @@ RETURNING order_id, tracking_number, buyer_id, shop_id, shop_owner_id, shop_name
 `
 
 type SetShipmentStatusParams struct {
-	Status     string
+	Status     events.ShipmentStatus
 	OrderID    uuid.UUID
-	FromStatus string
+	FromStatus events.ShipmentStatus
 }
 
 func (q *Queries) SetShipmentStatus(ctx context.Context, arg SetShipmentStatusParams) (ShippingShipment, error) {
