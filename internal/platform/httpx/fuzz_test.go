@@ -6,7 +6,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -214,6 +216,13 @@ func FuzzQueryOf(f *testing.F) {
 		}
 		if p := unstorableIn(reflect.ValueOf(got), "query"); p != "" {
 			t.Fatalf("accepted text PostgreSQL cannot store at %s: %q", p, rawQuery)
+		}
+		// An empty value is no number, flag, UUID or time (it would read as the zero value).
+		values, _ := url.ParseQuery(rawQuery)
+		for _, name := range []string{"min_price", "shop_id", "in_stock", "lat", "since", "limit"} {
+			if slices.Contains(values[name], "") {
+				t.Fatalf("accepted an empty ?%s in %q", name, rawQuery)
+			}
 		}
 		if page := got.Page(); page.Limit < 1 || page.Limit > MaxLimit {
 			t.Fatalf("accepted a page of %d", page.Limit)
