@@ -81,7 +81,9 @@ func TestEveryOperationSurvivesBadInput(t *testing.T) {
 	t.Parallel()
 	cases := envInt(t, "API_FUZZ_CASES", 8)
 	seed := uint64(envInt(t, "API_FUZZ_SEED", 1))
-	w := apptest.NewWorld(t)
+	// A smaller body limit than the default 1 MiB: a body over it is as good a test, and the
+	// contract check reads every byte of it.
+	w := apptest.NewWorld(t, apptest.WithEnv("MAX_BODY_BYTES", "65536"))
 	routes, err := w.Env.App.Routes()
 	require.NoError(t, err)
 	byName := map[string]openapi.Route{}
@@ -286,7 +288,7 @@ var (
 	malformed = []string{
 		`{`, `{"a":`, `{"a":1,}`, `{"a" 1}`, `[`, `]`, `{}}`, `{} {}`, `nul`, `"unterminated`, "{\"a\":\"\xff\xfe\"}",
 		"\xef\xbb\xbf{}", `{"a":1,"a":"twice"}`, strings.Repeat("[", 20000), strings.Repeat(`{"a":`, 5000) + "1" + strings.Repeat("}", 5000),
-		`{"` + strings.Repeat("k", 100000) + `":1}`, `{"a":"\ud800"}`, `{"a":"\u0000"}`,
+		`{"` + strings.Repeat("k", 20000) + `":1}`, `{"a":"\ud800"}`, `{"a":"\u0000"}`,
 	}
 )
 
