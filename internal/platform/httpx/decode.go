@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/go-playground/validator/v10"
@@ -56,7 +58,11 @@ func Decode(r *http.Request, dst any) error {
 	if err := checkDeclaredBody(r, reflect.TypeOf(dst), false); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return decodeError(err, nil)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err, reflect.TypeOf(dst))
 	}
@@ -65,6 +71,11 @@ func Decode(r *http.Request, dst any) error {
 			return decodeError(err, nil)
 		}
 		return apperr.New(apperr.BadRequest, "the body must hold a single JSON value")
+	}
+	if bytes.Contains(body, []byte("null")) {
+		if err := refuseNulls(body, reflect.TypeOf(dst).Elem(), ""); err != nil {
+			return err
+		}
 	}
 	if err := checkStorable(reflect.ValueOf(dst), ""); err != nil {
 		return err
@@ -81,6 +92,104 @@ func DecodeOptional(r *http.Request, dst any) error {
 		return Validate(dst)
 	}
 	return Decode(r, dst)
+}
+
+// refuseNulls refuses a JSON null where dst's type has no null: encoding/json leaves such a
+// field at its zero value, so {"brand": null} would clear a brand that the document (and the
+// client reading it) says must be a string. Pointers, slices, maps and raw JSON may be null.
+func refuseNulls(raw []byte, t reflect.Type, path string) error {
+	raw = bytes.TrimSpace(raw)
+	for t.Kind() == reflect.Pointer {
+		if string(raw) == "null" {
+			return nil
+		}
+		t = t.Elem()
+	}
+	if string(raw) == "null" {
+		switch {
+		case t.Kind() == reflect.Slice || t.Kind() == reflect.Map || t.Kind() == reflect.Interface:
+			return nil
+		case path == "":
+			return apperr.New(apperr.BadRequest, "the body must be a JSON object")
+		case t.Name() == "UUID" || t.Name() == "Time":
+			return apperr.Field(path, "must be "+queryKind(t)+", not null")
+		}
+		return apperr.Field(path, "must be "+jsonKind(t)+", not null")
+	}
+	if len(raw) == 0 || t == rawMessageType {
+		return nil
+	}
+	switch {
+	case t.Kind() == reflect.Struct && raw[0] == '{':
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return nil
+		}
+		for _, key := range sortedKeys(obj) {
+			if f, name, ok := jsonField(t, key); ok {
+				if err := refuseNulls(obj[key], f.Type, join(path, name)); err != nil {
+					return err
+				}
+			}
+		}
+	case (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) && raw[0] == '[':
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return nil
+		}
+		for i, item := range items {
+			if err := refuseNulls(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case t.Kind() == reflect.Map && raw[0] == '{':
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return nil
+		}
+		for _, key := range sortedKeys(obj) {
+			if err := refuseNulls(obj[key], t.Elem(), join(path, key)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]json.RawMessage) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// jsonField finds the field of struct t that encoding/json fills from key: by its JSON name,
+// else by a name equal under case folding, as encoding/json matches; embedded structs' fields
+// count as the struct's own.
+func jsonField(t reflect.Type, key string) (reflect.StructField, string, bool) {
+	var folded *reflect.StructField
+	var foldedName string
+	for _, f := range reflect.VisibleFields(t) {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() || (f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct) {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if name == key {
+			return f, name, true
+		}
+		if folded == nil && strings.EqualFold(name, key) {
+			folded, foldedName = &f, name
+		}
+	}
+	if folded != nil {
+		return *folded, foldedName, true
+	}
+	return reflect.StructField{}, "", false
 }
 
 func decodeError(err error, dst reflect.Type) error {

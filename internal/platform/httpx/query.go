@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -33,13 +34,40 @@ func QueryOf[Q any](r *http.Request) (Q, error) {
 	if err := checkDeclaredQuery(r, reflect.TypeFor[Q]()); err != nil {
 		return q, err
 	}
-	if err := queryDecoder.Decode(&q, r.URL.Query()); err != nil {
+	values := r.URL.Query()
+	if err := emptyValues(values, reflect.TypeFor[Q]()); err != nil {
+		return q, err
+	}
+	if err := queryDecoder.Decode(&q, values); err != nil {
 		return q, queryError(err)
 	}
 	if err := Validate(&q); err != nil {
 		return q, err
 	}
 	return q, nil
+}
+
+// emptyValues refuses an empty value (?lat=) for a parameter that is not text: the document
+// says lat is a number, and "" is none; gorilla/schema would read it as 0 (and a pointer field
+// as given), so that a required latitude passed as 0.
+func emptyValues(values map[string][]string, t reflect.Type) error {
+	var bad []apperr.FieldError
+	for _, f := range reflect.VisibleFields(t) {
+		name := f.Tag.Get("query")
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
+			ft = ft.Elem()
+		}
+		if name == "" || name == "-" || ft.Kind() == reflect.String || !slices.Contains(values[name], "") {
+			continue
+		}
+		bad = append(bad, apperr.FieldError{Field: name, Message: "must be " + queryKind(ft)})
+	}
+	if bad == nil {
+		return nil
+	}
+	sort.Slice(bad, func(i, j int) bool { return bad[i].Field < bad[j].Field })
+	return apperr.Validation(bad...)
 }
 
 // queryError names the parameters that did not parse.

@@ -114,6 +114,34 @@ func TestQueryOf(t *testing.T) {
 	}
 }
 
+type pointQuery struct {
+	Lat  *float64 `query:"lat" validate:"required,latitude"`
+	Min  *int64   `query:"min"`
+	Name *string  `query:"name"`
+	Tags []string `query:"tag"`
+}
+
+// An empty value is no number: ?lat= is refused as the document refuses it, not read as
+// latitude 0; an empty text is text.
+func TestEmptyQueryValueIsNoNumber(t *testing.T) {
+	t.Parallel()
+	var got pointQuery
+	op := Endpoint(http.StatusOK, func(r *http.Request) (Empty, error) {
+		q, err := QueryOf[pointQuery](r)
+		got = q
+		return Empty{}, err
+	}).Params(pointQuery{})
+	for target, field := range map[string]string{"/things/x?lat=": "lat", "/things/x?lat=1&min=": "min"} {
+		rec := serveOp(op, target)
+		require.Equal(t, http.StatusUnprocessableEntity, rec.Code, rec.Body.String())
+		assert.Equal(t, field, problemOf(t, rec).Errors[0].Field, target)
+	}
+	rec := serveOp(op, "/things/x?lat=10.5&name=&tag=&tag=a")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, "", *got.Name)
+	assert.Equal(t, []string{"a"}, got.Tags)
+}
+
 // A handler that reads a query or a body its route does not declare fails loudly: the document
 // would miss what it reads.
 func TestUndeclaredReadsFail(t *testing.T) {
