@@ -257,10 +257,10 @@ func (e *Env) Admin(t testing.TB, u User) User {
 	return u
 }
 
-// Eventually waits up to 10s for cond, polling; River delivers asynchronously.
+// Eventually waits up to 30s for cond, polling; River delivers asynchronously.
 func Eventually(t testing.TB, cond func() bool, msg string) {
 	t.Helper()
-	require.Eventually(t, cond, 10*time.Second, 20*time.Millisecond, msg)
+	require.Eventually(t, cond, 30*time.Second, 20*time.Millisecond, msg)
 }
 
 // CreateShop opens a shop owned by u in Hồ Chí Minh City and returns its ID.
