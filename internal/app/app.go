@@ -220,11 +220,13 @@ func (a *App) routes() chi.Router {
 			MaxAge:           600,
 		}),
 		httpx.Timeout(a.Cfg.RequestTimeout), httpx.BodyLimit(a.Cfg.MaxBodyBytes))
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		httpx.OK(w, map[string]string{"status": "ok"})
-	})
-	r.Get("/readyz", a.ready)
-	r.Method(http.MethodGet, "/metrics", a.Metrics.Handler())
+	r.Method(http.MethodGet, "/healthz", httpx.Endpoint(http.StatusOK, func(*http.Request) (map[string]string, error) {
+		return map[string]string{"status": "ok"}, nil
+	}).Doc("The process is alive").For(httpx.Public))
+	r.Method(http.MethodGet, "/readyz", httpx.Documented[httpx.Empty, map[string]string](http.StatusOK, a.ready).
+		Doc("PostgreSQL and Redis answer (503 naming what is down otherwise)").For(httpx.Public))
+	r.Method(http.MethodGet, "/metrics", httpx.Documented[httpx.Empty, httpx.Empty](http.StatusOK, a.Metrics.Handler().ServeHTTP).
+		Doc("Prometheus metrics").For(httpx.Public).Answers("text/plain"))
 	return r
 }
 

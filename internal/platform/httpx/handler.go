@@ -135,9 +135,20 @@ func Endpoint[Out any](status int, fn func(r *http.Request) (Out, error)) *Op {
 // WithBody is Endpoint for routes with a JSON body: the body is decoded and validated into In
 // before fn runs.
 func WithBody[In, Out any](status int, fn func(r *http.Request, in In) (Out, error)) *Op {
+	return withDecoded(status, Decode, fn)
+}
+
+// WithOptionalBody is WithBody for routes whose body may be left out (In stays zero then).
+func WithOptionalBody[In, Out any](status int, fn func(r *http.Request, in In) (Out, error)) *Op {
+	op := withDecoded(status, DecodeOptional, fn)
+	op.OptionalBody = true
+	return op
+}
+
+func withDecoded[In, Out any](status int, decode func(*http.Request, any) error, fn func(r *http.Request, in In) (Out, error)) *Op {
 	return &Op{Status: status, In: typeOf[In](), Out: typeOf[Out](), serve: func(w http.ResponseWriter, r *http.Request) {
 		var in In
-		if err := Decode(r, &in); err != nil {
+		if err := decode(r, &in); err != nil {
 			Error(w, r, err)
 			return
 		}
@@ -148,26 +159,6 @@ func WithBody[In, Out any](status int, fn func(r *http.Request, in In) (Out, err
 		}
 		write(w, status, out)
 	}}
-}
-
-// WithOptionalBody is WithBody for routes whose body may be left out (In stays zero then).
-func WithOptionalBody[In, Out any](status int, fn func(r *http.Request, in In) (Out, error)) *Op {
-	op := WithBody(status, fn)
-	op.OptionalBody = true
-	op.serve = func(w http.ResponseWriter, r *http.Request) {
-		var in In
-		if err := DecodeOptional(r, &in); err != nil {
-			Error(w, r, err)
-			return
-		}
-		out, err := fn(r, in)
-		if err != nil {
-			Error(w, r, err)
-			return
-		}
-		write(w, status, out)
-	}
-	return op
 }
 
 // WithID is Endpoint for a route on one resource: the path parameter param must be a UUID
