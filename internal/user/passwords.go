@@ -2,12 +2,15 @@ package user
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"runtime"
 	"time"
 
 	"github.com/alexedwards/argon2id"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/argon2"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/goshop/goshop/internal/platform/apperr"
@@ -47,12 +50,30 @@ func newPasswords(cfg Config) (*passwords, error) {
 			Name: "goshop_password_hashes_total",
 			Help: "Password hashes and checks (argon2id): run, or refused because every turn stayed busy for PASSWORD_HASH_WAIT.",
 		}, []string{"result"})}
-	dummy, err := p.hash(context.Background(), "not a password anyone has")
+	dummy, err := dummyHash(&params)
 	if err != nil {
-		return nil, fmt.Errorf("user: dummy hash: %w", err)
+		return nil, err
 	}
 	p.dummy = dummy
 	return p, nil
+}
+
+// dummyHash writes a stored hash with params' costs, a random salt and a random key, without
+// hashing anything: checking a password against it costs one argon2id run with those params,
+// as a real account's check does, and never matches (the key is 256 random bits, not the
+// output of any password). Hashing a dummy at start instead held 64 MiB of idle memory.
+func dummyHash(params *argon2id.Params) (string, error) {
+	salt := make([]byte, params.SaltLength)
+	key := make([]byte, params.KeyLength)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("user: dummy hash salt: %w", err)
+	}
+	if _, err := rand.Read(key); err != nil {
+		return "", fmt.Errorf("user: dummy hash key: %w", err)
+	}
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, params.Memory, params.Iterations,
+		params.Parallelism, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
 // turn waits for a free turn, at most p.wait (and no longer than ctx lasts).
