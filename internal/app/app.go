@@ -209,7 +209,7 @@ func (a *App) routes() chi.Router {
 	if a.Cfg.TrustProxy {
 		r.Use(middleware.RealIP)
 	}
-	r.Use(middleware.RequestID, httpx.RequestIDHeader, a.Metrics.Middleware, httpx.AccessLog(a.Log),
+	r.Use(middleware.RequestID, httpx.RequestIDHeader, httpx.Observe(a.Log, a.Cfg.RequestTimeout, a.Metrics.Record),
 		httpx.Recover, httpx.SecurityHeaders,
 		cors.Handler(cors.Options{
 			AllowedOrigins:   a.Cfg.CORSOrigins,
@@ -219,7 +219,7 @@ func (a *App) routes() chi.Router {
 			AllowCredentials: false,
 			MaxAge:           600,
 		}),
-		httpx.Timeout(a.Cfg.RequestTimeout), httpx.BodyLimit(a.Cfg.MaxBodyBytes))
+		httpx.BodyLimit(a.Cfg.MaxBodyBytes))
 	r.Method(http.MethodGet, "/healthz", httpx.Endpoint(http.StatusOK, func(*http.Request) (map[string]string, error) {
 		return map[string]string{"status": "ok"}, nil
 	}).Doc("The process is alive").For(httpx.Public))

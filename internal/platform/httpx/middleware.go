@@ -16,19 +16,31 @@ import (
 // PathValue returns a chi URL parameter.
 func PathValue(r *http.Request, name string) string { return chi.URLParam(r, name) }
 
-// AccessLog logs one structured line a request, after it is served. It also hands log to what
-// serves the request, so that a failure (Error, Recover) is logged where the app logs, in its
-// format, and a test can read it.
-func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
+// Recorder is told of each request once it is served (metrics).
+type Recorder func(r *http.Request, status int, elapsed time.Duration)
+
+// Observe is the one wrapper every request goes through first. It bounds the request's context
+// by timeout (database calls past it fail and answer 503), hands log to what serves the request
+// (so that a failure seen by Error or Recover is logged where the app logs, in its format, and a
+// test can read it), and once the request is served logs one structured line and tells each
+// recorder. Logging, metrics and the timeout share one response wrapper and one request copy:
+// each of those is an allocation on every request.
+func Observe(log *slog.Logger, timeout time.Duration, recorders ...Recorder) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-			r = r.WithContext(context.WithValue(r.Context(), loggerKey{}, log))
+			ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), loggerKey{}, log), timeout)
+			defer cancel()
+			r = r.WithContext(ctx)
 			next.ServeHTTP(ww, r)
 			status := ww.Status()
 			if status == 0 {
 				status = http.StatusOK
+			}
+			elapsed := time.Since(start)
+			for _, rec := range recorders {
+				rec(r, status, elapsed)
 			}
 			level := slog.LevelInfo
 			switch {
@@ -37,15 +49,18 @@ func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 			case status >= 500:
 				level = slog.LevelError
 			}
-			log.LogAttrs(r.Context(), level, "http request",
+			if !log.Enabled(ctx, level) {
+				return
+			}
+			log.LogAttrs(context.WithoutCancel(ctx), level, "http request",
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
 				slog.String("route", RoutePattern(r)),
 				slog.Int("status", status),
 				slog.Int("bytes", ww.BytesWritten()),
-				slog.Duration("duration", time.Since(start)),
+				slog.Duration("duration", elapsed),
 				slog.String("remote", r.RemoteAddr),
-				slog.String("request_id", middleware.GetReqID(r.Context())),
+				slog.String("request_id", middleware.GetReqID(ctx)),
 			)
 		})
 	}
@@ -87,17 +102,6 @@ func Recover(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-// Timeout bounds each request's context; database calls past it fail and answer 503.
-func Timeout(d time.Duration) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx, cancel := context.WithTimeout(r.Context(), d)
-			defer cancel()
-			next.ServeHTTP(w, r.WithContext(ctx))
-		})
-	}
 }
 
 // BodyLimit refuses bodies over n bytes with 413: at once when Content-Length says so, and

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -46,20 +45,11 @@ func New(pool *pgxpool.Pool) *Metrics {
 // Register adds a context's own collectors to the registry.
 func (m *Metrics) Register(cs ...prometheus.Collector) { m.reg.MustRegister(cs...) }
 
-// Middleware records each request under its chi route pattern.
-func (m *Metrics) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		next.ServeHTTP(ww, r)
-		status := ww.Status()
-		if status == 0 {
-			status = http.StatusOK
-		}
-		route := httpx.RoutePattern(r)
-		m.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
-		m.latency.WithLabelValues(r.Method, route).Observe(time.Since(start).Seconds())
-	})
+// Record counts a served request under its chi route pattern (an httpx.Recorder).
+func (m *Metrics) Record(r *http.Request, status int, elapsed time.Duration) {
+	route := httpx.RoutePattern(r)
+	m.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())
 }
 
 // Handler serves the registry in Prometheus text format.
