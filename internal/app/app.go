@@ -81,6 +81,8 @@ type Options struct {
 	// Hooks run after the contexts are built and before the River client is: tests subscribe
 	// to events there.
 	Hooks []func(*App)
+	// DBConfig changes the pool's settings before it connects (tests count its round trips).
+	DBConfig func(*pgxpool.Config)
 }
 
 // New connects everything and builds the contexts; call Close when done.
@@ -90,7 +92,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	if o.Offline {
 		a.Pool, err = pgxpool.New(ctx, cfg.DatabaseURL)
 	} else {
-		a.Pool, err = pgdb.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+		var configure []func(*pgxpool.Config)
+		if o.DBConfig != nil {
+			configure = append(configure, o.DBConfig)
+		}
+		a.Pool, err = pgdb.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns, configure...)
 	}
 	if err != nil {
 		return nil, err

@@ -25,6 +25,7 @@ import (
 	"github.com/goshop/goshop/internal/platform/config"
 	"github.com/goshop/goshop/internal/platform/jobs"
 	"github.com/goshop/goshop/internal/platform/mail"
+	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/platform/testdb"
 )
 
@@ -39,9 +40,28 @@ type Env struct {
 type Option func(*settings)
 
 type settings struct {
-	env   map[string]string
-	hooks []func(*app.App)
-	log   *slog.Logger
+	env      map[string]string
+	hooks    []func(*app.App)
+	log      *slog.Logger
+	dbConfig func(*pgxpool.Config)
+}
+
+// WithRoundTrips makes the app's pool count its round trips to PostgreSQL in rt.
+func WithRoundTrips(rt *pgdb.RoundTrips) Option {
+	return WithDBConfig(func(c *pgxpool.Config) { c.ConnConfig.DialFunc = rt.Dial })
+}
+
+// WithDBConfig changes the app's pool settings before it connects (a tracer, a dialer).
+func WithDBConfig(f func(*pgxpool.Config)) Option {
+	return func(s *settings) {
+		prev := s.dbConfig
+		s.dbConfig = func(c *pgxpool.Config) {
+			if prev != nil {
+				prev(c)
+			}
+			f(c)
+		}
+	}
 }
 
 // WithLogger gives the app log instead of discarding its log (tests of what reaches the log).
@@ -96,7 +116,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	ctx := context.Background()
 	a, err := app.New(ctx, cfg, log, app.Options{Work: true, RetryPolicy: jobs.FixedRetry(100 * time.Millisecond),
-		PollInterval: 50 * time.Millisecond, Hooks: s.hooks})
+		PollInterval: 50 * time.Millisecond, Hooks: s.hooks, DBConfig: s.dbConfig})
 	require.NoError(t, err)
 	require.NoError(t, a.Jobs.Start(ctx))
 	srv := httptest.NewServer(ContractOf(t, a).Wrap(t, a.Router))

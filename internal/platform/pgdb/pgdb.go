@@ -20,7 +20,8 @@ import (
 
 // Open connects a pool to url, creating the database first when it does not exist yet, so that
 // `go run ./cmd/goshop` works on a machine with nothing but a PostgreSQL server.
-func Open(ctx context.Context, dbURL string, maxConns int32) (*pgxpool.Pool, error) {
+// configure, when given, changes the pool's settings before it connects (tests count round trips).
+func Open(ctx context.Context, dbURL string, maxConns int32, configure ...func(*pgxpool.Config)) (*pgxpool.Pool, error) {
 	if err := EnsureDatabase(ctx, dbURL); err != nil {
 		return nil, err
 	}
@@ -30,6 +31,9 @@ func Open(ctx context.Context, dbURL string, maxConns int32) (*pgxpool.Pool, err
 	}
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
+	}
+	for _, f := range configure {
+		f(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
