@@ -39,6 +39,7 @@ import (
 	"github.com/goshop/goshop/internal/shipping/geo"
 	"github.com/goshop/goshop/internal/shop"
 	"github.com/goshop/goshop/internal/user"
+	"github.com/goshop/goshop/internal/web"
 )
 
 // App is one running GoShop: its connections, job runner, contexts and router.
@@ -203,6 +204,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	api.Method(http.MethodGet, "/openapi.json", httpx.Documented[httpx.Empty, map[string]any](http.StatusOK, a.openAPIHandler()).
 		Doc("The OpenAPI 3.1 document of this API").For(httpx.Public))
 	a.Router.Mount("/api/v1", api)
+	web.New(web.Info{Version: Version, Status: a.readiness}).Routes(a.Router)
 	return a, nil
 }
 
@@ -239,17 +241,28 @@ func (a *App) routes() chi.Router {
 // ready answers 200 when PostgreSQL and Redis both answer, 503 naming what is down otherwise.
 // The route is public, so it says only "down": the error (hosts, addresses, users) goes to the log.
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	checks := map[string]string{"postgres": "ok", "redis": "ok"}
+	checks := a.readiness(r)
 	status := http.StatusOK
-	for name, err := range map[string]error{"postgres": a.Pool.Ping(ctx), "redis": a.Redis.Ping(ctx).Err()} {
-		if err != nil {
-			a.Log.ErrorContext(ctx, "readiness check failed", "dependency", name, "err", err)
-			checks[name], status = "down", http.StatusServiceUnavailable
+	for _, state := range checks {
+		if state != "ok" {
+			status = http.StatusServiceUnavailable
 		}
 	}
 	httpx.JSON(w, status, checks)
+}
+
+// readiness pings each dependency: "ok" or "down" each, the error to the log.
+func (a *App) readiness(r *http.Request) map[string]string {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"postgres": "ok", "redis": "ok"}
+	for name, err := range map[string]error{"postgres": a.Pool.Ping(ctx), "redis": a.Redis.Ping(ctx).Err()} {
+		if err != nil {
+			a.Log.ErrorContext(ctx, "readiness check failed", "dependency", name, "err", err)
+			checks[name] = "down"
+		}
+	}
+	return checks
 }
 
 // shippingConfig builds the delivery configuration: the price list with its overrides, and the
