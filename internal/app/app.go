@@ -16,6 +16,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/cors"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
 
@@ -53,6 +54,10 @@ type App struct {
 	Mail    mail.Sender
 	Metrics *metrics.Metrics
 	Router  chi.Router
+	// Reads runs the public reads on the read replica while it is usable, else on Pool.
+	Reads *pgdb.Reads
+	// Replica is the read replica's pool (nil without DATABASE_READ_URL).
+	Replica *pgxpool.Pool
 	// Realtime is the WebSocket hub every live stream goes through (nil in Offline mode).
 	Realtime *realtime.Hub
 	// stops ends the app's background loops on Close.
@@ -90,10 +95,12 @@ type Options struct {
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*App, error) {
 	a := &App{Cfg: cfg, Log: log}
 	var err error
+	queries := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "goshop_db_queries_total",
+		Help: "Statements sent to PostgreSQL, by pool (primary, replica)."}, []string{"pool"})
 	if o.Offline {
 		a.Pool, err = pgxpool.New(ctx, cfg.DatabaseURL)
 	} else {
-		var configure []func(*pgxpool.Config)
+		configure := []func(*pgxpool.Config){pgdb.CountQueries(queries.WithLabelValues("primary"))}
 		if o.DBConfig != nil {
 			configure = append(configure, o.DBConfig)
 		}
@@ -101,6 +108,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	}
 	if err != nil {
 		return nil, err
+	}
+	if cfg.DatabaseReadURL != "" && !o.Offline {
+		// A replica that is down at start is not fatal: reads go to the primary until it answers.
+		if a.Replica, err = pgdb.OpenReplica(cfg.DatabaseReadURL, cfg.DBMaxConns, pgdb.CountQueries(queries.WithLabelValues("replica"))); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
+	a.Reads = pgdb.NewReads(a.Pool, a.Replica, cfg.ReplicaMaxLag, log)
+	if a.Replica != nil {
+		wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		a.stops = append(a.stops, stop)
+		a.Reads.Check(ctx)
+		go a.Reads.Watch(wctx, time.Second)
 	}
 	if cfg.AutoMigrate && !o.Offline {
 		if err := db.Migrate(ctx, a.Pool, db.Up, log); err != nil {
@@ -150,6 +171,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 
 	a.Shops = shop.NewService(a.Pool, a.Bus, a.Jobs, lazyCatalog{a})
 	a.Catalog = catalog.NewService(a.Pool, a.Bus, a.Jobs, shopDirectory{a.Shops})
+	a.Shops.UseReads(a.Reads)
+	a.Catalog.UseReads(a.Reads)
 	promos := shopPromotions{a.Shops}
 	// The cart's shipping fee comes from the shipping context, which needs the orders, which need
 	// the cart: it is set once shipping exists, below.
@@ -192,6 +215,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 
 	a.Metrics = metrics.New(a.Pool)
 	a.Metrics.Register(a.Users.Collectors()...)
+	a.Metrics.Register(queries)
 	a.Router = a.routes()
 	api := chi.NewRouter()
 	user.NewHandler(a.Users, authn, limiter, cfg.AuthRatePerMinute).Routes(api)
@@ -243,10 +267,8 @@ func (a *App) routes() chi.Router {
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	checks := a.readiness(r)
 	status := http.StatusOK
-	for _, state := range checks {
-		if state != "ok" {
-			status = http.StatusServiceUnavailable
-		}
+	if checks["postgres"] != "ok" || checks["redis"] != "ok" {
+		status = http.StatusServiceUnavailable
 	}
 	httpx.JSON(w, status, checks)
 }
@@ -261,6 +283,10 @@ func (a *App) readiness(r *http.Request) map[string]string {
 			a.Log.ErrorContext(ctx, "readiness check failed", "dependency", name, "err", err)
 			checks[name] = "down"
 		}
+	}
+	// A replica in trouble degrades reads to the primary; the instance still serves everything.
+	if state := a.Reads.State(); state != pgdb.ReplicaNone {
+		checks["replica"] = state
 	}
 	return checks
 }
@@ -307,6 +333,9 @@ func (a *App) Close() {
 	}
 	if a.Redis != nil {
 		_ = a.Redis.Close()
+	}
+	if a.Replica != nil {
+		a.Replica.Close()
 	}
 	if a.Pool != nil {
 		a.Pool.Close()

@@ -24,11 +24,11 @@ type CategoryInput struct {
 
 // Category returns a category with its path from the root.
 func (s *Service) Category(ctx context.Context, id uuid.UUID) (Category, error) {
-	row, err := s.q.GetCategory(ctx, id)
+	row, err := s.readQ.GetCategory(ctx, id)
 	if err != nil {
 		return Category{}, pgdb.NotFound(err, "category")
 	}
-	path, err := s.q.CategoryAncestors(ctx, id)
+	path, err := s.readQ.CategoryAncestors(ctx, id)
 	if err != nil {
 		return Category{}, err
 	}
@@ -56,7 +56,7 @@ func (s *Service) Categories(ctx context.Context, parent *uuid.UUID, page httpx.
 			return httpx.List[Category]{}, err
 		}
 	}
-	rows, err := s.q.ListCategories(ctx, store.ListCategoriesParams{ParentID: parent, HasCursor: has, AfterName: cur.Name,
+	rows, err := s.readQ.ListCategories(ctx, store.ListCategoriesParams{ParentID: parent, HasCursor: has, AfterName: cur.Name,
 		AfterID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[Category]{}, err
@@ -191,7 +191,7 @@ func (s *Service) ShopCategories(ctx context.Context, shopID uuid.UUID) (httpx.L
 	if _, _, err := s.shops.ShopOwner(ctx, shopID); err != nil {
 		return httpx.List[ShopCategory]{}, err
 	}
-	rows, err := s.q.ShopCategories(ctx, shopID)
+	rows, err := s.readQ.ShopCategories(ctx, shopID)
 	if err != nil {
 		return httpx.List[ShopCategory]{}, err
 	}

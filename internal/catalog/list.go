@@ -132,8 +132,14 @@ func (s *Service) list(ctx context.Context, q ListQuery, page httpx.Page) (httpx
 	if has {
 		after = &cur
 	}
+	// Listings of listed products read from the replica; an owner's view of their unlisted ones
+	// reads its own writes on the primary.
+	db, dbq := s.reads, s.readQ
+	if q.unlisted {
+		db, dbq = s.pool, s.q
+	}
 	sql, args := listSQL(q, after, page.Limit+1)
-	rows, err := s.pool.Query(ctx, sql, args...)
+	rows, err := db.Query(ctx, sql, args...)
 	if err != nil {
 		return httpx.List[Product]{}, fmt.Errorf("catalog: list products: %w", err)
 	}
@@ -146,7 +152,7 @@ func (s *Service) list(ctx context.Context, q ListQuery, page httpx.Page) (httpx
 	for i, r := range kept.Items {
 		ids[i] = r.ID
 	}
-	vs, err := s.q.ListVariantsOf(ctx, ids)
+	vs, err := dbq.ListVariantsOf(ctx, ids)
 	if err != nil {
 		return httpx.List[Product]{}, err
 	}

@@ -35,16 +35,25 @@ type Service struct {
 	bus   *eventbus.Bus
 	jobs  *jobs.Runner
 	shops shopDirectory
+	// reads and readQ run the public reads that tolerate a little lag (a read replica when one
+	// is configured); a signed-in owner's reads of their own products stay on the primary.
+	reads pgdb.DBTX
+	readQ *store.Queries
 }
 
 // NewService builds the catalog service, registers its River worker (discount boundaries) and
 // subscribes it to shop.deleted. shops answers who owns a shop (the shop context).
 func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, shops shopDirectory) *Service {
 	s := &Service{pool: pool, q: newStore(pool), bus: bus, jobs: runner, shops: shops}
+	s.UseReads(pool)
 	river.AddWorker(runner.Workers, &discountWorker{s: s})
 	eventbus.On(bus, "catalog.hide_shop_products", s.hideShopProducts)
 	return s
 }
+
+// UseReads sends the public reads (anonymous product pages, listings, categories) to db, a
+// pgdb.Reads over a replica.
+func (s *Service) UseReads(db pgdb.DBTX) { s.reads, s.readQ = db, newStore(db) }
 
 // Fields are a product's editable details.
 type Fields struct {
@@ -216,11 +225,15 @@ func (s *Service) addVariant(ctx context.Context, tx pgx.Tx, q *store.Queries, r
 // Get returns a product: to anyone when it is listed (active, in a live shop), and otherwise
 // only to its shop's owner and admins; a deleted product is gone for everyone.
 func (s *Service) Get(ctx context.Context, p *auth.Principal, id uuid.UUID) (Product, error) {
-	row, err := s.visible(ctx, p, id)
+	q := s.q
+	if p == nil {
+		q = s.readQ // an anonymous visitor sees listed products only, and may see them a moment late
+	}
+	row, err := s.visibleOn(ctx, q, p, id)
 	if err != nil {
 		return Product{}, err
 	}
-	vs, err := s.q.ListVariants(ctx, id)
+	vs, err := q.ListVariants(ctx, id)
 	if err != nil {
 		return Product{}, err
 	}
@@ -229,7 +242,12 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id uuid.UUID) (Pro
 
 // visible loads a product p may see.
 func (s *Service) visible(ctx context.Context, p *auth.Principal, id uuid.UUID) (store.CatalogProduct, error) {
-	row, err := s.q.GetProduct(ctx, id)
+	return s.visibleOn(ctx, s.q, p, id)
+}
+
+// visibleOn is visible read through q.
+func (s *Service) visibleOn(ctx context.Context, q *store.Queries, p *auth.Principal, id uuid.UUID) (store.CatalogProduct, error) {
+	row, err := q.GetProduct(ctx, id)
 	if pgdb.IsNoRows(err) || (err == nil && row.DeletedAt != nil) {
 		return row, apperr.NotFoundf("product")
 	}

@@ -35,15 +35,23 @@ type Service struct {
 	bus      *eventbus.Bus
 	jobs     *jobs.Runner
 	products productCatalog
+	// readQ runs the public reads that tolerate a little lag (a read replica when one is
+	// configured): anonymous shop pages, the shop list and search. A signed-in user's reads,
+	// their own shops among them, stay on the primary.
+	readQ *store.Queries
 }
 
 // NewService builds the shop service and registers its River workers; products answers which
 // shop a product belongs to (the catalog context), for promotions and campaigns.
 func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, products productCatalog) *Service {
 	s := &Service{pool: pool, q: newStore(pool), bus: bus, jobs: runner, products: products}
+	s.UseReads(pool)
 	river.AddWorker(runner.Workers, &campaignTransitionWorker{svc: s})
 	return s
 }
+
+// UseReads sends the public reads to db, a pgdb.Reads over a replica.
+func (s *Service) UseReads(db store.DBTX) { s.readQ = newStore(db) }
 
 // ShopInput is a shop's editable core.
 type ShopInput struct {
@@ -82,7 +90,11 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in ShopInput) (S
 
 // Get returns an active shop to anyone; a suspended one only to its owner and admins.
 func (s *Service) Get(ctx context.Context, p *auth.Principal, id uuid.UUID) (Shop, error) {
-	row, err := s.q.GetShop(ctx, id)
+	q := s.q
+	if p == nil {
+		q = s.readQ
+	}
+	row, err := q.GetShop(ctx, id)
 	if err != nil {
 		return Shop{}, pgdb.NotFound(err, "shop")
 	}
@@ -164,7 +176,11 @@ func (s *Service) List(ctx context.Context, owner *uuid.UUID, page httpx.Page) (
 	if err != nil {
 		return httpx.List[Shop]{}, err
 	}
-	rows, err := s.q.ListShops(ctx, store.ListShopsParams{OwnerID: owner, HasCursor: has, BeforeCreated: cur.At,
+	q := s.readQ
+	if owner != nil {
+		q = s.q // the caller's own shops: read their own writes
+	}
+	rows, err := q.ListShops(ctx, store.ListShopsParams{OwnerID: owner, HasCursor: has, BeforeCreated: cur.At,
 		BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[Shop]{}, err
@@ -195,7 +211,7 @@ func (s *Service) Search(ctx context.Context, q SearchQuery, page httpx.Page) (h
 	if err != nil {
 		return httpx.List[Shop]{}, err
 	}
-	rows, err := s.q.SearchShops(ctx, store.SearchShopsParams{Lat: q.Lat, Lng: q.Lng, Radius: q.RadiusKM * 1000,
+	rows, err := s.readQ.SearchShops(ctx, store.SearchShopsParams{Lat: q.Lat, Lng: q.Lng, Radius: q.RadiusKM * 1000,
 		CategoryID: q.CategoryID, HasCursor: has, AfterDistance: cur.Distance, AfterID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[Shop]{}, err

@@ -3,8 +3,6 @@ package user_test
 import (
 	"fmt"
 	"net/http"
-	"regexp"
-	"strconv"
 	"sync"
 	"testing"
 
@@ -18,15 +16,7 @@ import (
 // hashes reads goshop_password_hashes_total{result} off /metrics.
 func hashes(t *testing.T, env *apptest.Env, result string) int {
 	t.Helper()
-	res := env.Get(t, "//metrics", "")
-	require.Equal(t, http.StatusOK, res.Status)
-	m := regexp.MustCompile(`(?m)^goshop_password_hashes_total\{result="` + result + `"\} (\d+)$`).FindSubmatch(res.Body)
-	if m == nil {
-		return 0
-	}
-	n, err := strconv.Atoi(string(m[1]))
-	require.NoError(t, err)
-	return n
+	return int(env.Metric(t, `goshop_password_hashes_total{result="`+result+`"}`))
 }
 
 // TestPasswordHashingIsBounded runs one hash at a time with no wait for a turn: requests that

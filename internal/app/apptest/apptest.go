@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -355,4 +356,20 @@ func (e *Env) StarvePool(t testing.TB) (release func()) {
 	}
 	t.Cleanup(release)
 	return release
+}
+
+// Metric reads one series off /metrics, e.g. `goshop_db_queries_total{pool="replica"}`: its
+// value, or 0 while the series does not exist yet.
+func (e *Env) Metric(t testing.TB, series string) float64 {
+	t.Helper()
+	res := e.Get(t, "//metrics", "")
+	require.Equal(t, http.StatusOK, res.Status)
+	for line := range strings.SplitSeq(string(res.Body), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			require.NoError(t, err, "series %s", series)
+			return n
+		}
+	}
+	return 0
 }

@@ -27,14 +27,18 @@ type Config struct {
 	// LogFormat is json or text; empty picks json in production and text elsewhere.
 	LogFormat string `env:"LOG_FORMAT"`
 
-	DatabaseURL  string        `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/goshop?sslmode=disable"`
-	DBMaxConns   int32         `env:"DB_MAX_CONNS" envDefault:"20"`
-	RedisURL     string        `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
-	RedisPrefix  string        `env:"REDIS_PREFIX" envDefault:"goshop:"`
-	RunWorkers   bool          `env:"RUN_WORKERS" envDefault:"true"`
-	WorkerCount  int           `env:"WORKER_COUNT" envDefault:"10"`
-	AutoMigrate  bool          `env:"AUTO_MIGRATE" envDefault:"true"`
-	ShutdownWait time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/goshop?sslmode=disable"`
+	DBMaxConns  int32  `env:"DB_MAX_CONNS" envDefault:"20"`
+	// DatabaseReadURL, when set, is a read replica (a streaming hot standby) that takes the
+	// public reads that tolerate a little lag; ReplicaMaxLag is that little.
+	DatabaseReadURL string        `env:"DATABASE_READ_URL"`
+	ReplicaMaxLag   time.Duration `env:"REPLICA_MAX_LAG" envDefault:"5s"`
+	RedisURL        string        `env:"REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
+	RedisPrefix     string        `env:"REDIS_PREFIX" envDefault:"goshop:"`
+	RunWorkers      bool          `env:"RUN_WORKERS" envDefault:"true"`
+	WorkerCount     int           `env:"WORKER_COUNT" envDefault:"10"`
+	AutoMigrate     bool          `env:"AUTO_MIGRATE" envDefault:"true"`
+	ShutdownWait    time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
 	// JobTimeout cancels a River job's work after this long, unless its worker sets its own.
 	JobTimeout time.Duration `env:"JOB_TIMEOUT" envDefault:"1m"`
 	// JobRescueAfter is how long a job may stay running before the River leader treats it as
