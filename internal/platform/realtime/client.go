@@ -1,0 +1,244 @@
+package realtime
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// ReasonNoPong closes a follower that did not answer a ping within the write timeout.
+const ReasonNoPong = "no answer to ping"
+
+// How a client's stream ended, for the counts.
+type endKind int
+
+const (
+	endGone     endKind = iota // the client left, or its socket failed
+	endSlow                    // dropped as too slow
+	endShutdown                // the hub closed
+	endFailed                  // the stream could not start
+)
+
+// client is one follower. While idle it has no goroutine of its own but the library's
+// reader (CloseRead), which answers pings and notices the client's going; a writer
+// goroutine runs only while messages are queued or a ping is due, so a follower costs a
+// goroutine and a few KiB until something happens.
+type client struct {
+	h    *Hub
+	conn *websocket.Conn
+	raw  syscall.RawConn // the TCP socket, to read its unsent bytes; nil over TLS
+	pass *Pass
+	t    *topic
+	done atomic.Bool
+
+	mu        sync.Mutex
+	queue     [][]byte
+	started   bool // greeted: the writer may run
+	writing   bool // a writer goroutine is running
+	pingDue   bool
+	slow      bool
+	pingTimer *time.Timer
+}
+
+// start queues the greeting ahead of anything fanned out while the topic was being
+// subscribed, and lets the stream run on without the request's goroutine.
+func (c *client) start(hello []byte) {
+	ctx := c.conn.CloseRead(context.Background())
+	context.AfterFunc(ctx, func() { c.finish(endGone, 0, "") })
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.queue = append([][]byte{hello}, c.queue...)
+	c.started = true
+	c.pingTimer = time.AfterFunc(c.h.cfg.PingInterval, c.pingNow)
+	c.kickLocked()
+}
+
+// enqueue queues msg unless the client already has limit messages waiting, in which case
+// it is marked too slow (its writer closes it) and enqueue reports false. It never waits.
+func (c *client) enqueue(msg []byte, limit int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.slow || c.done.Load() {
+		return false
+	}
+	if len(c.queue) >= limit {
+		c.slow = true
+		c.queue = nil
+		c.kickLocked()
+		return false
+	}
+	c.queue = append(c.queue, msg)
+	c.kickLocked()
+	return true
+}
+
+func (c *client) pingNow() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pingDue = true
+	c.kickLocked()
+}
+
+// kickLocked starts the writer when there is work and none runs.
+func (c *client) kickLocked() {
+	if c.started && !c.writing && !c.done.Load() {
+		c.writing = true
+		go c.write()
+	}
+}
+
+// write sends what is queued, then a due ping, and exits when nothing is left.
+func (c *client) write() {
+	for {
+		c.mu.Lock()
+		if c.done.Load() {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		if c.slow {
+			c.writing = false
+			c.mu.Unlock()
+			c.finish(endSlow, websocket.StatusPolicyViolation, ReasonTooSlow)
+			return
+		}
+		var msg []byte
+		ping := false
+		switch {
+		case len(c.queue) > 0:
+			msg = c.queue[0]
+			c.queue[0] = nil
+			if c.queue = c.queue[1:]; len(c.queue) == 0 {
+				c.queue = nil // an idle follower keeps no queue
+			}
+		case c.pingDue:
+			c.pingDue, ping = false, true
+		default:
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+
+		if ping {
+			ctx, cancel := context.WithTimeout(context.Background(), c.h.cfg.WriteTimeout)
+			err := c.conn.Ping(ctx)
+			cancel()
+			if err != nil {
+				c.finish(endGone, websocket.StatusPolicyViolation, ReasonNoPong)
+				return
+			}
+			c.mu.Lock()
+			if !c.done.Load() {
+				c.pingTimer.Reset(c.h.cfg.PingInterval)
+			}
+			c.mu.Unlock()
+			continue
+		}
+		// The socket still holding SocketBuffer bytes unsent means the client is not
+		// reading: drop it while a close frame still fits (the kernel's buffer is twice
+		// SO_SNDBUF), rather than block on it. Into an empty socket anything goes.
+		if n, ok := unsent(c.raw); ok && n > 0 && n+len(msg) > c.h.cfg.SocketBuffer {
+			c.markSlow()
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), c.h.cfg.WriteTimeout)
+		err := c.conn.Write(ctx, websocket.MessageText, msg)
+		timedOut := ctx.Err() != nil
+		cancel()
+		if err != nil {
+			// A write that timed out has closed the socket mid-frame: nothing more can
+			// reach the client, not even a close frame.
+			if timedOut {
+				c.finish(endSlow, 0, "")
+			} else {
+				c.finish(endGone, 0, "")
+			}
+			return
+		}
+	}
+}
+
+func (c *client) markSlow() {
+	c.mu.Lock()
+	c.slow = true
+	c.queue = nil
+	c.mu.Unlock()
+	c.h.mu.Lock()
+	if c.t != nil {
+		c.h.removeLocked(c.t, c)
+	}
+	c.h.mu.Unlock()
+}
+
+// finish ends the stream once: it leaves the topic, closes the connection (with a close
+// frame when code is set) and releases the client's pass.
+func (c *client) finish(kind endKind, code websocket.StatusCode, reason string) {
+	if !c.done.CompareAndSwap(false, true) {
+		return
+	}
+	c.mu.Lock()
+	c.queue = nil
+	if c.pingTimer != nil {
+		c.pingTimer.Stop()
+	}
+	c.mu.Unlock()
+	c.h.leave(c)
+	if kind == endSlow {
+		c.h.dropped.Add(1)
+	}
+	if code != 0 {
+		_ = c.conn.Close(code, reason)
+	}
+	_ = c.conn.CloseNow()
+	c.pass.release()
+	c.h.serving.Done()
+}
+
+// Sizes of the buffers a follower keeps for the life of its connection, in place of the
+// HTTP server's 4 KiB each: it reads only control frames, and one small message fits the
+// write buffer whole (a larger one goes out in two writes).
+const (
+	readBufferSize  = 256
+	writeBufferSize = 1024
+)
+
+// hijacker hands coder/websocket the connection with small buffers of its own instead of
+// the HTTP server's, which coder/websocket would otherwise keep for the connection's life,
+// and bounds the socket's kernel send buffer.
+type hijacker struct {
+	http.ResponseWriter
+	sendBuffer int
+	raw        syscall.RawConn
+}
+
+// Hijack implements http.Hijacker.
+func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	var br *bufio.Reader
+	if n := brw.Reader.Buffered(); n > 0 {
+		// Bytes the client sent past the handshake: keep them ahead of the socket (the
+		// library re-reads what is buffered, then the connection).
+		b, _ := brw.Reader.Peek(n)
+		br = bufio.NewReaderSize(bytes.NewReader(bytes.Clone(b)), max(n, readBufferSize))
+		_, _ = br.Peek(n)
+	} else {
+		br = bufio.NewReaderSize(conn, readBufferSize)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(h.sendBuffer)
+		h.raw, _ = tc.SyscallConn()
+	}
+	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, writeBufferSize)), nil
+}
