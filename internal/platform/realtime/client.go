@@ -48,14 +48,14 @@ type client struct {
 	pingTimer *time.Timer
 }
 
-// start queues the greeting ahead of anything fanned out while the topic was being
+// start queues the first messages ahead of anything fanned out while the topic was being
 // subscribed, and lets the stream run on without the request's goroutine.
-func (c *client) start(hello []byte) {
+func (c *client) start(first [][]byte) {
 	ctx := c.conn.CloseRead(context.Background())
 	context.AfterFunc(ctx, func() { c.finish(endGone, 0, "") })
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.queue = append([][]byte{hello}, c.queue...)
+	c.queue = append(first, c.queue...)
 	c.started = true
 	c.pingTimer = time.AfterFunc(c.h.cfg.PingInterval, c.pingNow)
 	c.kickLocked()

@@ -190,14 +190,24 @@ func (h *Hub) Publish(ctx context.Context, topic, msgType string, data any) erro
 	return nil
 }
 
+// Snapshot answers the state a new follower starts from (a shipment as it is now), read
+// once the topic is subscribed, so that it and the messages after it miss nothing. An empty
+// msgType means there is nothing to send yet.
+type Snapshot func(ctx context.Context) (msgType string, data any, err error)
+
 // Serve upgrades the request to a WebSocket and streams the topic's messages to it until
 // the client leaves, falls behind, or the hub closes; pass, from Admit, is released then (or
 // at once when the upgrade fails). The caller must have authorized the request.
 //
-// Serve returns as soon as the client has its "subscribed" greeting: the stream lives on
+// The stream starts with the "subscribed" greeting, then snapshot's message when snapshot is
+// not nil, then every message published since the subscription (a message published while
+// the snapshot was read may arrive after it though the snapshot holds it already: messages
+// carry states, so receiving one twice is harmless).
+//
+// Serve returns as soon as the client's first messages are queued: the stream lives on
 // without the request's goroutine, and the request's context and deadline no longer matter.
 // After a failed upgrade the response has been written.
-func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, pass *Pass, topicName string) error {
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, pass *Pass, topicName string, snapshot Snapshot) error {
 	if topicName == "" || pass == nil {
 		http.Error(w, "no topic", http.StatusInternalServerError)
 		pass.release()
@@ -246,8 +256,23 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, pass *Pass, topicNam
 		return nil
 	}
 	data, _ := json.Marshal(map[string]string{"topic": topicName})
-	hello, _ := json.Marshal(Message{Type: TypeSubscribed, Data: data, At: time.Now().UTC()})
-	c.start(hello)
+	first := make([][]byte, 1, 2)
+	first[0], _ = json.Marshal(Message{Type: TypeSubscribed, Data: data, At: time.Now().UTC()})
+	if snapshot != nil {
+		typ, state, err := snapshot(r.Context())
+		if err == nil && typ != "" {
+			var raw []byte
+			if raw, err = json.Marshal(state); err == nil {
+				msg, _ := json.Marshal(Message{Type: typ, Data: raw, At: time.Now().UTC()})
+				first = append(first, msg)
+			}
+		}
+		if err != nil {
+			c.finish(endFailed, websocket.StatusTryAgainLater, "the current state could not be read")
+			return fmt.Errorf("realtime: snapshot of %s: %w", topicName, err)
+		}
+	}
+	c.start(first)
 	return nil
 }
 

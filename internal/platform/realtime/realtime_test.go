@@ -75,7 +75,7 @@ func newInstance(t testing.TB, rdb *redis.Client, cfg realtime.Config) *instance
 			http.Error(w, err.Error(), status)
 			return
 		}
-		_ = hub.Serve(w, r, pass, r.URL.Query().Get("topic"))
+		_ = hub.Serve(w, r, pass, r.URL.Query().Get("topic"), nil)
 	}))
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
