@@ -29,8 +29,8 @@ const (
 
 // client is one follower. While idle it has no goroutine of its own but the library's
 // reader (CloseRead), which answers pings and notices the client's going; a writer
-// goroutine runs only while messages are queued or a ping is due, so a follower costs a
-// goroutine and a few KiB until something happens.
+// goroutine runs only while messages are queued, and a pinger only from a ping to its pong,
+// so a follower costs a goroutine and a few KiB until something happens.
 type client struct {
 	h    *Hub
 	conn *websocket.Conn
@@ -43,7 +43,6 @@ type client struct {
 	queue     [][]byte
 	started   bool // greeted: the writer may run
 	writing   bool // a writer goroutine is running
-	pingDue   bool
 	slow      bool
 	pingTimer *time.Timer
 }
@@ -80,11 +79,25 @@ func (c *client) enqueue(msg []byte, limit int) bool {
 	return true
 }
 
+// pingNow pings the client from the timer's own goroutine, beside the writer rather than in
+// its way: a ping waits for its pong, which must come before the next ping is due (at least
+// WriteTimeout), else the client is closed.
 func (c *client) pingNow() {
+	if c.done.Load() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), max(c.h.cfg.PingInterval, c.h.cfg.WriteTimeout))
+	err := c.conn.Ping(ctx)
+	cancel()
+	if err != nil {
+		c.finish(endGone, websocket.StatusPolicyViolation, ReasonNoPong)
+		return
+	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.pingDue = true
-	c.kickLocked()
+	if !c.done.Load() {
+		c.pingTimer.Reset(c.h.cfg.PingInterval)
+	}
+	c.mu.Unlock()
 }
 
 // kickLocked starts the writer when there is work and none runs.
@@ -95,7 +108,7 @@ func (c *client) kickLocked() {
 	}
 }
 
-// write sends what is queued, then a due ping, and exits when nothing is left.
+// write sends what is queued and exits when nothing is left.
 func (c *client) write() {
 	for {
 		c.mu.Lock()
@@ -110,39 +123,17 @@ func (c *client) write() {
 			c.finish(endSlow, websocket.StatusPolicyViolation, ReasonTooSlow)
 			return
 		}
-		var msg []byte
-		ping := false
-		switch {
-		case len(c.queue) > 0:
-			msg = c.queue[0]
-			c.queue[0] = nil
-			if c.queue = c.queue[1:]; len(c.queue) == 0 {
-				c.queue = nil // an idle follower keeps no queue
-			}
-		case c.pingDue:
-			c.pingDue, ping = false, true
-		default:
+		if len(c.queue) == 0 {
 			c.writing = false
+			c.queue = nil // an idle follower keeps no queue
 			c.mu.Unlock()
 			return
 		}
+		msg := c.queue[0]
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
 		c.mu.Unlock()
 
-		if ping {
-			ctx, cancel := context.WithTimeout(context.Background(), c.h.cfg.WriteTimeout)
-			err := c.conn.Ping(ctx)
-			cancel()
-			if err != nil {
-				c.finish(endGone, websocket.StatusPolicyViolation, ReasonNoPong)
-				return
-			}
-			c.mu.Lock()
-			if !c.done.Load() {
-				c.pingTimer.Reset(c.h.cfg.PingInterval)
-			}
-			c.mu.Unlock()
-			continue
-		}
 		// The socket still holding SocketBuffer bytes unsent means the client is not
 		// reading: drop it while a close frame still fits (the kernel's buffer is twice
 		// SO_SNDBUF), rather than block on it. Into an empty socket anything goes.
