@@ -27,10 +27,12 @@ const (
 	endFailed                  // the stream could not start
 )
 
-// client is one follower. While idle it has no goroutine of its own but the library's
-// reader (CloseRead), which answers pings and notices the client's going; a writer
-// goroutine runs only while messages are queued, and a pinger only from a ping to its pong,
-// so a follower costs a goroutine and a few KiB until something happens.
+// client is one follower. It has no goroutine of its own but the library's reader
+// (CloseRead), which answers pings and notices the client's going: the hub's few writers
+// write its messages, and a pinger runs only from a ping to its pong. So a follower costs a
+// goroutine and a few KiB, and a message to 10,000 followers makes a handful of goroutines
+// runnable rather than 10,000 (which would queue everything else in the process, the
+// requests that publish included, behind the fan-out).
 type client struct {
 	h    *Hub
 	conn *websocket.Conn
@@ -42,7 +44,7 @@ type client struct {
 	mu        sync.Mutex
 	queue     [][]byte
 	started   bool // greeted: the writer may run
-	writing   bool // a writer goroutine is running
+	writing   bool // with the hub's writers (queued or being written)
 	slow      bool
 	pingTimer *time.Timer
 }
@@ -100,15 +102,17 @@ func (c *client) pingNow() {
 	c.mu.Unlock()
 }
 
-// kickLocked starts the writer when there is work and none runs.
+// kickLocked hands the client to the hub's writers when it has work and is not with them.
 func (c *client) kickLocked() {
 	if c.started && !c.writing && !c.done.Load() {
 		c.writing = true
-		go c.write()
+		c.h.schedule(c)
 	}
 }
 
-// write sends what is queued and exits when nothing is left.
+// write sends what is queued, on one of the hub's writers, and returns when nothing is left.
+// What may take long (a close handshake, releasing the pass in Redis) goes to a goroutine of
+// its own, so that a writer moves on to the next follower at once.
 func (c *client) write() {
 	for {
 		c.mu.Lock()
@@ -120,7 +124,7 @@ func (c *client) write() {
 		if c.slow {
 			c.writing = false
 			c.mu.Unlock()
-			c.finish(endSlow, websocket.StatusPolicyViolation, ReasonTooSlow)
+			go c.finish(endSlow, websocket.StatusPolicyViolation, ReasonTooSlow)
 			return
 		}
 		if len(c.queue) == 0 {
@@ -148,11 +152,14 @@ func (c *client) write() {
 		if err != nil {
 			// A write that timed out has closed the socket mid-frame: nothing more can
 			// reach the client, not even a close frame.
+			kind := endGone
 			if timedOut {
-				c.finish(endSlow, 0, "")
-			} else {
-				c.finish(endGone, 0, "")
+				kind = endSlow
 			}
+			c.mu.Lock()
+			c.writing = false
+			c.mu.Unlock()
+			go c.finish(kind, 0, "")
 			return
 		}
 	}

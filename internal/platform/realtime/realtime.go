@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -141,6 +142,14 @@ type Hub struct {
 	serving  sync.WaitGroup
 	dropped  atomic.Int64
 
+	// runq holds the followers with messages to write, in order, for the writers.
+	runMu   sync.Mutex
+	runCond *sync.Cond
+	runq    []*client
+	writers sync.WaitGroup
+	// stopWriters, set once every follower has finished, lets the writers return.
+	stopWriters bool
+
 	mu      sync.Mutex
 	closed  bool
 	topics  map[string]*topic // by Redis channel
@@ -164,6 +173,10 @@ func New(rdb redis.UniversalClient, cfg Config) *Hub {
 		topics: map[string]*topic{}, pending: map[string]int{}, live: map[*client]struct{}{},
 	}
 	h.maxStreams = h.ceiling()
+	h.runCond = sync.NewCond(&h.runMu)
+	for range max(8, 4*runtime.GOMAXPROCS(0)) {
+		h.writers.Go(h.writer)
+	}
 	// One connection for all topics; channels are added and removed as topics come and go.
 	h.ps = rdb.Subscribe(context.Background())
 	go h.run(h.ps.ChannelWithSubscriptions(redis.WithChannelSize(1024)))
@@ -381,6 +394,37 @@ func (h *Hub) fanout(ch string, msg []byte) {
 	}
 }
 
+// schedule queues c for a writer.
+func (h *Hub) schedule(c *client) {
+	h.runMu.Lock()
+	h.runq = append(h.runq, c)
+	h.runMu.Unlock()
+	h.runCond.Signal()
+}
+
+// writer writes the messages of the followers queued for it, until the hub has closed and
+// every follower has finished. A follower's write blocks a writer only as long as its socket
+// has room (see client.write), so a few writers serve any number of followers.
+func (h *Hub) writer() {
+	for {
+		h.runMu.Lock()
+		for len(h.runq) == 0 {
+			if h.stopWriters {
+				h.runMu.Unlock()
+				return
+			}
+			h.runCond.Wait()
+		}
+		c := h.runq[0]
+		h.runq[0] = nil
+		if h.runq = h.runq[1:]; len(h.runq) == 0 {
+			h.runq = nil
+		}
+		h.runMu.Unlock()
+		c.write()
+	}
+}
+
 // Subscribers is how many clients of this process follow the topic.
 func (h *Hub) Subscribers(topic string) int {
 	h.mu.Lock()
@@ -427,6 +471,12 @@ func (h *Hub) Close() error {
 		go c.finish(endShutdown, websocket.StatusGoingAway, ReasonShutdown)
 	}
 	h.serving.Wait()
+	// Every follower has finished: none can be queued any more.
+	h.runMu.Lock()
+	h.stopWriters = true
+	h.runCond.Broadcast()
+	h.runMu.Unlock()
+	h.writers.Wait()
 	<-h.leasing
 	err := h.ps.Close()
 	<-h.loopDone
