@@ -188,7 +188,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 
 	if !o.Offline {
 		a.Realtime = realtime.New(a.Redis, realtime.Config{Prefix: cfg.RedisPrefix, OriginPatterns: originPatterns(cfg.CORSOrigins),
-			Logger: log})
+			MaxPerUser: cfg.RealtimeMaxPerUser, MaxStreams: cfg.RealtimeMaxStreams, FDReserve: cfg.RealtimeFDReserve,
+			WriteTimeout: cfg.RealtimeWriteTimeout, SendBuffer: cfg.RealtimeSendBuffer, SocketBuffer: cfg.RealtimeSocketBuffer,
+			PingInterval: cfg.RealtimePingInterval, Logger: log})
 	}
 	shipCfg, err := shippingConfig(cfg)
 	if err != nil {

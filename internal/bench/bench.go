@@ -49,6 +49,10 @@ type options struct {
 	Deliveries int
 	// Live shapes the live-tracking row.
 	Live liveOptions
+	// LiveScale shapes the rows of many followers (live at scale).
+	LiveScale liveScaleOptions
+	// DebugAddr is where the server under test serves pprof, read for its memory and goroutines.
+	DebugAddr string
 	// Login shapes the login-storm row.
 	Login loginOptions
 	// ServerOutput receives the child's stdout and stderr.
@@ -78,6 +82,12 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.Live.Posts, "live-posts", 200, "location posts in the live-tracking row, each a message to every follower")
 	fs.DurationVar(&o.Live.Interval, "live-interval", 20*time.Millisecond, "time between the live-tracking row's posts")
 	fs.DurationVar(&o.Live.Wait, "live-wait", 10*time.Second, "how long messages may still arrive after the last post")
+	fs.IntVar(&o.LiveScale.Followers, "live-many", 10000, "WebSocket clients following one delivery in the live-at-scale rows (idle, then delivered to)")
+	fs.IntVar(&o.LiveScale.Posts, "live-many-posts", 50, "location posts in the live-at-scale delivery row")
+	fs.DurationVar(&o.LiveScale.Interval, "live-many-interval", 250*time.Millisecond, "time between the live-at-scale row's posts")
+	fs.DurationVar(&o.LiveScale.Wait, "live-many-wait", 30*time.Second, "how long the live-at-scale messages may still arrive after the last post")
+	fs.DurationVar(&o.LiveScale.Settle, "live-many-settle", 5*time.Second, "how long the server settles before its memory is read in the idle row")
+	fs.StringVar(&o.DebugAddr, "debug-addr", "127.0.0.1:18081", "address the server under test serves pprof on (DEBUG_ADDR), for its memory and goroutines")
 	fs.IntVar(&o.Login.Logins, "logins", 500, "sign-ins sent all at once in the login-storm row")
 	fs.IntVar(&o.Login.Users, "login-users", 50, "accounts the login storm signs in to, each -logins/-login-users times")
 	if err := fs.Parse(args); err != nil {
@@ -107,6 +117,8 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("bench: -products must be at least 1")
 	case o.Deliveries < 1 || o.Live.Subscribers < 1 || o.Live.Posts < 1:
 		return o, errors.New("bench: -deliveries, -live-subscribers and -live-posts must be at least 1")
+	case o.LiveScale.Followers < 1 || o.LiveScale.Posts < 1 || o.LiveScale.Interval <= 0 || o.LiveScale.Wait <= 0:
+		return o, errors.New("bench: -live-many and -live-many-posts must be at least 1, -live-many-interval and -live-many-wait positive")
 	case o.Live.Interval <= 0 || o.Live.Wait <= 0:
 		return o, errors.New("bench: -live-interval and -live-wait must be positive")
 	}
@@ -158,6 +170,10 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 		// A secret of this run's own, which the reference verifies tokens with too.
 		"JWT_SECRET=" + randomHex(32),
 		"JWT_ISSUER=goshop-bench",
+		"DEBUG_ADDR=" + o.DebugAddr,
+		// The bench follows with one buyer's token, thousands of times: no limit per account
+		// (the process's own ceiling, from its descriptor limit, stays).
+		"REALTIME_MAX_STREAMS_PER_USER=-1",
 	}
 	srv, err := startServer(o.Binary, env, o.ServerOutput)
 	if err != nil {

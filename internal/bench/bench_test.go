@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	_ "net/http/pprof" // the fake server's DEBUG_ADDR, as goshop's
 	"os"
 	"os/signal"
 	"strconv"
@@ -383,6 +384,7 @@ func TestRunEndToEnd(t *testing.T) {
 		"-binary", os.Args[0], "-addr", freeAddr(t), "-database-url", dbURL,
 		"-duration", "300ms", "-warmup", "100ms", "-concurrency", "4", "-db-max-conns", "2", "-products", "5", "-checkout=false",
 		"-deliveries", "2", "-live-subscribers", "5", "-live-posts", "3", "-live-interval", "5ms", "-logins", "20", "-login-users", "4",
+		"-live-many", "6", "-live-many-posts", "2", "-live-many-interval", "5ms", "-live-many-settle", "0s", "-debug-addr", freeAddr(t),
 	}, &out)
 	require.NoError(t, err, out.String())
 	t.Log("\n" + out.String())
@@ -395,6 +397,16 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	reqs, errs := reportRow(t, out.String(), "live tracking (5 followers)")
 	assert.Equal(t, 15, reqs, "every follower gets every post")
+	assert.Zero(t, errs)
+	reqs, errs = reportRow(t, out.String(), "live idle (6 followers)")
+	assert.Equal(t, 6, reqs)
+	assert.Zero(t, errs)
+	assert.Contains(t, out.String(), "goroutines per idle follower")
+	reqs, errs = reportRow(t, out.String(), "location post (6 followers)")
+	assert.Equal(t, 2, reqs)
+	assert.Zero(t, errs)
+	reqs, errs = reportRow(t, out.String(), "live tracking (6 followers)")
+	assert.Equal(t, 12, reqs, "every follower gets every post")
 	assert.Zero(t, errs)
 	reqs, errs = reportRow(t, out.String(), "login storm (20 at once)")
 	assert.Equal(t, 15, reqs, "every fourth sign-in is refused")
@@ -499,6 +511,10 @@ func fakeServe() int {
 	}
 	defer pool.Close()
 
+	if addr := os.Getenv("DEBUG_ADDR"); addr != "" {
+		// pprof, as goshop serves it there: the live-at-scale row reads goroutines from it.
+		go func() { _ = http.ListenAndServe(addr, http.DefaultServeMux) }() //nolint:gosec
+	}
 	readyAt := time.Now().Add(300 * time.Millisecond) // makes the bench poll more than once
 	var tokens sync.Map                               // access token -> user ID
 	issuer := auth.NewTokens(os.Getenv("JWT_SECRET"), os.Getenv("JWT_ISSUER"), 15*time.Minute)

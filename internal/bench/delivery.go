@@ -187,11 +187,27 @@ func followLive(ctx context.Context, f *fixture, name string, o liveOptions, pro
 	if len(f.deliveries) == 0 {
 		return stats{}, errors.New("bench: live tracking needs a delivery")
 	}
-	d := f.deliveries[0]
-	url := "ws" + strings.TrimPrefix(f.goshop, "http") + "/api/v1/shipping/" + d.orderID + "/live-tracking?token=" + f.buyerToken
-	sent := make([]atomic.Int64, o.Posts)
-	followers := make([]*follower, o.Subscribers)
-	dialCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	followers, err := dialFollowers(ctx, f, o.Subscribers, o.Posts)
+	defer closeFollowers(followers)
+	if err != nil {
+		return stats{}, err
+	}
+	s, _, err := deliverLive(ctx, f, name, o, probe, followers)
+	return s, err
+}
+
+// liveURL is the live-tracking stream of the bench's first delivery, as its buyer follows it.
+func liveURL(f *fixture) string {
+	return "ws" + strings.TrimPrefix(f.goshop, "http") + "/api/v1/shipping/" + f.deliveries[0].orderID +
+		"/live-tracking?token=" + f.buyerToken
+}
+
+// dialFollowers connects n followers of the first delivery, each expecting posts messages. The
+// followers dialled are returned even with an error, for the caller to close.
+func dialFollowers(ctx context.Context, f *fixture, n, posts int) ([]*follower, error) {
+	url := liveURL(f)
+	followers := make([]*follower, n)
+	dialCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	// Dial in parallel but not all at once, as a burst of 1,000 handshakes would time itself out.
 	sem := make(chan struct{}, 64)
@@ -203,7 +219,7 @@ func followLive(ctx context.Context, f *fixture, name string, o liveOptions, pro
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			fl, err := follow(dialCtx, url, o.Posts)
+			fl, err := follow(dialCtx, url, posts)
 			if err != nil {
 				dialErr.CompareAndSwap(nil, &err)
 				return
@@ -212,17 +228,28 @@ func followLive(ctx context.Context, f *fixture, name string, o liveOptions, pro
 		}()
 	}
 	wg.Wait()
-	defer func() {
-		for _, fl := range followers {
-			if fl != nil {
-				fl.conn.Close(websocket.StatusNormalClosure, "bench done")
-			}
-		}
-	}()
 	if e := dialErr.Load(); e != nil {
-		return stats{}, fmt.Errorf("bench: live tracking: %w", *e)
+		return followers, fmt.Errorf("bench: live tracking: %w", *e)
 	}
+	return followers, nil
+}
 
+func closeFollowers(followers []*follower) {
+	var wg sync.WaitGroup
+	for _, fl := range followers {
+		if fl != nil {
+			wg.Go(func() { fl.conn.Close(websocket.StatusNormalClosure, "bench done") })
+		}
+	}
+	wg.Wait()
+}
+
+// deliverLive has the first delivery's shipper post o.Posts locations o.Interval apart to the
+// followers, and answers the row of the messages' delays and the posts' own latencies.
+func deliverLive(ctx context.Context, f *fixture, name string, o liveOptions, probe *cpuProbe, followers []*follower) (stats, []time.Duration, error) {
+	d := f.deliveries[0]
+	sent := make([]atomic.Int64, o.Posts)
+	var wg sync.WaitGroup
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
 	for _, fl := range followers {
@@ -232,25 +259,29 @@ func followLive(ctx context.Context, f *fixture, name string, o liveOptions, pro
 	if probe != nil {
 		var err error
 		if before, err = probe.sample(); err != nil {
-			return stats{}, err
+			return stats{}, nil, err
 		}
 	}
 	start := time.Now()
 	post := vegeta.Target{Method: http.MethodPost, URL: f.goshop + "/api/v1/shipping/" + d.orderID + "/location",
 		Header: http.Header{"Authorization": {"Bearer " + d.shipperToken}, "Content-Type": {"application/json"}}}
 	var failed stats
+	posts := make([]time.Duration, 0, o.Posts)
 	for i := range o.Posts {
 		post.Body, _ = json.Marshal(map[string]float64{"lat": liveSeqBase + float64(i)*liveSeqStep, "lng": 106.7})
-		sent[i].Store(time.Now().UnixNano())
+		at := time.Now()
+		sent[i].Store(at.UnixNano())
 		if err := checkTarget(ctx, f.client, name, vegeta.NewStaticTargeter(post)); err != nil {
 			if ctx.Err() != nil {
-				return stats{}, ctx.Err()
+				return stats{}, nil, ctx.Err()
 			}
 			failed.fail(err.Error())
+		} else {
+			posts = append(posts, time.Since(at))
 		}
 		select {
 		case <-ctx.Done():
-			return stats{}, ctx.Err()
+			return stats{}, nil, ctx.Err()
 		case <-time.After(time.Until(start.Add(time.Duration(i+1) * o.Interval))):
 		}
 	}
@@ -265,7 +296,7 @@ func followLive(ctx context.Context, f *fixture, name string, o liveOptions, pro
 	case <-ctx.Done():
 		stopReading()
 		<-done
-		return stats{}, ctx.Err()
+		return stats{}, nil, ctx.Err()
 	}
 
 	var delays []time.Duration
@@ -293,12 +324,12 @@ func followLive(ctx context.Context, f *fixture, name string, o liveOptions, pro
 	if probe != nil {
 		after, err := probe.sample()
 		if err != nil {
-			return stats{}, err
+			return stats{}, nil, err
 		}
 		sh := after.since(before)
 		s.CPU = &sh
 	}
-	return s, nil
+	return s, posts, nil
 }
 
 // follower is one WebSocket client of the live-tracking stream.

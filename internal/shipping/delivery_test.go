@@ -461,6 +461,19 @@ func follow(t *testing.T, env *apptest.Env, orderID, token string, inHeader bool
 	return conn
 }
 
+// followShipment follows a delivery whose shipment exists: the stream's second message is
+// the shipment as it is now, what a follower (re)connecting missed.
+func followShipment(t *testing.T, env *apptest.Env, orderID, token string, inHeader bool) *websocket.Conn {
+	t.Helper()
+	conn := follow(t, env, orderID, token, inHeader)
+	msg := read(t, conn)
+	require.Equal(t, shipping.MsgShipment, msg.Type)
+	var sh map[string]any
+	require.NoError(t, json.Unmarshal(msg.Data, &sh))
+	assert.Equal(t, orderID, sh["order_id"])
+	return conn
+}
+
 // refused dials and returns the HTTP answer that refused the upgrade.
 func refused(t *testing.T, env *apptest.Env, orderID, token string) (int, map[string]any) {
 	t.Helper()
@@ -522,8 +535,8 @@ func TestLiveTrackingOverWebSocket(t *testing.T) {
 
 	conns := map[string]*websocket.Conn{
 		"buyer":   early,
-		"shop":    follow(t, env, id, st.seller.AccessToken, true),
-		"shipper": follow(t, env, id, sh.AccessToken, false),
+		"shop":    followShipment(t, env, id, st.seller.AccessToken, true),
+		"shipper": followShipment(t, env, id, sh.AccessToken, false),
 	}
 	// Anyone else is refused before the upgrade, with a problem.
 	for name, tok := range map[string]string{"another buyer": other.AccessToken, "another shipper": rival.AccessToken} {
@@ -575,8 +588,8 @@ func TestLiveTrackingAcrossInstances(t *testing.T) {
 	id := st.readyOrder(t, b)
 	assignedTo(t, one, id, b.AccessToken)
 
-	onTwo := follow(t, two, id, b.AccessToken, false)
-	onOne := follow(t, one, id, st.seller.AccessToken, false)
+	onTwo := followShipment(t, two, id, b.AccessToken, false)
+	onOne := followShipment(t, one, id, st.seller.AccessToken, false)
 	res := one.Post(t, "/shipping/"+id+"/location", sh.AccessToken, map[string]any{"lat": 10.781, "lng": 106.703})
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
 	res = two.Post(t, "/shipping/"+id+"/location", sh.AccessToken, map[string]any{"lat": 10.782, "lng": 106.704})

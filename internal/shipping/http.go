@@ -1,6 +1,7 @@
 package shipping
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -95,7 +96,7 @@ func (h *Handler) Routes(r chi.Router) {
 			r.Method(http.MethodGet, "/{order_id}/live-tracking", httpx.Upgrade(h.liveTracking).ID("order_id", "shipment").
 				Params(followQuery{}).
 				Doc("Follow a delivery live over WebSocket: its buyer, its shop's owner, its shipper or an admin").
-				For(httpx.Owner).Can(apperr.BadRequest))
+				For(httpx.Owner).Can(apperr.BadRequest, apperr.TooManyRequests))
 		})
 	})
 }
@@ -321,11 +322,22 @@ func (h *Handler) liveTracking(w http.ResponseWriter, r *http.Request) {
 	if err == nil && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		err = apperr.New(apperr.BadRequest, "live tracking is a WebSocket stream: ask for the upgrade, or GET /shipping/%s/tracking", id)
 	}
+	var pass *realtime.Pass
+	if err == nil {
+		pass, err = h.hub.Admit(w, r, auth.Of(r).UserID.String())
+	}
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
-	_ = h.hub.Serve(w, r, h.svc.Topic(id))
+	p := auth.Of(r)
+	_ = h.hub.Serve(w, r, pass, h.svc.Topic(id), func(ctx context.Context) (string, any, error) {
+		sh, err := h.svc.Tracking(ctx, p, id)
+		if apperr.Is(err, apperr.NotFound) {
+			return "", nil, nil // no shipment yet: the stream says when one is assigned
+		}
+		return MsgShipment, sh, err
+	})
 }
 
 // points reads "lat,lng|lat,lng|...".

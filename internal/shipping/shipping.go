@@ -32,6 +32,9 @@ const (
 	MsgLocation = "location"
 	MsgStatus   = "status"
 	MsgAssigned = "assigned"
+	// MsgShipment, the second message of a stream once the shipment exists, is the shipment
+	// as GET /shipping/{order_id}/tracking answers it: what a follower (re)connecting missed.
+	MsgShipment = "shipment"
 )
 
 // Position is a point with the time it was taken.

@@ -97,6 +97,17 @@ type Config struct {
 	AssignRadiusKm    float64       `env:"SHIPPING_ASSIGN_RADIUS_KM" envDefault:"10"`
 	AssignRetry       time.Duration `env:"SHIPPING_ASSIGN_RETRY" envDefault:"30s"`
 
+	// Live streams (WebSocket): how many one account may hold across every process, this
+	// process's ceiling (0: the descriptor limit less the reserve), and what makes a
+	// follower too slow (see internal/platform/realtime).
+	RealtimeMaxPerUser   int           `env:"REALTIME_MAX_STREAMS_PER_USER" envDefault:"10"`
+	RealtimeMaxStreams   int           `env:"REALTIME_MAX_STREAMS" envDefault:"0"`
+	RealtimeFDReserve    int           `env:"REALTIME_FD_RESERVE" envDefault:"0"`
+	RealtimeWriteTimeout time.Duration `env:"REALTIME_WRITE_TIMEOUT" envDefault:"5s"`
+	RealtimeSendBuffer   int           `env:"REALTIME_SEND_BUFFER" envDefault:"64"`
+	RealtimeSocketBuffer int           `env:"REALTIME_SOCKET_BUFFER" envDefault:"32768"`
+	RealtimePingInterval time.Duration `env:"REALTIME_PING_INTERVAL" envDefault:"25s"`
+
 	// Payments: each provider is available only with its required credentials.
 	PlatformCommissionBPS int64 `env:"PLATFORM_COMMISSION_BPS" envDefault:"500"`
 

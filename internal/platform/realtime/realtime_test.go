@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/realtime"
 )
 
@@ -61,7 +65,17 @@ func newInstance(t testing.TB, rdb *redis.Client, cfg realtime.Config) *instance
 			cancel()
 			r = r.WithContext(ctx)
 		}
-		_ = hub.Serve(w, r, r.URL.Query().Get("topic"))
+		pass, err := hub.Admit(w, r, r.URL.Query().Get("user"))
+		if err != nil {
+			status := http.StatusServiceUnavailable
+			if apperr.Is(err, apperr.TooManyRequests) {
+				status = http.StatusTooManyRequests
+			}
+			w.Header().Set("Retry-After", "10")
+			http.Error(w, err.Error(), status)
+			return
+		}
+		_ = hub.Serve(w, r, pass, r.URL.Query().Get("topic"), nil)
 	}))
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
@@ -252,6 +266,84 @@ func TestSlowClientIsDroppedWhileAFastOneKeepsReceiving(t *testing.T) {
 	}
 }
 
+// smallReceiveBuffer dials with a 4 KiB socket receive buffer, so that a client that stops
+// reading fills its window after a few messages.
+func smallReceiveBuffer() websocket.DialOptions {
+	d := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return errors.Join(err, serr)
+	}}
+	return websocket.DialOptions{HTTPClient: &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}}
+}
+
+func TestAFollowerThatStopsReadingIsDroppedWithACloseFrameAndNobodyWaits(t *testing.T) {
+	t.Parallel()
+	rdb := redisClient(t)
+	// Small socket buffers on both sides, and a queue and write timeout far too large to be
+	// what catches it: the unsent bytes in its socket are.
+	in := newInstance(t, rdb, realtime.Config{Prefix: prefix(), SocketBuffer: 8 << 10, SendBuffer: 100_000,
+		WriteTimeout: time.Minute})
+	stalled, err := tryDial(in, "stall", smallReceiveBuffer())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = stalled.CloseNow() })
+	readers := []*websocket.Conn{dial(t, in, "stall"), dial(t, in, "stall")}
+
+	// Publish without waiting for anyone; the readers read in their own goroutines.
+	got := make([][]int, len(readers))
+	var wg sync.WaitGroup
+	const total = 100
+	for i, c := range readers {
+		wg.Go(func() {
+			for len(got[i]) < total {
+				m, err := tryRead(c)
+				if !assert.NoError(t, err) {
+					return
+				}
+				if m.Type != "n" {
+					continue
+				}
+				var n int
+				if !assert.NoError(t, json.Unmarshal(m.Data, &n)) {
+					return
+				}
+				got[i] = append(got[i], n)
+			}
+		})
+	}
+	filler := strings.Repeat("x", 1000)
+	for i := range total {
+		require.NoError(t, in.hub.Publish(context.Background(), "stall", "n", i))
+		if i < 60 {
+			// 60 KB in all, to fill the stalled socket's 4 KiB and the server's 16 KiB
+			// quickly, and far less than a reading client's socket takes by default.
+			require.NoError(t, in.hub.Publish(context.Background(), "stall", "filler", filler))
+		}
+	}
+	wg.Wait()
+	for i := range readers {
+		want := make([]int, total)
+		for n := range want {
+			want[n] = n
+		}
+		assert.Equal(t, want, got[i], "a reading follower gets every message in order")
+	}
+	require.Eventually(t, func() bool { return in.hub.Dropped() == 1 }, waitFor, 10*time.Millisecond)
+	assert.Equal(t, 2, in.hub.Subscribers("stall"))
+
+	// Reading again, the stalled client finds what its socket held, then why it was dropped.
+	for {
+		_, err = tryRead(stalled)
+		if err != nil {
+			break
+		}
+	}
+	assert.Equal(t, websocket.StatusPolicyViolation, websocket.CloseStatus(err), "%v", err)
+	var ce websocket.CloseError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, realtime.ReasonTooSlow, ce.Reason)
+}
+
 func TestUnsubscribesWhenTheLastLocalSubscriberLeaves(t *testing.T) {
 	t.Parallel()
 	rdb := redisClient(t)
@@ -404,4 +496,106 @@ func TestPublishRejectsWhatCannotBeEncoded(t *testing.T) {
 	h := realtime.New(rdb, realtime.Config{Prefix: prefix()})
 	t.Cleanup(func() { _ = h.Close() })
 	assert.Error(t, h.Publish(context.Background(), "t", "bad", make(chan int)))
+}
+
+// dialAs dials as user and answers the HTTP status of a refusal (0 when admitted).
+func dialAs(t *testing.T, in *instance, topic, user string) (*websocket.Conn, int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	conn, res, err := websocket.Dial(ctx, in.srv.URL+"?topic="+topic+"&user="+user,
+		&websocket.DialOptions{HTTPHeader: http.Header{"X-Allowed": {"yes"}}})
+	if err != nil {
+		require.NotNil(t, res, "%v", err)
+		return nil, res.StatusCode, res.Header.Get("Retry-After")
+	}
+	t.Cleanup(func() { _ = conn.CloseNow() })
+	_, err = tryRead(conn)
+	require.NoError(t, err)
+	return conn, 0, ""
+}
+
+func TestAUserHoldsAtMostMaxPerUserStreamsAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	rdb := redisClient(t)
+	cfg := realtime.Config{Prefix: prefix(), MaxPerUser: 3}
+	a, b := newInstance(t, rdb, cfg), newInstance(t, rdb, cfg)
+	c1, status, _ := dialAs(t, a, "t", "alice")
+	require.Zero(t, status)
+	_, status, _ = dialAs(t, b, "t", "alice")
+	require.Zero(t, status)
+	_, status, _ = dialAs(t, a, "u", "alice")
+	require.Zero(t, status)
+
+	// A fourth stream is refused on either process, with a time to come back.
+	_, status, retry := dialAs(t, b, "t", "alice")
+	assert.Equal(t, http.StatusTooManyRequests, status)
+	assert.NotEmpty(t, retry)
+	_, status, _ = dialAs(t, a, "t", "alice")
+	assert.Equal(t, http.StatusTooManyRequests, status)
+	// Somebody else is not affected.
+	_, status, _ = dialAs(t, a, "t", "bob")
+	assert.Zero(t, status)
+
+	// Closing one gives its place back.
+	require.NoError(t, c1.Close(websocket.StatusNormalClosure, "bye"))
+	require.Eventually(t, func() bool {
+		c, status, _ := dialAs(t, b, "t", "alice")
+		if c != nil {
+			_ = c.CloseNow()
+		}
+		return status == 0
+	}, waitFor, 20*time.Millisecond)
+}
+
+func TestTheProcessCeilingRefusesWith503AndFreesWithLeavers(t *testing.T) {
+	t.Parallel()
+	rdb := redisClient(t)
+	in := newInstance(t, rdb, realtime.Config{Prefix: prefix(), MaxStreams: 4})
+	assert.Equal(t, 4, in.hub.MaxStreams())
+	var conns []*websocket.Conn
+	for i := range 4 {
+		c, status, _ := dialAs(t, in, "t", fmt.Sprint("user-", i))
+		require.Zero(t, status)
+		conns = append(conns, c)
+	}
+	_, status, retry := dialAs(t, in, "t", "user-9")
+	assert.Equal(t, http.StatusServiceUnavailable, status)
+	assert.NotEmpty(t, retry)
+	assert.Equal(t, 4, in.hub.Streams())
+
+	require.NoError(t, conns[0].Close(websocket.StatusNormalClosure, "bye"))
+	require.Eventually(t, func() bool { return in.hub.Streams() == 3 }, waitFor, 10*time.Millisecond)
+	_, status, _ = dialAs(t, in, "t", "user-9")
+	assert.Zero(t, status)
+}
+
+func TestTheCeilingIsDerivedFromTheDescriptorLimit(t *testing.T) {
+	t.Parallel()
+	var rl syscall.Rlimit
+	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl))
+	rdb := redisClient(t)
+	h := realtime.New(rdb, realtime.Config{Prefix: prefix(), FDReserve: 100})
+	t.Cleanup(func() { _ = h.Close() })
+	assert.EqualValues(t, max(0, int(rl.Cur)-100), h.MaxStreams())
+}
+
+func TestAnIdleFollowerHoldsAtMostOneGoroutine(t *testing.T) {
+	t.Parallel()
+	rdb := redisClient(t)
+	in := newInstance(t, rdb, realtime.Config{Prefix: prefix()})
+	// Other tests run in parallel; so count this test's followers' goroutines by stack.
+	const n = 50
+	for range n {
+		dial(t, in, "idle")
+	}
+	require.Equal(t, n, in.hub.Subscribers("idle"))
+	// Server side: the library's reader per follower, and nothing else of the hub's or of
+	// net/http's per connection (the handlers have returned).
+	require.Eventually(t, func() bool {
+		buf := make([]byte, 16<<20)
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		perConn := strings.Count(stacks, "realtime.(*client)") + strings.Count(stacks, "realtime.(*Hub).Serve")
+		return perConn == 0
+	}, waitFor, 20*time.Millisecond, "no handler nor writer goroutine stays with an idle follower")
 }
