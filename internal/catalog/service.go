@@ -35,6 +35,8 @@ type Service struct {
 	bus   *eventbus.Bus
 	jobs  *jobs.Runner
 	shops shopDirectory
+	// ratings is the review context's ratings (SetRatings), read when a rating changes.
+	ratings ratingSource
 }
 
 // NewService builds the catalog service, registers its River worker (discount boundaries) and
@@ -43,6 +45,7 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, shop
 	s := &Service{pool: pool, q: newStore(pool), bus: bus, jobs: runner, shops: shops}
 	river.AddWorker(runner.Workers, &discountWorker{s: s})
 	eventbus.On(bus, "catalog.hide_shop_products", s.hideShopProducts)
+	eventbus.On(bus, "catalog.product_rating", s.productRatingChanged)
 	return s
 }
 

@@ -42,6 +42,7 @@ type Service struct {
 func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, products productCatalog) *Service {
 	s := &Service{pool: pool, q: newStore(pool), bus: bus, jobs: runner, products: products}
 	river.AddWorker(runner.Workers, &campaignTransitionWorker{svc: s})
+	eventbus.On(bus, "shop.rating", s.shopRatingChanged)
 	return s
 }
 

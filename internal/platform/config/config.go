@@ -93,6 +93,12 @@ type Config struct {
 	AssignRadiusKm    float64       `env:"SHIPPING_ASSIGN_RADIUS_KM" envDefault:"10"`
 	AssignRetry       time.Duration `env:"SHIPPING_ASSIGN_RETRY" envDefault:"30s"`
 
+	// Reviews: how long an author may edit one, how many photos and videos it may carry, and how
+	// many reports send a published one back to moderation.
+	ReviewEditDays        int `env:"REVIEW_EDIT_DAYS" envDefault:"30"`
+	ReviewMaxMedia        int `env:"REVIEW_MAX_MEDIA" envDefault:"6"`
+	ReviewReportThreshold int `env:"REVIEW_REPORT_THRESHOLD" envDefault:"3"`
+
 	// Payments: each provider is available only with its required credentials.
 	PlatformCommissionBPS int64 `env:"PLATFORM_COMMISSION_BPS" envDefault:"500"`
 
@@ -231,6 +237,9 @@ func (c Config) validate() error {
 	}
 	if c.RoadFactor < 1 || c.AssignRadiusKm <= 0 || c.AssignRetry <= 0 {
 		return fmt.Errorf("config: SHIPPING_ROAD_FACTOR must be at least 1, SHIPPING_ASSIGN_RADIUS_KM and SHIPPING_ASSIGN_RETRY positive")
+	}
+	if c.ReviewEditDays < 0 || c.ReviewMaxMedia < 0 || c.ReviewReportThreshold < 1 {
+		return fmt.Errorf("config: REVIEW_EDIT_DAYS and REVIEW_MAX_MEDIA must not be negative, REVIEW_REPORT_THRESHOLD at least 1")
 	}
 	if c.PlatformCommissionBPS < 0 || c.PlatformCommissionBPS > 10_000 {
 		return fmt.Errorf("config: PLATFORM_COMMISSION_BPS must be from 0 to 10000")
