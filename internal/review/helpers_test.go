@@ -2,6 +2,7 @@ package review_test
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/google/uuid"
@@ -68,5 +69,28 @@ func uuidOf(t *testing.T, s string) uuid.UUID {
 	t.Helper()
 	id, err := uuid.Parse(s)
 	require.NoError(t, err)
+	return id
+}
+
+// products adds n more products to the market's shop.
+func (m *market) products(t *testing.T, n int) []apptest.Product {
+	t.Helper()
+	out := make([]apptest.Product, n)
+	for i := range out {
+		out[i] = m.env.CreateProduct(t, m.seller, m.shopID, "Chén gốm "+strconv.Itoa(i), int64(100_000+i*1000), 1000)
+	}
+	return out
+}
+
+// deliveredMany checks out one of each product in one order (cash on delivery) for buyer and has
+// the shipper deliver it; it returns the order's ID.
+func (m *market) deliveredMany(t *testing.T, buyer apptest.User, addr string, products []apptest.Product) string {
+	t.Helper()
+	for _, p := range products[1:] {
+		res := m.env.Post(t, "/cart/items", buyer.AccessToken, map[string]any{"product_id": p.ID, "quantity": 1})
+		require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+	}
+	id := m.env.CheckoutCOD(t, buyer, addr, products[0].ID, 1)
+	m.env.Deliver(t, id, m.seller, m.shipper)
 	return id
 }
