@@ -172,3 +172,17 @@ DELETE FROM review.review_aspects WHERE review_id = $1;
 -- name: AddAspects :exec
 INSERT INTO review.review_aspects (review_id, aspect, score)
 SELECT @review_id::uuid, unnest(@aspects::text[]), unnest(@scores::float8[]);
+
+-- name: CountProductReviews :one
+SELECT count(*)::int FROM review.reviews WHERE target = 'product' AND target_id = $1;
+
+-- name: CopyReviews :copyfrom
+-- The bulk seeder's path (goshop seed -reviews): published reviews, counted by the caller.
+INSERT INTO review.reviews (target, target_id, author_id, order_id, order_item_id, product_id, variant_id, shop_id,
+    delivered_at, rating, comment, status, counted_rating, sentiment_score, sentiment_label, created_at, updated_at)
+VALUES (@target, @target_id, @author_id, @order_id, @order_item_id, @product_id, @variant_id, @shop_id,
+    @delivered_at, @rating, @comment, @status, @counted_rating, @sentiment_score, @sentiment_label, @created_at, @updated_at);
+
+-- name: MostReviewedProduct :one
+SELECT target_id FROM review.rating_summaries WHERE target = 'product'
+ORDER BY star1 + star2 + star3 + star4 + star5 DESC, target_id LIMIT 1;

@@ -3,6 +3,7 @@ package review
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -554,5 +555,19 @@ func toRating(r store.ReviewRatingSummary) Rating {
 }
 
 // newStore returns the review store on db, the pool or a transaction, its errors naming the
-// query that failed (pgdb.Named).
-func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("review", db)) }
+// query that failed (pgdb.Named; the bulk copy's too).
+func newStore(db store.DBTX) *store.Queries { return store.New(copyDB{DBTX: pgdb.Named("review", db), raw: db}) }
+
+// copyDB adds the bulk seeder's COPY to a named store connection.
+type copyDB struct {
+	pgdb.DBTX
+	raw store.DBTX
+}
+
+func (c copyDB) CopyFrom(ctx context.Context, table pgx.Identifier, cols []string, src pgx.CopyFromSource) (int64, error) {
+	n, err := c.raw.CopyFrom(ctx, table, cols, src)
+	if err != nil {
+		err = fmt.Errorf("review: CopyReviews: %w", err)
+	}
+	return n, err
+}

@@ -105,6 +105,37 @@ func (q *Queries) ClearAspects(ctx context.Context, reviewID uuid.UUID) error {
 	return err
 }
 
+type CopyReviewsParams struct {
+	Target         string
+	TargetID       uuid.UUID
+	AuthorID       uuid.UUID
+	OrderID        uuid.UUID
+	OrderItemID    *uuid.UUID
+	ProductID      *uuid.UUID
+	VariantID      *uuid.UUID
+	ShopID         uuid.UUID
+	DeliveredAt    time.Time
+	Rating         int16
+	Comment        string
+	Status         string
+	CountedRating  *int16
+	SentimentScore float32
+	SentimentLabel string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+const countProductReviews = `-- name: CountProductReviews :one
+SELECT count(*)::int FROM review.reviews WHERE target = 'product' AND target_id = $1
+`
+
+func (q *Queries) CountProductReviews(ctx context.Context, targetID uuid.UUID) (int32, error) {
+	row := q.db.QueryRow(ctx, countProductReviews, targetID)
+	var column_1 int32
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const countReport = `-- name: CountReport :one
 UPDATE review.reviews SET report_count = report_count + 1 WHERE id = $1 RETURNING report_count
 `
@@ -811,6 +842,18 @@ func (q *Queries) Moderate(ctx context.Context, arg ModerateParams) error {
 		arg.ID,
 	)
 	return err
+}
+
+const mostReviewedProduct = `-- name: MostReviewedProduct :one
+SELECT target_id FROM review.rating_summaries WHERE target = 'product'
+ORDER BY star1 + star2 + star3 + star4 + star5 DESC, target_id LIMIT 1
+`
+
+func (q *Queries) MostReviewedProduct(ctx context.Context) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, mostReviewedProduct)
+	var target_id uuid.UUID
+	err := row.Scan(&target_id)
+	return target_id, err
 }
 
 const sentimentByAspect = `-- name: SentimentByAspect :many
