@@ -556,7 +556,9 @@ func toRating(r store.ReviewRatingSummary) Rating {
 
 // newStore returns the review store on db, the pool or a transaction, its errors naming the
 // query that failed (pgdb.Named; the bulk copy's too).
-func newStore(db store.DBTX) *store.Queries { return store.New(copyDB{DBTX: pgdb.Named("review", db), raw: db}) }
+func newStore(db store.DBTX) *store.Queries {
+	return store.New(copyDB{DBTX: pgdb.Named("review", db), raw: db})
+}
 
 // copyDB adds the bulk seeder's COPY to a named store connection.
 type copyDB struct {
