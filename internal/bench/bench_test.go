@@ -388,7 +388,8 @@ func TestRunEndToEnd(t *testing.T) {
 	t.Log("\n" + out.String())
 
 	for _, name := range []string{"profile (goshop)", "profile (bare pgx)", "product (goshop)", "product (bare pgx)",
-		"products?category (goshop)", "products?category (bare pgx)", "location update (goshop)"} {
+		"products?category (goshop)", "products?category (bare pgx)", "location update (goshop)", "product reviews (goshop)",
+		"rating summary (goshop)"} {
 		reqs, errs := reportRow(t, out.String(), name)
 		assert.Positive(t, reqs, name)
 		assert.Zero(t, errs, name)
