@@ -294,3 +294,17 @@ func (s *Service) ProductRatingTx(ctx context.Context, tx pgx.Tx, productID uuid
 	r := toRating(row)
 	return r.Average, r.Count, nil
 }
+
+// MediaSlots is for the review media routes (wired beside these once the media context is in):
+// it answers how many photos and videos p may attach to a live review in all (REVIEW_MAX_MEDIA),
+// refusing anyone but its author; a review p may not see is not found.
+func (s *Service) MediaSlots(ctx context.Context, p auth.Principal, id uuid.UUID) (int, error) {
+	r, err := s.Get(ctx, &p, id)
+	if err != nil {
+		return 0, err
+	}
+	if r.AuthorID != p.UserID {
+		return 0, apperr.New(apperr.Forbidden, "only its author may add photos and videos to a review")
+	}
+	return s.cfg.MaxMedia, nil
+}

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goshop/goshop/internal/app/apptest"
+	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/auth"
 )
 
 func TestReviewsOfADeliveredOrder(t *testing.T) {
@@ -44,6 +46,12 @@ func TestReviewsOfADeliveredOrder(t *testing.T) {
 			assert.Contains(t, []int{http.StatusBadRequest, http.StatusUnprocessableEntity}, res.Status, "%v: %s", bad, res.Body)
 		}
 		assert.Equal(t, http.StatusUnauthorized, env.Post(t, "/products/"+m.p.ID+"/reviews", "", map[string]any{"rating": 5}).Status)
+
+		slots, err := env.App.Reviews.MediaSlots(t.Context(), auth.Principal{UserID: uuidOf(t, m.buyer.ID)}, uuidOf(t, reviewID))
+		require.NoError(t, err)
+		assert.Equal(t, 6, slots, "REVIEW_MAX_MEDIA")
+		_, err = env.App.Reviews.MediaSlots(t.Context(), auth.Principal{UserID: uuidOf(t, other.ID)}, uuidOf(t, reviewID))
+		assert.True(t, apperr.Is(err, apperr.Forbidden), "%v", err)
 
 		got := get(t, env, "/reviews/"+reviewID, "")
 		assert.Equal(t, "Sản phẩm rất đẹp, giao hàng nhanh", got["comment"])

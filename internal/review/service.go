@@ -127,6 +127,28 @@ func (s *Service) deliveredOrder(ctx context.Context, p auth.Principal, orderID 
 	return items[0], nil
 }
 
+// written is what the rules make of a review's text when it is written or edited.
+type written struct {
+	comment string
+	flags   []string
+	status  string
+	sent    Sentiment
+	aspects []byte
+}
+
+// readText trims a review's text, runs the moderation rules (flagged: held for a moderator)
+// and reads its sentiment.
+func readText(text string) written {
+	w := written{comment: strings.TrimSpace(text), status: StatusApproved}
+	w.flags = moderate(w.comment)
+	if len(w.flags) > 0 {
+		w.status = StatusPending
+	}
+	w.sent = analyze(w.comment)
+	w.aspects, _ = json.Marshal(w.sent.Aspects)
+	return w
+}
+
 // required trims a text field that must not be blank.
 func required(field, v string) (string, error) {
 	v = strings.TrimSpace(v)
@@ -142,17 +164,10 @@ func isNotFound(err error) bool { return apperr.Is(err, apperr.NotFound) }
 
 // create inserts a review, published at once unless the rules flag it, and counts it.
 func (s *Service) create(ctx context.Context, p auth.Principal, target events.ReviewTarget, targetID uuid.UUID, it DeliveredItem, in Input) (Review, error) {
-	comment := strings.TrimSpace(in.Comment)
-	flags := moderate(comment)
-	status := StatusApproved
-	if len(flags) > 0 {
-		status = StatusPending
-	}
-	sent := analyze(comment)
-	aspects, _ := json.Marshal(sent.Aspects)
+	w := readText(in.Comment)
 	params := store.CreateReviewParams{Target: string(target), TargetID: targetID, AuthorID: p.UserID, OrderID: it.OrderID,
-		ShopID: it.ShopID, DeliveredAt: it.DeliveredAt, Rating: int16(in.Rating), Comment: comment, Status: status, Flags: flags,
-		SentimentScore: float32(sent.Score), SentimentLabel: sent.Label, Aspects: aspects}
+		ShopID: it.ShopID, DeliveredAt: it.DeliveredAt, Rating: int16(in.Rating), Comment: w.comment, Status: w.status, Flags: w.flags,
+		SentimentScore: float32(w.sent.Score), SentimentLabel: w.sent.Label, Aspects: w.aspects}
 	if target == events.ReviewOfProduct {
 		params.OrderItemID, params.ProductID, params.VariantID, params.VariantName = &it.ItemID, &it.ProductID, &it.VariantID, it.VariantName
 	}
@@ -170,7 +185,7 @@ func (s *Service) create(ctx context.Context, p auth.Principal, target events.Re
 		if err != nil {
 			return err
 		}
-		if err := s.setAspects(ctx, q, row.ID, sent.Aspects); err != nil {
+		if err := s.setAspects(ctx, q, row.ID, w.sent.Aspects); err != nil {
 			return err
 		}
 		if row, err = s.recount(ctx, tx, q, row); err != nil {
@@ -254,14 +269,7 @@ func (s *Service) recount(ctx context.Context, tx pgx.Tx, q *store.Queries, row 
 // Edit changes the caller's review within the edit window; the new text goes through the
 // moderation rules again, so an edited review may wait for a moderator.
 func (s *Service) Edit(ctx context.Context, p auth.Principal, id uuid.UUID, in Input) (Review, error) {
-	comment := strings.TrimSpace(in.Comment)
-	flags := moderate(comment)
-	status := StatusApproved
-	if len(flags) > 0 {
-		status = StatusPending
-	}
-	sent := analyze(comment)
-	aspects, _ := json.Marshal(sent.Aspects)
+	w := readText(in.Comment)
 	var row store.ReviewReview
 	err := s.locked(ctx, p, id, func(q *store.Queries, tx pgx.Tx, cur store.ReviewReview) error {
 		if cur.AuthorID != p.UserID {
@@ -270,11 +278,11 @@ func (s *Service) Edit(ctx context.Context, p auth.Principal, id uuid.UUID, in I
 		if time.Now().After(s.editableUntil(cur)) {
 			return apperr.New(apperr.Conflict, "reviews may be edited for %d days after they are written", s.cfg.EditDays)
 		}
-		if err := q.EditReview(ctx, store.EditReviewParams{ID: id, Rating: int16(in.Rating), Comment: comment, Status: status,
-			Flags: flags, SentimentScore: float32(sent.Score), SentimentLabel: sent.Label, Aspects: aspects}); err != nil {
+		if err := q.EditReview(ctx, store.EditReviewParams{ID: id, Rating: int16(in.Rating), Comment: w.comment, Status: w.status,
+			Flags: w.flags, SentimentScore: float32(w.sent.Score), SentimentLabel: w.sent.Label, Aspects: w.aspects}); err != nil {
 			return err
 		}
-		if err := s.setAspects(ctx, q, id, sent.Aspects); err != nil {
+		if err := s.setAspects(ctx, q, id, w.sent.Aspects); err != nil {
 			return err
 		}
 		var err error
