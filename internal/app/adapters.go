@@ -13,6 +13,7 @@ import (
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/httpx"
+	"github.com/goshop/goshop/internal/review"
 	"github.com/goshop/goshop/internal/shipping"
 	"github.com/goshop/goshop/internal/shipping/geo"
 	"github.com/goshop/goshop/internal/shop"
@@ -269,4 +270,32 @@ type cartShipping struct{ s *shipping.Service }
 func (a cartShipping) Fee(ctx context.Context, tx pgx.Tx, r cart.ShippingRequest) (int64, error) {
 	return a.s.Fee(ctx, tx, shipping.FeeRequest{ShopID: r.ShopID, WeightGrams: r.WeightGrams, Method: r.Method,
 		AddressID: r.AddressID, BuyerID: r.BuyerID})
+}
+
+// reviewPurchases serves the review context a buyer's delivered items from the order context,
+// each with the shipper who carried its order (the shipping context).
+type reviewPurchases struct {
+	o *order.Service
+	s *shipping.Service
+}
+
+func (a reviewPurchases) DeliveredItems(ctx context.Context, buyer uuid.UUID, orderID, productID *uuid.UUID) ([]review.DeliveredItem, error) {
+	items, err := a.o.DeliveredItems(ctx, buyer, orderID, productID)
+	if err != nil {
+		return nil, err
+	}
+	shippers := map[uuid.UUID]*uuid.UUID{}
+	out := make([]review.DeliveredItem, len(items))
+	for i, it := range items {
+		shipper, seen := shippers[it.OrderID]
+		if !seen {
+			if shipper, err = a.s.ShipperOf(ctx, it.OrderID); err != nil {
+				return nil, err
+			}
+			shippers[it.OrderID] = shipper
+		}
+		out[i] = review.DeliveredItem{OrderID: it.OrderID, ItemID: it.ItemID, ProductID: it.ProductID, VariantID: it.VariantID,
+			ShopID: it.ShopID, VariantName: it.VariantName, DeliveredAt: it.DeliveredAt, ShipperID: shipper}
+	}
+	return out, nil
 }

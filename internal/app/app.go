@@ -36,6 +36,7 @@ import (
 	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/platform/ratelimit"
 	"github.com/goshop/goshop/internal/platform/realtime"
+	"github.com/goshop/goshop/internal/review"
 	"github.com/goshop/goshop/internal/shipping"
 	"github.com/goshop/goshop/internal/shipping/geo"
 	"github.com/goshop/goshop/internal/shop"
@@ -71,6 +72,7 @@ type App struct {
 	Orders   *order.Service
 	Payments *payment.Service
 	Shipping *shipping.Service
+	Reviews  *review.Service
 }
 
 // Options are the knobs that are not configuration: tests use them.
@@ -205,6 +207,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	}
 	a.Cart.SetShipping(cartShipping{a.Shipping})
 	a.Users.SetShipperDesk(a.Shipping)
+	a.Reviews = review.NewService(a.Pool, a.Bus, reviewPurchases{a.Orders, a.Shipping}, promos, review.Config{
+		EditDays: cfg.ReviewEditDays, MaxMedia: cfg.ReviewMaxMedia, ReportThreshold: cfg.ReviewReportThreshold})
+	a.Catalog.SetRatings(a.Reviews)
 
 	for _, h := range o.Hooks {
 		h(a)
@@ -227,6 +232,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	order.NewHandler(a.Orders, authn).Routes(api)
 	payment.NewHandler(a.Payments, authn).Routes(api)
 	shipping.NewHandler(a.Shipping, authn, a.Realtime).Routes(api)
+	review.NewHandler(a.Reviews, authn).Routes(api)
 	api.Method(http.MethodGet, "/openapi.json", httpx.Documented[httpx.Empty, map[string]any](http.StatusOK, a.openAPIHandler()).
 		Doc("The OpenAPI 3.1 document of this API").For(httpx.Public))
 	a.Router.Mount("/api/v1", api)

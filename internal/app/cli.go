@@ -44,7 +44,7 @@ Commands:
   openapi                    print the OpenAPI 3.1 document (also served at /api/v1/openapi.json)
   admin create -email E -password P [-name N]
                              create an admin account, or make an existing account admin
-  seed [-products N] [-shops S]
+  seed [-products N] [-shops S] [-reviews R]
                              fill the catalog with S shops and N products (default 100000 and
                              50) for benchmarks and demos; it tops up, so running it twice adds
                              nothing

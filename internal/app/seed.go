@@ -32,11 +32,12 @@ func seed(ctx context.Context, cfg config.Config, log *slog.Logger, args []strin
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	products := fs.Int("products", 100000, "how many products the catalog should hold")
 	shops := fs.Int("shops", 50, "how many seeded shops to spread them over")
+	reviews := fs.Int("reviews", 0, "how many published reviews the most reviewed product should hold (benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *products < 0 || *shops < 1 || fs.NArg() > 0 {
-		return errors.New("usage: goshop seed [-products N] [-shops S], N >= 0, S >= 1")
+	if *products < 0 || *shops < 1 || *reviews < 0 || fs.NArg() > 0 {
+		return errors.New("usage: goshop seed [-products N] [-shops S] [-reviews R], N >= 0, S >= 1, R >= 0")
 	}
 	a, err := New(ctx, cfg, log, Options{})
 	if err != nil {
@@ -52,7 +53,42 @@ func seed(ctx context.Context, cfg config.Config, log *slog.Logger, args []strin
 		return err
 	}
 	fmt.Fprintf(stdout, "seeded: %d shops, %d products added\n", len(ids), added)
+	if *reviews > 0 {
+		pid, n, err := seedReviews(ctx, a, ids[0], *reviews)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "seeded: %d reviews added to product %s\n", n, pid)
+	}
 	return nil
+}
+
+// seedReviews tops up the reviews of the most reviewed product, or of the first seeded shop's
+// newest product when none has any.
+func seedReviews(ctx context.Context, a *App, shopID uuid.UUID, n int) (uuid.UUID, int, error) {
+	pid, ok, err := a.Reviews.MostReviewedProduct(ctx)
+	if err != nil {
+		return uuid.Nil, 0, err
+	}
+	if !ok {
+		l, err := a.Catalog.ShopProducts(ctx, nil, shopID, "", httpx.Page{Limit: 1})
+		if err != nil {
+			return uuid.Nil, 0, err
+		}
+		if len(l.Items) == 0 {
+			return uuid.Nil, 0, errors.New("seed: no product to review: seed products first")
+		}
+		pid = l.Items[0].ID
+	}
+	p, err := a.Catalog.Get(ctx, nil, pid)
+	if err != nil {
+		return uuid.Nil, 0, err
+	}
+	if len(p.Variants) == 0 {
+		return uuid.Nil, 0, fmt.Errorf("seed: product %s has no variant", pid)
+	}
+	added, err := a.Reviews.SeedProductReviews(ctx, pid, p.Variants[0].ID, p.ShopID, n)
+	return pid, added, err
 }
 
 // seedShops returns n shops of the seed owner, opening those that are missing.

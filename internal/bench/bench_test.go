@@ -390,7 +390,8 @@ func TestRunEndToEnd(t *testing.T) {
 	t.Log("\n" + out.String())
 
 	for _, name := range []string{"profile (goshop)", "profile (bare pgx)", "product (goshop)", "product (bare pgx)",
-		"products?category (goshop)", "products?category (bare pgx)", "location update (goshop)"} {
+		"products?category (goshop)", "products?category (bare pgx)", "location update (goshop)", "product reviews (goshop)",
+		"rating summary (goshop)"} {
 		reqs, errs := reportRow(t, out.String(), name)
 		assert.Positive(t, reqs, name)
 		assert.Zero(t, errs, name)
@@ -608,6 +609,7 @@ func fakeServe() int {
 	})
 
 	fakeDeliveries(mux, &tokens)
+	fakeReviews(mux, pool)
 
 	srv := &http.Server{Addr: os.Getenv("HTTP_ADDR"), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
@@ -629,6 +631,9 @@ func fakeServe() int {
 // fakeSeed imitates `goshop seed -products N`: an empty root category, a root category with a
 // child, and N products in the child, each with one variant.
 func fakeSeed() int {
+	if len(os.Args) == 6 && os.Args[4] == "-reviews" {
+		return fakeSeedReviews(os.Args[5])
+	}
 	if len(os.Args) != 4 || os.Args[2] != "-products" {
 		fmt.Fprintln(os.Stderr, "fake seed: want -products N, got", os.Args[2:])
 		return 2

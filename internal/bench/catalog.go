@@ -29,7 +29,12 @@ func ensureCatalog(ctx context.Context, o options, env []string, pool *pgxpool.P
 		return nil
 	}
 	fmt.Fprintf(o.ServerOutput, "bench: the catalog holds %d products; seeding %d\n", n, o.Products)
-	cmd := exec.CommandContext(ctx, o.Binary, "seed", "-products", strconv.Itoa(o.Products))
+	return runSeed(ctx, o, env, "-products", strconv.Itoa(o.Products))
+}
+
+// runSeed runs `<binary> seed args...` with the server's environment.
+func runSeed(ctx context.Context, o options, env []string, args ...string) error {
+	cmd := exec.CommandContext(ctx, o.Binary, append([]string{"seed"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = o.ServerOutput, o.ServerOutput
 	// Cancelled, the seed gets to stop its own transaction, as the server does.

@@ -34,6 +34,8 @@ type fixture struct {
 	buyerToken string
 	// checkout is the checkout rows' shops, products and buyers.
 	checkout *checkoutFixture
+	// reviewed is the product with benchReviews reviews, and its shop (review.go).
+	reviewed, reviewedShop string
 }
 
 // runner is what a scenario's setup and measurement get: the options, the fixture, the load

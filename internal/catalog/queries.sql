@@ -240,3 +240,9 @@ WITH p AS (
 INSERT INTO catalog.variants (product_id, shop_id, sku, name, price, effective_price, stock, is_default, created_at, updated_at)
 SELECT p.id, p.shop_id, 'SEED-' || p.id, 'Default', p.price, p.price, hashtext(p.id::text) & 63, true, p.created_at, p.created_at
 FROM p;
+
+-- name: LockProductRating :one
+SELECT shop_id, status, rating, rating_count FROM catalog.products WHERE id = $1 FOR UPDATE;
+
+-- name: SetProductRating :exec
+UPDATE catalog.products SET rating = @rating, rating_count = @rating_count, updated_at = now() WHERE id = @id;

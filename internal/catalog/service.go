@@ -39,6 +39,8 @@ type Service struct {
 	// is configured); a signed-in owner's reads of their own products stay on the primary.
 	reads pgdb.DBTX
 	readQ *store.Queries
+	// ratings is the review context's ratings (SetRatings), read when a rating changes.
+	ratings ratingSource
 }
 
 // NewService builds the catalog service, registers its River worker (discount boundaries) and
@@ -48,6 +50,7 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, shop
 	s.UseReads(pool)
 	river.AddWorker(runner.Workers, &discountWorker{s: s})
 	eventbus.On(bus, "catalog.hide_shop_products", s.hideShopProducts)
+	eventbus.On(bus, "catalog.product_rating", s.productRatingChanged)
 	return s
 }
 

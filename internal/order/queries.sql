@@ -123,3 +123,15 @@ WHERE buyer_id = @buyer_id
   AND (sqlc.narg(checkout_id)::uuid IS NULL OR checkout_id = sqlc.narg(checkout_id)::uuid)
   AND (sqlc.narg(order_id)::uuid IS NOT NULL OR sqlc.narg(checkout_id)::uuid IS NOT NULL)
 ORDER BY created_at, id;
+
+-- name: DeliveredItems :many
+-- A buyer's items of delivered orders (delivered_at is set once and kept through a return), for
+-- reviews: optionally of one order, of one product.
+SELECT o.id AS order_id, o.shop_id, o.delivered_at::timestamptz AS delivered_at, i.id AS item_id, i.product_id,
+    i.variant_id, i.variant_name
+FROM orders.orders o JOIN orders.items i ON i.order_id = o.id
+WHERE o.buyer_id = @buyer_id AND o.delivered_at IS NOT NULL AND o.status <> 'cancelled'
+  AND (sqlc.narg(order_id)::uuid IS NULL OR o.id = sqlc.narg(order_id)::uuid)
+  AND (sqlc.narg(product_id)::uuid IS NULL OR i.product_id = sqlc.narg(product_id)::uuid)
+ORDER BY o.delivered_at, o.id, i.id
+LIMIT 100;

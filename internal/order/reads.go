@@ -642,3 +642,27 @@ func nonEmpty(s string) *string {
 	}
 	return &s
 }
+
+// DeliveredItem is one item of a buyer's delivered order: what the review context rests a
+// verified review on.
+type DeliveredItem struct {
+	OrderID, ItemID, ProductID, VariantID, ShopID uuid.UUID
+	VariantName                                   string
+	DeliveredAt                                   time.Time
+}
+
+// DeliveredItems lists a buyer's items of delivered orders (also those returned since: they
+// were delivered), optionally of one order and of one product; at most 100, oldest delivery first.
+// Another buyer's orders, pending and cancelled ones are never among them.
+func (s *Service) DeliveredItems(ctx context.Context, buyer uuid.UUID, orderID, productID *uuid.UUID) ([]DeliveredItem, error) {
+	rows, err := s.q.DeliveredItems(ctx, store.DeliveredItemsParams{BuyerID: buyer, OrderID: orderID, ProductID: productID})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DeliveredItem, len(rows))
+	for i, r := range rows {
+		out[i] = DeliveredItem{OrderID: r.OrderID, ItemID: r.ItemID, ProductID: r.ProductID, VariantID: r.VariantID,
+			ShopID: r.ShopID, VariantName: r.VariantName, DeliveredAt: r.DeliveredAt.UTC()}
+	}
+	return out, nil
+}

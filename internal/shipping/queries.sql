@@ -133,3 +133,6 @@ VALUES (@order_id, @kind, @status, sqlc.narg(shipper_id), sqlc.narg(actor_id), @
 
 -- name: ListEvents :many
 SELECT * FROM shipping.shipment_events WHERE order_id = @order_id ORDER BY id;
+
+-- name: ShipperOfOrder :one
+SELECT shipper_id FROM shipping.shipments WHERE order_id = @order_id;

@@ -567,3 +567,13 @@ func utc(t *time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
+
+// ShipperOf returns the user ID of the shipper who carries (or carried) an order, nil when no
+// shipper of the platform ever had it (the shop delivered it itself).
+func (s *Service) ShipperOf(ctx context.Context, orderID uuid.UUID) (*uuid.UUID, error) {
+	id, err := s.q.ShipperOfOrder(ctx, orderID)
+	if pgdb.IsNoRows(err) {
+		return nil, nil
+	}
+	return id, err
+}

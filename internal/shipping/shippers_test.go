@@ -38,15 +38,7 @@ func profile(extra map[string]any) map[string]any {
 // ready for work.
 func newShipper(t *testing.T, env *apptest.Env, name string, pt [2]float64, available bool) shipper {
 	t.Helper()
-	u := env.Register(t, name)
-	res := env.Post(t, "/shipping/shippers/register", u.AccessToken, profile(map[string]any{"lat": pt[0], "lng": pt[1]}))
-	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
-	u.AccessToken = res.Map(t)["access_token"].(string)
-	if available {
-		res = env.Put(t, "/shipping/shippers/"+u.ID+"/status", u.AccessToken, map[string]any{"status": "available"})
-		require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
-	}
-	return shipper{u}
+	return shipper{env.NewShipper(t, name, pt, available)}
 }
 
 func TestShipperRegistrationBothWays(t *testing.T) {

@@ -163,3 +163,8 @@ WHERE i.campaign_id = @campaign_id AND i.variant_id = @variant_id AND c.id = i.c
 -- name: ReturnCampaignStock :exec
 UPDATE shop.campaign_items SET sold = greatest(sold - @qty, 0)
 WHERE campaign_id = @campaign_id AND variant_id = @variant_id;
+
+-- name: SetRatingVersion :execrows
+-- Only a newer rating replaces the one held: a late or repeated event changes nothing.
+UPDATE shop.shops SET rating = @rating, rating_count = @rating_count, rating_version = @version
+WHERE id = @id AND rating_version < @version;

@@ -47,6 +47,7 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, prod
 	s := &Service{pool: pool, q: newStore(pool), bus: bus, jobs: runner, products: products}
 	s.UseReads(pool)
 	river.AddWorker(runner.Workers, &campaignTransitionWorker{svc: s})
+	eventbus.On(bus, "shop.rating", s.shopRatingChanged)
 	return s
 }
 

@@ -55,7 +55,8 @@ type Resource struct {
 // World is a marketplace with one of everything, built through the API as its users would, for
 // the suites that call every route: A owns a shop with a product, a voucher and a campaign, and
 // buys from it (an address, a cart line and a saved cart, a paid order on its way with shipper
-// S1, a delivered order with a return, a refund request and a dispute, a saved payment method); B is
+// S1, a delivered order with a return, a refund request and a dispute, another order S1 delivered
+// with A's reviews of the product, the shop and the delivery, a saved payment method); B is
 // another plain user who owns none of it; C is a plain user for the routes about the caller's
 // own things; S2 is a shipper who carries nothing of A's; Admin is an admin.
 type World struct {
@@ -189,6 +190,7 @@ func NewWorld(t testing.TB, opts ...Option) *World {
 	put("payment", pay, a)
 	w.must(t, w.S1, http.MethodPut, "/shipping/shippers/"+w.S1.ID+"/status", http.StatusOK,
 		map[string]any{"status": "available", "lat": 10.7800, "lng": 106.7050})
+	w.reviews(t, p, shop)
 	w.must(t, a, http.MethodPut, "/orders/"+order+"/status", http.StatusOK, map[string]any{"status": "confirmed"})
 	Eventually(t, func() bool {
 		res := env.Get(t, "/shipping/"+order+"/tracking", a.Token())
@@ -206,6 +208,20 @@ func NewWorld(t testing.TB, opts ...Option) *World {
 	}
 	put("cart line", res["items"].([]any)[0].(map[string]any)["id"].(string), a)
 	return w
+}
+
+// reviews has S1 deliver another order of A's product to A, and A review the product, the shop
+// and the delivery; the product review is the world's review.
+func (w *World) reviews(t testing.TB, p Product, shop string) {
+	t.Helper()
+	a := w.A
+	id, _ := w.paidOrder(t, p)
+	w.Env.Deliver(t, id, a.User, w.S1.User)
+	res := w.must(t, a, http.MethodPost, "/products/"+p.ID+"/reviews", http.StatusCreated, map[string]any{
+		"order_id": id, "rating": 5, "comment": "Áo đẹp, giao hàng nhanh"})
+	w.ids["review"] = Resource{ID: res["id"].(string), Owner: a}
+	w.must(t, a, http.MethodPost, "/shops/"+shop+"/reviews", http.StatusCreated, map[string]any{"order_id": id, "rating": 4})
+	w.must(t, a, http.MethodPost, "/delivery/"+id+"/review", http.StatusCreated, map[string]any{"rating": 5})
 }
 
 // shipper registers c as a shipper through the identity route and keeps the token with the role.

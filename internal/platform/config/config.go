@@ -107,6 +107,11 @@ type Config struct {
 	RealtimeSendBuffer   int           `env:"REALTIME_SEND_BUFFER" envDefault:"64"`
 	RealtimeSocketBuffer int           `env:"REALTIME_SOCKET_BUFFER" envDefault:"32768"`
 	RealtimePingInterval time.Duration `env:"REALTIME_PING_INTERVAL" envDefault:"25s"`
+	// Reviews: how long an author may edit one, how many photos and videos it may carry, and how
+	// many reports send a published one back to moderation.
+	ReviewEditDays        int `env:"REVIEW_EDIT_DAYS" envDefault:"30"`
+	ReviewMaxMedia        int `env:"REVIEW_MAX_MEDIA" envDefault:"6"`
+	ReviewReportThreshold int `env:"REVIEW_REPORT_THRESHOLD" envDefault:"3"`
 
 	// Payments: each provider is available only with its required credentials.
 	PlatformCommissionBPS int64 `env:"PLATFORM_COMMISSION_BPS" envDefault:"500"`
@@ -246,6 +251,9 @@ func (c Config) validate() error {
 	}
 	if c.RoadFactor < 1 || c.AssignRadiusKm <= 0 || c.AssignRetry <= 0 {
 		return fmt.Errorf("config: SHIPPING_ROAD_FACTOR must be at least 1, SHIPPING_ASSIGN_RADIUS_KM and SHIPPING_ASSIGN_RETRY positive")
+	}
+	if c.ReviewEditDays < 0 || c.ReviewMaxMedia < 0 || c.ReviewReportThreshold < 1 {
+		return fmt.Errorf("config: REVIEW_EDIT_DAYS and REVIEW_MAX_MEDIA must not be negative, REVIEW_REPORT_THRESHOLD at least 1")
 	}
 	if c.PlatformCommissionBPS < 0 || c.PlatformCommissionBPS > 10_000 {
 		return fmt.Errorf("config: PLATFORM_COMMISSION_BPS must be from 0 to 10000")

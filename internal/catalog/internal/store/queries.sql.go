@@ -876,6 +876,29 @@ func (q *Queries) LockProduct(ctx context.Context, id uuid.UUID) (CatalogProduct
 	return i, err
 }
 
+const lockProductRating = `-- name: LockProductRating :one
+SELECT shop_id, status, rating, rating_count FROM catalog.products WHERE id = $1 FOR UPDATE
+`
+
+type LockProductRatingRow struct {
+	ShopID      uuid.UUID `db:"shop_id"`
+	Status      string    `db:"status"`
+	Rating      float64   `db:"rating"`
+	RatingCount int32     `db:"rating_count"`
+}
+
+func (q *Queries) LockProductRating(ctx context.Context, id uuid.UUID) (LockProductRatingRow, error) {
+	row := q.db.QueryRow(ctx, lockProductRating, id)
+	var i LockProductRatingRow
+	err := row.Scan(
+		&i.ShopID,
+		&i.Status,
+		&i.Rating,
+		&i.RatingCount,
+	)
+	return i, err
+}
+
 const productShop = `-- name: ProductShop :one
 SELECT shop_id FROM catalog.products WHERE id = $1 AND deleted_at IS NULL
 `
@@ -1113,6 +1136,21 @@ type SetProductPriceParams struct {
 
 func (q *Queries) SetProductPrice(ctx context.Context, arg SetProductPriceParams) error {
 	_, err := q.db.Exec(ctx, setProductPrice, arg.Price, arg.ID)
+	return err
+}
+
+const setProductRating = `-- name: SetProductRating :exec
+UPDATE catalog.products SET rating = $1, rating_count = $2, updated_at = now() WHERE id = $3
+`
+
+type SetProductRatingParams struct {
+	Rating      float64   `db:"rating"`
+	RatingCount int32     `db:"rating_count"`
+	ID          uuid.UUID `db:"id"`
+}
+
+func (q *Queries) SetProductRating(ctx context.Context, arg SetProductRatingParams) error {
+	_, err := q.db.Exec(ctx, setProductRating, arg.Rating, arg.RatingCount, arg.ID)
 	return err
 }
 

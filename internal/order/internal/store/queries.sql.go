@@ -372,6 +372,63 @@ func (q *Queries) CreateRefundRequest(ctx context.Context, arg CreateRefundReque
 	return i, err
 }
 
+const deliveredItems = `-- name: DeliveredItems :many
+SELECT o.id AS order_id, o.shop_id, o.delivered_at::timestamptz AS delivered_at, i.id AS item_id, i.product_id,
+    i.variant_id, i.variant_name
+FROM orders.orders o JOIN orders.items i ON i.order_id = o.id
+WHERE o.buyer_id = $1 AND o.delivered_at IS NOT NULL AND o.status <> 'cancelled'
+  AND ($2::uuid IS NULL OR o.id = $2::uuid)
+  AND ($3::uuid IS NULL OR i.product_id = $3::uuid)
+ORDER BY o.delivered_at, o.id, i.id
+LIMIT 100
+`
+
+type DeliveredItemsParams struct {
+	BuyerID   uuid.UUID
+	OrderID   *uuid.UUID
+	ProductID *uuid.UUID
+}
+
+type DeliveredItemsRow struct {
+	OrderID     uuid.UUID
+	ShopID      uuid.UUID
+	DeliveredAt time.Time
+	ItemID      uuid.UUID
+	ProductID   uuid.UUID
+	VariantID   uuid.UUID
+	VariantName string
+}
+
+// A buyer's items of delivered orders (delivered_at is set once and kept through a return), for
+// reviews: optionally of one order, of one product.
+func (q *Queries) DeliveredItems(ctx context.Context, arg DeliveredItemsParams) ([]DeliveredItemsRow, error) {
+	rows, err := q.db.Query(ctx, deliveredItems, arg.BuyerID, arg.OrderID, arg.ProductID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DeliveredItemsRow{}
+	for rows.Next() {
+		var i DeliveredItemsRow
+		if err := rows.Scan(
+			&i.OrderID,
+			&i.ShopID,
+			&i.DeliveredAt,
+			&i.ItemID,
+			&i.ProductID,
+			&i.VariantID,
+			&i.VariantName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getOrder = `-- name: GetOrder :one
 SELECT id, checkout_id, buyer_id, shop_id, status, payment_method, payment_provider, payment_status, shipping_method, subtotal, discount, shipping_fee, tax, tax_inclusive, tax_rate_bps, total, currency, weight_grams, voucher_id, voucher_code, address, note, tracking_number, carrier, hidden_by_buyer, paid_at, confirmed_at, shipped_at, delivered_at, cancelled_at, return_requested_at, return_reason, return_decision, returned_at, refunded_at, created_at, updated_at FROM orders.orders WHERE id = $1
 `

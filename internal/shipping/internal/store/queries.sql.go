@@ -697,6 +697,17 @@ func (q *Queries) SetShipperState(ctx context.Context, arg SetShipperStateParams
 	return i, err
 }
 
+const shipperOfOrder = `-- name: ShipperOfOrder :one
+SELECT shipper_id FROM shipping.shipments WHERE order_id = $1
+`
+
+func (q *Queries) ShipperOfOrder(ctx context.Context, orderID uuid.UUID) (*uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, shipperOfOrder, orderID)
+	var shipper_id *uuid.UUID
+	err := row.Scan(&shipper_id)
+	return shipper_id, err
+}
+
 const upsertShipper = `-- name: UpsertShipper :one
 INSERT INTO shipping.shippers (user_id, vehicle_type, service_area)
 VALUES ($1, $2, $3)

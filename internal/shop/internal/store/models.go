@@ -68,28 +68,29 @@ type ShopPromotionRedemption struct {
 }
 
 type ShopShop struct {
-	ID           uuid.UUID
-	OwnerID      uuid.UUID
-	Name         string
-	Description  string
-	Line1        string
-	Ward         string
-	District     string
-	Province     string
-	Country      string
-	Lat          float64
-	Lng          float64
-	CategoryIds  []uuid.UUID
-	Status       string
-	Rating       float64
-	RatingCount  int32
-	LogoUrl      string
-	BannerUrl    string
-	ContactPhone string
-	ContactEmail string
-	OpeningHours string
-	ReturnPolicy string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	DeletedAt    *time.Time
+	ID            uuid.UUID
+	OwnerID       uuid.UUID
+	Name          string
+	Description   string
+	Line1         string
+	Ward          string
+	District      string
+	Province      string
+	Country       string
+	Lat           float64
+	Lng           float64
+	CategoryIds   []uuid.UUID
+	Status        string
+	Rating        float64
+	RatingCount   int32
+	LogoUrl       string
+	BannerUrl     string
+	ContactPhone  string
+	ContactEmail  string
+	OpeningHours  string
+	ReturnPolicy  string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	DeletedAt     *time.Time
+	RatingVersion int64
 }

@@ -266,7 +266,7 @@ func (q *Queries) CreateRedemption(ctx context.Context, arg CreateRedemptionPara
 const createShop = `-- name: CreateShop :one
 INSERT INTO shop.shops (owner_id, name, description, line1, ward, district, province, country, lat, lng, category_ids)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-RETURNING id, owner_id, name, description, line1, ward, district, province, country, lat, lng, category_ids, status, rating, rating_count, logo_url, banner_url, contact_phone, contact_email, opening_hours, return_policy, created_at, updated_at, deleted_at
+RETURNING id, owner_id, name, description, line1, ward, district, province, country, lat, lng, category_ids, status, rating, rating_count, logo_url, banner_url, contact_phone, contact_email, opening_hours, return_policy, created_at, updated_at, deleted_at, rating_version
 `
 
 type CreateShopParams struct {
@@ -323,6 +323,7 @@ func (q *Queries) CreateShop(ctx context.Context, arg CreateShopParams) (ShopSho
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.RatingVersion,
 	)
 	return i, err
 }
@@ -461,7 +462,7 @@ func (q *Queries) GetPromotionByCode(ctx context.Context, arg GetPromotionByCode
 }
 
 const getShop = `-- name: GetShop :one
-SELECT id, owner_id, name, description, line1, ward, district, province, country, lat, lng, category_ids, status, rating, rating_count, logo_url, banner_url, contact_phone, contact_email, opening_hours, return_policy, created_at, updated_at, deleted_at FROM shop.shops WHERE id = $1 AND status <> 'deleted'
+SELECT id, owner_id, name, description, line1, ward, district, province, country, lat, lng, category_ids, status, rating, rating_count, logo_url, banner_url, contact_phone, contact_email, opening_hours, return_policy, created_at, updated_at, deleted_at, rating_version FROM shop.shops WHERE id = $1 AND status <> 'deleted'
 `
 
 func (q *Queries) GetShop(ctx context.Context, id uuid.UUID) (ShopShop, error) {
@@ -492,6 +493,7 @@ func (q *Queries) GetShop(ctx context.Context, id uuid.UUID) (ShopShop, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.RatingVersion,
 	)
 	return i, err
 }
@@ -621,7 +623,7 @@ func (q *Queries) ListPromotions(ctx context.Context, arg ListPromotionsParams) 
 }
 
 const listShops = `-- name: ListShops :many
-SELECT id, owner_id, name, description, line1, ward, district, province, country, lat, lng, category_ids, status, rating, rating_count, logo_url, banner_url, contact_phone, contact_email, opening_hours, return_policy, created_at, updated_at, deleted_at FROM shop.shops
+SELECT id, owner_id, name, description, line1, ward, district, province, country, lat, lng, category_ids, status, rating, rating_count, logo_url, banner_url, contact_phone, contact_email, opening_hours, return_policy, created_at, updated_at, deleted_at, rating_version FROM shop.shops
 WHERE (CASE WHEN $1::uuid IS NULL THEN status = 'active'
             ELSE owner_id = $1::uuid AND status <> 'deleted' END)
   AND (NOT $2::bool OR (created_at, id) < ($3::timestamptz, $4::uuid))
@@ -678,6 +680,7 @@ func (q *Queries) ListShops(ctx context.Context, arg ListShopsParams) ([]ShopSho
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.RatingVersion,
 		); err != nil {
 			return nil, err
 		}
@@ -713,7 +716,7 @@ func (q *Queries) LockCampaign(ctx context.Context, id uuid.UUID) (ShopCampaign,
 }
 
 const lockShop = `-- name: LockShop :one
-SELECT id, owner_id, name, description, line1, ward, district, province, country, lat, lng, category_ids, status, rating, rating_count, logo_url, banner_url, contact_phone, contact_email, opening_hours, return_policy, created_at, updated_at, deleted_at FROM shop.shops WHERE id = $1 AND status <> 'deleted' FOR UPDATE
+SELECT id, owner_id, name, description, line1, ward, district, province, country, lat, lng, category_ids, status, rating, rating_count, logo_url, banner_url, contact_phone, contact_email, opening_hours, return_policy, created_at, updated_at, deleted_at, rating_version FROM shop.shops WHERE id = $1 AND status <> 'deleted' FOR UPDATE
 `
 
 func (q *Queries) LockShop(ctx context.Context, id uuid.UUID) (ShopShop, error) {
@@ -744,6 +747,7 @@ func (q *Queries) LockShop(ctx context.Context, id uuid.UUID) (ShopShop, error) 
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.RatingVersion,
 	)
 	return i, err
 }
@@ -809,7 +813,7 @@ func (q *Queries) ReturnCampaignStock(ctx context.Context, arg ReturnCampaignSto
 }
 
 const searchShops = `-- name: SearchShops :many
-SELECT s.id, s.owner_id, s.name, s.description, s.line1, s.ward, s.district, s.province, s.country, s.lat, s.lng, s.category_ids, s.status, s.rating, s.rating_count, s.logo_url, s.banner_url, s.contact_phone, s.contact_email, s.opening_hours, s.return_policy, s.created_at, s.updated_at, s.deleted_at, shop.distance_m($1::float8, $2::float8, s.lat, s.lng)::float8 AS distance_m
+SELECT s.id, s.owner_id, s.name, s.description, s.line1, s.ward, s.district, s.province, s.country, s.lat, s.lng, s.category_ids, s.status, s.rating, s.rating_count, s.logo_url, s.banner_url, s.contact_phone, s.contact_email, s.opening_hours, s.return_policy, s.created_at, s.updated_at, s.deleted_at, s.rating_version, shop.distance_m($1::float8, $2::float8, s.lat, s.lng)::float8 AS distance_m
 FROM shop.shops s
 WHERE s.status = 'active'
   AND public.earth_box(shop.earth_point($1::float8, $2::float8), $3::float8) @> shop.earth_point(s.lat, s.lng)
@@ -881,6 +885,7 @@ func (q *Queries) SearchShops(ctx context.Context, arg SearchShopsParams) ([]Sea
 			&i.ShopShop.CreatedAt,
 			&i.ShopShop.UpdatedAt,
 			&i.ShopShop.DeletedAt,
+			&i.ShopShop.RatingVersion,
 			&i.DistanceM,
 		); err != nil {
 			return nil, err
@@ -956,6 +961,32 @@ type SetRatingParams struct {
 func (q *Queries) SetRating(ctx context.Context, arg SetRatingParams) error {
 	_, err := q.db.Exec(ctx, setRating, arg.Rating, arg.RatingCount, arg.ID)
 	return err
+}
+
+const setRatingVersion = `-- name: SetRatingVersion :execrows
+UPDATE shop.shops SET rating = $1, rating_count = $2, rating_version = $3
+WHERE id = $4 AND rating_version < $3
+`
+
+type SetRatingVersionParams struct {
+	Rating      float64
+	RatingCount int32
+	Version     int64
+	ID          uuid.UUID
+}
+
+// Only a newer rating replaces the one held: a late or repeated event changes nothing.
+func (q *Queries) SetRatingVersion(ctx context.Context, arg SetRatingVersionParams) (int64, error) {
+	result, err := q.db.Exec(ctx, setRatingVersion,
+		arg.Rating,
+		arg.RatingCount,
+		arg.Version,
+		arg.ID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const unusePromotion = `-- name: UnusePromotion :exec
@@ -1047,7 +1078,7 @@ SET name = $1, description = $2, line1 = $3, ward = $4, district = $5,
     province = $6, country = $7, lat = $8, lng = $9, category_ids = $10,
     updated_at = now()
 WHERE id = $11 AND status <> 'deleted'
-RETURNING id, owner_id, name, description, line1, ward, district, province, country, lat, lng, category_ids, status, rating, rating_count, logo_url, banner_url, contact_phone, contact_email, opening_hours, return_policy, created_at, updated_at, deleted_at
+RETURNING id, owner_id, name, description, line1, ward, district, province, country, lat, lng, category_ids, status, rating, rating_count, logo_url, banner_url, contact_phone, contact_email, opening_hours, return_policy, created_at, updated_at, deleted_at, rating_version
 `
 
 type UpdateShopParams struct {
@@ -1104,6 +1135,7 @@ func (q *Queries) UpdateShop(ctx context.Context, arg UpdateShopParams) (ShopSho
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.RatingVersion,
 	)
 	return i, err
 }
@@ -1114,7 +1146,7 @@ SET logo_url = $1, banner_url = $2, contact_phone = $3,
     contact_email = $4, opening_hours = $5, return_policy = $6,
     updated_at = now()
 WHERE id = $7 AND status <> 'deleted'
-RETURNING id, owner_id, name, description, line1, ward, district, province, country, lat, lng, category_ids, status, rating, rating_count, logo_url, banner_url, contact_phone, contact_email, opening_hours, return_policy, created_at, updated_at, deleted_at
+RETURNING id, owner_id, name, description, line1, ward, district, province, country, lat, lng, category_ids, status, rating, rating_count, logo_url, banner_url, contact_phone, contact_email, opening_hours, return_policy, created_at, updated_at, deleted_at, rating_version
 `
 
 type UpdateShopProfileParams struct {
@@ -1163,6 +1195,7 @@ func (q *Queries) UpdateShopProfile(ctx context.Context, arg UpdateShopProfilePa
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.RatingVersion,
 	)
 	return i, err
 }
