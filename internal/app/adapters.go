@@ -9,6 +9,7 @@ import (
 	"github.com/goshop/goshop/internal/cart"
 	"github.com/goshop/goshop/internal/catalog"
 	"github.com/goshop/goshop/internal/events"
+	"github.com/goshop/goshop/internal/media"
 	"github.com/goshop/goshop/internal/order"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
@@ -269,4 +270,30 @@ type cartShipping struct{ s *shipping.Service }
 func (a cartShipping) Fee(ctx context.Context, tx pgx.Tx, r cart.ShippingRequest) (int64, error) {
 	return a.s.Fee(ctx, tx, shipping.FeeRequest{ShopID: r.ShopID, WeightGrams: r.WeightGrams, Method: r.Method,
 		AddressID: r.AddressID, BuyerID: r.BuyerID})
+}
+
+// productMedia serves the catalog the products' images and videos from the media context, a
+// page of products in one query.
+type productMedia struct{ m *media.Service }
+
+func (a productMedia) ProductMedia(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]catalog.Media, error) {
+	byOwner, err := a.m.ListMany(ctx, events.MediaOwnerProduct, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID][]catalog.Media, len(byOwner))
+	for id, items := range byOwner {
+		ms := make([]catalog.Media, len(items))
+		for i, it := range items {
+			thumbs := make([]catalog.MediaThumbnail, len(it.Thumbnails))
+			for j, t := range it.Thumbnails {
+				thumbs[j] = catalog.MediaThumbnail{Width: t.Width, URL: t.URL}
+			}
+			ms[i] = catalog.Media{ID: it.ID, Kind: string(it.Kind), URL: it.URL, Thumbnails: thumbs, PosterURL: it.PosterURL,
+				Width: it.Width, Height: it.Height, DurationMS: it.DurationMS, Alt: it.Alt, Position: it.Position,
+				IsPrimary: it.IsPrimary, CreatedAt: it.CreatedAt}
+		}
+		out[id] = ms
+	}
+	return out, nil
 }

@@ -82,6 +82,9 @@ func New(t testing.TB, opts ...Option) *Env {
 	for _, o := range opts {
 		o(s)
 	}
+	if s.env["MEDIA_DIR"] == "" {
+		s.env["MEDIA_DIR"] = t.TempDir()
+	}
 	if s.env["DATABASE_URL"] == "" {
 		s.env["DATABASE_URL"] = testdb.New(t)
 	}
