@@ -95,3 +95,9 @@ WHERE (attached_at IS NULL AND deleted_at IS NULL AND created_at < @unattached_b
    OR (deleted_at IS NOT NULL AND purge_after <= now())
 ORDER BY created_at
 LIMIT @max;
+
+-- name: MakeRoom :exec
+-- Moves an owner's media at or after a position one place on, so an item put there comes first.
+UPDATE media.items SET position = position + 1
+WHERE owner_kind = @owner_kind AND owner_id = @owner_id AND position >= @position AND id <> @moved_id
+    AND deleted_at IS NULL AND attached_at IS NOT NULL;

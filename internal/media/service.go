@@ -247,8 +247,12 @@ func (s *Service) upload(ctx context.Context, owner Owner, uploader uuid.UUID, f
 				return err
 			}
 			finish.Position = next
-			if d.Position != nil {
+			if d.Position != nil && int32(*d.Position) < next {
 				finish.Position = int32(*d.Position)
+				if err := q.MakeRoom(ctx, store.MakeRoomParams{OwnerKind: owner.Kind, OwnerID: owned, Position: finish.Position,
+					MovedID: id}); err != nil {
+					return err
+				}
 			}
 			if kind == KindImage {
 				has, err := q.HasPrimary(ctx, store.HasPrimaryParams{OwnerKind: owner.Kind, OwnerID: owned})
@@ -487,8 +491,12 @@ func (s *Service) Arrange(ctx context.Context, p auth.Principal, owner Owner, id
 		if a.Alt != nil {
 			params.Alt = strings.TrimSpace(*a.Alt)
 		}
-		if a.Position != nil {
+		if a.Position != nil && int32(*a.Position) != r.Position {
 			params.Position = int32(*a.Position)
+			if err := q.MakeRoom(ctx, store.MakeRoomParams{OwnerKind: owner.Kind, OwnerID: &owner.ID, Position: params.Position,
+				MovedID: id}); err != nil {
+				return err
+			}
 		}
 		if a.IsPrimary != nil && *a.IsPrimary != r.IsPrimary {
 			switch {

@@ -363,6 +363,30 @@ func (q *Queries) LockOwner(ctx context.Context, arg LockOwnerParams) error {
 	return err
 }
 
+const makeRoom = `-- name: MakeRoom :exec
+UPDATE media.items SET position = position + 1
+WHERE owner_kind = $1 AND owner_id = $2 AND position >= $3 AND id <> $4
+    AND deleted_at IS NULL AND attached_at IS NOT NULL
+`
+
+type MakeRoomParams struct {
+	OwnerKind events.MediaOwnerKind
+	OwnerID   *uuid.UUID
+	Position  int32
+	MovedID   uuid.UUID
+}
+
+// Moves an owner's media at or after a position one place on, so an item put there comes first.
+func (q *Queries) MakeRoom(ctx context.Context, arg MakeRoomParams) error {
+	_, err := q.db.Exec(ctx, makeRoom,
+		arg.OwnerKind,
+		arg.OwnerID,
+		arg.Position,
+		arg.MovedID,
+	)
+	return err
+}
+
 const markDeleted = `-- name: MarkDeleted :one
 UPDATE media.items SET deleted_at = now(), purge_after = $1, is_primary = false
 WHERE id = $2 AND owner_kind = $3 AND owner_id = $4 AND deleted_at IS NULL
