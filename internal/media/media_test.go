@@ -181,7 +181,9 @@ func TestOnlyTheShopOwnerChangesProductMedia(t *testing.T) {
 	otherProduct := env.CreateProduct(t, f.other, otherShop, "Quần", 100_000, 5).ID
 	theirs := f.upload(t, f.other.AccessToken, otherProduct, "c.jpg", img).Map(t)
 
-	path := func(product string, m map[string]any) string { return "/products/" + product + "/media/" + m["id"].(string) }
+	path := func(product string, m map[string]any) string {
+		return "/products/" + product + "/media/" + m["id"].(string)
+	}
 	assert.Equal(t, http.StatusForbidden, env.Delete(t, path(f.product, first), f.other.AccessToken).Status)
 	assert.Equal(t, http.StatusForbidden, env.Put(t, path(f.product, first), f.other.AccessToken, map[string]any{"alt": "x"}).Status)
 	// Their media through the owner's product: not the product's.

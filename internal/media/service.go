@@ -90,7 +90,9 @@ func (s *Service) SetGuard(kind events.MediaOwnerKind, g Guard) {
 
 // VideoTools reports whether ffprobe and ffmpeg were found: without them videos are kept with
 // no duration and no poster frame.
-func (s *Service) VideoTools() (ffprobe, ffmpeg bool) { return s.tools.ffprobe != "", s.tools.ffmpeg != "" }
+func (s *Service) VideoTools() (ffprobe, ffmpeg bool) {
+	return s.tools.ffprobe != "", s.tools.ffmpeg != ""
+}
 
 // Authorize checks that p may change the owner's media, with the owner kind's guard.
 func (s *Service) Authorize(ctx context.Context, p auth.Principal, owner Owner) error {
