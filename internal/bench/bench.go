@@ -147,6 +147,11 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 	if err := ensureFree(o.Addr); err != nil {
 		return err
 	}
+	mediaDir, err := os.MkdirTemp("", "goshop-bench-media-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(mediaDir)
 	env := []string{
 		"HTTP_ADDR=" + o.Addr,
 		"DATABASE_URL=" + o.DatabaseURL,
@@ -158,6 +163,11 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 		// A secret of this run's own, which the reference verifies tokens with too.
 		"JWT_SECRET=" + randomHex(32),
 		"JWT_ISSUER=goshop-bench",
+		// The media row's uploads go to a directory of this run's own, removed afterwards, and
+		// its sellers' products may hold every upload of the row.
+		"MEDIA_DIR=" + mediaDir,
+		"MEDIA_MAX_PER_OWNER=1000000",
+		"MEDIA_DELETE_GRACE=0s",
 	}
 	srv, err := startServer(o.Binary, env, o.ServerOutput)
 	if err != nil {
