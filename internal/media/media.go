@@ -71,11 +71,11 @@ func (f GuardFunc) CanManageMedia(ctx context.Context, p auth.Principal, ownerID
 
 // Details are what the uploader says of a new item.
 type Details struct {
-	Alt string `form:"alt" json:"alt" validate:"max=300" doc:"text shown in place of the image, read by screen readers"`
+	Alt string `form:"alt" validate:"max=300" doc:"text shown in place of the image, read by screen readers"`
 	// Position places the item among its owner's media (0 first); left out, it goes last.
-	Position *int `form:"position" json:"position" validate:"omitempty,min=0,max=1000" doc:"0 first; left out: last"`
+	Position *int `form:"position" validate:"omitempty,min=0,max=1000" doc:"0 first; left out: last"`
 	// Primary makes it the owner's primary image (the first image uploaded is, until another is).
-	Primary bool `form:"is_primary" json:"is_primary" doc:"make it the primary image (images only)"`
+	Primary bool `form:"is_primary" doc:"make it the primary image (images only)"`
 }
 
 // Arrangement changes an item's alt text, place and whether it is the primary image.
