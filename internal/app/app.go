@@ -146,7 +146,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 
 	a.Shops = shop.NewService(a.Pool, a.Bus, a.Jobs, lazyCatalog{a})
 	a.Catalog = catalog.NewService(a.Pool, a.Bus, a.Jobs, shopDirectory{a.Shops})
-	storage, err := mediaStorage(cfg)
+	storage, err := mediaStorage(cfg, o.Offline)
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -282,13 +282,18 @@ func shippingConfig(cfg config.Config) (shipping.Config, error) {
 }
 
 // mediaStorage is S3-compatible storage when S3_ENDPOINT is set, else the local directory
-// MEDIA_DIR, whose files GoShop serves under MEDIA_BASE_URL.
-func mediaStorage(cfg config.Config) (media.Storage, error) {
+// MEDIA_DIR, whose files GoShop serves under MEDIA_BASE_URL (made at start-up, unless offline:
+// `goshop routes` writes nothing).
+func mediaStorage(cfg config.Config, offline bool) (media.Storage, error) {
 	if cfg.S3Endpoint != "" {
 		return media.NewS3(media.S3Config{Endpoint: cfg.S3Endpoint, Region: cfg.S3Region, Bucket: cfg.S3Bucket,
 			AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, PublicBaseURL: cfg.S3PublicBaseURL, URLTTL: cfg.S3URLTTL})
 	}
-	return media.NewLocal(cfg.MediaDir, cfg.MediaBaseURL)
+	local := media.NewLocal(cfg.MediaDir, cfg.MediaBaseURL)
+	if offline {
+		return local, nil
+	}
+	return local, local.Prepare()
 }
 
 // originPatterns turns the CORS origins (https://shop.example) into the host patterns the

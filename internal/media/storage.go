@@ -38,12 +38,18 @@ type Local struct {
 	BaseURL string
 }
 
-// NewLocal makes the directory when it is missing.
-func NewLocal(dir, baseURL string) (*Local, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("media: MEDIA_DIR %s: %w", dir, err)
+// NewLocal keeps files in dir (see Prepare).
+func NewLocal(dir, baseURL string) *Local {
+	return &Local{Dir: dir, BaseURL: strings.TrimSuffix(baseURL, "/")}
+}
+
+// Prepare makes the directory when it is missing, so that a directory the process may not
+// write stops it at start-up rather than failing every upload.
+func (l *Local) Prepare() error {
+	if err := os.MkdirAll(l.Dir, 0o750); err != nil {
+		return fmt.Errorf("media: MEDIA_DIR %s: %w", l.Dir, err)
 	}
-	return &Local{Dir: dir, BaseURL: strings.TrimSuffix(baseURL, "/")}, nil
+	return nil
 }
 
 // path maps a key to its file, refusing any key that would leave the directory.
