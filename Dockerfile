@@ -13,7 +13,8 @@ RUN CGO_ENABLED=0 go build -trimpath \
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/goshop /goshop
 USER nonroot:nonroot
-ENV APP_ENV=production HTTP_ADDR=:8080
+# MEDIA_DIR: the non-root user's home is the one place it may write (mount a volume there).
+ENV APP_ENV=production HTTP_ADDR=:8080 MEDIA_DIR=/home/nonroot/media
 EXPOSE 8080
 HEALTHCHECK NONE
 ENTRYPOINT ["/goshop"]

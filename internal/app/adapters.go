@@ -9,6 +9,7 @@ import (
 	"github.com/goshop/goshop/internal/cart"
 	"github.com/goshop/goshop/internal/catalog"
 	"github.com/goshop/goshop/internal/events"
+	"github.com/goshop/goshop/internal/media"
 	"github.com/goshop/goshop/internal/order"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
@@ -296,6 +297,32 @@ func (a reviewPurchases) DeliveredItems(ctx context.Context, buyer uuid.UUID, or
 		}
 		out[i] = review.DeliveredItem{OrderID: it.OrderID, ItemID: it.ItemID, ProductID: it.ProductID, VariantID: it.VariantID,
 			ShopID: it.ShopID, VariantName: it.VariantName, DeliveredAt: it.DeliveredAt, ShipperID: shipper}
+	}
+	return out, nil
+}
+
+// productMedia serves the catalog the products' images and videos from the media context, a
+// page of products in one query.
+type productMedia struct{ m *media.Service }
+
+func (a productMedia) ProductMedia(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]catalog.Media, error) {
+	byOwner, err := a.m.ListMany(ctx, events.MediaOwnerProduct, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID][]catalog.Media, len(byOwner))
+	for id, items := range byOwner {
+		ms := make([]catalog.Media, len(items))
+		for i, it := range items {
+			thumbs := make([]catalog.MediaThumbnail, len(it.Thumbnails))
+			for j, t := range it.Thumbnails {
+				thumbs[j] = catalog.MediaThumbnail{Width: t.Width, URL: t.URL}
+			}
+			ms[i] = catalog.Media{ID: it.ID, Kind: string(it.Kind), URL: it.URL, Thumbnails: thumbs, PosterURL: it.PosterURL,
+				Width: it.Width, Height: it.Height, DurationMS: it.DurationMS, Alt: it.Alt, Position: it.Position,
+				IsPrimary: it.IsPrimary, CreatedAt: it.CreatedAt}
+		}
+		out[id] = ms
 	}
 	return out, nil
 }

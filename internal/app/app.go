@@ -23,6 +23,8 @@ import (
 	"github.com/goshop/goshop/db"
 	"github.com/goshop/goshop/internal/cart"
 	"github.com/goshop/goshop/internal/catalog"
+	"github.com/goshop/goshop/internal/events"
+	"github.com/goshop/goshop/internal/media"
 	"github.com/goshop/goshop/internal/order"
 	"github.com/goshop/goshop/internal/payment"
 	"github.com/goshop/goshop/internal/platform/auth"
@@ -73,6 +75,7 @@ type App struct {
 	Payments *payment.Service
 	Shipping *shipping.Service
 	Reviews  *review.Service
+	Media    *media.Service
 }
 
 // Options are the knobs that are not configuration: tests use them.
@@ -175,6 +178,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.Catalog = catalog.NewService(a.Pool, a.Bus, a.Jobs, shopDirectory{a.Shops})
 	a.Shops.UseReads(a.Reads)
 	a.Catalog.UseReads(a.Reads)
+	storage, err := mediaStorage(cfg, o.Offline)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Media = media.NewService(a.Pool, a.Bus, a.Jobs, storage, media.Config{ImageMaxBytes: cfg.MediaImageMaxBytes,
+		VideoMaxBytes: cfg.MediaVideoMaxBytes, MaxPixels: cfg.MediaImageMaxPixels, MaxSide: cfg.MediaImageMaxSide,
+		MaxPerOwner: cfg.MediaMaxPerOwner, UploadsPerUser: cfg.MediaUploadsPerUser, Uploads: cfg.MediaUploads,
+		DeleteGrace: cfg.MediaDeleteGrace, UnattachedTTL: cfg.MediaUnattachedTTL}, log)
+	a.Media.SetGuard(events.MediaOwnerProduct, media.GuardFunc(a.Catalog.CanManageMedia))
+	a.Catalog.SetMedia(productMedia{a.Media})
 	promos := shopPromotions{a.Shops}
 	// The cart's shipping fee comes from the shipping context, which needs the orders, which need
 	// the cart: it is set once shipping exists, below.
@@ -233,6 +247,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	payment.NewHandler(a.Payments, authn).Routes(api)
 	shipping.NewHandler(a.Shipping, authn, a.Realtime).Routes(api)
 	review.NewHandler(a.Reviews, authn).Routes(api)
+	mediaRoutes := media.NewHandler(a.Media, authn)
+	mediaRoutes.Routes(api)
+	mediaRoutes.FileRoutes(a.Router)
 	api.Method(http.MethodGet, "/openapi.json", httpx.Documented[httpx.Empty, map[string]any](http.StatusOK, a.openAPIHandler()).
 		Doc("The OpenAPI 3.1 document of this API").For(httpx.Public))
 	a.Router.Mount("/api/v1", api)
@@ -315,6 +332,21 @@ func shippingConfig(cfg config.Config) (shipping.Config, error) {
 		out.Router = geo.OSRMRouter{BaseURL: cfg.RouterURL, Fallback: out.Router}
 	}
 	return out, nil
+}
+
+// mediaStorage is S3-compatible storage when S3_ENDPOINT is set, else the local directory
+// MEDIA_DIR, whose files GoShop serves under MEDIA_BASE_URL (made at start-up, unless offline:
+// `goshop routes` writes nothing).
+func mediaStorage(cfg config.Config, offline bool) (media.Storage, error) {
+	if cfg.S3Endpoint != "" {
+		return media.NewS3(media.S3Config{Endpoint: cfg.S3Endpoint, Region: cfg.S3Region, Bucket: cfg.S3Bucket,
+			AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, PublicBaseURL: cfg.S3PublicBaseURL, URLTTL: cfg.S3URLTTL})
+	}
+	local := media.NewLocal(cfg.MediaDir, cfg.MediaBaseURL)
+	if offline {
+		return local, nil
+	}
+	return local, local.Prepare()
 }
 
 // originPatterns turns the CORS origins (https://shop.example) into the host patterns the

@@ -159,6 +159,11 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 	if err := ensureFree(o.Addr); err != nil {
 		return err
 	}
+	mediaDir, err := os.MkdirTemp("", "goshop-bench-media-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(mediaDir)
 	env := []string{
 		"HTTP_ADDR=" + o.Addr,
 		"DATABASE_URL=" + o.DatabaseURL,
@@ -174,6 +179,11 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 		// The bench follows with one buyer's token, thousands of times: no limit per account
 		// (the process's own ceiling, from its descriptor limit, stays).
 		"REALTIME_MAX_STREAMS_PER_USER=-1",
+		// The media row's uploads go to a directory of this run's own, removed afterwards, and
+		// its sellers' products may hold every upload of the row.
+		"MEDIA_DIR=" + mediaDir,
+		"MEDIA_MAX_PER_OWNER=1000000",
+		"MEDIA_DELETE_GRACE=0s",
 	}
 	srv, err := startServer(o.Binary, env, o.ServerOutput)
 	if err != nil {

@@ -83,10 +83,33 @@ type Variant struct {
 // each name ({"warranty_months": 12, "sizes": ["S", "M"]}).
 type Attributes map[string]json.RawMessage
 
-// Media is an image or video of a product; the media context fills it in a later release.
+// Media is an image or video of a product, in the product's order, as the media context keeps
+// it (the catalog only shows it: see mediaGallery).
 type Media struct {
-	ID  uuid.UUID `json:"id"`
-	URL string    `json:"url"`
+	ID         uuid.UUID        `json:"id"`
+	Kind       string           `json:"kind" validate:"oneof=image video"`
+	URL        string           `json:"url"`
+	Thumbnails []MediaThumbnail `json:"thumbnails"`
+	PosterURL  *string          `json:"poster_url,omitempty"`
+	Width      int              `json:"width"`
+	Height     int              `json:"height"`
+	DurationMS *int64           `json:"duration_ms,omitempty"`
+	Alt        string           `json:"alt"`
+	Position   int              `json:"position"`
+	IsPrimary  bool             `json:"is_primary"`
+	CreatedAt  time.Time        `json:"created_at"`
+}
+
+// MediaThumbnail is an image scaled down to Width pixels wide.
+type MediaThumbnail struct {
+	Width int    `json:"width"`
+	URL   string `json:"url"`
+}
+
+// mediaGallery is what the catalog needs of the media context: the media of many products at
+// once (a page of them), by product.
+type mediaGallery interface {
+	ProductMedia(ctx context.Context, productIDs []uuid.UUID) (map[uuid.UUID][]Media, error)
 }
 
 // Discount is a product's sale: a percentage off, or a fixed sale price, for every variant or

@@ -162,10 +162,12 @@ func (s *Service) list(ctx context.Context, q ListQuery, page httpx.Page) (httpx
 	}
 	now := time.Now()
 	out := httpx.List[Product]{Items: make([]Product, len(kept.Items)), NextCursor: kept.NextCursor}
+	shown := make([]*Product, len(kept.Items))
 	for i, r := range kept.Items {
 		out.Items[i] = toProduct(r, byProduct[r.ID], now)
+		shown[i] = &out.Items[i]
 	}
-	return out, nil
+	return out, s.withMedia(ctx, shown...)
 }
 
 // productColumns are the products columns the list selects: those of the store's product row,

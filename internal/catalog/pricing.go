@@ -141,7 +141,8 @@ func (s *Service) SetPrice(ctx context.Context, p auth.Principal, id uuid.UUID, 
 	if err != nil {
 		return Product{}, err
 	}
-	return toProduct(row, vs, time.Now()), nil
+	out := toProduct(row, vs, time.Now())
+	return out, s.withMedia(ctx, &out)
 }
 
 // DiscountInput puts a product on sale between StartsAt (default now) and EndsAt: a

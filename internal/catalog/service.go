@@ -41,6 +41,7 @@ type Service struct {
 	readQ *store.Queries
 	// ratings is the review context's ratings (SetRatings), read when a rating changes.
 	ratings ratingSource
+	media   mediaGallery
 }
 
 // NewService builds the catalog service, registers its River worker (discount boundaries) and
@@ -57,6 +58,38 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, shop
 // UseReads sends the public reads (anonymous product pages, listings, categories) to db, a
 // pgdb.Reads over a replica.
 func (s *Service) UseReads(db pgdb.DBTX) { s.reads, s.readQ = db, newStore(db) }
+
+// SetMedia gives the catalog the media context, built after it, which lists products' images
+// and videos (nil: products show none).
+func (s *Service) SetMedia(m mediaGallery) { s.media = m }
+
+// withMedia fills in the media of products, in one call to the media context for all of them.
+func (s *Service) withMedia(ctx context.Context, ps ...*Product) error {
+	if s.media == nil || len(ps) == 0 {
+		return nil
+	}
+	ids := make([]uuid.UUID, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	byProduct, err := s.media.ProductMedia(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if m := byProduct[p.ID]; m != nil {
+			p.Media = m
+		}
+	}
+	return nil
+}
+
+// CanManageMedia says whether p may change a product's images and videos (the media context
+// asks): nil for its shop's owner and admins, as for the product's other details.
+func (s *Service) CanManageMedia(ctx context.Context, p auth.Principal, productID uuid.UUID) error {
+	_, err := s.managedRow(ctx, p, productID, actionMedia)
+	return err
+}
 
 // Fields are a product's editable details.
 type Fields struct {
@@ -240,7 +273,8 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id uuid.UUID) (Pro
 	if err != nil {
 		return Product{}, err
 	}
-	return toProduct(row, vs, time.Now()), nil
+	out := toProduct(row, vs, time.Now())
+	return out, s.withMedia(ctx, &out)
 }
 
 // visible loads a product p may see.
@@ -344,6 +378,7 @@ const (
 	actionDiscount = "put its products on sale or end their sales"
 	actionSeeStock = "see its inventory"
 	actionSetStock = "change its inventory"
+	actionMedia    = "change its products' images and videos"
 )
 
 // Update replaces a product's details (not its prices, stock or variants, which have their own
@@ -413,7 +448,8 @@ func (s *Service) edit(ctx context.Context, p auth.Principal, id uuid.UUID, upda
 	if err != nil {
 		return Product{}, err
 	}
-	return toProduct(row, vs, time.Now()), nil
+	out := toProduct(row, vs, time.Now())
+	return out, s.withMedia(ctx, &out)
 }
 
 // Delete hides a product from buyers for good; the row stays for past orders.

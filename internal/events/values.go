@@ -127,3 +127,13 @@ const (
 	ActorShipper ActorRole = "shipper"
 	ActorSystem  ActorRole = "system"
 )
+
+// MediaOwnerKind names what an image or video belongs to: the media context keeps the files,
+// and the context owning the thing (the catalog's product, a review) says who may change them.
+type MediaOwnerKind string
+
+// Media owner kinds.
+const (
+	MediaOwnerProduct MediaOwnerKind = "product"
+	MediaOwnerReview  MediaOwnerKind = "review"
+)

@@ -8,8 +8,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -102,6 +105,9 @@ func New(t testing.TB, opts ...Option) *Env {
 	}}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.env["MEDIA_DIR"] == "" {
+		s.env["MEDIA_DIR"] = t.TempDir()
 	}
 	if s.env["DATABASE_URL"] == "" {
 		s.env["DATABASE_URL"] = testdb.New(t)
@@ -372,4 +378,34 @@ func (e *Env) Metric(t testing.TB, series string) float64 {
 		}
 	}
 	return 0
+}
+
+// Upload posts a multipart/form-data body to path as token: the fields in order (name, value,
+// name, value ...), then data as the part "file" named filename.
+func (e *Env) Upload(t testing.TB, path, token, filename string, data []byte, fields ...string) *Response {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for i := 0; i+1 < len(fields); i += 2 {
+		require.NoError(t, w.WriteField(fields[i], fields[i+1]))
+	}
+	part, err := w.CreateFormFile("file", filename)
+	require.NoError(t, err)
+	_, err = part.Write(data)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	return e.Do(t, Req{Method: http.MethodPost, Path: path, Token: token, Body: buf.Bytes(),
+		Header: map[string]string{"Content-Type": w.FormDataContentType()}})
+}
+
+// JPEG is a small JPEG image to upload.
+func JPEG(t testing.TB, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	var buf bytes.Buffer
+	require.NoError(t, jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80}))
+	return buf.Bytes()
 }

@@ -153,6 +153,10 @@ func NewWorld(t testing.TB, opts ...Option) *World {
 	put("product", p.ID, a)
 	put("variant", p.VariantID, a)
 	put("address", env.CreateAddress(t, a.User), a)
+	up := env.Upload(t, "/products/"+p.ID+"/media", a.Token(), "photo.jpg", JPEG(t, 200, 150), "alt", "Áo dài")
+	require.Equal(t, http.StatusCreated, up.Status, "world: upload a product image: %s", up.Body)
+	put("media", up.Map(t)["id"].(string), a)
+	w.params["file"] = "original.jpg"
 	now := time.Now().UTC()
 	res := w.must(t, a, http.MethodPost, "/shops/"+shop+"/promotions", http.StatusCreated, map[string]any{
 		"code": "AUTHZ" + strings.ToUpper(uuid.NewString()[:6]), "name": "Authz voucher", "type": "fixed", "value": 1000,

@@ -112,6 +112,25 @@ type Config struct {
 	ReviewEditDays        int `env:"REVIEW_EDIT_DAYS" envDefault:"30"`
 	ReviewMaxMedia        int `env:"REVIEW_MAX_MEDIA" envDefault:"6"`
 	ReviewReportThreshold int `env:"REVIEW_REPORT_THRESHOLD" envDefault:"3"`
+	// Media: files on a local directory (served by GoShop under MEDIA_BASE_URL) unless S3 is set.
+	MediaDir            string        `env:"MEDIA_DIR" envDefault:"./data/media"`
+	MediaBaseURL        string        `env:"MEDIA_BASE_URL" envDefault:"/media"`
+	MediaImageMaxBytes  int64         `env:"MEDIA_IMAGE_MAX_BYTES" envDefault:"10485760"`
+	MediaVideoMaxBytes  int64         `env:"MEDIA_VIDEO_MAX_BYTES" envDefault:"52428800"`
+	MediaImageMaxPixels int64         `env:"MEDIA_IMAGE_MAX_PIXELS" envDefault:"40000000"`
+	MediaImageMaxSide   int           `env:"MEDIA_IMAGE_MAX_SIDE" envDefault:"10000"`
+	MediaMaxPerOwner    int           `env:"MEDIA_MAX_PER_OWNER" envDefault:"20"`
+	MediaUploadsPerUser int           `env:"MEDIA_UPLOADS_PER_USER" envDefault:"2"`
+	MediaUploads        int           `env:"MEDIA_UPLOADS" envDefault:"8"`
+	MediaDeleteGrace    time.Duration `env:"MEDIA_DELETE_GRACE" envDefault:"24h"`
+	MediaUnattachedTTL  time.Duration `env:"MEDIA_UNATTACHED_TTL" envDefault:"24h"`
+	S3Endpoint          string        `env:"S3_ENDPOINT"`
+	S3Region            string        `env:"S3_REGION" envDefault:"us-east-1"`
+	S3Bucket            string        `env:"S3_BUCKET"`
+	S3AccessKey         string        `env:"S3_ACCESS_KEY"`
+	S3SecretKey         string        `env:"S3_SECRET_KEY"`
+	S3PublicBaseURL     string        `env:"S3_PUBLIC_BASE_URL"`
+	S3URLTTL            time.Duration `env:"S3_URL_TTL" envDefault:"1h"`
 
 	// Payments: each provider is available only with its required credentials.
 	PlatformCommissionBPS int64 `env:"PLATFORM_COMMISSION_BPS" envDefault:"500"`
@@ -268,6 +287,13 @@ func (c Config) validate() error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		return fmt.Errorf("config: MAX_BODY_BYTES must be positive")
+	}
+	if c.MediaImageMaxBytes <= 0 || c.MediaVideoMaxBytes <= 0 || c.MediaImageMaxPixels <= 0 || c.MediaImageMaxSide <= 0 ||
+		c.MediaMaxPerOwner <= 0 || c.MediaUploadsPerUser <= 0 || c.MediaUploads <= 0 || c.MediaDeleteGrace < 0 || c.MediaUnattachedTTL <= 0 {
+		return fmt.Errorf("config: the MEDIA_ limits must be positive (MEDIA_DELETE_GRACE may be 0)")
+	}
+	if c.S3Endpoint != "" && (c.S3Bucket == "" || c.S3AccessKey == "" || c.S3SecretKey == "") {
+		return fmt.Errorf("config: S3_ENDPOINT needs S3_BUCKET, S3_ACCESS_KEY and S3_SECRET_KEY")
 	}
 	if c.HashConcurrency < 0 || c.HashWait < 0 {
 		return fmt.Errorf("config: PASSWORD_HASH_CONCURRENCY and PASSWORD_HASH_WAIT must not be negative")

@@ -31,6 +31,9 @@ func newValidator() *validator.Validate {
 		if name == "" {
 			name = f.Tag.Get("query") // query parameters are named by their `query` tag
 		}
+		if name == "" {
+			name = f.Tag.Get("form") // and a multipart body's fields by their `form` tag
+		}
 		if name == "" && f.Anonymous {
 			return embedded
 		}

@@ -70,6 +70,11 @@ type Op struct {
 	Idempotent bool
 	// Upgrade says the route upgrades to a WebSocket (101).
 	Upgrade bool
+	// Multipart is the type of the text fields of a multipart/form-data body that also carries
+	// a file (an upload route, made by Multipart); nil otherwise.
+	Multipart reflect.Type
+	// MaxBytes is the body limit of an upload route (0: the server's MAX_BODY_BYTES).
+	MaxBytes int64
 	// Produces is the media type of a success that is not JSON (a PDF label); "" for JSON.
 	Produces string
 }

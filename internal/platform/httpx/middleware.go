@@ -105,10 +105,19 @@ func Recover(next http.Handler) http.Handler {
 }
 
 // BodyLimit refuses bodies over n bytes with 413: at once when Content-Length says so, and
-// through http.MaxBytesReader (seen by Decode) when the body is streamed.
+// through http.MaxBytesReader (seen by Decode) when the body is streamed. A multipart body is
+// refused only as it is read, over n unless the upload route reading it has a limit of its own.
 func BodyLimit(n int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isMultipart(r) {
+				// An upload route may raise the limit to its own (Multipart): it is not known
+				// before routing, so the body is refused as it is read, not by its length.
+				body := &liftableBody{rc: r.Body, limit: n}
+				r.Body = body
+				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), liftableKey{}, body)))
+				return
+			}
 			if r.ContentLength > n {
 				Fail(w, r, apperr.PayloadTooLarge, "the body is too large")
 				return

@@ -218,6 +218,9 @@ func (g *gen) operation(rt Route) map[string]any {
 		op["requestBody"] = map[string]any{"required": false, "content": map[string]any{
 			"application/json":                  map[string]any{"schema": map[string]any{}},
 			"application/x-www-form-urlencoded": map[string]any{"schema": map[string]any{"type": "object"}}}}
+	case typed.Multipart != nil:
+		op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+			"multipart/form-data": map[string]any{"schema": g.form(typed.Multipart)}}}
 	case typed.In != nil:
 		op["requestBody"] = map[string]any{"required": !typed.OptionalBody,
 			"content": map[string]any{"application/json": map[string]any{"schema": g.schema(typed.In, in)}}}
@@ -267,7 +270,7 @@ func Problems(rt Route) map[int][]apperr.Code {
 	if o == nil {
 		return nil
 	}
-	if o.In != nil || o.RawBody {
+	if o.In != nil || o.RawBody || o.Multipart != nil {
 		set[apperr.BadRequest] = true
 	}
 	if rt.Token != Public {
@@ -295,6 +298,31 @@ func Problems(rt Route) map[int][]apperr.Code {
 		sort.Slice(byStatus[st], func(i, j int) bool { return byStatus[st][i] < byStatus[st][j] })
 	}
 	return byStatus
+}
+
+// form describes a multipart/form-data body: the `form`-tagged text fields of t, with the rules
+// of their `validate` tags, and the file, which comes last.
+func (g *gen) form(t reflect.Type) map[string]any {
+	props := map[string]any{httpx.FileField: map[string]any{"type": "string", "format": "binary",
+		"description": "the file, after the other fields; its type is read from its bytes"}}
+	required := []string{httpx.FileField}
+	for _, f := range reflect.VisibleFields(t) {
+		name := f.Tag.Get("form")
+		if name == "" || name == "-" || !f.IsExported() {
+			continue
+		}
+		s := constrain(g.schema(f.Type, in), elemKind(f.Type), f.Tag.Get("validate"), f.Type.Kind() == reflect.Pointer)
+		if d := f.Tag.Get("doc"); d != "" {
+			s = copyMap(s)
+			s["description"] = d
+		}
+		props[name] = s
+		if hasRule(f.Tag.Get("validate"), "required") {
+			required = append(required, name)
+		}
+	}
+	sort.Strings(required)
+	return map[string]any{"type": "object", "properties": props, "required": required}
 }
 
 // queryParams describes the `query`-tagged fields of t (embedded structs' fields included).
