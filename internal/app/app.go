@@ -146,7 +146,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	promos := shopPromotions{a.Shops}
 	// The cart's shipping fee comes from the shipping context, which needs the orders, which need
 	// the cart: it is set once shipping exists, below.
-	a.Cart = cart.NewService(a.Pool, catalogForCart{a.Catalog}, promos, nil,
+	a.Cart = cart.NewService(a.Pool, a.Bus, catalogForCart{a.Catalog}, promos, nil,
 		cart.Pricing{TaxRateBPS: cfg.TaxRateBPS, TaxInclusive: cfg.TaxInclusive, Location: cfg.MarketplaceTZ})
 	a.Orders = order.NewService(a.Pool, a.Bus, a.Jobs, order.Ports{Cart: cartCheckout{a.Cart}, Stock: catalogStock{a.Catalog},
 		Promos: promos, Addresses: addressBook{a.Users}}, order.Config{PaymentTimeout: cfg.PaymentTimeout, ReturnWindow: cfg.ReturnWindow,
