@@ -48,14 +48,14 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, shop
 
 // Fields are a product's editable details.
 type Fields struct {
-	Title       string     `json:"title" validate:"required,max=200"`
-	Description string     `json:"description" validate:"max=20000"`
-	Brand       string     `json:"brand" validate:"max=100"`
-	Model       string     `json:"model" validate:"max=100"`
+	Title       string `json:"title" validate:"required,max=200"`
+	Description string `json:"description" validate:"max=20000"`
+	Brand       string `json:"brand" validate:"max=100"`
+	Model       string `json:"model" validate:"max=100"`
 	// GTIN is the product's barcode (8, 12, 13 or 14 digits), if it has one.
 	GTIN       string     `json:"gtin" validate:"omitempty,numeric,min=8,max=14"`
 	CategoryID *uuid.UUID `json:"category_id"`
-	Attributes  Attributes `json:"attributes" validate:"max=100"`
+	Attributes Attributes `json:"attributes" validate:"max=100"`
 	// Status defaults to active on creation and stays as it is on update when empty.
 	Status            string `json:"status" validate:"omitempty,oneof=draft active archived"`
 	WeightGrams       int    `json:"weight_grams" validate:"min=0,max=1000000"`
