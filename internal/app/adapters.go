@@ -13,6 +13,7 @@ import (
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/httpx"
+	"github.com/goshop/goshop/internal/search"
 	"github.com/goshop/goshop/internal/shipping"
 	"github.com/goshop/goshop/internal/shipping/geo"
 	"github.com/goshop/goshop/internal/shop"
@@ -269,4 +270,42 @@ type cartShipping struct{ s *shipping.Service }
 func (a cartShipping) Fee(ctx context.Context, tx pgx.Tx, r cart.ShippingRequest) (int64, error) {
 	return a.s.Fee(ctx, tx, shipping.FeeRequest{ShopID: r.ShopID, WeightGrams: r.WeightGrams, Method: r.Method,
 		AddressID: r.AddressID, BuyerID: r.BuyerID})
+}
+
+// searchCatalog serves the search read model's re-reads from the catalog.
+type searchCatalog struct{ c *catalog.Service }
+
+func (a searchCatalog) Products(ctx context.Context, ids []uuid.UUID) ([]search.Source, error) {
+	ps, err := a.c.IndexedProducts(ctx, ids)
+	out := make([]search.Source, len(ps))
+	for i, x := range ps {
+		p := x.Product
+		src := search.Source{ID: p.ID, ShopID: p.ShopID, Title: p.Title, Description: p.Description, Brand: p.Brand, Model: p.Model,
+			GTIN: p.GTIN, CategoryID: p.CategoryID, Attributes: p.Attributes, Currency: p.Currency, Rating: p.Rating,
+			RatingCount: p.RatingCount, Listed: x.Listed, CreatedAt: p.CreatedAt}
+		for _, c := range x.Path {
+			src.Path = append(src.Path, search.Category{ID: c.ID, Name: c.Name})
+		}
+		for _, v := range p.Variants {
+			src.Variants = append(src.Variants, search.SourceVariant{ID: v.ID, Price: v.Price, ListPrice: v.ListPrice, Stock: v.Stock})
+		}
+		out[i] = src
+	}
+	return out, err
+}
+
+func (a searchCatalog) ListedProductIDs(ctx context.Context, after uuid.UUID, limit int) ([]uuid.UUID, error) {
+	return a.c.ListedProductIDs(ctx, after, limit)
+}
+
+// searchShops serves the search read model's shop and campaign questions from the shop context.
+type searchShops struct{ s *shop.Service }
+
+func (a searchShops) Shop(ctx context.Context, id uuid.UUID) (search.ShopSource, error) {
+	i, err := a.s.Info(ctx, id)
+	return search.ShopSource{ID: i.ID, Name: i.Name, Province: i.Province, Lat: i.Lat, Lng: i.Lng, Active: i.Active()}, err
+}
+
+func (a searchShops) CampaignPrices(ctx context.Context, variantIDs []uuid.UUID) (map[uuid.UUID]int64, error) {
+	return a.s.LiveCampaignPrices(ctx, variantIDs)
 }

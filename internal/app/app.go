@@ -35,6 +35,7 @@ import (
 	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/platform/ratelimit"
 	"github.com/goshop/goshop/internal/platform/realtime"
+	"github.com/goshop/goshop/internal/search"
 	"github.com/goshop/goshop/internal/shipping"
 	"github.com/goshop/goshop/internal/shipping/geo"
 	"github.com/goshop/goshop/internal/shop"
@@ -65,6 +66,7 @@ type App struct {
 	Orders   *order.Service
 	Payments *payment.Service
 	Shipping *shipping.Service
+	Search   *search.Service
 }
 
 // Options are the knobs that are not configuration: tests use them.
@@ -171,6 +173,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		a.Close()
 		return nil, err
 	}
+	a.Search = search.NewService(a.Pool, a.Bus, a.Jobs, searchCatalog{a.Catalog}, searchShops{a.Shops}, log)
 	a.Cart.SetShipping(cartShipping{a.Shipping})
 	a.Users.SetShipperDesk(a.Shipping)
 
@@ -194,6 +197,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	order.NewHandler(a.Orders, authn).Routes(api)
 	payment.NewHandler(a.Payments, authn).Routes(api)
 	shipping.NewHandler(a.Shipping, authn, a.Realtime).Routes(api)
+	search.NewHandler(a.Search, authn).Routes(api)
 	api.Method(http.MethodGet, "/openapi.json", httpx.Documented[httpx.Empty, map[string]any](http.StatusOK, a.openAPIHandler()).
 		Doc("The OpenAPI 3.1 document of this API").For(httpx.Public))
 	a.Router.Mount("/api/v1", api)

@@ -1,0 +1,233 @@
+package search
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/auth"
+	"github.com/goshop/goshop/internal/platform/httpx"
+)
+
+// Handler serves the search routes.
+type Handler struct {
+	svc   *Service
+	authn *auth.Authenticator
+}
+
+// NewHandler returns the search HTTP handler.
+func NewHandler(svc *Service, authn *auth.Authenticator) *Handler {
+	return &Handler{svc: svc, authn: authn}
+}
+
+// Routes mounts the search routes. GET /search, /products/search and /products/filter are one
+// behaviour under three names: the brief's aliases (price_min, price_max, rating, location)
+// are accepted on all three.
+func (h *Handler) Routes(r chi.Router) {
+	const ok = http.StatusOK
+	r.Group(func(r chi.Router) {
+		r.Use(h.authn.Optional)
+		r.Method(http.MethodGet, "/search", httpx.Endpoint(ok, h.search).
+			Doc("Search listed products: words (accents optional), filters and a sort; did_you_mean when it found little").
+			For(httpx.Public).Params(searchParams{}))
+		r.Method(http.MethodGet, "/products/search", httpx.Endpoint(ok, h.search).
+			Doc("Search products: the same as GET /search").For(httpx.Public).Params(searchParams{}))
+		r.Method(http.MethodGet, "/products/filter", httpx.Endpoint(ok, h.search).
+			Doc("Filter products, with or without words: the same as GET /search").For(httpx.Public).Params(searchParams{}))
+		r.Method(http.MethodPost, "/search/advanced", httpx.WithBody(ok, h.advanced).
+			Doc("Search with a structured query: all of, any of, none of, a phrase, per-field words; the same filters").
+			For(httpx.Public).Paged())
+		r.Method(http.MethodGet, "/search/filters/available", httpx.Endpoint(ok, h.facets).
+			Doc("Facet counts of a query and its filters: categories, brands, price ranges, ratings, provinces").
+			For(httpx.Public).Params(facetParams{}))
+		r.Method(http.MethodGet, "/search/autocomplete", httpx.Endpoint(ok, h.autocomplete).
+			Doc("Complete the word being typed from the catalog's vocabulary").For(httpx.Public).Params(completeParams{}))
+	})
+}
+
+// filterParams are the filters as query parameters: the common names, the brief's aliases,
+// attributes and the filters JSON object.
+type filterParams struct {
+	paramFilters
+	PriceMin *int64   `query:"price_min" validate:"omitempty,min=0,max=1000000000000" doc:"alias of min_price"`
+	PriceMax *int64   `query:"price_max" validate:"omitempty,min=0,max=1000000000000" doc:"alias of max_price"`
+	Rating   *float64 `query:"rating" validate:"omitempty,min=0,max=5" doc:"alias of min_rating"`
+	Location string   `query:"location" validate:"max=100" doc:"alias of province"`
+	Attr     []string `query:"attr" validate:"max=20,dive,max=200" doc:"an attribute filter name:value (repeatable)"`
+	JSON     string   `query:"filters" validate:"max=4000" doc:"the same filters as one JSON object, attributes as \"attr.<name>\" keys"`
+}
+
+// paramFilters are the Filters read from the query string (a type of its own, so that its
+// embedded name cannot be taken for the "filters" parameter).
+type paramFilters Filters
+
+type searchParams struct {
+	Q    string `query:"q" validate:"max=200" doc:"the words to search for, with or without accents"`
+	Sort string `query:"sort" validate:"omitempty,oneof=relevance price_asc price_desc newest rating best_selling distance" doc:"relevance (the default with q), price_asc, price_desc, newest (the default without q), rating, best_selling, distance (needs lat and lng)"`
+	filterParams
+	httpx.PageQuery
+}
+
+type facetParams struct {
+	Q string `query:"q" validate:"max=200" doc:"the words to search for"`
+	filterParams
+}
+
+type completeParams struct {
+	Q     string `query:"q" validate:"required,max=100" doc:"what has been typed so far"`
+	Limit *int   `query:"limit" validate:"omitempty,min=1,max=20" doc:"proposals, 1 to 20 (default 10)"`
+}
+
+// filters merges the parameters into one Filters: the JSON object first, then the parameters,
+// which win.
+func (p filterParams) filters() (Filters, error) {
+	var f Filters
+	if p.JSON != "" {
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(p.JSON), &raw); err != nil {
+			return f, apperr.Field("filters", "is not a JSON object")
+		}
+		attrs := map[string]string{}
+		for k, v := range raw {
+			if name, ok := strings.CutPrefix(k, "attr."); ok {
+				var s string
+				if json.Unmarshal(v, &s) != nil {
+					return f, apperr.Field("filters", k+" must be a string")
+				}
+				attrs[name] = s
+				delete(raw, k)
+			}
+		}
+		rest, _ := json.Marshal(raw)
+		if err := json.Unmarshal(rest, &f); err != nil {
+			return f, apperr.Field("filters", "has a filter of the wrong type")
+		}
+		for k, v := range attrs {
+			if f.Attrs == nil {
+				f.Attrs = map[string]string{}
+			}
+			f.Attrs[k] = v
+		}
+		if err := httpx.Validate(&f); err != nil {
+			return f, apperr.Field("filters", err.Error())
+		}
+	}
+	q := Filters(p.paramFilters)
+	set := func(dst **int64, a, b *int64) {
+		if a != nil {
+			*dst = a
+		} else if b != nil {
+			*dst = b
+		}
+	}
+	set(&f.MinPrice, q.MinPrice, p.PriceMin)
+	set(&f.MaxPrice, q.MaxPrice, p.PriceMax)
+	if q.MinRating != nil {
+		f.MinRating = q.MinRating
+	} else if p.Rating != nil {
+		f.MinRating = p.Rating
+	}
+	if q.Brand != "" {
+		f.Brand = q.Brand
+	}
+	if q.Model != "" {
+		f.Model = q.Model
+	}
+	if p.Location != "" {
+		f.Province = p.Location
+	}
+	if q.Province != "" {
+		f.Province = q.Province
+	}
+	if q.CategoryID != nil {
+		f.CategoryID = q.CategoryID
+	}
+	if q.ShopID != nil {
+		f.ShopID = q.ShopID
+	}
+	if q.InStock != nil {
+		f.InStock = q.InStock
+	}
+	if q.Lat != nil {
+		f.Lat = q.Lat
+	}
+	if q.Lng != nil {
+		f.Lng = q.Lng
+	}
+	if q.RadiusKM != nil {
+		f.RadiusKM = q.RadiusKM
+	}
+	for _, a := range p.Attr {
+		name, value, ok := strings.Cut(a, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return f, apperr.Field("attr", "must be name:value")
+		}
+		if f.Attrs == nil {
+			f.Attrs = map[string]string{}
+		}
+		f.Attrs[name] = value
+	}
+	if len(f.Attrs) > 20 {
+		return f, apperr.Field("attr", "at most 20 attribute filters")
+	}
+	return f, nil
+}
+
+func (h *Handler) search(r *http.Request) (Results, error) {
+	p, err := httpx.QueryOf[searchParams](r)
+	if err != nil {
+		return Results{}, err
+	}
+	f, err := p.filters()
+	if err != nil {
+		return Results{}, err
+	}
+	return h.svc.Search(r.Context(), Query{Text: p.Q, Filters: f, Sort: p.Sort}, p.Page())
+}
+
+// AdvancedInput is a structured search.
+type AdvancedInput struct {
+	Advanced
+	Filters Filters `json:"filters"`
+	Sort    string  `json:"sort" validate:"omitempty,oneof=relevance price_asc price_desc newest rating best_selling distance"`
+}
+
+func (h *Handler) advanced(r *http.Request, in AdvancedInput) (Results, error) {
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return Results{}, err
+	}
+	a := in.Advanced
+	q := Query{Advanced: &a, Filters: in.Filters, Sort: in.Sort}
+	if q.tsquery(nil) == "" && (len(a.AllOf)+len(a.AnyOf)+len(a.NoneOf) > 0 || a.Phrase != "" || a.Fields != nil) {
+		return Results{}, apperr.Field("all_of", "the query has no word to search for")
+	}
+	return h.svc.Search(r.Context(), q, page)
+}
+
+func (h *Handler) facets(r *http.Request) (Facets, error) {
+	p, err := httpx.QueryOf[facetParams](r)
+	if err != nil {
+		return Facets{}, err
+	}
+	f, err := p.filters()
+	if err != nil {
+		return Facets{}, err
+	}
+	return h.svc.Facets(r.Context(), Query{Text: p.Q, Filters: f, Sort: SortNewest})
+}
+
+func (h *Handler) autocomplete(r *http.Request) (Completions, error) {
+	p, err := httpx.QueryOf[completeParams](r)
+	if err != nil {
+		return Completions{}, err
+	}
+	limit := 10
+	if p.Limit != nil {
+		limit = *p.Limit
+	}
+	return h.svc.Autocomplete(r.Context(), p.Q, limit)
+}

@@ -1,0 +1,75 @@
+-- name: UpsertDocument :exec
+-- Writes a product's document unless a newer read of the source is already there, or the
+-- product was removed after this read; sold_count comes from the sales recorded so far.
+INSERT INTO search.documents (product_id, shop_id, title, description, brand, model, gtin, category_id, category_name,
+                              category_ids, category_path, attributes, attrs, attrs_text, price, list_price, currency,
+                              rating, rating_count, sold_count, stock, shop_name, province, lat, lng, created_at, source_at)
+SELECT @product_id, @shop_id, @title, @description, @brand, @model, @gtin, @category_id, @category_name,
+       @category_ids::uuid[], @category_path, @attributes,
+       ARRAY(SELECT search.fold(a) FROM unnest(@attrs::text[]) AS a), @attrs_text, @price, @list_price, @currency,
+       @rating, @rating_count,
+       (SELECT coalesce(sum(s.quantity), 0)::bigint FROM search.sales s WHERE s.product_id = @product_id),
+       @stock, @shop_name, @province, @lat, @lng, @created_at, @source_at
+WHERE NOT EXISTS (SELECT 1 FROM search.removed r WHERE r.product_id = @product_id AND r.source_at > @source_at)
+ON CONFLICT (product_id) DO UPDATE
+SET shop_id = EXCLUDED.shop_id, title = EXCLUDED.title, description = EXCLUDED.description, brand = EXCLUDED.brand,
+    model = EXCLUDED.model, gtin = EXCLUDED.gtin, category_id = EXCLUDED.category_id,
+    category_name = EXCLUDED.category_name, category_ids = EXCLUDED.category_ids,
+    category_path = EXCLUDED.category_path, attributes = EXCLUDED.attributes, attrs = EXCLUDED.attrs,
+    attrs_text = EXCLUDED.attrs_text, price = EXCLUDED.price, list_price = EXCLUDED.list_price,
+    currency = EXCLUDED.currency, rating = EXCLUDED.rating, rating_count = EXCLUDED.rating_count,
+    sold_count = EXCLUDED.sold_count, stock = EXCLUDED.stock, shop_name = EXCLUDED.shop_name,
+    province = EXCLUDED.province, lat = EXCLUDED.lat, lng = EXCLUDED.lng, created_at = EXCLUDED.created_at,
+    source_at = EXCLUDED.source_at
+WHERE search.documents.source_at <= EXCLUDED.source_at;
+
+-- name: ForgetRemoval :exec
+-- A product listed again after its removal loses its tombstone once a newer read indexed it.
+DELETE FROM search.removed WHERE product_id = @product_id AND source_at < @source_at;
+
+-- name: RemoveDocument :exec
+DELETE FROM search.documents WHERE product_id = @product_id AND source_at <= @source_at;
+
+-- name: MarkRemoved :exec
+INSERT INTO search.removed (product_id, source_at) VALUES (@product_id, @source_at)
+ON CONFLICT (product_id) DO UPDATE SET source_at = greatest(search.removed.source_at, EXCLUDED.source_at);
+
+-- name: ShopDocumentIDs :many
+SELECT product_id FROM search.documents WHERE shop_id = $1 ORDER BY product_id;
+
+-- name: RecordSale :exec
+INSERT INTO search.sales (order_id, product_id, shop_id, buyer_id, quantity, sold_at)
+VALUES (@order_id, @product_id, @shop_id, @buyer_id, @quantity, @sold_at)
+ON CONFLICT (order_id, product_id) DO NOTHING;
+
+-- name: AddTerms :exec
+-- New words of the vocabulary; existing ones keep their count until the recount.
+INSERT INTO search.terms (word, folded)
+SELECT w, search.fold(w) FROM unnest(@words::text[]) AS w
+ON CONFLICT (word) DO NOTHING;
+
+-- name: Synonyms :many
+SELECT term, expansion FROM search.synonyms WHERE term = ANY (@terms::text[]);
+
+-- name: KnownTerms :many
+-- Which of the words the vocabulary holds, accents aside.
+SELECT w::text FROM unnest(@words::text[]) AS w
+WHERE EXISTS (SELECT 1 FROM search.terms t WHERE t.folded = search.fold(w));
+
+-- name: ClosestTerm :one
+-- The vocabulary's word most like a folded word (trigram similarity over the session's
+-- pg_trgm.similarity_threshold), the commonest first among equals.
+SELECT word, folded FROM search.terms
+WHERE folded % search.fold(@word::text)
+ORDER BY similarity(folded, search.fold(@word::text)) DESC, docs DESC, word
+LIMIT 1;
+
+-- name: CompleteTerm :many
+-- Words of the vocabulary starting with a folded prefix, commonest first.
+SELECT word, docs FROM search.terms
+WHERE folded LIKE search.fold(@prefix::text) || '%'
+ORDER BY docs DESC, word
+LIMIT @lim;
+
+-- name: TruncateIndex :exec
+TRUNCATE search.documents, search.removed, search.terms;
