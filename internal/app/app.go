@@ -173,7 +173,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		a.Close()
 		return nil, err
 	}
-	a.Search = search.NewService(a.Pool, a.Bus, a.Jobs, searchCatalog{a.Catalog}, searchShops{a.Shops}, log)
+	sctx, stopSearch := context.WithCancel(context.WithoutCancel(ctx))
+	a.stops = append(a.stops, stopSearch)
+	a.Search = search.NewService(sctx, a.Pool, a.Bus, a.Jobs, searchCatalog{a.Catalog}, searchShops{a.Shops}, search.Config{
+		Location: cfg.MarketplaceTZ, Retention: cfg.BehaviorRetention, BatchWait: cfg.BehaviorBatchWait, Queue: cfg.BehaviorQueue}, log)
 	a.Cart.SetShipping(cartShipping{a.Shipping})
 	a.Users.SetShipperDesk(a.Shipping)
 
@@ -218,7 +221,7 @@ func (a *App) routes() chi.Router {
 		cors.Handler(cors.Options{
 			AllowedOrigins:   a.Cfg.CORSOrigins,
 			AllowedMethods:   []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
-			AllowedHeaders:   []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"},
+			AllowedHeaders:   []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "X-Device-ID"},
 			ExposedHeaders:   []string{"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining"},
 			AllowCredentials: false,
 			MaxAge:           600,

@@ -45,6 +45,20 @@ func (h *Handler) Routes(r chi.Router) {
 			For(httpx.Public).Params(facetParams{}))
 		r.Method(http.MethodGet, "/search/autocomplete", httpx.Endpoint(ok, h.autocomplete).
 			Doc("Complete the word being typed from the catalog's vocabulary").For(httpx.Public).Params(completeParams{}))
+
+		const accepted = http.StatusAccepted
+		r.Method(http.MethodPost, "/behavior/view-product", withVisitor(h, httpx.WithBody(accepted, h.view)).
+			Doc("Record that the caller (signed in, or the X-Device-ID device) viewed a product").For(httpx.Public).
+			Can(apperr.NotFound))
+		r.Method(http.MethodPost, "/behavior/search", withVisitor(h, httpx.WithBody(accepted, h.searched)).
+			Doc("Record that the caller searched").For(httpx.Public))
+		r.Method(http.MethodPost, "/behavior/click", withVisitor(h, httpx.WithBody(accepted, h.click)).
+			Doc("Record that the caller clicked a product (a search result, a recommendation)").For(httpx.Public).
+			Can(apperr.NotFound))
+		r.Method(http.MethodGet, "/recent/products", withVisitor(h, httpx.Endpoint(ok, h.recentProducts)).
+			Doc("The products the caller viewed, each once, most recent first").For(httpx.Public).Paged())
+		r.Method(http.MethodGet, "/recent/searches", withVisitor(h, httpx.Endpoint(ok, h.recentSearches)).
+			Doc("The caller's searches, each once, most recent first").For(httpx.Public).Paged())
 	})
 }
 
@@ -230,4 +244,65 @@ func (h *Handler) autocomplete(r *http.Request) (Completions, error) {
 		limit = *p.Limit
 	}
 	return h.svc.Autocomplete(r.Context(), p.Q, limit)
+}
+
+// deviceHeader names an anonymous visitor's device.
+const deviceHeader = "X-Device-ID"
+
+// withVisitor declares the device header on a behaviour route.
+func withVisitor(_ *Handler, op *httpx.Op) *httpx.Op {
+	return op.Header(deviceHeader, "an anonymous visitor's device, a client-chosen ID of 8 to 64 letters, digits, - or _ (ignored when signed in)").
+		Can(apperr.Unauthorized, apperr.Unavailable)
+}
+
+func visitor(r *http.Request) (Visitor, error) {
+	return VisitorOf(auth.Maybe(r), r.Header.Get(deviceHeader))
+}
+
+func (h *Handler) view(r *http.Request, in ViewInput) (Accepted, error) {
+	v, err := visitor(r)
+	if err != nil {
+		return Accepted{}, err
+	}
+	return Accepted{Accepted: true}, h.svc.RecordView(r.Context(), v, in)
+}
+
+func (h *Handler) searched(r *http.Request, in SearchInput) (Accepted, error) {
+	v, err := visitor(r)
+	if err != nil {
+		return Accepted{}, err
+	}
+	return Accepted{Accepted: true}, h.svc.RecordSearch(r.Context(), v, in)
+}
+
+func (h *Handler) click(r *http.Request, in ClickInput) (Accepted, error) {
+	v, err := visitor(r)
+	if err != nil {
+		return Accepted{}, err
+	}
+	return Accepted{Accepted: true}, h.svc.RecordClick(r.Context(), v, in)
+}
+
+func (h *Handler) recentProducts(r *http.Request) (httpx.List[RecentProduct], error) {
+	v, err := visitor(r)
+	if err != nil {
+		return httpx.List[RecentProduct]{}, err
+	}
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[RecentProduct]{}, err
+	}
+	return h.svc.RecentProducts(r.Context(), v, page)
+}
+
+func (h *Handler) recentSearches(r *http.Request) (httpx.List[RecentSearch], error) {
+	v, err := visitor(r)
+	if err != nil {
+		return httpx.List[RecentSearch]{}, err
+	}
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[RecentSearch]{}, err
+	}
+	return h.svc.RecentSearches(r.Context(), v, page)
 }

@@ -73,3 +73,44 @@ LIMIT @lim;
 
 -- name: TruncateIndex :exec
 TRUNCATE search.documents, search.removed, search.terms;
+
+-- name: RecentProducts :many
+-- The products a user or device viewed, each once, most recently viewed first.
+SELECT v.product_id, v.viewed_at, d.title, d.price, d.currency, d.in_stock
+FROM (
+    SELECT b.product_id, max(b.at)::timestamptz AS viewed_at FROM search.behavior b
+    WHERE b.kind = 'view' AND ((sqlc.narg(user_id)::uuid IS NOT NULL AND b.user_id = sqlc.narg(user_id))
+        OR (sqlc.narg(user_id)::uuid IS NULL AND b.device_id = sqlc.narg(device_id)))
+    GROUP BY b.product_id
+) v JOIN search.documents d ON d.product_id = v.product_id
+WHERE (sqlc.narg(after_at)::timestamptz IS NULL OR (v.viewed_at, v.product_id) < (sqlc.narg(after_at), sqlc.narg(after_id)::uuid))
+ORDER BY v.viewed_at DESC, v.product_id DESC
+LIMIT @lim;
+
+-- name: RecentSearches :many
+-- The queries a user or device searched, each once, most recent first.
+SELECT s.query_norm, s.searched_at FROM (
+    SELECT b.query_norm, max(b.at)::timestamptz AS searched_at FROM search.behavior b
+    WHERE b.kind = 'search' AND ((sqlc.narg(user_id)::uuid IS NOT NULL AND b.user_id = sqlc.narg(user_id))
+        OR (sqlc.narg(user_id)::uuid IS NULL AND b.device_id = sqlc.narg(device_id)))
+    GROUP BY b.query_norm
+) s
+WHERE (sqlc.narg(after_at)::timestamptz IS NULL OR (s.searched_at, s.query_norm) < (sqlc.narg(after_at), sqlc.narg(after_q)::text))
+ORDER BY s.searched_at DESC, s.query_norm DESC
+LIMIT @lim;
+
+-- name: DropBehaviorBefore :execrows
+-- Drops raw events older than the retention, a bounded batch at a time.
+DELETE FROM search.behavior WHERE id IN (SELECT b.id FROM search.behavior b WHERE b.at < @before::timestamptz LIMIT 10000);
+
+-- name: ForgetUser :exec
+DELETE FROM search.behavior WHERE user_id = $1;
+
+-- name: DailyViews :many
+-- Views per product and day between two days (both included).
+SELECT day, product_id, shop_id, views FROM search.daily_views WHERE day BETWEEN @from_day AND @to_day
+ORDER BY day, product_id;
+
+-- name: DailyShopViews :many
+SELECT day, shop_id, sum(views)::bigint AS views FROM search.daily_views WHERE day BETWEEN @from_day AND @to_day
+GROUP BY day, shop_id ORDER BY day, shop_id;

@@ -33,14 +33,41 @@ type Service struct {
 	pg      *Postgres
 	catalog Catalog
 	shops   Shops
+	ingest  *Ingester
+	cfg     Config
 	log     *slog.Logger
 }
 
+// Config is the search context's configuration.
+type Config struct {
+	// Location is the marketplace's time zone: daily view counts are cut in it.
+	Location *time.Location
+	// Retention is how long raw behaviour events are kept.
+	Retention time.Duration
+	// BatchWait is how long the first event of a behaviour batch waits for more.
+	BatchWait time.Duration
+	// Queue bounds the behaviour events waiting for a batch.
+	Queue int
+}
+
 // NewService builds the search context: it subscribes to the catalog, shop and order events
-// that change a document, and registers its vocabulary recount as a periodic River job.
-func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, cat Catalog, shops Shops, log *slog.Logger) *Service {
+// that change a document and to user deletions, registers its periodic River jobs (vocabulary
+// recount, behaviour retention), and starts the behaviour ingester, which runs until ctx ends.
+func NewService(ctx context.Context, pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, cat Catalog, shops Shops,
+	cfg Config, log *slog.Logger) *Service {
 	pg := NewPostgres(pool)
-	s := &Service{pool: pool, q: newStore(pool), engine: pg, pg: pg, catalog: cat, shops: shops, log: log}
+	s := &Service{pool: pool, q: newStore(pool), engine: pg, pg: pg, catalog: cat, shops: shops, cfg: cfg, log: log,
+		ingest: NewIngester(ctx, pool, cfg.Location, cfg.Queue, cfg.BatchWait, log)}
+	eventbus.On(bus, "search.forget_user", func(ctx context.Context, _ string, ev events.UserDeleted) error {
+		id, err := uuid.Parse(ev.UserID)
+		if err != nil {
+			return river.JobCancel(fmt.Errorf("search: user id %q: %w", ev.UserID, err))
+		}
+		return s.ForgetUser(ctx, id)
+	})
+	river.AddWorker(runner.Workers, &retentionWorker{s: s})
+	runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+		func() (river.JobArgs, *river.InsertOpts) { return retentionArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
 	eventbus.On(bus, "search.product_created", func(ctx context.Context, _ string, ev events.ProductCreated) error {
 		return s.refreshOne(ctx, ev.ProductID)
 	})

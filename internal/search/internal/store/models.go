@@ -8,7 +8,30 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
+
+type SearchBehavior struct {
+	ID         int64
+	At         time.Time
+	Kind       string
+	UserID     *uuid.UUID
+	DeviceID   *string
+	ProductID  *uuid.UUID
+	ShopID     *uuid.UUID
+	CategoryID *uuid.UUID
+	Query      *string
+	QueryNorm  *string
+	Results    *int32
+	Position   *int32
+}
+
+type SearchDailyView struct {
+	Day       pgtype.Date
+	ProductID uuid.UUID
+	ShopID    uuid.UUID
+	Views     int64
+}
 
 type SearchDocument struct {
 	ProductID    uuid.UUID

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const addTerms = `-- name: AddTerms :exec
@@ -83,6 +84,91 @@ func (q *Queries) CompleteTerm(ctx context.Context, arg CompleteTermParams) ([]C
 	return items, nil
 }
 
+const dailyShopViews = `-- name: DailyShopViews :many
+SELECT day, shop_id, sum(views)::bigint AS views FROM search.daily_views WHERE day BETWEEN $1 AND $2
+GROUP BY day, shop_id ORDER BY day, shop_id
+`
+
+type DailyShopViewsParams struct {
+	FromDay pgtype.Date
+	ToDay   pgtype.Date
+}
+
+type DailyShopViewsRow struct {
+	Day    pgtype.Date
+	ShopID uuid.UUID
+	Views  int64
+}
+
+func (q *Queries) DailyShopViews(ctx context.Context, arg DailyShopViewsParams) ([]DailyShopViewsRow, error) {
+	rows, err := q.db.Query(ctx, dailyShopViews, arg.FromDay, arg.ToDay)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DailyShopViewsRow{}
+	for rows.Next() {
+		var i DailyShopViewsRow
+		if err := rows.Scan(&i.Day, &i.ShopID, &i.Views); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const dailyViews = `-- name: DailyViews :many
+SELECT day, product_id, shop_id, views FROM search.daily_views WHERE day BETWEEN $1 AND $2
+ORDER BY day, product_id
+`
+
+type DailyViewsParams struct {
+	FromDay pgtype.Date
+	ToDay   pgtype.Date
+}
+
+// Views per product and day between two days (both included).
+func (q *Queries) DailyViews(ctx context.Context, arg DailyViewsParams) ([]SearchDailyView, error) {
+	rows, err := q.db.Query(ctx, dailyViews, arg.FromDay, arg.ToDay)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchDailyView{}
+	for rows.Next() {
+		var i SearchDailyView
+		if err := rows.Scan(
+			&i.Day,
+			&i.ProductID,
+			&i.ShopID,
+			&i.Views,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const dropBehaviorBefore = `-- name: DropBehaviorBefore :execrows
+DELETE FROM search.behavior WHERE id IN (SELECT b.id FROM search.behavior b WHERE b.at < $1::timestamptz LIMIT 10000)
+`
+
+// Drops raw events older than the retention, a bounded batch at a time.
+func (q *Queries) DropBehaviorBefore(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, dropBehaviorBefore, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const forgetRemoval = `-- name: ForgetRemoval :exec
 DELETE FROM search.removed WHERE product_id = $1 AND source_at < $2
 `
@@ -95,6 +181,15 @@ type ForgetRemovalParams struct {
 // A product listed again after its removal loses its tombstone once a newer read indexed it.
 func (q *Queries) ForgetRemoval(ctx context.Context, arg ForgetRemovalParams) error {
 	_, err := q.db.Exec(ctx, forgetRemoval, arg.ProductID, arg.SourceAt)
+	return err
+}
+
+const forgetUser = `-- name: ForgetUser :exec
+DELETE FROM search.behavior WHERE user_id = $1
+`
+
+func (q *Queries) ForgetUser(ctx context.Context, userID *uuid.UUID) error {
+	_, err := q.db.Exec(ctx, forgetUser, userID)
 	return err
 }
 
@@ -137,6 +232,122 @@ type MarkRemovedParams struct {
 func (q *Queries) MarkRemoved(ctx context.Context, arg MarkRemovedParams) error {
 	_, err := q.db.Exec(ctx, markRemoved, arg.ProductID, arg.SourceAt)
 	return err
+}
+
+const recentProducts = `-- name: RecentProducts :many
+SELECT v.product_id, v.viewed_at, d.title, d.price, d.currency, d.in_stock
+FROM (
+    SELECT b.product_id, max(b.at)::timestamptz AS viewed_at FROM search.behavior b
+    WHERE b.kind = 'view' AND (($1::uuid IS NOT NULL AND b.user_id = $1)
+        OR ($1::uuid IS NULL AND b.device_id = $2))
+    GROUP BY b.product_id
+) v JOIN search.documents d ON d.product_id = v.product_id
+WHERE ($3::timestamptz IS NULL OR (v.viewed_at, v.product_id) < ($3, $4::uuid))
+ORDER BY v.viewed_at DESC, v.product_id DESC
+LIMIT $5
+`
+
+type RecentProductsParams struct {
+	UserID   *uuid.UUID
+	DeviceID *string
+	AfterAt  *time.Time
+	AfterID  *uuid.UUID
+	Lim      int32
+}
+
+type RecentProductsRow struct {
+	ProductID *uuid.UUID
+	ViewedAt  time.Time
+	Title     string
+	Price     int64
+	Currency  string
+	InStock   bool
+}
+
+// The products a user or device viewed, each once, most recently viewed first.
+func (q *Queries) RecentProducts(ctx context.Context, arg RecentProductsParams) ([]RecentProductsRow, error) {
+	rows, err := q.db.Query(ctx, recentProducts,
+		arg.UserID,
+		arg.DeviceID,
+		arg.AfterAt,
+		arg.AfterID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RecentProductsRow{}
+	for rows.Next() {
+		var i RecentProductsRow
+		if err := rows.Scan(
+			&i.ProductID,
+			&i.ViewedAt,
+			&i.Title,
+			&i.Price,
+			&i.Currency,
+			&i.InStock,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const recentSearches = `-- name: RecentSearches :many
+SELECT s.query_norm, s.searched_at FROM (
+    SELECT b.query_norm, max(b.at)::timestamptz AS searched_at FROM search.behavior b
+    WHERE b.kind = 'search' AND (($1::uuid IS NOT NULL AND b.user_id = $1)
+        OR ($1::uuid IS NULL AND b.device_id = $2))
+    GROUP BY b.query_norm
+) s
+WHERE ($3::timestamptz IS NULL OR (s.searched_at, s.query_norm) < ($3, $4::text))
+ORDER BY s.searched_at DESC, s.query_norm DESC
+LIMIT $5
+`
+
+type RecentSearchesParams struct {
+	UserID   *uuid.UUID
+	DeviceID *string
+	AfterAt  *time.Time
+	AfterQ   *string
+	Lim      int32
+}
+
+type RecentSearchesRow struct {
+	QueryNorm  *string
+	SearchedAt time.Time
+}
+
+// The queries a user or device searched, each once, most recent first.
+func (q *Queries) RecentSearches(ctx context.Context, arg RecentSearchesParams) ([]RecentSearchesRow, error) {
+	rows, err := q.db.Query(ctx, recentSearches,
+		arg.UserID,
+		arg.DeviceID,
+		arg.AfterAt,
+		arg.AfterQ,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RecentSearchesRow{}
+	for rows.Next() {
+		var i RecentSearchesRow
+		if err := rows.Scan(&i.QueryNorm, &i.SearchedAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const recordSale = `-- name: RecordSale :exec
