@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
 
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
@@ -45,6 +46,17 @@ func (h *Handler) Routes(r chi.Router) {
 			For(httpx.Public).Params(facetParams{}))
 		r.Method(http.MethodGet, "/search/autocomplete", httpx.Endpoint(ok, h.autocomplete).
 			Doc("Complete the word being typed from the catalog's vocabulary").For(httpx.Public).Params(completeParams{}))
+		r.Method(http.MethodGet, "/search/suggestions", httpx.Endpoint(ok, h.suggestions).
+			Doc("Whole queries for what has been typed: popular searches that start with or contain it, its spelling corrected").
+			For(httpx.Public).Params(completeParams{}))
+		r.Method(http.MethodGet, "/trending/products", httpx.Endpoint(ok, h.trendingProducts).
+			Doc("Products by time-decayed score of views, clicks, add-to-carts and purchases").For(httpx.Public).Params(trendingParams{}))
+		r.Method(http.MethodGet, "/trending/shops", httpx.Endpoint(ok, h.trendingShops).
+			Doc("Shops by the time-decayed score of their products").For(httpx.Public).Paged())
+		r.Method(http.MethodGet, "/trending/categories", httpx.Endpoint(ok, h.trendingCategories).
+			Doc("Categories by the time-decayed score of their products").For(httpx.Public).Paged())
+		r.Method(http.MethodGet, "/popular/searches", httpx.Endpoint(ok, h.popular).
+			Doc("The most searched queries of the last days that found something").For(httpx.Public).Params(popularParams{}))
 
 		const accepted = http.StatusAccepted
 		r.Method(http.MethodPost, "/behavior/view-product", withVisitor(h, httpx.WithBody(accepted, h.view)).
@@ -305,4 +317,67 @@ func (h *Handler) recentSearches(r *http.Request) (httpx.List[RecentSearch], err
 		return httpx.List[RecentSearch]{}, err
 	}
 	return h.svc.RecentSearches(r.Context(), v, page)
+}
+
+type trendingParams struct {
+	Category *uuid.UUID `query:"category" doc:"only products of this category or its subcategories"`
+	httpx.PageQuery
+}
+
+type popularParams struct {
+	Limit *int `query:"limit" validate:"omitempty,min=1,max=50" doc:"queries, 1 to 50 (default 10)"`
+}
+
+// PopularSearches is the answer of /popular/searches.
+type PopularSearches struct {
+	Items []PopularSearch `json:"items"`
+}
+
+func (h *Handler) suggestions(r *http.Request) (Completions, error) {
+	p, err := httpx.QueryOf[completeParams](r)
+	if err != nil {
+		return Completions{}, err
+	}
+	limit := 10
+	if p.Limit != nil {
+		limit = *p.Limit
+	}
+	return h.svc.Suggestions(r.Context(), p.Q, limit)
+}
+
+func (h *Handler) trendingProducts(r *http.Request) (httpx.List[TrendingProduct], error) {
+	p, err := httpx.QueryOf[trendingParams](r)
+	if err != nil {
+		return httpx.List[TrendingProduct]{}, err
+	}
+	return h.svc.TrendingProducts(r.Context(), p.Category, p.Page())
+}
+
+func (h *Handler) trendingShops(r *http.Request) (httpx.List[TrendingShop], error) {
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[TrendingShop]{}, err
+	}
+	return h.svc.TrendingShops(r.Context(), page)
+}
+
+func (h *Handler) trendingCategories(r *http.Request) (httpx.List[TrendingCategory], error) {
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[TrendingCategory]{}, err
+	}
+	return h.svc.TrendingCategories(r.Context(), page)
+}
+
+func (h *Handler) popular(r *http.Request) (PopularSearches, error) {
+	p, err := httpx.QueryOf[popularParams](r)
+	if err != nil {
+		return PopularSearches{}, err
+	}
+	limit := 10
+	if p.Limit != nil {
+		limit = *p.Limit
+	}
+	items, err := h.svc.PopularSearches(r.Context(), limit)
+	return PopularSearches{Items: items}, err
 }

@@ -114,3 +114,54 @@ ORDER BY day, product_id;
 -- name: DailyShopViews :many
 SELECT day, shop_id, sum(views)::bigint AS views FROM search.daily_views WHERE day BETWEEN @from_day AND @to_day
 GROUP BY day, shop_id ORDER BY day, shop_id;
+
+-- name: RecordCartAdd :exec
+INSERT INTO search.cart_adds (event_id, user_id, product_id, shop_id, quantity, at)
+VALUES (@event_id, @user_id, @product_id, @shop_id, @quantity, @at)
+ON CONFLICT (event_id) DO NOTHING;
+
+-- name: ForgetBuyer :exec
+UPDATE search.sales SET buyer_id = NULL WHERE buyer_id = $1;
+
+-- name: ForgetCartAdds :exec
+UPDATE search.cart_adds SET user_id = NULL WHERE user_id = $1;
+
+-- name: TrendingProducts :many
+SELECT t.id, t.score, d.title, d.price, d.currency, d.shop_id, d.category_id, d.rating, d.sold_count
+FROM search.trending t JOIN search.documents d ON d.product_id = t.id
+WHERE t.kind = 'product'
+  AND (sqlc.narg(category)::uuid IS NULL OR d.category_ids @> ARRAY[sqlc.narg(category)::uuid])
+  AND (sqlc.narg(after_score)::float8 IS NULL OR (t.score, t.id) < (sqlc.narg(after_score), sqlc.narg(after_id)::uuid))
+ORDER BY t.score DESC, t.id DESC
+LIMIT @lim;
+
+-- name: TrendingOf :many
+-- Trending shops or categories; names come from the documents.
+SELECT t.id, t.score FROM search.trending t
+WHERE t.kind = @kind
+  AND (sqlc.narg(after_score)::float8 IS NULL OR (t.score, t.id) < (sqlc.narg(after_score), sqlc.narg(after_id)::uuid))
+ORDER BY t.score DESC, t.id DESC
+LIMIT @lim;
+
+-- name: ShopNames :many
+SELECT DISTINCT ON (shop_id) shop_id, shop_name, province FROM search.documents WHERE shop_id = ANY (@ids::uuid[]);
+
+-- name: CategoryNames :many
+SELECT DISTINCT ON (category_id) category_id, category_name FROM search.documents WHERE category_id = ANY (@ids::uuid[]);
+
+-- name: PopularQueries :many
+SELECT query, searches FROM search.popular_queries ORDER BY searches DESC, query LIMIT @lim;
+
+-- name: PopularMatching :many
+-- Popular queries that start with the folded input, then those that contain it.
+SELECT query, searches FROM search.popular_queries
+WHERE folded LIKE '%' || search.fold(@input::text) || '%'
+ORDER BY (folded LIKE search.fold(@input::text) || '%') DESC, searches DESC, query
+LIMIT @lim;
+
+-- name: PopularPrefixed :many
+-- Popular queries that start with the folded input, for autocomplete.
+SELECT query FROM search.popular_queries
+WHERE folded LIKE search.fold(@input::text) || '%'
+ORDER BY searches DESC, query
+LIMIT @lim;

@@ -65,6 +65,10 @@ func NewService(ctx context.Context, pool *pgxpool.Pool, bus *eventbus.Bus, runn
 		}
 		return s.ForgetUser(ctx, id)
 	})
+	eventbus.On(bus, "search.cart_item_added", s.recordCartAdd)
+	river.AddWorker(runner.Workers, &trendingWorker{s: s})
+	runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(trendingEvery),
+		func() (river.JobArgs, *river.InsertOpts) { return trendingArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
 	river.AddWorker(runner.Workers, &retentionWorker{s: s})
 	runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 		func() (river.JobArgs, *river.InsertOpts) { return retentionArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
@@ -152,7 +156,7 @@ func (s *Service) recordSales(ctx context.Context, _ string, ev events.OrderPlac
 		q := newStore(tx)
 		for p, n := range qty {
 			ids = append(ids, p)
-			if err := q.RecordSale(ctx, store.RecordSaleParams{OrderID: order, ProductID: p, ShopID: shop, BuyerID: buyer,
+			if err := q.RecordSale(ctx, store.RecordSaleParams{OrderID: order, ProductID: p, ShopID: shop, BuyerID: &buyer,
 				Quantity: int32(n), SoldAt: ev.At}); err != nil {
 				return err
 			}
@@ -352,9 +356,29 @@ func (s *Service) Facets(ctx context.Context, q Query) (Facets, error) {
 	return s.engine.Facets(ctx, q)
 }
 
-// Autocomplete completes the word being typed from the catalog's vocabulary.
+// Autocomplete completes what is being typed: popular searches that start with it first (the
+// query vocabulary), then its last word completed from the catalog's vocabulary.
 func (s *Service) Autocomplete(ctx context.Context, text string, limit int) (Completions, error) {
-	return s.pg.Autocomplete(ctx, text, limit)
+	out, err := s.pg.Autocomplete(ctx, text, limit)
+	if err != nil || len(words(text)) == 0 || len(words(text)) > maxWords {
+		return out, err
+	}
+	rows, err := s.q.PopularPrefixed(ctx, store.PopularPrefixedParams{Input: normQuery(nfc(text)), Lim: int32(limit)})
+	if err != nil {
+		return out, err
+	}
+	var items []Completion
+	seen := map[string]bool{}
+	for _, r := range rows {
+		items, seen[r] = append(items, Completion{Text: r, Kind: "popular"}), true
+	}
+	for _, c := range out.Items {
+		if !seen[c.Text] && len(items) < limit {
+			items = append(items, c)
+		}
+	}
+	out.Items = items
+	return out, nil
 }
 
 func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("search", db)) }

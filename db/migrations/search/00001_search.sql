@@ -91,12 +91,15 @@ CREATE TABLE search.sales (
     order_id   uuid NOT NULL,
     product_id uuid NOT NULL,
     shop_id    uuid NOT NULL,
-    buyer_id   uuid NOT NULL,
+    -- NULL once the buyer's account is deleted: the sale still counts.
+    buyer_id   uuid,
     quantity   integer NOT NULL,
     sold_at    timestamptz NOT NULL,
     PRIMARY KEY (order_id, product_id)
 );
 CREATE INDEX sales_product_idx ON search.sales (product_id);
+CREATE INDEX sales_buyer_idx ON search.sales (buyer_id) WHERE buyer_id IS NOT NULL;
+CREATE INDEX sales_sold_idx ON search.sales (sold_at);
 
 -- The vocabulary of the catalog: every word of titles, brands and models as written, with its
 -- folded form and how many documents hold it. Autocomplete reads it by prefix, "did you mean"

@@ -26,6 +26,15 @@ type SearchBehavior struct {
 	Position   *int32
 }
 
+type SearchCartAdd struct {
+	EventID   string
+	UserID    *uuid.UUID
+	ProductID uuid.UUID
+	ShopID    uuid.UUID
+	Quantity  int32
+	At        time.Time
+}
+
 type SearchDailyView struct {
 	Day       pgtype.Date
 	ProductID uuid.UUID
@@ -66,6 +75,12 @@ type SearchDocument struct {
 	TsvExact     interface{}
 }
 
+type SearchPopularQuery struct {
+	Query    string
+	Folded   string
+	Searches int32
+}
+
 type SearchRemoved struct {
 	ProductID uuid.UUID
 	SourceAt  time.Time
@@ -75,7 +90,7 @@ type SearchSale struct {
 	OrderID   uuid.UUID
 	ProductID uuid.UUID
 	ShopID    uuid.UUID
-	BuyerID   uuid.UUID
+	BuyerID   *uuid.UUID
 	Quantity  int32
 	SoldAt    time.Time
 }
@@ -89,4 +104,10 @@ type SearchTerm struct {
 	Word   string
 	Folded string
 	Docs   int32
+}
+
+type SearchTrending struct {
+	Kind  string
+	ID    uuid.UUID
+	Score float64
 }

@@ -25,6 +25,35 @@ func (q *Queries) AddTerms(ctx context.Context, words []string) error {
 	return err
 }
 
+const categoryNames = `-- name: CategoryNames :many
+SELECT DISTINCT ON (category_id) category_id, category_name FROM search.documents WHERE category_id = ANY ($1::uuid[])
+`
+
+type CategoryNamesRow struct {
+	CategoryID   *uuid.UUID
+	CategoryName string
+}
+
+func (q *Queries) CategoryNames(ctx context.Context, ids []uuid.UUID) ([]CategoryNamesRow, error) {
+	rows, err := q.db.Query(ctx, categoryNames, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CategoryNamesRow{}
+	for rows.Next() {
+		var i CategoryNamesRow
+		if err := rows.Scan(&i.CategoryID, &i.CategoryName); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const closestTerm = `-- name: ClosestTerm :one
 SELECT word, folded FROM search.terms
 WHERE folded % search.fold($1::text)
@@ -169,6 +198,24 @@ func (q *Queries) DropBehaviorBefore(ctx context.Context, before time.Time) (int
 	return result.RowsAffected(), nil
 }
 
+const forgetBuyer = `-- name: ForgetBuyer :exec
+UPDATE search.sales SET buyer_id = NULL WHERE buyer_id = $1
+`
+
+func (q *Queries) ForgetBuyer(ctx context.Context, buyerID *uuid.UUID) error {
+	_, err := q.db.Exec(ctx, forgetBuyer, buyerID)
+	return err
+}
+
+const forgetCartAdds = `-- name: ForgetCartAdds :exec
+UPDATE search.cart_adds SET user_id = NULL WHERE user_id = $1
+`
+
+func (q *Queries) ForgetCartAdds(ctx context.Context, userID *uuid.UUID) error {
+	_, err := q.db.Exec(ctx, forgetCartAdds, userID)
+	return err
+}
+
 const forgetRemoval = `-- name: ForgetRemoval :exec
 DELETE FROM search.removed WHERE product_id = $1 AND source_at < $2
 `
@@ -232,6 +279,106 @@ type MarkRemovedParams struct {
 func (q *Queries) MarkRemoved(ctx context.Context, arg MarkRemovedParams) error {
 	_, err := q.db.Exec(ctx, markRemoved, arg.ProductID, arg.SourceAt)
 	return err
+}
+
+const popularMatching = `-- name: PopularMatching :many
+SELECT query, searches FROM search.popular_queries
+WHERE folded LIKE '%' || search.fold($1::text) || '%'
+ORDER BY (folded LIKE search.fold($1::text) || '%') DESC, searches DESC, query
+LIMIT $2
+`
+
+type PopularMatchingParams struct {
+	Input string
+	Lim   int32
+}
+
+type PopularMatchingRow struct {
+	Query    string
+	Searches int32
+}
+
+// Popular queries that start with the folded input, then those that contain it.
+func (q *Queries) PopularMatching(ctx context.Context, arg PopularMatchingParams) ([]PopularMatchingRow, error) {
+	rows, err := q.db.Query(ctx, popularMatching, arg.Input, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []PopularMatchingRow{}
+	for rows.Next() {
+		var i PopularMatchingRow
+		if err := rows.Scan(&i.Query, &i.Searches); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const popularPrefixed = `-- name: PopularPrefixed :many
+SELECT query FROM search.popular_queries
+WHERE folded LIKE search.fold($1::text) || '%'
+ORDER BY searches DESC, query
+LIMIT $2
+`
+
+type PopularPrefixedParams struct {
+	Input string
+	Lim   int32
+}
+
+// Popular queries that start with the folded input, for autocomplete.
+func (q *Queries) PopularPrefixed(ctx context.Context, arg PopularPrefixedParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, popularPrefixed, arg.Input, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var query string
+		if err := rows.Scan(&query); err != nil {
+			return nil, err
+		}
+		items = append(items, query)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const popularQueries = `-- name: PopularQueries :many
+SELECT query, searches FROM search.popular_queries ORDER BY searches DESC, query LIMIT $1
+`
+
+type PopularQueriesRow struct {
+	Query    string
+	Searches int32
+}
+
+func (q *Queries) PopularQueries(ctx context.Context, lim int32) ([]PopularQueriesRow, error) {
+	rows, err := q.db.Query(ctx, popularQueries, lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []PopularQueriesRow{}
+	for rows.Next() {
+		var i PopularQueriesRow
+		if err := rows.Scan(&i.Query, &i.Searches); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const recentProducts = `-- name: RecentProducts :many
@@ -350,6 +497,33 @@ func (q *Queries) RecentSearches(ctx context.Context, arg RecentSearchesParams) 
 	return items, nil
 }
 
+const recordCartAdd = `-- name: RecordCartAdd :exec
+INSERT INTO search.cart_adds (event_id, user_id, product_id, shop_id, quantity, at)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (event_id) DO NOTHING
+`
+
+type RecordCartAddParams struct {
+	EventID   string
+	UserID    *uuid.UUID
+	ProductID uuid.UUID
+	ShopID    uuid.UUID
+	Quantity  int32
+	At        time.Time
+}
+
+func (q *Queries) RecordCartAdd(ctx context.Context, arg RecordCartAddParams) error {
+	_, err := q.db.Exec(ctx, recordCartAdd,
+		arg.EventID,
+		arg.UserID,
+		arg.ProductID,
+		arg.ShopID,
+		arg.Quantity,
+		arg.At,
+	)
+	return err
+}
+
 const recordSale = `-- name: RecordSale :exec
 INSERT INTO search.sales (order_id, product_id, shop_id, buyer_id, quantity, sold_at)
 VALUES ($1, $2, $3, $4, $5, $6)
@@ -360,7 +534,7 @@ type RecordSaleParams struct {
 	OrderID   uuid.UUID
 	ProductID uuid.UUID
 	ShopID    uuid.UUID
-	BuyerID   uuid.UUID
+	BuyerID   *uuid.UUID
 	Quantity  int32
 	SoldAt    time.Time
 }
@@ -415,6 +589,36 @@ func (q *Queries) ShopDocumentIDs(ctx context.Context, shopID uuid.UUID) ([]uuid
 	return items, nil
 }
 
+const shopNames = `-- name: ShopNames :many
+SELECT DISTINCT ON (shop_id) shop_id, shop_name, province FROM search.documents WHERE shop_id = ANY ($1::uuid[])
+`
+
+type ShopNamesRow struct {
+	ShopID   uuid.UUID
+	ShopName string
+	Province string
+}
+
+func (q *Queries) ShopNames(ctx context.Context, ids []uuid.UUID) ([]ShopNamesRow, error) {
+	rows, err := q.db.Query(ctx, shopNames, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ShopNamesRow{}
+	for rows.Next() {
+		var i ShopNamesRow
+		if err := rows.Scan(&i.ShopID, &i.ShopName, &i.Province); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const synonyms = `-- name: Synonyms :many
 SELECT term, expansion FROM search.synonyms WHERE term = ANY ($1::text[])
 `
@@ -429,6 +633,116 @@ func (q *Queries) Synonyms(ctx context.Context, terms []string) ([]SearchSynonym
 	for rows.Next() {
 		var i SearchSynonym
 		if err := rows.Scan(&i.Term, &i.Expansion); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const trendingOf = `-- name: TrendingOf :many
+SELECT t.id, t.score FROM search.trending t
+WHERE t.kind = $1
+  AND ($2::float8 IS NULL OR (t.score, t.id) < ($2, $3::uuid))
+ORDER BY t.score DESC, t.id DESC
+LIMIT $4
+`
+
+type TrendingOfParams struct {
+	Kind       string
+	AfterScore *float64
+	AfterID    *uuid.UUID
+	Lim        int32
+}
+
+type TrendingOfRow struct {
+	ID    uuid.UUID
+	Score float64
+}
+
+// Trending shops or categories; names come from the documents.
+func (q *Queries) TrendingOf(ctx context.Context, arg TrendingOfParams) ([]TrendingOfRow, error) {
+	rows, err := q.db.Query(ctx, trendingOf,
+		arg.Kind,
+		arg.AfterScore,
+		arg.AfterID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []TrendingOfRow{}
+	for rows.Next() {
+		var i TrendingOfRow
+		if err := rows.Scan(&i.ID, &i.Score); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const trendingProducts = `-- name: TrendingProducts :many
+SELECT t.id, t.score, d.title, d.price, d.currency, d.shop_id, d.category_id, d.rating, d.sold_count
+FROM search.trending t JOIN search.documents d ON d.product_id = t.id
+WHERE t.kind = 'product'
+  AND ($1::uuid IS NULL OR d.category_ids @> ARRAY[$1::uuid])
+  AND ($2::float8 IS NULL OR (t.score, t.id) < ($2, $3::uuid))
+ORDER BY t.score DESC, t.id DESC
+LIMIT $4
+`
+
+type TrendingProductsParams struct {
+	Category   *uuid.UUID
+	AfterScore *float64
+	AfterID    *uuid.UUID
+	Lim        int32
+}
+
+type TrendingProductsRow struct {
+	ID         uuid.UUID
+	Score      float64
+	Title      string
+	Price      int64
+	Currency   string
+	ShopID     uuid.UUID
+	CategoryID *uuid.UUID
+	Rating     float64
+	SoldCount  int64
+}
+
+func (q *Queries) TrendingProducts(ctx context.Context, arg TrendingProductsParams) ([]TrendingProductsRow, error) {
+	rows, err := q.db.Query(ctx, trendingProducts,
+		arg.Category,
+		arg.AfterScore,
+		arg.AfterID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []TrendingProductsRow{}
+	for rows.Next() {
+		var i TrendingProductsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Score,
+			&i.Title,
+			&i.Price,
+			&i.Currency,
+			&i.ShopID,
+			&i.CategoryID,
+			&i.Rating,
+			&i.SoldCount,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
