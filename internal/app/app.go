@@ -175,8 +175,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	}
 	sctx, stopSearch := context.WithCancel(context.WithoutCancel(ctx))
 	a.stops = append(a.stops, stopSearch)
-	a.Search = search.NewService(sctx, a.Pool, a.Bus, a.Jobs, searchCatalog{a.Catalog}, searchShops{a.Shops}, search.Config{
-		Location: cfg.MarketplaceTZ, Retention: cfg.BehaviorRetention, BatchWait: cfg.BehaviorBatchWait, Queue: cfg.BehaviorQueue}, log)
+	a.Search = search.NewService(sctx, a.Pool, a.Bus, a.Jobs, searchCatalog{a.Catalog}, searchShops{a.Shops},
+		searchShipping{a}, search.Config{
+			Location: cfg.MarketplaceTZ, Retention: cfg.BehaviorRetention, BatchWait: cfg.BehaviorBatchWait, Queue: cfg.BehaviorQueue}, log)
 	a.Cart.SetShipping(cartShipping{a.Shipping})
 	a.Users.SetShipperDesk(a.Shipping)
 

@@ -34,3 +34,19 @@ type CartItemAdded struct {
 
 // Topic implements eventbus.Event.
 func (CartItemAdded) Topic() string { return "cart.item_added" }
+
+// PriceAlertTriggered is published once when a buyer's price alert fires: the product's (or
+// the variant's) effective price dropped to or below the target. Notifications tell the buyer.
+type PriceAlertTriggered struct {
+	AlertID     string    `json:"alert_id"`
+	UserID      string    `json:"user_id"`
+	ProductID   string    `json:"product_id"`
+	VariantID   string    `json:"variant_id,omitempty"`
+	TargetPrice int64     `json:"target_price"`
+	Price       int64     `json:"price"`
+	Currency    string    `json:"currency"`
+	At          time.Time `json:"at"`
+}
+
+// Topic implements eventbus.Event.
+func (PriceAlertTriggered) Topic() string { return "price_alert.triggered" }

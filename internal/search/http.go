@@ -30,6 +30,16 @@ func NewHandler(svc *Service, authn *auth.Authenticator) *Handler {
 func (h *Handler) Routes(r chi.Router) {
 	const ok = http.StatusOK
 	r.Group(func(r chi.Router) {
+		r.Use(h.authn.Required)
+		r.Method(http.MethodGet, "/price-alerts", httpx.Endpoint(ok, h.alerts).
+			Doc("The caller's price alerts, newest first").For(httpx.AnyUser).Paged())
+		r.Method(http.MethodPost, "/price-alerts", httpx.WithBody(http.StatusCreated, h.createAlert).
+			Doc("Be told once when a product's (or variant's) price drops to or below a target").For(httpx.AnyUser).
+			Can(apperr.Conflict, apperr.TooManyRequests))
+		r.Method(http.MethodDelete, "/price-alerts/{id}", httpx.WithID(http.StatusNoContent, "id", "price alert", h.deleteAlert).
+			Doc("Delete one of the caller's price alerts").For(httpx.Owner))
+	})
+	r.Group(func(r chi.Router) {
 		r.Use(h.authn.Optional)
 		r.Method(http.MethodGet, "/search", httpx.Endpoint(ok, h.search).
 			Doc("Search listed products: words (accents optional), filters and a sort; did_you_mean when it found little").
@@ -57,6 +67,14 @@ func (h *Handler) Routes(r chi.Router) {
 			Doc("Categories by the time-decayed score of their products").For(httpx.Public).Paged())
 		r.Method(http.MethodGet, "/popular/searches", httpx.Endpoint(ok, h.popular).
 			Doc("The most searched queries of the last days that found something").For(httpx.Public).Params(popularParams{}))
+		r.Method(http.MethodGet, "/products/{id}/price-comparison", httpx.WithID(ok, "id", "product", h.compare).
+			Doc("The same product sold by other shops (by GTIN, else brand and model, else a close title), cheapest first, "+
+				"with the shipping fee to the caller's default address").For(httpx.Public))
+		r.Method(http.MethodGet, "/products/similar-price", httpx.Endpoint(ok, h.similarPrice).
+			Doc("Products of the same category priced within 20% of a product's price, closest first").For(httpx.Public).
+			Params(similarParams{}))
+		r.Method(http.MethodGet, "/products/{id}/related", httpx.WithID(ok, "id", "product", h.related).
+			Doc("Products bought together with this one, then others of its category").For(httpx.Public).Params(limitParams{}))
 
 		const accepted = http.StatusAccepted
 		r.Method(http.MethodPost, "/behavior/view-product", withVisitor(h, httpx.WithBody(accepted, h.view)).
@@ -380,4 +398,63 @@ func (h *Handler) popular(r *http.Request) (PopularSearches, error) {
 	}
 	items, err := h.svc.PopularSearches(r.Context(), limit)
 	return PopularSearches{Items: items}, err
+}
+
+type similarParams struct {
+	ProductID uuid.UUID `query:"product_id" validate:"required" doc:"the product whose price the others are near"`
+	Limit     *int      `query:"limit" validate:"omitempty,min=1,max=100" doc:"products, 1 to 100 (default 20)"`
+}
+
+type limitParams struct {
+	Limit *int `query:"limit" validate:"omitempty,min=1,max=100" doc:"products, 1 to 100 (default 20)"`
+}
+
+// Products is a list of products.
+type Products struct {
+	Items []Item `json:"items"`
+}
+
+func limitOf(l *int) int {
+	if l == nil {
+		return httpx.DefaultLimit
+	}
+	return *l
+}
+
+func (h *Handler) compare(r *http.Request, id uuid.UUID) (Comparison, error) {
+	return h.svc.Compare(r.Context(), auth.Maybe(r), id)
+}
+
+func (h *Handler) similarPrice(r *http.Request) (Products, error) {
+	p, err := httpx.QueryOf[similarParams](r)
+	if err != nil {
+		return Products{}, err
+	}
+	items, err := h.svc.SimilarPrice(r.Context(), p.ProductID, limitOf(p.Limit))
+	return Products{Items: items}, err
+}
+
+func (h *Handler) related(r *http.Request, id uuid.UUID) (Products, error) {
+	p, err := httpx.QueryOf[limitParams](r)
+	if err != nil {
+		return Products{}, err
+	}
+	items, err := h.svc.Related(r.Context(), id, limitOf(p.Limit))
+	return Products{Items: items}, err
+}
+
+func (h *Handler) alerts(r *http.Request) (httpx.List[Alert], error) {
+	page, err := httpx.PageOf(r)
+	if err != nil {
+		return httpx.List[Alert]{}, err
+	}
+	return h.svc.Alerts(r.Context(), auth.Of(r), page)
+}
+
+func (h *Handler) createAlert(r *http.Request, in AlertInput) (Alert, error) {
+	return h.svc.CreateAlert(r.Context(), auth.Of(r), in)
+}
+
+func (h *Handler) deleteAlert(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
+	return httpx.Empty{}, h.svc.DeleteAlert(r.Context(), auth.Of(r), id)
 }

@@ -3,13 +3,14 @@
 -- product was removed after this read; sold_count comes from the sales recorded so far.
 INSERT INTO search.documents (product_id, shop_id, title, description, brand, model, gtin, category_id, category_name,
                               category_ids, category_path, attributes, attrs, attrs_text, price, list_price, currency,
-                              rating, rating_count, sold_count, stock, shop_name, province, lat, lng, created_at, source_at)
+                              rating, rating_count, sold_count, stock, weight_grams, shop_name, shop_rating, province, lat,
+                              lng, created_at, source_at)
 SELECT @product_id, @shop_id, @title, @description, @brand, @model, @gtin, @category_id, @category_name,
        @category_ids::uuid[], @category_path, @attributes,
        ARRAY(SELECT search.fold(a) FROM unnest(@attrs::text[]) AS a), @attrs_text, @price, @list_price, @currency,
        @rating, @rating_count,
        (SELECT coalesce(sum(s.quantity), 0)::bigint FROM search.sales s WHERE s.product_id = @product_id),
-       @stock, @shop_name, @province, @lat, @lng, @created_at, @source_at
+       @stock, @weight_grams, @shop_name, @shop_rating, @province, @lat, @lng, @created_at, @source_at
 WHERE NOT EXISTS (SELECT 1 FROM search.removed r WHERE r.product_id = @product_id AND r.source_at > @source_at)
 ON CONFLICT (product_id) DO UPDATE
 SET shop_id = EXCLUDED.shop_id, title = EXCLUDED.title, description = EXCLUDED.description, brand = EXCLUDED.brand,
@@ -18,7 +19,8 @@ SET shop_id = EXCLUDED.shop_id, title = EXCLUDED.title, description = EXCLUDED.d
     category_path = EXCLUDED.category_path, attributes = EXCLUDED.attributes, attrs = EXCLUDED.attrs,
     attrs_text = EXCLUDED.attrs_text, price = EXCLUDED.price, list_price = EXCLUDED.list_price,
     currency = EXCLUDED.currency, rating = EXCLUDED.rating, rating_count = EXCLUDED.rating_count,
-    sold_count = EXCLUDED.sold_count, stock = EXCLUDED.stock, shop_name = EXCLUDED.shop_name,
+    sold_count = EXCLUDED.sold_count, stock = EXCLUDED.stock, weight_grams = EXCLUDED.weight_grams,
+    shop_name = EXCLUDED.shop_name, shop_rating = EXCLUDED.shop_rating,
     province = EXCLUDED.province, lat = EXCLUDED.lat, lng = EXCLUDED.lng, created_at = EXCLUDED.created_at,
     source_at = EXCLUDED.source_at
 WHERE search.documents.source_at <= EXCLUDED.source_at;
@@ -38,8 +40,8 @@ ON CONFLICT (product_id) DO UPDATE SET source_at = greatest(search.removed.sourc
 SELECT product_id FROM search.documents WHERE shop_id = $1 ORDER BY product_id;
 
 -- name: RecordSale :exec
-INSERT INTO search.sales (order_id, product_id, shop_id, buyer_id, quantity, sold_at)
-VALUES (@order_id, @product_id, @shop_id, @buyer_id, @quantity, @sold_at)
+INSERT INTO search.sales (order_id, checkout_id, product_id, shop_id, buyer_id, quantity, sold_at)
+VALUES (@order_id, @checkout_id, @product_id, @shop_id, @buyer_id, @quantity, @sold_at)
 ON CONFLICT (order_id, product_id) DO NOTHING;
 
 -- name: AddTerms :exec
@@ -165,3 +167,38 @@ SELECT query FROM search.popular_queries
 WHERE folded LIKE search.fold(@input::text) || '%'
 ORDER BY searches DESC, query
 LIMIT @lim;
+
+-- name: CreateAlert :one
+INSERT INTO search.price_alerts (user_id, product_id, variant_id, target_price)
+VALUES (@user_id, @product_id, @variant_id, @target_price)
+RETURNING *;
+
+-- name: CountActiveAlerts :one
+SELECT count(*) FROM search.price_alerts WHERE user_id = $1 AND status = 'active';
+
+-- name: LockAlertOwner :exec
+SELECT pg_advisory_xact_lock(hashtextextended('search.price_alerts:' || @user_id::text, 0));
+
+-- name: ListAlerts :many
+SELECT * FROM search.price_alerts
+WHERE user_id = @user_id AND (sqlc.narg(after_at)::timestamptz IS NULL OR (created_at, id) < (sqlc.narg(after_at), sqlc.narg(after_id)::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT @lim;
+
+-- name: DeleteAlert :execrows
+DELETE FROM search.price_alerts WHERE id = @id AND user_id = @user_id;
+
+-- name: TriggerProductAlerts :many
+-- Fires the active product-level alerts of a product whose price is now at or below target:
+-- once, since only active ones move.
+UPDATE search.price_alerts SET status = 'triggered', triggered_at = now(), triggered_price = @price
+WHERE product_id = @product_id AND variant_id IS NULL AND status = 'active' AND target_price >= @price
+RETURNING *;
+
+-- name: TriggerVariantAlerts :many
+UPDATE search.price_alerts SET status = 'triggered', triggered_at = now(), triggered_price = @price
+WHERE variant_id = @variant_id AND status = 'active' AND target_price >= @price
+RETURNING *;
+
+-- name: GetDocument :one
+SELECT product_id, shop_id, title, brand, model, gtin, category_id, price, currency, weight_grams FROM search.documents WHERE product_id = $1;

@@ -34,6 +34,7 @@ type Source struct {
 	Currency    string
 	Rating      float64
 	RatingCount int
+	WeightGrams int
 	Variants    []SourceVariant
 	// Listed: active, not deleted, its shop not closed.
 	Listed    bool
@@ -61,6 +62,7 @@ type ShopSource struct {
 	Name     string
 	Province string
 	Lat, Lng float64
+	Rating   float64
 	Active   bool
 }
 

@@ -34,6 +34,8 @@ type Service struct {
 	catalog Catalog
 	shops   Shops
 	ingest  *Ingester
+	bus     *eventbus.Bus
+	ship    Shipping
 	cfg     Config
 	log     *slog.Logger
 }
@@ -54,9 +56,9 @@ type Config struct {
 // that change a document and to user deletions, registers its periodic River jobs (vocabulary
 // recount, behaviour retention), and starts the behaviour ingester, which runs until ctx ends.
 func NewService(ctx context.Context, pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, cat Catalog, shops Shops,
-	cfg Config, log *slog.Logger) *Service {
+	ship Shipping, cfg Config, log *slog.Logger) *Service {
 	pg := NewPostgres(pool)
-	s := &Service{pool: pool, q: newStore(pool), engine: pg, pg: pg, catalog: cat, shops: shops, cfg: cfg, log: log,
+	s := &Service{pool: pool, q: newStore(pool), engine: pg, pg: pg, catalog: cat, shops: shops, bus: bus, ship: ship, cfg: cfg, log: log,
 		ingest: NewIngester(ctx, pool, cfg.Location, cfg.Queue, cfg.BatchWait, log)}
 	eventbus.On(bus, "search.forget_user", func(ctx context.Context, _ string, ev events.UserDeleted) error {
 		id, err := uuid.Parse(ev.UserID)
@@ -142,7 +144,8 @@ func (s *Service) recordSales(ctx context.Context, _ string, ev events.OrderPlac
 	order, err1 := uuid.Parse(ev.OrderID)
 	shop, err2 := uuid.Parse(ev.ShopID)
 	buyer, err3 := uuid.Parse(ev.BuyerID)
-	if err1 != nil || err2 != nil || err3 != nil {
+	checkout, err4 := uuid.Parse(ev.CheckoutID)
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
 		return river.JobCancel(fmt.Errorf("search: order.placed with bad ids %q %q %q", ev.OrderID, ev.ShopID, ev.BuyerID))
 	}
 	qty := map[uuid.UUID]int{}
@@ -156,7 +159,7 @@ func (s *Service) recordSales(ctx context.Context, _ string, ev events.OrderPlac
 		q := newStore(tx)
 		for p, n := range qty {
 			ids = append(ids, p)
-			if err := q.RecordSale(ctx, store.RecordSaleParams{OrderID: order, ProductID: p, ShopID: shop, BuyerID: &buyer,
+			if err := q.RecordSale(ctx, store.RecordSaleParams{OrderID: order, CheckoutID: checkout, ProductID: p, ShopID: shop, BuyerID: &buyer,
 				Quantity: int32(n), SoldAt: ev.At}); err != nil {
 				return err
 			}
@@ -209,6 +212,7 @@ func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
 		return fmt.Errorf("search: read campaigns: %w", err)
 	}
 	var upserts []store.UpsertDocumentParams
+	var checks []priceCheck
 	var removes []uuid.UUID
 	for _, id := range ids {
 		if !found[id] {
@@ -224,6 +228,7 @@ func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
 		}
 		d := document(p, *sh, campaign, readAt)
 		upserts = append(upserts, d)
+		checks = append(checks, priceCheckOf(p, d.Price, campaign))
 		vocabulary = append(vocabulary, words(p.Title+" "+p.Brand+" "+p.Model)...)
 	}
 	slices.Sort(vocabulary)
@@ -247,9 +252,11 @@ func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
 			}
 		}
 		if len(vocabulary) > 0 {
-			return q.AddTerms(ctx, vocabulary)
+			if err := q.AddTerms(ctx, vocabulary); err != nil {
+				return err
+			}
 		}
-		return nil
+		return s.fireAlerts(ctx, tx, q, checks)
 	})
 }
 
@@ -268,7 +275,8 @@ func document(p Source, sh ShopSource, campaign map[uuid.UUID]int64, readAt time
 	d := store.UpsertDocumentParams{ProductID: p.ID, ShopID: p.ShopID, Title: nfc(p.Title), Description: nfc(p.Description),
 		Brand: nfc(p.Brand), Model: nfc(p.Model), Gtin: p.GTIN, CategoryID: p.CategoryID, CategoryIds: []uuid.UUID{},
 		Attributes: attrs, Attrs: pairs, AttrsText: nfc(attrText), Price: price, ListPrice: list, Currency: p.Currency,
-		Rating: p.Rating, RatingCount: int32(p.RatingCount), Stock: stock, ShopName: sh.Name, Province: nfc(sh.Province),
+		Rating: p.Rating, RatingCount: int32(p.RatingCount), Stock: stock, WeightGrams: int32(p.WeightGrams), ShopName: sh.Name,
+		ShopRating: sh.Rating, Province: nfc(sh.Province),
 		Lat: sh.Lat, Lng: sh.Lng, CreatedAt: p.CreatedAt, SourceAt: readAt}
 	if d.Attrs == nil {
 		d.Attrs = []string{}

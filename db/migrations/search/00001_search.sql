@@ -46,7 +46,9 @@ CREATE TABLE search.documents (
     sold_count    bigint NOT NULL DEFAULT 0,
     stock         bigint NOT NULL DEFAULT 0,
     in_stock      boolean NOT NULL GENERATED ALWAYS AS (stock > 0) STORED,
+    weight_grams  integer NOT NULL DEFAULT 0,
     shop_name     text NOT NULL DEFAULT '',
+    shop_rating   numeric(3, 2) NOT NULL DEFAULT 0,
     province      text NOT NULL DEFAULT '',
     lat           double precision NOT NULL DEFAULT 0,
     lng           double precision NOT NULL DEFAULT 0,
@@ -76,6 +78,9 @@ CREATE INDEX documents_sold_idx ON search.documents (sold_count, product_id);
 CREATE INDEX documents_rating_idx ON search.documents (rating, product_id);
 CREATE INDEX documents_brand_idx ON search.documents (lower(brand));
 CREATE INDEX documents_gtin_idx ON search.documents (gtin) WHERE gtin <> '';
+CREATE INDEX documents_brand_model_idx ON search.documents (lower(brand), lower(model)) WHERE brand <> '' AND model <> '';
+CREATE INDEX documents_category_price_idx ON search.documents (category_id, price);
+CREATE INDEX documents_title_trgm_idx ON search.documents USING gin (search.fold(title) gin_trgm_ops);
 CREATE INDEX documents_location_idx ON search.documents USING gist (public.ll_to_earth(lat, lng));
 
 -- Products taken out of the index, and when their source was read then: a refresh that read
@@ -89,6 +94,8 @@ CREATE TABLE search.removed (
 -- nothing, so the sold count is right whatever the redeliveries.
 CREATE TABLE search.sales (
     order_id   uuid NOT NULL,
+    -- The checkout the order came from: one basket, whatever the shops (co-purchases).
+    checkout_id uuid NOT NULL,
     product_id uuid NOT NULL,
     shop_id    uuid NOT NULL,
     -- NULL once the buyer's account is deleted: the sale still counts.
@@ -97,7 +104,8 @@ CREATE TABLE search.sales (
     sold_at    timestamptz NOT NULL,
     PRIMARY KEY (order_id, product_id)
 );
-CREATE INDEX sales_product_idx ON search.sales (product_id);
+CREATE INDEX sales_product_idx ON search.sales (product_id, checkout_id);
+CREATE INDEX sales_checkout_idx ON search.sales (checkout_id);
 CREATE INDEX sales_buyer_idx ON search.sales (buyer_id) WHERE buyer_id IS NOT NULL;
 CREATE INDEX sales_sold_idx ON search.sales (sold_at);
 

@@ -65,7 +65,9 @@ type SearchDocument struct {
 	SoldCount    int64
 	Stock        int64
 	InStock      bool
+	WeightGrams  int32
 	ShopName     string
+	ShopRating   float64
 	Province     string
 	Lat          float64
 	Lng          float64
@@ -81,18 +83,31 @@ type SearchPopularQuery struct {
 	Searches int32
 }
 
+type SearchPriceAlert struct {
+	ID             uuid.UUID
+	UserID         uuid.UUID
+	ProductID      uuid.UUID
+	VariantID      *uuid.UUID
+	TargetPrice    int64
+	Status         string
+	TriggeredPrice *int64
+	TriggeredAt    *time.Time
+	CreatedAt      time.Time
+}
+
 type SearchRemoved struct {
 	ProductID uuid.UUID
 	SourceAt  time.Time
 }
 
 type SearchSale struct {
-	OrderID   uuid.UUID
-	ProductID uuid.UUID
-	ShopID    uuid.UUID
-	BuyerID   *uuid.UUID
-	Quantity  int32
-	SoldAt    time.Time
+	OrderID    uuid.UUID
+	CheckoutID uuid.UUID
+	ProductID  uuid.UUID
+	ShopID     uuid.UUID
+	BuyerID    *uuid.UUID
+	Quantity   int32
+	SoldAt     time.Time
 }
 
 type SearchSynonym struct {

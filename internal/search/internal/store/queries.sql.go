@@ -113,6 +113,52 @@ func (q *Queries) CompleteTerm(ctx context.Context, arg CompleteTermParams) ([]C
 	return items, nil
 }
 
+const countActiveAlerts = `-- name: CountActiveAlerts :one
+SELECT count(*) FROM search.price_alerts WHERE user_id = $1 AND status = 'active'
+`
+
+func (q *Queries) CountActiveAlerts(ctx context.Context, userID uuid.UUID) (int64, error) {
+	row := q.db.QueryRow(ctx, countActiveAlerts, userID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const createAlert = `-- name: CreateAlert :one
+INSERT INTO search.price_alerts (user_id, product_id, variant_id, target_price)
+VALUES ($1, $2, $3, $4)
+RETURNING id, user_id, product_id, variant_id, target_price, status, triggered_price, triggered_at, created_at
+`
+
+type CreateAlertParams struct {
+	UserID      uuid.UUID
+	ProductID   uuid.UUID
+	VariantID   *uuid.UUID
+	TargetPrice int64
+}
+
+func (q *Queries) CreateAlert(ctx context.Context, arg CreateAlertParams) (SearchPriceAlert, error) {
+	row := q.db.QueryRow(ctx, createAlert,
+		arg.UserID,
+		arg.ProductID,
+		arg.VariantID,
+		arg.TargetPrice,
+	)
+	var i SearchPriceAlert
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.ProductID,
+		&i.VariantID,
+		&i.TargetPrice,
+		&i.Status,
+		&i.TriggeredPrice,
+		&i.TriggeredAt,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
 const dailyShopViews = `-- name: DailyShopViews :many
 SELECT day, shop_id, sum(views)::bigint AS views FROM search.daily_views WHERE day BETWEEN $1 AND $2
 GROUP BY day, shop_id ORDER BY day, shop_id
@@ -185,6 +231,23 @@ func (q *Queries) DailyViews(ctx context.Context, arg DailyViewsParams) ([]Searc
 	return items, nil
 }
 
+const deleteAlert = `-- name: DeleteAlert :execrows
+DELETE FROM search.price_alerts WHERE id = $1 AND user_id = $2
+`
+
+type DeleteAlertParams struct {
+	ID     uuid.UUID
+	UserID uuid.UUID
+}
+
+func (q *Queries) DeleteAlert(ctx context.Context, arg DeleteAlertParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteAlert, arg.ID, arg.UserID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const dropBehaviorBefore = `-- name: DropBehaviorBefore :execrows
 DELETE FROM search.behavior WHERE id IN (SELECT b.id FROM search.behavior b WHERE b.at < $1::timestamptz LIMIT 10000)
 `
@@ -240,6 +303,41 @@ func (q *Queries) ForgetUser(ctx context.Context, userID *uuid.UUID) error {
 	return err
 }
 
+const getDocument = `-- name: GetDocument :one
+SELECT product_id, shop_id, title, brand, model, gtin, category_id, price, currency, weight_grams FROM search.documents WHERE product_id = $1
+`
+
+type GetDocumentRow struct {
+	ProductID   uuid.UUID
+	ShopID      uuid.UUID
+	Title       string
+	Brand       string
+	Model       string
+	Gtin        string
+	CategoryID  *uuid.UUID
+	Price       int64
+	Currency    string
+	WeightGrams int32
+}
+
+func (q *Queries) GetDocument(ctx context.Context, productID uuid.UUID) (GetDocumentRow, error) {
+	row := q.db.QueryRow(ctx, getDocument, productID)
+	var i GetDocumentRow
+	err := row.Scan(
+		&i.ProductID,
+		&i.ShopID,
+		&i.Title,
+		&i.Brand,
+		&i.Model,
+		&i.Gtin,
+		&i.CategoryID,
+		&i.Price,
+		&i.Currency,
+		&i.WeightGrams,
+	)
+	return i, err
+}
+
 const knownTerms = `-- name: KnownTerms :many
 SELECT w::text FROM unnest($1::text[]) AS w
 WHERE EXISTS (SELECT 1 FROM search.terms t WHERE t.folded = search.fold(w))
@@ -264,6 +362,64 @@ func (q *Queries) KnownTerms(ctx context.Context, words []string) ([]string, err
 		return nil, err
 	}
 	return items, nil
+}
+
+const listAlerts = `-- name: ListAlerts :many
+SELECT id, user_id, product_id, variant_id, target_price, status, triggered_price, triggered_at, created_at FROM search.price_alerts
+WHERE user_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT $4
+`
+
+type ListAlertsParams struct {
+	UserID  uuid.UUID
+	AfterAt *time.Time
+	AfterID *uuid.UUID
+	Lim     int32
+}
+
+func (q *Queries) ListAlerts(ctx context.Context, arg ListAlertsParams) ([]SearchPriceAlert, error) {
+	rows, err := q.db.Query(ctx, listAlerts,
+		arg.UserID,
+		arg.AfterAt,
+		arg.AfterID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchPriceAlert{}
+	for rows.Next() {
+		var i SearchPriceAlert
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.ProductID,
+			&i.VariantID,
+			&i.TargetPrice,
+			&i.Status,
+			&i.TriggeredPrice,
+			&i.TriggeredAt,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lockAlertOwner = `-- name: LockAlertOwner :exec
+SELECT pg_advisory_xact_lock(hashtextextended('search.price_alerts:' || $1::text, 0))
+`
+
+func (q *Queries) LockAlertOwner(ctx context.Context, userID string) error {
+	_, err := q.db.Exec(ctx, lockAlertOwner, userID)
+	return err
 }
 
 const markRemoved = `-- name: MarkRemoved :exec
@@ -525,23 +681,25 @@ func (q *Queries) RecordCartAdd(ctx context.Context, arg RecordCartAddParams) er
 }
 
 const recordSale = `-- name: RecordSale :exec
-INSERT INTO search.sales (order_id, product_id, shop_id, buyer_id, quantity, sold_at)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO search.sales (order_id, checkout_id, product_id, shop_id, buyer_id, quantity, sold_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (order_id, product_id) DO NOTHING
 `
 
 type RecordSaleParams struct {
-	OrderID   uuid.UUID
-	ProductID uuid.UUID
-	ShopID    uuid.UUID
-	BuyerID   *uuid.UUID
-	Quantity  int32
-	SoldAt    time.Time
+	OrderID    uuid.UUID
+	CheckoutID uuid.UUID
+	ProductID  uuid.UUID
+	ShopID     uuid.UUID
+	BuyerID    *uuid.UUID
+	Quantity   int32
+	SoldAt     time.Time
 }
 
 func (q *Queries) RecordSale(ctx context.Context, arg RecordSaleParams) error {
 	_, err := q.db.Exec(ctx, recordSale,
 		arg.OrderID,
+		arg.CheckoutID,
 		arg.ProductID,
 		arg.ShopID,
 		arg.BuyerID,
@@ -753,6 +911,90 @@ func (q *Queries) TrendingProducts(ctx context.Context, arg TrendingProductsPara
 	return items, nil
 }
 
+const triggerProductAlerts = `-- name: TriggerProductAlerts :many
+UPDATE search.price_alerts SET status = 'triggered', triggered_at = now(), triggered_price = $1
+WHERE product_id = $2 AND variant_id IS NULL AND status = 'active' AND target_price >= $1
+RETURNING id, user_id, product_id, variant_id, target_price, status, triggered_price, triggered_at, created_at
+`
+
+type TriggerProductAlertsParams struct {
+	Price     *int64
+	ProductID uuid.UUID
+}
+
+// Fires the active product-level alerts of a product whose price is now at or below target:
+// once, since only active ones move.
+func (q *Queries) TriggerProductAlerts(ctx context.Context, arg TriggerProductAlertsParams) ([]SearchPriceAlert, error) {
+	rows, err := q.db.Query(ctx, triggerProductAlerts, arg.Price, arg.ProductID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchPriceAlert{}
+	for rows.Next() {
+		var i SearchPriceAlert
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.ProductID,
+			&i.VariantID,
+			&i.TargetPrice,
+			&i.Status,
+			&i.TriggeredPrice,
+			&i.TriggeredAt,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const triggerVariantAlerts = `-- name: TriggerVariantAlerts :many
+UPDATE search.price_alerts SET status = 'triggered', triggered_at = now(), triggered_price = $1
+WHERE variant_id = $2 AND status = 'active' AND target_price >= $1
+RETURNING id, user_id, product_id, variant_id, target_price, status, triggered_price, triggered_at, created_at
+`
+
+type TriggerVariantAlertsParams struct {
+	Price     *int64
+	VariantID *uuid.UUID
+}
+
+func (q *Queries) TriggerVariantAlerts(ctx context.Context, arg TriggerVariantAlertsParams) ([]SearchPriceAlert, error) {
+	rows, err := q.db.Query(ctx, triggerVariantAlerts, arg.Price, arg.VariantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchPriceAlert{}
+	for rows.Next() {
+		var i SearchPriceAlert
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.ProductID,
+			&i.VariantID,
+			&i.TargetPrice,
+			&i.Status,
+			&i.TriggeredPrice,
+			&i.TriggeredAt,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const truncateIndex = `-- name: TruncateIndex :exec
 TRUNCATE search.documents, search.removed, search.terms
 `
@@ -765,14 +1007,15 @@ func (q *Queries) TruncateIndex(ctx context.Context) error {
 const upsertDocument = `-- name: UpsertDocument :exec
 INSERT INTO search.documents (product_id, shop_id, title, description, brand, model, gtin, category_id, category_name,
                               category_ids, category_path, attributes, attrs, attrs_text, price, list_price, currency,
-                              rating, rating_count, sold_count, stock, shop_name, province, lat, lng, created_at, source_at)
+                              rating, rating_count, sold_count, stock, weight_grams, shop_name, shop_rating, province, lat,
+                              lng, created_at, source_at)
 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9,
        $10::uuid[], $11, $12,
        ARRAY(SELECT search.fold(a) FROM unnest($13::text[]) AS a), $14, $15, $16, $17,
        $18, $19,
        (SELECT coalesce(sum(s.quantity), 0)::bigint FROM search.sales s WHERE s.product_id = $1),
-       $20, $21, $22, $23, $24, $25, $26
-WHERE NOT EXISTS (SELECT 1 FROM search.removed r WHERE r.product_id = $1 AND r.source_at > $26)
+       $20, $21, $22, $23, $24, $25, $26, $27, $28
+WHERE NOT EXISTS (SELECT 1 FROM search.removed r WHERE r.product_id = $1 AND r.source_at > $28)
 ON CONFLICT (product_id) DO UPDATE
 SET shop_id = EXCLUDED.shop_id, title = EXCLUDED.title, description = EXCLUDED.description, brand = EXCLUDED.brand,
     model = EXCLUDED.model, gtin = EXCLUDED.gtin, category_id = EXCLUDED.category_id,
@@ -780,7 +1023,8 @@ SET shop_id = EXCLUDED.shop_id, title = EXCLUDED.title, description = EXCLUDED.d
     category_path = EXCLUDED.category_path, attributes = EXCLUDED.attributes, attrs = EXCLUDED.attrs,
     attrs_text = EXCLUDED.attrs_text, price = EXCLUDED.price, list_price = EXCLUDED.list_price,
     currency = EXCLUDED.currency, rating = EXCLUDED.rating, rating_count = EXCLUDED.rating_count,
-    sold_count = EXCLUDED.sold_count, stock = EXCLUDED.stock, shop_name = EXCLUDED.shop_name,
+    sold_count = EXCLUDED.sold_count, stock = EXCLUDED.stock, weight_grams = EXCLUDED.weight_grams,
+    shop_name = EXCLUDED.shop_name, shop_rating = EXCLUDED.shop_rating,
     province = EXCLUDED.province, lat = EXCLUDED.lat, lng = EXCLUDED.lng, created_at = EXCLUDED.created_at,
     source_at = EXCLUDED.source_at
 WHERE search.documents.source_at <= EXCLUDED.source_at
@@ -807,7 +1051,9 @@ type UpsertDocumentParams struct {
 	Rating       float64
 	RatingCount  int32
 	Stock        int64
+	WeightGrams  int32
 	ShopName     string
+	ShopRating   float64
 	Province     string
 	Lat          float64
 	Lng          float64
@@ -839,7 +1085,9 @@ func (q *Queries) UpsertDocument(ctx context.Context, arg UpsertDocumentParams) 
 		arg.Rating,
 		arg.RatingCount,
 		arg.Stock,
+		arg.WeightGrams,
 		arg.ShopName,
+		arg.ShopRating,
 		arg.Province,
 		arg.Lat,
 		arg.Lng,
