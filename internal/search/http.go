@@ -36,6 +36,9 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Method(http.MethodPost, "/price-alerts", httpx.WithBody(http.StatusCreated, h.createAlert).
 			Doc("Be told once when a product's (or variant's) price drops to or below a target").For(httpx.AnyUser).
 			Can(apperr.Conflict, apperr.TooManyRequests))
+		r.Method(http.MethodGet, "/recommendations/similar-users", httpx.Endpoint(ok, h.recommendSimilar).
+			Doc("Products bought by buyers whose purchases overlap the caller's (never who they are); each says why").
+			For(httpx.AnyUser).Params(limitParams{}))
 		r.Method(http.MethodDelete, "/price-alerts/{id}", httpx.WithID(http.StatusNoContent, "id", "price alert", h.deleteAlert).
 			Doc("Delete one of the caller's price alerts").For(httpx.Owner))
 	})
@@ -75,6 +78,14 @@ func (h *Handler) Routes(r chi.Router) {
 			Params(similarParams{}))
 		r.Method(http.MethodGet, "/products/{id}/related", httpx.WithID(ok, "id", "product", h.related).
 			Doc("Products bought together with this one, then others of its category").For(httpx.Public).Params(limitParams{}))
+
+		r.Method(http.MethodGet, "/recommendations/products", withVisitor(h, httpx.Endpoint(ok, h.recommendProducts)).
+			Doc("Products for the caller: neighbours of what they viewed and bought, trending in their categories; each says why").
+			For(httpx.Public).Params(limitParams{}))
+		r.Method(http.MethodGet, "/recommendations/shops", withVisitor(h, httpx.Endpoint(ok, h.recommendShops)).
+			Doc("Shops selling what is recommended to the caller; each says why").For(httpx.Public).Params(limitParams{}))
+		r.Method(http.MethodGet, "/recommendations/based-on-behavior", withVisitor(h, httpx.Endpoint(ok, h.recommendSession)).
+			Doc("Products from the caller's recent session (the last two hours); each says why").For(httpx.Public).Params(limitParams{}))
 
 		const accepted = http.StatusAccepted
 		r.Method(http.MethodPost, "/behavior/view-product", withVisitor(h, httpx.WithBody(accepted, h.view)).
@@ -457,4 +468,60 @@ func (h *Handler) createAlert(r *http.Request, in AlertInput) (Alert, error) {
 
 func (h *Handler) deleteAlert(r *http.Request, id uuid.UUID) (httpx.Empty, error) {
 	return httpx.Empty{}, h.svc.DeleteAlert(r.Context(), auth.Of(r), id)
+}
+
+// optionalVisitor is the caller for recommendations: no user nor device is a visitor without
+// history (trending), not an error.
+func optionalVisitor(r *http.Request) (*Visitor, error) {
+	if auth.Maybe(r) == nil && r.Header.Get(deviceHeader) == "" {
+		return nil, nil
+	}
+	v, err := visitor(r)
+	return &v, err
+}
+
+func (h *Handler) recommendFor(r *http.Request, fn func(Visitor, int) (Recommendations, error)) (Recommendations, error) {
+	p, err := httpx.QueryOf[limitParams](r)
+	if err != nil {
+		return Recommendations{}, err
+	}
+	v, err := optionalVisitor(r)
+	if err != nil {
+		return Recommendations{}, err
+	}
+	if v == nil {
+		return h.svc.trendingNow(r.Context(), []uuid.UUID{}, limitOf(p.Limit))
+	}
+	return fn(*v, limitOf(p.Limit))
+}
+
+func (h *Handler) recommendProducts(r *http.Request) (Recommendations, error) {
+	return h.recommendFor(r, func(v Visitor, n int) (Recommendations, error) { return h.svc.RecommendProducts(r.Context(), v, n) })
+}
+
+func (h *Handler) recommendSession(r *http.Request) (Recommendations, error) {
+	return h.recommendFor(r, func(v Visitor, n int) (Recommendations, error) { return h.svc.RecommendFromSession(r.Context(), v, n) })
+}
+
+func (h *Handler) recommendShops(r *http.Request) (ShopRecommendations, error) {
+	p, err := httpx.QueryOf[limitParams](r)
+	if err != nil {
+		return ShopRecommendations{}, err
+	}
+	v, err := optionalVisitor(r)
+	if err != nil {
+		return ShopRecommendations{}, err
+	}
+	if v == nil {
+		v = &Visitor{DeviceID: "-"} // no history: trending products' shops
+	}
+	return h.svc.RecommendShops(r.Context(), *v, limitOf(p.Limit))
+}
+
+func (h *Handler) recommendSimilar(r *http.Request) (Recommendations, error) {
+	p, err := httpx.QueryOf[limitParams](r)
+	if err != nil {
+		return Recommendations{}, err
+	}
+	return h.svc.RecommendFromSimilarUsers(r.Context(), auth.Of(r).UserID, limitOf(p.Limit))
 }

@@ -95,7 +95,7 @@ func (s *Service) RecomputeTrending(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, popularSQL, PopularWindow.String()); err != nil {
 			return fmt.Errorf("search: popular searches: %w", err)
 		}
-		return nil
+		return recomputeNeighbours(ctx, tx)
 	})
 }
 
