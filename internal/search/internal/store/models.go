@@ -77,6 +77,13 @@ type SearchDocument struct {
 	TsvExact     interface{}
 }
 
+type SearchNeighbour struct {
+	Kind      string
+	ProductID uuid.UUID
+	OtherID   uuid.UUID
+	Weight    float64
+}
+
 type SearchPopularQuery struct {
 	Query    string
 	Folded   string
