@@ -15,6 +15,7 @@ import (
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/httpx"
 	"github.com/goshop/goshop/internal/review"
+	"github.com/goshop/goshop/internal/search"
 	"github.com/goshop/goshop/internal/shipping"
 	"github.com/goshop/goshop/internal/shipping/geo"
 	"github.com/goshop/goshop/internal/shop"
@@ -325,4 +326,63 @@ func (a productMedia) ProductMedia(ctx context.Context, ids []uuid.UUID) (map[uu
 		out[id] = ms
 	}
 	return out, nil
+}
+
+// searchCatalog serves the search read model's re-reads from the catalog.
+type searchCatalog struct{ c *catalog.Service }
+
+func (a searchCatalog) Products(ctx context.Context, ids []uuid.UUID) ([]search.Source, error) {
+	ps, err := a.c.IndexedProducts(ctx, ids)
+	out := make([]search.Source, len(ps))
+	for i, x := range ps {
+		p := x.Product
+		src := search.Source{ID: p.ID, ShopID: p.ShopID, Title: p.Title, Description: p.Description, Brand: p.Brand, Model: p.Model,
+			GTIN: p.GTIN, CategoryID: p.CategoryID, Attributes: p.Attributes, Currency: p.Currency, Rating: p.Rating,
+			RatingCount: p.RatingCount, WeightGrams: p.WeightGrams, Listed: x.Listed, CreatedAt: p.CreatedAt}
+		for _, c := range x.Path {
+			src.Path = append(src.Path, search.Category{ID: c.ID, Name: c.Name})
+		}
+		for _, v := range p.Variants {
+			src.Variants = append(src.Variants, search.SourceVariant{ID: v.ID, Price: v.Price, ListPrice: v.ListPrice, Stock: v.Stock})
+		}
+		out[i] = src
+	}
+	return out, err
+}
+
+func (a searchCatalog) ListedProductIDs(ctx context.Context, after uuid.UUID, limit int) ([]uuid.UUID, error) {
+	return a.c.ListedProductIDs(ctx, after, limit)
+}
+
+// searchShops serves the search read model's shop and campaign questions from the shop context.
+type searchShops struct{ s *shop.Service }
+
+func (a searchShops) Shop(ctx context.Context, id uuid.UUID) (search.ShopSource, error) {
+	// A shop buyers may not see (closed, suspended) is not found: its products leave the index.
+	sh, err := a.s.Get(ctx, nil, id)
+	return search.ShopSource{ID: sh.ID, Name: sh.Name, Province: sh.Address.Province, Lat: sh.Lat, Lng: sh.Lng, Rating: sh.Rating,
+		Active: sh.Status == shop.StatusActive}, err
+}
+
+// searchShipping prices shipping to a buyer's default address for price comparison.
+type searchShipping struct{ a *App }
+
+func (s searchShipping) FeeToDefault(ctx context.Context, buyer, shopID uuid.UUID, weightGrams int64) (int64, bool, error) {
+	l, err := s.a.Users.Addresses(ctx, buyer, httpx.Page{Limit: httpx.MaxLimit})
+	if err != nil {
+		return 0, false, err
+	}
+	for _, ad := range l.Items {
+		if ad.IsDefault {
+			id := ad.ID
+			fee, err := s.a.Shipping.Fee(ctx, nil, shipping.FeeRequest{ShopID: shopID, WeightGrams: weightGrams,
+				Method: events.ShippingStandard, AddressID: &id, BuyerID: buyer})
+			return fee, err == nil, err
+		}
+	}
+	return 0, false, nil
+}
+
+func (a searchShops) CampaignPrices(ctx context.Context, variantIDs []uuid.UUID) (map[uuid.UUID]int64, error) {
+	return a.s.LiveCampaignPrices(ctx, variantIDs)
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/goshop/goshop/internal/platform/ratelimit"
 	"github.com/goshop/goshop/internal/platform/realtime"
 	"github.com/goshop/goshop/internal/review"
+	"github.com/goshop/goshop/internal/search"
 	"github.com/goshop/goshop/internal/shipping"
 	"github.com/goshop/goshop/internal/shipping/geo"
 	"github.com/goshop/goshop/internal/shop"
@@ -76,6 +77,7 @@ type App struct {
 	Shipping *shipping.Service
 	Reviews  *review.Service
 	Media    *media.Service
+	Search   *search.Service
 }
 
 // Options are the knobs that are not configuration: tests use them.
@@ -192,7 +194,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	promos := shopPromotions{a.Shops}
 	// The cart's shipping fee comes from the shipping context, which needs the orders, which need
 	// the cart: it is set once shipping exists, below.
-	a.Cart = cart.NewService(a.Pool, catalogForCart{a.Catalog}, promos, nil,
+	a.Cart = cart.NewService(a.Pool, a.Bus, catalogForCart{a.Catalog}, promos, nil,
 		cart.Pricing{TaxRateBPS: cfg.TaxRateBPS, TaxInclusive: cfg.TaxInclusive, Location: cfg.MarketplaceTZ})
 	a.Orders = order.NewService(a.Pool, a.Bus, a.Jobs, order.Ports{Cart: cartCheckout{a.Cart}, Stock: catalogStock{a.Catalog},
 		Promos: promos, Addresses: addressBook{a.Users}}, order.Config{PaymentTimeout: cfg.PaymentTimeout, ReturnWindow: cfg.ReturnWindow,
@@ -219,6 +221,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		a.Close()
 		return nil, err
 	}
+	sctx, stopSearch := context.WithCancel(context.WithoutCancel(ctx))
+	a.stops = append(a.stops, stopSearch)
+	a.Search = search.NewService(sctx, a.Pool, a.Bus, a.Jobs, searchCatalog{a.Catalog}, searchShops{a.Shops},
+		searchShipping{a}, search.Config{
+			Location: cfg.MarketplaceTZ, Retention: cfg.BehaviorRetention, BatchWait: cfg.BehaviorBatchWait, Queue: cfg.BehaviorQueue}, log)
 	a.Cart.SetShipping(cartShipping{a.Shipping})
 	a.Users.SetShipperDesk(a.Shipping)
 	a.Reviews = review.NewService(a.Pool, a.Bus, reviewPurchases{a.Orders, a.Shipping}, promos, review.Config{
@@ -250,6 +257,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	mediaRoutes := media.NewHandler(a.Media, authn)
 	mediaRoutes.Routes(api)
 	mediaRoutes.FileRoutes(a.Router)
+	search.NewHandler(a.Search, authn).Routes(api)
 	api.Method(http.MethodGet, "/openapi.json", httpx.Documented[httpx.Empty, map[string]any](http.StatusOK, a.openAPIHandler()).
 		Doc("The OpenAPI 3.1 document of this API").For(httpx.Public))
 	a.Router.Mount("/api/v1", api)
@@ -271,7 +279,7 @@ func (a *App) routes() chi.Router {
 		cors.Handler(cors.Options{
 			AllowedOrigins:   a.Cfg.CORSOrigins,
 			AllowedMethods:   []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
-			AllowedHeaders:   []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"},
+			AllowedHeaders:   []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "X-Device-ID"},
 			ExposedHeaders:   []string{"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining"},
 			AllowCredentials: false,
 			MaxAge:           600,

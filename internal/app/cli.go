@@ -48,6 +48,7 @@ Commands:
                              fill the catalog with S shops and N products (default 100000 and
                              50) for benchmarks and demos; it tops up, so running it twice adds
                              nothing
+  search reindex             rebuild the search read model from the catalog, from scratch
   bench [flags]              load-test a server started for the purpose (see make bench)
   version                    print the version
 
@@ -105,6 +106,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return admin(ctx, cfg, log, args, stdout)
 	case "seed":
 		return seed(ctx, cfg, log, args, stdout)
+	case "search":
+		return searchCmd(ctx, cfg, log, args, stdout)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)

@@ -60,6 +60,36 @@ func seed(ctx context.Context, cfg config.Config, log *slog.Logger, args []strin
 		}
 		fmt.Fprintf(stdout, "seeded: %d reviews added to product %s\n", n, pid)
 	}
+	if added > 0 {
+		// Seeded rows publish no events: the search read model is rebuilt over them.
+		n, err := a.Search.Reindex(ctx, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "search: %d products indexed\n", n)
+	}
+	return nil
+}
+
+// searchCmd is `goshop search reindex`: the read model rebuilt from the catalog.
+func searchCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) != 1 || args[0] != "reindex" {
+		return errors.New("usage: goshop search reindex")
+	}
+	a, err := New(ctx, cfg, log, Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, err := a.Search.Reindex(ctx, func(done int) {
+		if done%10000 == 0 {
+			fmt.Fprintf(stdout, "search: %d products indexed\n", done)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "search: reindexed, %d products\n", n)
 	return nil
 }
 

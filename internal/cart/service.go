@@ -13,6 +13,7 @@ import (
 	"github.com/goshop/goshop/internal/cart/internal/store"
 	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/eventbus"
 	"github.com/goshop/goshop/internal/platform/httpx"
 	"github.com/goshop/goshop/internal/platform/pgdb"
 )
@@ -21,6 +22,7 @@ import (
 type Service struct {
 	pool     *pgxpool.Pool
 	q        *store.Queries
+	bus      *eventbus.Bus
 	catalog  catalog
 	promos   promotions
 	shipping ShippingQuoter
@@ -28,12 +30,12 @@ type Service struct {
 }
 
 // NewService builds the cart service over the catalog, the shop context's promotions and a
-// shipping quoter.
-func NewService(pool *pgxpool.Pool, cat catalog, promos promotions, shipping ShippingQuoter, pricing Pricing) *Service {
+// shipping quoter; it publishes cart.item_added on bus.
+func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, cat catalog, promos promotions, shipping ShippingQuoter, pricing Pricing) *Service {
 	if pricing.Currency == "" {
 		pricing.Currency = "VND"
 	}
-	return &Service{pool: pool, q: newStore(pool), catalog: cat, promos: promos, shipping: shipping, pricing: pricing}
+	return &Service{pool: pool, q: newStore(pool), bus: bus, catalog: cat, promos: promos, shipping: shipping, pricing: pricing}
 }
 
 // SetShipping replaces the shipping quoter (the shipping context, once wired).
@@ -91,7 +93,11 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 		}
 		row, err = q.AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: vid, ProductID: v.ProductID, ShopID: v.ShopID,
 			Quantity: in.Quantity})
-		return err
+		if err != nil {
+			return err
+		}
+		return s.bus.Publish(ctx, tx, events.CartItemAdded{UserID: buyer.String(), ProductID: v.ProductID.String(),
+			VariantID: vid.String(), ShopID: v.ShopID.String(), Quantity: int(in.Quantity), At: time.Now().UTC()})
 	})
 	if err != nil {
 		return Line{}, err

@@ -46,6 +46,7 @@ type Product struct {
 	Description       string     `json:"description"`
 	Brand             string     `json:"brand"`
 	Model             string     `json:"model"`
+	GTIN              string     `json:"gtin,omitempty"`
 	CategoryID        *uuid.UUID `json:"category_id"`
 	Attributes        Attributes `json:"attributes"`
 	Price             int64      `json:"price"`

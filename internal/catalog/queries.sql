@@ -52,9 +52,9 @@ SELECT count(*) > 0 AS found FROM tree WHERE id = @candidate::uuid;
 -- Products -----------------------------------------------------------------------------------
 
 -- name: CreateProduct :one
-INSERT INTO catalog.products (shop_id, title, description, brand, model, category_id, attributes, status,
+INSERT INTO catalog.products (shop_id, title, description, brand, model, gtin, category_id, attributes, status,
                               currency, low_stock_threshold, weight_grams, created_by)
-VALUES (@shop_id, @title, @description, @brand, @model, @category_id, @attributes, @status,
+VALUES (@shop_id, @title, @description, @brand, @model, @gtin, @category_id, @attributes, @status,
         @currency, @low_stock_threshold, @weight_grams, @created_by)
 RETURNING *;
 
@@ -73,6 +73,7 @@ SELECT * FROM catalog.products WHERE id = $1 AND deleted_at IS NULL FOR NO KEY U
 UPDATE catalog.products
 SET title = COALESCE(sqlc.narg(title), title), description = COALESCE(sqlc.narg(description), description),
     brand = COALESCE(sqlc.narg(brand), brand), model = COALESCE(sqlc.narg(model), model),
+    gtin = COALESCE(sqlc.narg(gtin), gtin),
     attributes = COALESCE(sqlc.narg(attributes), attributes), status = COALESCE(sqlc.narg(status), status),
     low_stock_threshold = COALESCE(sqlc.narg(low_stock_threshold), low_stock_threshold),
     weight_grams = COALESCE(sqlc.narg(weight_grams), weight_grams), updated_at = now()
@@ -246,3 +247,10 @@ SELECT shop_id, status, rating, rating_count FROM catalog.products WHERE id = $1
 
 -- name: SetProductRating :exec
 UPDATE catalog.products SET rating = @rating, rating_count = @rating_count, updated_at = now() WHERE id = @id;
+-- name: ProductsByIDs :many
+-- Search's read model re-reads products by ID, whatever their state.
+SELECT * FROM catalog.products WHERE id = ANY (@ids::uuid[]);
+
+-- name: ListedProductIDsAfter :many
+-- Listed products in ID order, a page at a time: search's reindex walks them.
+SELECT id FROM catalog.products WHERE listed AND deleted_at IS NULL AND id > @after ORDER BY id LIMIT @lim;

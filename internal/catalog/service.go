@@ -93,12 +93,14 @@ func (s *Service) CanManageMedia(ctx context.Context, p auth.Principal, productI
 
 // Fields are a product's editable details.
 type Fields struct {
-	Title       string     `json:"title" validate:"required,max=200"`
-	Description string     `json:"description" validate:"max=20000"`
-	Brand       string     `json:"brand" validate:"max=100"`
-	Model       string     `json:"model" validate:"max=100"`
-	CategoryID  *uuid.UUID `json:"category_id"`
-	Attributes  Attributes `json:"attributes" validate:"max=100"`
+	Title       string `json:"title" validate:"required,max=200"`
+	Description string `json:"description" validate:"max=20000"`
+	Brand       string `json:"brand" validate:"max=100"`
+	Model       string `json:"model" validate:"max=100"`
+	// GTIN is the product's barcode (8, 12, 13 or 14 digits), if it has one.
+	GTIN       string     `json:"gtin" validate:"omitempty,numeric,min=8,max=14"`
+	CategoryID *uuid.UUID `json:"category_id"`
+	Attributes Attributes `json:"attributes" validate:"max=100"`
 	// Status defaults to active on creation and stays as it is on update when empty.
 	Status            string `json:"status" validate:"omitempty,oneof=draft active archived"`
 	WeightGrams       int    `json:"weight_grams" validate:"min=0,max=1000000"`
@@ -150,7 +152,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, shopID uuid.UUID
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := newStore(tx)
 		row, err = q.CreateProduct(ctx, store.CreateProductParams{
-			ShopID: shopID, Title: in.Title, Description: in.Description, Brand: in.Brand, Model: in.Model,
+			ShopID: shopID, Title: in.Title, Description: in.Description, Brand: in.Brand, Model: in.Model, Gtin: in.GTIN,
 			CategoryID: in.CategoryID, Attributes: attributesJSON(in.Attributes), Status: in.Status,
 			Currency: in.Currency, LowStockThreshold: int32(*in.LowStockThreshold), WeightGrams: int32(in.WeightGrams),
 			CreatedBy: p.UserID,
@@ -227,6 +229,9 @@ func (s *Service) cleanFields(ctx context.Context, f *Fields) error {
 	f.Model = strings.TrimSpace(f.Model)
 	if f.Title == "" {
 		return apperr.Field("title", "is required")
+	}
+	if n := len(f.GTIN); n != 0 && n != 8 && n != 12 && n != 13 && n != 14 {
+		return apperr.Field("gtin", "must have 8, 12, 13 or 14 digits")
 	}
 	return s.checkCategory(ctx, f.CategoryID)
 }
@@ -388,7 +393,7 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id uuid.UUID, in
 		return Product{}, err
 	}
 	u := store.UpdateProductParams{ID: id, Title: &in.Title, Description: &in.Description, Brand: &in.Brand,
-		Model: &in.Model, Attributes: attributesJSON(in.Attributes), WeightGrams: ptr(int32(in.WeightGrams))}
+		Model: &in.Model, Gtin: &in.GTIN, Attributes: attributesJSON(in.Attributes), WeightGrams: ptr(int32(in.WeightGrams))}
 	if in.Status != "" {
 		u.Status = &in.Status
 	}
@@ -561,7 +566,7 @@ func decodeAttributes[V any](b []byte) map[string]V {
 func toProduct(r store.CatalogProduct, vs []store.CatalogVariant, now time.Time) Product {
 	d := discountOf(r)
 	p := Product{
-		ID: r.ID, ShopID: r.ShopID, Title: r.Title, Description: r.Description, Brand: r.Brand, Model: r.Model,
+		ID: r.ID, ShopID: r.ShopID, Title: r.Title, Description: r.Description, Brand: r.Brand, Model: r.Model, GTIN: r.Gtin,
 		CategoryID: r.CategoryID, Attributes: decodeAttributes[json.RawMessage](r.Attributes), Currency: r.Currency, Status: r.Status,
 		Rating: r.Rating, RatingCount: int(r.RatingCount), WeightGrams: int(r.WeightGrams),
 		LowStockThreshold: int(r.LowStockThreshold), Media: []Media{}, Variants: make([]Variant, 0, len(vs)),

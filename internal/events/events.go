@@ -83,11 +83,14 @@ func (ShopDeleted) Topic() string { return "shop.deleted" }
 // CampaignStatusChanged is published when a campaign moves (scheduled, active, ended ...), by its
 // owner or by time.
 type CampaignStatusChanged struct {
-	CampaignID string    `json:"campaign_id"`
-	ShopID     string    `json:"shop_id"`
-	From       string    `json:"from"`
-	To         string    `json:"to"`
-	At         time.Time `json:"at"`
+	CampaignID string `json:"campaign_id"`
+	ShopID     string `json:"shop_id"`
+	From       string `json:"from"`
+	To         string `json:"to"`
+	// Items are the campaign's variants with their sale prices and stock, so that a
+	// subscriber can tell what buyers pay while it runs.
+	Items []CampaignItem `json:"items"`
+	At    time.Time      `json:"at"`
 }
 
 // Topic implements eventbus.Event.
@@ -102,7 +105,9 @@ type OrderPlaced struct {
 	Total         int64         `json:"total"`
 	Currency      string        `json:"currency"`
 	PaymentMethod PaymentMethod `json:"payment_method"`
-	At            time.Time     `json:"at"`
+	// Lines are what the order bought.
+	Lines []OrderLine `json:"lines"`
+	At    time.Time   `json:"at"`
 }
 
 // Topic implements eventbus.Event.

@@ -27,6 +27,8 @@ func TestUploadsInProgressAreBounded(t *testing.T) {
 
 	img := jpegOf(t, picture(300, 200, false), 85)
 	pr, pw := io.Pipe()
+	// A failure below must not leave the held upload open: srv.Close would wait for it forever.
+	defer pw.CloseWithError(io.ErrUnexpectedEOF)
 	mw := multipart.NewWriter(pw)
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/products/"+f.product+"/media", pr)
 	require.NoError(t, err)

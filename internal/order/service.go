@@ -272,9 +272,14 @@ func (s *Service) placeOrder(ctx context.Context, tx pgx.Tx, buyer, checkoutID u
 	if err != nil {
 		return Order{}, err
 	}
+	lines := make([]events.OrderLine, len(g.Lines))
+	for i, l := range g.Lines {
+		lines[i] = events.OrderLine{ProductID: l.ProductID.String(), VariantID: l.VariantID.String(), Quantity: int(l.Quantity),
+			UnitPrice: l.UnitPrice}
+	}
 	if err := s.bus.Publish(ctx, tx, events.OrderPlaced{OrderID: id.String(), CheckoutID: checkoutID.String(),
 		BuyerID: buyer.String(), ShopID: g.ShopID.String(), Total: g.Total, Currency: priced.Currency,
-		PaymentMethod: in.PaymentMethod, At: row.CreatedAt}); err != nil {
+		PaymentMethod: in.PaymentMethod, Lines: lines, At: row.CreatedAt}); err != nil {
 		return Order{}, err
 	}
 	return toOrder(row, items)

@@ -247,8 +247,17 @@ func (s *Service) moveCampaign(ctx context.Context, tx pgx.Tx, q *store.Queries,
 	if err != nil {
 		return c, err
 	}
+	items, err := q.CampaignItems(ctx, c.ID)
+	if err != nil {
+		return c, err
+	}
+	evItems := make([]events.CampaignItem, len(items))
+	for i, it := range items {
+		evItems[i] = events.CampaignItem{ProductID: it.ProductID.String(), VariantID: it.VariantID.String(),
+			Price: it.CampaignPrice, Stock: int(it.CampaignStock), Sold: int(it.Sold)}
+	}
 	return c, s.bus.Publish(ctx, tx, events.CampaignStatusChanged{CampaignID: c.ID.String(), ShopID: c.ShopID.String(),
-		From: cur.Status, To: to, At: time.Now().UTC()})
+		From: cur.Status, To: to, Items: evItems, At: time.Now().UTC()})
 }
 
 // scheduleTransitions queues the start and the end of a campaign in the same transaction that
@@ -361,4 +370,18 @@ func toCampaign(c store.ShopCampaign, items []store.ShopCampaignItem) Campaign {
 			RegularPrice: it.RegularPrice, CampaignStock: it.CampaignStock, Sold: it.Sold, Remaining: it.CampaignStock - it.Sold}
 	}
 	return out
+}
+
+// LiveCampaignPrices returns, for those of the variants in a running campaign with stock left,
+// the campaign price (the lowest when several run): what search takes as their price now.
+func (s *Service) LiveCampaignPrices(ctx context.Context, variantIDs []uuid.UUID) (map[uuid.UUID]int64, error) {
+	rows, err := s.q.LiveCampaignPrices(ctx, variantIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID]int64, len(rows))
+	for _, r := range rows {
+		out[r.VariantID] = r.CampaignPrice
+	}
+	return out, nil
 }

@@ -168,3 +168,10 @@ WHERE campaign_id = @campaign_id AND variant_id = @variant_id;
 -- Only a newer rating replaces the one held: a late or repeated event changes nothing.
 UPDATE shop.shops SET rating = @rating, rating_count = @rating_count, rating_version = @version
 WHERE id = @id AND rating_version < @version;
+-- name: LiveCampaignPrices :many
+-- The lowest campaign price of each variant in a running campaign with stock left.
+SELECT DISTINCT ON (i.variant_id) i.variant_id, i.campaign_price
+FROM shop.campaign_items i JOIN shop.campaigns c ON c.id = i.campaign_id
+WHERE i.variant_id = ANY (@variant_ids::uuid[]) AND c.status = 'active' AND now() >= c.starts_at AND now() < c.ends_at
+  AND i.sold < i.campaign_stock
+ORDER BY i.variant_id, i.campaign_price;

@@ -73,7 +73,7 @@ var kindAliases = map[string]string{
 	"delivery": "shipment", "paymentmethod": "payment method", "savedmethod": "payment method", "method": "payment method",
 	"cartline": "cart line", "cartitem": "cart line", "line": "cart line", "item": "cart line",
 	"savedcart": "saved cart", "subcategory": "category", "parent": "category", "refundrequest": "refund",
-	"account": "user", "deliveredorder": "delivered order",
+	"account": "user", "deliveredorder": "delivered order", "alert": "price alert",
 }
 
 // normKind folds a kind's spelling: "Payment_Method", "payment-method" and "paymentmethod" are
@@ -84,7 +84,7 @@ func normKind(kind string) string {
 	if a, ok := kindAliases[folded]; ok {
 		return a
 	}
-	for _, own := range []string{"payment method", "cart line", "saved cart", "delivered order"} {
+	for _, own := range []string{"payment method", "cart line", "saved cart", "delivered order", "price alert"} {
 		if folded == strings.ReplaceAll(own, " ", "") {
 			return own
 		}
@@ -167,6 +167,14 @@ func NewWorld(t testing.TB, opts ...Option) *World {
 		"name": "Authz campaign", "starts_at": now.Add(24 * time.Hour), "ends_at": now.Add(48 * time.Hour),
 		"items": []any{map[string]any{"variant_id": p.VariantID, "campaign_price": 150_000, "campaign_stock": 5}}})
 	put("campaign", res["id"].(string), a)
+	// A price alert of A's, once search has indexed the product.
+	Eventually(t, func() bool {
+		res := env.Post(t, "/price-alerts", a.Token(), map[string]any{"product_id": p.ID, "target_price": 100_000})
+		if res.Status == http.StatusCreated {
+			put("price alert", res.Map(t)["id"].(string), a)
+		}
+		return res.Status == http.StatusCreated
+	}, "A sets a price alert")
 	res = w.must(t, w.Admin, http.MethodPost, "/products/categories", http.StatusCreated, map[string]any{"name": "Authz category"})
 	put("category", res["id"].(string), w.Admin)
 	res = w.must(t, a, http.MethodPost, "/payments/methods", http.StatusCreated, map[string]any{

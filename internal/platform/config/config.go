@@ -87,6 +87,12 @@ type Config struct {
 	// month, dates printed on labels and receipts, a card's expiry month.
 	MarketplaceTZ *time.Location `env:"MARKETPLACE_TZ" envDefault:"Asia/Ho_Chi_Minh"`
 
+	// Behaviour tracking (search): how long raw events are kept, how long a request waits for
+	// its batch to fill before the batch commits, and how many events may wait at once.
+	BehaviorRetention time.Duration `env:"BEHAVIOR_RETENTION" envDefault:"2160h"`
+	BehaviorBatchWait time.Duration `env:"BEHAVIOR_BATCH_WAIT" envDefault:"5ms"`
+	BehaviorQueue     int           `env:"BEHAVIOR_QUEUE" envDefault:"10000"`
+
 	// Delivery: the price list (JSON put over the built-in one), the geocoder and router (the
 	// offline gazetteer and straight line times the road factor when unset), and assignment.
 	ShippingFees      string        `env:"SHIPPING_FEES"`

@@ -68,6 +68,8 @@ type Op struct {
 	Problems []apperr.Code
 	// Idempotent says the route honours an Idempotency-Key header.
 	Idempotent bool
+	// Headers are the other request headers the route reads, name to description.
+	Headers map[string]string
 	// Upgrade says the route upgrades to a WebSocket (101).
 	Upgrade bool
 	// Multipart is the type of the text fields of a multipart/form-data body that also carries
@@ -121,6 +123,16 @@ func (o *Op) Answers(mediaType string) *Op { o.Produces = mediaType; return o }
 
 // TakesIdempotencyKey declares the Idempotency-Key header.
 func (o *Op) TakesIdempotencyKey() *Op { o.Idempotent = true; return o }
+
+// Header declares an optional request header the route reads (X-Device-ID, say), so that the
+// document lists it.
+func (o *Op) Header(name, description string) *Op {
+	if o.Headers == nil {
+		o.Headers = map[string]string{}
+	}
+	o.Headers[name] = description
+	return o
+}
 
 func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
 

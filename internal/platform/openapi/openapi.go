@@ -187,6 +187,17 @@ func (g *gen) operation(rt Route) map[string]any {
 			"description": "the same key with the same body replays the first answer and does the work once",
 			"schema":      map[string]any{"type": "string", "maxLength": 255}})
 	}
+	if typed != nil {
+		names := make([]string, 0, len(typed.Headers))
+		for name := range typed.Headers {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			params = append(params, map[string]any{"name": name, "in": "header", "required": false,
+				"description": typed.Headers[name], "schema": map[string]any{"type": "string", "maxLength": 64}})
+		}
+	}
 	if params != nil {
 		op["parameters"] = params
 	}

@@ -61,6 +61,7 @@ type CatalogProduct struct {
 	DeletedAt         *time.Time      `db:"deleted_at"`
 	ShopHiddenAt      *time.Time      `db:"shop_hidden_at"`
 	Listed            bool            `db:"listed"`
+	Gtin              string          `db:"gtin"`
 }
 
 type CatalogStockMovement struct {

@@ -185,7 +185,7 @@ UPDATE catalog.products
 SET discount_id = NULL, discount_percent = NULL, discount_price = NULL, discount_variant_id = NULL,
     discount_starts_at = NULL, discount_ends_at = NULL, discount_by = NULL, updated_at = now()
 WHERE id = $1 AND discount_id = $2::uuid
-RETURNING id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed
+RETURNING id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed, gtin
 `
 
 type ClearDiscountParams struct {
@@ -225,6 +225,7 @@ func (q *Queries) ClearDiscount(ctx context.Context, arg ClearDiscountParams) (C
 		&i.DeletedAt,
 		&i.ShopHiddenAt,
 		&i.Listed,
+		&i.Gtin,
 	)
 	return i, err
 }
@@ -270,11 +271,11 @@ func (q *Queries) CreateCategory(ctx context.Context, arg CreateCategoryParams) 
 
 const createProduct = `-- name: CreateProduct :one
 
-INSERT INTO catalog.products (shop_id, title, description, brand, model, category_id, attributes, status,
+INSERT INTO catalog.products (shop_id, title, description, brand, model, gtin, category_id, attributes, status,
                               currency, low_stock_threshold, weight_grams, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-        $9, $10, $11, $12)
-RETURNING id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+        $10, $11, $12, $13)
+RETURNING id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed, gtin
 `
 
 type CreateProductParams struct {
@@ -283,6 +284,7 @@ type CreateProductParams struct {
 	Description       string          `db:"description"`
 	Brand             string          `db:"brand"`
 	Model             string          `db:"model"`
+	Gtin              string          `db:"gtin"`
 	CategoryID        *uuid.UUID      `db:"category_id"`
 	Attributes        json.RawMessage `db:"attributes"`
 	Status            string          `db:"status"`
@@ -300,6 +302,7 @@ func (q *Queries) CreateProduct(ctx context.Context, arg CreateProductParams) (C
 		arg.Description,
 		arg.Brand,
 		arg.Model,
+		arg.Gtin,
 		arg.CategoryID,
 		arg.Attributes,
 		arg.Status,
@@ -338,6 +341,7 @@ func (q *Queries) CreateProduct(ctx context.Context, arg CreateProductParams) (C
 		&i.DeletedAt,
 		&i.ShopHiddenAt,
 		&i.Listed,
+		&i.Gtin,
 	)
 	return i, err
 }
@@ -405,7 +409,7 @@ func (q *Queries) DeleteCategory(ctx context.Context, id uuid.UUID) (int64, erro
 const deleteProduct = `-- name: DeleteProduct :one
 UPDATE catalog.products SET deleted_at = now(), updated_at = now()
 WHERE id = $1 AND deleted_at IS NULL
-RETURNING id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed
+RETURNING id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed, gtin
 `
 
 func (q *Queries) DeleteProduct(ctx context.Context, id uuid.UUID) (CatalogProduct, error) {
@@ -440,6 +444,7 @@ func (q *Queries) DeleteProduct(ctx context.Context, id uuid.UUID) (CatalogProdu
 		&i.DeletedAt,
 		&i.ShopHiddenAt,
 		&i.Listed,
+		&i.Gtin,
 	)
 	return i, err
 }
@@ -489,7 +494,7 @@ func (q *Queries) GetCategory(ctx context.Context, id uuid.UUID) (CatalogCategor
 }
 
 const getProduct = `-- name: GetProduct :one
-SELECT id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed FROM catalog.products WHERE id = $1
+SELECT id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed, gtin FROM catalog.products WHERE id = $1
 `
 
 func (q *Queries) GetProduct(ctx context.Context, id uuid.UUID) (CatalogProduct, error) {
@@ -524,6 +529,7 @@ func (q *Queries) GetProduct(ctx context.Context, id uuid.UUID) (CatalogProduct,
 		&i.DeletedAt,
 		&i.ShopHiddenAt,
 		&i.Listed,
+		&i.Gtin,
 	)
 	return i, err
 }
@@ -834,8 +840,38 @@ func (q *Queries) ListVariantsOf(ctx context.Context, productIds []uuid.UUID) ([
 	return items, nil
 }
 
+const listedProductIDsAfter = `-- name: ListedProductIDsAfter :many
+SELECT id FROM catalog.products WHERE listed AND deleted_at IS NULL AND id > $1 ORDER BY id LIMIT $2
+`
+
+type ListedProductIDsAfterParams struct {
+	After uuid.UUID `db:"after"`
+	Lim   int32     `db:"lim"`
+}
+
+// Listed products in ID order, a page at a time: search's reindex walks them.
+func (q *Queries) ListedProductIDsAfter(ctx context.Context, arg ListedProductIDsAfterParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, listedProductIDsAfter, arg.After, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockProduct = `-- name: LockProduct :one
-SELECT id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed FROM catalog.products WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE
+SELECT id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed, gtin FROM catalog.products WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE
 `
 
 // Writers that touch a product and its variants lock the product first, always, so that they
@@ -872,6 +908,7 @@ func (q *Queries) LockProduct(ctx context.Context, id uuid.UUID) (CatalogProduct
 		&i.DeletedAt,
 		&i.ShopHiddenAt,
 		&i.Listed,
+		&i.Gtin,
 	)
 	return i, err
 }
@@ -908,6 +945,61 @@ func (q *Queries) ProductShop(ctx context.Context, id uuid.UUID) (uuid.UUID, err
 	var shop_id uuid.UUID
 	err := row.Scan(&shop_id)
 	return shop_id, err
+}
+
+const productsByIDs = `-- name: ProductsByIDs :many
+SELECT id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed, gtin FROM catalog.products WHERE id = ANY ($1::uuid[])
+`
+
+// Search's read model re-reads products by ID, whatever their state.
+func (q *Queries) ProductsByIDs(ctx context.Context, ids []uuid.UUID) ([]CatalogProduct, error) {
+	rows, err := q.db.Query(ctx, productsByIDs, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CatalogProduct{}
+	for rows.Next() {
+		var i CatalogProduct
+		if err := rows.Scan(
+			&i.ID,
+			&i.ShopID,
+			&i.Title,
+			&i.Description,
+			&i.Brand,
+			&i.Model,
+			&i.CategoryID,
+			&i.Attributes,
+			&i.Status,
+			&i.Currency,
+			&i.Price,
+			&i.LowStockThreshold,
+			&i.WeightGrams,
+			&i.Rating,
+			&i.RatingCount,
+			&i.DiscountID,
+			&i.DiscountPercent,
+			&i.DiscountPrice,
+			&i.DiscountVariantID,
+			&i.DiscountStartsAt,
+			&i.DiscountEndsAt,
+			&i.DiscountBy,
+			&i.CreatedBy,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.DeletedAt,
+			&i.ShopHiddenAt,
+			&i.Listed,
+			&i.Gtin,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const recentMovements = `-- name: RecentMovements :many
@@ -1004,7 +1096,7 @@ SET discount_id = $1, discount_percent = $2, discount_price = $3,
     discount_variant_id = $4, discount_starts_at = $5,
     discount_ends_at = $6, discount_by = $7, updated_at = now()
 WHERE id = $8
-RETURNING id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed
+RETURNING id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed, gtin
 `
 
 type SetDiscountParams struct {
@@ -1059,6 +1151,7 @@ func (q *Queries) SetDiscount(ctx context.Context, arg SetDiscountParams) (Catal
 		&i.DeletedAt,
 		&i.ShopHiddenAt,
 		&i.Listed,
+		&i.Gtin,
 	)
 	return i, err
 }
@@ -1080,7 +1173,7 @@ func (q *Queries) SetLowStockThreshold(ctx context.Context, arg SetLowStockThres
 const setProductCategory = `-- name: SetProductCategory :one
 UPDATE catalog.products SET category_id = $1, updated_at = now()
 WHERE id = $2 AND deleted_at IS NULL
-RETURNING id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed
+RETURNING id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed, gtin
 `
 
 type SetProductCategoryParams struct {
@@ -1121,6 +1214,7 @@ func (q *Queries) SetProductCategory(ctx context.Context, arg SetProductCategory
 		&i.DeletedAt,
 		&i.ShopHiddenAt,
 		&i.Listed,
+		&i.Gtin,
 	)
 	return i, err
 }
@@ -1292,11 +1386,12 @@ const updateProduct = `-- name: UpdateProduct :one
 UPDATE catalog.products
 SET title = COALESCE($1, title), description = COALESCE($2, description),
     brand = COALESCE($3, brand), model = COALESCE($4, model),
-    attributes = COALESCE($5, attributes), status = COALESCE($6, status),
-    low_stock_threshold = COALESCE($7, low_stock_threshold),
-    weight_grams = COALESCE($8, weight_grams), updated_at = now()
-WHERE id = $9 AND deleted_at IS NULL
-RETURNING id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed
+    gtin = COALESCE($5, gtin),
+    attributes = COALESCE($6, attributes), status = COALESCE($7, status),
+    low_stock_threshold = COALESCE($8, low_stock_threshold),
+    weight_grams = COALESCE($9, weight_grams), updated_at = now()
+WHERE id = $10 AND deleted_at IS NULL
+RETURNING id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed, gtin
 `
 
 type UpdateProductParams struct {
@@ -1304,6 +1399,7 @@ type UpdateProductParams struct {
 	Description       *string   `db:"description"`
 	Brand             *string   `db:"brand"`
 	Model             *string   `db:"model"`
+	Gtin              *string   `db:"gtin"`
 	Attributes        []byte    `db:"attributes"`
 	Status            *string   `db:"status"`
 	LowStockThreshold *int32    `db:"low_stock_threshold"`
@@ -1320,6 +1416,7 @@ func (q *Queries) UpdateProduct(ctx context.Context, arg UpdateProductParams) (C
 		arg.Description,
 		arg.Brand,
 		arg.Model,
+		arg.Gtin,
 		arg.Attributes,
 		arg.Status,
 		arg.LowStockThreshold,
@@ -1356,6 +1453,7 @@ func (q *Queries) UpdateProduct(ctx context.Context, arg UpdateProductParams) (C
 		&i.DeletedAt,
 		&i.ShopHiddenAt,
 		&i.Listed,
+		&i.Gtin,
 	)
 	return i, err
 }

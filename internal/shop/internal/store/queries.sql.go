@@ -692,6 +692,40 @@ func (q *Queries) ListShops(ctx context.Context, arg ListShopsParams) ([]ShopSho
 	return items, nil
 }
 
+const liveCampaignPrices = `-- name: LiveCampaignPrices :many
+SELECT DISTINCT ON (i.variant_id) i.variant_id, i.campaign_price
+FROM shop.campaign_items i JOIN shop.campaigns c ON c.id = i.campaign_id
+WHERE i.variant_id = ANY ($1::uuid[]) AND c.status = 'active' AND now() >= c.starts_at AND now() < c.ends_at
+  AND i.sold < i.campaign_stock
+ORDER BY i.variant_id, i.campaign_price
+`
+
+type LiveCampaignPricesRow struct {
+	VariantID     uuid.UUID
+	CampaignPrice int64
+}
+
+// The lowest campaign price of each variant in a running campaign with stock left.
+func (q *Queries) LiveCampaignPrices(ctx context.Context, variantIds []uuid.UUID) ([]LiveCampaignPricesRow, error) {
+	rows, err := q.db.Query(ctx, liveCampaignPrices, variantIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LiveCampaignPricesRow{}
+	for rows.Next() {
+		var i LiveCampaignPricesRow
+		if err := rows.Scan(&i.VariantID, &i.CampaignPrice); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockCampaign = `-- name: LockCampaign :one
 SELECT id, shop_id, name, description, kind, status, starts_at, ends_at, currency, created_at, updated_at FROM shop.campaigns WHERE id = $1 FOR UPDATE
 `

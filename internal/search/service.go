@@ -1,0 +1,392 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/goshop/goshop/internal/events"
+	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/eventbus"
+	"github.com/goshop/goshop/internal/platform/httpx"
+	"github.com/goshop/goshop/internal/platform/jobs"
+	"github.com/goshop/goshop/internal/platform/pgdb"
+	"github.com/goshop/goshop/internal/search/internal/store"
+)
+
+// Service keeps the search documents in step with the catalog and answers searches through its
+// engine.
+type Service struct {
+	pool    *pgxpool.Pool
+	q       *store.Queries
+	engine  Searcher
+	pg      *Postgres
+	catalog Catalog
+	shops   Shops
+	ingest  *Ingester
+	bus     *eventbus.Bus
+	ship    Shipping
+	cfg     Config
+	log     *slog.Logger
+}
+
+// Config is the search context's configuration.
+type Config struct {
+	// Location is the marketplace's time zone: daily view counts are cut in it.
+	Location *time.Location
+	// Retention is how long raw behaviour events are kept.
+	Retention time.Duration
+	// BatchWait is how long the first event of a behaviour batch waits for more.
+	BatchWait time.Duration
+	// Queue bounds the behaviour events waiting for a batch.
+	Queue int
+}
+
+// NewService builds the search context: it subscribes to the catalog, shop and order events
+// that change a document and to user deletions, registers its periodic River jobs (vocabulary
+// recount, behaviour retention), and starts the behaviour ingester, which runs until ctx ends.
+func NewService(ctx context.Context, pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, cat Catalog, shops Shops,
+	ship Shipping, cfg Config, log *slog.Logger) *Service {
+	pg := NewPostgres(pool)
+	s := &Service{pool: pool, q: newStore(pool), engine: pg, pg: pg, catalog: cat, shops: shops, bus: bus, ship: ship, cfg: cfg, log: log,
+		ingest: NewIngester(ctx, pool, cfg.Location, cfg.Queue, cfg.BatchWait, log)}
+	eventbus.On(bus, "search.forget_user", func(ctx context.Context, _ string, ev events.UserDeleted) error {
+		id, err := uuid.Parse(ev.UserID)
+		if err != nil {
+			return river.JobCancel(fmt.Errorf("search: user id %q: %w", ev.UserID, err))
+		}
+		return s.ForgetUser(ctx, id)
+	})
+	eventbus.On(bus, "search.cart_item_added", s.recordCartAdd)
+	river.AddWorker(runner.Workers, &trendingWorker{s: s})
+	runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(trendingEvery),
+		func() (river.JobArgs, *river.InsertOpts) { return trendingArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
+	river.AddWorker(runner.Workers, &retentionWorker{s: s})
+	runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+		func() (river.JobArgs, *river.InsertOpts) { return retentionArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
+	eventbus.On(bus, "search.product_created", func(ctx context.Context, _ string, ev events.ProductCreated) error {
+		return s.refreshOne(ctx, ev.ProductID)
+	})
+	eventbus.On(bus, "search.product_updated", func(ctx context.Context, _ string, ev events.ProductUpdated) error {
+		return s.refreshOne(ctx, ev.ProductID)
+	})
+	eventbus.On(bus, "search.product_deleted", func(ctx context.Context, _ string, ev events.ProductDeleted) error {
+		return s.refreshOne(ctx, ev.ProductID)
+	})
+	eventbus.On(bus, "search.product_price_changed", func(ctx context.Context, _ string, ev events.ProductPriceChanged) error {
+		return s.refreshOne(ctx, ev.ProductID)
+	})
+	eventbus.On(bus, "search.stock_changed", func(ctx context.Context, _ string, ev events.StockChanged) error {
+		return s.refreshOne(ctx, ev.ProductID)
+	})
+	eventbus.On(bus, "search.campaign_status_changed", func(ctx context.Context, _ string, ev events.CampaignStatusChanged) error {
+		ids := make([]uuid.UUID, 0, len(ev.Items))
+		for _, it := range ev.Items {
+			if id, err := uuid.Parse(it.ProductID); err == nil {
+				ids = append(ids, id)
+			}
+		}
+		return s.Refresh(ctx, ids)
+	})
+	eventbus.On(bus, "search.shop_changed", func(ctx context.Context, _ string, ev events.ShopUpdated) error {
+		return s.refreshShop(ctx, ev.ShopID)
+	})
+	eventbus.On(bus, "search.shop_deleted", func(ctx context.Context, _ string, ev events.ShopDeleted) error {
+		return s.refreshShop(ctx, ev.ShopID)
+	})
+	eventbus.On(bus, "search.order_placed", s.recordSales)
+	river.AddWorker(runner.Workers, &recountWorker{s: s})
+	runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+		func() (river.JobArgs, *river.InsertOpts) { return recountArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: false}))
+	return s
+}
+
+func (s *Service) refreshOne(ctx context.Context, id string) error {
+	pid, err := uuid.Parse(id)
+	if err != nil {
+		return river.JobCancel(fmt.Errorf("search: product id %q: %w", id, err))
+	}
+	return s.Refresh(ctx, []uuid.UUID{pid})
+}
+
+// refreshShop re-reads every indexed product of a shop: its name, province and location are
+// theirs, and a closed shop's products go.
+func (s *Service) refreshShop(ctx context.Context, id string) error {
+	sid, err := uuid.Parse(id)
+	if err != nil {
+		return river.JobCancel(fmt.Errorf("search: shop id %q: %w", id, err))
+	}
+	ids, err := s.q.ShopDocumentIDs(ctx, sid)
+	if err != nil {
+		return err
+	}
+	for chunk := range slices.Chunk(ids, refreshBatch) {
+		if err := s.Refresh(ctx, chunk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordSales keeps an order's units sold (once per order and product, whatever the
+// redeliveries), then refreshes the products: their sold count, and a campaign's stock left.
+func (s *Service) recordSales(ctx context.Context, _ string, ev events.OrderPlaced) error {
+	order, err1 := uuid.Parse(ev.OrderID)
+	shop, err2 := uuid.Parse(ev.ShopID)
+	buyer, err3 := uuid.Parse(ev.BuyerID)
+	checkout, err4 := uuid.Parse(ev.CheckoutID)
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+		return river.JobCancel(fmt.Errorf("search: order.placed with bad ids %q %q %q", ev.OrderID, ev.ShopID, ev.BuyerID))
+	}
+	qty := map[uuid.UUID]int{}
+	for _, l := range ev.Lines {
+		if p, err := uuid.Parse(l.ProductID); err == nil {
+			qty[p] += l.Quantity
+		}
+	}
+	ids := make([]uuid.UUID, 0, len(qty))
+	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := newStore(tx)
+		for p, n := range qty {
+			ids = append(ids, p)
+			if err := q.RecordSale(ctx, store.RecordSaleParams{OrderID: order, CheckoutID: checkout, ProductID: p, ShopID: shop, BuyerID: &buyer,
+				Quantity: int32(n), SoldAt: ev.At}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.Refresh(ctx, ids)
+}
+
+// refreshBatch is how many products one refresh reads and writes at a time.
+const refreshBatch = 200
+
+// Refresh re-reads products from the catalog and their shops, and writes their documents, or
+// removes those buyers may no longer see. It is what every event leads to, and it is safe in
+// any order: a write carries the time its source was read and never replaces a newer one.
+func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	readAt := time.Now()
+	srcs, err := s.catalog.Products(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("search: read products: %w", err)
+	}
+	found := map[uuid.UUID]bool{}
+	shops := map[uuid.UUID]*ShopSource{}
+	var vids []uuid.UUID
+	for _, p := range srcs {
+		found[p.ID] = true
+		if _, ok := shops[p.ShopID]; !ok && p.Listed {
+			sh, err := s.shops.Shop(ctx, p.ShopID)
+			switch {
+			case apperr.Is(err, apperr.NotFound):
+				shops[p.ShopID] = nil
+			case err != nil:
+				return fmt.Errorf("search: read shop: %w", err)
+			default:
+				shops[p.ShopID] = &sh
+			}
+		}
+		for _, v := range p.Variants {
+			vids = append(vids, v.ID)
+		}
+	}
+	campaign, err := s.shops.CampaignPrices(ctx, vids)
+	if err != nil {
+		return fmt.Errorf("search: read campaigns: %w", err)
+	}
+	var upserts []store.UpsertDocumentParams
+	var checks []priceCheck
+	var removes []uuid.UUID
+	for _, id := range ids {
+		if !found[id] {
+			removes = append(removes, id)
+		}
+	}
+	var vocabulary []string
+	for _, p := range srcs {
+		sh := shops[p.ShopID]
+		if !p.Listed || sh == nil || !sh.Active || len(p.Variants) == 0 {
+			removes = append(removes, p.ID)
+			continue
+		}
+		d := document(p, *sh, campaign, readAt)
+		upserts = append(upserts, d)
+		checks = append(checks, priceCheckOf(p, d.Price, campaign))
+		vocabulary = append(vocabulary, words(p.Title+" "+p.Brand+" "+p.Model)...)
+	}
+	slices.Sort(vocabulary)
+	vocabulary = slices.Compact(vocabulary)
+	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := newStore(tx)
+		for _, d := range upserts {
+			if err := q.UpsertDocument(ctx, d); err != nil {
+				return err
+			}
+			if err := q.ForgetRemoval(ctx, store.ForgetRemovalParams{ProductID: d.ProductID, SourceAt: readAt}); err != nil {
+				return err
+			}
+		}
+		for _, id := range removes {
+			if err := q.RemoveDocument(ctx, store.RemoveDocumentParams{ProductID: id, SourceAt: readAt}); err != nil {
+				return err
+			}
+			if err := q.MarkRemoved(ctx, store.MarkRemovedParams{ProductID: id, SourceAt: readAt}); err != nil {
+				return err
+			}
+		}
+		if len(vocabulary) > 0 {
+			if err := q.AddTerms(ctx, vocabulary); err != nil {
+				return err
+			}
+		}
+		return s.fireAlerts(ctx, tx, q, checks)
+	})
+}
+
+// document is a product's search document.
+func document(p Source, sh ShopSource, campaign map[uuid.UUID]int64, readAt time.Time) store.UpsertDocumentParams {
+	price, list := EffectivePrice(p.Variants, campaign)
+	var stock int64
+	for _, v := range p.Variants {
+		stock += int64(v.Stock)
+	}
+	pairs, attrText := documentAttrs(p.Attributes)
+	attrs, _ := json.Marshal(p.Attributes)
+	if p.Attributes == nil {
+		attrs = []byte("{}")
+	}
+	d := store.UpsertDocumentParams{ProductID: p.ID, ShopID: p.ShopID, Title: nfc(p.Title), Description: nfc(p.Description),
+		Brand: nfc(p.Brand), Model: nfc(p.Model), Gtin: p.GTIN, CategoryID: p.CategoryID, CategoryIds: []uuid.UUID{},
+		Attributes: attrs, Attrs: pairs, AttrsText: nfc(attrText), Price: price, ListPrice: list, Currency: p.Currency,
+		Rating: p.Rating, RatingCount: int32(p.RatingCount), Stock: stock, WeightGrams: int32(p.WeightGrams), ShopName: sh.Name,
+		ShopRating: sh.Rating, Province: nfc(sh.Province),
+		Lat: sh.Lat, Lng: sh.Lng, CreatedAt: p.CreatedAt, SourceAt: readAt}
+	if d.Attrs == nil {
+		d.Attrs = []string{}
+	}
+	var names []string
+	for _, c := range p.Path {
+		d.CategoryIds = append(d.CategoryIds, c.ID)
+		names = append(names, nfc(c.Name))
+	}
+	if n := len(p.Path); n > 0 {
+		d.CategoryName = names[n-1]
+	}
+	d.CategoryPath = strings.Join(names, " ")
+	return d
+}
+
+func nfc(s string) string { return norm.NFC.String(s) }
+
+// Reindex rebuilds the read model from scratch: it empties it, then walks every listed product
+// of the catalog. Sales are kept (they come from orders, not from the catalog).
+func (s *Service) Reindex(ctx context.Context, progress func(done int)) (int, error) {
+	if err := s.q.TruncateIndex(ctx); err != nil {
+		return 0, err
+	}
+	after, done := uuid.Nil, 0
+	for {
+		ids, err := s.catalog.ListedProductIDs(ctx, after, refreshBatch)
+		if err != nil {
+			return done, err
+		}
+		if len(ids) == 0 {
+			break
+		}
+		if err := s.Refresh(ctx, ids); err != nil {
+			return done, err
+		}
+		done += len(ids)
+		after = ids[len(ids)-1]
+		if progress != nil {
+			progress(done)
+		}
+	}
+	return done, s.RecountTerms(ctx)
+}
+
+// RecountTerms recounts the vocabulary from the documents (how many hold each word), and drops
+// words none holds any more.
+func (s *Service) RecountTerms(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `WITH stat AS (
+	SELECT word, ndoc FROM ts_stat('SELECT tsv_exact FROM search.documents')
+), up AS (
+	INSERT INTO search.terms (word, folded, docs)
+	SELECT word, search.fold(word), ndoc FROM stat
+	ON CONFLICT (word) DO UPDATE SET docs = EXCLUDED.docs
+)
+DELETE FROM search.terms t WHERE NOT EXISTS (SELECT 1 FROM stat WHERE stat.word = t.word)`)
+	if err != nil {
+		return fmt.Errorf("search: recount terms: %w", err)
+	}
+	return nil
+}
+
+type recountArgs struct{}
+
+// Kind implements river.JobArgs.
+func (recountArgs) Kind() string { return "search.recount_terms" }
+
+// recountWorker recounts the vocabulary hourly; running it twice counts the same.
+type recountWorker struct {
+	river.WorkerDefaults[recountArgs]
+	s *Service
+}
+
+func (w *recountWorker) Work(ctx context.Context, _ *river.Job[recountArgs]) error {
+	return w.s.RecountTerms(ctx)
+}
+
+// Search answers a page of results.
+func (s *Service) Search(ctx context.Context, q Query, page httpx.Page) (Results, error) {
+	return s.engine.Search(ctx, q, page)
+}
+
+// Facets answers the facet counts of a query.
+func (s *Service) Facets(ctx context.Context, q Query) (Facets, error) {
+	return s.engine.Facets(ctx, q)
+}
+
+// Autocomplete completes what is being typed: popular searches that start with it first (the
+// query vocabulary), then its last word completed from the catalog's vocabulary.
+func (s *Service) Autocomplete(ctx context.Context, text string, limit int) (Completions, error) {
+	out, err := s.pg.Autocomplete(ctx, text, limit)
+	if err != nil || len(words(text)) == 0 || len(words(text)) > maxWords {
+		return out, err
+	}
+	rows, err := s.q.PopularPrefixed(ctx, store.PopularPrefixedParams{Input: normQuery(nfc(text)), Lim: int32(limit)})
+	if err != nil {
+		return out, err
+	}
+	var items []Completion
+	seen := map[string]bool{}
+	for _, r := range rows {
+		items, seen[r] = append(items, Completion{Text: r, Kind: "popular"}), true
+	}
+	for _, c := range out.Items {
+		if !seen[c.Text] && len(items) < limit {
+			items = append(items, c)
+		}
+	}
+	out.Items = items
+	return out, nil
+}
+
+func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("search", db)) }
