@@ -103,6 +103,16 @@ type OrderPlaced struct {
 	Currency      string        `json:"currency"`
 	PaymentMethod PaymentMethod `json:"payment_method"`
 	At            time.Time     `json:"at"`
+	// Lines are what the order sold, as priced at checkout.
+	Lines []OrderLine `json:"lines"`
+}
+
+// OrderLine is one line of a placed order: a variant of a product, how many, at what unit price.
+type OrderLine struct {
+	ProductID string `json:"product_id"`
+	VariantID string `json:"variant_id"`
+	Quantity  int32  `json:"quantity"`
+	UnitPrice int64  `json:"unit_price"`
 }
 
 // Topic implements eventbus.Event.
