@@ -16,6 +16,7 @@ import (
 	"github.com/goshop/goshop/internal/platform/httpx"
 	"github.com/goshop/goshop/internal/review"
 	"github.com/goshop/goshop/internal/search"
+	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/shipping"
 	"github.com/goshop/goshop/internal/shipping/geo"
 	"github.com/goshop/goshop/internal/shop"
@@ -42,22 +43,43 @@ func (a shopPromotions) QuoteVoucher(ctx context.Context, tx pgx.Tx, shopID, buy
 	return cart.VoucherQuote{PromotionID: q.PromotionID, Code: q.Code, Discount: q.Discount}, err
 }
 
-func (a shopPromotions) RedeemVoucherTx(ctx context.Context, tx pgx.Tx, shopID, buyer, orderID uuid.UUID, code string,
-	lines []order.VoucherLine) (uuid.UUID, int64, error) {
+func (a shopPromotions) QueueCampaignOffer(ctx context.Context, b *pgdb.Batch, variantID uuid.UUID, done func(cart.Offer, bool, error) error) {
+	a.s.QueueCampaignOffer(ctx, b, variantID, func(o shop.CampaignOffer, ok bool, err error) error {
+		return done(cart.Offer{CampaignID: o.CampaignID, Price: o.Price, Remaining: o.Remaining}, ok, err)
+	})
+}
+
+func (a shopPromotions) QueueVoucher(ctx context.Context, b *pgdb.Batch, shopID, buyer uuid.UUID, code string) cart.VoucherCheck {
+	return voucherCheck{a.s.QueueVoucher(ctx, b, shopID, buyer, code)}
+}
+
+// voucherCheck quotes the cart's lines with the shop context's batched voucher reads.
+type voucherCheck struct{ c *shop.VoucherCheck }
+
+func (v voucherCheck) Quote(lines []cart.VoucherLine) (cart.VoucherQuote, error) {
 	vl := make([]shop.VoucherLine, len(lines))
 	for i, l := range lines {
 		vl[i] = shop.VoucherLine{ProductID: l.ProductID, Amount: l.Amount}
 	}
-	q, err := a.s.RedeemVoucherTx(ctx, tx, shopID, buyer, orderID, code, vl)
-	return q.PromotionID, q.Discount, err
+	q, err := v.c.Quote(vl)
+	return cart.VoucherQuote{PromotionID: q.PromotionID, Code: q.Code, Discount: q.Discount}, err
+}
+
+func (a shopPromotions) QueueRedeemVoucher(ctx context.Context, b *pgdb.Batch, promotionID, buyer, orderID uuid.UUID,
+	lines []order.VoucherLine, discount int64) {
+	vl := make([]shop.VoucherLine, len(lines))
+	for i, l := range lines {
+		vl[i] = shop.VoucherLine{ProductID: l.ProductID, Amount: l.Amount}
+	}
+	a.s.QueueRedeemVoucher(ctx, b, promotionID, buyer, orderID, vl, discount)
 }
 
 func (a shopPromotions) ReleaseVoucherTx(ctx context.Context, tx pgx.Tx, promotionID, orderID uuid.UUID) error {
 	return a.s.ReleaseVoucherTx(ctx, tx, promotionID, orderID)
 }
 
-func (a shopPromotions) SellCampaignStockTx(ctx context.Context, tx pgx.Tx, campaignID, variantID uuid.UUID, qty int32) error {
-	return a.s.SellCampaignStockTx(ctx, tx, campaignID, variantID, qty)
+func (a shopPromotions) QueueSellCampaignStock(ctx context.Context, b *pgdb.Batch, campaignID, variantID uuid.UUID, qty int32) {
+	a.s.QueueSellCampaignStock(ctx, b, campaignID, variantID, qty)
 }
 
 func (a shopPromotions) ReturnCampaignStockTx(ctx context.Context, tx pgx.Tx, campaignID, variantID uuid.UUID, qty int32) error {
@@ -74,8 +96,16 @@ type addressBook struct{ u *user.Service }
 
 func (a addressBook) Address(ctx context.Context, userID, addressID uuid.UUID) (order.Address, error) {
 	ad, err := a.u.Address(ctx, userID, addressID)
+	return orderAddress(ad), err
+}
+
+func (a addressBook) QueueAddress(ctx context.Context, b *pgdb.Batch, userID, addressID uuid.UUID, done func(order.Address, error) error) {
+	a.u.QueueAddress(ctx, b, userID, addressID, func(ad user.Address, err error) error { return done(orderAddress(ad), err) })
+}
+
+func orderAddress(ad user.Address) order.Address {
 	return order.Address{RecipientName: ad.RecipientName, Phone: ad.Phone, Line1: ad.Line1, Ward: ad.Ward, District: ad.District,
-		Province: ad.Province, Country: ad.Country, Lat: ad.Lat, Lng: ad.Lng}, err
+		Province: ad.Province, Country: ad.Country, Lat: ad.Lat, Lng: ad.Lng}
 }
 
 // cartCheckout serves the orders from the cart context.
@@ -86,13 +116,38 @@ func (a cartCheckout) Price(ctx context.Context, buyer uuid.UUID, r order.PriceR
 	return priced(q), err
 }
 
-func (a cartCheckout) PriceTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, r order.PriceRequest) (order.PricedCart, error) {
-	q, err := a.c.CheckoutQuoteTx(ctx, tx, buyer, cart.QuoteOptions{ShippingMethod: r.ShippingMethod, AddressID: r.AddressID, ExtraCoupon: r.Coupon})
-	return priced(q), err
+func (a cartCheckout) QueuePrice(ctx context.Context, b *pgdb.Batch, buyer uuid.UUID, r order.PriceRequest) order.PricingStep {
+	o := cart.QuoteOptions{ShippingMethod: r.ShippingMethod, AddressID: r.AddressID, ExtraCoupon: r.Coupon}
+	if d := r.Destination; d != nil {
+		// Read when the first batch is sent: the address is queued on it with the cart.
+		o.Destination = &cart.Destination{}
+		dest := o.Destination
+		return pricingStep{q: a.c.QueueCheckoutQuote(ctx, b, buyer, o), fill: func() {
+			*dest = cart.Destination{Line1: d.Line1, Ward: d.Ward, District: d.District, Province: d.Province, Country: d.Country,
+				Lat: d.Lat, Lng: d.Lng}
+		}}
+	}
+	return pricingStep{q: a.c.QueueCheckoutQuote(ctx, b, buyer, o), fill: func() {}}
 }
 
-func (a cartCheckout) ClearTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID) error {
-	return a.c.ClearTx(ctx, tx, buyer)
+func (a cartCheckout) QueueClear(ctx context.Context, b *pgdb.Batch, buyer uuid.UUID) {
+	a.c.QueueClear(ctx, b, buyer)
+}
+
+// pricingStep is the cart's batched checkout quote as the orders see it.
+type pricingStep struct {
+	q    *cart.CheckoutQuote
+	fill func()
+}
+
+func (p pricingStep) QueueReads(ctx context.Context, b *pgdb.Batch) {
+	p.fill()
+	p.q.QueueReads(ctx, b)
+}
+
+func (p pricingStep) Priced(ctx context.Context) (order.PricedCart, error) {
+	q, err := p.q.Quote(ctx)
+	return priced(q), err
 }
 
 func (a cartCheckout) PlanRefill(ctx context.Context, buyer uuid.UUID, lines []order.RefillLine) ([]order.RepeatLine, error) {
@@ -131,7 +186,7 @@ func priced(q cart.Quote) order.PricedCart {
 			Tax: g.Tax, Total: g.Total, WeightGrams: g.WeightGrams, VoucherError: g.CouponError,
 			VoucherErrorCode: g.CouponErrorCode}
 		if g.Coupon != nil {
-			ps.VoucherCode = g.Coupon.Code
+			ps.VoucherCode, ps.VoucherID = g.Coupon.Code, g.Coupon.PromotionID
 		}
 		for _, l := range g.Lines {
 			ps.Lines = append(ps.Lines, order.PricedLine{ProductID: l.ProductID, VariantID: l.VariantID, ShopID: l.ShopID,
@@ -177,9 +232,17 @@ type catalogForCart struct{ c *catalog.Service }
 
 func (a catalogForCart) Variant(ctx context.Context, tx pgx.Tx, variantID uuid.UUID) (cart.Variant, error) {
 	v, err := a.c.VariantSnapshotTx(ctx, tx, variantID)
+	return cartVariant(v), err
+}
+
+func cartVariant(v catalog.VariantSnapshot) cart.Variant {
 	return cart.Variant{VariantID: v.VariantID, ProductID: v.ProductID, ShopID: v.ShopID, Title: v.Title, VariantName: v.VariantName,
 		SKU: v.SKU, UnitPrice: v.UnitPrice, RegularPrice: v.ListPrice, Currency: v.Currency, Stock: int32(v.Stock),
-		WeightGrams: int64(v.WeightGrams), Purchasable: v.Purchasable}, err
+		WeightGrams: int64(v.WeightGrams), Purchasable: v.Purchasable}
+}
+
+func (a catalogForCart) QueueVariant(ctx context.Context, b *pgdb.Batch, variantID uuid.UUID, done func(cart.Variant, error) error) {
+	a.c.QueueVariantSnapshot(ctx, b, variantID, func(v catalog.VariantSnapshot, err error) error { return done(cartVariant(v), err) })
 }
 
 func (a catalogForCart) DefaultVariant(ctx context.Context, productID uuid.UUID) (uuid.UUID, error) {
@@ -196,8 +259,12 @@ func (a catalogForCart) DefaultVariant(ctx context.Context, productID uuid.UUID)
 // catalogStock serves the orders' stock reservations from the catalog.
 type catalogStock struct{ c *catalog.Service }
 
-func (a catalogStock) ReserveStockTx(ctx context.Context, tx pgx.Tx, lines []order.StockLine) error {
-	return a.c.ReserveStock(ctx, tx, stockLines(lines, "checkout"))
+func (a catalogStock) QueueReserveStock(ctx context.Context, b *pgdb.Batch, lines []order.StockLine) (order.StockReservation, error) {
+	r, err := a.c.QueueReserveStock(ctx, b, stockLines(lines, "checkout"))
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 func (a catalogStock) ReleaseStockTx(ctx context.Context, tx pgx.Tx, lines []order.StockLine) error {
@@ -238,7 +305,15 @@ type shippingShops struct{ s *shop.Service }
 
 func (a shippingShops) Shop(ctx context.Context, tx pgx.Tx, shopID uuid.UUID) (shipping.Shop, error) {
 	i, err := a.s.InfoTx(ctx, tx, shopID)
-	return shipping.Shop{ID: i.ID, OwnerID: i.OwnerID, Name: i.Name, Province: i.Province, Lat: i.Lat, Lng: i.Lng}, err
+	return shippingShop(i), err
+}
+
+func (a shippingShops) QueueShop(ctx context.Context, b *pgdb.Batch, shopID uuid.UUID, done func(shipping.Shop, error) error) {
+	a.s.QueueInfo(ctx, b, shopID, func(i shop.Info, err error) error { return done(shippingShop(i), err) })
+}
+
+func shippingShop(i shop.Info) shipping.Shop {
+	return shipping.Shop{ID: i.ID, OwnerID: i.OwnerID, Name: i.Name, Province: i.Province, Lat: i.Lat, Lng: i.Lng}
 }
 
 func (a shippingShops) OwnsShop(ctx context.Context, userID uuid.UUID) (bool, error) {
@@ -385,4 +460,14 @@ func (s searchShipping) FeeToDefault(ctx context.Context, buyer, shopID uuid.UUI
 
 func (a searchShops) CampaignPrices(ctx context.Context, variantIDs []uuid.UUID) (map[uuid.UUID]int64, error) {
 	return a.s.LiveCampaignPrices(ctx, variantIDs)
+}
+
+func (a cartShipping) QueueFee(ctx context.Context, b *pgdb.Batch, r cart.ShippingRequest, to *cart.Destination) cart.FeeCheck {
+	var addr *shipping.Address
+	if to != nil {
+		addr = &shipping.Address{Address: geo.Address{Line1: to.Line1, Ward: to.Ward, District: to.District, Province: to.Province,
+			Country: to.Country}, Lat: to.Lat, Lng: to.Lng}
+	}
+	return a.s.QueueFee(ctx, b, shipping.FeeRequest{ShopID: r.ShopID, WeightGrams: r.WeightGrams, Method: r.Method,
+		AddressID: r.AddressID, BuyerID: r.BuyerID}, addr)
 }

@@ -2,8 +2,9 @@
 // shops), applied vouchers, saved copies, and the one computation of what a cart costs:
 // subtotal, discounts, shipping and tax. It owns the `cart` schema.
 //
-// The order context checks out through CheckoutQuoteTx and ClearTx, so that the totals a buyer
-// sees and the totals an order records come from the same code.
+// The order context checks out through CheckoutQuote and QueueClear, so that the totals a buyer
+// sees and the totals an order records come from the same code; their reads and writes are
+// queued on the checkout's batches, one round trip for several contexts.
 package cart
 
 import (
@@ -15,6 +16,7 @@ import (
 
 	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
 // Variant is what the cart needs to know of a catalog variant, now.
@@ -40,6 +42,8 @@ type catalog interface {
 	// DefaultVariant returns the variant of a product that has exactly one; a product with
 	// several needs the buyer to choose (a validation error).
 	DefaultVariant(ctx context.Context, productID uuid.UUID) (uuid.UUID, error)
+	// QueueVariant is Variant queued on a batch the caller sends (checkout).
+	QueueVariant(ctx context.Context, b *pgdb.Batch, variantID uuid.UUID, done func(Variant, error) error)
 }
 
 // Offer is a running campaign price of a variant.
@@ -66,6 +70,26 @@ type VoucherQuote struct {
 type promotions interface {
 	CampaignOffer(ctx context.Context, tx pgx.Tx, variantID uuid.UUID) (Offer, bool, error)
 	QuoteVoucher(ctx context.Context, tx pgx.Tx, shopID, buyer uuid.UUID, code string, lines []VoucherLine) (VoucherQuote, error)
+	// QueueCampaignOffer is CampaignOffer queued on a batch the caller sends (checkout).
+	QueueCampaignOffer(ctx context.Context, b *pgdb.Batch, variantID uuid.UUID, done func(Offer, bool, error) error)
+	// QueueVoucher queues QuoteVoucher's reads on a batch; once it is sent, the check quotes lines.
+	QueueVoucher(ctx context.Context, b *pgdb.Batch, shopID, buyer uuid.UUID, code string) VoucherCheck
+}
+
+// VoucherCheck quotes a voucher from reads batched beforehand.
+type VoucherCheck interface {
+	Quote(lines []VoucherLine) (VoucherQuote, error)
+}
+
+// FeeCheck prices a parcel from reads batched beforehand.
+type FeeCheck interface {
+	Fee(ctx context.Context, weightGrams int64) (int64, error)
+}
+
+// Destination is where a checkout's parcels go: the buyer's address, read by the caller.
+type Destination struct {
+	Line1, Ward, District, Province, Country string
+	Lat, Lng                                 *float64
 }
 
 // ShippingRequest asks what it costs to ship one shop's parcel.
@@ -85,6 +109,9 @@ type ShippingQuoter interface {
 	// quoter reads through it rather than take a second connection while the checkout holds
 	// one, which under load would starve the pool.
 	Fee(ctx context.Context, tx pgx.Tx, r ShippingRequest) (int64, error)
+	// QueueFee queues the reads of Fee on a batch the caller sends, the parcel going to; once
+	// it is sent, the check prices the parcel.
+	QueueFee(ctx context.Context, b *pgdb.Batch, r ShippingRequest, to *Destination) FeeCheck
 }
 
 // Line is one cart line, priced now.
@@ -154,6 +181,8 @@ type QuoteOptions struct {
 	AddressID      *uuid.UUID
 	// ExtraCoupon is a code to try on top of the applied ones (checkout's `coupon` field).
 	ExtraCoupon string
+	// Destination is the address AddressID names, when the caller has read it (checkout).
+	Destination *Destination
 }
 
 // SavedCart is a named copy of a cart.

@@ -174,25 +174,7 @@ func (s *Service) Quote(ctx context.Context, buyer uuid.UUID, o QuoteOptions) (Q
 	return s.quote(ctx, nil, buyer, rows, coupons, o)
 }
 
-// CheckoutQuoteTx prices the buyer's cart inside the checkout's transaction, with its lines
-// locked, so that the cart cannot change between pricing and ordering.
-func (s *Service) CheckoutQuoteTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, o QuoteOptions) (Quote, error) {
-	q := newStore(tx)
-	rows, err := q.ItemsForUpdate(ctx, buyer)
-	if err != nil {
-		return Quote{}, err
-	}
-	coupons, err := q.Coupons(ctx, buyer)
-	if err != nil {
-		return Quote{}, err
-	}
-	return s.quote(ctx, tx, buyer, rows, coupons, o)
-}
-
 func (s *Service) quote(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, rows []store.CartItem, coupons []store.CartCoupon, o QuoteOptions) (Quote, error) {
-	if o.ShippingMethod == "" {
-		o.ShippingMethod = events.ShippingStandard
-	}
 	lines := make([]Line, 0, len(rows))
 	for _, r := range rows {
 		l, err := s.priceLine(ctx, tx, r, nil)
@@ -200,6 +182,26 @@ func (s *Service) quote(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, rows []
 			return Quote{}, err
 		}
 		lines = append(lines, l)
+	}
+	return s.total(lines, coupons, o, quoters{
+		voucher: func(shopID uuid.UUID, code string, vl []VoucherLine) (VoucherQuote, error) {
+			return s.promos.QuoteVoucher(ctx, tx, shopID, buyer, code, vl)
+		},
+		fee: func(r ShippingRequest) (int64, error) { r.BuyerID = buyer; return s.shipping.Fee(ctx, tx, r) },
+	})
+}
+
+// quoters price a cart's vouchers and parcels: reading as they go (a quote), or from reads
+// batched beforehand (checkout).
+type quoters struct {
+	voucher func(shopID uuid.UUID, code string, lines []VoucherLine) (VoucherQuote, error)
+	fee     func(r ShippingRequest) (int64, error)
+}
+
+// total adds vouchers and shipping to priced lines and adds it all up.
+func (s *Service) total(lines []Line, coupons []store.CartCoupon, o QuoteOptions, qs quoters) (Quote, error) {
+	if o.ShippingMethod == "" {
+		o.ShippingMethod = events.ShippingStandard
 	}
 	byShop := map[uuid.UUID][]VoucherLine{}
 	weight := map[uuid.UUID]int64{}
@@ -219,7 +221,7 @@ func (s *Service) quote(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, rows []
 		if _, inCart := byShop[shopID]; !inCart {
 			continue
 		}
-		v, err := s.promos.QuoteVoucher(ctx, tx, shopID, buyer, code, byShop[shopID])
+		v, err := qs.voucher(shopID, code, byShop[shopID])
 		if refused(err) || apperr.Is(err, apperr.NotFound) { // a code applied earlier may be gone since
 			verrs[shopID] = err
 			continue
@@ -230,7 +232,7 @@ func (s *Service) quote(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, rows []
 		vouchers[shopID] = v
 	}
 	if o.ExtraCoupon != "" {
-		shopID, v, err := s.findVoucher(ctx, tx, buyer, o.ExtraCoupon, byShop)
+		shopID, v, err := findVoucher(qs.voucher, o.ExtraCoupon, byShop)
 		if err != nil {
 			return Quote{}, err
 		}
@@ -245,7 +247,7 @@ func (s *Service) quote(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, rows []
 		if !ships[shopID] {
 			continue
 		}
-		fee, err := s.shipping.Fee(ctx, tx, ShippingRequest{ShopID: shopID, WeightGrams: w, Method: o.ShippingMethod, AddressID: o.AddressID, BuyerID: buyer})
+		fee, err := qs.fee(ShippingRequest{ShopID: shopID, WeightGrams: w, Method: o.ShippingMethod, AddressID: o.AddressID})
 		if err != nil {
 			return Quote{}, err
 		}
@@ -255,10 +257,11 @@ func (s *Service) quote(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, rows []
 }
 
 // findVoucher finds which shop of the cart a code belongs to, and what it takes off there.
-func (s *Service) findVoucher(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, code string, byShop map[uuid.UUID][]VoucherLine) (uuid.UUID, VoucherQuote, error) {
+func findVoucher(quote func(shopID uuid.UUID, code string, lines []VoucherLine) (VoucherQuote, error), code string,
+	byShop map[uuid.UUID][]VoucherLine) (uuid.UUID, VoucherQuote, error) {
 	var lastErr error
 	for shopID, lines := range byShop {
-		v, err := s.promos.QuoteVoucher(ctx, tx, shopID, buyer, code, lines)
+		v, err := quote(shopID, code, lines)
 		switch {
 		case err == nil:
 			return shopID, v, nil
@@ -301,7 +304,9 @@ func (s *Service) ApplyCoupon(ctx context.Context, buyer uuid.UUID, in CouponInp
 	if len(byShop) == 0 {
 		return Quote{}, apperr.Field("code", "the cart has nothing from that shop")
 	}
-	shopID, _, err := s.findVoucher(ctx, nil, buyer, in.Code, byShop)
+	shopID, _, err := findVoucher(func(shopID uuid.UUID, code string, lines []VoucherLine) (VoucherQuote, error) {
+		return s.promos.QuoteVoucher(ctx, nil, shopID, buyer, code, lines)
+	}, in.Code, byShop)
 	if err != nil {
 		return Quote{}, err
 	}
@@ -326,24 +331,34 @@ func (s *Service) RemoveCoupon(ctx context.Context, buyer uuid.UUID, shopID *uui
 // priceLine prices a stored line at the current effective price: the running campaign price
 // when the variant is in a campaign with stock left, else the catalog's effective price.
 func (s *Service) priceLine(ctx context.Context, tx pgx.Tx, r store.CartItem, v *Variant) (Line, error) {
-	l := Line{ID: r.ID, ProductID: r.ProductID, VariantID: r.VariantID, ShopID: r.ShopID, Quantity: r.Quantity}
 	if v == nil {
 		got, err := s.catalog.Variant(ctx, tx, r.VariantID)
 		if apperr.Is(err, apperr.NotFound) {
-			l.Problem = "this product is no longer available"
-			return l, nil
+			return unavailable(r), nil
 		}
 		if err != nil {
 			return Line{}, err
 		}
 		v = &got
 	}
-	l.Title, l.VariantName, l.SKU, l.WeightGrams = v.Title, v.VariantName, v.SKU, v.WeightGrams
-	l.UnitPrice, l.RegularPrice = v.UnitPrice, v.RegularPrice
 	offer, ok, err := s.promos.CampaignOffer(ctx, tx, r.VariantID)
 	if err != nil {
 		return Line{}, err
 	}
+	return priceWith(r, *v, offer, ok), nil
+}
+
+// unavailable is a line whose variant is gone.
+func unavailable(r store.CartItem) Line {
+	return Line{ID: r.ID, ProductID: r.ProductID, VariantID: r.VariantID, ShopID: r.ShopID, Quantity: r.Quantity,
+		Problem: "this product is no longer available"}
+}
+
+// priceWith prices a line from its variant and its campaign offer (ok: there is one).
+func priceWith(r store.CartItem, v Variant, offer Offer, ok bool) Line {
+	l := Line{ID: r.ID, ProductID: r.ProductID, VariantID: r.VariantID, ShopID: r.ShopID, Quantity: r.Quantity}
+	l.Title, l.VariantName, l.SKU, l.WeightGrams = v.Title, v.VariantName, v.SKU, v.WeightGrams
+	l.UnitPrice, l.RegularPrice = v.UnitPrice, v.RegularPrice
 	if ok && offer.Price < l.UnitPrice && offer.Remaining >= r.Quantity {
 		l.UnitPrice = offer.Price
 		l.CampaignID = &offer.CampaignID
@@ -358,7 +373,7 @@ func (s *Service) priceLine(ctx context.Context, tx pgx.Tx, r store.CartItem, v 
 	default:
 		l.Available = true
 	}
-	return l, nil
+	return l
 }
 
 // Save keeps a named copy of the cart.

@@ -174,6 +174,29 @@ FROM catalog.products p
 WHERE v.id = @id AND p.id = v.product_id AND v.stock + @delta::int >= 0
 RETURNING v.stock, v.product_id, v.shop_id, v.sku, v.name, p.low_stock_threshold;
 
+-- name: ReserveStock :many
+-- Takes the stock of several variants and records each movement in one statement. The rows are
+-- locked in variant order (concurrent checkouts queue, never deadlock); a variant short of stock
+-- is left out of the answer, and the caller, seeing fewer rows than it asked for, refuses and
+-- rolls its transaction back.
+WITH want AS (
+    SELECT unnest(@variant_ids::uuid[]) AS id, unnest(@quantities::int[]) AS qty
+), locked AS (
+    SELECT v.id FROM catalog.variants v WHERE v.id IN (SELECT id FROM want) ORDER BY v.id FOR UPDATE
+), upd AS (
+    UPDATE catalog.variants v
+    SET stock = v.stock - w.qty, updated_at = now()
+    FROM want w, locked l, catalog.products p
+    WHERE v.id = w.id AND l.id = w.id AND p.id = v.product_id AND v.stock >= w.qty
+    RETURNING v.id, v.product_id, v.shop_id, v.sku, v.stock, w.qty, p.low_stock_threshold
+), moved AS (
+    INSERT INTO catalog.stock_movements (variant_id, product_id, kind, delta, stock_after, reason)
+    SELECT upd.id, upd.product_id, @kind::text, -upd.qty, upd.stock, @reason::text FROM upd
+    RETURNING variant_id, created_at
+)
+SELECT upd.id AS variant_id, upd.product_id, upd.shop_id, upd.sku, upd.stock, upd.qty::int AS qty, upd.low_stock_threshold, moved.created_at
+FROM upd JOIN moved ON moved.variant_id = upd.id;
+
 -- name: SetStock :one
 UPDATE catalog.variants v
 SET stock = @stock::int, updated_at = now()

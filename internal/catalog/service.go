@@ -531,6 +531,11 @@ func (s *Service) VariantSnapshotTx(ctx context.Context, tx pgx.Tx, variantID uu
 		q = newStore(tx)
 	}
 	r, err := q.VariantSnapshot(ctx, variantID)
+	return toSnapshot(r, err)
+}
+
+// toSnapshot shows a variant as the cart and checkout see it now.
+func toSnapshot(r store.VariantSnapshotRow, err error) (VariantSnapshot, error) {
 	if err != nil {
 		return VariantSnapshot{}, pgdb.NotFound(err, "variant")
 	}

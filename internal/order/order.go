@@ -12,6 +12,8 @@ import (
 
 	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/eventbus"
+	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
 // Order is an order as clients see it.
@@ -103,6 +105,8 @@ type PricedShop struct {
 	Subtotal, Discount, ShippingFee, Tax, Total int64
 	WeightGrams                                 int64
 	VoucherCode                                 string
+	// VoucherID is the promotion of VoucherCode; Discount is what it was quoted to take off.
+	VoucherID uuid.UUID
 	// VoucherError says why a code the buyer applied to this shop does not apply now, and
 	// VoucherErrorCode what the buyer can do about it.
 	VoucherError     string
@@ -124,17 +128,28 @@ type PriceRequest struct {
 	ShippingMethod events.ShippingMethod
 	AddressID      *uuid.UUID
 	Coupon         string
+	// Destination is the address AddressID names, when the caller has read it (checkout).
+	Destination *Address
 }
 
 // cartPort is what orders need of the cart context.
 type cartPort interface {
 	Price(ctx context.Context, buyer uuid.UUID, r PriceRequest) (PricedCart, error)
-	PriceTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID, r PriceRequest) (PricedCart, error)
-	ClearTx(ctx context.Context, tx pgx.Tx, buyer uuid.UUID) error
+	// QueuePrice queues the locked read of the buyer's cart on checkout's first batch; the step
+	// then queues what pricing it needs on the second and prices the cart once that is sent.
+	QueuePrice(ctx context.Context, b *pgdb.Batch, buyer uuid.UUID, r PriceRequest) PricingStep
+	// QueueClear queues the emptying of the buyer's cart on a batch.
+	QueueClear(ctx context.Context, b *pgdb.Batch, buyer uuid.UUID)
 	// PlanRefill says how an order's lines would go back in the cart now, changing nothing.
 	PlanRefill(ctx context.Context, buyer uuid.UUID, lines []RefillLine) ([]RepeatLine, error)
 	// Refill puts back in the cart the lines that can be bought now and says what became of each.
 	Refill(ctx context.Context, buyer uuid.UUID, lines []RefillLine) ([]RepeatLine, error)
+}
+
+// PricingStep is a cart's pricing whose reads are batched with the checkout's (cartPort.QueuePrice).
+type PricingStep interface {
+	QueueReads(ctx context.Context, b *pgdb.Batch)
+	Priced(ctx context.Context) (PricedCart, error)
 }
 
 // RefillLine is a variant and quantity to put back in a cart.
@@ -151,8 +166,15 @@ type StockLine struct {
 
 // stockPort reserves and returns catalog stock inside the caller's transaction.
 type stockPort interface {
-	ReserveStockTx(ctx context.Context, tx pgx.Tx, lines []StockLine) error
+	// QueueReserveStock queues the taking of every line's stock on a batch; once it is sent,
+	// the reservation says whether all was met and returns the stock events to publish.
+	QueueReserveStock(ctx context.Context, b *pgdb.Batch, lines []StockLine) (StockReservation, error)
 	ReleaseStockTx(ctx context.Context, tx pgx.Tx, lines []StockLine) error
+}
+
+// StockReservation is a stock reservation queued on a batch.
+type StockReservation interface {
+	Done(ctx context.Context, tx pgx.Tx) ([]eventbus.Event, error)
 }
 
 // VoucherLine is what a voucher applies to.
@@ -163,9 +185,11 @@ type VoucherLine struct {
 
 // promoPort is what orders need of the shop context's vouchers and campaigns.
 type promoPort interface {
-	RedeemVoucherTx(ctx context.Context, tx pgx.Tx, shopID, buyer, orderID uuid.UUID, code string, lines []VoucherLine) (promotionID uuid.UUID, discount int64, err error)
+	// QueueRedeemVoucher queues the use of a voucher quoted at discount for an order on a batch.
+	QueueRedeemVoucher(ctx context.Context, b *pgdb.Batch, promotionID, buyer, orderID uuid.UUID, lines []VoucherLine, discount int64)
 	ReleaseVoucherTx(ctx context.Context, tx pgx.Tx, promotionID, orderID uuid.UUID) error
-	SellCampaignStockTx(ctx context.Context, tx pgx.Tx, campaignID, variantID uuid.UUID, qty int32) error
+	// QueueSellCampaignStock queues the taking of campaign stock on a batch.
+	QueueSellCampaignStock(ctx context.Context, b *pgdb.Batch, campaignID, variantID uuid.UUID, qty int32)
 	ReturnCampaignStockTx(ctx context.Context, tx pgx.Tx, campaignID, variantID uuid.UUID, qty int32) error
 	// ShopOwner answers who manages a shop (for shop-side moves).
 	ShopOwner(ctx context.Context, shopID uuid.UUID) (uuid.UUID, error)
@@ -174,6 +198,8 @@ type promoPort interface {
 // addressPort reads the buyer's address book.
 type addressPort interface {
 	Address(ctx context.Context, userID, addressID uuid.UUID) (Address, error)
+	// QueueAddress queues Address's read on a batch.
+	QueueAddress(ctx context.Context, b *pgdb.Batch, userID, addressID uuid.UUID, done func(Address, error) error)
 }
 
 // Refunder asks the payment context to refund an order's payment.

@@ -7,11 +7,13 @@ VALUES (@id, @checkout_id, @buyer_id, @shop_id, @payment_method, @payment_provid
     @voucher_id, @voucher_code, @address, @note)
 RETURNING *;
 
--- name: AddItem :exec
+-- name: AddItem :one
+-- Returns the item written, so that checkout answers it without reading it back.
 INSERT INTO orders.items (order_id, product_id, variant_id, title, variant_name, sku, unit_price, regular_price,
     campaign_id, quantity, line_total, weight_grams)
 VALUES (@order_id, @product_id, @variant_id, @title, @variant_name, @sku, @unit_price, @regular_price,
-    @campaign_id, @quantity, @line_total, @weight_grams);
+    @campaign_id, @quantity, @line_total, @weight_grams)
+RETURNING *;
 
 -- name: GetOrder :one
 SELECT * FROM orders.orders WHERE id = $1;

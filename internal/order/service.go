@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
@@ -86,6 +87,14 @@ type CheckoutResult struct {
 // updates, vouchers are redeemed, orders are written with snapshots of items, prices and the
 // address, the cart is emptied and order.placed is published. Any failure leaves no trace.
 // With an Idempotency-Key, a repeat of the same request replays the first answer.
+//
+// Whatever the number of lines and shops, it takes seven round trips to PostgreSQL: BEGIN; the
+// key's claim, the address and the locked cart (one batch); every line's variant and campaign
+// offer, the vouchers and the shops (one batch); the vouchers' uses, the orders, their items and
+// history, and the emptied cart (one batch); the stock, its movements, the campaign stock and the
+// saved answer (one batch, last, so that popular rows stay locked only from there to the
+// commit); the jobs and events (one River insert); COMMIT. A statement that fails in a batch
+// fails the batch and the transaction is rolled back: nothing of a refused checkout commits.
 func (s *Service) Checkout(ctx context.Context, buyer uuid.UUID, key string, in CheckoutInput) (int, any, error) {
 	if err := checkProvider(&in); err != nil {
 		return 0, nil, err
@@ -93,65 +102,95 @@ func (s *Service) Checkout(ctx context.Context, buyer uuid.UUID, key string, in 
 	if in.ShippingMethod == "" {
 		in.ShippingMethod = events.ShippingStandard
 	}
-	addr, err := s.addresses.Address(ctx, buyer, in.AddressID)
-	if apperr.Is(err, apperr.NotFound) {
-		return 0, nil, apperr.Field("address_id", "is not one of your addresses")
-	}
-	if err != nil {
-		return 0, nil, err
-	}
-	addrJSON, err := json.Marshal(addr)
-	if err != nil {
-		return 0, nil, err
-	}
 	var (
 		result CheckoutResult
 		replay *idempotency.Replay
 	)
-	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var (
+			b       pgdb.Batch
+			claim   *idempotency.Claimed
+			addr    Address
+			addrErr error
+		)
 		if key != "" {
-			if replay, err = s.keys.Claim(ctx, tx, buyer, key, idempotency.Hash(in)); err != nil || replay != nil {
+			claim = s.keys.QueueClaim(ctx, &b, buyer, key, idempotency.Hash(in))
+		}
+		s.addresses.QueueAddress(ctx, &b, buyer, in.AddressID, func(a Address, err error) error {
+			addr, addrErr = a, err
+			if apperr.Is(err, apperr.NotFound) {
+				return nil
+			}
+			return err
+		})
+		pricing := s.cart.QueuePrice(ctx, &b, buyer, PriceRequest{ShippingMethod: in.ShippingMethod, AddressID: &in.AddressID,
+			Coupon: in.Coupon, Destination: &addr})
+		if err := b.Send(ctx, tx); err != nil {
+			return err
+		}
+		if claim != nil {
+			var err error
+			if replay, err = claim.Replay(ctx, tx); err != nil || replay != nil {
 				return err
 			}
 		}
-		priced, err := s.cart.PriceTx(ctx, tx, buyer, PriceRequest{ShippingMethod: in.ShippingMethod, AddressID: &in.AddressID, Coupon: in.Coupon})
+		if addrErr != nil {
+			return apperr.Field("address_id", "is not one of your addresses")
+		}
+		pricing.QueueReads(ctx, &b)
+		if err := b.Send(ctx, tx); err != nil {
+			return err
+		}
+		priced, err := pricing.Priced(ctx)
 		if err != nil {
 			return err
 		}
-		if len(priced.Shops) == 0 {
-			return apperr.New(apperr.Conflict, "the cart is empty")
+		if err := checkPriced(priced); err != nil {
+			return err
 		}
-		// A voucher the buyer chose that no longer applies is not dropped silently: the buyer
-		// would pay more than they saw.
-		for _, g := range priced.Shops {
-			if g.VoucherError != "" {
-				return apperr.FieldCode(g.VoucherErrorCode, "coupon",
-					"a voucher in your cart no longer applies ("+g.VoucherError+"); remove it or try again")
-			}
-		}
-		if err := checkAvailable(priced); err != nil {
+		addrJSON, err := json.Marshal(addr)
+		if err != nil {
 			return err
 		}
 		result.CheckoutID = uuid.New()
-		for _, g := range priced.Shops {
-			o, err := s.placeOrder(ctx, tx, buyer, result.CheckoutID, g, priced, in, addrJSON)
+		placed := make([]*placedOrder, len(priced.Shops))
+		for i, g := range priced.Shops {
+			placed[i] = s.queueOrder(ctx, &b, buyer, result.CheckoutID, g, priced, in, addrJSON)
+		}
+		s.cart.QueueClear(ctx, &b, buyer)
+		if err := b.Send(ctx, tx); err != nil {
+			return err
+		}
+		for _, p := range placed {
+			sort.Slice(p.items, func(i, j int) bool { // as an order's reads list them
+				a, b := p.items[i], p.items[j]
+				return a.Title < b.Title || (a.Title == b.Title && a.ID.String() < b.ID.String())
+			})
+			o, err := toOrder(p.row, p.items)
 			if err != nil {
 				return err
 			}
 			result.Orders = append(result.Orders, o)
 		}
-		if err := s.cart.ClearTx(ctx, tx, buyer); err != nil {
-			return err
-		}
 		// Stock is taken last: a popular variant's row stays locked only from here to the commit,
 		// not while the orders are written, so checkouts of the same item queue for less time.
-		if err := s.reserve(ctx, tx, priced); err != nil {
+		stock, err := s.queueReserve(ctx, &b, priced)
+		if err != nil {
 			return err
 		}
 		if key != "" {
-			return s.keys.Save(ctx, tx, buyer, key, http.StatusCreated, result)
+			if err := s.keys.QueueSave(ctx, &b, buyer, key, http.StatusCreated, result); err != nil {
+				return err
+			}
 		}
-		return nil
+		if err := b.Send(ctx, tx); err != nil {
+			return err
+		}
+		stockEvents, err := stock.Done(ctx, tx)
+		if err != nil {
+			return err
+		}
+		return s.insertJobs(ctx, tx, placed, stockEvents)
 	})
 	if err != nil {
 		return 0, nil, err
@@ -160,6 +199,22 @@ func (s *Service) Checkout(ctx context.Context, buyer uuid.UUID, key string, in 
 		return replay.Status, replay.Body, nil
 	}
 	return http.StatusCreated, result, nil
+}
+
+// checkPriced refuses a cart checkout cannot turn into orders: an empty one, one with a voucher
+// that no longer applies (the buyer would pay more than they saw), or one with a line that
+// cannot be bought.
+func checkPriced(priced PricedCart) error {
+	if len(priced.Shops) == 0 {
+		return apperr.New(apperr.Conflict, "the cart is empty")
+	}
+	for _, g := range priced.Shops {
+		if g.VoucherError != "" {
+			return apperr.FieldCode(g.VoucherErrorCode, "coupon",
+				"a voucher in your cart no longer applies ("+g.VoucherError+"); remove it or try again")
+		}
+	}
+	return checkAvailable(priced)
 }
 
 func checkProvider(in *CheckoutInput) error {
@@ -192,9 +247,10 @@ func checkAvailable(priced PricedCart) error {
 	return nil
 }
 
-// reserve takes the stock of every line, in variant order so that concurrent checkouts lock rows
-// in one order and cannot deadlock, and the campaign stock of campaign-priced lines.
-func (s *Service) reserve(ctx context.Context, tx pgx.Tx, priced PricedCart) error {
+// queueReserve queues the taking of the stock of every line, in variant order so that
+// concurrent checkouts lock rows in one order and cannot deadlock, and the campaign stock of
+// campaign-priced lines.
+func (s *Service) queueReserve(ctx context.Context, b *pgdb.Batch, priced PricedCart) (StockReservation, error) {
 	var lines []StockLine
 	for _, g := range priced.Shops {
 		for _, l := range g.Lines {
@@ -202,25 +258,34 @@ func (s *Service) reserve(ctx context.Context, tx pgx.Tx, priced PricedCart) err
 		}
 	}
 	sort.Slice(lines, func(i, j int) bool { return lines[i].VariantID.String() < lines[j].VariantID.String() })
-	if err := s.stock.ReserveStockTx(ctx, tx, lines); err != nil {
-		return err
+	r, err := s.stock.QueueReserveStock(ctx, b, lines)
+	if err != nil {
+		return nil, err
 	}
 	for _, g := range priced.Shops {
 		for _, l := range g.Lines {
 			if l.CampaignID != nil {
-				if err := s.promos.SellCampaignStockTx(ctx, tx, *l.CampaignID, l.VariantID, l.Quantity); err != nil {
-					return err
-				}
+				s.promos.QueueSellCampaignStock(ctx, b, *l.CampaignID, l.VariantID, l.Quantity)
 			}
 		}
 	}
-	return nil
+	return r, nil
 }
 
-func (s *Service) placeOrder(ctx context.Context, tx pgx.Tx, buyer, checkoutID uuid.UUID, g PricedShop, priced PricedCart,
-	in CheckoutInput, addr []byte) (Order, error) {
-	q := newStore(tx)
+// placedOrder is an order queued on checkout's writing batch, filled in once it is sent.
+type placedOrder struct {
+	row     store.OrdersOrder
+	items   []store.OrdersItem
+	event   events.OrderPlaced
+	prepaid bool
+}
+
+// queueOrder queues, on b, the writing of one shop's order: the voucher's use, the order, its
+// items and its first history entry. The rows written come back in the same statements.
+func (s *Service) queueOrder(ctx context.Context, b *pgdb.Batch, buyer, checkoutID uuid.UUID, g PricedShop, priced PricedCart,
+	in CheckoutInput, addr []byte) *placedOrder {
 	id := uuid.New()
+	p := &placedOrder{prepaid: in.PaymentMethod != events.MethodCOD, items: make([]store.OrdersItem, len(g.Lines))}
 	var voucherID *uuid.UUID
 	var voucherCode *string
 	if g.VoucherCode != "" {
@@ -228,61 +293,67 @@ func (s *Service) placeOrder(ctx context.Context, tx pgx.Tx, buyer, checkoutID u
 		for i, l := range g.Lines {
 			vl[i] = VoucherLine{ProductID: l.ProductID, Amount: l.LineTotal}
 		}
-		pid, d, err := s.promos.RedeemVoucherTx(ctx, tx, g.ShopID, buyer, id, g.VoucherCode, vl)
-		if err != nil {
-			return Order{}, err
-		}
-		if d != g.Discount {
-			return Order{}, apperr.New(apperr.Conflict, "voucher %s changed while you checked out; review your cart", g.VoucherCode)
-		}
-		voucherID, voucherCode = &pid, &g.VoucherCode
+		s.promos.QueueRedeemVoucher(ctx, b, g.VoucherID, buyer, id, vl, g.Discount)
+		voucherID, voucherCode = &g.VoucherID, &g.VoucherCode
 	}
 	var provider *events.Provider
 	if in.Provider != "" {
 		provider = &in.Provider
-	}
-	row, err := q.CreateOrder(ctx, store.CreateOrderParams{
-		ID: id, CheckoutID: checkoutID, BuyerID: buyer, ShopID: g.ShopID, PaymentMethod: in.PaymentMethod,
-		PaymentProvider: provider, ShippingMethod: in.ShippingMethod, Subtotal: g.Subtotal, Discount: g.Discount,
-		ShippingFee: g.ShippingFee, Tax: g.Tax, TaxInclusive: priced.TaxInclusive, TaxRateBps: priced.TaxRateBPS,
-		Total: g.Total, Currency: priced.Currency, WeightGrams: g.WeightGrams, VoucherID: voucherID, VoucherCode: voucherCode,
-		Address: addr, Note: strings.TrimSpace(in.Note),
-	})
-	if err != nil {
-		return Order{}, err
-	}
-	for _, l := range g.Lines {
-		if err := q.AddItem(ctx, store.AddItemParams{OrderID: id, ProductID: l.ProductID, VariantID: l.VariantID, Title: l.Title,
-			VariantName: l.VariantName, Sku: l.SKU, UnitPrice: l.UnitPrice, RegularPrice: l.RegularPrice, CampaignID: l.CampaignID,
-			Quantity: l.Quantity, LineTotal: l.LineTotal, WeightGrams: l.WeightGrams}); err != nil {
-			return Order{}, err
-		}
-	}
-	if err := q.AddHistory(ctx, store.AddHistoryParams{OrderID: id, ToStatus: events.OrderPending, ActorID: &buyer, ActorRole: events.ActorBuyer,
-		Reason: "order placed"}); err != nil {
-		return Order{}, err
-	}
-	if in.PaymentMethod != events.MethodCOD {
-		if err := s.jobs.InsertTx(ctx, tx, autoCancelArgs{OrderID: id}, &river.InsertOpts{
-			ScheduledAt: time.Now().Add(s.cfg.PaymentTimeout)}); err != nil {
-			return Order{}, err
-		}
-	}
-	items, err := q.Items(ctx, id)
-	if err != nil {
-		return Order{}, err
 	}
 	lines := make([]events.OrderLine, len(g.Lines))
 	for i, l := range g.Lines {
 		lines[i] = events.OrderLine{ProductID: l.ProductID.String(), VariantID: l.VariantID.String(), Quantity: int(l.Quantity),
 			UnitPrice: l.UnitPrice}
 	}
-	if err := s.bus.Publish(ctx, tx, events.OrderPlaced{OrderID: id.String(), CheckoutID: checkoutID.String(),
-		BuyerID: buyer.String(), ShopID: g.ShopID.String(), Total: g.Total, Currency: priced.Currency,
-		PaymentMethod: in.PaymentMethod, Lines: lines, At: row.CreatedAt}); err != nil {
-		return Order{}, err
+	p.event = events.OrderPlaced{OrderID: id.String(), CheckoutID: checkoutID.String(), BuyerID: buyer.String(),
+		ShopID: g.ShopID.String(), Total: g.Total, Currency: priced.Currency, PaymentMethod: in.PaymentMethod, Lines: lines}
+	pgdb.Queue(b, func(db pgdb.DBTX) (store.OrdersOrder, error) {
+		return newStore(db).CreateOrder(ctx, store.CreateOrderParams{
+			ID: id, CheckoutID: checkoutID, BuyerID: buyer, ShopID: g.ShopID, PaymentMethod: in.PaymentMethod,
+			PaymentProvider: provider, ShippingMethod: in.ShippingMethod, Subtotal: g.Subtotal, Discount: g.Discount,
+			ShippingFee: g.ShippingFee, Tax: g.Tax, TaxInclusive: priced.TaxInclusive, TaxRateBps: priced.TaxRateBPS,
+			Total: g.Total, Currency: priced.Currency, WeightGrams: g.WeightGrams, VoucherID: voucherID, VoucherCode: voucherCode,
+			Address: addr, Note: strings.TrimSpace(in.Note),
+		})
+	}, func(row store.OrdersOrder, err error) error {
+		p.row = row
+		p.event.At = row.CreatedAt
+		return err
+	})
+	for i, l := range g.Lines {
+		pgdb.Queue(b, func(db pgdb.DBTX) (store.OrdersItem, error) {
+			return newStore(db).AddItem(ctx, store.AddItemParams{OrderID: id, ProductID: l.ProductID, VariantID: l.VariantID,
+				Title: l.Title, VariantName: l.VariantName, Sku: l.SKU, UnitPrice: l.UnitPrice, RegularPrice: l.RegularPrice,
+				CampaignID: l.CampaignID, Quantity: l.Quantity, LineTotal: l.LineTotal, WeightGrams: l.WeightGrams})
+		}, func(it store.OrdersItem, err error) error {
+			p.items[i] = it
+			return err
+		})
 	}
-	return toOrder(row, items)
+	pgdb.Queue(b, func(db pgdb.DBTX) (pgconn.CommandTag, error) {
+		return pgconn.CommandTag{}, newStore(db).AddHistory(ctx, store.AddHistoryParams{OrderID: id, ToStatus: events.OrderPending,
+			ActorID: &buyer, ActorRole: events.ActorBuyer, Reason: "order placed"})
+	}, func(_ pgconn.CommandTag, err error) error { return err })
+	return p
+}
+
+// insertJobs inserts, in one River call, the checkout's jobs: each prepaid order's auto-cancel,
+// and the deliveries of its order.placed events and of the stock's events.
+func (s *Service) insertJobs(ctx context.Context, tx pgx.Tx, placed []*placedOrder, stockEvents []eventbus.Event) error {
+	evs := make([]eventbus.Event, 0, len(placed)+len(stockEvents))
+	var params []river.InsertManyParams
+	for _, p := range placed {
+		evs = append(evs, p.event)
+		if p.prepaid {
+			params = append(params, river.InsertManyParams{Args: autoCancelArgs{OrderID: p.row.ID},
+				InsertOpts: &river.InsertOpts{ScheduledAt: time.Now().Add(s.cfg.PaymentTimeout)}})
+		}
+	}
+	deliveries, err := s.bus.Jobs(append(evs, stockEvents...)...)
+	if err != nil {
+		return err
+	}
+	return s.jobs.InsertManyTx(ctx, tx, append(params, deliveries...))
 }
 
 // Actor is who asks for a move.

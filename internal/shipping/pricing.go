@@ -13,6 +13,7 @@ import (
 	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
+	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/shipping/geo"
 )
 
@@ -272,6 +273,53 @@ func (s *Service) Fee(ctx context.Context, tx pgx.Tx, r FeeRequest) (int64, erro
 		}
 	}
 	q, err := s.price(ctx, from, to, r.Method, max(r.WeightGrams, 1))
+	if err != nil {
+		return 0, renameField(err, "method", "shipping_method")
+	}
+	return q.Total, nil
+}
+
+// FeeQuote is a parcel's fee whose shop read is queued on a batch (QueueFee).
+type FeeQuote struct {
+	s    *Service
+	r    FeeRequest
+	to   *Address
+	shop Shop
+	err  error
+}
+
+// QueueFee is Fee for a checkout that batches its reads: the shop is read in the caller's batch
+// and the buyer's address is the one the caller already holds (to; nil: priced at the method's
+// base, as Fee without an address). Once the batch is sent, Fee prices the parcel, whose weight
+// is known by then.
+func (s *Service) QueueFee(ctx context.Context, b *pgdb.Batch, r FeeRequest, to *Address) *FeeQuote {
+	f := &FeeQuote{s: s, r: r, to: to}
+	s.shops.QueueShop(ctx, b, r.ShopID, func(sh Shop, err error) error {
+		f.shop, f.err = sh, err
+		if apperr.Is(err, apperr.NotFound) { // answered by Fee, if the parcel is priced at all
+			return nil
+		}
+		return err
+	})
+	return f
+}
+
+// Fee prices the parcel of weightGrams, as Fee does, once its batch was sent.
+func (f *FeeQuote) Fee(ctx context.Context, weightGrams int64) (int64, error) {
+	s := f.s
+	if f.err != nil {
+		return 0, f.err
+	}
+	f.r.WeightGrams = weightGrams
+	from := placed{Point: geo.Point{Lat: f.shop.Lat, Lng: f.shop.Lng}, Province: s.provinceSlug(f.shop.Province)}
+	to := from
+	if f.to != nil {
+		var err error
+		if to, err = s.locate(ctx, "address_id", f.to.Address, f.to.Lat, f.to.Lng); err != nil {
+			return 0, err
+		}
+	}
+	q, err := s.price(ctx, from, to, f.r.Method, max(f.r.WeightGrams, 1))
 	if err != nil {
 		return 0, renameField(err, "method", "shipping_method")
 	}

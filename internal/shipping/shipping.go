@@ -17,6 +17,7 @@ import (
 
 	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/auth"
+	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/shipping/geo"
 )
 
@@ -151,6 +152,9 @@ type Shop struct {
 // is not nil: the cart prices shipping inside the checkout's transaction.
 type Shops interface {
 	Shop(ctx context.Context, tx pgx.Tx, shopID uuid.UUID) (Shop, error)
+	// QueueShop queues Shop's read on a batch the caller sends (checkout's fees); done gets the
+	// shop once it is sent.
+	QueueShop(ctx context.Context, b *pgdb.Batch, shopID uuid.UUID, done func(Shop, error) error)
 	// OwnsShop reports whether the user owns at least one shop.
 	OwnsShop(ctx context.Context, userID uuid.UUID) (bool, error)
 }

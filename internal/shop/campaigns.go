@@ -343,19 +343,6 @@ func (s *Service) CampaignOffer(ctx context.Context, tx pgx.Tx, variantID uuid.U
 	return CampaignOffer{CampaignID: row.CampaignID, Price: row.CampaignPrice, Remaining: left, EndsAt: row.EndsAt}, true, nil
 }
 
-// SellCampaignStockTx takes qty of a variant's campaign stock in the checkout's transaction; it
-// answers insufficient_stock when the campaign has sold out or ended meanwhile.
-func (s *Service) SellCampaignStockTx(ctx context.Context, tx pgx.Tx, campaignID, variantID uuid.UUID, qty int32) error {
-	n, err := newStore(tx).SellCampaignStock(ctx, store.SellCampaignStockParams{Qty: qty, CampaignID: campaignID, VariantID: variantID})
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return apperr.New(apperr.InsufficientStock, "the campaign stock of variant %s is sold out or the campaign has ended", variantID)
-	}
-	return nil
-}
-
 // ReturnCampaignStockTx gives campaign stock back when an order is cancelled.
 func (s *Service) ReturnCampaignStockTx(ctx context.Context, tx pgx.Tx, campaignID, variantID uuid.UUID, qty int32) error {
 	return newStore(tx).ReturnCampaignStock(ctx, store.ReturnCampaignStockParams{Qty: qty, CampaignID: campaignID, VariantID: variantID})

@@ -251,7 +251,7 @@ type VoucherQuote struct {
 }
 
 // QuoteVoucher works out what code takes off lines of one shop for buyer, without using it.
-// The cart shows it; checkout redeems it with RedeemVoucherTx. tx may be nil (the pool). A
+// The cart shows it; checkout redeems it with QueueRedeemVoucher. tx may be nil (the pool). A
 // code the shop does not have is not found; a voucher that does not apply is refused with a
 // code the buyer can act on (voucher_expired, voucher_not_started, voucher_exhausted,
 // min_spend_not_met) or, for the rest, validation_failed, each naming the field "coupon".
@@ -261,14 +261,28 @@ func (s *Service) QuoteVoucher(ctx context.Context, tx pgx.Tx, shopID, buyer uui
 	if err != nil {
 		return VoucherQuote{}, pgdb.NotFound(err, "voucher")
 	}
+	return quoteVoucher(row, lines, func() (int64, error) {
+		return q.CountUserRedemptions(ctx, store.CountUserRedemptionsParams{PromotionID: row.ID, UserID: buyer})
+	})
+}
+
+// quoteVoucher is the one quote of a voucher: running, not used up, not used by the buyer as
+// often as it allows (usedByBuyer is asked only when there is such a limit), and its discount.
+func quoteVoucher(row store.ShopPromotion, lines []VoucherLine, usedByBuyer func() (int64, error)) (VoucherQuote, error) {
 	if err := notRunning(row, time.Now()); err != nil {
 		return VoucherQuote{}, err
 	}
 	if row.UsageLimit != nil && row.UsedCount >= *row.UsageLimit {
 		return VoucherQuote{}, usedUp()
 	}
-	if err := s.checkPerUser(ctx, q, row, buyer); err != nil {
-		return VoucherQuote{}, err
+	if row.PerUserLimit != nil {
+		n, err := usedByBuyer()
+		if err != nil {
+			return VoucherQuote{}, err
+		}
+		if n >= int64(*row.PerUserLimit) {
+			return VoucherQuote{}, usedByYou()
+		}
 	}
 	d, err := Discount(toPromotion(row), lines)
 	if err != nil {
@@ -277,40 +291,8 @@ func (s *Service) QuoteVoucher(ctx context.Context, tx pgx.Tx, shopID, buyer uui
 	return VoucherQuote{PromotionID: row.ID, Code: row.Code, Discount: d}, nil
 }
 
-// RedeemVoucherTx uses a voucher for an order inside the checkout's transaction: the use is
-// taken with a conditional update, so a voucher is never used past its limits however many
-// checkouts race for it, and it vanishes with the transaction if checkout fails.
-func (s *Service) RedeemVoucherTx(ctx context.Context, tx pgx.Tx, shopID, buyer, orderID uuid.UUID, code string, lines []VoucherLine) (VoucherQuote, error) {
-	q := newStore(tx)
-	row, err := q.GetPromotionByCode(ctx, store.GetPromotionByCodeParams{ShopID: shopID, Code: strings.TrimSpace(code)})
-	if pgdb.IsNoRows(err) {
-		return VoucherQuote{}, apperr.Field("coupon", "no such voucher in this shop")
-	}
-	if err != nil {
-		return VoucherQuote{}, err
-	}
-	used, err := q.UsePromotion(ctx, row.ID)
-	if pgdb.IsNoRows(err) { // the update takes a use only from a running voucher with one left
-		if err := notRunning(row, time.Now()); err != nil {
-			return VoucherQuote{}, err
-		}
-		return VoucherQuote{}, usedUp()
-	}
-	if err != nil {
-		return VoucherQuote{}, err
-	}
-	// The row is locked now, so the per-user count cannot change under us.
-	if err := s.checkPerUser(ctx, q, used, buyer); err != nil {
-		return VoucherQuote{}, err
-	}
-	d, err := Discount(toPromotion(used), lines)
-	if err != nil {
-		return VoucherQuote{}, err
-	}
-	if err := q.CreateRedemption(ctx, store.CreateRedemptionParams{PromotionID: used.ID, UserID: buyer, OrderID: orderID, Amount: d}); err != nil {
-		return VoucherQuote{}, err
-	}
-	return VoucherQuote{PromotionID: used.ID, Code: used.Code, Discount: d}, nil
+func usedByYou() error {
+	return apperr.FieldCode(apperr.VoucherExhausted, "coupon", "you have already used this voucher as often as it allows")
 }
 
 // ReleaseVoucherTx gives a cancelled order's voucher use back, once.
@@ -324,20 +306,6 @@ func (s *Service) ReleaseVoucherTx(ctx context.Context, tx pgx.Tx, promotionID, 
 		return err
 	}
 	return q.UnusePromotion(ctx, promotionID)
-}
-
-func (s *Service) checkPerUser(ctx context.Context, q *store.Queries, row store.ShopPromotion, buyer uuid.UUID) error {
-	if row.PerUserLimit == nil {
-		return nil
-	}
-	n, err := q.CountUserRedemptions(ctx, store.CountUserRedemptionsParams{PromotionID: row.ID, UserID: buyer})
-	if err != nil {
-		return err
-	}
-	if n >= int64(*row.PerUserLimit) {
-		return apperr.FieldCode(apperr.VoucherExhausted, "coupon", "you have already used this voucher as often as it allows")
-	}
-	return nil
 }
 
 // Discount is the one computation of what a voucher takes off: the lines in its scope must reach

@@ -93,6 +93,12 @@ LIMIT @lim;
 SELECT count(*) FROM shop.promotion_redemptions
 WHERE promotion_id = @promotion_id AND user_id = @user_id AND released_at IS NULL;
 
+-- name: CountUserRedemptionsByCode :one
+-- The buyer's live uses of a shop's code, read with the voucher by code (checkout batches both).
+SELECT count(*) FROM shop.promotion_redemptions r JOIN shop.promotions p ON p.id = r.promotion_id
+WHERE p.shop_id = @shop_id AND upper(p.code) = upper(@code::text) AND p.status <> 'deleted'
+  AND r.user_id = @user_id AND r.released_at IS NULL;
+
 -- name: UsePromotion :one
 -- Takes one use of a voucher if it is running and not used up; of concurrent checkouts racing for
 -- the last use, one gets the row.

@@ -65,6 +65,19 @@ func (s *Service) AddressTx(ctx context.Context, tx pgx.Tx, uid, id uuid.UUID) (
 	return toAddress(a), nil
 }
 
+// QueueAddress queues the read of one of a user's addresses on b, for a caller that batches its
+// reads (checkout); once b is sent, done gets the address, or not found.
+func (s *Service) QueueAddress(ctx context.Context, b *pgdb.Batch, uid, id uuid.UUID, done func(Address, error) error) {
+	pgdb.Queue(b, func(db pgdb.DBTX) (store.UsersAddress, error) {
+		return newStore(db).GetAddress(ctx, store.GetAddressParams{ID: id, UserID: uid})
+	}, func(a store.UsersAddress, err error) error {
+		if err != nil {
+			return done(Address{}, pgdb.NotFound(err, "address"))
+		}
+		return done(toAddress(a), nil)
+	})
+}
+
 // CreateAddress adds an address. The first one is the default; a new one marked default takes
 // over from the old default.
 func (s *Service) CreateAddress(ctx context.Context, uid uuid.UUID, in AddressInput) (Address, error) {

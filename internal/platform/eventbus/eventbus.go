@@ -78,24 +78,33 @@ func On[T Event](b *Bus, name string, h func(ctx context.Context, id string, ev 
 
 // Publish enqueues every event for each of its topic's subscribers inside tx.
 func (b *Bus) Publish(ctx context.Context, tx pgx.Tx, events ...Event) error {
+	params, err := b.Jobs(events...)
+	if err != nil {
+		return err
+	}
+	if err := b.runner.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("eventbus: publish: %w", err)
+	}
+	return nil
+}
+
+// Jobs returns the River jobs that deliver events to their subscribers, for a caller that
+// inserts them together with jobs of its own in one InsertManyTx call (one round trip).
+func (b *Bus) Jobs(events ...Event) ([]river.InsertManyParams, error) {
 	b.mu.RLock()
+	defer b.mu.RUnlock()
 	var params []river.InsertManyParams
 	for _, ev := range events {
 		payload, err := json.Marshal(ev)
 		if err != nil {
-			b.mu.RUnlock()
-			return fmt.Errorf("eventbus: encode %s: %w", ev.Topic(), err)
+			return nil, fmt.Errorf("eventbus: encode %s: %w", ev.Topic(), err)
 		}
 		env := Envelope{ID: uuid.NewString(), Topic: ev.Topic(), OccurredAt: time.Now().UTC(), Payload: payload}
 		for _, name := range b.subs[ev.Topic()] {
 			params = append(params, river.InsertManyParams{Args: deliveryArgs{Subscriber: name, Envelope: env}})
 		}
 	}
-	b.mu.RUnlock()
-	if err := b.runner.InsertManyTx(ctx, tx, params); err != nil {
-		return fmt.Errorf("eventbus: publish: %w", err)
-	}
-	return nil
+	return params, nil
 }
 
 // deliveryArgs is the River job that carries one event to one subscriber.

@@ -39,11 +39,12 @@ func (q *Queries) AddHistory(ctx context.Context, arg AddHistoryParams) error {
 	return err
 }
 
-const addItem = `-- name: AddItem :exec
+const addItem = `-- name: AddItem :one
 INSERT INTO orders.items (order_id, product_id, variant_id, title, variant_name, sku, unit_price, regular_price,
     campaign_id, quantity, line_total, weight_grams)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
     $9, $10, $11, $12)
+RETURNING id, order_id, product_id, variant_id, title, variant_name, sku, unit_price, regular_price, campaign_id, quantity, line_total, weight_grams
 `
 
 type AddItemParams struct {
@@ -61,8 +62,9 @@ type AddItemParams struct {
 	WeightGrams  int64
 }
 
-func (q *Queries) AddItem(ctx context.Context, arg AddItemParams) error {
-	_, err := q.db.Exec(ctx, addItem,
+// Returns the item written, so that checkout answers it without reading it back.
+func (q *Queries) AddItem(ctx context.Context, arg AddItemParams) (OrdersItem, error) {
+	row := q.db.QueryRow(ctx, addItem,
 		arg.OrderID,
 		arg.ProductID,
 		arg.VariantID,
@@ -76,7 +78,23 @@ func (q *Queries) AddItem(ctx context.Context, arg AddItemParams) error {
 		arg.LineTotal,
 		arg.WeightGrams,
 	)
-	return err
+	var i OrdersItem
+	err := row.Scan(
+		&i.ID,
+		&i.OrderID,
+		&i.ProductID,
+		&i.VariantID,
+		&i.Title,
+		&i.VariantName,
+		&i.Sku,
+		&i.UnitPrice,
+		&i.RegularPrice,
+		&i.CampaignID,
+		&i.Quantity,
+		&i.LineTotal,
+		&i.WeightGrams,
+	)
+	return i, err
 }
 
 const attachCarrier = `-- name: AttachCarrier :execrows

@@ -131,6 +131,26 @@ func (q *Queries) CountUserRedemptions(ctx context.Context, arg CountUserRedempt
 	return count, err
 }
 
+const countUserRedemptionsByCode = `-- name: CountUserRedemptionsByCode :one
+SELECT count(*) FROM shop.promotion_redemptions r JOIN shop.promotions p ON p.id = r.promotion_id
+WHERE p.shop_id = $1 AND upper(p.code) = upper($2::text) AND p.status <> 'deleted'
+  AND r.user_id = $3 AND r.released_at IS NULL
+`
+
+type CountUserRedemptionsByCodeParams struct {
+	ShopID uuid.UUID
+	Code   string
+	UserID uuid.UUID
+}
+
+// The buyer's live uses of a shop's code, read with the voucher by code (checkout batches both).
+func (q *Queries) CountUserRedemptionsByCode(ctx context.Context, arg CountUserRedemptionsByCodeParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countUserRedemptionsByCode, arg.ShopID, arg.Code, arg.UserID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createCampaign = `-- name: CreateCampaign :one
 INSERT INTO shop.campaigns (shop_id, name, description, kind, starts_at, ends_at)
 VALUES ($1, $2, $3, $4, $5, $6)

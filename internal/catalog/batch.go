@@ -1,0 +1,85 @@
+package catalog
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/goshop/goshop/internal/catalog/internal/store"
+	"github.com/goshop/goshop/internal/events"
+	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/eventbus"
+	"github.com/goshop/goshop/internal/platform/pgdb"
+)
+
+// QueueVariantSnapshot queues VariantSnapshotTx's read on b, for a caller that batches its
+// reads (checkout); once b is sent, done gets the snapshot, or not found.
+func (s *Service) QueueVariantSnapshot(ctx context.Context, b *pgdb.Batch, variantID uuid.UUID, done func(VariantSnapshot, error) error) {
+	pgdb.Queue(b, func(db pgdb.DBTX) (store.VariantSnapshotRow, error) {
+		return newStore(db).VariantSnapshot(ctx, variantID)
+	}, func(r store.VariantSnapshotRow, err error) error { return done(toSnapshot(r, err)) })
+}
+
+// Reservation is checkout's stock reservation, queued on a batch (QueueReserveStock).
+type Reservation struct {
+	want map[uuid.UUID]int
+	rows []store.ReserveStockRow
+}
+
+// QueueReserveStock queues, on b, the taking of the stock of every line in one statement that
+// also records the movements: rows locked in variant order, each taken only while enough is
+// left, so concurrent checkouts never sell more than there is. Lines of one variant are merged.
+// Once b is sent, Done says whether every line was met and returns the stock events for the
+// caller to publish with its own (one River insert for the whole checkout).
+func (s *Service) QueueReserveStock(ctx context.Context, b *pgdb.Batch, lines []StockLine) (*Reservation, error) {
+	merged, err := mergeLines(lines)
+	if err != nil {
+		return nil, err
+	}
+	r := &Reservation{want: map[uuid.UUID]int{}}
+	if len(merged) == 0 {
+		return r, nil
+	}
+	p := store.ReserveStockParams{Kind: "reservation", Reason: merged[0].Ref}
+	for _, l := range merged {
+		p.VariantIds = append(p.VariantIds, l.VariantID)
+		p.Quantities = append(p.Quantities, int32(l.Quantity))
+		r.want[l.VariantID] = l.Quantity
+	}
+	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.ReserveStockRow, error) { return newStore(db).ReserveStock(ctx, p) },
+		func(rows []store.ReserveStockRow, err error) error {
+			r.rows = rows
+			return err
+		})
+	return r, nil
+}
+
+// Done answers, once the reservation's batch was sent, the stock events to publish, or
+// insufficient_stock naming a variant that could not be met (read through tx: the statement
+// changed nothing the caller keeps, its transaction is rolled back).
+func (r *Reservation) Done(ctx context.Context, tx pgx.Tx) ([]eventbus.Event, error) {
+	met := map[uuid.UUID]bool{}
+	var evs []eventbus.Event
+	for _, row := range r.rows {
+		met[row.VariantID] = true
+		old, stock, at := int(row.Stock+row.Qty), int(row.Stock), row.CreatedAt.UTC()
+		evs = append(evs, events.StockChanged{ProductID: row.ProductID.String(), VariantID: row.VariantID.String(),
+			ShopID: row.ShopID.String(), Delta: -int(row.Qty), Stock: stock, Kind: "reservation", At: at})
+		if th := int(row.LowStockThreshold); old > th && stock <= th {
+			evs = append(evs, events.LowStock{ProductID: row.ProductID.String(), VariantID: row.VariantID.String(),
+				ShopID: row.ShopID.String(), SKU: row.Sku, Stock: stock, Threshold: th, At: at})
+		}
+	}
+	for id, qty := range r.want {
+		if met[id] {
+			continue
+		}
+		v, err := newStore(tx).GetVariant(ctx, id)
+		if err != nil {
+			return nil, pgdb.NotFound(err, "variant")
+		}
+		return nil, apperr.New(apperr.InsufficientStock, "variant %s (%s) has %d in stock; %d asked", v.ID, v.Name, v.Stock, qty)
+	}
+	return evs, nil
+}

@@ -1,0 +1,106 @@
+package pgdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Batch gathers the statements of several contexts, each queuing its own schema's queries, so
+// that they reach PostgreSQL in one round trip (a pipeline with one Sync). Every statement's
+// answer is handed to the callback its queuer gave, in the order queued, when the batch is sent.
+type Batch struct{ b pgx.Batch }
+
+// Len is how many statements are queued.
+func (b *Batch) Len() int { return b.b.Len() }
+
+// Send sends the queued statements in tx in one round trip and runs their callbacks; the first
+// error (of a statement or a callback) is returned. Nothing is sent when nothing is queued. After
+// an error the transaction is aborted: the caller rolls back.
+func (b *Batch) Send(ctx context.Context, tx pgx.Tx) error {
+	if b.b.Len() == 0 {
+		return nil
+	}
+	err := tx.SendBatch(ctx, &b.b).Close()
+	b.b = pgx.Batch{}
+	return err
+}
+
+// Queue queues the statement that call, a sqlc query method run on the DBTX it is given, sends,
+// and runs call again on the statement's answer when the batch is sent, handing its result to
+// done. The SQL and the scanning stay sqlc's: call runs once on a recorder, which keeps the
+// statement and its arguments, and once on the answer.
+//
+//	pgdb.Queue(b, func(db pgdb.DBTX) (store.Row, error) { return newStore(db).GetRow(ctx, id) },
+//		func(r store.Row, err error) error { ... })
+func Queue[T any](b *Batch, call func(db DBTX) (T, error), done func(T, error) error) {
+	rec := &recorder{}
+	_, _ = call(rec)
+	if rec.kind == 0 {
+		panic("pgdb: Queue: call sent no query")
+	}
+	q := b.b.Queue(rec.sql, rec.args...)
+	switch rec.kind {
+	case kindRow:
+		q.QueryRow(func(row pgx.Row) error { return done(call(answer{row: row})) })
+	case kindRows:
+		q.Query(func(rows pgx.Rows) error { return done(call(answer{rows: rows})) })
+	case kindExec:
+		q.Exec(func(tag pgconn.CommandTag) error { return done(call(answer{tag: tag})) })
+	}
+}
+
+const (
+	kindRow = iota + 1
+	kindRows
+	kindExec
+)
+
+var errRecorded = errors.New("pgdb: statement recorded for a batch")
+
+// recorder keeps the one statement a query method sends.
+type recorder struct {
+	kind int
+	sql  string
+	args []any
+}
+
+func (r *recorder) keep(kind int, sql string, args []any) {
+	if r.kind != 0 {
+		panic(fmt.Sprintf("pgdb: Queue: call sent a second query (%s)", queryName(sql)))
+	}
+	r.kind, r.sql, r.args = kind, sql, args
+}
+
+func (r *recorder) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	r.keep(kindExec, sql, args)
+	return pgconn.CommandTag{}, errRecorded
+}
+
+func (r *recorder) Query(_ context.Context, sql string, args ...any) (pgx.Rows, error) {
+	r.keep(kindRows, sql, args)
+	return nil, errRecorded
+}
+
+func (r *recorder) QueryRow(_ context.Context, sql string, args ...any) pgx.Row {
+	r.keep(kindRow, sql, args)
+	return errRow{}
+}
+
+type errRow struct{}
+
+func (errRow) Scan(...any) error { return errRecorded }
+
+// answer hands a query method the batch's answer to its statement.
+type answer struct {
+	row  pgx.Row
+	rows pgx.Rows
+	tag  pgconn.CommandTag
+}
+
+func (a answer) Exec(context.Context, string, ...any) (pgconn.CommandTag, error) { return a.tag, nil }
+func (a answer) Query(context.Context, string, ...any) (pgx.Rows, error)         { return a.rows, nil }
+func (a answer) QueryRow(context.Context, string, ...any) pgx.Row                { return a.row }

@@ -1,0 +1,89 @@
+package pgdb_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goshop/goshop/internal/platform/pgdb"
+	"github.com/goshop/goshop/internal/platform/testdb"
+)
+
+// TestQueueRunsQueryMethodsOnABatch: a row, rows and an exec, queued by the methods that would
+// run them one by one, travel in one round trip and reach their callbacks in order; a failing
+// statement fails the batch, and a later statement's callback does not run.
+func TestQueueRunsQueryMethodsOnABatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var rt pgdb.RoundTrips
+	pool, err := pgdb.Open(ctx, testdb.New(t), 1, func(c *pgxpool.Config) { c.ConnConfig.DialFunc = rt.Dial })
+	require.NoError(t, err)
+	defer pool.Close()
+	_, err = pool.Exec(ctx, "CREATE TABLE t (n int)")
+	require.NoError(t, err)
+
+	one := func(db pgdb.DBTX) (int, error) {
+		var n int
+		err := db.QueryRow(ctx, "SELECT $1::int + 1", 41).Scan(&n)
+		return n, err
+	}
+	many := func(db pgdb.DBTX) ([]int, error) {
+		rows, err := db.Query(ctx, "SELECT generate_series(1, $1::int)", 3)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, pgx.RowTo[int])
+	}
+	insert := func(db pgdb.DBTX) (pgconn.CommandTag, error) { return db.Exec(ctx, "INSERT INTO t VALUES (1), (2)") }
+
+	var order []string
+	var b pgdb.Batch
+	require.NoError(t, pgdb.WithTx(ctx, pool, func(tx pgx.Tx) error {
+		// Warm the connection's statement cache, as a running server's is.
+		pgdb.Queue(&b, one, func(int, error) error { return nil })
+		pgdb.Queue(&b, many, func([]int, error) error { return nil })
+		pgdb.Queue(&b, insert, func(pgconn.CommandTag, error) error { return nil })
+		require.NoError(t, b.Send(ctx, tx))
+
+		before := rt.N()
+		pgdb.Queue(&b, one, func(n int, err error) error {
+			order = append(order, "one")
+			assert.Equal(t, 42, n)
+			return err
+		})
+		pgdb.Queue(&b, many, func(ns []int, err error) error {
+			order = append(order, "many")
+			assert.Equal(t, []int{1, 2, 3}, ns)
+			return err
+		})
+		pgdb.Queue(&b, insert, func(tag pgconn.CommandTag, err error) error {
+			order = append(order, "exec")
+			assert.EqualValues(t, 2, tag.RowsAffected())
+			return err
+		})
+		assert.Equal(t, 3, b.Len())
+		require.NoError(t, b.Send(ctx, tx))
+		assert.EqualValues(t, 1, rt.N()-before, "one round trip")
+		assert.Zero(t, b.Len(), "a sent batch is empty again")
+		return nil
+	}))
+	assert.Equal(t, []string{"one", "many", "exec"}, order)
+
+	ran := false
+	err = pgdb.WithTx(ctx, pool, func(tx pgx.Tx) error {
+		pgdb.Queue(&b, func(db pgdb.DBTX) (pgconn.CommandTag, error) { return db.Exec(ctx, "INSERT INTO t VALUES ('x')") },
+			func(pgconn.CommandTag, error) error { return nil })
+		pgdb.Queue(&b, insert, func(pgconn.CommandTag, error) error { ran = true; return nil })
+		return b.Send(ctx, tx)
+	})
+	require.Error(t, err)
+	assert.False(t, ran, "after a failure the batch stops")
+	var n int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&n))
+	assert.Equal(t, 4, n, "the failed transaction left nothing")
+}
