@@ -16,6 +16,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/cors"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
 
@@ -192,6 +193,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 
 	a.Metrics = metrics.New(a.Pool)
 	a.Metrics.Register(a.Users.Collectors()...)
+	if a.Realtime != nil {
+		a.Metrics.Register(realtimeCollectors(a.Realtime)...)
+	}
 	a.Router = a.routes()
 	api := chi.NewRouter()
 	user.NewHandler(a.Users, authn, limiter, cfg.AuthRatePerMinute).Routes(api)
@@ -281,6 +285,19 @@ func shippingConfig(cfg config.Config) (shipping.Config, error) {
 		out.Router = geo.OSRMRouter{BaseURL: cfg.RouterURL, Fallback: out.Router}
 	}
 	return out, nil
+}
+
+// realtimeCollectors export what the WebSocket hub counts in this process: the live topics it
+// follows in Redis and the clients it dropped as too slow to read.
+func realtimeCollectors(h *realtime.Hub) []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "goshop_realtime_topics",
+			Help: "Live topics (e.g. deliveries) this process's WebSocket clients follow."},
+			func() float64 { return float64(h.Topics()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "goshop_realtime_dropped_total",
+			Help: "WebSocket clients this process dropped as too slow to read their messages."},
+			func() float64 { return float64(h.Dropped()) }),
+	}
 }
 
 // originPatterns turns the CORS origins (https://shop.example) into the host patterns the
