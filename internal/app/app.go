@@ -26,6 +26,7 @@ import (
 	"github.com/goshop/goshop/internal/order"
 	"github.com/goshop/goshop/internal/payment"
 	"github.com/goshop/goshop/internal/platform/auth"
+	"github.com/goshop/goshop/internal/platform/breaker"
 	"github.com/goshop/goshop/internal/platform/config"
 	"github.com/goshop/goshop/internal/platform/eventbus"
 	"github.com/goshop/goshop/internal/platform/httpx"
@@ -159,7 +160,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.Orders = order.NewService(a.Pool, a.Bus, a.Jobs, order.Ports{Cart: cartCheckout{a.Cart}, Stock: catalogStock{a.Catalog},
 		Promos: promos, Addresses: addressBook{a.Users}}, order.Config{PaymentTimeout: cfg.PaymentTimeout, ReturnWindow: cfg.ReturnWindow,
 		Location: cfg.MarketplaceTZ})
-	a.Payments = payment.NewService(a.Pool, a.Bus, a.Jobs, paymentGateways(cfg),
+	gateways := paymentGateways(cfg)
+	a.Payments = payment.NewService(a.Pool, a.Bus, a.Jobs, gateways,
 		payment.Ports{Orders: orderPayments{a.Orders}, Shops: promos},
 		payment.Config{CommissionBPS: cfg.PlatformCommissionBPS, ReleaseDelay: cfg.ReturnWindow, Sandbox: cfg.Sandbox(),
 			Location: cfg.MarketplaceTZ}, log)
@@ -193,6 +195,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 
 	a.Metrics = metrics.New(a.Pool)
 	a.Metrics.Register(a.Users.Collectors()...)
+	a.Metrics.Register(breaker.Collector(breakers(gateways, shipCfg)...))
 	if a.Realtime != nil {
 		a.Metrics.Register(realtimeCollectors(a.Realtime)...)
 	}
@@ -279,10 +282,11 @@ func shippingConfig(cfg config.Config) (shipping.Config, error) {
 	out := shipping.Config{Fees: fees, Geocoder: geo.Default(), Router: geo.OfflineRouter{RoadFactor: cfg.RoadFactor},
 		AssignRadiusKm: cfg.AssignRadiusKm, AssignRetry: cfg.AssignRetry, Location: cfg.MarketplaceTZ}
 	if cfg.GeocoderURL != "" {
-		out.Geocoder = geo.HTTPGeocoder{BaseURL: cfg.GeocoderURL, UserAgent: cfg.GeocoderUserAgent, Fallback: out.Geocoder}
+		out.Geocoder = geo.HTTPGeocoder{BaseURL: cfg.GeocoderURL, UserAgent: cfg.GeocoderUserAgent, Fallback: out.Geocoder,
+			Breaker: geo.NewBreaker("geocoder", breakerConfig(cfg))}
 	}
 	if cfg.RouterURL != "" {
-		out.Router = geo.OSRMRouter{BaseURL: cfg.RouterURL, Fallback: out.Router}
+		out.Router = geo.OSRMRouter{BaseURL: cfg.RouterURL, Fallback: out.Router, Breaker: geo.NewBreaker("router", breakerConfig(cfg))}
 	}
 	return out, nil
 }

@@ -126,7 +126,7 @@ func TestDashboardQueriesOnlyWhatGoShopExports(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"goshop_http_requests_total", "goshop_http_request_duration_seconds_bucket",
-		"goshop_river_jobs", "goshop_db_pool_acquired_conns", "goshop_db_pool_acquire_wait_seconds_total", "goshop_realtime_topics"} {
+		"goshop_river_jobs", "goshop_db_pool_acquired_conns", "goshop_db_pool_acquire_wait_seconds_total", "goshop_realtime_topics", "goshop_circuit_breaker_state"} {
 		assert.True(t, seen[want], "the dashboard charts %s", want)
 	}
 }

@@ -93,6 +93,13 @@ type Config struct {
 	AssignRadiusKm    float64       `env:"SHIPPING_ASSIGN_RADIUS_KM" envDefault:"10"`
 	AssignRetry       time.Duration `env:"SHIPPING_ASSIGN_RETRY" envDefault:"30s"`
 
+	// Circuit breakers around outside providers (payment gateways, the geocoder, the router):
+	// after BreakerFailures failures in a row a provider's calls fail at once for BreakerOpenFor,
+	// then BreakerProbes calls try it again.
+	BreakerFailures uint32        `env:"CIRCUIT_BREAKER_FAILURES" envDefault:"5"`
+	BreakerOpenFor  time.Duration `env:"CIRCUIT_BREAKER_OPEN_FOR" envDefault:"30s"`
+	BreakerProbes   uint32        `env:"CIRCUIT_BREAKER_PROBES" envDefault:"1"`
+
 	// Payments: each provider is available only with its required credentials.
 	PlatformCommissionBPS int64 `env:"PLATFORM_COMMISSION_BPS" envDefault:"500"`
 
@@ -245,6 +252,9 @@ func (c Config) validate() error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		return fmt.Errorf("config: MAX_BODY_BYTES must be positive")
+	}
+	if c.BreakerFailures < 1 || c.BreakerOpenFor <= 0 || c.BreakerProbes < 1 {
+		return fmt.Errorf("config: CIRCUIT_BREAKER_FAILURES and CIRCUIT_BREAKER_PROBES must be at least 1, CIRCUIT_BREAKER_OPEN_FOR positive")
 	}
 	if c.HashConcurrency < 0 || c.HashWait < 0 {
 		return fmt.Errorf("config: PASSWORD_HASH_CONCURRENCY and PASSWORD_HASH_WAIT must not be negative")
