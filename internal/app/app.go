@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/goshop/goshop/db"
 	"github.com/goshop/goshop/internal/cart"
@@ -37,6 +39,7 @@ import (
 	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/platform/ratelimit"
 	"github.com/goshop/goshop/internal/platform/realtime"
+	"github.com/goshop/goshop/internal/platform/tracing"
 	"github.com/goshop/goshop/internal/shipping"
 	"github.com/goshop/goshop/internal/shipping/geo"
 	"github.com/goshop/goshop/internal/shop"
@@ -60,6 +63,8 @@ type App struct {
 	// stops ends the app's background loops on Close.
 	stops []context.CancelFunc
 	authn *auth.Authenticator
+	// tracer is nil when tracing is off.
+	tracer trace.TracerProvider
 
 	Users    *user.Service
 	Shops    *shop.Service
@@ -86,11 +91,14 @@ type Options struct {
 	Hooks []func(*App)
 	// DBConfig changes the pool's settings before it connects (tests count its round trips).
 	DBConfig func(*pgxpool.Config)
+	// TracerProvider traces requests, queries and jobs; nil installs no tracing at all. serve
+	// sets it when OTEL_EXPORTER_OTLP_ENDPOINT is set; tests pass an in-memory one.
+	TracerProvider trace.TracerProvider
 }
 
 // New connects everything and builds the contexts; call Close when done.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*App, error) {
-	a := &App{Cfg: cfg, Log: log}
+	a := &App{Cfg: cfg, Log: log, tracer: o.TracerProvider}
 	var err error
 	if o.Offline {
 		a.Pool, err = pgxpool.New(ctx, cfg.DatabaseURL)
@@ -98,6 +106,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		var configure []func(*pgxpool.Config)
 		if o.DBConfig != nil {
 			configure = append(configure, o.DBConfig)
+		}
+		if o.TracerProvider != nil {
+			configure = append(configure, func(c *pgxpool.Config) {
+				c.ConnConfig.Tracer = tracing.Postgres(o.TracerProvider)
+			})
 		}
 		a.Pool, err = pgdb.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns, configure...)
 	}
@@ -187,7 +200,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	for _, h := range o.Hooks {
 		h(a)
 	}
-	if err := a.Jobs.Init(a.Pool, jobs.Options{Work: o.Work, MaxWorkers: cfg.WorkerCount, RetryPolicy: o.RetryPolicy,
+	var jobMiddleware []rivertype.Middleware
+	if o.TracerProvider != nil {
+		jobMiddleware = tracing.River(o.TracerProvider)
+	}
+	if err := a.Jobs.Init(a.Pool, jobs.Options{Work: o.Work, MaxWorkers: cfg.WorkerCount, RetryPolicy: o.RetryPolicy, Middleware: jobMiddleware,
 		PollInterval: o.PollInterval, Timeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter, Logger: log}); err != nil {
 		a.Close()
 		return nil, err
@@ -221,6 +238,9 @@ func (a *App) routes() chi.Router {
 	r := chi.NewRouter()
 	r.NotFound(httpx.NotFound)
 	r.MethodNotAllowed(httpx.MethodNotAllowed)
+	if a.tracer != nil {
+		r.Use(tracing.HTTP(a.tracer))
+	}
 	if a.Cfg.TrustProxy {
 		r.Use(middleware.RealIP)
 	}

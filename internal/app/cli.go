@@ -28,6 +28,7 @@ import (
 	"github.com/goshop/goshop/internal/bench"
 	"github.com/goshop/goshop/internal/platform/config"
 	"github.com/goshop/goshop/internal/platform/pgdb"
+	"github.com/goshop/goshop/internal/platform/tracing"
 )
 
 // Version is set at build time with -ldflags "-X github.com/goshop/goshop/internal/app.Version=...".
@@ -183,7 +184,24 @@ func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 // serve runs the HTTP API, the River workers, or both, until ctx ends; then it drains HTTP
 // first (no new work arrives) and River second.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, work, api bool) error {
-	a, err := New(ctx, cfg, log, Options{Work: work})
+	opts := Options{Work: work}
+	if cfg.OTLPEndpoint != "" {
+		tp, err := tracing.OTLP(ctx, Version)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			// Send the last spans, after the drain below.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := tp.Shutdown(sctx); err != nil {
+				log.Warn("tracing shutdown", "err", err)
+			}
+		}()
+		opts.TracerProvider = tp
+		log.Info("tracing", "otlp", cfg.OTLPEndpoint)
+	}
+	a, err := New(ctx, cfg, log, opts)
 	if err != nil {
 		return err
 	}

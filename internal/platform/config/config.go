@@ -42,6 +42,10 @@ type Config struct {
 	// so a killed process's jobs run again within JobRescueAfter + about 40 seconds.
 	JobRescueAfter time.Duration `env:"JOB_RESCUE_AFTER" envDefault:"75s"`
 
+	// OTLPEndpoint turns tracing on: spans of requests, queries and jobs go there by OTLP/HTTP
+	// (the exporter reads the other OTEL_EXPORTER_OTLP_* variables itself).
+	OTLPEndpoint string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+
 	TLSCertFile   string `env:"TLS_CERT_FILE"`
 	TLSKeyFile    string `env:"TLS_KEY_FILE"`
 	TLSSelfSigned bool   `env:"TLS_SELF_SIGNED" envDefault:"false"`
