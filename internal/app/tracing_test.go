@@ -2,9 +2,13 @@ package app_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,6 +20,7 @@ import (
 	"github.com/goshop/goshop/internal/app/apptest"
 	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/eventbus"
+	"github.com/goshop/goshop/internal/platform/testdb"
 )
 
 // TestOneCheckoutIsOneTrace: with tracing on, a checkout's request, its queries, the River jobs
@@ -126,4 +131,42 @@ func TestOneCheckoutIsOneTrace(t *testing.T) {
 			cur = parent
 		}
 	}
+}
+
+// TestServeExportsTracesByOTLP: `goshop serve` with OTEL_EXPORTER_OTLP_ENDPOINT sends its spans
+// to that collector by OTLP/HTTP, at the latest when it stops.
+func TestServeExportsTracesByOTLP(t *testing.T) {
+	var batches atomic.Int64
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/traces" {
+			batches.Add(1)
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(collector.Close)
+	addr := freeAddr(t)
+	t.Setenv("DATABASE_URL", testdb.New(t))
+	t.Setenv("HTTP_ADDR", addr)
+	t.Setenv("LOG_LEVEL", "error")
+	t.Setenv("REDIS_PREFIX", "goshop-test-otlp:")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx, []string{"serve", "-no-workers"}, io.Discard, io.Discard) }()
+	require.Eventually(t, func() bool {
+		res, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		_ = res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	}, 30*time.Second, 50*time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	assert.Positive(t, batches.Load(), "the spans reached the collector")
 }
