@@ -15,10 +15,13 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/cors"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/goshop/goshop/db"
 	"github.com/goshop/goshop/internal/cart"
@@ -28,6 +31,7 @@ import (
 	"github.com/goshop/goshop/internal/order"
 	"github.com/goshop/goshop/internal/payment"
 	"github.com/goshop/goshop/internal/platform/auth"
+	"github.com/goshop/goshop/internal/platform/breaker"
 	"github.com/goshop/goshop/internal/platform/config"
 	"github.com/goshop/goshop/internal/platform/eventbus"
 	"github.com/goshop/goshop/internal/platform/httpx"
@@ -38,6 +42,7 @@ import (
 	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/platform/ratelimit"
 	"github.com/goshop/goshop/internal/platform/realtime"
+	"github.com/goshop/goshop/internal/platform/tracing"
 	"github.com/goshop/goshop/internal/review"
 	"github.com/goshop/goshop/internal/search"
 	"github.com/goshop/goshop/internal/shipping"
@@ -67,6 +72,8 @@ type App struct {
 	// stops ends the app's background loops on Close.
 	stops []context.CancelFunc
 	authn *auth.Authenticator
+	// tracer is nil when tracing is off.
+	tracer trace.TracerProvider
 
 	Users    *user.Service
 	Shops    *shop.Service
@@ -96,11 +103,14 @@ type Options struct {
 	Hooks []func(*App)
 	// DBConfig changes the pool's settings before it connects (tests count its round trips).
 	DBConfig func(*pgxpool.Config)
+	// TracerProvider traces requests, queries and jobs; nil installs no tracing at all. serve
+	// sets it when OTEL_EXPORTER_OTLP_ENDPOINT is set; tests pass an in-memory one.
+	TracerProvider trace.TracerProvider
 }
 
 // New connects everything and builds the contexts; call Close when done.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*App, error) {
-	a := &App{Cfg: cfg, Log: log}
+	a := &App{Cfg: cfg, Log: log, tracer: o.TracerProvider}
 	var err error
 	queries := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "goshop_db_queries_total",
 		Help: "Statements sent to PostgreSQL, by pool (primary, replica)."}, []string{"pool"})
@@ -110,6 +120,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		configure := []func(*pgxpool.Config){pgdb.CountQueries(queries.WithLabelValues("primary"))}
 		if o.DBConfig != nil {
 			configure = append(configure, o.DBConfig)
+		}
+		if o.TracerProvider != nil {
+			configure = append(configure, func(c *pgxpool.Config) {
+				// Beside the query counter, not instead of it.
+				c.ConnConfig.Tracer = multitracer.New(c.ConnConfig.Tracer, tracing.Postgres(o.TracerProvider))
+			})
 		}
 		a.Pool, err = pgdb.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns, configure...)
 	}
@@ -199,7 +215,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.Orders = order.NewService(a.Pool, a.Bus, a.Jobs, order.Ports{Cart: cartCheckout{a.Cart}, Stock: catalogStock{a.Catalog},
 		Promos: promos, Addresses: addressBook{a.Users}}, order.Config{PaymentTimeout: cfg.PaymentTimeout, ReturnWindow: cfg.ReturnWindow,
 		Location: cfg.MarketplaceTZ})
-	a.Payments = payment.NewService(a.Pool, a.Bus, a.Jobs, paymentGateways(cfg),
+	gateways := paymentGateways(cfg)
+	a.Payments = payment.NewService(a.Pool, a.Bus, a.Jobs, gateways,
 		payment.Ports{Orders: orderPayments{a.Orders}, Shops: promos},
 		payment.Config{CommissionBPS: cfg.PlatformCommissionBPS, ReleaseDelay: cfg.ReturnWindow, Sandbox: cfg.Sandbox(),
 			Location: cfg.MarketplaceTZ}, log)
@@ -235,7 +252,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	for _, h := range o.Hooks {
 		h(a)
 	}
-	if err := a.Jobs.Init(a.Pool, jobs.Options{Work: o.Work, MaxWorkers: cfg.WorkerCount, RetryPolicy: o.RetryPolicy,
+	var jobMiddleware []rivertype.Middleware
+	if o.TracerProvider != nil {
+		jobMiddleware = tracing.River(o.TracerProvider)
+	}
+	if err := a.Jobs.Init(a.Pool, jobs.Options{Work: o.Work, MaxWorkers: cfg.WorkerCount, RetryPolicy: o.RetryPolicy, Middleware: jobMiddleware,
 		PollInterval: o.PollInterval, Timeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter, Logger: log}); err != nil {
 		a.Close()
 		return nil, err
@@ -244,6 +265,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.Metrics = metrics.New(a.Pool)
 	a.Metrics.Register(a.Users.Collectors()...)
 	a.Metrics.Register(queries)
+	a.Metrics.Register(breaker.Collector(breakers(gateways, shipCfg)...))
+	if a.Realtime != nil {
+		a.Metrics.Register(realtimeCollectors(a.Realtime)...)
+	}
 	a.Router = a.routes()
 	api := chi.NewRouter()
 	user.NewHandler(a.Users, authn, limiter, cfg.AuthRatePerMinute).Routes(api)
@@ -271,6 +296,9 @@ func (a *App) routes() chi.Router {
 	r := chi.NewRouter()
 	r.NotFound(httpx.NotFound)
 	r.MethodNotAllowed(httpx.MethodNotAllowed)
+	if a.tracer != nil {
+		r.Use(tracing.HTTP(a.tracer))
+	}
 	if a.Cfg.TrustProxy {
 		r.Use(middleware.RealIP)
 	}
@@ -334,10 +362,11 @@ func shippingConfig(cfg config.Config) (shipping.Config, error) {
 	out := shipping.Config{Fees: fees, Geocoder: geo.Default(), Router: geo.OfflineRouter{RoadFactor: cfg.RoadFactor},
 		AssignRadiusKm: cfg.AssignRadiusKm, AssignRetry: cfg.AssignRetry, Location: cfg.MarketplaceTZ}
 	if cfg.GeocoderURL != "" {
-		out.Geocoder = geo.HTTPGeocoder{BaseURL: cfg.GeocoderURL, UserAgent: cfg.GeocoderUserAgent, Fallback: out.Geocoder}
+		out.Geocoder = geo.HTTPGeocoder{BaseURL: cfg.GeocoderURL, UserAgent: cfg.GeocoderUserAgent, Fallback: out.Geocoder,
+			Breaker: geo.NewBreaker("geocoder", breakerConfig(cfg))}
 	}
 	if cfg.RouterURL != "" {
-		out.Router = geo.OSRMRouter{BaseURL: cfg.RouterURL, Fallback: out.Router}
+		out.Router = geo.OSRMRouter{BaseURL: cfg.RouterURL, Fallback: out.Router, Breaker: geo.NewBreaker("router", breakerConfig(cfg))}
 	}
 	return out, nil
 }
@@ -355,6 +384,22 @@ func mediaStorage(cfg config.Config, offline bool) (media.Storage, error) {
 		return local, nil
 	}
 	return local, local.Prepare()
+}
+
+// realtimeCollectors export what the WebSocket hub counts in this process: the live topics it
+// follows in Redis and the clients it dropped as too slow to read.
+func realtimeCollectors(h *realtime.Hub) []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "goshop_realtime_streams",
+			Help: "WebSocket streams (followers) this process holds open."},
+			func() float64 { return float64(h.Streams()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "goshop_realtime_topics",
+			Help: "Live topics (e.g. deliveries) this process's WebSocket clients follow."},
+			func() float64 { return float64(h.Topics()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "goshop_realtime_dropped_total",
+			Help: "WebSocket clients this process dropped as too slow to read their messages."},
+			func() float64 { return float64(h.Dropped()) }),
+	}
 }
 
 // originPatterns turns the CORS origins (https://shop.example) into the host patterns the

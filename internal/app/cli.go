@@ -18,6 +18,7 @@ import (
 	"net/http"
 	_ "net/http/pprof" // served on DEBUG_ADDR only
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/goshop/goshop/internal/bench"
 	"github.com/goshop/goshop/internal/platform/config"
 	"github.com/goshop/goshop/internal/platform/pgdb"
+	"github.com/goshop/goshop/internal/platform/tracing"
 )
 
 // Version is set at build time with -ldflags "-X github.com/goshop/goshop/internal/app.Version=...".
@@ -55,11 +57,64 @@ Commands:
 Configuration comes from the environment; the README lists every variable.
 `
 
+// Commands are the binary's subcommands: Run refuses any other, and the deployment manifests'
+// tests check the commands they run against this list (CheckArgs).
+var Commands = []string{"serve", "worker", "migrate", "routes", "openapi", "admin", "seed", "bench", "version", "help"}
+
+// migrateActions are what `goshop migrate` takes.
+var migrateActions = []string{"up", "down", "status"}
+
+// splitCommand separates the subcommand (serve when none is named) from its arguments.
+func splitCommand(args []string) (string, []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "serve", args
+}
+
+// serveFlags are serve's flags; noWorkersDefault comes from RUN_WORKERS.
+func serveFlags(noWorkersDefault bool) (*flag.FlagSet, *bool) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	return fs, fs.Bool("no-workers", noWorkersDefault, "serve the API without running job workers")
+}
+
+// CheckArgs reports whether Run would accept args as a command line for the long-running and
+// operator commands (serve, worker, migrate) without running anything, so that a manifest naming
+// a command or flag the binary does not have fails a test instead of a rollout.
+func CheckArgs(args []string) error {
+	cmd, rest := splitCommand(args)
+	switch cmd {
+	case "serve":
+		fs, _ := serveFlags(false)
+		fs.SetOutput(io.Discard)
+		if err := fs.Parse(rest); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		if fs.NArg() > 0 {
+			return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+		}
+	case "worker":
+		if len(rest) > 0 {
+			return fmt.Errorf("worker takes no arguments, not %q", rest)
+		}
+	case "migrate":
+		if len(rest) != 1 || !slices.Contains(migrateActions, rest[0]) {
+			return fmt.Errorf("migrate takes one of %v, not %q", migrateActions, rest)
+		}
+	default:
+		if !slices.Contains(Commands, cmd) {
+			return fmt.Errorf("unknown command %q", cmd)
+		}
+	}
+	return nil
+}
+
 // Run is the whole command line: main only adds signals.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
+	cmd, args := splitCommand(args)
+	if !slices.Contains(Commands, cmd) && cmd != "-h" && cmd != "--help" {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
 	}
 	switch cmd {
 	case "version":
@@ -78,8 +133,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log := NewLogger(cfg, stderr)
 	switch cmd {
 	case "serve":
-		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-		noWorkers := fs.Bool("no-workers", !cfg.RunWorkers, "serve the API without running job workers")
+		fs, noWorkers := serveFlags(!cfg.RunWorkers)
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
@@ -133,7 +187,24 @@ func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 // serve runs the HTTP API, the River workers, or both, until ctx ends; then it drains HTTP
 // first (no new work arrives) and River second.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, work, api bool) error {
-	a, err := New(ctx, cfg, log, Options{Work: work})
+	opts := Options{Work: work}
+	if cfg.OTLPEndpoint != "" {
+		tp, err := tracing.OTLP(ctx, Version)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			// Send the last spans, after the drain below.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := tp.Shutdown(sctx); err != nil {
+				log.Warn("tracing shutdown", "err", err)
+			}
+		}()
+		opts.TracerProvider = tp
+		log.Info("tracing", "otlp", cfg.OTLPEndpoint)
+	}
+	a, err := New(ctx, cfg, log, opts)
 	if err != nil {
 		return err
 	}
@@ -293,7 +364,7 @@ func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 		}
 		return nil
 	default:
-		return fmt.Errorf("unknown migrate action %q (up, down, status)", args[0])
+		return fmt.Errorf("unknown migrate action %q %v", args[0], migrateActions)
 	}
 }
 

@@ -14,12 +14,16 @@ import (
 	"github.com/goshop/goshop/internal/payment/gateway/sandbox"
 	"github.com/goshop/goshop/internal/payment/gateway/stripe"
 	"github.com/goshop/goshop/internal/payment/gateway/vnpay"
+	"github.com/goshop/goshop/internal/platform/breaker"
 	"github.com/goshop/goshop/internal/platform/config"
+	"github.com/goshop/goshop/internal/shipping"
+	"github.com/goshop/goshop/internal/shipping/geo"
 )
 
 // paymentGateways builds every provider from the configuration, in the order the methods route
-// lists them. A provider without its credentials is registered but unavailable; the sandbox is
-// not built at all outside development and test.
+// lists them, each behind its circuit breaker. A provider without its credentials is registered
+// but unavailable; the sandbox (in process, nothing to guard) is not built at all outside
+// development and test.
 func paymentGateways(cfg config.Config) *gateway.Registry {
 	gws := []gateway.Gateway{
 		stripe.New(stripe.Config{SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret, APIURL: cfg.StripeAPIURL,
@@ -31,10 +35,35 @@ func paymentGateways(cfg config.Config) *gateway.Registry {
 		momo.New(momo.Config{PartnerCode: cfg.MoMoPartnerCode, AccessKey: cfg.MoMoAccessKey, SecretKey: cfg.MoMoSecretKey,
 			Endpoint: cfg.MoMoEndpoint, RedirectURL: cfg.MoMoRedirectURL, IPNURL: cfg.MoMoIPNURL, Lang: cfg.MoMoLang}),
 	}
+	for i, g := range gws {
+		gws[i] = gateway.WithBreaker(g, breakerConfig(cfg))
+	}
 	if cfg.Sandbox() {
 		gws = append(gws, sandbox.New(sandbox.Config{Secret: cfg.SandboxSecret, PayURL: cfg.SandboxPayURL, Tolerance: cfg.SandboxTolerance}))
 	}
 	return gateway.NewRegistry(gws...)
+}
+
+// breakerConfig is every outside provider's circuit breaker setting.
+func breakerConfig(cfg config.Config) breaker.Config {
+	return breaker.Config{Failures: cfg.BreakerFailures, OpenFor: cfg.BreakerOpenFor, Probes: cfg.BreakerProbes}
+}
+
+// breakers are the circuit breakers of the app's outside providers, for the metrics.
+func breakers(gws *gateway.Registry, ship shipping.Config) []*breaker.Breaker {
+	var out []*breaker.Breaker
+	for _, g := range gws.All() {
+		if gb, ok := g.(interface{ Breaker() *breaker.Breaker }); ok {
+			out = append(out, gb.Breaker())
+		}
+	}
+	if g, ok := ship.Geocoder.(geo.HTTPGeocoder); ok {
+		out = append(out, g.Breaker)
+	}
+	if r, ok := ship.Router.(geo.OSRMRouter); ok {
+		out = append(out, r.Breaker)
+	}
+	return out
 }
 
 // orderPayments serves the payment context from the order context.

@@ -69,7 +69,7 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Use(h.authn.Required)
 		r.Method(http.MethodPost, "/payments", keyed(created, false, true, h.create).
 			Doc("Start paying an order or a checkout at its provider").For(httpx.AnyUser).TakesIdempotencyKey().
-			Can(apperr.NotFound, conflict, reused))
+			Can(apperr.NotFound, conflict, reused, apperr.ProviderUnavailable))
 		r.Method(http.MethodGet, "/payments/history", httpx.Endpoint(ok, h.history).
 			Doc("The caller's payments, newest first").For(httpx.AnyUser).Params(historyQuery{}))
 		r.Method(http.MethodGet, "/payments/transactions", httpx.Endpoint(ok, h.transactions).
@@ -90,7 +90,7 @@ func (h *Handler) Routes(r chi.Router) {
 			Doc("A payment with its status history").For(httpx.Owner))
 		r.Method(http.MethodPost, "/payments/{id}/capture", keyed(ok, true, false, h.capture).
 			Doc("Capture an authorized payment (its buyer or an admin)").For(httpx.Owner).TakesIdempotencyKey().
-			Can(conflict, reused))
+			Can(conflict, reused, apperr.ProviderUnavailable))
 		r.Method(http.MethodGet, "/payments/{id}/refund-status", httpx.WithID(ok, "id", "payment", h.refundStatus).
 			Doc("Where a payment's refunds stand").For(httpx.Owner))
 		r.Method(http.MethodPost, "/payments/{id}/dispute", httpx.WithIDBody(created, "id", "payment", h.dispute).

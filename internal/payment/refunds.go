@@ -2,7 +2,6 @@ package payment
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -208,9 +207,8 @@ func (s *Service) submitRefund(ctx context.Context, refundID uuid.UUID) error {
 			TransactionID: deref(pay.TransactionID), PaymentCreatedAt: derefTime(pay.ProviderCreatedAt), Amount: r.Amount,
 			CapturedAmount: pay.CapturedAmount, Currency: pay.Currency, Reason: r.Reason, IdempotencyKey: r.ID.String(),
 			RequestedBy: "goshop", ClientIP: "127.0.0.1"})
-		var pe *gateway.ProviderError
 		switch {
-		case errors.As(err, &pe) && pe.Temporary():
+		case gateway.Temporary(err): // down or its breaker open: the job tries again later
 			return err
 		case err != nil:
 			_, err = s.refundFailedTx(ctx, q, pay, r, err.Error())

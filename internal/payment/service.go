@@ -21,6 +21,7 @@ import (
 	"github.com/goshop/goshop/internal/payment/internal/store"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
+	"github.com/goshop/goshop/internal/platform/breaker"
 	"github.com/goshop/goshop/internal/platform/eventbus"
 	"github.com/goshop/goshop/internal/platform/httpx"
 	"github.com/goshop/goshop/internal/platform/idempotency"
@@ -314,7 +315,11 @@ func nonEmpty(s string) *string {
 // gatewayError turns a provider's refusal into an application error.
 func gatewayError(err error) error {
 	var pe *gateway.ProviderError
+	var open *breaker.OpenError
 	switch {
+	case errors.As(err, &open):
+		return &apperr.Error{Code: apperr.ProviderUnavailable, Err: err, RetryAfter: open.RetryAfter,
+			Message: "the payment provider is failing; try again later or pay with another provider"}
 	case errors.Is(err, gateway.ErrUnavailable), errors.Is(err, gateway.ErrUnknown):
 		return apperr.Wrap(err, apperr.Invalid, "the payment provider is not available")
 	case errors.Is(err, gateway.ErrInvalidRequest):

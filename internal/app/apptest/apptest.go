@@ -24,6 +24,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/goshop/goshop/internal/app"
 	"github.com/goshop/goshop/internal/platform/config"
@@ -48,7 +49,11 @@ type settings struct {
 	hooks    []func(*app.App)
 	log      *slog.Logger
 	dbConfig func(*pgxpool.Config)
+	tracer   trace.TracerProvider
 }
+
+// WithTracerProvider traces the app's requests, queries and jobs into tp.
+func WithTracerProvider(tp trace.TracerProvider) Option { return func(s *settings) { s.tracer = tp } }
 
 // WithRoundTrips makes the app's pool count its round trips to PostgreSQL in rt.
 func WithRoundTrips(rt *pgdb.RoundTrips) Option {
@@ -123,7 +128,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	ctx := context.Background()
 	a, err := app.New(ctx, cfg, log, app.Options{Work: true, RetryPolicy: jobs.FixedRetry(100 * time.Millisecond),
-		PollInterval: 50 * time.Millisecond, Hooks: s.hooks, DBConfig: s.dbConfig})
+		PollInterval: 50 * time.Millisecond, Hooks: s.hooks, DBConfig: s.dbConfig, TracerProvider: s.tracer})
 	require.NoError(t, err)
 	require.NoError(t, a.Jobs.Start(ctx))
 	srv := httptest.NewServer(ContractOf(t, a).Wrap(t, a.Router))

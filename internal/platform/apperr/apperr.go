@@ -28,7 +28,11 @@ const (
 	PayloadTooLarge      Code = "payload_too_large"
 	Unavailable          Code = "unavailable"
 	MailUnavailable      Code = "mail_unavailable" // a flow that needs email, on a server run with MAIL_DISABLED
-	Internal             Code = "internal"
+	// ProviderUnavailable: an outside provider (a payment gateway) is failing and its circuit
+	// breaker refuses calls for now; Retry-After says when it tries again, and the client may
+	// pick another provider meanwhile.
+	ProviderUnavailable Code = "provider_unavailable"
+	Internal            Code = "internal"
 
 	// Refusals of a voucher a buyer can act on: drop the voucher, wait for it, or buy more.
 	VoucherExhausted  Code = "voucher_exhausted"   // no use left, in all or for this buyer

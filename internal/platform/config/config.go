@@ -46,6 +46,10 @@ type Config struct {
 	// so a killed process's jobs run again within JobRescueAfter + about 40 seconds.
 	JobRescueAfter time.Duration `env:"JOB_RESCUE_AFTER" envDefault:"75s"`
 
+	// OTLPEndpoint turns tracing on: spans of requests, queries and jobs go there by OTLP/HTTP
+	// (the exporter reads the other OTEL_EXPORTER_OTLP_* variables itself).
+	OTLPEndpoint string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+
 	TLSCertFile   string `env:"TLS_CERT_FILE"`
 	TLSKeyFile    string `env:"TLS_KEY_FILE"`
 	TLSSelfSigned bool   `env:"TLS_SELF_SIGNED" envDefault:"false"`
@@ -137,6 +141,12 @@ type Config struct {
 	S3SecretKey         string        `env:"S3_SECRET_KEY"`
 	S3PublicBaseURL     string        `env:"S3_PUBLIC_BASE_URL"`
 	S3URLTTL            time.Duration `env:"S3_URL_TTL" envDefault:"1h"`
+	// Circuit breakers around outside providers (payment gateways, the geocoder, the router):
+	// after BreakerFailures failures in a row a provider's calls fail at once for BreakerOpenFor,
+	// then BreakerProbes calls try it again.
+	BreakerFailures uint32        `env:"CIRCUIT_BREAKER_FAILURES" envDefault:"5"`
+	BreakerOpenFor  time.Duration `env:"CIRCUIT_BREAKER_OPEN_FOR" envDefault:"30s"`
+	BreakerProbes   uint32        `env:"CIRCUIT_BREAKER_PROBES" envDefault:"1"`
 
 	// Payments: each provider is available only with its required credentials.
 	PlatformCommissionBPS int64 `env:"PLATFORM_COMMISSION_BPS" envDefault:"500"`
@@ -300,6 +310,9 @@ func (c Config) validate() error {
 	}
 	if c.S3Endpoint != "" && (c.S3Bucket == "" || c.S3AccessKey == "" || c.S3SecretKey == "") {
 		return fmt.Errorf("config: S3_ENDPOINT needs S3_BUCKET, S3_ACCESS_KEY and S3_SECRET_KEY")
+	}
+	if c.BreakerFailures < 1 || c.BreakerOpenFor <= 0 || c.BreakerProbes < 1 {
+		return fmt.Errorf("config: CIRCUIT_BREAKER_FAILURES and CIRCUIT_BREAKER_PROBES must be at least 1, CIRCUIT_BREAKER_OPEN_FOR positive")
 	}
 	if c.HashConcurrency < 0 || c.HashWait < 0 {
 		return fmt.Errorf("config: PASSWORD_HASH_CONCURRENCY and PASSWORD_HASH_WAIT must not be negative")

@@ -31,17 +31,19 @@ func TestDefaultsAndOverrides(t *testing.T) {
 func TestInvalidConfigurationIsRefused(t *testing.T) {
 	t.Parallel()
 	for name, env := range map[string]map[string]string{
-		"bad duration":             {"ACCESS_TOKEN_TTL": "soon"},
-		"cert without key":         {"TLS_CERT_FILE": "/tmp/cert.pem"},
-		"zero body limit":          {"MAX_BODY_BYTES": "0"},
-		"negative token lifetime":  {"REFRESH_TOKEN_TTL": "-1h"},
-		"not a number of requests": {"AUTH_RATE_PER_MINUTE": "many"},
-		"commission over 100%":     {"PLATFORM_COMMISSION_BPS": "10001"},
-		"negative commission":      {"PLATFORM_COMMISSION_BPS": "-1"},
-		"rescue before timeout":    {"JOB_TIMEOUT": "2m", "JOB_RESCUE_AFTER": "1m"},
-		"no job timeout":           {"JOB_TIMEOUT": "0s"},
-		"unknown time zone":        {"MARKETPLACE_TZ": "Mars/Olympus_Mons"},
-		"the host's time zone":     {"MARKETPLACE_TZ": "Local"},
+		"bad duration":                {"ACCESS_TOKEN_TTL": "soon"},
+		"cert without key":            {"TLS_CERT_FILE": "/tmp/cert.pem"},
+		"zero body limit":             {"MAX_BODY_BYTES": "0"},
+		"negative token lifetime":     {"REFRESH_TOKEN_TTL": "-1h"},
+		"not a number of requests":    {"AUTH_RATE_PER_MINUTE": "many"},
+		"commission over 100%":        {"PLATFORM_COMMISSION_BPS": "10001"},
+		"negative commission":         {"PLATFORM_COMMISSION_BPS": "-1"},
+		"rescue before timeout":       {"JOB_TIMEOUT": "2m", "JOB_RESCUE_AFTER": "1m"},
+		"no job timeout":              {"JOB_TIMEOUT": "0s"},
+		"unknown time zone":           {"MARKETPLACE_TZ": "Mars/Olympus_Mons"},
+		"the host's time zone":        {"MARKETPLACE_TZ": "Local"},
+		"a breaker that never opens":  {"CIRCUIT_BREAKER_FAILURES": "0"},
+		"a breaker that never probes": {"CIRCUIT_BREAKER_OPEN_FOR": "0s"},
 	} {
 		_, err := config.FromMap(env)
 		assert.Error(t, err, name)

@@ -59,6 +59,7 @@ var statusOf = map[apperr.Code]int{
 	apperr.PayloadTooLarge:      http.StatusRequestEntityTooLarge,
 	apperr.Unavailable:          http.StatusServiceUnavailable,
 	apperr.MailUnavailable:      http.StatusServiceUnavailable,
+	apperr.ProviderUnavailable:  http.StatusServiceUnavailable,
 	apperr.Internal:             http.StatusInternalServerError,
 	apperr.VoucherExhausted:     http.StatusUnprocessableEntity,
 	apperr.VoucherExpired:       http.StatusUnprocessableEntity,

@@ -53,6 +53,8 @@ type Options struct {
 	// hour, or Timeout's when longer); River's rescuer looks every 30 seconds.
 	RescueAfter time.Duration
 	Logger      *slog.Logger
+	// Middleware wraps every insert and run (tracing).
+	Middleware []rivertype.Middleware
 }
 
 // NewRunner returns a Runner with an empty worker registry.
@@ -70,6 +72,7 @@ func (r *Runner) Init(pool *pgxpool.Pool, o Options) error {
 		MaxAttempts:          25,
 		JobTimeout:           cmp.Or(o.Timeout, time.Minute),
 		RescueStuckJobsAfter: o.RescueAfter,
+		Middleware:           o.Middleware,
 	}
 	if o.Work {
 		n := o.MaxWorkers

@@ -1,5 +1,5 @@
-// Package metrics exposes Prometheus metrics: HTTP requests by route pattern and River jobs by
-// kind and state.
+// Package metrics exposes Prometheus metrics: HTTP requests by route pattern, River jobs by
+// kind and state, and the PostgreSQL pool's use. deploy/grafana/goshop.json charts them.
 package metrics
 
 import (
@@ -23,7 +23,7 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 }
 
-// New registers GoShop's collectors; pool feeds the River job gauge.
+// New registers GoShop's collectors; pool feeds the River job gauge and is the "primary" pool.
 func New(pool *pgxpool.Pool) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
@@ -38,7 +38,8 @@ func New(pool *pgxpool.Pool) *Metrics {
 	m.reg.MustRegister(m.requests, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&jobCollector{pool: pool, desc: prometheus.NewDesc("goshop_river_jobs",
-			"River jobs by kind and state.", []string{"kind", "state"}, nil)})
+			"River jobs by kind and state.", []string{"kind", "state"}, nil)},
+		PoolCollector("primary", pool))
 	return m
 }
 

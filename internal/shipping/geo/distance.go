@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/breaker"
 )
 
 // Point is a WGS 84 position in degrees.
@@ -90,6 +91,9 @@ type OSRMRouter struct {
 	Profile  string       // default "driving"
 	Client   *http.Client // default: one with a 5-second timeout
 	Fallback Router
+	// Breaker, when set, stops asking a server that keeps failing: the fallback answers at once
+	// until the breaker tries the server again (NewBreaker).
+	Breaker *breaker.Breaker
 }
 
 type osrmResponse struct {
@@ -106,7 +110,7 @@ func (r OSRMRouter) Route(ctx context.Context, from, to Point) (Route, error) {
 	if !from.Valid() || !to.Valid() {
 		return Route{}, apperr.New(apperr.Invalid, "a point is not a position on Earth")
 	}
-	route, err := r.route(ctx, from, to)
+	route, err := breaker.Do(r.Breaker, func() (Route, error) { return r.route(ctx, from, to) })
 	if err != nil && r.Fallback != nil {
 		return r.Fallback.Route(ctx, from, to)
 	}
@@ -156,6 +160,13 @@ func Matrix(ctx context.Context, r Router, origins, destinations []Point) ([][]R
 }
 
 func coord(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
+
+// NewBreaker is the circuit breaker of a geocoding or routing server: only its failures to
+// answer (no answer, a 5xx, a body that is not its JSON: apperr.Unavailable) count, not an
+// address it does not know or a trip it cannot route.
+func NewBreaker(name string, cfg breaker.Config) *breaker.Breaker {
+	return breaker.New(name, cfg, func(err error) bool { return apperr.Is(err, apperr.Unavailable) })
+}
 
 var defaultClient = &http.Client{Timeout: 5 * time.Second}
 

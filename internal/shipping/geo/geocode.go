@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/breaker"
 )
 
 // Precision says how closely a Location places an address.
@@ -71,6 +72,9 @@ type HTTPGeocoder struct {
 	UserAgent string
 	Client    *http.Client // default: one with a 5-second timeout
 	Fallback  Geocoder
+	// Breaker, when set, stops asking a server that keeps failing: the fallback answers at once
+	// until the breaker tries the server again (NewBreaker).
+	Breaker *breaker.Breaker
 }
 
 type nominatimPlace struct {
@@ -84,7 +88,7 @@ type nominatimPlace struct {
 
 // Geocode implements Geocoder.
 func (h HTTPGeocoder) Geocode(ctx context.Context, a Address) (Location, error) {
-	loc, err := h.geocode(ctx, a)
+	loc, err := breaker.Do(h.Breaker, func() (Location, error) { return h.geocode(ctx, a) })
 	if err != nil && h.Fallback != nil {
 		return h.Fallback.Geocode(ctx, a)
 	}
