@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -702,6 +703,14 @@ func fakeDeliveries(mux *http.ServeMux, tokens *sync.Map) {
 	})
 	mux.HandleFunc("POST /api/v1/users/addresses", func(w http.ResponseWriter, r *http.Request) {
 		answer(http.StatusCreated, newID())(w, r)
+	})
+	// The media row uploads to its sellers' products, then deletes them.
+	mux.HandleFunc("POST /api/v1/products/{id}/media", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		answer(http.StatusCreated, newID())(w, r)
+	})
+	mux.HandleFunc("DELETE /api/v1/products/{id}", func(w http.ResponseWriter, r *http.Request) {
+		answer(http.StatusNoContent, nil)(w, r)
 	})
 	mux.HandleFunc("POST /api/v1/cart/items", answer(http.StatusCreated, map[string]any{}))
 	mux.HandleFunc("POST /api/v1/orders", func(w http.ResponseWriter, r *http.Request) {

@@ -49,7 +49,7 @@ const (
 	refUserSQL = `-- name: GetUser :one
 SELECT id, email, password_hash, full_name, phone, roles, created_at, updated_at, deleted_at FROM users.users WHERE id = $1 AND deleted_at IS NULL
 `
-	refProductColumns = `id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed`
+	refProductColumns = `id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed, gtin`
 	refProductSQL     = `-- name: GetProduct :one
 SELECT ` + refProductColumns + ` FROM catalog.products WHERE id = $1
 `
@@ -276,6 +276,7 @@ type productRecord struct {
 	CreatedAt, UpdatedAt           time.Time
 	DeletedAt, ShopHiddenAt        *time.Time
 	Listed                         bool
+	GTIN                           string
 }
 
 func scanProduct(row pgx.Row) (productRecord, error) {
@@ -283,7 +284,7 @@ func scanProduct(row pgx.Row) (productRecord, error) {
 	err := row.Scan(&p.ID, &p.ShopID, &p.Title, &p.Description, &p.Brand, &p.Model, &p.CategoryID, &p.Attributes, &p.Status,
 		&p.Currency, &p.Price, &p.LowStockThreshold, &p.WeightGrams, &p.Rating, &p.RatingCount, &p.DiscountID, &p.DiscountPercent,
 		&p.DiscountPrice, &p.DiscountVariantID, &p.DiscountStartsAt, &p.DiscountEndsAt, &p.DiscountBy, &p.CreatedBy, &p.CreatedAt,
-		&p.UpdatedAt, &p.DeletedAt, &p.ShopHiddenAt, &p.Listed)
+		&p.UpdatedAt, &p.DeletedAt, &p.ShopHiddenAt, &p.Listed, &p.GTIN)
 	return p, err
 }
 
@@ -398,7 +399,7 @@ func queryAll[T any](ctx context.Context, pool *pgxpool.Pool, scan func(pgx.Row)
 // the lowest variant price and the stock summed over variants.
 func productJSON(r productRecord, vs []variantRecord, now time.Time) catalog.Product {
 	p := catalog.Product{
-		ID: r.ID, ShopID: r.ShopID, Title: r.Title, Description: r.Description, Brand: r.Brand, Model: r.Model,
+		ID: r.ID, ShopID: r.ShopID, Title: r.Title, Description: r.Description, Brand: r.Brand, Model: r.Model, GTIN: r.GTIN,
 		CategoryID: r.CategoryID, Attributes: r.Attributes, Currency: r.Currency, Status: r.Status,
 		Rating: r.Rating, RatingCount: int(r.RatingCount), WeightGrams: int(r.WeightGrams),
 		LowStockThreshold: int(r.LowStockThreshold), Media: []catalog.Media{}, Variants: make([]catalog.Variant, 0, len(vs)),

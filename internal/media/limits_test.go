@@ -25,7 +25,10 @@ func TestUploadsInProgressAreBounded(t *testing.T) {
 	srv := httptest.NewServer(f.env.App.Router)
 	defer srv.Close()
 
-	img := jpegOf(t, picture(300, 200, false), 85)
+	// Noise, so the file is large: the held half must overflow the client's 4 KiB write buffer,
+	// or the request (headers included) would not leave the client until the rest is written.
+	img := jpegOf(t, noise(400, 300), 90)
+	require.Greater(t, len(img), 32<<10)
 	pr, pw := io.Pipe()
 	// A failure below must not leave the held upload open: srv.Close would wait for it forever.
 	defer pw.CloseWithError(io.ErrUnexpectedEOF)
@@ -46,7 +49,7 @@ func TestUploadsInProgressAreBounded(t *testing.T) {
 	}()
 	part, err := mw.CreateFormFile("file", "slow.jpg")
 	require.NoError(t, err)
-	_, err = part.Write(img[:100])
+	_, err = part.Write(img[:len(img)/2])
 	require.NoError(t, err)
 
 	var mine, theirs *apptest.Response
@@ -60,7 +63,7 @@ func TestUploadsInProgressAreBounded(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, theirs.Status, "%s", theirs.Body)
 	assert.NotEmpty(t, theirs.Header.Get("Retry-After"))
 
-	_, err = part.Write(img[100:])
+	_, err = part.Write(img[len(img)/2:])
 	require.NoError(t, err)
 	require.NoError(t, mw.Close())
 	require.NoError(t, pw.Close())
