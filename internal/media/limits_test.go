@@ -52,14 +52,14 @@ func TestUploadsInProgressAreBounded(t *testing.T) {
 	_, err = part.Write(img[:len(img)/2])
 	require.NoError(t, err)
 
-	var mine, theirs *apptest.Response
-	apptest.Eventually(t, func() bool {
-		mine = f.upload(t, f.owner.AccessToken, f.product, "a.jpg", img)
-		return mine.Status == http.StatusTooManyRequests
-	}, "the owner's second upload at once is refused")
+	// Only once the held upload holds its slot is a second one sure to find it taken (sent
+	// sooner, the second could take the slot first and leave the held one refused).
+	apptest.Eventually(t, func() bool { return f.env.App.Media.UploadsInProgress() == 1 }, "the held upload holds its slot")
+	mine := f.upload(t, f.owner.AccessToken, f.product, "a.jpg", img)
+	require.Equal(t, http.StatusTooManyRequests, mine.Status, "%s", mine.Body)
 	assert.Equal(t, "rate_limited", mine.Code(t))
 	assert.NotEmpty(t, mine.Header.Get("Retry-After"))
-	theirs = f.upload(t, f.other.AccessToken, otherProduct, "b.jpg", img)
+	theirs := f.upload(t, f.other.AccessToken, otherProduct, "b.jpg", img)
 	assert.Equal(t, http.StatusServiceUnavailable, theirs.Status, "%s", theirs.Body)
 	assert.NotEmpty(t, theirs.Header.Get("Retry-After"))
 

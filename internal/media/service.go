@@ -289,6 +289,9 @@ func (s *Service) tooMany() error {
 	return apperr.New(apperr.Conflict, "at most %d images and videos each", s.cfg.MaxPerOwner)
 }
 
+// UploadsInProgress is how many uploads this process is receiving now (each holds a slot).
+func (s *Service) UploadsInProgress() int { return len(s.slots) }
+
 // acquire takes an upload slot of the user and of the process, or refuses: 429 when the user
 // has too many uploads in progress, 503 when the process has.
 func (s *Service) acquire(user uuid.UUID) (func(), error) {
