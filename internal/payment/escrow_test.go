@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -247,4 +248,30 @@ func TestPathsNameTheIDTheyTake(t *testing.T) {
 		assert.Equal(t, "the "+strings.TrimSuffix(want, "_id")+"'s ID", ps[0].Description, path)
 	}
 	assert.NotContains(t, doc.Paths, "/api/v1/payments/escrow/{id}/status")
+}
+
+// TestCashOnDeliveryRefundBeforeCollection: events are not delivered in order, so the refund of
+// a returned cash-on-delivery order may come before its delivery is handled. The refund then
+// records the collection itself instead of being dropped, and the order still finishes.
+func TestCashOnDeliveryRefundBeforeCollection(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	b := f.env.Register(t, "Buyer")
+	o := f.checkout(t, b, "cod", "")[0]
+	// Delivered and returned as the order context records them, with none of its events handled.
+	_, err := f.env.App.Pool.Exec(t.Context(), `UPDATE orders.orders SET status = 'returned', delivered_at = now(),
+		payment_status = 'refund_pending' WHERE id = $1`, o.ID)
+	require.NoError(t, err)
+
+	require.NoError(t, f.env.App.Payments.RefundOrder(t.Context(), uuid.MustParse(o.ID), o.Total, "order returned"))
+	apptest.Eventually(t, func() bool { return f.orderOf(t, b, o.ID)["status"] == "refunded" }, "the return is refunded")
+	items := f.env.Get(t, "/payments/history", b.AccessToken).Map(t)["items"].([]any)
+	require.Len(t, items, 1, "the collection is recorded once")
+	assert.Equal(t, "refunded", items[0].(map[string]any)["status"])
+	assert.Zero(t, balance(t, f.env, "escrow:"+o.ID), "nothing stays held")
+	assert.Equal(t, o.Total, balance(t, f.env, "shipper_cash:unassigned:VND"), "the shipper still owes the cash collected")
+
+	// The refund delivered again records nothing more.
+	require.NoError(t, f.env.App.Payments.RefundOrder(t.Context(), uuid.MustParse(o.ID), o.Total, "again"))
+	assert.Len(t, f.env.Get(t, "/payments/history", b.AccessToken).Map(t)["items"], 1)
 }

@@ -442,11 +442,15 @@ func (s *Service) RefundStatusOf(ctx context.Context, p auth.Principal, id uuid.
 func (s *Service) RefundOrder(ctx context.Context, orderID uuid.UUID, amount int64, reason string) error {
 	pay, err := s.q.LivePaymentOfOrder(ctx, orderID)
 	if pgdb.IsNoRows(err) {
-		s.log.WarnContext(ctx, "refund due for an order no payment covers", "order", orderID)
-		return nil
+		// A returned cash-on-delivery order whose delivery event has not been handled yet: the
+		// cash was collected, so record that first rather than lose the refund.
+		if pay, err = s.collectedBeforeRefund(ctx, orderID); pgdb.IsNoRows(err) {
+			s.log.WarnContext(ctx, "refund due for an order no payment covers", "order", orderID)
+			return nil
+		}
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("payment: refund order %s: %w", orderID, err)
 	}
 	var r store.PaymentRefund
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -496,6 +500,23 @@ func (s *Service) RefundOrder(ctx context.Context, orderID uuid.UUID, amount int
 	}
 	s.trySubmit(ctx, r.ID)
 	return nil
+}
+
+// collectedBeforeRefund records the cash collection of a delivered cash-on-delivery order
+// (deliveries of events are not ordered, so the refund may come first) and answers its payment.
+// It answers pgx.ErrNoRows for any other order without a payment.
+func (s *Service) collectedBeforeRefund(ctx context.Context, orderID uuid.UUID) (store.PaymentPayment, error) {
+	o, err := s.orders.Payable(ctx, orderID)
+	if err != nil {
+		return store.PaymentPayment{}, err
+	}
+	if o.PaymentMethod != events.MethodCOD || o.DeliveredAt == nil {
+		return store.PaymentPayment{}, pgx.ErrNoRows
+	}
+	if err := s.collectCOD(ctx, o); err != nil {
+		return store.PaymentPayment{}, err
+	}
+	return s.q.LivePaymentOfOrder(ctx, orderID)
 }
 
 // refundArgs submits a reserved refund to its provider until it is settled.
