@@ -286,8 +286,12 @@ func TestCPUProbeSeesThisProcess(t *testing.T) {
 	}
 	require.NoError(t, err)
 	sh := after.since(before)
-	assert.Positive(t, sh.Generator)
-	assert.InDelta(t, sh.Generator, sh.Server, 1e-9, "the same process counted both ways")
+	assert.Positive(t, sh.Server)
+	// The generator's count adds the children this process waited for (other tests in the
+	// package run some) and is read a moment after the server's: never less, give or take a
+	// clock tick of each of the two reads.
+	tick := 2 * 0.01 / (after.total - before.total)
+	assert.GreaterOrEqual(t, sh.Generator+tick, sh.Server, "the same process counted both ways")
 	for _, v := range []float64{sh.Server, sh.Reference, sh.Postgres, sh.Generator, sh.Other} {
 		assert.True(t, v >= 0 && v <= 1, "%+v", sh)
 	}
