@@ -280,7 +280,7 @@ func TestCPUProbeSeesThisProcess(t *testing.T) {
 	var after cpuSample
 	for x := 0; ; x++ {
 		if x%1_000_000 == 0 {
-			if after, err = p.sample(); err != nil || after.server > before.server && after.total > before.total {
+			if after, err = p.sample(); err != nil || after.server > before.server && after.total-before.total >= 0.1 {
 				break
 			}
 		}
@@ -294,7 +294,7 @@ func TestCPUProbeSeesThisProcess(t *testing.T) {
 	tick := 2 * 0.01 / (after.total - before.total)
 	assert.GreaterOrEqual(t, sh.Generator+tick, sh.Server, "the same process counted both ways")
 	for _, v := range []float64{sh.Server, sh.Reference, sh.Postgres, sh.Generator, sh.Other} {
-		assert.True(t, v >= 0 && v <= 1, "%+v", sh)
+		assert.True(t, v >= 0 && v <= 1+tick, "%+v", sh)
 	}
 }
 
