@@ -28,6 +28,7 @@ import (
 	"github.com/goshop/goshop/internal/bench"
 	"github.com/goshop/goshop/internal/platform/config"
 	"github.com/goshop/goshop/internal/platform/pgdb"
+	"github.com/goshop/goshop/internal/platform/procmem"
 	"github.com/goshop/goshop/internal/platform/tracing"
 )
 
@@ -250,6 +251,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, work, api b
 		}
 		log.Info("serving", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "version", Version, "workers", work)
 		go func() { errc <- srv.Serve(ln) }()
+	}
+	if n, err := procmem.ReleaseStartup(); err != nil {
+		log.Warn("release start-up memory", "err", err)
+	} else {
+		log.Debug("released start-up memory", "mapped_bytes", n)
 	}
 	select {
 	case <-ctx.Done():
