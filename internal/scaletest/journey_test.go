@@ -92,6 +92,7 @@ func TestScaleJourney(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(db.Close)
 
+	root := t
 	var (
 		seller, buyer, shipper apptest.User
 		shopID, addressID      string
@@ -99,6 +100,11 @@ func TestScaleJourney(t *testing.T) {
 		orderID                string
 		live                   *websocket.Conn
 	)
+	t.Cleanup(func() {
+		if live != nil {
+			live.CloseNow()
+		}
+	})
 	const title = "Nón lá Phoenix"
 	steps := []struct {
 		name string
@@ -123,7 +129,7 @@ func TestScaleJourney(t *testing.T) {
 			}
 			for i, path := range []string{"/products/" + product.ID, "/products", "/products/categories", "/shops/" + shopID,
 				"/shops/" + shopID + "/products", "/search?q=" + url.QueryEscape("non la"), "/products/" + product.ID + "/reviews",
-				"/trending/products"} {
+				"/trending/products", "/recommendations/products"} {
 				e := []*apptest.Env{A, B}[i%2]
 				before := e.Metric(t, `goshop_db_queries_total{pool="replica"}`)
 				res := e.Get(t, path, "")
@@ -173,6 +179,7 @@ func TestScaleJourney(t *testing.T) {
 			defer cancel()
 			_, _, err := live.Read(ctx)
 			require.Error(t, err, "the stream of the killed instance ends")
+			live.CloseNow()
 			live = follow(t, B, orderID, buyer.AccessToken)
 			res := B.Put(t, "/shipping/"+orderID+"/status", shipper.AccessToken, map[string]any{"status": "in_transit"})
 			require.Equal(t, http.StatusOK, res.Status, "in transit: %s", res.Body)
@@ -213,7 +220,7 @@ func TestScaleJourney(t *testing.T) {
 			require.NoError(t, db.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available', 'running', 'retryable')`).Scan(&waiting))
 			t.Logf("at the restart: %d jobs owed, among them job %d left running by the killed worker", waiting, jobID)
 
-			worker = start(t, bin, "worker", env, "worker")
+			worker = start(root, bin, "worker", env, "worker") // to outlive this step
 			var state string
 			var attempt int
 			ok := assert.Eventually(t, func() bool {
@@ -224,6 +231,7 @@ func TestScaleJourney(t *testing.T) {
 				t.Logf("the held job completed %s after the kill, attempt %d", time.Since(killedAt).Round(100*time.Millisecond), attempt)
 			}
 			assert.GreaterOrEqual(t, attempt, 2, "the job ran again")
+			logOwed(t, db, killedAt)
 			assert.Eventually(t, func() bool {
 				var owed int
 				return db.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available', 'running', 'retryable')
@@ -422,7 +430,8 @@ func found(t *testing.T, e *apptest.Env, path, productID string) bool {
 	return false
 }
 
-// follow opens an order's live-tracking stream on the instance as the holder of token.
+// follow opens an order's live-tracking stream on the instance as the holder of token; the
+// caller closes it (it outlives the step that opens it).
 func follow(t *testing.T, e *apptest.Env, orderID, token string) *websocket.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
@@ -433,7 +442,6 @@ func follow(t *testing.T, e *apptest.Env, orderID, token string) *websocket.Conn
 	if res.Body != nil {
 		res.Body.Close()
 	}
-	t.Cleanup(func() { conn.CloseNow() })
 	next(t, conn, "subscribed")
 	return conn
 }
@@ -456,4 +464,22 @@ func next(t *testing.T, conn *websocket.Conn, typ string) json.RawMessage {
 		}
 		require.NotEqual(t, "error", m.Type, fmt.Sprintf("%s", raw))
 	}
+}
+
+// logOwed lists the jobs made before the kill that are not done yet.
+func logOwed(t *testing.T, db *pgxpool.Pool, before time.Time) {
+	t.Helper()
+	rows, err := db.Query(context.Background(), `SELECT id, kind, state, attempt, coalesce(args->>'subscriber', ''),
+		scheduled_at - now() FROM river_job WHERE state IN ('available', 'running', 'retryable') AND created_at < $1`, before)
+	require.NoError(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var kind, state, sub string
+		var attempt int
+		var in time.Duration
+		require.NoError(t, rows.Scan(&id, &kind, &state, &attempt, &sub, &in))
+		t.Logf("still owed: job %d %s %s %s, attempt %d, scheduled in %s", id, kind, sub, state, attempt, in)
+	}
+	require.NoError(t, rows.Err())
 }
