@@ -124,8 +124,11 @@ func TestScaleJourney(t *testing.T) {
 			for _, e := range []*apptest.Env{A, B} {
 				apptest.Eventually(t, func() bool { return e.Get(t, "/products/"+product.ID, "").Status == http.StatusOK },
 					"the replica has the product")
-				apptest.Eventually(t, func() bool { return found(t, e, "/search?q="+url.QueryEscape("phoenix"), product.ID) },
-					"search finds the product")
+				if !assert.Eventually(t, func() bool { return found(t, e, "/search?q="+url.QueryEscape("phoenix"), product.ID) },
+					2*wait, 50*time.Millisecond, "search finds the product") {
+					logJobs(t, db, "search.%")
+					t.FailNow()
+				}
 			}
 			for i, path := range []string{"/products/" + product.ID, "/products", "/products/categories", "/shops/" + shopID,
 				"/shops/" + shopID + "/products", "/search?q=" + url.QueryEscape("non la"), "/products/" + product.ID + "/reviews",
@@ -464,6 +467,24 @@ func next(t *testing.T, conn *websocket.Conn, typ string) json.RawMessage {
 		}
 		require.NotEqual(t, "error", m.Type, fmt.Sprintf("%s", raw))
 	}
+}
+
+// logJobs lists the event deliveries to the subscribers named like pattern, for a failure's
+// message.
+func logJobs(t *testing.T, db *pgxpool.Pool, pattern string) {
+	t.Helper()
+	rows, err := db.Query(context.Background(), `SELECT id, state, attempt, args->>'subscriber', coalesce(errors::text, '')
+		FROM river_job WHERE args->>'subscriber' LIKE $1 ORDER BY id`, pattern)
+	require.NoError(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var state, sub, errs string
+		var attempt int
+		require.NoError(t, rows.Scan(&id, &state, &attempt, &sub, &errs))
+		t.Logf("job %d %s %s, attempt %d %s", id, sub, state, attempt, errs)
+	}
+	require.NoError(t, rows.Err())
 }
 
 // logOwed lists the jobs made before the kill that are not done yet.
