@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -58,6 +57,7 @@ func TestScaleJourney(t *testing.T) {
 	if os.Getenv(journeyEnv) == "" {
 		t.Skipf("set %s=1 (make scale-journey) to run: it starts a PostgreSQL primary and standby and three goshop processes", journeyEnv)
 	}
+	t.Parallel()
 	began := time.Now()
 	t.Cleanup(func() { t.Logf("journey wall time: %s", time.Since(began).Round(100*time.Millisecond)) })
 
@@ -402,7 +402,8 @@ func (p *proc) stop(t *testing.T) {
 
 // replicaState is what the instance's /readyz says of the replica ("" while it is not ready).
 func replicaState(e *apptest.Env) string {
-	res, err := http.Get(e.Server.URL + "/readyz")
+	client := http.Client{Timeout: 5 * time.Second}
+	res, err := client.Get(e.Server.URL + "/readyz")
 	if err != nil {
 		return ""
 	}
@@ -465,7 +466,7 @@ func next(t *testing.T, conn *websocket.Conn, typ string) json.RawMessage {
 		if m.Type == typ {
 			return m.Data
 		}
-		require.NotEqual(t, "error", m.Type, fmt.Sprintf("%s", raw))
+		require.NotEqual(t, "error", m.Type, "%s", raw)
 	}
 }
 
