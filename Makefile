@@ -8,7 +8,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/goshop/goshop/internal/app.Version=$(VERSION)
 BENCH_FLAGS ?=
 
-.PHONY: run build test test-short services generate check-generated lint bench tools
+.PHONY: run build test test-short services generate check-generated lint bench tools scale-journey
 
 run: services
 	go run ./cmd/goshop serve
@@ -45,3 +45,13 @@ lint:
 
 bench: build services
 	./bin/goshop bench $(BENCH_FLAGS)
+
+# scale-journey proves GoShop past one process on this machine: a throwaway PostgreSQL primary and
+# streaming hot standby (scripts/pg-standby.sh, run as the postgres user), two API processes and
+# one worker on them and the local Redis, one order walked through both instances, then an API
+# instance and the worker killed (internal/scaletest). About a minute; it cleans up after itself.
+# The test builds the binary with a plain `go build`, which reuses the build cache that `go vet`
+# and the tests fill (`make build`'s -trimpath static binary would compile everything again);
+# GOSHOP_BINARY=path runs a binary built already instead.
+scale-journey: services
+	GOSHOP_SCALE_JOURNEY=1 go test -count=1 -timeout 5m -v -run TestScaleJourney ./internal/scaletest/

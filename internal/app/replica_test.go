@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 
@@ -137,4 +138,57 @@ func TestAReplicaDownAtStartIsNotFatal(t *testing.T) {
 	require.Equal(t, http.StatusOK, ready.Status)
 	assert.Equal(t, "degraded", ready.Map(t)["replica"])
 	assert.Zero(t, queriesOn(t, env, "replica"))
+}
+
+// TestSearchAndReviewReadsGoToTheReplica: with DATABASE_READ_URL set, anonymous search,
+// trending, recommendation, price-comparison and review reads run on the replica, while a
+// signed-in reader's reviews, history and alerts stay on the primary, so that a buyer sees their
+// own review at once.
+func TestSearchAndReviewReadsGoToTheReplica(t *testing.T) {
+	t.Parallel()
+	dbURL := testdb.New(t)
+	u, err := url.Parse(dbURL)
+	require.NoError(t, err)
+	replica := newProxy(t, u.Host)
+	env := apptest.New(t, apptest.WithEnv("DATABASE_URL", dbURL), apptest.WithEnv("DATABASE_READ_URL", replica.through(t, dbURL)))
+
+	seller, buyer := env.Register(t, "Seller"), env.Register(t, "Buyer")
+	shopID := env.CreateShop(t, seller, "Replica shop")
+	p := env.CreateProduct(t, seller, shopID, "Áo dài lụa", 250_000, 5)
+	shipper := env.NewShipper(t, "Shipper", apptest.NearShop, true)
+	orderID := env.CheckoutCOD(t, buyer, env.CreateAddress(t, buyer), p.ID, 1)
+	env.Deliver(t, orderID, seller, shipper)
+	res := env.Post(t, "/products/"+p.ID+"/reviews", buyer.AccessToken, map[string]any{"rating": 5, "comment": "Vải đẹp, giao nhanh"})
+	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+	reviewID := res.Map(t)["id"].(string)
+	apptest.Eventually(t, func() bool {
+		res := env.Get(t, "/search?q=ao+dai", "")
+		return res.Status == http.StatusOK && strings.Contains(string(res.Body), p.ID)
+	}, "the product is indexed")
+
+	t.Run("anonymous reads run on the replica", func(t *testing.T) {
+		for _, path := range []string{
+			"/search?q=ao+dai", "/products/search?q=ao", "/search/filters/available?q=ao", "/search/autocomplete?q=ao",
+			"/search/suggestions?q=ao", "/trending/products", "/trending/shops", "/trending/categories", "/popular/searches",
+			"/products/" + p.ID + "/price-comparison", "/products/similar-price?product_id=" + p.ID, "/products/" + p.ID + "/related",
+			"/recommendations/products", "/recommendations/shops",
+			"/products/" + p.ID + "/reviews", "/shops/" + shopID + "/reviews", "/shippers/" + shipper.ID + "/reviews",
+			"/reviews/" + reviewID, "/reviews/verified-purchases?product_id=" + p.ID, "/reviews/rating-distribution?product_id=" + p.ID,
+			"/reviews/sentiment-analysis?product_id=" + p.ID, "/shops/" + shopID + "/rating-summary",
+		} {
+			before := queriesOn(t, env, "replica")
+			res := env.Get(t, path, "")
+			require.Equal(t, http.StatusOK, res.Status, "%s: %s", path, res.Body)
+			assert.Greater(t, queriesOn(t, env, "replica"), before, "%s did not read from the replica", path)
+		}
+	})
+	t.Run("a signed-in reader's reviews, history and alerts stay on the primary", func(t *testing.T) {
+		for _, path := range []string{"/products/" + p.ID + "/reviews", "/reviews/" + reviewID, "/shops/" + shopID + "/reviews",
+			"/recent/products", "/recent/searches", "/price-alerts"} {
+			before := queriesOn(t, env, "replica")
+			res := env.Get(t, path, buyer.AccessToken)
+			require.Equal(t, http.StatusOK, res.Status, "%s: %s", path, res.Body)
+			assert.Equal(t, before, queriesOn(t, env, "replica"), "%s read from the replica", path)
+		}
+	})
 }

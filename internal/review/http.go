@@ -153,7 +153,7 @@ func (h *Handler) deliveryReviews(r *http.Request) (httpx.List[Review], error) {
 }
 
 func (h *Handler) shopSummary(r *http.Request, id uuid.UUID) (ShopRating, error) {
-	return h.svc.ShopRating(r.Context(), id)
+	return h.svc.PublicShopRating(r.Context(), id)
 }
 
 func (h *Handler) get(r *http.Request, id uuid.UUID) (Review, error) {

@@ -55,7 +55,7 @@ func (s *Service) targetReviews(ctx context.Context, p *auth.Principal, target e
 	if err != nil {
 		return httpx.List[Review]{}, err
 	}
-	rows, err := s.q.ListTarget(ctx, store.ListTargetParams{Target: string(target), TargetID: id, Rating: rating16(f.Rating),
+	rows, err := s.queriesFor(p).ListTarget(ctx, store.ListTargetParams{Target: string(target), TargetID: id, Rating: rating16(f.Rating),
 		WithComment: f.WithComment, HasCursor: has, BeforeCreated: cur.At, BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[Review]{}, err
@@ -75,7 +75,7 @@ func (s *Service) ShopReviews(ctx context.Context, p *auth.Principal, shopID uui
 		t := string(f.Target)
 		target = &t
 	}
-	rows, err := s.q.ListShop(ctx, store.ListShopParams{ShopID: shopID, Target: target, Rating: rating16(f.Rating), HasCursor: has,
+	rows, err := s.queriesFor(p).ListShop(ctx, store.ListShopParams{ShopID: shopID, Target: target, Rating: rating16(f.Rating), HasCursor: has,
 		BeforeCreated: cur.At, BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[Review]{}, err
@@ -101,7 +101,7 @@ func (s *Service) delivery(ctx context.Context, p *auth.Principal, shipperID *uu
 	if err != nil {
 		return httpx.List[Review]{}, err
 	}
-	rows, err := s.q.ListDelivery(ctx, store.ListDeliveryParams{ShipperID: shipperID, Rating: rating16(f.Rating), HasCursor: has,
+	rows, err := s.queriesFor(p).ListDelivery(ctx, store.ListDeliveryParams{ShipperID: shipperID, Rating: rating16(f.Rating), HasCursor: has,
 		BeforeCreated: cur.At, BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[Review]{}, err
@@ -146,7 +146,7 @@ func (s *Service) Verified(ctx context.Context, p *auth.Principal, sc Scope, pag
 	if err != nil {
 		return httpx.List[Review]{}, err
 	}
-	rows, err := s.q.ListVerified(ctx, store.ListVerifiedParams{ProductID: sc.ProductID, ShopID: sc.ShopID, HasCursor: has,
+	rows, err := s.queriesFor(p).ListVerified(ctx, store.ListVerifiedParams{ProductID: sc.ProductID, ShopID: sc.ShopID, HasCursor: has,
 		BeforeCreated: cur.At, BeforeID: cur.ID, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[Review]{}, err
@@ -157,7 +157,12 @@ func (s *Service) Verified(ctx context.Context, p *auth.Principal, sc Scope, pag
 // Summary reads one target's rating summary (a row, never a scan of reviews); a target without
 // counted reviews has an empty one.
 func (s *Service) Summary(ctx context.Context, target events.ReviewTarget, id uuid.UUID) (Rating, error) {
-	row, err := s.q.GetSummary(ctx, store.GetSummaryParams{Target: string(target), TargetID: id})
+	return summary(ctx, s.q, target, id)
+}
+
+// summary reads a target's rating summary through q.
+func summary(ctx context.Context, q *store.Queries, target events.ReviewTarget, id uuid.UUID) (Rating, error) {
+	row, err := q.GetSummary(ctx, store.GetSummaryParams{Target: string(target), TargetID: id})
 	if pgdb.IsNoRows(err) {
 		row, err = store.ReviewRatingSummary{Target: string(target), TargetID: id}, nil
 	}
@@ -173,9 +178,9 @@ func (s *Service) Distribution(ctx context.Context, sc Scope) (Rating, error) {
 		return Rating{}, err
 	}
 	if sc.ProductID != nil {
-		return s.Summary(ctx, events.ReviewOfProduct, *sc.ProductID)
+		return summary(ctx, s.readQ, events.ReviewOfProduct, *sc.ProductID)
 	}
-	return s.Summary(ctx, events.ReviewOfShop, *sc.ShopID)
+	return summary(ctx, s.readQ, events.ReviewOfShop, *sc.ShopID)
 }
 
 // ShipperRating is a shipper's average delivery rating and how many reviews it rests on, for the
@@ -221,7 +226,7 @@ func (s *Service) SentimentOf(ctx context.Context, sc Scope) (SentimentReport, e
 		return SentimentReport{}, err
 	}
 	out := SentimentReport{ProductID: sc.ProductID, ShopID: sc.ShopID, Labels: []LabelCount{}, Aspects: []AspectSentiment{}}
-	labels, err := s.q.SentimentByLabel(ctx, store.SentimentByLabelParams{ProductID: sc.ProductID, ShopID: sc.ShopID})
+	labels, err := s.readQ.SentimentByLabel(ctx, store.SentimentByLabelParams{ProductID: sc.ProductID, ShopID: sc.ShopID})
 	if err != nil {
 		return out, err
 	}
@@ -239,7 +244,7 @@ func (s *Service) SentimentOf(ctx context.Context, sc Scope) (SentimentReport, e
 	if out.Reviews > 0 {
 		out.Score = round2(total / float64(out.Reviews))
 	}
-	aspects, err := s.q.SentimentByAspect(ctx, store.SentimentByAspectParams{ProductID: sc.ProductID, ShopID: sc.ShopID})
+	aspects, err := s.readQ.SentimentByAspect(ctx, store.SentimentByAspectParams{ProductID: sc.ProductID, ShopID: sc.ShopID})
 	if err != nil {
 		return out, err
 	}
@@ -268,13 +273,23 @@ type ShopRating struct {
 	Products Rating `json:"products"`
 }
 
-// ShopRating reads a shop's two summary rows.
+// ShopRating reads a shop's two summary rows, on the primary (the shop context copies them).
 func (s *Service) ShopRating(ctx context.Context, shopID uuid.UUID) (ShopRating, error) {
-	own, err := s.Summary(ctx, events.ReviewOfShop, shopID)
+	return shopRating(ctx, s.q, shopID)
+}
+
+// PublicShopRating is ShopRating for the public page, read where the public reads go (a
+// replica), so it may lag a moment behind a new review.
+func (s *Service) PublicShopRating(ctx context.Context, shopID uuid.UUID) (ShopRating, error) {
+	return shopRating(ctx, s.readQ, shopID)
+}
+
+func shopRating(ctx context.Context, q *store.Queries, shopID uuid.UUID) (ShopRating, error) {
+	own, err := summary(ctx, q, events.ReviewOfShop, shopID)
 	if err != nil {
 		return ShopRating{}, err
 	}
-	products, err := s.Summary(ctx, targetShopProducts, shopID)
+	products, err := summary(ctx, q, targetShopProducts, shopID)
 	if err != nil {
 		return ShopRating{}, err
 	}

@@ -3,6 +3,7 @@ package review
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -24,8 +25,13 @@ import (
 
 // Service holds the rules of the review context.
 type Service struct {
-	pool      *pgxpool.Pool
-	q         *store.Queries
+	pool *pgxpool.Pool
+	q    *store.Queries
+	// readQ runs the public reads that tolerate a little lag (an anonymous visitor's review
+	// pages, the rating distribution, sentiment and a shop's public summary): a read replica when
+	// one is configured (UseReads). A signed-in reader stays on the primary and so sees their own
+	// review at once, as do the jobs that copy ratings.
+	readQ     *store.Queries
 	bus       *eventbus.Bus
 	purchases Purchases
 	shops     Shops
@@ -35,7 +41,26 @@ type Service struct {
 // NewService builds the review service: purchases answers what a buyer had delivered (the order
 // context), shops who owns a shop.
 func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, purchases Purchases, shops Shops, cfg Config) *Service {
-	return &Service{pool: pool, q: newStore(pool), bus: bus, purchases: purchases, shops: shops, cfg: cfg}
+	return &Service{pool: pool, q: newStore(pool), readQ: newStore(pool), bus: bus, purchases: purchases, shops: shops, cfg: cfg}
+}
+
+// UseReads sends the public reads to db, a pgdb.Reads over a replica.
+func (s *Service) UseReads(db pgdb.DBTX) { s.readQ = store.New(readOnly{pgdb.Named("review", db)}) }
+
+// readOnly is the public reads' store connection: reads only, so no bulk copy.
+type readOnly struct{ pgdb.DBTX }
+
+func (readOnly) CopyFrom(context.Context, pgx.Identifier, []string, pgx.CopyFromSource) (int64, error) {
+	return 0, errors.New("review: no bulk copy on the read pool")
+}
+
+// queriesFor is where p's reads go: an anonymous visitor's to the public reads, a signed-in
+// reader's to the primary, where their own writes are.
+func (s *Service) queriesFor(p *auth.Principal) *store.Queries {
+	if p == nil {
+		return s.readQ
+	}
+	return s.q
 }
 
 // MaxMedia is how many photos and videos a review may carry (REVIEW_MAX_MEDIA).
@@ -505,7 +530,7 @@ func (s *Service) visible(ctx context.Context, r store.ReviewReview, p *auth.Pri
 
 // Get returns a review the caller may see.
 func (s *Service) Get(ctx context.Context, p *auth.Principal, id uuid.UUID) (Review, error) {
-	row, err := s.q.GetReview(ctx, id)
+	row, err := s.queriesFor(p).GetReview(ctx, id)
 	if err != nil {
 		return Review{}, pgdb.NotFound(err, "review")
 	}

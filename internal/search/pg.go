@@ -24,11 +24,20 @@ import (
 // exact tsvector's rank, so that a match with the accents as typed comes first.
 type Postgres struct {
 	pool *pgxpool.Pool
-	q    *store.Queries
+	// reads and q run the searches: the pool, or a read replica (UseReads).
+	reads pgdb.DBTX
+	q     *store.Queries
 }
 
 // NewPostgres returns the PostgreSQL engine.
-func NewPostgres(pool *pgxpool.Pool) *Postgres { return &Postgres{pool: pool, q: newStore(pool)} }
+func NewPostgres(pool *pgxpool.Pool) *Postgres {
+	return &Postgres{pool: pool, reads: pool, q: newStore(pool)}
+}
+
+// UseReads runs the searches, facets and completions on db, a pgdb.Reads over a replica: a
+// document indexed a moment ago may be found a moment later. The spelling correction, which
+// needs a transaction of its own, stays on the primary.
+func (e *Postgres) UseReads(db pgdb.DBTX) { e.reads, e.q = db, newStore(db) }
 
 // fewResults is the count under which a first page offers a spelling correction.
 const fewResults = 3
@@ -241,7 +250,7 @@ FROM (
 ) x
 ORDER BY x.ord`, strings.ReplaceAll(highlight, "d.title", "x.title"), score, dist, key, key, dir, dir,
 		strings.Join(conds, "\n\t  AND "), key, dir, dir, b.arg(limit+1))
-	rows, err := e.pool.Query(ctx, sql, b.args...)
+	rows, err := e.reads.Query(ctx, sql, b.args...)
 	if err != nil {
 		return Results{}, fmt.Errorf("search: query: %w", err)
 	}
@@ -357,7 +366,7 @@ SELECT (SELECT count(*) FROM m),
 		n                               int
 		cats, brands, provs, prices, rt []byte
 	)
-	if err := e.pool.QueryRow(ctx, sql, b.args...).Scan(&n, &cats, &brands, &provs, &prices, &rt); err != nil {
+	if err := e.reads.QueryRow(ctx, sql, b.args...).Scan(&n, &cats, &brands, &provs, &prices, &rt); err != nil {
 		return Facets{}, fmt.Errorf("search: facets: %w", err)
 	}
 	out := Facets{Total: n}
@@ -376,7 +385,7 @@ SELECT (SELECT count(*) FROM m),
 	if n > MaxExactFacets {
 		// Past the exact bound, count the matches (an index count, no facet work) and scale
 		// the sample's counts to it.
-		if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM search.documents d WHERE "+where, b.args...).Scan(&out.Total); err != nil {
+		if err := e.reads.QueryRow(ctx, "SELECT count(*) FROM search.documents d WHERE "+where, b.args...).Scan(&out.Total); err != nil {
 			return Facets{}, fmt.Errorf("search: facets: %w", err)
 		}
 		out.Approximate = true

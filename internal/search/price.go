@@ -229,7 +229,7 @@ const maxOffers = 50
 // Compare lists the same product sold by other shops, cheapest first: matched by GTIN when it
 // has one, else by brand and model, else by a close title in the same category.
 func (s *Service) Compare(ctx context.Context, p *auth.Principal, id uuid.UUID) (Comparison, error) {
-	d, err := s.q.GetDocument(ctx, id)
+	d, err := s.readQ.GetDocument(ctx, id)
 	if pgdb.IsNoRows(err) {
 		return Comparison{}, apperr.NotFoundf("product")
 	}
@@ -249,7 +249,7 @@ func (s *Service) Compare(ctx context.Context, p *auth.Principal, id uuid.UUID) 
 		cond, by = "d.category_id IS NOT DISTINCT FROM $3 AND search.fold(d.title) % search.fold($4) AND similarity(search.fold(d.title), search.fold($4)) >= 0.5", "title"
 		args = append(args, d.CategoryID, d.Title)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT d.product_id, d.shop_id, d.shop_name, d.shop_rating::float8, d.title, d.price, d.currency,
+	rows, err := s.reads.Query(ctx, `SELECT d.product_id, d.shop_id, d.shop_name, d.shop_rating::float8, d.title, d.price, d.currency,
 	d.in_stock, d.weight_grams FROM search.documents d
 WHERE d.shop_id <> $1 AND d.product_id <> $2 AND `+cond+`
 ORDER BY d.price, d.product_id LIMIT `+fmt.Sprint(maxOffers), args...)
@@ -293,7 +293,7 @@ const SimilarPriceBandPercent = 20
 // SimilarPrice lists listed products of the same category whose price is within
 // SimilarPriceBandPercent of the product's, closest price first.
 func (s *Service) SimilarPrice(ctx context.Context, id uuid.UUID, limit int) ([]Item, error) {
-	d, err := s.q.GetDocument(ctx, id)
+	d, err := s.readQ.GetDocument(ctx, id)
 	if pgdb.IsNoRows(err) {
 		return nil, apperr.Field("product_id", "is not a product for sale")
 	}
@@ -308,7 +308,7 @@ func (s *Service) SimilarPrice(ctx context.Context, id uuid.UUID, limit int) ([]
 // Related lists products bought together with the product (by how many checkouts held both),
 // then others of its category, best-selling first.
 func (s *Service) Related(ctx context.Context, id uuid.UUID, limit int) ([]Item, error) {
-	d, err := s.q.GetDocument(ctx, id)
+	d, err := s.readQ.GetDocument(ctx, id)
 	if pgdb.IsNoRows(err) {
 		return nil, apperr.NotFoundf("product")
 	}
@@ -327,7 +327,7 @@ func (s *Service) items(ctx context.Context, where, order string, limit int, arg
 	sql := `SELECT d.product_id, d.shop_id, d.title, d.brand, d.model, d.category_id, d.price, d.list_price, d.currency, d.in_stock,
 	d.rating::float8, d.rating_count, d.sold_count, d.shop_name, d.province, d.created_at
 FROM search.documents d WHERE ` + where + ` ORDER BY ` + order + fmt.Sprintf(" LIMIT %d", limit)
-	rows, err := s.pool.Query(ctx, sql, args...)
+	rows, err := s.reads.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search: items: %w", err)
 	}

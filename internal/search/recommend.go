@@ -123,7 +123,7 @@ type seed struct {
 // seedsOf are v's recently viewed (within since) and, for a user, bought products.
 func (s *Service) seedsOf(ctx context.Context, v Visitor, since time.Duration, withBought bool) ([]seed, []uuid.UUID, error) {
 	u, d := visitorArgs(v)
-	rows, err := s.pool.Query(ctx, `SELECT v.product_id, 'viewed', doc.title FROM (
+	rows, err := s.reads.Query(ctx, `SELECT v.product_id, 'viewed', doc.title FROM (
 	SELECT b.product_id, max(b.at) AS at FROM search.behavior b
 	WHERE b.kind IN ('view', 'click') AND b.at > now() - $3::interval
 	  AND (($1::uuid IS NOT NULL AND b.user_id = $1) OR ($1::uuid IS NULL AND b.device_id = $2))
@@ -139,7 +139,7 @@ func (s *Service) seedsOf(ctx context.Context, v Visitor, since time.Duration, w
 	}
 	var bought []uuid.UUID
 	if u != nil {
-		rows, err := s.pool.Query(ctx, `SELECT DISTINCT s.product_id, coalesce(d.title, '') FROM search.sales s
+		rows, err := s.reads.Query(ctx, `SELECT DISTINCT s.product_id, coalesce(d.title, '') FROM search.sales s
 LEFT JOIN search.documents d ON d.product_id = s.product_id WHERE s.buyer_id = $1 AND s.sold_at > now() - $2::interval`, u,
 			boughtWindow.String())
 		if err != nil {
@@ -168,7 +168,7 @@ func (s *Service) recommend(ctx context.Context, seeds []seed, bought []uuid.UUI
 	if bought == nil {
 		bought = []uuid.UUID{}
 	}
-	rows, err := s.pool.Query(ctx, recommendSQL, limit, ids, hows, titles, bought)
+	rows, err := s.reads.Query(ctx, recommendSQL, limit, ids, hows, titles, bought)
 	if err != nil {
 		return Recommendations{}, fmt.Errorf("search: recommend: %w", err)
 	}
@@ -188,7 +188,7 @@ func (s *Service) recommend(ctx context.Context, seeds []seed, bought []uuid.UUI
 
 // trendingNow recommends trending products, for a visitor without history.
 func (s *Service) trendingNow(ctx context.Context, bought []uuid.UUID, limit int) (Recommendations, error) {
-	rows, err := s.pool.Query(ctx, `SELECT t.id FROM search.trending t JOIN search.documents d ON d.product_id = t.id
+	rows, err := s.reads.Query(ctx, `SELECT t.id FROM search.trending t JOIN search.documents d ON d.product_id = t.id
 WHERE t.kind = 'product' AND t.id <> ALL ($2::uuid[]) ORDER BY t.score DESC, t.id LIMIT $1`, limit, bought)
 	if err != nil {
 		return Recommendations{}, fmt.Errorf("search: trending now: %w", err)
@@ -256,7 +256,7 @@ func (s *Service) RecommendFromSession(ctx context.Context, v Visitor, limit int
 // RecommendFromSimilarUsers recommends what buyers whose purchases overlap the caller's bought,
 // most overlapping buyers first; it names no buyer.
 func (s *Service) RecommendFromSimilarUsers(ctx context.Context, userID uuid.UUID, limit int) (Recommendations, error) {
-	rows, err := s.pool.Query(ctx, `WITH mine AS (
+	rows, err := s.reads.Query(ctx, `WITH mine AS (
 	SELECT DISTINCT product_id FROM search.sales WHERE buyer_id = $1
 ), peers AS (
 	SELECT s.buyer_id, count(DISTINCT s.product_id) AS overlap, (array_agg(s.product_id))[1] AS via

@@ -27,8 +27,13 @@ import (
 // Service keeps the search documents in step with the catalog and answers searches through its
 // engine.
 type Service struct {
-	pool    *pgxpool.Pool
-	q       *store.Queries
+	pool *pgxpool.Pool
+	q    *store.Queries
+	// reads and readQ run the public reads that tolerate a little lag (trending, popular
+	// searches, recommendations, price comparisons, related products): a read replica when one
+	// is configured (UseReads). A visitor's own history and price alerts stay on the primary.
+	reads   pgdb.DBTX
+	readQ   *store.Queries
 	engine  Searcher
 	pg      *Postgres
 	catalog Catalog
@@ -58,8 +63,8 @@ type Config struct {
 func NewService(ctx context.Context, pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, cat Catalog, shops Shops,
 	ship Shipping, cfg Config, log *slog.Logger) *Service {
 	pg := NewPostgres(pool)
-	s := &Service{pool: pool, q: newStore(pool), engine: pg, pg: pg, catalog: cat, shops: shops, bus: bus, ship: ship, cfg: cfg, log: log,
-		ingest: NewIngester(ctx, pool, cfg.Location, cfg.Queue, cfg.BatchWait, log)}
+	s := &Service{pool: pool, q: newStore(pool), reads: pool, readQ: newStore(pool), engine: pg, pg: pg, catalog: cat, shops: shops,
+		bus: bus, ship: ship, cfg: cfg, log: log, ingest: NewIngester(ctx, pool, cfg.Location, cfg.Queue, cfg.BatchWait, log)}
 	eventbus.On(bus, "search.forget_user", func(ctx context.Context, _ string, ev events.UserDeleted) error {
 		id, err := uuid.Parse(ev.UserID)
 		if err != nil {
@@ -109,6 +114,13 @@ func NewService(ctx context.Context, pool *pgxpool.Pool, bus *eventbus.Bus, runn
 	runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 		func() (river.JobArgs, *river.InsertOpts) { return recountArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: false}))
 	return s
+}
+
+// UseReads sends the public reads, and the PostgreSQL engine's searches, to db, a pgdb.Reads
+// over a replica.
+func (s *Service) UseReads(db pgdb.DBTX) {
+	s.reads, s.readQ = db, newStore(db)
+	s.pg.UseReads(db)
 }
 
 func (s *Service) refreshOne(ctx context.Context, id string) error {

@@ -168,7 +168,7 @@ func (s *Service) TrendingProducts(ctx context.Context, category *uuid.UUID, pag
 	if err != nil {
 		return httpx.List[TrendingProduct]{}, err
 	}
-	rows, err := s.q.TrendingProducts(ctx, store.TrendingProductsParams{Category: category, AfterScore: sc, AfterID: id, Lim: int32(page.Limit + 1)})
+	rows, err := s.readQ.TrendingProducts(ctx, store.TrendingProductsParams{Category: category, AfterScore: sc, AfterID: id, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[TrendingProduct]{}, err
 	}
@@ -186,7 +186,7 @@ func (s *Service) trendingOf(ctx context.Context, kind string, page httpx.Page) 
 	if err != nil {
 		return httpx.List[store.TrendingOfRow]{}, err
 	}
-	rows, err := s.q.TrendingOf(ctx, store.TrendingOfParams{Kind: kind, AfterScore: sc, AfterID: id, Lim: int32(page.Limit + 1)})
+	rows, err := s.readQ.TrendingOf(ctx, store.TrendingOfParams{Kind: kind, AfterScore: sc, AfterID: id, Lim: int32(page.Limit + 1)})
 	if err != nil {
 		return httpx.List[store.TrendingOfRow]{}, err
 	}
@@ -203,7 +203,7 @@ func (s *Service) TrendingShops(ctx context.Context, page httpx.Page) (httpx.Lis
 	for i, r := range l.Items {
 		ids[i] = r.ID
 	}
-	names, err := s.q.ShopNames(ctx, ids)
+	names, err := s.readQ.ShopNames(ctx, ids)
 	if err != nil {
 		return httpx.List[TrendingShop]{}, err
 	}
@@ -228,7 +228,7 @@ func (s *Service) TrendingCategories(ctx context.Context, page httpx.Page) (http
 	for i, r := range l.Items {
 		ids[i] = r.ID
 	}
-	names, err := s.q.CategoryNames(ctx, ids)
+	names, err := s.readQ.CategoryNames(ctx, ids)
 	if err != nil {
 		return httpx.List[TrendingCategory]{}, err
 	}
@@ -248,7 +248,7 @@ func (s *Service) TrendingCategories(ctx context.Context, page httpx.Page) (http
 // PopularSearches answers the most searched queries of the last PopularWindow that found
 // something.
 func (s *Service) PopularSearches(ctx context.Context, limit int) ([]PopularSearch, error) {
-	rows, err := s.q.PopularQueries(ctx, int32(limit))
+	rows, err := s.readQ.PopularQueries(ctx, int32(limit))
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +268,7 @@ func (s *Service) Suggestions(ctx context.Context, text string, limit int) (Comp
 		return out, nil
 	}
 	input := nfc(text)
-	rows, err := s.q.PopularMatching(ctx, store.PopularMatchingParams{Input: normQuery(input), Lim: int32(limit)})
+	rows, err := s.readQ.PopularMatching(ctx, store.PopularMatchingParams{Input: normQuery(input), Lim: int32(limit)})
 	if err != nil {
 		return out, err
 	}

@@ -39,6 +39,17 @@ type Env struct {
 	App     *app.App
 	Server  *httptest.Server
 	Mailbox *mail.Mailbox
+	// client sends the requests of a Remote env (nil: the test server's client).
+	client *http.Client
+}
+
+// Remote is an Env for a GoShop already running at baseURL (e.g. "http://127.0.0.1:8080"), a
+// process the test started: the same request helpers (Register, CreateShop, Deliver, Metric
+// ...) drive it, though App and Mailbox are nil and answers are not checked against the OpenAPI
+// document.
+func Remote(baseURL string) *Env {
+	return &Env{Server: &httptest.Server{URL: strings.TrimSuffix(baseURL, "/")},
+		client: &http.Client{Timeout: 30 * time.Second}}
 }
 
 // Option changes the test app before it starts.
@@ -222,7 +233,11 @@ func (e *Env) Do(t testing.TB, r Req) *Response {
 	for k, v := range r.Header {
 		req.Header.Set(k, v)
 	}
-	res, err := e.Server.Client().Do(req)
+	client := e.client
+	if client == nil {
+		client = e.Server.Client()
+	}
+	res, err := client.Do(req)
 	require.NoError(t, err)
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
