@@ -248,6 +248,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.Reviews = review.NewService(a.Pool, a.Bus, reviewPurchases{a.Orders, a.Shipping}, promos, review.Config{
 		EditDays: cfg.ReviewEditDays, MaxMedia: cfg.ReviewMaxMedia, ReportThreshold: cfg.ReviewReportThreshold})
 	a.Catalog.SetRatings(a.Reviews)
+	a.Media.SetGuard(events.MediaOwnerReview, a.Reviews)
+	a.Reviews.SetMedia(reviewMedia{a.Media})
 
 	for _, h := range o.Hooks {
 		h(a)
