@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"image"
+	"image/color/palette"
 	"image/gif"
 	"image/png"
 	"net/http"
@@ -234,7 +235,7 @@ func TestReviewVideos(t *testing.T) {
 func gifOf(t *testing.T) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	require.NoError(t, gif.Encode(&buf, image.NewPaletted(image.Rect(0, 0, 20, 20), nil), nil))
+	require.NoError(t, gif.Encode(&buf, image.NewPaletted(image.Rect(0, 0, 20, 20), palette.Plan9), nil))
 	return buf.Bytes()
 }
 
