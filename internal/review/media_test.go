@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -210,6 +212,22 @@ func TestReviewPhotosByTheirAuthor(t *testing.T) {
 		assert.Equal(t, []string{productPhoto}, mediaIDs(get(t, env, "/products/"+m.p.ID, "")["media"].([]any)),
 			"the product's photo stays")
 	})
+}
+
+func TestReviewMediaLimitHoldsUnderConcurrentUploads(t *testing.T) {
+	t.Parallel()
+	m := setupMedia(t, apptest.WithEnv("REVIEW_MAX_MEDIA", "1"), apptest.WithEnv("MEDIA_UPLOADS_PER_USER", "4"))
+	photo := apptest.JPEG(t, 400, 300)
+	statuses := make([]int, 4)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Go(func() { statuses[i] = m.upload(t, m.review, m.buyer.AccessToken, "a.jpg", photo).Status })
+	}
+	wg.Wait()
+	sort.Ints(statuses)
+	assert.Equal(t, []int{http.StatusCreated, http.StatusConflict, http.StatusConflict, http.StatusConflict}, statuses)
+	assert.Equal(t, 1, m.rows(t, m.review), "the loser's row and files are taken back")
+	assert.Len(t, items(get(t, m.env, "/reviews/"+m.review+"/media", "")), 1)
 }
 
 func TestReviewVideos(t *testing.T) {
