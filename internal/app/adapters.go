@@ -382,25 +382,50 @@ func (a reviewPurchases) DeliveredItems(ctx context.Context, buyer uuid.UUID, or
 type productMedia struct{ m *media.Service }
 
 func (a productMedia) ProductMedia(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]catalog.Media, error) {
-	byOwner, err := a.m.ListMany(ctx, events.MediaOwnerProduct, ids)
+	return mediaOf(ctx, a.m, events.MediaOwnerProduct, ids, func(it media.Item) catalog.Media {
+		return catalog.Media{ID: it.ID, Kind: string(it.Kind), URL: it.URL,
+			Thumbnails: thumbnailsOf(it, func(t media.Thumbnail) catalog.MediaThumbnail { return catalog.MediaThumbnail(t) }),
+			PosterURL:  it.PosterURL, Width: it.Width, Height: it.Height, DurationMS: it.DurationMS, Alt: it.Alt,
+			Position: it.Position, IsPrimary: it.IsPrimary, CreatedAt: it.CreatedAt}
+	})
+}
+
+// reviewMedia serves the review context the reviews' photos and videos from the media context,
+// a page of reviews in one query.
+type reviewMedia struct{ m *media.Service }
+
+func (a reviewMedia) ReviewMedia(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]review.Media, error) {
+	return mediaOf(ctx, a.m, events.MediaOwnerReview, ids, func(it media.Item) review.Media {
+		return review.Media{ID: it.ID, Kind: string(it.Kind), URL: it.URL,
+			Thumbnails: thumbnailsOf(it, func(t media.Thumbnail) review.MediaThumbnail { return review.MediaThumbnail(t) }),
+			PosterURL:  it.PosterURL, Width: it.Width, Height: it.Height, DurationMS: it.DurationMS, Alt: it.Alt,
+			Position: it.Position, CreatedAt: it.CreatedAt}
+	})
+}
+
+// mediaOf lists the media of owners of one kind in one query, each item in the consumer's type.
+func mediaOf[T any](ctx context.Context, m *media.Service, kind events.MediaOwnerKind, ids []uuid.UUID, conv func(media.Item) T) (map[uuid.UUID][]T, error) {
+	byOwner, err := m.ListMany(ctx, kind, ids)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[uuid.UUID][]catalog.Media, len(byOwner))
+	out := make(map[uuid.UUID][]T, len(byOwner))
 	for id, items := range byOwner {
-		ms := make([]catalog.Media, len(items))
+		ms := make([]T, len(items))
 		for i, it := range items {
-			thumbs := make([]catalog.MediaThumbnail, len(it.Thumbnails))
-			for j, t := range it.Thumbnails {
-				thumbs[j] = catalog.MediaThumbnail{Width: t.Width, URL: t.URL}
-			}
-			ms[i] = catalog.Media{ID: it.ID, Kind: string(it.Kind), URL: it.URL, Thumbnails: thumbs, PosterURL: it.PosterURL,
-				Width: it.Width, Height: it.Height, DurationMS: it.DurationMS, Alt: it.Alt, Position: it.Position,
-				IsPrimary: it.IsPrimary, CreatedAt: it.CreatedAt}
+			ms[i] = conv(it)
 		}
 		out[id] = ms
 	}
 	return out, nil
+}
+
+func thumbnailsOf[T any](it media.Item, conv func(media.Thumbnail) T) []T {
+	out := make([]T, len(it.Thumbnails))
+	for i, t := range it.Thumbnails {
+		out[i] = conv(t)
+	}
+	return out
 }
 
 // searchCatalog serves the search read model's re-reads from the catalog.

@@ -250,6 +250,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.Catalog.SetRatings(a.Reviews)
 	a.Search.UseReads(a.Reads)
 	a.Reviews.UseReads(a.Reads)
+	a.Media.SetGuard(events.MediaOwnerReview, a.Reviews)
+	a.Reviews.SetMedia(reviewMedia{a.Media})
 
 	for _, h := range o.Hooks {
 		h(a)

@@ -49,6 +49,10 @@ var authzOverrides = map[string]routeOverride{
 		body: func(*apptest.World) any { return map[string]any{"stock": 10} }},
 	"GET /api/v1/orders/{id}/return-status": {why: "only the delivered order has a return",
 		ids: map[string]string{"id": "delivered order"}},
+	"PUT /api/v1/reviews/{id}/media/{media_id}": {why: "the world's media is the product's; the review has a photo of its own",
+		ids: map[string]string{"media_id": "review media"}},
+	"DELETE /api/v1/reviews/{id}/media/{media_id}": {why: "as PUT /reviews/{id}/media/{media_id}",
+		ids: map[string]string{"media_id": "review media"}},
 }
 
 // TestEveryRouteRefusesWhoMayNotCallIt walks every route mounted under /api/v1, reads who may

@@ -24,9 +24,11 @@ func NewHandler(svc *Service, authn *auth.Authenticator) *Handler {
 	return &Handler{svc: svc, authn: authn}
 }
 
-// Routes mounts the product media routes on the API router.
+// Routes mounts the routes that change products' and reviews' media on the API router (their
+// contexts list them: in the product's JSON, at GET /reviews/{id}/media).
 func (h *Handler) Routes(r chi.Router) {
 	h.OwnerRoutes(r, "/products", events.MediaOwnerProduct, "product", httpx.ShopOwner, "the shop's owner")
+	h.OwnerRoutes(r, "/reviews", events.MediaOwnerReview, "review", httpx.Owner, "the review's author")
 }
 
 // OwnerRoutes mounts the routes that change an owner kind's media under prefix/{id}/media: an

@@ -1,4 +1,4 @@
-// Package media is the media context: images and videos of products (and, later, reviews),
+// Package media is the media context: images and videos of products and reviews,
 // their files on a local disk or in S3-compatible storage, checked and re-encoded at upload.
 //
 // It keeps, per owner (a product, a review: events.MediaOwnerKind and an ID), the media in their
@@ -59,6 +59,14 @@ type Thumbnail struct {
 // or p may not see it, a forbidden one when p may see it but not change it.
 type Guard interface {
 	CanManageMedia(ctx context.Context, p auth.Principal, ownerID uuid.UUID) error
+}
+
+// Limited is a Guard that also bounds how many images and videos each of its owners may have,
+// below MaxPerOwner (a review carries fewer photos than a product): the upload counts against
+// the smaller, under the owner's lock, so concurrent uploads cannot pass it.
+type Limited interface {
+	Guard
+	MaxMedia() int
 }
 
 // GuardFunc adapts a function to a Guard.

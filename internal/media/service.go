@@ -34,7 +34,8 @@ type Config struct {
 	// MaxPixels and MaxSide bound an image's canvas, read from its header before decoding.
 	MaxPixels int64
 	MaxSide   int
-	// MaxPerOwner bounds the media of one product or review.
+	// MaxPerOwner bounds the media of one product or review (a Limited guard may bound its
+	// owners' further).
 	MaxPerOwner int
 	// UploadsPerUser and Uploads bound the uploads in progress at once, of one user (429) and
 	// of this process (503): each holds a decoded image or a temporary file.
@@ -67,7 +68,7 @@ type Service struct {
 }
 
 // NewService builds the media service, registers its River workers (poster frames, purges,
-// the sweeper) and subscribes it to product.deleted.
+// the sweeper) and subscribes it to product.deleted and review.deleted.
 func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, storage Storage, cfg Config, log *slog.Logger) *Service {
 	s := &Service{pool: pool, q: newStore(pool), jobs: runner, storage: storage, cfg: cfg, tools: findVideoTools(), log: log,
 		guards: map[events.MediaOwnerKind]Guard{}, slots: make(chan struct{}, cfg.Uploads), users: map[uuid.UUID]int{}}
@@ -77,6 +78,7 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, stor
 	runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(15*time.Minute),
 		func() (river.JobArgs, *river.InsertOpts) { return sweepArgs{}, nil }, nil))
 	eventbus.On(bus, "media.product_deleted", s.productDeleted)
+	eventbus.On(bus, "media.review_deleted", s.reviewDeleted)
 	return s
 }
 
@@ -94,11 +96,23 @@ func (s *Service) VideoTools() (ffprobe, ffmpeg bool) {
 	return s.tools.ffprobe != "", s.tools.ffmpeg != ""
 }
 
+func (s *Service) guard(kind events.MediaOwnerKind) Guard {
+	s.guardsMu.RLock()
+	defer s.guardsMu.RUnlock()
+	return s.guards[kind]
+}
+
+// limit is how many items an owner of kind may have: MaxPerOwner, or less where its guard says.
+func (s *Service) limit(kind events.MediaOwnerKind) int {
+	if g, ok := s.guard(kind).(Limited); ok {
+		return min(s.cfg.MaxPerOwner, g.MaxMedia())
+	}
+	return s.cfg.MaxPerOwner
+}
+
 // Authorize checks that p may change the owner's media, with the owner kind's guard.
 func (s *Service) Authorize(ctx context.Context, p auth.Principal, owner Owner) error {
-	s.guardsMu.RLock()
-	g := s.guards[owner.Kind]
-	s.guardsMu.RUnlock()
+	g := s.guard(owner.Kind)
 	if g == nil {
 		return apperr.New(apperr.Forbidden, "media of a %s cannot be changed here", owner.Kind)
 	}
@@ -149,14 +163,15 @@ func (s *Service) upload(ctx context.Context, owner Owner, uploader uuid.UUID, f
 		return Item{}, apperr.Field("is_primary", "only an image can be the primary one")
 	}
 	var owned *uuid.UUID
+	limit := s.limit(owner.Kind)
 	if owner.ID != uuid.Nil {
 		owned = &owner.ID
 		n, err := s.q.CountLive(ctx, store.CountLiveParams{OwnerKind: owner.Kind, OwnerID: owned})
 		if err != nil {
 			return Item{}, err
 		}
-		if n >= int64(s.cfg.MaxPerOwner) {
-			return Item{}, s.tooMany()
+		if n >= int64(limit) {
+			return Item{}, tooMany(owner.Kind, limit)
 		}
 	}
 	var (
@@ -241,8 +256,8 @@ func (s *Service) upload(ctx context.Context, owner Owner, uploader uuid.UUID, f
 			if err != nil {
 				return err
 			}
-			if n >= int64(s.cfg.MaxPerOwner) {
-				return s.tooMany()
+			if n >= int64(limit) {
+				return tooMany(owner.Kind, limit)
 			}
 			next, err := q.NextPosition(ctx, store.NextPositionParams{OwnerKind: owner.Kind, OwnerID: owned})
 			if err != nil {
@@ -285,8 +300,8 @@ func (s *Service) upload(ctx context.Context, owner Owner, uploader uuid.UUID, f
 	return s.item(ctx, row)
 }
 
-func (s *Service) tooMany() error {
-	return apperr.New(apperr.Conflict, "at most %d images and videos each", s.cfg.MaxPerOwner)
+func tooMany(kind events.MediaOwnerKind, limit int) error {
+	return apperr.New(apperr.Conflict, "a %s may have at most %d images and videos: delete one first", kind, limit)
 }
 
 // UploadsInProgress is how many uploads this process is receiving now (each holds a slot).
@@ -605,11 +620,22 @@ func uniq(ids []uuid.UUID) map[uuid.UUID]bool {
 
 // productDeleted deletes a deleted product's media (after the grace period).
 func (s *Service) productDeleted(ctx context.Context, _ string, ev events.ProductDeleted) error {
-	id, err := uuid.Parse(ev.ProductID)
+	return s.ownerDeleted(ctx, events.MediaOwnerProduct, ev.ProductID)
+}
+
+// reviewDeleted deletes a deleted review's photos and videos (after the grace period).
+func (s *Service) reviewDeleted(ctx context.Context, _ string, ev events.ReviewDeleted) error {
+	return s.ownerDeleted(ctx, events.MediaOwnerReview, ev.ReviewID)
+}
+
+// ownerDeleted deletes the media of an owner whose deletion an event told of; an event naming
+// no owner is cancelled, as retrying it would not help.
+func (s *Service) ownerDeleted(ctx context.Context, kind events.MediaOwnerKind, rawID string) error {
+	id, err := uuid.Parse(rawID)
 	if err != nil {
-		return river.JobCancel(fmt.Errorf("media: product.deleted with product id %q: %w", ev.ProductID, err))
+		return river.JobCancel(fmt.Errorf("media: %s deleted with id %q: %w", kind, rawID, err))
 	}
-	return s.DeleteAll(ctx, Owner{Kind: events.MediaOwnerProduct, ID: id})
+	return s.DeleteAll(ctx, Owner{Kind: kind, ID: id})
 }
 
 // keysOf lists every file an item may have, the poster included even before the row says so

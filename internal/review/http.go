@@ -24,7 +24,8 @@ func NewHandler(svc *Service, authn *auth.Authenticator) *Handler {
 }
 
 // Routes mounts the review routes: /reviews/..., and the review routes under /products/{id},
-// /shops/{id}, /delivery/{order_id} and /shippers/{id}.
+// /shops/{id}, /delivery/{order_id} and /shippers/{id}. The routes that change a review's photos
+// and videos are the media context's (media.Handler), with the Service as their guard.
 func (h *Handler) Routes(r chi.Router) {
 	const (
 		ok      = http.StatusOK
@@ -45,6 +46,8 @@ func (h *Handler) Routes(r chi.Router) {
 			Params(listQuery{}))
 		r.Method(http.MethodGet, "/reviews/{id}", httpx.WithID(ok, "id", "review", h.get).
 			Doc("A review: a published one to anyone, a held or rejected one to its author, the shop and admins").For(httpx.Public))
+		r.Method(http.MethodGet, "/reviews/{id}/media", httpx.WithID(ok, "id", "review", h.media).
+			Doc("A review's photos and videos in their order, to whoever may see the review").For(httpx.Public))
 		r.Method(http.MethodGet, "/reviews/verified-purchases", httpx.Endpoint(ok, h.verified).
 			Doc("Published reviews with the purchase each rests on (variant bought, delivery date), newest first").
 			For(httpx.Public).Params(scopeListQuery{}))
@@ -158,6 +161,10 @@ func (h *Handler) shopSummary(r *http.Request, id uuid.UUID) (ShopRating, error)
 
 func (h *Handler) get(r *http.Request, id uuid.UUID) (Review, error) {
 	return h.svc.Get(r.Context(), auth.Maybe(r), id)
+}
+
+func (h *Handler) media(r *http.Request, id uuid.UUID) (httpx.List[Media], error) {
+	return h.svc.Media(r.Context(), auth.Maybe(r), id)
 }
 
 func (h *Handler) verified(r *http.Request) (httpx.List[Review], error) {

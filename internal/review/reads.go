@@ -24,12 +24,14 @@ type Filter struct {
 	Target events.ReviewTarget
 }
 
-func (s *Service) page(rows []store.ReviewReview, viewer *auth.Principal, limit int) httpx.List[Review] {
+// page shapes a page of rows for viewer, their media fetched in one call for the whole page.
+func (s *Service) page(ctx context.Context, rows []store.ReviewReview, viewer *auth.Principal, limit int) (httpx.List[Review], error) {
 	out := make([]Review, len(rows))
 	for i, r := range rows {
 		out[i] = s.toReview(r, viewer)
 	}
-	return httpx.Paginate(out, limit, func(r Review) any { return httpx.Keyset{At: r.CreatedAt, ID: r.ID} })
+	list := httpx.Paginate(out, limit, func(r Review) any { return httpx.Keyset{At: r.CreatedAt, ID: r.ID} })
+	return list, s.withMedia(ctx, list.Items)
 }
 
 func rating16(r *int) *int16 {
@@ -60,7 +62,7 @@ func (s *Service) targetReviews(ctx context.Context, p *auth.Principal, target e
 	if err != nil {
 		return httpx.List[Review]{}, err
 	}
-	return s.page(rows, p, page.Limit), nil
+	return s.page(ctx, rows, p, page.Limit)
 }
 
 // ShopReviews pages through a shop's published reviews, of itself and of its products (or of one
@@ -80,7 +82,7 @@ func (s *Service) ShopReviews(ctx context.Context, p *auth.Principal, shopID uui
 	if err != nil {
 		return httpx.List[Review]{}, err
 	}
-	return s.page(rows, p, page.Limit), nil
+	return s.page(ctx, rows, p, page.Limit)
 }
 
 // DeliveryReviews pages through delivery reviews, newest first: a shipper's own, or for an admin
@@ -106,7 +108,7 @@ func (s *Service) delivery(ctx context.Context, p *auth.Principal, shipperID *uu
 	if err != nil {
 		return httpx.List[Review]{}, err
 	}
-	return s.page(rows, p, page.Limit), nil
+	return s.page(ctx, rows, p, page.Limit)
 }
 
 // Pending pages through the reviews waiting for a moderator, oldest first (admins only).
@@ -123,7 +125,7 @@ func (s *Service) Pending(ctx context.Context, p auth.Principal, page httpx.Page
 	if err != nil {
 		return httpx.List[Review]{}, err
 	}
-	return s.page(rows, &p, page.Limit), nil
+	return s.page(ctx, rows, &p, page.Limit)
 }
 
 // Scope names a product or a shop, for the aggregates.
@@ -151,7 +153,7 @@ func (s *Service) Verified(ctx context.Context, p *auth.Principal, sc Scope, pag
 	if err != nil {
 		return httpx.List[Review]{}, err
 	}
-	return s.page(rows, p, page.Limit), nil
+	return s.page(ctx, rows, p, page.Limit)
 }
 
 // Summary reads one target's rating summary (a row, never a scan of reviews); a target without
@@ -310,16 +312,54 @@ func (s *Service) ProductRatingTx(ctx context.Context, tx pgx.Tx, productID uuid
 	return r.Average, r.Count, nil
 }
 
-// MediaSlots is for the review media routes (wired beside these once the media context is in):
-// it answers how many photos and videos p may attach to a live review in all (REVIEW_MAX_MEDIA),
-// refusing anyone but its author; a review p may not see is not found.
-func (s *Service) MediaSlots(ctx context.Context, p auth.Principal, id uuid.UUID) (int, error) {
-	r, err := s.Get(ctx, &p, id)
+// CanManageMedia says whether p may add, arrange and delete the photos and videos of a review
+// (the media context asks, as the review kind's guard): nil for its author; a review p may not
+// see (or a deleted one) is not found, one p may see but did not write is forbidden. How many
+// a review may carry is MaxMedia, which the media context counts under its lock.
+func (s *Service) CanManageMedia(ctx context.Context, p auth.Principal, id uuid.UUID) error {
+	row, err := s.visibleRow(ctx, &p, id)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	if r.AuthorID != p.UserID {
-		return 0, apperr.New(apperr.Forbidden, "only its author may add photos and videos to a review")
+	if row.AuthorID != p.UserID {
+		return apperr.New(apperr.Forbidden, "only its author may change a review's photos and videos")
 	}
-	return s.cfg.MaxMedia, nil
+	return nil
+}
+
+// Media lists the photos and videos of a review the caller may see, in their order.
+func (s *Service) Media(ctx context.Context, p *auth.Principal, id uuid.UUID) (httpx.List[Media], error) {
+	r, err := s.Get(ctx, p, id)
+	if err != nil {
+		return httpx.List[Media]{}, err
+	}
+	return httpx.List[Media]{Items: r.Media}, nil
+}
+
+// withMedia fills in the photos and videos of reviews, in one call to the media context for all.
+func (s *Service) withMedia(ctx context.Context, rs []Review) error {
+	if s.media == nil || len(rs) == 0 {
+		return nil
+	}
+	ids := make([]uuid.UUID, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ID
+	}
+	byReview, err := s.media.ReviewMedia(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range rs {
+		if m := byReview[rs[i].ID]; m != nil {
+			rs[i].Media = m
+		}
+	}
+	return nil
+}
+
+// shown is a review shaped for viewer, with its media.
+func (s *Service) shown(ctx context.Context, row store.ReviewReview, viewer *auth.Principal) (Review, error) {
+	rs := []Review{s.toReview(row, viewer)}
+	err := s.withMedia(ctx, rs)
+	return rs[0], err
 }

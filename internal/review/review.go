@@ -31,12 +31,32 @@ const (
 	Negative = "negative"
 )
 
-// Media is a photo or video attached to a review (the media context stores them; the routes that
-// attach them are wired beside the review's). Until then a review's media list is empty.
+// Media is a photo or video of a review, as the media context keeps it: its author uploads
+// them at POST /reviews/{id}/media (up to Config.MaxMedia); the review lists them in order.
 type Media struct {
-	ID   uuid.UUID `json:"id"`
-	Kind string    `json:"kind"`
-	URL  string    `json:"url"`
+	ID         uuid.UUID        `json:"id"`
+	Kind       string           `json:"kind"`
+	URL        string           `json:"url"`
+	Thumbnails []MediaThumbnail `json:"thumbnails"`
+	PosterURL  *string          `json:"poster_url,omitempty"`
+	Width      int              `json:"width"`
+	Height     int              `json:"height"`
+	DurationMS *int64           `json:"duration_ms,omitempty"`
+	Alt        string           `json:"alt"`
+	Position   int              `json:"position"`
+	CreatedAt  time.Time        `json:"created_at"`
+}
+
+// MediaThumbnail is a photo scaled down to Width pixels wide.
+type MediaThumbnail struct {
+	Width int    `json:"width"`
+	URL   string `json:"url"`
+}
+
+// Gallery is what reviews need of the media context: the photos and videos of many reviews at
+// once (a page of them), in their order.
+type Gallery interface {
+	ReviewMedia(ctx context.Context, reviewIDs []uuid.UUID) (map[uuid.UUID][]Media, error)
 }
 
 // Purchase is the delivered purchase a review rests on.

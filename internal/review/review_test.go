@@ -47,10 +47,9 @@ func TestReviewsOfADeliveredOrder(t *testing.T) {
 		}
 		assert.Equal(t, http.StatusUnauthorized, env.Post(t, "/products/"+m.p.ID+"/reviews", "", map[string]any{"rating": 5}).Status)
 
-		slots, err := env.App.Reviews.MediaSlots(t.Context(), auth.Principal{UserID: uuidOf(t, m.buyer.ID)}, uuidOf(t, reviewID))
-		require.NoError(t, err)
-		assert.Equal(t, 6, slots, "REVIEW_MAX_MEDIA")
-		_, err = env.App.Reviews.MediaSlots(t.Context(), auth.Principal{UserID: uuidOf(t, other.ID)}, uuidOf(t, reviewID))
+		assert.Equal(t, 6, env.App.Reviews.MaxMedia(), "REVIEW_MAX_MEDIA")
+		require.NoError(t, env.App.Reviews.CanManageMedia(t.Context(), auth.Principal{UserID: uuidOf(t, m.buyer.ID)}, uuidOf(t, reviewID)))
+		err := env.App.Reviews.CanManageMedia(t.Context(), auth.Principal{UserID: uuidOf(t, other.ID)}, uuidOf(t, reviewID))
 		assert.True(t, apperr.Is(err, apperr.Forbidden), "%v", err)
 
 		got := get(t, env, "/reviews/"+reviewID, "")

@@ -35,6 +35,7 @@ type Service struct {
 	bus       *eventbus.Bus
 	purchases Purchases
 	shops     Shops
+	media     Gallery
 	cfg       Config
 }
 
@@ -63,7 +64,12 @@ func (s *Service) queriesFor(p *auth.Principal) *store.Queries {
 	return s.q
 }
 
-// MaxMedia is how many photos and videos a review may carry (REVIEW_MAX_MEDIA).
+// SetMedia gives the reviews the media context, which keeps their photos and videos (nil:
+// reviews show none).
+func (s *Service) SetMedia(g Gallery) { s.media = g }
+
+// MaxMedia is how many photos and videos a review may carry (REVIEW_MAX_MEDIA): with
+// CanManageMedia it makes the Service the review kind's media guard.
 func (s *Service) MaxMedia() int { return s.cfg.MaxMedia }
 
 // Input is a review's rating and text.
@@ -320,7 +326,7 @@ func (s *Service) Edit(ctx context.Context, p auth.Principal, id uuid.UUID, in I
 	if err != nil {
 		return Review{}, err
 	}
-	return s.toReview(row, &p), nil
+	return s.shown(ctx, row, &p)
 }
 
 // Delete removes a review (its author or an admin may): it is kept, hidden, and no longer counted.
@@ -392,7 +398,7 @@ func (s *Service) moderateAs(ctx context.Context, p auth.Principal, id uuid.UUID
 	if err != nil {
 		return Review{}, err
 	}
-	return s.toReview(row, &p), nil
+	return s.shown(ctx, row, &p)
 }
 
 // ReportInput says what is wrong with a review.
@@ -490,7 +496,7 @@ func (s *Service) Reply(ctx context.Context, p auth.Principal, id uuid.UUID, in 
 	if err != nil {
 		return Review{}, err
 	}
-	return s.toReview(row, &p), nil
+	return s.shown(ctx, row, &p)
 }
 
 // locked runs fn in a transaction holding the review's row lock; a review the caller may not see
@@ -530,14 +536,23 @@ func (s *Service) visible(ctx context.Context, r store.ReviewReview, p *auth.Pri
 
 // Get returns a review the caller may see.
 func (s *Service) Get(ctx context.Context, p *auth.Principal, id uuid.UUID) (Review, error) {
+	row, err := s.visibleRow(ctx, p, id)
+	if err != nil {
+		return Review{}, err
+	}
+	return s.shown(ctx, row, p)
+}
+
+// visibleRow reads a review p may see; any other is not found.
+func (s *Service) visibleRow(ctx context.Context, p *auth.Principal, id uuid.UUID) (store.ReviewReview, error) {
 	row, err := s.queriesFor(p).GetReview(ctx, id)
 	if err != nil {
-		return Review{}, pgdb.NotFound(err, "review")
+		return row, pgdb.NotFound(err, "review")
 	}
 	if !s.visible(ctx, row, p) {
-		return Review{}, apperr.NotFoundf("review")
+		return row, apperr.NotFoundf("review")
 	}
-	return s.toReview(row, p), nil
+	return row, nil
 }
 
 func (s *Service) editableUntil(r store.ReviewReview) time.Time {

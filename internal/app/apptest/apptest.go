@@ -15,6 +15,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -428,4 +429,39 @@ func JPEG(t testing.TB, w, h int) []byte {
 	var buf bytes.Buffer
 	require.NoError(t, jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80}))
 	return buf.Bytes()
+}
+
+// NeedVideoTools skips a test that needs ffprobe and ffmpeg (a video's duration and poster
+// frame) when they are not installed, saying so; with GOSHOP_VIDEO_TESTS=required, which .ci/run
+// sets after installing them, it fails instead, so CI never skips.
+func (e *Env) NeedVideoTools(t testing.TB) {
+	t.Helper()
+	ffprobe, ffmpeg := e.App.Media.VideoTools()
+	if ffprobe && ffmpeg {
+		return
+	}
+	if os.Getenv("GOSHOP_VIDEO_TESTS") == "required" {
+		t.Fatalf("ffprobe and ffmpeg are required (GOSHOP_VIDEO_TESTS=required) and not both on the PATH (ffprobe %v, ffmpeg %v)",
+			ffprobe, ffmpeg)
+	}
+	t.Skip("ffprobe and ffmpeg are not installed (apt-get install ffmpeg; .ci/run installs them): " +
+		"a video's duration and poster frame are not checked here")
+}
+
+// Poster waits until the video id in the "media" list that path answers (a product, a review)
+// has its poster frame, made by a job, and returns the poster's URL.
+func (e *Env) Poster(t testing.TB, path, id string) string {
+	t.Helper()
+	var poster string
+	Eventually(t, func() bool {
+		for _, it := range e.Get(t, path, "").Map(t)["media"].([]any) {
+			it := it.(map[string]any)
+			if it["id"] == id && it["poster_url"] != nil {
+				poster = it["poster_url"].(string)
+				return true
+			}
+		}
+		return false
+	}, "the poster frame is made")
+	return poster
 }

@@ -84,7 +84,7 @@ func normKind(kind string) string {
 	if a, ok := kindAliases[folded]; ok {
 		return a
 	}
-	for _, own := range []string{"payment method", "cart line", "saved cart", "delivered order", "price alert"} {
+	for _, own := range []string{"payment method", "cart line", "saved cart", "delivered order", "price alert", "review media"} {
 		if folded == strings.ReplaceAll(own, " ", "") {
 			return own
 		}
@@ -223,7 +223,7 @@ func NewWorld(t testing.TB, opts ...Option) *World {
 }
 
 // reviews has S1 deliver another order of A's product to A, and A review the product, the shop
-// and the delivery; the product review is the world's review.
+// and the delivery; the product review is the world's review, with a photo (its "review media").
 func (w *World) reviews(t testing.TB, p Product, shop string) {
 	t.Helper()
 	a := w.A
@@ -232,6 +232,9 @@ func (w *World) reviews(t testing.TB, p Product, shop string) {
 	res := w.must(t, a, http.MethodPost, "/products/"+p.ID+"/reviews", http.StatusCreated, map[string]any{
 		"order_id": id, "rating": 5, "comment": "Áo đẹp, giao hàng nhanh"})
 	w.ids["review"] = Resource{ID: res["id"].(string), Owner: a}
+	up := w.Env.Upload(t, "/reviews/"+res["id"].(string)+"/media", a.Token(), "photo.jpg", JPEG(t, 120, 90))
+	require.Equal(t, http.StatusCreated, up.Status, "world: upload a review photo: %s", up.Body)
+	w.ids["review media"] = Resource{ID: up.Map(t)["id"].(string), Owner: a}
 	w.must(t, a, http.MethodPost, "/shops/"+shop+"/reviews", http.StatusCreated, map[string]any{"order_id": id, "rating": 4})
 	w.must(t, a, http.MethodPost, "/delivery/"+id+"/review", http.StatusCreated, map[string]any{"rating": 5})
 }
