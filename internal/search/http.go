@@ -90,12 +90,12 @@ func (h *Handler) Routes(r chi.Router) {
 		const accepted = http.StatusAccepted
 		r.Method(http.MethodPost, "/behavior/view-product", withVisitor(h, httpx.WithBody(accepted, h.view)).
 			Doc("Record that the caller (signed in, or the X-Device-ID device) viewed a product").For(httpx.Public).
-			Can(apperr.NotFound))
+			Can(apperr.NotFound).Can(apperr.TooManyRequests))
 		r.Method(http.MethodPost, "/behavior/search", withVisitor(h, httpx.WithBody(accepted, h.searched)).
-			Doc("Record that the caller searched").For(httpx.Public))
+			Doc("Record that the caller searched").For(httpx.Public).Can(apperr.TooManyRequests))
 		r.Method(http.MethodPost, "/behavior/click", withVisitor(h, httpx.WithBody(accepted, h.click)).
 			Doc("Record that the caller clicked a product (a search result, a recommendation)").For(httpx.Public).
-			Can(apperr.NotFound))
+			Can(apperr.NotFound).Can(apperr.TooManyRequests))
 		r.Method(http.MethodGet, "/recent/products", withVisitor(h, httpx.Endpoint(ok, h.recentProducts)).
 			Doc("The products the caller viewed, each once, most recent first").For(httpx.Public).Paged())
 		r.Method(http.MethodGet, "/recent/searches", withVisitor(h, httpx.Endpoint(ok, h.recentSearches)).

@@ -25,9 +25,9 @@ type world struct {
 	ids    map[string]string // label -> product ID
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, opts ...apptest.Option) *world {
 	t.Helper()
-	env := apptest.New(t)
+	env := apptest.New(t, opts...)
 	w := &world{Env: env, seller: env.Register(t, "Seller"), ids: map[string]string{}}
 	admin := env.Admin(t, env.Register(t, "Admin"))
 	cat := func(name, parent string) string {

@@ -48,8 +48,18 @@ type Config struct {
 	Retention time.Duration
 	// BatchWait is how long the first event of a behaviour batch waits for more.
 	BatchWait time.Duration
-	// Queue bounds the behaviour events waiting for a batch.
+	// Queue bounds the behaviour events waiting for a batch in this process (503 past it).
 	Queue int
+	// Limiter and RatePerMinute bound the behaviour events one user, or one anonymous device,
+	// records a minute (429 past it); a nil Limiter or a rate of 0 sets no bound.
+	Limiter       Limiter
+	RatePerMinute int
+}
+
+// Limiter spends one of key's n requests a minute under name, answering
+// apperr.TooManyRequests (with the wait) when they are spent: ratelimit.Limiter.
+type Limiter interface {
+	Allow(ctx context.Context, name, key string, n int) error
 }
 
 // NewService builds the search context: it subscribes to the catalog, shop and order events
@@ -229,7 +239,11 @@ func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
 		d := document(p, *sh, campaign, readAt)
 		upserts = append(upserts, d)
 		checks = append(checks, priceCheckOf(p, d.Price, campaign))
-		vocabulary = append(vocabulary, words(p.Title+" "+p.Brand+" "+p.Model)...)
+		for _, w := range words(p.Title + " " + p.Brand + " " + p.Model) {
+			if vocabularyWord(w) {
+				vocabulary = append(vocabulary, w)
+			}
+		}
 	}
 	slices.Sort(vocabulary)
 	vocabulary = slices.Compact(vocabulary)
@@ -326,7 +340,8 @@ func (s *Service) Reindex(ctx context.Context, progress func(done int)) (int, er
 // words none holds any more.
 func (s *Service) RecountTerms(ctx context.Context) error {
 	_, err := s.pool.Exec(ctx, `WITH stat AS (
-	SELECT word, ndoc FROM ts_stat('SELECT tsv_exact FROM search.documents')
+	-- Numbers stay searchable but out of the vocabulary (see vocabularyWord).
+	SELECT word, ndoc FROM ts_stat('SELECT tsv_exact FROM search.documents') WHERE word !~ '^[0-9]+$'
 ), up AS (
 	INSERT INTO search.terms (word, folded, docs)
 	SELECT word, search.fold(word), ndoc FROM stat
