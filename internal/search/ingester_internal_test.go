@@ -24,7 +24,9 @@ func TestIngesterQueueIsBounded(t *testing.T) {
 	defer give()
 	done := make(chan error, 2)
 	for range 2 {
-		go func() { done <- in.Record(waiting, Event{Kind: KindSearch, Query: "x", QueryNorm: "x", At: time.Now()}) }()
+		go func() {
+			done <- in.Record(waiting, Event{Kind: KindSearch, Query: "x", QueryNorm: "x", At: time.Now()})
+		}()
 	}
 	for len(in.queue) < 2 {
 		runtime.Gosched()
