@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -34,10 +35,13 @@ type Service struct {
 	catalog Catalog
 	shops   Shops
 	ingest  *Ingester
-	bus     *eventbus.Bus
-	ship    Shipping
-	cfg     Config
-	log     *slog.Logger
+	jobs    *jobs.Runner
+	// meili is the Meilisearch engine when MEILI_URL is set (then also engine); nil otherwise.
+	meili *Meili
+	bus   *eventbus.Bus
+	ship  Shipping
+	cfg   Config
+	log   *slog.Logger
 }
 
 // Config is the search context's configuration.
@@ -54,6 +58,8 @@ type Config struct {
 	// records a minute (429 past it); a nil Limiter or a rate of 0 sets no bound.
 	Limiter       Limiter
 	RatePerMinute int
+	// MeiliURL, when set, makes Meilisearch the engine (index MeiliIndex, key MeiliKey).
+	MeiliURL, MeiliKey, MeiliIndex string
 }
 
 // Limiter spends one of key's n requests a minute under name, answering
@@ -69,7 +75,15 @@ func NewService(ctx context.Context, pool *pgxpool.Pool, bus *eventbus.Bus, runn
 	ship Shipping, cfg Config, log *slog.Logger) *Service {
 	pg := NewPostgres(pool)
 	s := &Service{pool: pool, q: newStore(pool), engine: pg, pg: pg, catalog: cat, shops: shops, bus: bus, ship: ship, cfg: cfg, log: log,
-		ingest: NewIngester(ctx, pool, cfg.Location, cfg.Queue, cfg.BatchWait, log)}
+		ingest: NewIngester(ctx, pool, cfg.Location, cfg.Queue, cfg.BatchWait, log), jobs: runner}
+	if cfg.MeiliURL != "" {
+		s.meili = NewMeili(cfg.MeiliURL, cfg.MeiliKey, cmp.Or(cfg.MeiliIndex, "products"))
+		s.engine = s.meili
+		river.AddWorker(runner.Workers, &meiliSyncWorker{s: s})
+		river.AddWorker(runner.Workers, &meiliSettingsWorker{s: s})
+		runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return meiliSettingsArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
+	}
 	eventbus.On(bus, "search.forget_user", func(ctx context.Context, _ string, ev events.UserDeleted) error {
 		id, err := uuid.Parse(ev.UserID)
 		if err != nil {
@@ -267,6 +281,12 @@ func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
 		}
 		if len(vocabulary) > 0 {
 			if err := q.AddTerms(ctx, vocabulary); err != nil {
+				return err
+			}
+		}
+		if s.meili != nil {
+			// The index follows in a job of this transaction: it exists if the write does.
+			if err := s.jobs.InsertTx(ctx, tx, meiliSyncArgs{ProductIDs: ids}, nil); err != nil {
 				return err
 			}
 		}

@@ -100,6 +100,11 @@ type Config struct {
 	// may record a minute; past that 429 with Retry-After. 0 or less: no limit.
 	BehaviorRatePerMinute int `env:"BEHAVIOR_RATE_PER_MINUTE" envDefault:"600"`
 
+	// MeiliURL, when set, makes Meilisearch the search engine (MeiliIndex, with MeiliKey).
+	MeiliURL   string `env:"MEILI_URL"`
+	MeiliKey   string `env:"MEILI_API_KEY"`
+	MeiliIndex string `env:"MEILI_INDEX" envDefault:"products"`
+
 	// Delivery: the price list (JSON put over the built-in one), the geocoder and router (the
 	// offline gazetteer and straight line times the road factor when unset), and assignment.
 	ShippingFees      string        `env:"SHIPPING_FEES"`
