@@ -30,13 +30,18 @@ import (
 // search (its words are left out), and one price range (from the matches' lowest to highest)
 // instead of quartile buckets.
 type Meili struct {
-	index meilisearch.IndexManager
+	client meilisearch.ServiceManager
+	uid    string
 }
 
 // NewMeili connects to the Meilisearch at url (key may be empty) and its index.
 func NewMeili(url, key, index string) *Meili {
-	return &Meili{index: meilisearch.New(url, meilisearch.WithAPIKey(key)).Index(index)}
+	return &Meili{client: meilisearch.New(url, meilisearch.WithAPIKey(key)), uid: index}
 }
+
+// index is a handle on the index for one call: meilisearch-go's handle remembers the primary
+// key it was last given, so one shared by concurrent jobs and requests would race.
+func (m *Meili) index() meilisearch.IndexManager { return m.client.Index(m.uid) }
 
 // meiliPrimaryKey is the documents' primary key.
 const meiliPrimaryKey = "id"
@@ -103,7 +108,7 @@ func meiliDocOf(r store.MeiliDocumentsRow) meiliDoc {
 // ApplySettings sets what the index searches, filters, sorts and forgives (typos), and the
 // shorthand synonyms; applying them twice changes nothing.
 func (m *Meili) ApplySettings(ctx context.Context, synonyms map[string][]string) error {
-	_, err := m.index.UpdateSettings(ctx, &meilisearch.Settings{
+	_, err := m.index().UpdateSettings(ctx, &meilisearch.Settings{
 		SearchableAttributes: []string{"title", "brand", "model", "category_path", "attrs_text", "province", "description"},
 		FilterableAttributes: []string{"category_ids", "shop_id", "brand_key", "model_key", "price", "rating", "in_stock",
 			"province_key", "attrs", "_geo", "category", "brand", "province", "rating_floor"},
@@ -123,7 +128,7 @@ func (m *Meili) Put(ctx context.Context, docs []meiliDoc) error {
 		return nil
 	}
 	pk := meiliPrimaryKey
-	if _, err := m.index.AddDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk}); err != nil {
+	if _, err := m.index().AddDocuments(ctx, docs, &meilisearch.DocumentOptions{PrimaryKey: &pk}); err != nil {
 		return fmt.Errorf("search: meilisearch add: %w", err)
 	}
 	return nil
@@ -134,7 +139,7 @@ func (m *Meili) Delete(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := m.index.DeleteDocuments(ctx, ids, nil); err != nil {
+	if _, err := m.index().DeleteDocuments(ctx, ids, nil); err != nil {
 		return fmt.Errorf("search: meilisearch delete: %w", err)
 	}
 	return nil
@@ -262,7 +267,7 @@ func (m *Meili) Search(ctx context.Context, q Query, page httpx.Page) (Results, 
 	if has && cur.Sort != q.Sort {
 		return Results{}, apperr.Field("cursor", "was made for another sort")
 	}
-	res, err := m.index.Search(ctx, meiliText(q), &meilisearch.SearchRequest{
+	res, err := m.index().Search(ctx, meiliText(q), &meilisearch.SearchRequest{
 		Offset: cur.Offset, Limit: int64(page.Limit) + 1, Filter: meiliFilter(q.Filters), Sort: meiliSort(q),
 		AttributesToHighlight: []string{"title"}, HighlightPreTag: "<em>", HighlightPostTag: "</em>", ShowRankingScore: true,
 	})
@@ -313,8 +318,9 @@ func (m *Meili) Facets(ctx context.Context, q Query) (Facets, error) {
 	if err := q.check(); err != nil {
 		return Facets{}, err
 	}
-	res, err := m.index.Search(ctx, meiliText(q), &meilisearch.SearchRequest{
-		Limit: 0, Filter: meiliFilter(q.Filters), Facets: []string{"category", "brand", "province", "rating_floor", "price"},
+	none := int64(0) // no hits, only the counts (and, paged so, an exhaustive total)
+	res, err := m.index().Search(ctx, meiliText(q), &meilisearch.SearchRequest{
+		HitsPerPage: &none, Filter: meiliFilter(q.Filters), Facets: []string{"category", "brand", "province", "rating_floor", "price"},
 	})
 	if err != nil {
 		return Facets{}, fmt.Errorf("search: meilisearch facets: %w", err)

@@ -99,6 +99,9 @@ func newFakeMeili(t *testing.T, index string) *fakeMeili {
 		if !ok {
 			limit = 20
 		}
+		if perPage, ok := req["hitsPerPage"].(float64); ok {
+			limit = perPage
+		}
 		hits := []map[string]any{}
 		dist := map[string]map[string]int{}
 		minPrice, maxPrice := 0.0, 0.0
@@ -126,7 +129,7 @@ func newFakeMeili(t *testing.T, index string) *fakeMeili {
 			}
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"hits": hits, "estimatedTotalHits": len(ids), "offset": offset, "limit": limit,
+		_ = json.NewEncoder(w).Encode(map[string]any{"hits": hits, "estimatedTotalHits": len(ids), "totalHits": len(ids), "offset": offset, "limit": limit,
 			"processingTimeMs": 1, "query": req["q"], "facetDistribution": dist,
 			"facetStats": map[string]any{"price": map[string]any{"min": minPrice, "max": maxPrice}}})
 	})
@@ -209,9 +212,9 @@ func TestMeilisearchEngine(t *testing.T) {
 				Name  string `json:"name"`
 				Count int    `json:"count"`
 			} `json:"categories"`
-			Brands      []struct{ Value string } `json:"brands"`
+			Brands      []struct{ Value string }   `json:"brands"`
 			PriceRanges []struct{ Min, Max int64 } `json:"price_ranges"`
-			Ratings     []struct{ Count int }    `json:"ratings"`
+			Ratings     []struct{ Count int }      `json:"ratings"`
 		}
 		res.JSON(t, &f)
 		assert.Equal(t, len(w.ids), f.Total)
@@ -221,7 +224,7 @@ func TestMeilisearchEngine(t *testing.T) {
 		assert.Equal(t, []int64{50_000, 29_990_000}, []int64{f.PriceRanges[0].Min, f.PriceRanges[0].Max})
 		assert.Len(t, f.Ratings, 4)
 		assert.Contains(t, fake.lastSearch()["facets"], "brand")
-		assert.EqualValues(t, 0, fake.lastSearch()["limit"])
+		assert.EqualValues(t, 0, fake.lastSearch()["hitsPerPage"], "counts only")
 	})
 	t.Run("a deleted product is removed from the index", func(t *testing.T) {
 		res := w.Delete(t, "/products/"+w.ids["non-la"], w.seller.AccessToken)
