@@ -392,7 +392,8 @@ func TestRunEndToEnd(t *testing.T) {
 
 	for _, name := range []string{"profile (goshop)", "profile (bare pgx)", "product (goshop)", "product (bare pgx)",
 		"products?category (goshop)", "products?category (bare pgx)", "location update (goshop)", "product reviews (goshop)",
-		"rating summary (goshop)"} {
+		"rating summary (goshop)", "search common word, 4 clients (goshop)", "search common word, 4 clients (bare pgx)",
+		"search facets, 32 clients (goshop)", "search autocomplete, 4 clients (bare pgx)", "behaviour events (goshop)"} {
 		reqs, errs := reportRow(t, out.String(), name)
 		assert.Positive(t, reqs, name)
 		assert.Zero(t, errs, name)
