@@ -65,6 +65,12 @@ type cursor struct {
 	Corrected string    `json:"c,omitempty"`
 }
 
+// custom runs a search statement unprepared (an unnamed statement, planned for its values every
+// time): a cached statement soon gets a generic plan, which cannot tell a common word or a
+// large category from a rare one, and chose a bitmap of 12,500 rows sorted by price where the
+// values' plan walks the price index for 21 (97 ms against 6 ms on the seeded catalog).
+func custom(args []any) []any { return append([]any{pgx.QueryExecModeExec}, args...) }
+
 // sqlBuilder collects positional arguments.
 type sqlBuilder struct{ args []any }
 
@@ -256,7 +262,7 @@ FROM (
 ) x
 ORDER BY x.ord`, strings.ReplaceAll(highlight, "d.title", "x.title"), score, dist, key, key, dir, dir, from,
 		strings.Join(conds, "\n\t  AND "), key, dir, dir, b.arg(limit+1))
-	rows, err := e.pool.Query(ctx, sql, b.args...)
+	rows, err := e.pool.Query(ctx, sql, custom(b.args)...)
 	if err != nil {
 		return Results{}, fmt.Errorf("search: query: %w", err)
 	}
@@ -372,7 +378,7 @@ SELECT (SELECT count(*) FROM m),
 		n                               int
 		cats, brands, provs, prices, rt []byte
 	)
-	if err := e.pool.QueryRow(ctx, sql, b.args...).Scan(&n, &cats, &brands, &provs, &prices, &rt); err != nil {
+	if err := e.pool.QueryRow(ctx, sql, custom(b.args)...).Scan(&n, &cats, &brands, &provs, &prices, &rt); err != nil {
 		return Facets{}, fmt.Errorf("search: facets: %w", err)
 	}
 	out := Facets{Total: n}
@@ -425,7 +431,7 @@ func (e *Postgres) estimate(ctx context.Context, sql string, args []any) (int, e
 			Rows float64 `json:"Plan Rows"`
 		} `json:"Plan"`
 	}
-	if err := e.pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+sql, args...).Scan(&plan); err != nil {
+	if err := e.pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+sql, custom(args)...).Scan(&plan); err != nil {
 		return 0, fmt.Errorf("search: facets estimate: %w", err)
 	}
 	if len(plan) == 0 {
