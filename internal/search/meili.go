@@ -134,6 +134,14 @@ func (m *Meili) Put(ctx context.Context, docs []meiliDoc) error {
 	return nil
 }
 
+// Clear removes every document from the index.
+func (m *Meili) Clear(ctx context.Context) error {
+	if _, err := m.index().DeleteAllDocuments(ctx, nil); err != nil {
+		return fmt.Errorf("search: meilisearch clear: %w", err)
+	}
+	return nil
+}
+
 // Delete removes products from the index.
 func (m *Meili) Delete(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {

@@ -1,6 +1,7 @@
 package search_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,6 +37,7 @@ type fakeMeili struct {
 	settings []map[string]any
 	searches []map[string]any
 	deleted  []string
+	cleared  int
 	task     int
 }
 
@@ -81,6 +83,13 @@ func newFakeMeili(t *testing.T, index string) *fakeMeili {
 			delete(f.docs, id)
 		}
 		f.deleted = append(f.deleted, ids...)
+		accepted(w, "documentDeletion")
+	})
+	mux.HandleFunc("DELETE /indexes/"+index+"/documents", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.docs = map[string]map[string]any{}
+		f.cleared++
 		accepted(w, "documentDeletion")
 	})
 	mux.HandleFunc("POST /indexes/"+index+"/search", func(w http.ResponseWriter, r *http.Request) {
@@ -225,6 +234,16 @@ func TestMeilisearchEngine(t *testing.T) {
 		assert.Len(t, f.Ratings, 4)
 		assert.Contains(t, fake.lastSearch()["facets"], "brand")
 		assert.EqualValues(t, 0, fake.lastSearch()["hitsPerPage"], "counts only")
+	})
+	t.Run("reindex empties the index and fills it again", func(t *testing.T) {
+		n, err := w.App.Search.Reindex(context.Background(), nil)
+		require.NoError(t, err)
+		assert.Equal(t, len(w.ids), n)
+		apptest.Eventually(t, func() bool {
+			fake.mu.Lock()
+			defer fake.mu.Unlock()
+			return fake.cleared == 1 && len(fake.docs) == len(w.ids)
+		}, "the index holds the catalog again")
 	})
 	t.Run("a deleted product is removed from the index", func(t *testing.T) {
 		res := w.Delete(t, "/products/"+w.ids["non-la"], w.seller.AccessToken)

@@ -335,6 +335,13 @@ func (s *Service) Reindex(ctx context.Context, progress func(done int)) (int, er
 	if err := s.q.TruncateIndex(ctx); err != nil {
 		return 0, err
 	}
+	if s.meili != nil {
+		// Emptied first (Meilisearch runs its tasks in order), the index then holds exactly
+		// what the sync jobs of the rebuild copy.
+		if err := s.meili.Clear(ctx); err != nil {
+			return 0, err
+		}
+	}
 	after, done := uuid.Nil, 0
 	for {
 		ids, err := s.catalog.ListedProductIDs(ctx, after, refreshBatch)
