@@ -242,7 +242,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.stops = append(a.stops, stopSearch)
 	a.Search = search.NewService(sctx, a.Pool, a.Bus, a.Jobs, searchCatalog{a.Catalog}, searchShops{a.Shops},
 		searchShipping{a}, search.Config{
-			Location: cfg.MarketplaceTZ, Retention: cfg.BehaviorRetention, BatchWait: cfg.BehaviorBatchWait, Queue: cfg.BehaviorQueue}, log)
+			Location: cfg.MarketplaceTZ, Retention: cfg.BehaviorRetention, BatchWait: cfg.BehaviorBatchWait, Queue: cfg.BehaviorQueue,
+			Limiter: limiter, RatePerMinute: cfg.BehaviorRatePerMinute,
+			MeiliURL: cfg.MeiliURL, MeiliKey: cfg.MeiliKey, MeiliIndex: cfg.MeiliIndex}, log)
 	a.Cart.SetShipping(cartShipping{a.Shipping})
 	a.Users.SetShipperDesk(a.Shipping)
 	a.Reviews = review.NewService(a.Pool, a.Bus, reviewPurchases{a.Orders, a.Shipping}, promos, review.Config{

@@ -397,7 +397,8 @@ func TestRunEndToEnd(t *testing.T) {
 
 	for _, name := range []string{"profile (goshop)", "profile (bare pgx)", "product (goshop)", "product (bare pgx)",
 		"products?category (goshop)", "products?category (bare pgx)", "location update (goshop)", "product reviews (goshop)",
-		"rating summary (goshop)"} {
+		"rating summary (goshop)", "search common word, 4 clients (goshop)", "search common word, 4 clients (bare pgx)",
+		"search facets, 32 clients (goshop)", "search autocomplete, 4 clients (bare pgx)", "behaviour events (goshop)"} {
 		reqs, errs := reportRow(t, out.String(), name)
 		assert.Positive(t, reqs, name)
 		assert.Zero(t, errs, name)
@@ -533,6 +534,28 @@ func fakeServe() int {
 			return
 		}
 		w.WriteHeader(http.StatusOK)
+	})
+	// The search rows' routes answer as GoShop's do on a catalog without those words; the
+	// behaviour row's, 202 for a product of the catalog.
+	for _, path := range []string{"/api/v1/search", "/api/v1/search/filters/available", "/api/v1/search/autocomplete"} {
+		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("q") == "" {
+				http.Error(w, "q is required", http.StatusUnprocessableEntity)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"items":[]}`))
+		})
+	}
+	mux.HandleFunc("POST /api/v1/behavior/view-product", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			ProductID uuid.UUID `json:"product_id"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.ProductID == uuid.Nil || r.Header.Get("X-Device-ID") == "" {
+			http.Error(w, "a product and a device are required", http.StatusUnprocessableEntity)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
 	})
 	mux.HandleFunc("POST /api/v1/auth/register", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {

@@ -161,6 +161,7 @@ func newReference(pool *pgxpool.Pool, secret, issuer string) *reference {
 	ref.mux.HandleFunc("GET /api/v1/users/profile", ref.profile)
 	ref.mux.HandleFunc("GET /api/v1/products/{id}", ref.product)
 	ref.mux.HandleFunc("GET /api/v1/products", ref.products)
+	ref.searchRoutes()
 	return ref
 }
 

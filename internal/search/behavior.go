@@ -114,6 +114,9 @@ func (in *Ingester) Record(ctx context.Context, ev Event) error {
 
 func (in *Ingester) run(ctx context.Context) {
 	for {
+		if ctx.Err() != nil { // stopping: take no new batch, even with events queued
+			return
+		}
 		var first pending
 		select {
 		case <-ctx.Done():
@@ -247,9 +250,23 @@ type Accepted struct {
 	Accepted bool `json:"accepted"`
 }
 
+// record spends one of v's events a minute, then hands ev to the ingester.
+func (s *Service) record(ctx context.Context, v Visitor, ev Event) error {
+	if s.cfg.Limiter != nil {
+		key := "d:" + v.DeviceID
+		if v.UserID != nil {
+			key = "u:" + v.UserID.String()
+		}
+		if err := s.cfg.Limiter.Allow(ctx, "behavior", key, s.cfg.RatePerMinute); err != nil {
+			return err
+		}
+	}
+	return s.ingest.Record(ctx, ev)
+}
+
 // RecordView records that v viewed a product.
 func (s *Service) RecordView(ctx context.Context, v Visitor, in ViewInput) error {
-	return s.ingest.Record(ctx, Event{Kind: KindView, Visitor: v, ProductID: &in.ProductID, At: time.Now()})
+	return s.record(ctx, v, Event{Kind: KindView, Visitor: v, ProductID: &in.ProductID, At: time.Now()})
 }
 
 // RecordSearch records that v searched.
@@ -259,13 +276,13 @@ func (s *Service) RecordSearch(ctx context.Context, v Visitor, in SearchInput) e
 	if n == "" {
 		return apperr.Field("query", "has no word")
 	}
-	return s.ingest.Record(ctx, Event{Kind: KindSearch, Visitor: v, Query: q, QueryNorm: n, Results: in.Results, At: time.Now()})
+	return s.record(ctx, v, Event{Kind: KindSearch, Visitor: v, Query: q, QueryNorm: n, Results: in.Results, At: time.Now()})
 }
 
 // RecordClick records that v clicked a product.
 func (s *Service) RecordClick(ctx context.Context, v Visitor, in ClickInput) error {
 	q := nfc(strings.TrimSpace(in.Query))
-	return s.ingest.Record(ctx, Event{Kind: KindClick, Visitor: v, ProductID: &in.ProductID, Query: q, QueryNorm: normQuery(q),
+	return s.record(ctx, v, Event{Kind: KindClick, Visitor: v, ProductID: &in.ProductID, Query: q, QueryNorm: normQuery(q),
 		Position: in.Position, At: time.Now()})
 }
 

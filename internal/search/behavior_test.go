@@ -182,3 +182,31 @@ func TestBehaviourIngestsBursts(t *testing.T) {
 	require.NoError(t, w.App.Pool.QueryRow(context.Background(), "SELECT sum(views) FROM search.daily_views").Scan(&views))
 	assert.EqualValues(t, ok, views)
 }
+
+// TestBehaviourRateLimit: one user, or one anonymous device, records at most
+// BEHAVIOR_RATE_PER_MINUTE events a minute; past that 429 with Retry-After, and nobody else's
+// budget is spent.
+func TestBehaviourRateLimit(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, apptest.WithEnv("BEHAVIOR_RATE_PER_MINUTE", "3"))
+	w.catalog(t)
+	alice, bob := w.Register(t, "Alice"), w.Register(t, "Bob")
+	deviceA, deviceB := "device-a-"+uuid.NewString()[:8], "device-b-"+uuid.NewString()[:8]
+	view := func(token, device string) *apptest.Response {
+		return w.as(t, http.MethodPost, "/behavior/view-product", token, device, map[string]any{"product_id": w.ids["iphone"]})
+	}
+	for _, who := range []struct{ token, device string }{{alice.AccessToken, ""}, {"", deviceA}} {
+		for i := range 3 {
+			require.Equal(t, http.StatusAccepted, view(who.token, who.device).Status, "event %d", i)
+		}
+		res := w.as(t, http.MethodPost, "/behavior/search", who.token, who.device, map[string]any{"query": "iphone"})
+		require.Equal(t, http.StatusTooManyRequests, res.Status, "%s", res.Body)
+		assert.NotEmpty(t, res.Header.Get("Retry-After"))
+	}
+	assert.Equal(t, http.StatusTooManyRequests, view(alice.AccessToken, deviceB).Status, "signed in, the user's budget counts, not the device's")
+	assert.Equal(t, http.StatusAccepted, view(bob.AccessToken, "").Status)
+	assert.Equal(t, http.StatusAccepted, view("", deviceB).Status)
+	var n int
+	require.NoError(t, w.App.Pool.QueryRow(context.Background(), "SELECT count(*) FROM search.behavior").Scan(&n))
+	assert.Equal(t, 8, n, "refused events are not recorded")
+}

@@ -90,12 +90,12 @@ func (h *Handler) Routes(r chi.Router) {
 		const accepted = http.StatusAccepted
 		r.Method(http.MethodPost, "/behavior/view-product", withVisitor(h, httpx.WithBody(accepted, h.view)).
 			Doc("Record that the caller (signed in, or the X-Device-ID device) viewed a product").For(httpx.Public).
-			Can(apperr.NotFound))
+			Can(apperr.NotFound).Can(apperr.TooManyRequests))
 		r.Method(http.MethodPost, "/behavior/search", withVisitor(h, httpx.WithBody(accepted, h.searched)).
-			Doc("Record that the caller searched").For(httpx.Public))
+			Doc("Record that the caller searched").For(httpx.Public).Can(apperr.TooManyRequests))
 		r.Method(http.MethodPost, "/behavior/click", withVisitor(h, httpx.WithBody(accepted, h.click)).
 			Doc("Record that the caller clicked a product (a search result, a recommendation)").For(httpx.Public).
-			Can(apperr.NotFound))
+			Can(apperr.NotFound).Can(apperr.TooManyRequests))
 		r.Method(http.MethodGet, "/recent/products", withVisitor(h, httpx.Endpoint(ok, h.recentProducts)).
 			Doc("The products the caller viewed, each once, most recent first").For(httpx.Public).Paged())
 		r.Method(http.MethodGet, "/recent/searches", withVisitor(h, httpx.Endpoint(ok, h.recentSearches)).
@@ -107,12 +107,12 @@ func (h *Handler) Routes(r chi.Router) {
 // attributes and the filters JSON object.
 type filterParams struct {
 	paramFilters
-	PriceMin *int64   `query:"price_min" validate:"omitempty,min=0,max=1000000000000" doc:"alias of min_price"`
-	PriceMax *int64   `query:"price_max" validate:"omitempty,min=0,max=1000000000000" doc:"alias of max_price"`
-	Rating   *float64 `query:"rating" validate:"omitempty,min=0,max=5" doc:"alias of min_rating"`
-	Location string   `query:"location" validate:"max=100" doc:"alias of province"`
-	Attr     []string `query:"attr" validate:"max=20,dive,max=200" doc:"an attribute filter name:value (repeatable)"`
-	JSON     string   `query:"filters" validate:"max=4000" doc:"the same filters as one JSON object, attributes as \"attr.<name>\" keys"`
+	PriceMin *int64            `query:"price_min" validate:"omitempty,min=0,max=1000000000000" doc:"alias of min_price"`
+	PriceMax *int64            `query:"price_max" validate:"omitempty,min=0,max=1000000000000" doc:"alias of max_price"`
+	Rating   *float64          `query:"rating" validate:"omitempty,min=0,max=5" doc:"alias of min_rating"`
+	Location string            `query:"location" validate:"max=100" doc:"alias of province"`
+	Attr     map[string]string `query:"attr.*" validate:"max=20,dive,keys,min=1,max=100,endkeys,max=200" doc:"keep the products whose attribute <name> is <value> (an array attribute: holds it), accents and case aside; up to 20"`
+	JSON     string            `query:"filters" validate:"max=4000" doc:"the same filters as one JSON object, attributes as \"attr.<name>\" keys"`
 }
 
 // paramFilters are the Filters read from the query string (a type of its own, so that its
@@ -215,11 +215,7 @@ func (p filterParams) filters() (Filters, error) {
 	if q.RadiusKM != nil {
 		f.RadiusKM = q.RadiusKM
 	}
-	for _, a := range p.Attr {
-		name, value, ok := strings.Cut(a, ":")
-		if !ok || strings.TrimSpace(name) == "" {
-			return f, apperr.Field("attr", "must be name:value")
-		}
+	for name, value := range p.Attr {
 		if f.Attrs == nil {
 			f.Attrs = map[string]string{}
 		}

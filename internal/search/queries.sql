@@ -202,3 +202,13 @@ RETURNING *;
 
 -- name: GetDocument :one
 SELECT product_id, shop_id, title, brand, model, gtin, category_id, price, currency, weight_grams FROM search.documents WHERE product_id = $1;
+
+-- name: MeiliDocuments :many
+-- The documents the Meilisearch index mirrors, with the folded values its filters compare.
+SELECT product_id, shop_id, title, description, brand, model, category_id, category_name, category_ids, category_path,
+       attrs, attrs_text, price, list_price, currency, in_stock, rating::float8 AS rating, rating_count, sold_count,
+       shop_name, province, search.fold(province) AS province_key, lat, lng, created_at
+FROM search.documents WHERE product_id = ANY (@ids::uuid[]);
+
+-- name: AllSynonyms :many
+SELECT term, expansion FROM search.synonyms ORDER BY term;

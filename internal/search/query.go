@@ -77,6 +77,14 @@ func words(text string) []string {
 	return strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
+// vocabularyWord says whether w belongs in the vocabulary autocomplete and "did you mean" read:
+// not a bare number (sizes, years, model numbers in titles), which would swamp it (a catalog's
+// "Sản phẩm mẫu 1..100000" alone is 100,000 of them) and which no one needs completed or
+// corrected.
+func vocabularyWord(w string) bool {
+	return strings.ContainsFunc(w, func(r rune) bool { return !unicode.IsDigit(r) })
+}
+
 // maxWords bounds the words a query is made of.
 const maxWords = 20
 

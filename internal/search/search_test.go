@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -24,9 +25,9 @@ type world struct {
 	ids    map[string]string // label -> product ID
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, opts ...apptest.Option) *world {
 	t.Helper()
-	env := apptest.New(t)
+	env := apptest.New(t, opts...)
 	w := &world{Env: env, seller: env.Register(t, "Seller"), ids: map[string]string{}}
 	admin := env.Admin(t, env.Register(t, "Admin"))
 	cat := func(name, parent string) string {
@@ -208,10 +209,13 @@ func TestFiltersAndSorts(t *testing.T) {
 		{url.Values{"province": {"ha noi"}, "sort": {"price_asc"}}, []string{"op-lung", "non-la", "samsung"}},
 		{url.Values{"location": {"Hà Nội"}, "q": {"samsung"}}, []string{"samsung", "op-lung"}},
 		{url.Values{"location": {"Hà Nội"}, "q": {"iphone"}}, []string{"op-lung"}},
-		{url.Values{"attr": {"color:white"}}, []string{"shirt"}},
-		{url.Values{"attr": {"size:L"}}, []string{"shirt"}},
-		{url.Values{"attr": {"mau:den"}}, []string{"ban-go"}},
+		{url.Values{"attr.color": {"white"}}, []string{"shirt"}},
+		{url.Values{"attr.size": {"L"}}, []string{"shirt"}},
+		{url.Values{"attr.size": {"L"}, "attr.color": {"black"}}, []string{}},
+		{url.Values{"attr.mau": {"den"}}, []string{"ban-go"}},
+		{url.Values{"attr.chất liệu": {"Gỗ Sồi"}, "attr.màu": {"nâu"}}, []string{"ban-go"}},
 		{url.Values{"filters": {`{"attr.chất liệu":"go soi"}`}}, []string{"ban-go"}},
+		{url.Values{"filters": {`{"attr.chất liệu":"go soi"}`}, "attr.mau": {"trang"}}, []string{}},
 		{url.Values{"lat": {"21.03"}, "lng": {"105.85"}, "radius_km": {"20"}, "sort": {"price_desc"}}, []string{"samsung", "non-la", "op-lung"}},
 		{url.Values{"lat": {"10.78"}, "lng": {"106.70"}, "sort": {"distance"}, "q": {"apple samsung"}}, []string{}},
 		{url.Values{"lat": {"21.03"}, "lng": {"105.85"}, "sort": {"distance"}, "q": {"iphone"}}, []string{"op-lung", "iphone"}},
@@ -255,13 +259,30 @@ func TestFiltersAndSorts(t *testing.T) {
 	t.Run("bad input is a 422 naming the parameter", func(t *testing.T) {
 		for _, q := range []string{"sort=cheapest", "min_price=-1", "min_price=5&max_price=1", "lat=10", "sort=distance",
 			"radius_km=5", "min_rating=6", "limit=101", "cursor=nonsense", "filters=[1]", "filters={\"min_price\":\"x\"}",
-			"attr=nocolon", "category=not-a-uuid"} {
+			"attr.=x", "attr.!!!=x", "attr.color=" + strings.Repeat("x", 201), "category=not-a-uuid"} {
 			res := w.Get(t, "/search?"+q, "")
 			assert.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s: %s", q, res.Body)
 		}
 		r := w.search(t, "/search", url.Values{"q": {"điện thoại"}, "limit": {"1"}})
 		res := w.Get(t, "/search?sort=price_asc&cursor="+url.QueryEscape(r.NextCursor), "")
 		assert.Equal(t, http.StatusUnprocessableEntity, res.Status, "a cursor of another sort: %s", res.Body)
+	})
+	t.Run("the document describes the attr.<name> parameters", func(t *testing.T) {
+		res := w.Get(t, "/openapi.json", "")
+		require.Equal(t, http.StatusOK, res.Status)
+		var doc struct {
+			Paths map[string]map[string]struct {
+				Description string           `json:"description"`
+				Patterns    []map[string]any `json:"x-query-patterns"`
+			} `json:"paths"`
+		}
+		res.JSON(t, &doc)
+		for _, path := range []string{"/search", "/products/search", "/products/filter", "/search/filters/available"} {
+			op := doc.Paths["/api/v1"+path]["get"]
+			require.Len(t, op.Patterns, 1, path)
+			assert.Equal(t, "attr.{name}", op.Patterns[0]["name"], path)
+			assert.Contains(t, op.Description, "`attr.{name}=<value>`", path)
+		}
 	})
 	t.Run("advanced search", func(t *testing.T) {
 		adv := func(body map[string]any) []string {

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -39,10 +40,13 @@ type Service struct {
 	catalog Catalog
 	shops   Shops
 	ingest  *Ingester
-	bus     *eventbus.Bus
-	ship    Shipping
-	cfg     Config
-	log     *slog.Logger
+	jobs    *jobs.Runner
+	// meili is the Meilisearch engine when MEILI_URL is set (then also engine); nil otherwise.
+	meili *Meili
+	bus   *eventbus.Bus
+	ship  Shipping
+	cfg   Config
+	log   *slog.Logger
 }
 
 // Config is the search context's configuration.
@@ -53,8 +57,20 @@ type Config struct {
 	Retention time.Duration
 	// BatchWait is how long the first event of a behaviour batch waits for more.
 	BatchWait time.Duration
-	// Queue bounds the behaviour events waiting for a batch.
+	// Queue bounds the behaviour events waiting for a batch in this process (503 past it).
 	Queue int
+	// Limiter and RatePerMinute bound the behaviour events one user, or one anonymous device,
+	// records a minute (429 past it); a nil Limiter or a rate of 0 sets no bound.
+	Limiter       Limiter
+	RatePerMinute int
+	// MeiliURL, when set, makes Meilisearch the engine (index MeiliIndex, key MeiliKey).
+	MeiliURL, MeiliKey, MeiliIndex string
+}
+
+// Limiter spends one of key's n requests a minute under name, answering
+// apperr.TooManyRequests (with the wait) when they are spent: ratelimit.Limiter.
+type Limiter interface {
+	Allow(ctx context.Context, name, key string, n int) error
 }
 
 // NewService builds the search context: it subscribes to the catalog, shop and order events
@@ -63,8 +79,16 @@ type Config struct {
 func NewService(ctx context.Context, pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, cat Catalog, shops Shops,
 	ship Shipping, cfg Config, log *slog.Logger) *Service {
 	pg := NewPostgres(pool)
-	s := &Service{pool: pool, q: newStore(pool), reads: pool, readQ: newStore(pool), engine: pg, pg: pg, catalog: cat, shops: shops,
-		bus: bus, ship: ship, cfg: cfg, log: log, ingest: NewIngester(ctx, pool, cfg.Location, cfg.Queue, cfg.BatchWait, log)}
+	s := &Service{pool: pool, q: newStore(pool), reads: pool, readQ: newStore(pool), engine: pg, pg: pg, catalog: cat, shops: shops, bus: bus, ship: ship, cfg: cfg, log: log,
+		ingest: NewIngester(ctx, pool, cfg.Location, cfg.Queue, cfg.BatchWait, log), jobs: runner}
+	if cfg.MeiliURL != "" {
+		s.meili = NewMeili(cfg.MeiliURL, cfg.MeiliKey, cmp.Or(cfg.MeiliIndex, "products"))
+		s.engine = s.meili
+		river.AddWorker(runner.Workers, &meiliSyncWorker{s: s})
+		river.AddWorker(runner.Workers, &meiliSettingsWorker{s: s})
+		runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return meiliSettingsArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
+	}
 	eventbus.On(bus, "search.forget_user", func(ctx context.Context, _ string, ev events.UserDeleted) error {
 		id, err := uuid.Parse(ev.UserID)
 		if err != nil {
@@ -241,7 +265,11 @@ func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
 		d := document(p, *sh, campaign, readAt)
 		upserts = append(upserts, d)
 		checks = append(checks, priceCheckOf(p, d.Price, campaign))
-		vocabulary = append(vocabulary, words(p.Title+" "+p.Brand+" "+p.Model)...)
+		for _, w := range words(p.Title + " " + p.Brand + " " + p.Model) {
+			if vocabularyWord(w) {
+				vocabulary = append(vocabulary, w)
+			}
+		}
 	}
 	slices.Sort(vocabulary)
 	vocabulary = slices.Compact(vocabulary)
@@ -265,6 +293,12 @@ func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
 		}
 		if len(vocabulary) > 0 {
 			if err := q.AddTerms(ctx, vocabulary); err != nil {
+				return err
+			}
+		}
+		if s.meili != nil {
+			// The index follows in a job of this transaction: it exists if the write does.
+			if err := s.jobs.InsertTx(ctx, tx, meiliSyncArgs{ProductIDs: ids}, nil); err != nil {
 				return err
 			}
 		}
@@ -313,6 +347,13 @@ func (s *Service) Reindex(ctx context.Context, progress func(done int)) (int, er
 	if err := s.q.TruncateIndex(ctx); err != nil {
 		return 0, err
 	}
+	if s.meili != nil {
+		// Emptied first (Meilisearch runs its tasks in order), the index then holds exactly
+		// what the sync jobs of the rebuild copy.
+		if err := s.meili.Clear(ctx); err != nil {
+			return 0, err
+		}
+	}
 	after, done := uuid.Nil, 0
 	for {
 		ids, err := s.catalog.ListedProductIDs(ctx, after, refreshBatch)
@@ -338,7 +379,8 @@ func (s *Service) Reindex(ctx context.Context, progress func(done int)) (int, er
 // words none holds any more.
 func (s *Service) RecountTerms(ctx context.Context) error {
 	_, err := s.pool.Exec(ctx, `WITH stat AS (
-	SELECT word, ndoc FROM ts_stat('SELECT tsv_exact FROM search.documents')
+	-- Numbers stay searchable but out of the vocabulary (see vocabularyWord).
+	SELECT word, ndoc FROM ts_stat('SELECT tsv_exact FROM search.documents') WHERE word !~ '^[0-9]+$'
 ), up AS (
 	INSERT INTO search.terms (word, folded, docs)
 	SELECT word, search.fold(word), ndoc FROM stat

@@ -96,6 +96,14 @@ type Config struct {
 	BehaviorRetention time.Duration `env:"BEHAVIOR_RETENTION" envDefault:"2160h"`
 	BehaviorBatchWait time.Duration `env:"BEHAVIOR_BATCH_WAIT" envDefault:"5ms"`
 	BehaviorQueue     int           `env:"BEHAVIOR_QUEUE" envDefault:"10000"`
+	// BehaviorRatePerMinute is how many behaviour events one user (or one anonymous device)
+	// may record a minute; past that 429 with Retry-After. 0 or less: no limit.
+	BehaviorRatePerMinute int `env:"BEHAVIOR_RATE_PER_MINUTE" envDefault:"600"`
+
+	// MeiliURL, when set, makes Meilisearch the search engine (MeiliIndex, with MeiliKey).
+	MeiliURL   string `env:"MEILI_URL"`
+	MeiliKey   string `env:"MEILI_API_KEY"`
+	MeiliIndex string `env:"MEILI_INDEX" envDefault:"products"`
 
 	// Delivery: the price list (JSON put over the built-in one), the geocoder and router (the
 	// offline gazetteer and straight line times the road factor when unset), and assignment.

@@ -38,13 +38,64 @@ func QueryOf[Q any](r *http.Request) (Q, error) {
 	if err := emptyValues(values, reflect.TypeFor[Q]()); err != nil {
 		return q, err
 	}
+	patterned := takePatterns(reflect.ValueOf(&q).Elem(), values)
 	if err := queryDecoder.Decode(&q, values); err != nil {
 		return q, queryError(err)
 	}
 	if err := Validate(&q); err != nil {
-		return q, err
+		return q, renamePatterned(err, patterned)
 	}
 	return q, nil
+}
+
+// PatternPrefix reads a `query` tag that names a family of parameters rather than one: "attr.*"
+// declares every parameter whose name starts with "attr." (attr.color=red, attr.size=L), read
+// into a map[string]string field, name after the prefix to value. It answers the prefix.
+func PatternPrefix(tag string) (string, bool) {
+	return strings.CutSuffix(tag, "*")
+}
+
+// takePatterns moves the parameters of each patterned field (see PatternPrefix) out of values
+// into the field's map, so that the decoder never reads "attr.color" as a path into a struct.
+// A parameter given twice keeps its first value. It answers the patterned fields' tags.
+func takePatterns(v reflect.Value, values map[string][]string) []string {
+	var tags []string
+	for _, f := range reflect.VisibleFields(v.Type()) {
+		prefix, ok := PatternPrefix(f.Tag.Get("query"))
+		if !ok || f.Type != reflect.TypeFor[map[string]string]() {
+			continue
+		}
+		tags = append(tags, f.Tag.Get("query"))
+		m := map[string]string{}
+		for k, vs := range values {
+			if name, ok := strings.CutPrefix(k, prefix); ok && len(vs) > 0 {
+				m[name] = vs[0]
+				delete(values, k)
+			}
+		}
+		if len(m) > 0 {
+			v.FieldByIndex(f.Index).Set(reflect.ValueOf(m))
+		}
+	}
+	return tags
+}
+
+// renamePatterned names a patterned parameter that broke a rule as the client spelt it:
+// "attr.*[color]" is "attr.color", "attr.*" the family as a whole.
+func renamePatterned(err error, tags []string) error {
+	var ae *apperr.Error
+	if len(tags) == 0 || !errors.As(err, &ae) {
+		return err
+	}
+	for i, fe := range ae.Fields {
+		for _, tag := range tags {
+			if rest, ok := strings.CutPrefix(fe.Field, tag+"["); ok {
+				prefix, _ := PatternPrefix(tag)
+				ae.Fields[i].Field = prefix + strings.TrimSuffix(rest, "]")
+			}
+		}
+	}
+	return err
 }
 
 // emptyValues refuses an empty value (?lat=) for a parameter that is not text: the document
@@ -58,7 +109,7 @@ func emptyValues(values map[string][]string, t reflect.Type) error {
 		for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
 			ft = ft.Elem()
 		}
-		if name == "" || name == "-" || ft.Kind() == reflect.String || !slices.Contains(values[name], "") {
+		if _, pattern := PatternPrefix(name); pattern || name == "" || name == "-" || ft.Kind() == reflect.String || !slices.Contains(values[name], "") {
 			continue
 		}
 		bad = append(bad, apperr.FieldError{Field: name, Message: "must be " + queryKind(ft)})

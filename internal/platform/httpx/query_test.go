@@ -160,3 +160,32 @@ func TestUndeclaredReadsFail(t *testing.T) {
 	})
 	assert.Equal(t, http.StatusInternalServerError, serveOp(body, "/things/x").Code)
 }
+
+type patternQuery struct {
+	Q    string            `query:"q"`
+	Attr map[string]string `query:"attr.*" validate:"max=2,dive,keys,min=1,endkeys,max=3"`
+}
+
+// A `query:"attr.*"` map takes every attr.<name> parameter, name after the prefix, and a rule
+// broken by one names it as the client spelt it.
+func TestQueryOfPattern(t *testing.T) {
+	t.Parallel()
+	var got patternQuery
+	op := Endpoint(http.StatusOK, func(r *http.Request) (Empty, error) {
+		var err error
+		got, err = QueryOf[patternQuery](r)
+		return Empty{}, err
+	}).Params(patternQuery{})
+	rec := serveOp(op, "/things/x?q=a&attr.color=red&attr.s%C3%A0n=g%E1%BB%97&attr.color=blue")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, patternQuery{Q: "a", Attr: map[string]string{"color": "red", "sàn": "gỗ"}}, got)
+
+	rec = serveOp(op, "/things/x?attr.color=toolong")
+	require.Equal(t, http.StatusUnprocessableEntity, rec.Code)
+	p := problemOf(t, rec)
+	require.Len(t, p.Errors, 1, rec.Body.String())
+	assert.Equal(t, "attr.color", p.Errors[0].Field)
+
+	rec = serveOp(op, "/things/x?attr.a=1&attr.b=2&attr.c=3")
+	assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, rec.Body.String())
+}

@@ -223,6 +223,19 @@ func (g *gen) operation(rt Route) map[string]any {
 		op["x-access"] = string(typed.Who)
 		op["description"] = accessText[typed.Who]
 	}
+	if typed.Query != nil {
+		// OpenAPI names each parameter; a family of them (attr.<name>) is told in the description
+		// and listed, name pattern and schema, under x-query-patterns.
+		if pats := g.queryPatterns(typed.Query); len(pats) > 0 {
+			op["x-query-patterns"] = pats
+			for _, p := range pats {
+				m := p.(map[string]any)
+				d, _ := op["description"].(string)
+				op["description"] = strings.TrimSpace(d + " Also takes `" + m["name"].(string) + "=<value>` query parameters: " +
+					m["description"].(string) + ".")
+			}
+		}
+	}
 	switch {
 	case typed.RawBody:
 		// The provider's own shape, JSON or a form; its signature, not this document, vouches for it.
@@ -341,7 +354,7 @@ func (g *gen) queryParams(t reflect.Type) []any {
 	var params []any
 	for _, f := range reflect.VisibleFields(t) {
 		name := f.Tag.Get("query")
-		if name == "" || name == "-" || !f.IsExported() {
+		if _, pattern := httpx.PatternPrefix(name); pattern || name == "" || name == "-" || !f.IsExported() {
 			continue
 		}
 		s := constrain(g.schema(f.Type, in), elemKind(f.Type), f.Tag.Get("validate"), f.Type.Kind() == reflect.Pointer)
@@ -355,6 +368,24 @@ func (g *gen) queryParams(t reflect.Type) []any {
 		params = append(params, p)
 	}
 	return params
+}
+
+// queryPatterns describes the families of query parameters of t (a `query:"attr.*"` map):
+// the name pattern ("attr.{name}"), what they mean, and the schema of one value.
+func (g *gen) queryPatterns(t reflect.Type) []any {
+	var out []any
+	for _, f := range reflect.VisibleFields(t) {
+		prefix, pattern := httpx.PatternPrefix(f.Tag.Get("query"))
+		if !pattern || !f.IsExported() {
+			continue
+		}
+		value := map[string]any{"type": "string"}
+		if _, elemRules, ok := strings.Cut(f.Tag.Get("validate"), "endkeys,"); ok {
+			value = constrain(value, reflect.String, elemRules, false)
+		}
+		out = append(out, map[string]any{"name": prefix + "{name}", "in": "query", "description": f.Tag.Get("doc"), "schema": value})
+	}
+	return out
 }
 
 func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }

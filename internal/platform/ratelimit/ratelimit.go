@@ -3,6 +3,7 @@
 package ratelimit
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/http"
@@ -55,6 +56,26 @@ func (l *Limiter) PerMinute(name string, n int) func(http.Handler) http.Handler 
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// Allow spends one of key's n a minute under name (a user, a device: whoever the caller is,
+// which only the service knows), answering apperr.TooManyRequests with the wait when they are
+// spent. A disabled Limiter, or Redis unreachable, allows.
+func (l *Limiter) Allow(ctx context.Context, name, key string, n int) error {
+	if l == nil || l.disabled || n <= 0 {
+		return nil
+	}
+	res, err := l.l.Allow(ctx, l.prefix+name+":"+key, redis_rate.PerMinute(n))
+	if err != nil {
+		// Fail open, as PerMinute does: the limit guards against abuse, it is no correctness rule.
+		slog.WarnContext(ctx, "rate limiter unavailable", "err", err)
+		return nil
+	}
+	if res.Allowed == 0 {
+		return &apperr.Error{Code: apperr.TooManyRequests, Message: "too many requests, try again later",
+			RetryAfter: max(res.RetryAfter, time.Second)}
+	}
+	return nil
 }
 
 // clientIP is the peer address. Behind a proxy, chi's RealIP middleware (mounted only when

@@ -75,6 +75,7 @@ type SearchDocument struct {
 	SourceAt     time.Time
 	Tsv          interface{}
 	TsvExact     interface{}
+	TitleFolded  string
 }
 
 type SearchNeighbour struct {

@@ -25,6 +25,30 @@ func (q *Queries) AddTerms(ctx context.Context, words []string) error {
 	return err
 }
 
+const allSynonyms = `-- name: AllSynonyms :many
+SELECT term, expansion FROM search.synonyms ORDER BY term
+`
+
+func (q *Queries) AllSynonyms(ctx context.Context) ([]SearchSynonym, error) {
+	rows, err := q.db.Query(ctx, allSynonyms)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchSynonym{}
+	for rows.Next() {
+		var i SearchSynonym
+		if err := rows.Scan(&i.Term, &i.Expansion); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const categoryNames = `-- name: CategoryNames :many
 SELECT DISTINCT ON (category_id) category_id, category_name FROM search.documents WHERE category_id = ANY ($1::uuid[])
 `
@@ -435,6 +459,88 @@ type MarkRemovedParams struct {
 func (q *Queries) MarkRemoved(ctx context.Context, arg MarkRemovedParams) error {
 	_, err := q.db.Exec(ctx, markRemoved, arg.ProductID, arg.SourceAt)
 	return err
+}
+
+const meiliDocuments = `-- name: MeiliDocuments :many
+SELECT product_id, shop_id, title, description, brand, model, category_id, category_name, category_ids, category_path,
+       attrs, attrs_text, price, list_price, currency, in_stock, rating::float8 AS rating, rating_count, sold_count,
+       shop_name, province, search.fold(province) AS province_key, lat, lng, created_at
+FROM search.documents WHERE product_id = ANY ($1::uuid[])
+`
+
+type MeiliDocumentsRow struct {
+	ProductID    uuid.UUID
+	ShopID       uuid.UUID
+	Title        string
+	Description  string
+	Brand        string
+	Model        string
+	CategoryID   *uuid.UUID
+	CategoryName string
+	CategoryIds  []uuid.UUID
+	CategoryPath string
+	Attrs        []string
+	AttrsText    string
+	Price        int64
+	ListPrice    int64
+	Currency     string
+	InStock      bool
+	Rating       float64
+	RatingCount  int32
+	SoldCount    int64
+	ShopName     string
+	Province     string
+	ProvinceKey  string
+	Lat          float64
+	Lng          float64
+	CreatedAt    time.Time
+}
+
+// The documents the Meilisearch index mirrors, with the folded values its filters compare.
+func (q *Queries) MeiliDocuments(ctx context.Context, ids []uuid.UUID) ([]MeiliDocumentsRow, error) {
+	rows, err := q.db.Query(ctx, meiliDocuments, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []MeiliDocumentsRow{}
+	for rows.Next() {
+		var i MeiliDocumentsRow
+		if err := rows.Scan(
+			&i.ProductID,
+			&i.ShopID,
+			&i.Title,
+			&i.Description,
+			&i.Brand,
+			&i.Model,
+			&i.CategoryID,
+			&i.CategoryName,
+			&i.CategoryIds,
+			&i.CategoryPath,
+			&i.Attrs,
+			&i.AttrsText,
+			&i.Price,
+			&i.ListPrice,
+			&i.Currency,
+			&i.InStock,
+			&i.Rating,
+			&i.RatingCount,
+			&i.SoldCount,
+			&i.ShopName,
+			&i.Province,
+			&i.ProvinceKey,
+			&i.Lat,
+			&i.Lng,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const popularMatching = `-- name: PopularMatching :many
