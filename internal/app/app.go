@@ -28,6 +28,7 @@ import (
 	"github.com/goshop/goshop/internal/catalog"
 	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/media"
+	"github.com/goshop/goshop/internal/notify"
 	"github.com/goshop/goshop/internal/order"
 	"github.com/goshop/goshop/internal/payment"
 	"github.com/goshop/goshop/internal/platform/auth"
@@ -85,6 +86,10 @@ type App struct {
 	Reviews  *review.Service
 	Media    *media.Service
 	Search   *search.Service
+	Notify   *notify.Service
+	// Outbox holds the SMS and push messages of development and test (nil when real providers
+	// are configured).
+	Outbox *notify.Outbox
 }
 
 // Options are the knobs that are not configuration: tests use them.
@@ -248,6 +253,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.Reviews = review.NewService(a.Pool, a.Bus, reviewPurchases{a.Orders, a.Shipping}, promos, review.Config{
 		EditDays: cfg.ReviewEditDays, MaxMedia: cfg.ReviewMaxMedia, ReportThreshold: cfg.ReviewReportThreshold})
 	a.Catalog.SetRatings(a.Reviews)
+	a.Notify = notify.NewService(a.Pool, a.Bus, a.Jobs, a.Realtime, notify.Ports{Users: notifyUsers{a.Users}, Shops: promos,
+		Orders: notifyOrders{a.Orders, a.Shipping}}, a.notifySenders(cfg, log), notify.Config{MaxPushPerUser: cfg.NotifyMaxPushPerUser,
+		SendAttempts: cfg.NotifySendAttempts, ReplayLimit: cfg.NotifyReplayLimit, PushPublicKey: cfg.VAPIDPublicKey}, log)
 
 	for _, h := range o.Hooks {
 		h(a)
@@ -283,6 +291,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	mediaRoutes.Routes(api)
 	mediaRoutes.FileRoutes(a.Router)
 	search.NewHandler(a.Search, authn).Routes(api)
+	notify.NewHandler(a.Notify, authn, a.Realtime, limiter.PerMinute("notify-send", cfg.NotifySendPerMinute)).Routes(api)
 	api.Method(http.MethodGet, "/openapi.json", httpx.Documented[httpx.Empty, map[string]any](http.StatusOK, a.openAPIHandler()).
 		Doc("The OpenAPI 3.1 document of this API").For(httpx.Public))
 	a.Router.Mount("/api/v1", api)
@@ -369,6 +378,31 @@ func shippingConfig(cfg config.Config) (shipping.Config, error) {
 		out.Router = geo.OSRMRouter{BaseURL: cfg.RouterURL, Fallback: out.Router, Breaker: geo.NewBreaker("router", breakerConfig(cfg))}
 	}
 	return out, nil
+}
+
+// notifySenders are the notification channels' outlets: the mail kernel; SpeedSMS when its
+// token is set; web push with the VAPID keys. Outside production, SMS without a token, and push
+// with the published development keys, go to the development outbox instead.
+func (a *App) notifySenders(cfg config.Config, log *slog.Logger) notify.Senders {
+	out := notify.Senders{Mail: a.Mail}
+	if !cfg.Production() {
+		a.Outbox = notify.NewOutbox(log)
+	}
+	switch {
+	case cfg.SpeedSMSToken != "":
+		out.SMS = notify.SpeedSMS{BaseURL: cfg.SpeedSMSURL, Token: cfg.SpeedSMSToken, Sender: cfg.SpeedSMSSender,
+			Breaker: notify.NewSMSBreaker(breakerConfig(cfg))}
+	case a.Outbox != nil:
+		out.SMS = a.Outbox
+	}
+	switch {
+	case cfg.VAPIDPrivateKey != "" && !cfg.DevVAPIDKeys():
+		out.Push = notify.WebPush{PublicKey: cfg.VAPIDPublicKey, PrivateKey: cfg.VAPIDPrivateKey, Subject: cfg.VAPIDSubject,
+			Client: &http.Client{Timeout: 15 * time.Second}}
+	case a.Outbox != nil:
+		out.Push = a.Outbox.Pusher()
+	}
+	return out
 }
 
 // mediaStorage is S3-compatible storage when S3_ENDPOINT is set, else the local directory

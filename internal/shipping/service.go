@@ -46,6 +46,7 @@ type Service struct {
 	pool     *pgxpool.Pool
 	q        *store.Queries
 	jobs     *jobs.Runner
+	bus      *eventbus.Bus
 	hub      *realtime.Hub
 	identity Identity
 	orders   Orders
@@ -77,7 +78,7 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, hub 
 	if cfg.AssignRetry <= 0 {
 		cfg.AssignRetry = 30 * time.Second
 	}
-	s := &Service{pool: pool, q: newStore(pool), jobs: runner, hub: hub, identity: identity, orders: orders, shops: shops,
+	s := &Service{pool: pool, q: newStore(pool), jobs: runner, bus: bus, hub: hub, identity: identity, orders: orders, shops: shops,
 		cfg: cfg, gaz: geo.Default(), log: log}
 	river.AddWorker(runner.Workers, &assignWorker{svc: s})
 	// Registration opens the record in its own transaction (OpenShipperTx); the event, delivered

@@ -24,15 +24,17 @@ import (
 	"github.com/goshop/goshop/internal/platform/apperr"
 )
 
-// Message is one plain-text email.
+// Message is one email: plain text, with an HTML alternative when HTML is set.
 type Message struct {
 	// ID is the local part of its Message-ID, the same on every run of its send job: a message
 	// sent twice (its job ran again after a crash) is one message to the receiving side.
-	ID      string    `json:"id,omitempty"`
-	To      string    `json:"to"`
-	Subject string    `json:"subject"`
-	Body    string    `json:"body"`
-	SentAt  time.Time `json:"sent_at,omitzero"`
+	ID      string `json:"id,omitempty"`
+	To      string `json:"to"`
+	Subject string `json:"subject"`
+	Body    string `json:"body"`
+	// HTML, when set, is sent beside Body as a multipart/alternative HTML part.
+	HTML   string    `json:"html,omitempty"`
+	SentAt time.Time `json:"sent_at,omitzero"`
 }
 
 // Sender delivers a message.
@@ -186,5 +188,8 @@ func (s *smtpSender) Send(ctx context.Context, m Message) error {
 	}
 	msg.Subject(m.Subject)
 	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
+	if m.HTML != "" {
+		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	}
 	return s.client.DialAndSendWithContext(ctx, msg)
 }
