@@ -369,7 +369,7 @@ func shippingConfig(cfg config.Config) (shipping.Config, error) {
 		return shipping.Config{}, fmt.Errorf("app: SHIPPING_FEES: %w", err)
 	}
 	out := shipping.Config{Fees: fees, Geocoder: geo.Default(), Router: geo.OfflineRouter{RoadFactor: cfg.RoadFactor},
-		AssignRadiusKm: cfg.AssignRadiusKm, AssignRetry: cfg.AssignRetry, Location: cfg.MarketplaceTZ}
+		AssignRadiusKm: cfg.AssignRadiusKm, AssignRetry: cfg.AssignRetry, NearbyKm: cfg.NotifyNearbyKm, Location: cfg.MarketplaceTZ}
 	if cfg.GeocoderURL != "" {
 		out.Geocoder = geo.HTTPGeocoder{BaseURL: cfg.GeocoderURL, UserAgent: cfg.GeocoderUserAgent, Fallback: out.Geocoder,
 			Breaker: geo.NewBreaker("geocoder", breakerConfig(cfg))}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -196,9 +197,40 @@ func TestPushSubscriptionsAndHandSentMessages(t *testing.T) {
 		shipper := env.NewShipper(t, "Shipper", apptest.NearShop, true)
 		order := env.CheckoutCOD(t, m.buyer, m.address, m.product.ID, 1)
 		require.Equal(t, http.StatusOK, env.Put(t, "/orders/"+order+"/confirm", m.seller.AccessToken, nil).Status)
-		_ = shipper
 		apptest.Eventually(t, func() bool { return len(env.App.Outbox.Pushes("https://push.example/a")) >= 2 }, "confirmed and assigned pushes")
 		assert.Contains(t, string(env.App.Outbox.Pushes("https://push.example/a")[0].Payload), `"title"`)
+
+		// The shipper comes within a kilometre of the drop-off, twice: the buyer is told once.
+		var sh struct {
+			ShipperID string `json:"shipper_id"`
+			Dropoff   *struct {
+				Lat float64 `json:"lat"`
+				Lng float64 `json:"lng"`
+			} `json:"dropoff"`
+		}
+		apptest.Eventually(t, func() bool {
+			env.Get(t, "/shipping/"+order+"/tracking", m.buyer.AccessToken).JSON(t, &sh)
+			return sh.ShipperID == shipper.ID
+		}, "the shipper has the order")
+		require.NotNil(t, sh.Dropoff, "the address is on the map")
+		far := env.Post(t, "/shipping/"+order+"/location", shipper.AccessToken, map[string]any{"lat": sh.Dropoff.Lat + 0.05, "lng": sh.Dropoff.Lng})
+		require.Equal(t, http.StatusOK, far.Status, "%s", far.Body)
+		for _, dlat := range []float64{0.005, 0.001} {
+			res := env.Post(t, "/shipping/"+order+"/location", shipper.AccessToken, map[string]any{"lat": sh.Dropoff.Lat + dlat, "lng": sh.Dropoff.Lng})
+			require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+		}
+		nearby := func() int {
+			n := 0
+			for _, p := range env.App.Outbox.Pushes("https://push.example/a") {
+				if strings.Contains(string(p.Payload), `"kind":"shipper_nearby"`) {
+					n++
+				}
+			}
+			return n
+		}
+		apptest.Eventually(t, func() bool { return nearby() == 1 }, "the nearby push")
+		waitIdle(t, env)
+		assert.Equal(t, 1, nearby())
 	})
 	t.Run("hand-sent email and SMS are admins'", func(t *testing.T) {
 		msg := map[string]any{"user_id": m.buyer.ID, "subject": "Xin chào", "body": "Khuyến mãi hôm nay"}

@@ -70,9 +70,11 @@ func (s *Service) subscribe(bus *eventbus.Bus) {
 		d := map[string]any{"order_id": ev.OrderID, "reason": ev.Note, "shipper_id": ev.ShipperID}
 		return s.dispatch(ctx, id, message{user: parse(ev.BuyerID), kind: KindDeliveryFailed, data: d})
 	})
-	eventbus.On(bus, "notify.shipper_nearby", func(ctx context.Context, id string, ev events.ShipperNearby) error {
+	// Keyed by the delivery, not the event: two fixes crossing the line at once publish twice,
+	// and the buyer hears of it once.
+	eventbus.On(bus, "notify.shipper_nearby", func(ctx context.Context, _ string, ev events.ShipperNearby) error {
 		d := map[string]any{"order_id": ev.OrderID, "shipper_id": ev.ShipperID, "distance_km": strconv.FormatFloat(ev.DistanceKm, 'f', 1, 64)}
-		return s.dispatch(ctx, id, message{user: parse(ev.BuyerID), kind: KindShipperNearby, data: d})
+		return s.dispatch(ctx, "shipper.nearby:"+ev.OrderID, message{user: parse(ev.BuyerID), kind: KindShipperNearby, data: d})
 	})
 	eventbus.On(bus, "notify.price_alert", func(ctx context.Context, id string, ev events.PriceAlertTriggered) error {
 		d := map[string]any{"product_id": ev.ProductID, "price": ev.Price, "target_price": ev.TargetPrice, "currency": ev.Currency}

@@ -37,6 +37,9 @@ type Config struct {
 	// AssignRetry is how long an order waits before the assignment looks again when no shipper
 	// was free.
 	AssignRetry time.Duration
+	// NearbyKm is how near the delivery address the shipper's reported position must come for
+	// the buyer to be told (shipper.nearby, once per delivery).
+	NearbyKm float64
 	// Location is the marketplace's time zone, the day a label is dated.
 	Location *time.Location
 }

@@ -484,7 +484,31 @@ func (s *Service) RecordLocation(ctx context.Context, p auth.Principal, orderID 
 	}
 	u := LocationUpdate{OrderID: orderID, ShipperID: p.UserID, Status: events.ShipmentStatus(r.Status), Lat: *in.Lat, Lng: *in.Lng, At: at}
 	s.publish(ctx, orderID, MsgLocation, u)
+	if err := s.nearby(ctx, r, geo.Point{Lat: *in.Lat, Lng: *in.Lng}, at); err != nil {
+		s.log.Warn("shipping: shipper.nearby not published", "order_id", orderID, "err", err)
+	}
 	return u, nil
+}
+
+// nearby publishes shipper.nearby when a fix is the first within NearbyKm of the drop-off (the
+// previous one was farther, or there was none). Two fixes crossing at once may both publish:
+// the subscriber keys the message by the delivery, so the buyer hears of it once.
+func (s *Service) nearby(ctx context.Context, r store.RecordLocationRow, pos geo.Point, at time.Time) error {
+	if s.cfg.NearbyKm <= 0 || r.DropoffLat == nil || r.DropoffLng == nil || r.ShipperID == nil {
+		return nil
+	}
+	drop := geo.Point{Lat: *r.DropoffLat, Lng: *r.DropoffLng}
+	d := geo.Haversine(pos, drop)
+	if d > s.cfg.NearbyKm {
+		return nil
+	}
+	if r.PrevLat != nil && r.PrevLng != nil && geo.Haversine(geo.Point{Lat: *r.PrevLat, Lng: *r.PrevLng}, drop) <= s.cfg.NearbyKm {
+		return nil // near already
+	}
+	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		return s.bus.Publish(ctx, tx, events.ShipperNearby{OrderID: r.OrderID.String(), BuyerID: r.BuyerID.String(),
+			ShipperID: r.ShipperID.String(), DistanceKm: d, At: at})
+	})
 }
 
 // Tracking shows an order's shipment with its timeline to those who follow it: the buyer, the
