@@ -4,10 +4,12 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"sync"
 	"time"
@@ -170,8 +172,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 
 	a.Jobs = jobs.NewRunner()
 	a.Bus = eventbus.New(a.Jobs)
-	a.Mail, err = mail.New(mail.Config{SMTPURL: cfg.SMTPURL, From: cfg.MailFrom, Disabled: cfg.MailDisabled,
-		LogBodies: cfg.Development()}, log)
+	mailCfg := mail.Config{SMTPURL: cfg.SMTPURL, From: cfg.MailFrom, Disabled: cfg.MailDisabled, LogBodies: cfg.Development()}
+	if mailCfg.RootCAs, err = smtpRoots(cfg.SMTPCAFile); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Mail, err = mail.New(mailCfg, log)
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -378,6 +384,22 @@ func shippingConfig(cfg config.Config) (shipping.Config, error) {
 		out.Router = geo.OSRMRouter{BaseURL: cfg.RouterURL, Fallback: out.Router, Breaker: geo.NewBreaker("router", breakerConfig(cfg))}
 	}
 	return out, nil
+}
+
+// smtpRoots reads SMTP_CA_FILE: nil (the system's authorities) when it is unset.
+func smtpRoots(file string) (*x509.CertPool, error) {
+	if file == "" {
+		return nil, nil
+	}
+	pemBytes, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("app: SMTP_CA_FILE: %w", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pemBytes) {
+		return nil, fmt.Errorf("app: SMTP_CA_FILE holds no PEM certificate")
+	}
+	return roots, nil
 }
 
 // notifySenders are the notification channels' outlets: the mail kernel; SpeedSMS when its

@@ -206,8 +206,11 @@ type Config struct {
 	VAPIDPrivateKey string `env:"WEBPUSH_VAPID_PRIVATE_KEY"`
 	VAPIDSubject    string `env:"WEBPUSH_SUBJECT" envDefault:"mailto:ops@goshop.local"`
 
-	SMTPURL  string `env:"SMTP_URL"`
-	MailFrom string `env:"MAIL_FROM" envDefault:"GoShop <no-reply@goshop.local>"`
+	SMTPURL string `env:"SMTP_URL"`
+	// SMTPCAFile is a PEM file of the authorities the SMTP server's certificate must chain to,
+	// instead of the system's (a relay with a private authority).
+	SMTPCAFile string `env:"SMTP_CA_FILE"`
+	MailFrom   string `env:"MAIL_FROM" envDefault:"GoShop <no-reply@goshop.local>"`
 	// MailDisabled runs without sending mail: what needs mail (password reset) answers 503.
 	// Production needs it or SMTP_URL, so that it never falls back to the development mailbox.
 	MailDisabled bool `env:"MAIL_DISABLED" envDefault:"false"`
