@@ -119,6 +119,6 @@ func TestLiveStreams(t *testing.T) {
 		require.Len(t, missed.Items, len(all)-1)
 		assert.Equal(t, all[len(all)-2].ID, missed.Items[0].ID, "oldest first")
 		_, status = dial(t, env, "/notifications/live?after=nope", m.buyer.AccessToken)
-		assert.Equal(t, http.StatusBadRequest, status)
+		assert.Equal(t, http.StatusUnprocessableEntity, status)
 	})
 }

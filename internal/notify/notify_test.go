@@ -120,7 +120,7 @@ func TestInAppNotificationsBelongToTheirRecipient(t *testing.T) {
 		for _, n := range list(t, env, m.buyer.AccessToken, "?unread=true").Items {
 			assert.NotEqual(t, mine.ID, n.ID)
 		}
-		assert.Equal(t, http.StatusBadRequest, env.Get(t, "/notifications?unread=maybe", m.buyer.AccessToken).Status)
+		assert.Equal(t, http.StatusUnprocessableEntity, env.Get(t, "/notifications?unread=maybe", m.buyer.AccessToken).Status)
 	})
 	t.Run("pages", func(t *testing.T) {
 		env.CheckoutCOD(t, m.buyer, m.address, m.product.ID, 1)
@@ -131,8 +131,8 @@ func TestInAppNotificationsBelongToTheirRecipient(t *testing.T) {
 		second := list(t, env, m.buyer.AccessToken, "?limit=1&cursor="+url.QueryEscape(first.NextCursor))
 		require.Len(t, second.Items, 1)
 		assert.NotEqual(t, first.Items[0].ID, second.Items[0].ID)
-		assert.Equal(t, http.StatusBadRequest, env.Get(t, "/notifications?cursor=bogus", m.buyer.AccessToken).Status)
-		assert.Equal(t, http.StatusBadRequest, env.Get(t, "/notifications?limit=1000", m.buyer.AccessToken).Status)
+		assert.Equal(t, http.StatusUnprocessableEntity, env.Get(t, "/notifications?cursor=bogus", m.buyer.AccessToken).Status)
+		assert.Equal(t, http.StatusUnprocessableEntity, env.Get(t, "/notifications?limit=1000", m.buyer.AccessToken).Status)
 	})
 	t.Run("mark all read and delete", func(t *testing.T) {
 		res := env.Post(t, "/notifications/mark-all-read", m.buyer.AccessToken, nil)
@@ -204,13 +204,14 @@ func TestAnOrdersLifeNotifiesByTheTableOnce(t *testing.T) {
 	})
 }
 
-// waitIdle waits until River has no job left to run.
+// waitIdle waits until River has no job left to run now (jobs held for quiet hours wait).
 func waitIdle(t *testing.T, env *apptest.Env) {
 	t.Helper()
 	apptest.Eventually(t, func() bool {
 		var n int
 		require.NoError(t, env.App.Pool.QueryRow(context.Background(),
-			`SELECT count(*) FROM river_job WHERE state IN ('available', 'running', 'retryable', 'scheduled') AND kind IN ('event_delivery', 'notify_send')`).Scan(&n))
+			`SELECT count(*) FROM river_job WHERE state IN ('available', 'running', 'retryable', 'scheduled')
+			   AND scheduled_at < now() + interval '1 minute' AND kind IN ('event_delivery', 'notify_send')`).Scan(&n))
 		return n == 0
 	}, "no job left")
 }
