@@ -152,11 +152,17 @@ func (o *Outbox) Send(_ context.Context, to, text string) error {
 
 // SMS returns the texts sent to a number, oldest first.
 func (o *Outbox) SMS(to string) []OutboxSMS {
+	return kept(o, func() []OutboxSMS { return o.sms }, func(m OutboxSMS) bool { return m.To == to })
+}
+
+// kept answers the messages of one of the outbox's lists that match; the list is read under
+// the outbox's lock.
+func kept[T any](o *Outbox, list func() []T, match func(T) bool) []T {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var out []OutboxSMS
-	for _, m := range o.sms {
-		if m.To == to {
+	var out []T
+	for _, m := range list() {
+		if match(m) {
 			out = append(out, m)
 		}
 	}
@@ -168,15 +174,7 @@ func (o *Outbox) Pusher() Pusher { return outboxPusher{o} }
 
 // Pushes returns the push messages sent to an endpoint, oldest first.
 func (o *Outbox) Pushes(endpoint string) []OutboxPush {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var out []OutboxPush
-	for _, m := range o.pus {
-		if m.Endpoint == endpoint {
-			out = append(out, m)
-		}
-	}
-	return out
+	return kept(o, func() []OutboxPush { return o.pus }, func(m OutboxPush) bool { return m.Endpoint == endpoint })
 }
 
 type outboxPusher struct{ o *Outbox }
