@@ -134,3 +134,8 @@ UPDATE notify.deliveries SET last_error = @last_error WHERE id = @id;
 SELECT id, user_id, kind, channel, event_id, template_id, subject, body, data, status, attempts, last_error, created_by,
     created_at, sent_at
 FROM notify.deliveries WHERE user_id = @user_id ORDER BY created_at DESC, id DESC LIMIT 500;
+
+-- name: LockKey :exec
+-- Serializes, for the rest of the transaction, the writers of one key (a person's push
+-- registrations, the versions of one template).
+SELECT pg_advisory_xact_lock(hashtextextended(@key::text, 0));

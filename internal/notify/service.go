@@ -387,7 +387,7 @@ func (s *Service) RegisterPush(ctx context.Context, p auth.Principal, in PushInp
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := newStore(tx)
 		// One person's registrations are serialized so that the count holds.
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "notify.push:"+p.UserID.String()); err != nil {
+		if err := q.LockKey(ctx, "notify.push:"+p.UserID.String()); err != nil {
 			return err
 		}
 		n, err := q.CountPushSubscriptions(ctx, p.UserID)

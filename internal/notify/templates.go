@@ -57,7 +57,7 @@ func (s *Service) CreateTemplate(ctx context.Context, p auth.Principal, in Templ
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := newStore(tx)
 		key := string(in.Kind) + "/" + string(in.Channel) + "/" + in.Locale
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "notify.template:"+key); err != nil {
+		if err := q.LockKey(ctx, "notify.template:"+key); err != nil {
 			return err
 		}
 		latest, err := q.LockTemplateVersions(ctx, store.LockTemplateVersionsParams{Kind: string(in.Kind), Channel: string(in.Channel), Locale: in.Locale})

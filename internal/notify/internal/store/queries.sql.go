@@ -504,6 +504,17 @@ func (q *Queries) ListTemplates(ctx context.Context, arg ListTemplatesParams) ([
 	return items, nil
 }
 
+const lockKey = `-- name: LockKey :exec
+SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))
+`
+
+// Serializes, for the rest of the transaction, the writers of one key (a person's push
+// registrations, the versions of one template).
+func (q *Queries) LockKey(ctx context.Context, key string) error {
+	_, err := q.db.Exec(ctx, lockKey, key)
+	return err
+}
+
 const lockTemplateVersions = `-- name: LockTemplateVersions :one
 SELECT coalesce(max(version), 0)::integer FROM notify.templates
 WHERE kind = $1 AND channel = $2 AND locale = $3
