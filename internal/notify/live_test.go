@@ -22,7 +22,7 @@ type liveMessage struct {
 
 // dial opens a live stream with the token in ?token= (as a browser must), answering the
 // connection after its greeting, or the refusal's status.
-func dial(t *testing.T, env *apptest.Env, path, token string) (*websocket.Conn, int) {
+func dial(t testing.TB, env *apptest.Env, path, token string) (*websocket.Conn, int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -42,7 +42,7 @@ func dial(t *testing.T, env *apptest.Env, path, token string) (*websocket.Conn, 
 	return conn, 0
 }
 
-func readLive(t *testing.T, conn *websocket.Conn) liveMessage {
+func readLive(t testing.TB, conn *websocket.Conn) liveMessage {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
