@@ -95,7 +95,7 @@ func (s *Service) make(ctx context.Context, q *store.Queries, eventID string, m 
 	var jobs []river.InsertManyParams
 	for _, ch := range enabledChannels(m.kind, ov) {
 		if ch == InApp {
-			msg, _, err := s.renderFor(ctx, q, m.kind, InApp, st.locale, m.data)
+			msg, _, err := s.renderFor(ctx, q, m.kind, InApp, st.locale, st.localize(m.data))
 			if err != nil {
 				return nil, nil, err
 			}
@@ -145,4 +145,23 @@ func (s *Service) live(ctx context.Context, topic, msgType string, data any) {
 	if err := s.hub.Publish(context.WithoutCancel(ctx), topic, msgType, data); err != nil {
 		s.log.Warn("notify: live message lost", "topic", topic, "type", msgType, "err", err)
 	}
+}
+
+// localize shows the message's time ("at", stored as RFC 3339) in the person's time zone, as
+// people read times: "02/12/2026 22:05 (+07)". The stored data keeps the instant.
+func (st settings) localize(data map[string]any) map[string]any {
+	raw, ok := data["at"].(string)
+	if !ok {
+		return data
+	}
+	t, err := time.Parse(time.RFC3339, raw)
+	if err != nil {
+		return data
+	}
+	out := make(map[string]any, len(data))
+	for k, v := range data {
+		out[k] = v
+	}
+	out["at"] = t.In(st.zone).Format("02/01/2006 15:04 (MST)")
+	return out
 }

@@ -222,3 +222,25 @@ func uuidOf(t *testing.T, s string) uuid.UUID {
 	require.NoError(t, err)
 	return id
 }
+
+func TestPasswordChangeMailCannotBeTurnedOff(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	u := env.Register(t, "Careful User")
+	res := env.Put(t, "/notifications/preferences", u.AccessToken, map[string]any{
+		"items": []any{map[string]any{"kind": "password_changed", "channel": "email", "enabled": false}}})
+	require.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s", res.Body)
+	res = env.Post(t, "/auth/change-password", u.AccessToken, map[string]any{"current_password": u.Password,
+		"new_password": "another horse battery"})
+	require.Equal(t, http.StatusNoContent, res.Status, "%s", res.Body)
+	apptest.Eventually(t, func() bool {
+		for _, m := range env.Mailbox.To(u.Email) {
+			if m.Subject == "Mật khẩu đã được thay đổi" {
+				assert.Contains(t, m.Body, "Chào Careful User")
+				assert.Regexp(t, `\d\d/\d\d/\d{4} \d\d:\d\d \(\+07\)`, m.Body, "the time in the user's zone")
+				return true
+			}
+		}
+		return false
+	}, "the password-changed mail")
+}

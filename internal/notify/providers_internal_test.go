@@ -81,6 +81,15 @@ func TestQuietHoursHoldUntilTheyEnd(t *testing.T) {
 	assert.True(t, settings{zone: zone}.quietUntil(at(23, 0)).IsZero(), "no quiet hours")
 }
 
+func TestTimesAreShownInThePersonsZone(t *testing.T) {
+	t.Parallel()
+	zone, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	require.NoError(t, err)
+	got := settings{zone: zone}.localize(map[string]any{"at": "2026-12-02T15:05:00Z", "order_id": "x"})
+	assert.Equal(t, "02/12/2026 22:05 (+07)", got["at"])
+	assert.Equal(t, "x", got["order_id"])
+}
+
 // speedSMS is a local server speaking SpeedSMS's protocol: it checks the Basic authentication
 // and the JSON body and keeps what it accepted; fail makes it answer 503.
 type speedSMS struct {

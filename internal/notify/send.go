@@ -99,7 +99,7 @@ func (s *Service) send(ctx context.Context, id uuid.UUID) error {
 		data["name"] = contact.FullName
 	}
 	ch := Channel(d.Channel)
-	msg, _, err := s.renderFor(ctx, s.q, Kind(d.Kind), ch, st.locale, data)
+	msg, _, err := s.renderFor(ctx, s.q, Kind(d.Kind), ch, st.locale, st.localize(data))
 	if err != nil {
 		return skip{why: "cannot render: " + err.Error()}
 	}
