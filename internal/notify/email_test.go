@@ -1,12 +1,7 @@
 package notify_test
 
 import (
-	"bytes"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
-	netmail "net/mail"
 	"strings"
 	"testing"
 
@@ -35,25 +30,9 @@ func TestEmailReachesAnSMTPServerInTheReadersLanguage(t *testing.T) {
 	}{{m.buyer.Email, "Order #", "has been placed"}, {m.seller.Email, "Đơn hàng mới #", "có đơn hàng mới"}} {
 		got := smtp.To(c.to)[0]
 		assert.True(t, got.TLS)
-		msg, err := netmail.ReadMessage(bytes.NewReader(got.Data))
-		require.NoError(t, err)
-		subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+		subject, found, err := mailtest.Parts(got.Data)
 		require.NoError(t, err)
 		assert.Contains(t, subject, c.subject)
-		_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-		require.NoError(t, err)
-		found := map[string]string{}
-		r := multipart.NewReader(msg.Body, params["boundary"])
-		for {
-			p, err := r.NextPart()
-			if err == io.EOF {
-				break
-			}
-			require.NoError(t, err)
-			b, _ := io.ReadAll(p)
-			ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
-			found[ct] = string(b)
-		}
 		assert.Contains(t, found["text/plain"], c.body)
 		assert.Contains(t, found["text/html"], c.body)
 		assert.True(t, strings.HasPrefix(strings.TrimSpace(found["text/html"]), "<!doctype html>"))

@@ -1,13 +1,9 @@
 package mail_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
-	"mime"
-	"mime/multipart"
-	netmail "net/mail"
 	"strings"
 	"testing"
 
@@ -17,35 +13,6 @@ import (
 	"github.com/goshop/goshop/internal/platform/mail"
 	"github.com/goshop/goshop/internal/platform/mail/mailtest"
 )
-
-// Parts reads a delivered message's subject and its text and HTML parts.
-func parts(t *testing.T, raw []byte) (subject, text, html string) {
-	t.Helper()
-	m, err := netmail.ReadMessage(bytes.NewReader(raw))
-	require.NoError(t, err)
-	subject, err = new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
-	require.NoError(t, err)
-	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
-	require.NoError(t, err)
-	require.Equal(t, "multipart/alternative", mt)
-	r := multipart.NewReader(m.Body, params["boundary"])
-	for {
-		p, err := r.NextPart()
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		b, err := io.ReadAll(p) // quoted-printable is decoded by NextPart
-		require.NoError(t, err)
-		switch ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); ct {
-		case "text/plain":
-			text = string(b)
-		case "text/html":
-			html = string(b)
-		}
-	}
-	return subject, text, html
-}
 
 func TestSMTPSendsTextAndHTMLOverSTARTTLS(t *testing.T) {
 	t.Parallel()
@@ -58,10 +25,11 @@ func TestSMTPSendsTextAndHTMLOverSTARTTLS(t *testing.T) {
 	got := srv.To("an@example.com")
 	require.Len(t, got, 1)
 	assert.True(t, got[0].TLS, "sent after STARTTLS")
-	subject, text, html := parts(t, got[0].Data)
+	subject, parts, err := mailtest.Parts(got[0].Data)
+	require.NoError(t, err)
 	assert.Equal(t, "Đơn hàng đã giao", subject)
-	assert.Equal(t, "Đơn hàng #ABC đã được giao.", strings.TrimSpace(text))
-	assert.Contains(t, html, "<b>#ABC</b>")
+	assert.Equal(t, "Đơn hàng #ABC đã được giao.", strings.TrimSpace(parts["text/plain"]))
+	assert.Contains(t, parts["text/html"], "<b>#ABC</b>")
 	assert.Contains(t, string(got[0].Data), "Message-ID: <m1@goshop.test>")
 
 	// A server whose certificate the client does not trust gets nothing.

@@ -14,9 +14,13 @@ import (
 	"encoding/pem"
 	"io"
 	"math/big"
+	"mime"
+	"mime/multipart"
 	"net"
+	netmail "net/mail"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -140,4 +144,42 @@ func certificate(t testing.TB) (tls.Certificate, []byte) {
 	der, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
 	must(err)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
+}
+
+// Parts reads a delivered message's decoded subject and the bodies of its parts by media type
+// ("text/plain", "text/html"); a single-part message answers its one body.
+func Parts(raw []byte) (subject string, parts map[string]string, err error) {
+	m, err := netmail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return "", nil, err
+	}
+	if subject, err = new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject")); err != nil {
+		return "", nil, err
+	}
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil {
+		return "", nil, err
+	}
+	parts = map[string]string{}
+	if !strings.HasPrefix(mt, "multipart/") {
+		b, err := io.ReadAll(m.Body)
+		parts[mt] = string(b)
+		return subject, parts, err
+	}
+	r := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		p, err := r.NextPart() // decodes quoted-printable
+		if err == io.EOF {
+			return subject, parts, nil
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		b, err := io.ReadAll(p)
+		if err != nil {
+			return "", nil, err
+		}
+		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		parts[ct] = string(b)
+	}
 }
