@@ -10,6 +10,7 @@ import (
 	"github.com/goshop/goshop/internal/catalog"
 	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/media"
+	"github.com/goshop/goshop/internal/notify"
 	"github.com/goshop/goshop/internal/order"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
@@ -495,4 +496,38 @@ func (a cartShipping) QueueFee(ctx context.Context, b *pgdb.Batch, r cart.Shippi
 	}
 	return a.s.QueueFee(ctx, b, shipping.FeeRequest{ShopID: r.ShopID, WeightGrams: r.WeightGrams, Method: r.Method,
 		AddressID: r.AddressID, BuyerID: r.BuyerID}, addr)
+}
+
+// notifyUsers serves the notification context how to reach a person, from the identity context.
+type notifyUsers struct{ u *user.Service }
+
+func (a notifyUsers) Contact(ctx context.Context, userID uuid.UUID) (notify.Contact, error) {
+	u, err := a.u.Lookup(ctx, userID)
+	if err != nil {
+		return notify.Contact{}, err
+	}
+	c := notify.Contact{Email: u.Email, FullName: u.FullName}
+	if u.Phone != nil {
+		c.Phone = *u.Phone
+	}
+	return c, nil
+}
+
+// notifyOrders serves the notification context whom an order concerns: its buyer and shop from
+// the order context, its shipper from the shipping context.
+type notifyOrders struct {
+	o *order.Service
+	s *shipping.Service
+}
+
+func (a notifyOrders) Parties(ctx context.Context, orderID uuid.UUID) (notify.OrderParties, error) {
+	d, err := a.o.Delivery(ctx, orderID)
+	if err != nil {
+		return notify.OrderParties{}, err
+	}
+	shipper, err := a.s.ShipperOf(ctx, orderID)
+	if err != nil {
+		return notify.OrderParties{}, err
+	}
+	return notify.OrderParties{BuyerID: d.BuyerID, ShopID: d.ShopID, ShipperID: shipper}, nil
 }

@@ -4,10 +4,12 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"sync"
 	"time"
@@ -28,6 +30,7 @@ import (
 	"github.com/goshop/goshop/internal/catalog"
 	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/media"
+	"github.com/goshop/goshop/internal/notify"
 	"github.com/goshop/goshop/internal/order"
 	"github.com/goshop/goshop/internal/payment"
 	"github.com/goshop/goshop/internal/platform/auth"
@@ -85,6 +88,10 @@ type App struct {
 	Reviews  *review.Service
 	Media    *media.Service
 	Search   *search.Service
+	Notify   *notify.Service
+	// Outbox holds the SMS and push messages of development and test (nil when real providers
+	// are configured).
+	Outbox *notify.Outbox
 }
 
 // Options are the knobs that are not configuration: tests use them.
@@ -165,8 +172,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 
 	a.Jobs = jobs.NewRunner()
 	a.Bus = eventbus.New(a.Jobs)
-	a.Mail, err = mail.New(mail.Config{SMTPURL: cfg.SMTPURL, From: cfg.MailFrom, Disabled: cfg.MailDisabled,
-		LogBodies: cfg.Development()}, log)
+	mailCfg := mail.Config{SMTPURL: cfg.SMTPURL, From: cfg.MailFrom, Disabled: cfg.MailDisabled, LogBodies: cfg.Development()}
+	if mailCfg.RootCAs, err = smtpRoots(cfg.SMTPCAFile); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Mail, err = mail.New(mailCfg, log)
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -254,6 +265,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.Reviews.UseReads(a.Reads)
 	a.Media.SetGuard(events.MediaOwnerReview, a.Reviews)
 	a.Reviews.SetMedia(reviewMedia{a.Media})
+	a.Notify = notify.NewService(a.Pool, a.Bus, a.Jobs, a.Realtime, notify.Ports{Users: notifyUsers{a.Users}, Shops: promos,
+		Orders: notifyOrders{a.Orders, a.Shipping}}, a.notifySenders(cfg, log), notify.Config{MaxPushPerUser: cfg.NotifyMaxPushPerUser,
+		SendAttempts: cfg.NotifySendAttempts, ReplayLimit: cfg.NotifyReplayLimit, PushPublicKey: cfg.VAPIDPublicKey}, log)
 
 	for _, h := range o.Hooks {
 		h(a)
@@ -289,6 +303,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	mediaRoutes.Routes(api)
 	mediaRoutes.FileRoutes(a.Router)
 	search.NewHandler(a.Search, authn).Routes(api)
+	notify.NewHandler(a.Notify, authn, a.Realtime, limiter.PerMinute("notify-send", cfg.NotifySendPerMinute)).Routes(api)
 	api.Method(http.MethodGet, "/openapi.json", httpx.Documented[httpx.Empty, map[string]any](http.StatusOK, a.openAPIHandler()).
 		Doc("The OpenAPI 3.1 document of this API").For(httpx.Public))
 	a.Router.Mount("/api/v1", api)
@@ -366,7 +381,7 @@ func shippingConfig(cfg config.Config) (shipping.Config, error) {
 		return shipping.Config{}, fmt.Errorf("app: SHIPPING_FEES: %w", err)
 	}
 	out := shipping.Config{Fees: fees, Geocoder: geo.Default(), Router: geo.OfflineRouter{RoadFactor: cfg.RoadFactor},
-		AssignRadiusKm: cfg.AssignRadiusKm, AssignRetry: cfg.AssignRetry, Location: cfg.MarketplaceTZ}
+		AssignRadiusKm: cfg.AssignRadiusKm, AssignRetry: cfg.AssignRetry, NearbyKm: cfg.NotifyNearbyKm, Location: cfg.MarketplaceTZ}
 	if cfg.GeocoderURL != "" {
 		out.Geocoder = geo.HTTPGeocoder{BaseURL: cfg.GeocoderURL, UserAgent: cfg.GeocoderUserAgent, Fallback: out.Geocoder,
 			Breaker: geo.NewBreaker("geocoder", breakerConfig(cfg))}
@@ -375,6 +390,47 @@ func shippingConfig(cfg config.Config) (shipping.Config, error) {
 		out.Router = geo.OSRMRouter{BaseURL: cfg.RouterURL, Fallback: out.Router, Breaker: geo.NewBreaker("router", breakerConfig(cfg))}
 	}
 	return out, nil
+}
+
+// smtpRoots reads SMTP_CA_FILE: nil (the system's authorities) when it is unset.
+func smtpRoots(file string) (*x509.CertPool, error) {
+	if file == "" {
+		return nil, nil
+	}
+	pemBytes, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("app: SMTP_CA_FILE: %w", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pemBytes) {
+		return nil, fmt.Errorf("app: SMTP_CA_FILE holds no PEM certificate")
+	}
+	return roots, nil
+}
+
+// notifySenders are the notification channels' outlets: the mail kernel; SpeedSMS when its
+// token is set; web push with the VAPID keys. Outside production, SMS without a token, and push
+// with the published development keys, go to the development outbox instead.
+func (a *App) notifySenders(cfg config.Config, log *slog.Logger) notify.Senders {
+	out := notify.Senders{Mail: a.Mail}
+	if !cfg.Production() {
+		a.Outbox = notify.NewOutbox(log)
+	}
+	switch {
+	case cfg.SpeedSMSToken != "":
+		out.SMS = notify.SpeedSMS{BaseURL: cfg.SpeedSMSURL, Token: cfg.SpeedSMSToken, Sender: cfg.SpeedSMSSender,
+			Breaker: notify.NewSMSBreaker(breakerConfig(cfg))}
+	case a.Outbox != nil:
+		out.SMS = a.Outbox
+	}
+	switch {
+	case cfg.VAPIDPrivateKey != "" && !cfg.DevVAPIDKeys():
+		out.Push = notify.WebPush{PublicKey: cfg.VAPIDPublicKey, PrivateKey: cfg.VAPIDPrivateKey, Subject: cfg.VAPIDSubject,
+			Client: &http.Client{Timeout: 15 * time.Second}}
+	case a.Outbox != nil:
+		out.Push = a.Outbox.Pusher()
+	}
+	return out
 }
 
 // mediaStorage is S3-compatible storage when S3_ENDPOINT is set, else the local directory

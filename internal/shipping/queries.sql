@@ -114,18 +114,22 @@ RETURNING *;
 
 -- name: RecordLocation :one
 -- One round trip per GPS point: the delivery's last position and the shipper's, both only when
--- the caller carries the delivery and it is still under way.
-WITH m AS (
+-- the caller carries the delivery and it is still under way. The previous position (read in the
+-- statement's snapshot, before the update) and the drop-off tell when the shipper comes near.
+WITH prev AS (
+    SELECT s0.order_id, s0.last_lat AS prev_lat, s0.last_lng AS prev_lng FROM shipping.shipments s0 WHERE s0.order_id = @order_id
+), m AS (
     UPDATE shipping.shipments SET last_lat = @lat::float8, last_lng = @lng::float8, last_at = @at::timestamptz
     WHERE order_id = @order_id AND shipper_id = @shipper_id::uuid
       AND status IN ('awaiting_pickup', 'picked_up', 'in_transit')
-    RETURNING order_id, shipper_id, status
+    RETURNING order_id, shipper_id, status, buyer_id, dropoff_lat, dropoff_lng
 ), p AS (
     UPDATE shipping.shippers SET lat = @lat::float8, lng = @lng::float8, located_at = @at::timestamptz
     WHERE user_id = (SELECT m.shipper_id FROM m)
     RETURNING user_id
 )
-SELECT m.order_id, m.shipper_id, m.status FROM m;
+SELECT m.order_id, m.shipper_id, m.status, m.buyer_id, m.dropoff_lat, m.dropoff_lng, prev.prev_lat, prev.prev_lng
+FROM m JOIN prev ON prev.order_id = m.order_id;
 
 -- name: AddEvent :exec
 INSERT INTO shipping.shipment_events (order_id, kind, status, shipper_id, actor_id, actor_role, note, lat, lng)

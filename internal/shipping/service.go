@@ -37,6 +37,9 @@ type Config struct {
 	// AssignRetry is how long an order waits before the assignment looks again when no shipper
 	// was free.
 	AssignRetry time.Duration
+	// NearbyKm is how near the delivery address the shipper's reported position must come for
+	// the buyer to be told (shipper.nearby, once per delivery).
+	NearbyKm float64
 	// Location is the marketplace's time zone, the day a label is dated.
 	Location *time.Location
 }
@@ -46,6 +49,7 @@ type Service struct {
 	pool     *pgxpool.Pool
 	q        *store.Queries
 	jobs     *jobs.Runner
+	bus      *eventbus.Bus
 	hub      *realtime.Hub
 	identity Identity
 	orders   Orders
@@ -77,7 +81,7 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, hub 
 	if cfg.AssignRetry <= 0 {
 		cfg.AssignRetry = 30 * time.Second
 	}
-	s := &Service{pool: pool, q: newStore(pool), jobs: runner, hub: hub, identity: identity, orders: orders, shops: shops,
+	s := &Service{pool: pool, q: newStore(pool), jobs: runner, bus: bus, hub: hub, identity: identity, orders: orders, shops: shops,
 		cfg: cfg, gaz: geo.Default(), log: log}
 	river.AddWorker(runner.Workers, &assignWorker{svc: s})
 	// Registration opens the record in its own transaction (OpenShipperTx); the event, delivered

@@ -297,8 +297,16 @@ func (s *Service) assign(ctx context.Context, orderID uuid.UUID, by *auth.Princi
 				return err
 			}
 		}
-		return q.AddEvent(ctx, store.AddEventParams{OrderID: orderID, Kind: "assigned", Status: events.ShipmentAwaitingPickup,
-			ShipperID: &shipper.UserID, ActorID: actor, ActorRole: role})
+		if err := q.AddEvent(ctx, store.AddEventParams{OrderID: orderID, Kind: "assigned", Status: events.ShipmentAwaitingPickup,
+			ShipperID: &shipper.UserID, ActorID: actor, ActorRole: role}); err != nil {
+			return err
+		}
+		ev := events.ShipmentAssigned{OrderID: orderID.String(), BuyerID: row.BuyerID.String(), ShopOwnerID: row.ShopOwnerID.String(),
+			ShipperID: shipper.UserID.String(), At: row.UpdatedAt.UTC()}
+		if cur.ShipperID != nil {
+			ev.PreviousShipperID = cur.ShipperID.String()
+		}
+		return s.bus.Publish(ctx, tx, ev)
 	})
 	if err != nil {
 		return row, err
@@ -376,12 +384,34 @@ func (s *Service) step(ctx context.Context, by *auth.Principal, orderID uuid.UUI
 		if err := q.AddEvent(ctx, ev); err != nil {
 			return err
 		}
+		if err := s.publishStep(ctx, tx, row, note); err != nil {
+			return err
+		}
 		if !active(to) && cur.ShipperID != nil {
 			return q.ReleaseShipper(ctx, *cur.ShipperID)
 		}
 		return nil
 	})
 	return row, err
+}
+
+// publishStep publishes the bus event of a step others act on (picked up, delivered, failed),
+// inside the step's transaction; the other steps concern the live stream only.
+func (s *Service) publishStep(ctx context.Context, tx pgx.Tx, row store.ShippingShipment, note string) error {
+	step := events.ShipmentStep{OrderID: row.OrderID.String(), BuyerID: row.BuyerID.String(), ShopOwnerID: row.ShopOwnerID.String(),
+		Status: row.Status, Note: note, At: row.UpdatedAt.UTC()}
+	if row.ShipperID != nil {
+		step.ShipperID = row.ShipperID.String()
+	}
+	switch row.Status {
+	case events.ShipmentPickedUp:
+		return s.bus.Publish(ctx, tx, events.ShipmentPickedUpEvent{ShipmentStep: step})
+	case events.ShipmentDelivered:
+		return s.bus.Publish(ctx, tx, events.ShipmentDeliveredEvent{ShipmentStep: step})
+	case events.ShipmentFailed:
+		return s.bus.Publish(ctx, tx, events.ShipmentFailedEvent{ShipmentStep: step})
+	}
+	return nil
 }
 
 // lockShipment takes a shipment's row for the rest of the transaction.
@@ -454,7 +484,31 @@ func (s *Service) RecordLocation(ctx context.Context, p auth.Principal, orderID 
 	}
 	u := LocationUpdate{OrderID: orderID, ShipperID: p.UserID, Status: events.ShipmentStatus(r.Status), Lat: *in.Lat, Lng: *in.Lng, At: at}
 	s.publish(ctx, orderID, MsgLocation, u)
+	if err := s.nearby(ctx, r, geo.Point{Lat: *in.Lat, Lng: *in.Lng}, at); err != nil {
+		s.log.Warn("shipping: shipper.nearby not published", "order_id", orderID, "err", err)
+	}
 	return u, nil
+}
+
+// nearby publishes shipper.nearby when a fix is the first within NearbyKm of the drop-off (the
+// previous one was farther, or there was none). Two fixes crossing at once may both publish:
+// the subscriber keys the message by the delivery, so the buyer hears of it once.
+func (s *Service) nearby(ctx context.Context, r store.RecordLocationRow, pos geo.Point, at time.Time) error {
+	if s.cfg.NearbyKm <= 0 || r.DropoffLat == nil || r.DropoffLng == nil || r.ShipperID == nil {
+		return nil
+	}
+	drop := geo.Point{Lat: *r.DropoffLat, Lng: *r.DropoffLng}
+	d := geo.Haversine(pos, drop)
+	if d > s.cfg.NearbyKm {
+		return nil
+	}
+	if r.PrevLat != nil && r.PrevLng != nil && geo.Haversine(geo.Point{Lat: *r.PrevLat, Lng: *r.PrevLng}, drop) <= s.cfg.NearbyKm {
+		return nil // near already
+	}
+	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		return s.bus.Publish(ctx, tx, events.ShipperNearby{OrderID: r.OrderID.String(), BuyerID: r.BuyerID.String(),
+			ShipperID: r.ShipperID.String(), DistanceKm: d, At: at})
+	})
 }
 
 // Tracking shows an order's shipment with its timeline to those who follow it: the buyer, the

@@ -194,8 +194,31 @@ type Config struct {
 	SandboxPayURL    string        `env:"PAYMENT_SANDBOX_PAY_URL" envDefault:"http://localhost:8080/api/v1/payments/sandbox/pay"`
 	SandboxTolerance time.Duration `env:"PAYMENT_SANDBOX_TOLERANCE" envDefault:"5m"`
 
-	SMTPURL  string `env:"SMTP_URL"`
-	MailFrom string `env:"MAIL_FROM" envDefault:"GoShop <no-reply@goshop.local>"`
+	// Notifications: how many browsers one person may register for web push, how many times an
+	// outgoing message is tried before it is recorded failed, how many hand-sent messages
+	// (admins) one client may queue a minute, how many missed notifications a reconnecting live
+	// client is sent, and how near the delivery address a shipper's position tells the buyer.
+	NotifyMaxPushPerUser int     `env:"NOTIFY_MAX_PUSH_PER_USER" envDefault:"10"`
+	NotifySendAttempts   int     `env:"NOTIFY_SEND_ATTEMPTS" envDefault:"8"`
+	NotifySendPerMinute  int     `env:"NOTIFY_SEND_PER_MINUTE" envDefault:"30"`
+	NotifyReplayLimit    int     `env:"NOTIFY_REPLAY_LIMIT" envDefault:"100"`
+	NotifyNearbyKm       float64 `env:"NOTIFY_NEARBY_KM" envDefault:"1"`
+	// SMS through SpeedSMS when SPEEDSMS_TOKEN is set; without it SMS goes to the development
+	// outbox in development and test, and is unavailable in production.
+	SpeedSMSURL    string `env:"SPEEDSMS_URL" envDefault:"https://api.speedsms.vn"`
+	SpeedSMSToken  string `env:"SPEEDSMS_TOKEN"`
+	SpeedSMSSender string `env:"SPEEDSMS_SENDER"`
+	// Web push (VAPID). Outside production the keys default to a published development pair,
+	// which production refuses; production without keys has no web push.
+	VAPIDPublicKey  string `env:"WEBPUSH_VAPID_PUBLIC_KEY"`
+	VAPIDPrivateKey string `env:"WEBPUSH_VAPID_PRIVATE_KEY"`
+	VAPIDSubject    string `env:"WEBPUSH_SUBJECT" envDefault:"mailto:ops@goshop.local"`
+
+	SMTPURL string `env:"SMTP_URL"`
+	// SMTPCAFile is a PEM file of the authorities the SMTP server's certificate must chain to,
+	// instead of the system's (a relay with a private authority).
+	SMTPCAFile string `env:"SMTP_CA_FILE"`
+	MailFrom   string `env:"MAIL_FROM" envDefault:"GoShop <no-reply@goshop.local>"`
 	// MailDisabled runs without sending mail: what needs mail (password reset) answers 503.
 	// Production needs it or SMTP_URL, so that it never falls back to the development mailbox.
 	MailDisabled bool `env:"MAIL_DISABLED" envDefault:"false"`
@@ -212,6 +235,9 @@ const (
 const (
 	devJWTSecret     = "dev-insecure-jwt-secret-change-me-0123456789"
 	devSandboxSecret = "dev-sandbox-secret-not-for-production"
+	// The development VAPID pair (web push).
+	devVAPIDPublicKey  = "BOSA_XL45gXiiUOpUYxQfPOhmpfLzvdDBV72cyv3b1y6enKGzVduo6BaBt3BMT9xdElKHek74lYYo5xlTG8W2Jk"
+	devVAPIDPrivateKey = "I-rKFppbS-gEc39Jkpo-U9M75rMohdbot8pblA_scUs"
 )
 
 // Load reads the configuration from the process environment.
@@ -240,6 +266,9 @@ func FromMap(m map[string]string) (Config, error) {
 		if c.SandboxSecret == "" {
 			c.SandboxSecret = devSandboxSecret
 		}
+		if c.VAPIDPublicKey == "" && c.VAPIDPrivateKey == "" {
+			c.VAPIDPublicKey, c.VAPIDPrivateKey = devVAPIDPublicKey, devVAPIDPrivateKey
+		}
 	}
 	return c, c.validate()
 }
@@ -263,6 +292,8 @@ func (c Config) checkEnv() error {
 		return fmt.Errorf("config: JWT_SECRET must be at least 32 bytes in production")
 	case c.SandboxSecret != "":
 		return fmt.Errorf("config: PAYMENT_SANDBOX_SECRET must not be set in production: the sandbox provider runs only in development and test")
+	case c.VAPIDPrivateKey == devVAPIDPrivateKey || c.VAPIDPublicKey == devVAPIDPublicKey:
+		return fmt.Errorf("config: WEBPUSH_VAPID_PRIVATE_KEY and WEBPUSH_VAPID_PUBLIC_KEY must not be the development pair in production")
 	case c.SMTPURL == "" && !c.MailDisabled:
 		return fmt.Errorf("config: production needs SMTP_URL, or MAIL_DISABLED=true to run without mail")
 	}
@@ -322,11 +353,21 @@ func (c Config) validate() error {
 	if c.BreakerFailures < 1 || c.BreakerOpenFor <= 0 || c.BreakerProbes < 1 {
 		return fmt.Errorf("config: CIRCUIT_BREAKER_FAILURES and CIRCUIT_BREAKER_PROBES must be at least 1, CIRCUIT_BREAKER_OPEN_FOR positive")
 	}
+	if (c.VAPIDPublicKey == "") != (c.VAPIDPrivateKey == "") {
+		return fmt.Errorf("config: WEBPUSH_VAPID_PUBLIC_KEY and WEBPUSH_VAPID_PRIVATE_KEY go together")
+	}
+	if c.NotifyMaxPushPerUser < 1 || c.NotifySendAttempts < 1 || c.NotifySendPerMinute < 1 || c.NotifyReplayLimit < 1 || c.NotifyNearbyKm <= 0 {
+		return fmt.Errorf("config: the NOTIFY_ limits must be positive")
+	}
 	if c.HashConcurrency < 0 || c.HashWait < 0 {
 		return fmt.Errorf("config: PASSWORD_HASH_CONCURRENCY and PASSWORD_HASH_WAIT must not be negative")
 	}
 	return nil
 }
+
+// DevVAPIDKeys reports whether web push would sign with the published development keys, which
+// only development and test have: their pushes go to the development outbox.
+func (c Config) DevVAPIDKeys() bool { return c.VAPIDPrivateKey == devVAPIDPrivateKey }
 
 // Production reports whether the binary runs in production mode.
 func (c Config) Production() bool { return c.Env == EnvProduction }

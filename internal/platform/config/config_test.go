@@ -44,6 +44,9 @@ func TestInvalidConfigurationIsRefused(t *testing.T) {
 		"the host's time zone":        {"MARKETPLACE_TZ": "Local"},
 		"a breaker that never opens":  {"CIRCUIT_BREAKER_FAILURES": "0"},
 		"a breaker that never probes": {"CIRCUIT_BREAKER_OPEN_FOR": "0s"},
+		"half a VAPID pair":           {"WEBPUSH_VAPID_PUBLIC_KEY": "BOSA"},
+		"no push per user":            {"NOTIFY_MAX_PUSH_PER_USER": "0"},
+		"nearby nowhere":              {"NOTIFY_NEARBY_KM": "0"},
 	} {
 		_, err := config.FromMap(env)
 		assert.Error(t, err, name)
@@ -90,6 +93,8 @@ func TestDevelopmentSecretsOnlyInDevelopmentAndTest(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, p.SandboxSecret, "production has no sandbox")
 	assert.False(t, p.Sandbox())
+	assert.Empty(t, p.VAPIDPrivateKey, "production without keys has no web push")
+	assert.True(t, dev.DevVAPIDKeys())
 
 	for name, env := range map[string]map[string]string{
 		"no JWT secret":                {"APP_ENV": "production", "MAIL_DISABLED": "true"},
@@ -97,6 +102,8 @@ func TestDevelopmentSecretsOnlyInDevelopmentAndTest(t *testing.T) {
 		"a short JWT secret":           prod("JWT_SECRET", "short"),
 		"the development sandbox key":  prod("PAYMENT_SANDBOX_SECRET", dev.SandboxSecret),
 		"any sandbox key (no sandbox)": prod("PAYMENT_SANDBOX_SECRET", strings.Repeat("s", 40)),
+		"the development VAPID keys": prod("WEBPUSH_VAPID_PUBLIC_KEY", dev.VAPIDPublicKey,
+			"WEBPUSH_VAPID_PRIVATE_KEY", dev.VAPIDPrivateKey),
 	} {
 		_, err := config.FromMap(env)
 		assert.Error(t, err, name)

@@ -10,6 +10,8 @@ package mail
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	netmail "net/mail"
@@ -24,15 +26,17 @@ import (
 	"github.com/goshop/goshop/internal/platform/apperr"
 )
 
-// Message is one plain-text email.
+// Message is one email: plain text, with an HTML alternative when HTML is set.
 type Message struct {
 	// ID is the local part of its Message-ID, the same on every run of its send job: a message
 	// sent twice (its job ran again after a crash) is one message to the receiving side.
-	ID      string    `json:"id,omitempty"`
-	To      string    `json:"to"`
-	Subject string    `json:"subject"`
-	Body    string    `json:"body"`
-	SentAt  time.Time `json:"sent_at,omitzero"`
+	ID      string `json:"id,omitempty"`
+	To      string `json:"to"`
+	Subject string `json:"subject"`
+	Body    string `json:"body"`
+	// HTML, when set, is sent beside Body as a multipart/alternative HTML part.
+	HTML   string    `json:"html,omitempty"`
+	SentAt time.Time `json:"sent_at,omitzero"`
 }
 
 // Sender delivers a message.
@@ -51,6 +55,9 @@ type Config struct {
 	// machine may: a body holds a password-reset code, and logs are read by more people, and
 	// kept longer, than a mailbox.
 	LogBodies bool
+	// RootCAs, when set, are the authorities the SMTP server's certificate must chain to instead
+	// of the system's (a private relay; tests).
+	RootCAs *x509.CertPool
 }
 
 // New returns the Disabled sender, an SMTP sender, or a development mailbox when no SMTP URL
@@ -62,7 +69,7 @@ func New(c Config, log *slog.Logger) (Sender, error) {
 	case c.SMTPURL == "":
 		return NewMailbox(log, c.LogBodies), nil
 	}
-	return newSMTP(c.SMTPURL, c.From)
+	return newSMTP(c.SMTPURL, c.From, c.RootCAs)
 }
 
 // ErrUnavailable is the answer of a flow that needs mail on a server without it (503).
@@ -134,7 +141,7 @@ type smtpSender struct {
 	domain string // of from, for Message-IDs
 }
 
-func newSMTP(raw, from string) (*smtpSender, error) {
+func newSMTP(raw, from string, roots *x509.CertPool) (*smtpSender, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("mail: SMTP_URL: %w", err)
@@ -147,6 +154,9 @@ func newSMTP(raw, from string) (*smtpSender, error) {
 		opts = append(opts, gomail.WithTLSPortPolicy(gomail.TLSMandatory))
 	default:
 		return nil, fmt.Errorf("mail: SMTP_URL scheme must be smtp or smtps")
+	}
+	if roots != nil {
+		opts = append(opts, gomail.WithTLSConfig(&tls.Config{RootCAs: roots, ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}))
 	}
 	if p := u.Port(); p != "" {
 		port, err := strconv.Atoi(p)
@@ -186,5 +196,8 @@ func (s *smtpSender) Send(ctx context.Context, m Message) error {
 	}
 	msg.Subject(m.Subject)
 	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
+	if m.HTML != "" {
+		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	}
 	return s.client.DialAndSendWithContext(ctx, msg)
 }

@@ -557,45 +557,63 @@ func (q *Queries) NearbyAvailableShippers(ctx context.Context, arg NearbyAvailab
 }
 
 const recordLocation = `-- name: RecordLocation :one
-WITH m AS (
-    UPDATE shipping.shipments SET last_lat = $1::float8, last_lng = $2::float8, last_at = $3::timestamptz
-    WHERE order_id = $4 AND shipper_id = $5::uuid
+WITH prev AS (
+    SELECT s0.order_id, s0.last_lat AS prev_lat, s0.last_lng AS prev_lng FROM shipping.shipments s0 WHERE s0.order_id = $1
+), m AS (
+    UPDATE shipping.shipments SET last_lat = $2::float8, last_lng = $3::float8, last_at = $4::timestamptz
+    WHERE order_id = $1 AND shipper_id = $5::uuid
       AND status IN ('awaiting_pickup', 'picked_up', 'in_transit')
-    RETURNING order_id, shipper_id, status
+    RETURNING order_id, shipper_id, status, buyer_id, dropoff_lat, dropoff_lng
 ), p AS (
-    UPDATE shipping.shippers SET lat = $1::float8, lng = $2::float8, located_at = $3::timestamptz
+    UPDATE shipping.shippers SET lat = $2::float8, lng = $3::float8, located_at = $4::timestamptz
     WHERE user_id = (SELECT m.shipper_id FROM m)
     RETURNING user_id
 )
-SELECT m.order_id, m.shipper_id, m.status FROM m
+SELECT m.order_id, m.shipper_id, m.status, m.buyer_id, m.dropoff_lat, m.dropoff_lng, prev.prev_lat, prev.prev_lng
+FROM m JOIN prev ON prev.order_id = m.order_id
 `
 
 type RecordLocationParams struct {
+	OrderID   uuid.UUID
 	Lat       float64
 	Lng       float64
 	At        time.Time
-	OrderID   uuid.UUID
 	ShipperID uuid.UUID
 }
 
 type RecordLocationRow struct {
-	OrderID   uuid.UUID
-	ShipperID *uuid.UUID
-	Status    string
+	OrderID    uuid.UUID
+	ShipperID  *uuid.UUID
+	Status     string
+	BuyerID    uuid.UUID
+	DropoffLat *float64
+	DropoffLng *float64
+	PrevLat    *float64
+	PrevLng    *float64
 }
 
 // One round trip per GPS point: the delivery's last position and the shipper's, both only when
-// the caller carries the delivery and it is still under way.
+// the caller carries the delivery and it is still under way. The previous position (read in the
+// statement's snapshot, before the update) and the drop-off tell when the shipper comes near.
 func (q *Queries) RecordLocation(ctx context.Context, arg RecordLocationParams) (RecordLocationRow, error) {
 	row := q.db.QueryRow(ctx, recordLocation,
+		arg.OrderID,
 		arg.Lat,
 		arg.Lng,
 		arg.At,
-		arg.OrderID,
 		arg.ShipperID,
 	)
 	var i RecordLocationRow
-	err := row.Scan(&i.OrderID, &i.ShipperID, &i.Status)
+	err := row.Scan(
+		&i.OrderID,
+		&i.ShipperID,
+		&i.Status,
+		&i.BuyerID,
+		&i.DropoffLat,
+		&i.DropoffLng,
+		&i.PrevLat,
+		&i.PrevLng,
+	)
 	return i, err
 }
 

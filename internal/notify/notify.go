@@ -1,0 +1,169 @@
+// Package notify is the notification context: it turns what happens elsewhere (integration
+// events) into in-app notifications, email, SMS and web push, by each person's preferences and
+// the admins' templates, and streams new notifications and order updates live. It owns the
+// `notify` schema.
+//
+// Every event is handled at least once (the bus retries); the unique keys of notifications and
+// deliveries (event, person, kind, channel) make a redelivered event change nothing. Outgoing
+// messages are River jobs carrying a delivery's id only, rendered when they run.
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Channel is a way a message reaches a person.
+type Channel string
+
+// Channels.
+const (
+	InApp Channel = "in_app"
+	Email Channel = "email"
+	SMS   Channel = "sms"
+	Push  Channel = "push"
+)
+
+// Channels lists every channel, in the order preferences show them.
+var Channels = []Channel{InApp, Email, SMS, Push}
+
+// Locales the built-in templates speak; the first is the default.
+var Locales = []string{"vi", "en"}
+
+// DefaultTimeZone is where a person is until they say otherwise.
+const DefaultTimeZone = "Asia/Ho_Chi_Minh"
+
+// Notification is one in-app notification, as its recipient sees it.
+type Notification struct {
+	ID        uuid.UUID       `json:"id"`
+	Kind      Kind            `json:"kind"`
+	Title     string          `json:"title"`
+	Body      string          `json:"body"`
+	Data      json.RawMessage `json:"data"`
+	Read      bool            `json:"read"`
+	ReadAt    *time.Time      `json:"read_at,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+// Page is a page of a person's notifications, with how many of theirs are unread in all.
+type Page struct {
+	Items       []Notification `json:"items"`
+	NextCursor  string         `json:"next_cursor,omitempty"`
+	UnreadCount int64          `json:"unread_count"`
+}
+
+// Preference is whether one kind of message reaches a person on one channel.
+type Preference struct {
+	Kind    Kind    `json:"kind"`
+	Channel Channel `json:"channel"`
+	Enabled bool    `json:"enabled"`
+	// Default is the table's default for it; Locked says it cannot be turned off.
+	Default bool `json:"default"`
+	Locked  bool `json:"locked"`
+}
+
+// QuietHours hold SMS and push, in the person's time zone, from Start to End ("22:00" to
+// "07:00" spans midnight).
+type QuietHours struct {
+	Start string `json:"start" validate:"required,len=5" doc:"HH:MM"`
+	End   string `json:"end" validate:"required,len=5" doc:"HH:MM"`
+}
+
+// Preferences are a person's language, time zone, quiet hours and channels per kind.
+type Preferences struct {
+	Locale     string       `json:"locale"`
+	TimeZone   string       `json:"time_zone"`
+	QuietHours *QuietHours  `json:"quiet_hours,omitempty"`
+	Items      []Preference `json:"items"`
+	// PushPublicKey is the VAPID key a browser subscribes with (applicationServerKey).
+	PushPublicKey string `json:"push_public_key,omitempty"`
+}
+
+// Template is an admin's template for one kind, channel and language (one version of it).
+type Template struct {
+	ID        uuid.UUID `json:"id"`
+	Kind      Kind      `json:"kind"`
+	Channel   Channel   `json:"channel"`
+	Locale    string    `json:"locale"`
+	Version   int       `json:"version"`
+	Subject   string    `json:"subject"`
+	Body      string    `json:"body"`
+	HTML      string    `json:"html"`
+	Active    bool      `json:"active"`
+	CreatedBy uuid.UUID `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Delivery is one outgoing message (email, SMS, push) and where it stands.
+type Delivery struct {
+	ID        uuid.UUID  `json:"id"`
+	UserID    uuid.UUID  `json:"user_id"`
+	Kind      Kind       `json:"kind"`
+	Channel   Channel    `json:"channel"`
+	Status    string     `json:"status"`
+	Attempts  int        `json:"attempts"`
+	LastError string     `json:"last_error,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	SentAt    *time.Time `json:"sent_at,omitempty"`
+}
+
+// Delivery statuses.
+const (
+	StatusQueued  = "queued"
+	StatusSent    = "sent"
+	StatusFailed  = "failed"
+	StatusSkipped = "skipped"
+)
+
+// Contact is how to reach a person, from the identity context.
+type Contact struct {
+	Email    string
+	FullName string
+	Phone    string
+}
+
+// Users answers how to reach a person; a deleted account is not found.
+type Users interface {
+	Contact(ctx context.Context, userID uuid.UUID) (Contact, error)
+}
+
+// Shops answers who owns a shop; a missing shop is not found.
+type Shops interface {
+	ShopOwner(ctx context.Context, shopID uuid.UUID) (uuid.UUID, error)
+}
+
+// OrderParties are the people an order concerns.
+type OrderParties struct {
+	BuyerID uuid.UUID
+	ShopID  uuid.UUID
+	// ShipperID is nil until a shipper carries it.
+	ShipperID *uuid.UUID
+}
+
+// Orders answers whom an order concerns (the order context, with the shipping context's
+// shipper); a missing order is not found.
+type Orders interface {
+	Parties(ctx context.Context, orderID uuid.UUID) (OrderParties, error)
+}
+
+// Ports are what the notification context needs of the others.
+type Ports struct {
+	Users  Users
+	Shops  Shops
+	Orders Orders
+}
+
+// Config is the notification context's configuration.
+type Config struct {
+	// MaxPushPerUser is how many browsers one person may register for push.
+	MaxPushPerUser int
+	// SendAttempts is how many times an outgoing message is tried before it is recorded failed.
+	SendAttempts int
+	// ReplayLimit is how many missed notifications a reconnecting live client is sent at most.
+	ReplayLimit int
+	// PushPublicKey is the VAPID public key browsers subscribe with (the preferences show it).
+	PushPublicKey string
+}

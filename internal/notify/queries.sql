@@ -1,0 +1,141 @@
+-- name: CreateNotification :one
+-- A redelivered event inserts nothing (the unique key): the caller sees no row.
+INSERT INTO notify.notifications (user_id, kind, title, body, data, event_id)
+VALUES (@user_id, @kind, @title, @body, @data, @event_id)
+ON CONFLICT DO NOTHING
+RETURNING id, user_id, kind, title, body, data, event_id, read_at, deleted_at, created_at;
+
+-- name: ListNotifications :many
+-- A person's notifications, newest first, after the keyset (cursor) when given.
+SELECT id, user_id, kind, title, body, data, event_id, read_at, deleted_at, created_at
+FROM notify.notifications
+WHERE user_id = @user_id AND deleted_at IS NULL
+  AND (NOT @unread_only::boolean OR read_at IS NULL)
+  AND (NOT @has_cursor::boolean OR (created_at, id) < (@cursor_at::timestamptz, @cursor_id::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT @lim;
+
+-- name: NotificationsSince :many
+-- What a reconnecting live client missed: a person's notifications newer than one of theirs,
+-- oldest first.
+SELECT n.id, n.user_id, n.kind, n.title, n.body, n.data, n.event_id, n.read_at, n.deleted_at, n.created_at
+FROM notify.notifications n
+JOIN notify.notifications a ON a.id = @after_id AND a.user_id = n.user_id
+WHERE n.user_id = @user_id AND n.deleted_at IS NULL AND (n.created_at, n.id) > (a.created_at, a.id)
+ORDER BY n.created_at, n.id
+LIMIT @lim;
+
+-- name: CountUnread :one
+SELECT count(*) FROM notify.notifications WHERE user_id = @user_id AND deleted_at IS NULL AND read_at IS NULL;
+
+-- name: MarkRead :one
+UPDATE notify.notifications SET read_at = coalesce(read_at, now())
+WHERE id = @id AND user_id = @user_id AND deleted_at IS NULL
+RETURNING id, user_id, kind, title, body, data, event_id, read_at, deleted_at, created_at;
+
+-- name: DeleteNotification :execrows
+UPDATE notify.notifications SET deleted_at = now() WHERE id = @id AND user_id = @user_id AND deleted_at IS NULL;
+
+-- name: MarkAllRead :execrows
+UPDATE notify.notifications SET read_at = now() WHERE user_id = @user_id AND deleted_at IS NULL AND read_at IS NULL;
+
+-- name: ListPreferences :many
+SELECT user_id, kind, channel, enabled, updated_at FROM notify.preferences WHERE user_id = @user_id ORDER BY kind, channel;
+
+-- name: UpsertPreference :exec
+INSERT INTO notify.preferences (user_id, kind, channel, enabled) VALUES (@user_id, @kind, @channel, @enabled)
+ON CONFLICT (user_id, kind, channel) DO UPDATE SET enabled = excluded.enabled, updated_at = now();
+
+-- name: GetSettings :one
+SELECT user_id, locale, time_zone, quiet_start, quiet_end, updated_at FROM notify.settings WHERE user_id = @user_id;
+
+-- name: UpsertSettings :one
+INSERT INTO notify.settings (user_id, locale, time_zone, quiet_start, quiet_end)
+VALUES (@user_id, @locale, @time_zone, sqlc.narg(quiet_start), sqlc.narg(quiet_end))
+ON CONFLICT (user_id) DO UPDATE SET locale = excluded.locale, time_zone = excluded.time_zone,
+    quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end, updated_at = now()
+RETURNING user_id, locale, time_zone, quiet_start, quiet_end, updated_at;
+
+-- name: ActiveTemplate :one
+SELECT id, kind, channel, locale, version, subject, body, html, active, created_by, created_at
+FROM notify.templates WHERE kind = @kind AND channel = @channel AND locale = @locale AND active;
+
+-- name: LockTemplateVersions :one
+-- Serializes the versions of one kind, channel and language: the newest version, 0 when none.
+SELECT coalesce(max(version), 0)::integer FROM notify.templates
+WHERE kind = @kind AND channel = @channel AND locale = @locale;
+
+-- name: DeactivateTemplates :exec
+UPDATE notify.templates SET active = false WHERE kind = @kind AND channel = @channel AND locale = @locale AND active;
+
+-- name: CreateTemplate :one
+INSERT INTO notify.templates (kind, channel, locale, version, subject, body, html, created_by)
+VALUES (@kind, @channel, @locale, @version, @subject, @body, @html, @created_by)
+RETURNING id, kind, channel, locale, version, subject, body, html, active, created_by, created_at;
+
+-- name: ListTemplates :many
+SELECT id, kind, channel, locale, version, subject, body, html, active, created_by, created_at
+FROM notify.templates
+WHERE (sqlc.narg(kind)::text IS NULL OR kind = sqlc.narg(kind))
+  AND (sqlc.narg(channel)::text IS NULL OR channel = sqlc.narg(channel))
+  AND (NOT @has_cursor::boolean OR (created_at, id) < (@cursor_at::timestamptz, @cursor_id::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT @lim;
+
+-- name: UpsertPushSubscription :one
+-- A browser registering again (or for another account on the same device) takes the endpoint over.
+INSERT INTO notify.push_subscriptions (user_id, endpoint, p256dh, auth, user_agent)
+VALUES (@user_id, @endpoint, @p256dh, @auth, @user_agent)
+ON CONFLICT (endpoint) DO UPDATE SET user_id = excluded.user_id, p256dh = excluded.p256dh, auth = excluded.auth,
+    user_agent = excluded.user_agent, created_at = now()
+RETURNING id, user_id, endpoint, p256dh, auth, user_agent, created_at;
+
+-- name: DeletePushSubscription :execrows
+DELETE FROM notify.push_subscriptions WHERE endpoint = @endpoint AND user_id = @user_id;
+
+-- name: DeletePushEndpoint :exec
+DELETE FROM notify.push_subscriptions WHERE id = @id;
+
+-- name: CountPushSubscriptions :one
+SELECT count(*) FROM notify.push_subscriptions WHERE user_id = @user_id;
+
+-- name: PushSubscriptions :many
+SELECT id, user_id, endpoint, p256dh, auth, user_agent, created_at FROM notify.push_subscriptions
+WHERE user_id = @user_id ORDER BY created_at;
+
+-- name: CreateDelivery :one
+-- Event-made deliveries are unique per event, person, kind and channel: a redelivered event
+-- inserts nothing.
+INSERT INTO notify.deliveries (user_id, kind, channel, event_id, template_id, subject, body, data, created_by)
+VALUES (@user_id, @kind, @channel, sqlc.narg(event_id), sqlc.narg(template_id), @subject, @body, @data, sqlc.narg(created_by))
+ON CONFLICT DO NOTHING
+RETURNING id, user_id, kind, channel, event_id, template_id, subject, body, data, status, attempts, last_error, created_by,
+    created_at, sent_at;
+
+-- name: GetDelivery :one
+SELECT id, user_id, kind, channel, event_id, template_id, subject, body, data, status, attempts, last_error, created_by,
+    created_at, sent_at
+FROM notify.deliveries WHERE id = @id;
+
+-- name: AttemptDelivery :one
+UPDATE notify.deliveries SET attempts = attempts + 1 WHERE id = @id AND status = 'queued'
+RETURNING id, user_id, kind, channel, event_id, template_id, subject, body, data, status, attempts, last_error, created_by,
+    created_at, sent_at;
+
+-- name: FinishDelivery :exec
+UPDATE notify.deliveries SET status = @status, last_error = @last_error,
+    sent_at = CASE WHEN @status = 'sent' THEN now() ELSE sent_at END
+WHERE id = @id AND status = 'queued';
+
+-- name: NoteDeliveryError :exec
+UPDATE notify.deliveries SET last_error = @last_error WHERE id = @id;
+
+-- name: UserDeliveries :many
+SELECT id, user_id, kind, channel, event_id, template_id, subject, body, data, status, attempts, last_error, created_by,
+    created_at, sent_at
+FROM notify.deliveries WHERE user_id = @user_id ORDER BY created_at DESC, id DESC LIMIT 500;
+
+-- name: LockKey :exec
+-- Serializes, for the rest of the transaction, the writers of one key (a person's push
+-- registrations, the versions of one template).
+SELECT pg_advisory_xact_lock(hashtextextended(@key::text, 0));

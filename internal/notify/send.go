@@ -1,0 +1,213 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+
+	"github.com/goshop/goshop/internal/notify/internal/store"
+	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/mail"
+	"github.com/goshop/goshop/internal/platform/pgdb"
+)
+
+// sendArgs is the River job that sends one delivery. It carries the delivery's id only: the
+// message is rendered when the job runs, so no text (and never a secret) waits in River's
+// table, and an admin's template change reaches messages still queued.
+type sendArgs struct {
+	DeliveryID uuid.UUID `json:"delivery_id"`
+}
+
+// Kind implements river.JobArgs.
+func (sendArgs) Kind() string { return "notify_send" }
+
+type sendWorker struct {
+	river.WorkerDefaults[sendArgs]
+	s *Service
+}
+
+// skip is a delivery that can never be sent (no address, no phone, no browser, the channel
+// not configured): it is recorded skipped, with why, and not retried.
+type skip struct{ why string }
+
+func (e skip) Error() string { return e.why }
+
+// Work sends the delivery once: a finished delivery (sent, failed, skipped) is left alone, so
+// a job run twice sends once, barring a crash between the provider's acceptance and the record
+// (email then carries the same Message-ID). After the last attempt the delivery is recorded
+// failed, never dropped silently.
+func (w *sendWorker) Work(ctx context.Context, job *river.Job[sendArgs]) error {
+	s := w.s
+	err := s.send(ctx, job.Args.DeliveryID)
+	var sk skip
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &sk):
+		return s.finish(ctx, job.Args.DeliveryID, StatusSkipped, sk.why)
+	case job.Attempt >= job.MaxAttempts:
+		s.log.Warn("notify: delivery failed for good", "delivery_id", job.Args.DeliveryID, "err", err)
+		return s.finish(ctx, job.Args.DeliveryID, StatusFailed, err.Error())
+	}
+	if nerr := s.q.NoteDeliveryError(ctx, store.NoteDeliveryErrorParams{ID: job.Args.DeliveryID, LastError: clip(err.Error())}); nerr != nil {
+		s.log.Warn("notify: recording a delivery's error", "delivery_id", job.Args.DeliveryID, "err", nerr)
+	}
+	return err
+}
+
+func (s *Service) finish(ctx context.Context, id uuid.UUID, status, why string) error {
+	return s.q.FinishDelivery(ctx, store.FinishDeliveryParams{ID: id, Status: status, LastError: clip(why)})
+}
+
+func clip(s string) string {
+	if len(s) > 1000 {
+		return s[:1000]
+	}
+	return s
+}
+
+// send renders and sends one queued delivery; it records it sent when the channel took it.
+func (s *Service) send(ctx context.Context, id uuid.UUID) error {
+	d, err := s.q.AttemptDelivery(ctx, id)
+	if pgdb.IsNoRows(err) {
+		return nil // finished already, or gone
+	}
+	if err != nil {
+		return err
+	}
+	st, err := s.settingsOf(ctx, s.q, d.UserID)
+	if err != nil {
+		return err
+	}
+	var data map[string]any
+	if err := json.Unmarshal(d.Data, &data); err != nil {
+		return skip{why: "unreadable data: " + err.Error()}
+	}
+	contact, err := s.ports.Users.Contact(ctx, d.UserID)
+	if apperr.Is(err, apperr.NotFound) {
+		return skip{why: "the account is gone"}
+	}
+	if err != nil {
+		return err
+	}
+	if _, ok := data["name"]; !ok {
+		data["name"] = contact.FullName
+	}
+	ch := Channel(d.Channel)
+	msg, _, err := s.renderFor(ctx, s.q, Kind(d.Kind), ch, st.locale, st.localize(data))
+	if err != nil {
+		return skip{why: "cannot render: " + err.Error()}
+	}
+	switch ch {
+	case Email:
+		if contact.Email == "" {
+			return skip{why: "no email address"}
+		}
+		err = s.mail.Send(ctx, mail.Message{ID: "notify-" + d.ID.String(), To: contact.Email, Subject: msg.Title, Body: msg.Body, HTML: msg.HTML})
+		if errors.Is(err, mail.ErrUnavailable) {
+			return skip{why: "this server sends no email"}
+		}
+	case SMS:
+		err = s.sendSMS(ctx, contact.Phone, msg)
+	case Push:
+		err = s.sendPush(ctx, d, msg)
+	default:
+		return skip{why: "unknown channel " + d.Channel}
+	}
+	if err != nil {
+		return err
+	}
+	return s.finish(ctx, d.ID, StatusSent, "")
+}
+
+func (s *Service) sendSMS(ctx context.Context, phone string, msg rendered) error {
+	if s.sms == nil {
+		return skip{why: "SMS is unavailable: no SMS provider is configured"}
+	}
+	if phone == "" {
+		return skip{why: "no phone number"}
+	}
+	to, err := E164(phone)
+	if err != nil {
+		return skip{why: err.Error()}
+	}
+	return s.sms.Send(ctx, to, msg.Body)
+}
+
+// pushPayload is what a browser's service worker receives, decrypted.
+type pushPayload struct {
+	Kind  Kind           `json:"kind"`
+	Title string         `json:"title"`
+	Body  string         `json:"body"`
+	Data  map[string]any `json:"data,omitempty"`
+}
+
+func (s *Service) sendPush(ctx context.Context, d store.NotifyDelivery, msg rendered) error {
+	if s.push == nil {
+		return skip{why: "web push is unavailable: no VAPID keys are configured"}
+	}
+	subs, err := s.q.PushSubscriptions(ctx, d.UserID)
+	if err != nil {
+		return err
+	}
+	if len(subs) == 0 {
+		return skip{why: "no browser is registered for push"}
+	}
+	var data map[string]any
+	_ = json.Unmarshal(d.Data, &data)
+	payload, err := json.Marshal(pushPayload{Kind: Kind(d.Kind), Title: msg.Title, Body: msg.Body, Data: data})
+	if err != nil {
+		return err
+	}
+	var failed []string
+	for _, sub := range subs {
+		err := s.push.Send(ctx, PushTarget{Endpoint: sub.Endpoint, P256dh: sub.P256dh, Auth: sub.Auth}, payload)
+		switch {
+		case errors.Is(err, ErrGone):
+			// The browser unsubscribed (404/410): it is forgotten.
+			if derr := s.q.DeletePushEndpoint(ctx, sub.ID); derr != nil {
+				return derr
+			}
+		case err != nil:
+			failed = append(failed, err.Error())
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("notify: push: %s", strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+// E164 normalises a Vietnamese (or already international) phone number: "0912 345 678" and
+// "84912345678" become "+84912345678".
+func E164(phone string) (string, error) {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(phone) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
+		default:
+			return "", fmt.Errorf("%q is not a phone number", phone)
+		}
+	}
+	digits := b.String()
+	switch {
+	case strings.HasPrefix(strings.TrimSpace(phone), "+"):
+	case strings.HasPrefix(digits, "84"):
+	case strings.HasPrefix(digits, "0"):
+		digits = "84" + digits[1:]
+	default:
+		return "", fmt.Errorf("%q is not a phone number with its country or trunk prefix", phone)
+	}
+	if len(digits) < 9 || len(digits) > 15 || digits[0] == '0' {
+		return "", fmt.Errorf("%q is not a phone number", phone)
+	}
+	return "+" + digits, nil
+}
