@@ -16,8 +16,9 @@ import (
 const module = "github.com/goshop/goshop/internal/"
 
 // notContexts are the packages under internal/ that are not bounded contexts: the wiring, the
-// shared kernel, the event catalog and the benchmark driver.
-var notContexts = map[string]bool{"app": true, "platform": true, "events": true, "bench": true}
+// shared kernel, the event catalog, the benchmark driver and the multi-process journey (which,
+// like the benchmark, drives the whole binary and reads the messages of its streams).
+var notContexts = map[string]bool{"app": true, "platform": true, "events": true, "bench": true, "scaletest": true}
 
 // TestContextsDoNotImportEachOther keeps the monolith modular: a context reaches another only
 // through interfaces wired in internal/app and through events, never by importing it. The
