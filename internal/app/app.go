@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/goshop/goshop/db"
+	"github.com/goshop/goshop/internal/analytics"
 	"github.com/goshop/goshop/internal/cart"
 	"github.com/goshop/goshop/internal/catalog"
 	"github.com/goshop/goshop/internal/events"
@@ -85,6 +86,8 @@ type App struct {
 	Reviews  *review.Service
 	Media    *media.Service
 	Search   *search.Service
+	// Analytics is the shops' analytics and reports.
+	Analytics *analytics.Service
 }
 
 // Options are the knobs that are not configuration: tests use them.
@@ -248,6 +251,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.Reviews = review.NewService(a.Pool, a.Bus, reviewPurchases{a.Orders, a.Shipping}, promos, review.Config{
 		EditDays: cfg.ReviewEditDays, MaxMedia: cfg.ReviewMaxMedia, ReportThreshold: cfg.ReviewReportThreshold})
 	a.Catalog.SetRatings(a.Reviews)
+	a.Analytics = analytics.NewService(a.Pool, a.Bus, a.Jobs, analytics.Ports{
+		Source: analyticsSource{a.Orders, a.Payments}, Shops: promos, Views: analyticsViews{a.Search},
+		Ratings: analyticsRatings{a.Reviews}, Stock: analyticsStock{a.Catalog}, PromisedDays: promisedDays(a.Shipping.Fees())},
+		analytics.Config{Location: cfg.MarketplaceTZ, MaxRange: cfg.AnalyticsMaxRangeDays, ViewsEvery: cfg.AnalyticsViewsEvery})
 
 	for _, h := range o.Hooks {
 		h(a)
@@ -283,6 +290,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	mediaRoutes.Routes(api)
 	mediaRoutes.FileRoutes(a.Router)
 	search.NewHandler(a.Search, authn).Routes(api)
+	analytics.NewHandler(a.Analytics, authn).Routes(api)
 	api.Method(http.MethodGet, "/openapi.json", httpx.Documented[httpx.Empty, map[string]any](http.StatusOK, a.openAPIHandler()).
 		Doc("The OpenAPI 3.1 document of this API").For(httpx.Public))
 	a.Router.Mount("/api/v1", api)

@@ -91,6 +91,11 @@ type Config struct {
 	// month, dates printed on labels and receipts, a card's expiry month.
 	MarketplaceTZ *time.Location `env:"MARKETPLACE_TZ" envDefault:"Asia/Ho_Chi_Minh"`
 
+	// Analytics: the longest date range a shop's analytics or report may cover, in days, and
+	// how often the search context's daily view counts are copied into the rollups.
+	AnalyticsMaxRangeDays int           `env:"ANALYTICS_MAX_RANGE_DAYS" envDefault:"366"`
+	AnalyticsViewsEvery   time.Duration `env:"ANALYTICS_VIEWS_EVERY" envDefault:"15m"`
+
 	// Behaviour tracking (search): how long raw events are kept, how long a request waits for
 	// its batch to fill before the batch commits, and how many events may wait at once.
 	BehaviorRetention time.Duration `env:"BEHAVIOR_RETENTION" envDefault:"2160h"`
