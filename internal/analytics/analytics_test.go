@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/goshop/goshop/internal/app/apptest"
 )
@@ -190,4 +191,36 @@ func TestShopAnalytics(t *testing.T) {
 		assert.JSONEq(t, string(before), string(e.Get(t, base+"/analytics/revenue", m.seller.AccessToken).Body))
 		assert.JSONEq(t, string(beforeOrders), string(e.Get(t, base+"/analytics/orders", m.seller.AccessToken).Body))
 	})
+}
+
+// TestReportFiles checks the xlsx and pdf files of both reports: a workbook whose first row is
+// the header and whose amounts are numbers, and a PDF that carries the Vietnamese title.
+func TestReportFiles(t *testing.T) {
+	t.Parallel()
+	m := newMarket(t)
+	e := m.env
+	id := e.CheckoutCOD(t, m.buyer, m.addr, m.product.ID, 1)
+	e.Deliver(t, id, m.seller, m.shipper)
+	m.eventually(t, "revenue", "sales", 1)
+	base := "/shops/" + m.shopID + "/reports/"
+	for _, report := range []string{"sales", "performance"} {
+		res := e.Get(t, base+report+"?format=xlsx", m.seller.AccessToken)
+		require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+		f, err := excelize.OpenReader(bytes.NewReader(res.Body))
+		require.NoError(t, err, report)
+		rows, err := f.GetRows("Sheet1")
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, len(rows), 2, report)
+		if report == "sales" {
+			assert.Equal(t, "order_id", rows[0][0])
+			assert.Equal(t, id, rows[1][0])
+			typ, err := f.GetCellType("Sheet1", "G2")
+			require.NoError(t, err)
+			assert.Equal(t, excelize.CellTypeUnset, typ, "the subtotal is a number (excelize reports numbers unset)")
+		}
+		res = e.Get(t, base+report+"?format=pdf", m.seller.AccessToken)
+		require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+		assert.True(t, bytes.HasPrefix(res.Body, []byte("%PDF-")), report)
+		assert.Contains(t, res.Header.Get("Content-Disposition"), report+"-")
+	}
 }

@@ -38,6 +38,9 @@ var mediaTypes = map[string]string{
 	FormatPDF:  "application/pdf",
 }
 
+// fileTypes are the media types of the report files, for the document.
+var fileTypes = []string{mediaTypes[FormatCSV], mediaTypes[FormatXLSX], mediaTypes[FormatPDF]}
+
 // Routes mounts the shop analytics and report routes under /shops/{id}.
 func (h *Handler) Routes(r chi.Router) {
 	const ok = http.StatusOK
@@ -53,11 +56,11 @@ func (h *Handler) Routes(r chi.Router) {
 			Doc("A shop's best sellers by units and revenue, their views and conversion, and its low-stock variants").
 			For(httpx.ShopOwner).Params(productsQuery{}).Can(apperr.Forbidden))
 		r.Method(http.MethodGet, "/shops/{id}/reports/sales", httpx.Documented[httpx.Empty, SalesReport](ok, h.salesReport).
-			ID("id", "shop").Doc("A shop's sales report: the orders placed in a range line by line; ?format=csv gives a file").
-			For(httpx.ShopOwner).Params(reportQuery{}).AlsoAnswers(mediaTypes[FormatCSV]).Can(apperr.Forbidden))
+			ID("id", "shop").Doc("A shop's sales report: the orders placed in a range line by line; ?format=csv, xlsx or pdf gives a file").
+			For(httpx.ShopOwner).Params(reportQuery{}).AlsoAnswers(fileTypes...).Can(apperr.Forbidden))
 		r.Method(http.MethodGet, "/shops/{id}/reports/performance", httpx.Documented[httpx.Empty, PerformanceReport](ok, h.performanceReport).
-			ID("id", "shop").Doc("A shop's performance report: times to confirm and ship, on-time delivery, returns, rating; ?format=csv gives a file").
-			For(httpx.ShopOwner).Params(reportQuery{}).AlsoAnswers(mediaTypes[FormatCSV]).Can(apperr.Forbidden))
+			ID("id", "shop").Doc("A shop's performance report: times to confirm and ship, on-time delivery, returns, rating; ?format=csv, xlsx or pdf gives a file").
+			For(httpx.ShopOwner).Params(reportQuery{}).AlsoAnswers(fileTypes...).Can(apperr.Forbidden))
 	})
 }
 
@@ -81,7 +84,7 @@ type productsQuery struct {
 // reportQuery is a range and the answer's format.
 type reportQuery struct {
 	rangeQuery
-	Format string `query:"format" validate:"omitempty,oneof=json csv" doc:"json (default) or csv (UTF-8 with a byte-order mark, for spreadsheets)"`
+	Format string `query:"format" validate:"omitempty,oneof=json csv xlsx pdf" doc:"json (default), csv (UTF-8 with a byte-order mark, for spreadsheets), xlsx or pdf"`
 }
 
 func (h *Handler) rangeOf(q rangeQuery) (Range, error) {
@@ -160,7 +163,7 @@ func (h *Handler) salesReport(w http.ResponseWriter, r *http.Request) {
 		httpx.JSON(w, http.StatusOK, rep)
 		return
 	}
-	file(w, "sales", rep.From, rep.To, format, SalesTable(rep))
+	file(w, r, "sales", rep.From, rep.To, format, SalesTable(rep))
 }
 
 func (h *Handler) performanceReport(w http.ResponseWriter, r *http.Request) {
@@ -178,14 +181,14 @@ func (h *Handler) performanceReport(w http.ResponseWriter, r *http.Request) {
 		httpx.JSON(w, http.StatusOK, rep)
 		return
 	}
-	file(w, "performance", rep.Current.From, rep.Current.To, format, PerformanceTable(rep))
+	file(w, r, "performance", rep.Current.From, rep.Current.To, format, PerformanceTable(rep))
 }
 
 // file writes a report's table as a download in format.
-func file(w http.ResponseWriter, name, from, to, format string, t Table) {
-	body, err := t.CSV()
+func file(w http.ResponseWriter, r *http.Request, name, from, to, format string, t Table) {
+	body, err := t.Write(format)
 	if err != nil {
-		http.Error(w, "report", http.StatusInternalServerError)
+		httpx.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", mediaTypes[format])
