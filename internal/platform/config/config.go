@@ -295,6 +295,9 @@ func (c Config) validate() error {
 	if c.ReviewEditDays < 0 || c.ReviewMaxMedia < 0 || c.ReviewReportThreshold < 1 {
 		return fmt.Errorf("config: REVIEW_EDIT_DAYS and REVIEW_MAX_MEDIA must not be negative, REVIEW_REPORT_THRESHOLD at least 1")
 	}
+	if c.AnalyticsMaxRangeDays < 1 || c.AnalyticsViewsEvery <= 0 {
+		return fmt.Errorf("config: ANALYTICS_MAX_RANGE_DAYS must be at least 1 and ANALYTICS_VIEWS_EVERY positive")
+	}
 	if c.PlatformCommissionBPS < 0 || c.PlatformCommissionBPS > 10_000 {
 		return fmt.Errorf("config: PLATFORM_COMMISSION_BPS must be from 0 to 10000")
 	}
