@@ -1,9 +1,11 @@
 package analytics
 
 import (
+	"bytes"
 	"context"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -80,11 +82,7 @@ func (w *world) MoneyTx(_ context.Context, _ pgx.Tx, ids []uuid.UUID) ([]Refund,
 }
 
 func sortIDs(ids []uuid.UUID) {
-	for i := 1; i < len(ids); i++ {
-		for j := i; j > 0 && string(ids[j][:]) < string(ids[j-1][:]); j-- {
-			ids[j], ids[j-1] = ids[j-1], ids[j]
-		}
-	}
+	slices.SortFunc(ids, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
 }
 
 // noViews is a search context nobody has looked at anything in.

@@ -130,7 +130,7 @@ func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
 		if err := q.DeleteOrders(ctx, ids); err != nil {
 			return fmt.Errorf("analytics refresh: %w", err)
 		}
-		if err := s.write(ctx, q, orders, refunds, releases, touched); err != nil {
+		if err := s.write(ctx, tx, orders, refunds, releases, touched); err != nil {
 			return err
 		}
 		return recompute(ctx, q, touched)
@@ -212,8 +212,9 @@ func SaleAt(o Order) *time.Time {
 	}
 }
 
-// write inserts the orders' rows, lines and refunds, and adds the days they touch to touched.
-func (s *Service) write(ctx context.Context, q *store.Queries, orders []Order, refunds []Refund, releases []Release, touched days) error {
+// write inserts the orders' rows, lines and refunds in one batch, and adds the days they touch
+// to touched.
+func (s *Service) write(ctx context.Context, tx pgx.Tx, orders []Order, refunds []Refund, releases []Release, touched days) error {
 	byOrder := map[uuid.UUID][]Refund{}
 	for _, r := range refunds {
 		byOrder[r.OrderID] = append(byOrder[r.OrderID], r)
@@ -222,28 +223,33 @@ func (s *Service) write(ctx context.Context, q *store.Queries, orders []Order, r
 	for i := range releases {
 		released[releases[i].OrderID] = &releases[i]
 	}
+	var b pgdb.Batch
+	exec := func(what string, call func(q *store.Queries) error) {
+		pgdb.Queue(&b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, call(newStore(db)) },
+			func(_ struct{}, err error) error {
+				if err != nil {
+					return fmt.Errorf("analytics write %s: %w", what, err)
+				}
+				return nil
+			})
+	}
 	for _, o := range orders {
 		f := s.derive(o, byOrder[o.ID], released[o.ID])
-		if err := q.InsertOrder(ctx, f.row); err != nil {
-			return fmt.Errorf("analytics write order: %w", err)
-		}
+		exec("order", func(q *store.Queries) error { return q.InsertOrder(ctx, f.row) })
 		for i, l := range o.Lines {
-			if err := q.InsertLine(ctx, store.InsertLineParams{OrderID: o.ID, LineNo: int32(i), ProductID: l.ProductID,
-				Title: l.Title, Quantity: l.Quantity, Revenue: l.Revenue}); err != nil {
-				return fmt.Errorf("analytics write line: %w", err)
-			}
+			line := store.InsertLineParams{OrderID: o.ID, LineNo: int32(i), ProductID: l.ProductID, Title: l.Title,
+				Quantity: l.Quantity, Revenue: l.Revenue}
+			exec("line", func(q *store.Queries) error { return q.InsertLine(ctx, line) })
 		}
 		for _, r := range f.refunds {
-			if err := q.InsertRefund(ctx, r); err != nil {
-				return fmt.Errorf("analytics write refund: %w", err)
-			}
+			exec("refund", func(q *store.Queries) error { return q.InsertRefund(ctx, r) })
 			touched.add(o.ShopID, r.Day)
 		}
 		touched.add(o.ShopID, f.row.PlacedDay)
 		touched.add(o.ShopID, f.row.SaleDay)
 		touched.add(o.ShopID, f.row.ReleasedDay)
 	}
-	return nil
+	return b.Send(ctx, tx)
 }
 
 // recompute makes the rollup rows of the touched shop-days again from the read model's facts.
@@ -300,7 +306,7 @@ func (s *Service) Rebuild(ctx context.Context, progress func(int)) (int, error) 
 			if err != nil {
 				return err
 			}
-			if err := s.write(ctx, q, orders, refunds, releases, touched); err != nil {
+			if err := s.write(ctx, tx, orders, refunds, releases, touched); err != nil {
 				return err
 			}
 			n += len(orders)
