@@ -117,22 +117,5 @@ CREATE TABLE analytics.product_views (
 );
 CREATE INDEX product_views_shop_idx ON analytics.product_views (shop_id, day);
 
--- Report exports too large to answer at once: a River job writes the file, the caller fetches
--- it by its id.
-CREATE TABLE analytics.exports (
-    id          uuid PRIMARY KEY,
-    shop_id     uuid NOT NULL,
-    user_id     uuid NOT NULL,
-    report      text NOT NULL CHECK (report IN ('sales', 'performance')),
-    format      text NOT NULL CHECK (format IN ('csv', 'xlsx', 'pdf')),
-    from_day    date NOT NULL,
-    to_day      date NOT NULL,
-    status      text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'ready', 'failed')),
-    content     bytea,
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    finished_at timestamptz
-);
-CREATE INDEX exports_user_idx ON analytics.exports (user_id, created_at);
-
 -- +goose Down
 DROP SCHEMA analytics CASCADE;

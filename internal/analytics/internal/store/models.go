@@ -12,20 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-type AnalyticsExport struct {
-	ID         uuid.UUID
-	ShopID     uuid.UUID
-	UserID     uuid.UUID
-	Report     string
-	Format     string
-	FromDay    pgtype.Date
-	ToDay      pgtype.Date
-	Status     string
-	Content    []byte
-	CreatedAt  time.Time
-	FinishedAt *time.Time
-}
-
 type AnalyticsOrder struct {
 	OrderID        uuid.UUID
 	ShopID         uuid.UUID
