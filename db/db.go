@@ -23,7 +23,7 @@ var migrations embed.FS
 
 // Contexts lists the contexts that own a schema, in the order their migrations run. A context
 // whose migrations need another's schema never exists: no foreign key crosses schemas.
-var Contexts = []string{"user", "shop", "catalog", "cart", "order", "payment", "shipping", "review", "media", "search", "notify"}
+var Contexts = []string{"user", "shop", "catalog", "cart", "order", "payment", "shipping", "review", "media", "search", "notify", "analytics"}
 
 // migrationLockID is the advisory lock taken while migrating ("goshop" in ASCII).
 const migrationLockID int64 = 0x676f73686f70

@@ -26,6 +26,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/goshop/goshop/db"
+	"github.com/goshop/goshop/internal/analytics"
 	"github.com/goshop/goshop/internal/cart"
 	"github.com/goshop/goshop/internal/catalog"
 	"github.com/goshop/goshop/internal/events"
@@ -92,6 +93,8 @@ type App struct {
 	// Outbox holds the SMS and push messages of development and test (nil when real providers
 	// are configured).
 	Outbox *notify.Outbox
+	// Analytics is the shops' analytics and reports.
+	Analytics *analytics.Service
 }
 
 // Options are the knobs that are not configuration: tests use them.
@@ -268,6 +271,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.Notify = notify.NewService(a.Pool, a.Bus, a.Jobs, a.Realtime, notify.Ports{Users: notifyUsers{a.Users}, Shops: promos,
 		Orders: notifyOrders{a.Orders, a.Shipping}}, a.notifySenders(cfg, log), notify.Config{MaxPushPerUser: cfg.NotifyMaxPushPerUser,
 		SendAttempts: cfg.NotifySendAttempts, ReplayLimit: cfg.NotifyReplayLimit, PushPublicKey: cfg.VAPIDPublicKey}, log)
+	a.Analytics = analytics.NewService(a.Pool, a.Bus, a.Jobs, analytics.Ports{
+		Source: analyticsSource{a.Orders, a.Payments}, Shops: promos, Views: analyticsViews{a.Search},
+		Ratings: analyticsRatings{a.Reviews}, Stock: analyticsStock{a.Catalog}, PromisedDays: promisedDays(a.Shipping.Fees())},
+		analytics.Config{Location: cfg.MarketplaceTZ, MaxRange: cfg.AnalyticsMaxRangeDays, ViewsEvery: cfg.AnalyticsViewsEvery})
 
 	for _, h := range o.Hooks {
 		h(a)
@@ -304,6 +311,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	mediaRoutes.FileRoutes(a.Router)
 	search.NewHandler(a.Search, authn).Routes(api)
 	notify.NewHandler(a.Notify, authn, a.Realtime, limiter.PerMinute("notify-send", cfg.NotifySendPerMinute)).Routes(api)
+	analytics.NewHandler(a.Analytics, authn).Routes(api)
 	api.Method(http.MethodGet, "/openapi.json", httpx.Documented[httpx.Empty, map[string]any](http.StatusOK, a.openAPIHandler()).
 		Doc("The OpenAPI 3.1 document of this API").For(httpx.Public))
 	a.Router.Mount("/api/v1", api)

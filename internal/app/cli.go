@@ -52,6 +52,8 @@ Commands:
                              50) for benchmarks and demos; it tops up, so running it twice adds
                              nothing
   search reindex             rebuild the search read model from the catalog, from scratch
+  analytics rebuild          recompute the shops' analytics from the orders and payments, from
+                             scratch (events keep them current; this is for a new or damaged copy)
   bench [flags]              load-test a server started for the purpose (see make bench)
   version                    print the version
 
@@ -60,7 +62,7 @@ Configuration comes from the environment; the README lists every variable.
 
 // Commands are the binary's subcommands: Run refuses any other, and the deployment manifests'
 // tests check the commands they run against this list (CheckArgs).
-var Commands = []string{"serve", "worker", "migrate", "routes", "openapi", "admin", "seed", "bench", "version", "help"}
+var Commands = []string{"serve", "worker", "migrate", "routes", "openapi", "admin", "seed", "search", "analytics", "bench", "version", "help"}
 
 // migrateActions are what `goshop migrate` takes.
 var migrateActions = []string{"up", "down", "status"}
@@ -163,6 +165,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return seed(ctx, cfg, log, args, stdout)
 	case "search":
 		return searchCmd(ctx, cfg, log, args, stdout)
+	case "analytics":
+		return analyticsCmd(ctx, cfg, log, args, stdout)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)

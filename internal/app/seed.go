@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -153,4 +154,28 @@ func seedShops(ctx context.Context, shops *shop.Service, n int) ([]uuid.UUID, er
 		ids = append(ids, s.ID)
 	}
 	return ids[:n], nil
+}
+
+// analyticsCmd runs `goshop analytics rebuild`: the analytics read model made again from the
+// order and payment contexts, in one transaction, and the time it took.
+func analyticsCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) != 1 || args[0] != "rebuild" {
+		return errors.New("usage: goshop analytics rebuild")
+	}
+	a, err := New(ctx, cfg, log, Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	start := time.Now()
+	n, err := a.Analytics.Rebuild(ctx, func(done int) {
+		if done%10000 == 0 {
+			fmt.Fprintf(stdout, "analytics: %d orders read\n", done)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "analytics: rebuilt from %d orders in %s\n", n, time.Since(start).Round(time.Millisecond))
+	return nil
 }

@@ -137,3 +137,11 @@ WHERE o.buyer_id = @buyer_id AND o.delivered_at IS NOT NULL AND o.status <> 'can
   AND (sqlc.narg(product_id)::uuid IS NULL OR i.product_id = sqlc.narg(product_id)::uuid)
 ORDER BY o.delivered_at, o.id, i.id
 LIMIT 100;
+
+-- name: FactOrders :many
+-- Orders by ID, for the analytics context's port (Facts).
+SELECT * FROM orders.orders WHERE id = ANY(@ids::uuid[]) ORDER BY id;
+
+-- name: FactOrdersAfter :many
+-- Every order, a page at a time by ID, for analytics' rebuild.
+SELECT * FROM orders.orders WHERE id > @after ORDER BY id LIMIT @max_rows;

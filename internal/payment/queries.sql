@@ -259,3 +259,13 @@ RETURNING *;
 
 -- name: SetEscrowStatus :exec
 UPDATE payment.escrows SET status = @status, updated_at = now() WHERE order_id = @order_id;
+
+-- name: SettledRefundsOf :many
+-- The refunds of some orders that went through, for the analytics context's port.
+SELECT id, order_id, amount, coalesce(settled_at, updated_at)::timestamptz AS settled_at
+FROM payment.refunds WHERE order_id = ANY(@order_ids::uuid[]) AND status = 'succeeded' ORDER BY order_id, id;
+
+-- name: ReleasedEscrowsOf :many
+-- The escrows of some orders released to their shops, with the commission kept.
+SELECT order_id, commission, released_at::timestamptz AS released_at
+FROM payment.escrows WHERE order_id = ANY(@order_ids::uuid[]) AND released_at IS NOT NULL ORDER BY order_id;

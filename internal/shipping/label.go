@@ -3,7 +3,6 @@ package shipping
 import (
 	"bytes"
 	"context"
-	_ "embed" // the label font
 	"encoding/json"
 	"fmt"
 	"image"
@@ -18,15 +17,10 @@ import (
 
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
+	"github.com/goshop/goshop/internal/platform/fonts"
 	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/shipping/internal/store"
 )
-
-// labelFont is DejaVu Sans Condensed (Bitstream Vera licence, fonts/LICENSE-DejaVu.txt): the
-// PDF core fonts have no Vietnamese letters, and the Go fonts lack the stacked tone marks.
-//
-//go:embed fonts/DejaVuSansCondensed.ttf
-var labelFont []byte
 
 // LabelInput asks for an order's shipping label.
 type LabelInput struct {
@@ -92,7 +86,7 @@ func renderLabel(m store.ShippingShipment, now time.Time) ([]byte, error) {
 	pdf.SetSubject(m.TrackingNumber, false)
 	pdf.SetCreator("GoShop", false)
 	pdf.SetCreationDate(now)
-	pdf.AddUTF8FontFromBytes("label", "", labelFont)
+	pdf.AddUTF8FontFromBytes("label", "", fonts.DejaVuSansCondensed)
 	pdf.AddPage()
 	w := labelW - 2*margin
 

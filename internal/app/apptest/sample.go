@@ -277,6 +277,9 @@ func (s *Sampler) str(name, rules string) string {
 	if hasRule(rules, "uuid") || hasRule(rules, "uuid4") {
 		return s.id(name)
 	}
+	if layout, ok := rule(rules, "datetime"); ok {
+		return s.Now.Format(layout)
+	}
 	n := func(def int64) int64 {
 		if l, ok := ruleInt(rules, "len"); ok {
 			return l

@@ -91,6 +91,11 @@ type Config struct {
 	// month, dates printed on labels and receipts, a card's expiry month.
 	MarketplaceTZ *time.Location `env:"MARKETPLACE_TZ" envDefault:"Asia/Ho_Chi_Minh"`
 
+	// Analytics: the longest date range a shop's analytics or report may cover, in days, and
+	// how often the search context's daily view counts are copied into the rollups.
+	AnalyticsMaxRangeDays int           `env:"ANALYTICS_MAX_RANGE_DAYS" envDefault:"366"`
+	AnalyticsViewsEvery   time.Duration `env:"ANALYTICS_VIEWS_EVERY" envDefault:"15m"`
+
 	// Behaviour tracking (search): how long raw events are kept, how long a request waits for
 	// its batch to fill before the batch commits, and how many events may wait at once.
 	BehaviorRetention time.Duration `env:"BEHAVIOR_RETENTION" envDefault:"2160h"`
@@ -328,6 +333,9 @@ func (c Config) validate() error {
 	}
 	if c.ReviewEditDays < 0 || c.ReviewMaxMedia < 0 || c.ReviewReportThreshold < 1 {
 		return fmt.Errorf("config: REVIEW_EDIT_DAYS and REVIEW_MAX_MEDIA must not be negative, REVIEW_REPORT_THRESHOLD at least 1")
+	}
+	if c.AnalyticsMaxRangeDays < 1 || c.AnalyticsViewsEvery <= 0 {
+		return fmt.Errorf("config: ANALYTICS_MAX_RANGE_DAYS must be at least 1 and ANALYTICS_VIEWS_EVERY positive")
 	}
 	if c.PlatformCommissionBPS < 0 || c.PlatformCommissionBPS > 10_000 {
 		return fmt.Errorf("config: PLATFORM_COMMISSION_BPS must be from 0 to 10000")

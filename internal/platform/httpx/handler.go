@@ -79,6 +79,9 @@ type Op struct {
 	MaxBytes int64
 	// Produces is the media type of a success that is not JSON (a PDF label); "" for JSON.
 	Produces string
+	// Alternatives are other media types a JSON success may be asked for instead (a report as
+	// CSV, say), written by the handler as bytes.
+	Alternatives []string
 }
 
 type opKey struct{}
@@ -120,6 +123,13 @@ func (o *Op) Paged() *Op { return o.Params(PageQuery{}) }
 // Answers declares that a success is not JSON but mediaType (a PDF, an image), written by a
 // hand-written handler.
 func (o *Op) Answers(mediaType string) *Op { o.Produces = mediaType; return o }
+
+// AlsoAnswers declares media types a JSON route may answer instead of JSON, as files (a
+// report's ?format=csv).
+func (o *Op) AlsoAnswers(mediaTypes ...string) *Op {
+	o.Alternatives = append(o.Alternatives, mediaTypes...)
+	return o
+}
 
 // TakesIdempotencyKey declares the Idempotency-Key header.
 func (o *Op) TakesIdempotencyKey() *Op { o.Idempotent = true; return o }

@@ -256,8 +256,11 @@ func (g *gen) operation(rt Route) map[string]any {
 	} else if typed.Status == http.StatusNoContent || typed.Status == http.StatusSwitchingProtocols || typed.Out == reflect.TypeFor[httpx.Empty]() {
 		responses[strconv.Itoa(typed.Status)] = map[string]any{"description": status}
 	} else {
-		responses[strconv.Itoa(typed.Status)] = map[string]any{"description": status,
-			"content": map[string]any{"application/json": map[string]any{"schema": g.schema(typed.Out, out)}}}
+		content := map[string]any{"application/json": map[string]any{"schema": g.schema(typed.Out, out)}}
+		for _, m := range typed.Alternatives {
+			content[m] = map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}
+		}
+		responses[strconv.Itoa(typed.Status)] = map[string]any{"description": status, "content": content}
 	}
 	for st, codes := range Problems(rt) {
 		var enum []any

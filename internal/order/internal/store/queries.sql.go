@@ -447,6 +447,137 @@ func (q *Queries) DeliveredItems(ctx context.Context, arg DeliveredItemsParams) 
 	return items, nil
 }
 
+const factOrders = `-- name: FactOrders :many
+SELECT id, checkout_id, buyer_id, shop_id, status, payment_method, payment_provider, payment_status, shipping_method, subtotal, discount, shipping_fee, tax, tax_inclusive, tax_rate_bps, total, currency, weight_grams, voucher_id, voucher_code, address, note, tracking_number, carrier, hidden_by_buyer, paid_at, confirmed_at, shipped_at, delivered_at, cancelled_at, return_requested_at, return_reason, return_decision, returned_at, refunded_at, created_at, updated_at FROM orders.orders WHERE id = ANY($1::uuid[]) ORDER BY id
+`
+
+// Orders by ID, for the analytics context's port (Facts).
+func (q *Queries) FactOrders(ctx context.Context, ids []uuid.UUID) ([]OrdersOrder, error) {
+	rows, err := q.db.Query(ctx, factOrders, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []OrdersOrder{}
+	for rows.Next() {
+		var i OrdersOrder
+		if err := rows.Scan(
+			&i.ID,
+			&i.CheckoutID,
+			&i.BuyerID,
+			&i.ShopID,
+			&i.Status,
+			&i.PaymentMethod,
+			&i.PaymentProvider,
+			&i.PaymentStatus,
+			&i.ShippingMethod,
+			&i.Subtotal,
+			&i.Discount,
+			&i.ShippingFee,
+			&i.Tax,
+			&i.TaxInclusive,
+			&i.TaxRateBps,
+			&i.Total,
+			&i.Currency,
+			&i.WeightGrams,
+			&i.VoucherID,
+			&i.VoucherCode,
+			&i.Address,
+			&i.Note,
+			&i.TrackingNumber,
+			&i.Carrier,
+			&i.HiddenByBuyer,
+			&i.PaidAt,
+			&i.ConfirmedAt,
+			&i.ShippedAt,
+			&i.DeliveredAt,
+			&i.CancelledAt,
+			&i.ReturnRequestedAt,
+			&i.ReturnReason,
+			&i.ReturnDecision,
+			&i.ReturnedAt,
+			&i.RefundedAt,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const factOrdersAfter = `-- name: FactOrdersAfter :many
+SELECT id, checkout_id, buyer_id, shop_id, status, payment_method, payment_provider, payment_status, shipping_method, subtotal, discount, shipping_fee, tax, tax_inclusive, tax_rate_bps, total, currency, weight_grams, voucher_id, voucher_code, address, note, tracking_number, carrier, hidden_by_buyer, paid_at, confirmed_at, shipped_at, delivered_at, cancelled_at, return_requested_at, return_reason, return_decision, returned_at, refunded_at, created_at, updated_at FROM orders.orders WHERE id > $1 ORDER BY id LIMIT $2
+`
+
+type FactOrdersAfterParams struct {
+	After   uuid.UUID
+	MaxRows int32
+}
+
+// Every order, a page at a time by ID, for analytics' rebuild.
+func (q *Queries) FactOrdersAfter(ctx context.Context, arg FactOrdersAfterParams) ([]OrdersOrder, error) {
+	rows, err := q.db.Query(ctx, factOrdersAfter, arg.After, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []OrdersOrder{}
+	for rows.Next() {
+		var i OrdersOrder
+		if err := rows.Scan(
+			&i.ID,
+			&i.CheckoutID,
+			&i.BuyerID,
+			&i.ShopID,
+			&i.Status,
+			&i.PaymentMethod,
+			&i.PaymentProvider,
+			&i.PaymentStatus,
+			&i.ShippingMethod,
+			&i.Subtotal,
+			&i.Discount,
+			&i.ShippingFee,
+			&i.Tax,
+			&i.TaxInclusive,
+			&i.TaxRateBps,
+			&i.Total,
+			&i.Currency,
+			&i.WeightGrams,
+			&i.VoucherID,
+			&i.VoucherCode,
+			&i.Address,
+			&i.Note,
+			&i.TrackingNumber,
+			&i.Carrier,
+			&i.HiddenByBuyer,
+			&i.PaidAt,
+			&i.ConfirmedAt,
+			&i.ShippedAt,
+			&i.DeliveredAt,
+			&i.CancelledAt,
+			&i.ReturnRequestedAt,
+			&i.ReturnReason,
+			&i.ReturnDecision,
+			&i.ReturnedAt,
+			&i.RefundedAt,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getOrder = `-- name: GetOrder :one
 SELECT id, checkout_id, buyer_id, shop_id, status, payment_method, payment_provider, payment_status, shipping_method, subtotal, discount, shipping_fee, tax, tax_inclusive, tax_rate_bps, total, currency, weight_grams, voucher_id, voucher_code, address, note, tracking_number, carrier, hidden_by_buyer, paid_at, confirmed_at, shipped_at, delivered_at, cancelled_at, return_requested_at, return_reason, return_decision, returned_at, refunded_at, created_at, updated_at FROM orders.orders WHERE id = $1
 `

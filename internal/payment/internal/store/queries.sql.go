@@ -1641,6 +1641,38 @@ func (q *Queries) ReleaseEscrow(ctx context.Context, arg ReleaseEscrowParams) (P
 	return i, err
 }
 
+const releasedEscrowsOf = `-- name: ReleasedEscrowsOf :many
+SELECT order_id, commission, released_at::timestamptz AS released_at
+FROM payment.escrows WHERE order_id = ANY($1::uuid[]) AND released_at IS NOT NULL ORDER BY order_id
+`
+
+type ReleasedEscrowsOfRow struct {
+	OrderID    uuid.UUID
+	Commission int64
+	ReleasedAt time.Time
+}
+
+// The escrows of some orders released to their shops, with the commission kept.
+func (q *Queries) ReleasedEscrowsOf(ctx context.Context, orderIds []uuid.UUID) ([]ReleasedEscrowsOfRow, error) {
+	rows, err := q.db.Query(ctx, releasedEscrowsOf, orderIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReleasedEscrowsOfRow{}
+	for rows.Next() {
+		var i ReleasedEscrowsOfRow
+		if err := rows.Scan(&i.OrderID, &i.Commission, &i.ReleasedAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const resolveDispute = `-- name: ResolveDispute :one
 UPDATE payment.disputes SET status = $1, updated_at = now(), resolved_at = now()
 WHERE id = $2 AND status = 'open'
@@ -1928,6 +1960,44 @@ func (q *Queries) SettleRefund(ctx context.Context, arg SettleRefundParams) (Pay
 		&i.SettledAt,
 	)
 	return i, err
+}
+
+const settledRefundsOf = `-- name: SettledRefundsOf :many
+SELECT id, order_id, amount, coalesce(settled_at, updated_at)::timestamptz AS settled_at
+FROM payment.refunds WHERE order_id = ANY($1::uuid[]) AND status = 'succeeded' ORDER BY order_id, id
+`
+
+type SettledRefundsOfRow struct {
+	ID        uuid.UUID
+	OrderID   uuid.UUID
+	Amount    int64
+	SettledAt time.Time
+}
+
+// The refunds of some orders that went through, for the analytics context's port.
+func (q *Queries) SettledRefundsOf(ctx context.Context, orderIds []uuid.UUID) ([]SettledRefundsOfRow, error) {
+	rows, err := q.db.Query(ctx, settledRefundsOf, orderIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SettledRefundsOfRow{}
+	for rows.Next() {
+		var i SettledRefundsOfRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.OrderID,
+			&i.Amount,
+			&i.SettledAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const unreferencedPendingRefund = `-- name: UnreferencedPendingRefund :one

@@ -1,0 +1,404 @@
+package analytics
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goshop/goshop/internal/events"
+	"github.com/goshop/goshop/internal/platform/testdb"
+)
+
+// world is an in-memory order and payment context: the source of truth the property test
+// drives, read by the service through its Source port as the real contexts are.
+type world struct {
+	mu       sync.Mutex
+	orders   map[uuid.UUID]*Order
+	refunds  []Refund
+	releases map[uuid.UUID]Release
+}
+
+func (w *world) OrdersTx(_ context.Context, _ pgx.Tx, ids []uuid.UUID) ([]Order, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []Order
+	for _, id := range ids {
+		if o, ok := w.orders[id]; ok {
+			c := *o
+			c.Lines = append([]Line(nil), o.Lines...)
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func (w *world) OrdersAfter(ctx context.Context, tx pgx.Tx, after uuid.UUID, limit int) ([]Order, error) {
+	w.mu.Lock()
+	var ids []uuid.UUID
+	for id := range w.orders {
+		if string(id[:]) > string(after[:]) {
+			ids = append(ids, id)
+		}
+	}
+	w.mu.Unlock()
+	sortIDs(ids)
+	if len(ids) > limit {
+		ids = ids[:limit]
+	}
+	return w.OrdersTx(ctx, tx, ids)
+}
+
+func (w *world) MoneyTx(_ context.Context, _ pgx.Tx, ids []uuid.UUID) ([]Refund, []Release, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	want := map[uuid.UUID]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	var rf []Refund
+	for _, r := range w.refunds {
+		if want[r.OrderID] {
+			rf = append(rf, r)
+		}
+	}
+	var rl []Release
+	for id, r := range w.releases {
+		if want[id] {
+			rl = append(rl, r)
+		}
+	}
+	return rf, rl, nil
+}
+
+func sortIDs(ids []uuid.UUID) {
+	slices.SortFunc(ids, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+}
+
+// noViews is a search context nobody has looked at anything in.
+type noViews struct{}
+
+func (noViews) DailyViews(context.Context, time.Time, time.Time) ([]DailyView, error) {
+	return nil, nil
+}
+
+func promised(m events.ShippingMethod) int {
+	if m == events.ShippingExpress {
+		return 1
+	}
+	return 2
+}
+
+// rollup is one shop-day's expected figures.
+type rollup struct {
+	placed, pending, confirmed, shipped, delivered, cancelled, returned int32
+	confirmCount, shipCount, arrived, onTime, sales                     int32
+	confirmSeconds, shipSeconds, gross, discounts, refunds, commission  int64
+}
+
+type productKey struct {
+	shop, product uuid.UUID
+	day           time.Time
+}
+
+type productRollup struct {
+	units, revenue int64
+	orders         int32
+}
+
+// recount computes every rollup straight from the world's orders, by the rules in Go.
+func (w *world) recount(loc *time.Location) (map[uuid.UUID]map[time.Time]*rollup, map[productKey]*productRollup) {
+	day := func(t time.Time) time.Time { return dayOf(t, loc).Time }
+	shops := map[uuid.UUID]map[time.Time]*rollup{}
+	at := func(shop uuid.UUID, d time.Time) *rollup {
+		if shops[shop] == nil {
+			shops[shop] = map[time.Time]*rollup{}
+		}
+		if shops[shop][d] == nil {
+			shops[shop][d] = &rollup{}
+		}
+		return shops[shop][d]
+	}
+	products := map[productKey]*productRollup{}
+	sold := map[uuid.UUID]bool{}
+	for _, o := range w.orders {
+		r := at(o.ShopID, day(o.PlacedAt))
+		r.placed++
+		switch o.Status {
+		case events.OrderPending:
+			r.pending++
+		case events.OrderConfirmed:
+			r.confirmed++
+		case events.OrderShipped:
+			r.shipped++
+		case events.OrderDelivered:
+			r.delivered++
+		case events.OrderCancelled:
+			r.cancelled++
+		default:
+			r.returned++
+		}
+		if o.ConfirmedAt != nil {
+			r.confirmCount++
+			r.confirmSeconds += int64(o.ConfirmedAt.Sub(o.PlacedAt).Seconds())
+		}
+		if o.ShippedAt != nil {
+			r.shipCount++
+			r.shipSeconds += int64(o.ShippedAt.Sub(o.PlacedAt).Seconds())
+			if o.DeliveredAt != nil {
+				r.arrived++
+				if int(day(*o.DeliveredAt).Sub(day(*o.ShippedAt)).Hours()/24) <= promised(o.ShippingMethod) {
+					r.onTime++
+				}
+			}
+		}
+		var saleAt *time.Time
+		switch {
+		case o.Status == events.OrderCancelled:
+		case o.PaymentMethod == events.MethodCOD:
+			saleAt = o.DeliveredAt
+		default:
+			saleAt = o.PaidAt
+		}
+		if saleAt != nil {
+			sold[o.ID] = true
+			s := at(o.ShopID, day(*saleAt))
+			s.sales++
+			s.gross += o.Subtotal
+			s.discounts += o.Discount
+			seen := map[uuid.UUID]bool{}
+			for _, l := range o.Lines {
+				k := productKey{o.ShopID, l.ProductID, day(*saleAt)}
+				if products[k] == nil {
+					products[k] = &productRollup{}
+				}
+				products[k].units += int64(l.Quantity)
+				products[k].revenue += l.Revenue
+				if !seen[l.ProductID] {
+					products[k].orders++
+					seen[l.ProductID] = true
+				}
+			}
+		}
+		if rel, ok := w.releases[o.ID]; ok {
+			at(o.ShopID, day(rel.At)).commission += rel.Commission
+		}
+	}
+	for _, f := range w.refunds {
+		o := w.orders[f.OrderID]
+		if sold[o.ID] {
+			at(o.ShopID, day(f.At)).refunds += f.Amount
+		}
+	}
+	return shops, products
+}
+
+// TestRollupsEqualARecount drives random orders, payments, confirmations, deliveries,
+// cancellations, refunds and escrow releases over several days (across midnight in
+// MARKETPLACE_TZ) and three shops; their events reach the service late, twice, out of order and
+// at once. Afterwards every shop-day and product-day rollup equals a recount straight from the
+// orders, and so does a rebuild. The seed is ANALYTICS_PROPERTY_SEED (default 1).
+func TestRollupsEqualARecount(t *testing.T) {
+	t.Parallel()
+	seed := uint64(1)
+	if v := os.Getenv("ANALYTICS_PROPERTY_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		require.NoError(t, err)
+		seed = n
+	}
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b9))
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, testdb.New(t))
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	require.NoError(t, err)
+	w := &world{orders: map[uuid.UUID]*Order{}, releases: map[uuid.UUID]Release{}}
+	s := NewService(pool, nil, nil, Ports{Source: w, Views: noViews{}, PromisedDays: promised}, Config{Location: loc})
+
+	shops := []uuid.UUID{uuid.New(), uuid.New(), uuid.New()}
+	products := map[uuid.UUID][]uuid.UUID{}
+	for _, sh := range shops {
+		products[sh] = []uuid.UUID{uuid.New(), uuid.New(), uuid.New()}
+	}
+	// 22:00 local on the first day, so that the first hours already cross a midnight.
+	clock := time.Date(2026, 3, 1, 22, 0, 0, 0, loc).UTC()
+	var queue []uuid.UUID // events published, not yet delivered
+	publish := func(id uuid.UUID) { queue = append(queue, id) }
+	deliver := func(n int) {
+		// Deliver up to n queued events, picked at random, some twice, some at once.
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*n)
+		for range n {
+			if len(queue) == 0 {
+				break
+			}
+			i := rng.IntN(len(queue))
+			id := queue[i]
+			if rng.IntN(4) > 0 { // else: delivered now and again later
+				queue = append(queue[:i], queue[i+1:]...)
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- s.Refresh(ctx, []uuid.UUID{id})
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+	}
+	pick := func(ok func(*Order) bool) *Order {
+		var c []*Order
+		for _, o := range w.orders {
+			if ok(o) {
+				c = append(c, o)
+			}
+		}
+		if len(c) == 0 {
+			return nil
+		}
+		return c[rng.IntN(len(c))]
+	}
+	refunded := func(id uuid.UUID) int64 {
+		var n int64
+		for _, r := range w.refunds {
+			if r.OrderID == id {
+				n += r.Amount
+			}
+		}
+		return n
+	}
+	now := func() *time.Time { t := clock; return &t }
+	for step := 0; step < 160; step++ {
+		clock = clock.Add(time.Duration(rng.IntN(180)) * time.Minute)
+		w.mu.Lock()
+		var touched *Order
+		switch op := rng.IntN(8); op {
+		case 0, 1: // place
+			sh := shops[rng.IntN(len(shops))]
+			o := &Order{ID: uuid.New(), ShopID: sh, BuyerID: uuid.New(), Status: events.OrderPending,
+				PaymentMethod:  []events.PaymentMethod{events.MethodCOD, events.MethodCard}[rng.IntN(2)],
+				ShippingMethod: []events.ShippingMethod{events.ShippingStandard, events.ShippingExpress}[rng.IntN(2)],
+				Currency:       "VND", PlacedAt: clock}
+			for _, p := range products[sh][:1+rng.IntN(3)] {
+				q := int32(1 + rng.IntN(3))
+				price := int64(10_000 * (1 + rng.IntN(20)))
+				o.Lines = append(o.Lines, Line{ProductID: p, Title: "Sản phẩm", Quantity: q, Revenue: price * int64(q)})
+				o.Subtotal += price * int64(q)
+			}
+			o.Discount = int64(rng.IntN(3)) * 5_000
+			o.Total = o.Subtotal - o.Discount + 15_000
+			w.orders[o.ID] = o
+			touched = o
+		case 2: // pay by card
+			if o := pick(func(o *Order) bool {
+				return o.PaymentMethod == events.MethodCard && o.PaidAt == nil && o.Status == events.OrderPending
+			}); o != nil {
+				o.PaidAt = now()
+				touched = o
+			}
+		case 3: // confirm, ship, deliver
+			if o := pick(func(o *Order) bool {
+				return o.Status == events.OrderPending || o.Status == events.OrderConfirmed || o.Status == events.OrderShipped
+			}); o != nil {
+				switch o.Status {
+				case events.OrderPending:
+					o.Status, o.ConfirmedAt = events.OrderConfirmed, now()
+				case events.OrderConfirmed:
+					o.Status, o.ShippedAt = events.OrderShipped, now()
+				default:
+					o.Status, o.DeliveredAt = events.OrderDelivered, now()
+					if o.PaymentMethod == events.MethodCOD {
+						o.PaidAt = now()
+					}
+				}
+				touched = o
+			}
+		case 4: // cancel, refunding what was paid
+			if o := pick(func(o *Order) bool {
+				return o.Status == events.OrderPending || o.Status == events.OrderConfirmed
+			}); o != nil {
+				o.Status, o.CancelledAt = events.OrderCancelled, now()
+				if o.PaidAt != nil {
+					w.refunds = append(w.refunds, Refund{ID: uuid.New(), OrderID: o.ID, Amount: o.Total, At: clock})
+				}
+				touched = o
+			}
+		case 5: // a return, refunded in part or in full
+			if o := pick(func(o *Order) bool {
+				return (o.Status == events.OrderDelivered || o.Status == events.OrderReturned) && refunded(o.ID) < o.Total
+			}); o != nil {
+				amount := 1 + rng.Int64N(o.Total-refunded(o.ID))
+				w.refunds = append(w.refunds, Refund{ID: uuid.New(), OrderID: o.ID, Amount: amount, At: clock})
+				o.Status, o.ReturnedAt = events.OrderReturned, now()
+				if refunded(o.ID) == o.Total {
+					o.Status = events.OrderRefunded
+				}
+				touched = o
+			}
+		case 6: // escrow released
+			if o := pick(func(o *Order) bool {
+				_, done := w.releases[o.ID]
+				return o.Status == events.OrderDelivered && !done
+			}); o != nil {
+				w.releases[o.ID] = Release{OrderID: o.ID, Commission: o.Total / 20, At: clock}
+				touched = o
+			}
+		case 7: // a quiet while: events catch up
+		}
+		w.mu.Unlock()
+		if touched != nil {
+			publish(touched.ID)
+		}
+		deliver(rng.IntN(3))
+	}
+	for len(queue) > 0 {
+		deliver(len(queue))
+	}
+
+	check := func(t *testing.T) {
+		wantShops, wantProducts := w.recount(loc)
+		rows, err := s.q.AllShopDays(ctx, shops)
+		require.NoError(t, err)
+		got := map[uuid.UUID]map[time.Time]*rollup{}
+		for _, r := range rows {
+			if got[r.ShopID] == nil {
+				got[r.ShopID] = map[time.Time]*rollup{}
+			}
+			got[r.ShopID][r.Day.Time] = &rollup{placed: r.Placed, pending: r.Pending, confirmed: r.Confirmed, shipped: r.Shipped,
+				delivered: r.Delivered, cancelled: r.Cancelled, returned: r.Returned, confirmCount: r.ConfirmCount,
+				shipCount: r.ShipCount, arrived: r.Arrived, onTime: r.OnTime, sales: r.Sales, confirmSeconds: r.ConfirmSeconds,
+				shipSeconds: r.ShipSeconds, gross: r.Gross, discounts: r.Discounts, refunds: r.Refunds, commission: r.Commission}
+			require.NotNil(t, r.Net)
+			require.Equal(t, r.Gross-r.Discounts-r.Refunds-r.Commission, *r.Net)
+		}
+		require.Equal(t, wantShops, got, "seed %d: shop-day rollups differ from a recount", seed)
+		prows, err := s.q.AllProductDays(ctx, shops)
+		require.NoError(t, err)
+		gotProducts := map[productKey]*productRollup{}
+		for _, r := range prows {
+			gotProducts[productKey{r.ShopID, r.ProductID, r.Day.Time}] = &productRollup{units: r.Units, revenue: r.Revenue, orders: r.Orders}
+		}
+		require.Equal(t, wantProducts, gotProducts, "seed %d: product-day rollups differ from a recount", seed)
+	}
+	t.Run("events", check)
+	t.Run("rebuild", func(t *testing.T) {
+		n, err := s.Rebuild(ctx, nil)
+		require.NoError(t, err)
+		require.Equal(t, len(w.orders), n)
+		check(t)
+	})
+}

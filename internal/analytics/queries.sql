@@ -1,0 +1,143 @@
+-- name: LockShop :exec
+-- Serialises the refreshes of one shop, so that two events recomputing the same day cannot each
+-- miss the other's order.
+SELECT pg_advisory_xact_lock(hashtextextended(@shop_key::text, 0));
+
+-- name: OrderDays :many
+-- The days an order's facts touch now, before they are replaced.
+SELECT o.shop_id, o.placed_day AS day FROM analytics.orders o WHERE o.order_id = ANY(@order_ids::uuid[])
+UNION SELECT o.shop_id, o.sale_day FROM analytics.orders o WHERE o.order_id = ANY(@order_ids::uuid[]) AND o.sale_day IS NOT NULL
+UNION SELECT o.shop_id, o.released_day FROM analytics.orders o WHERE o.order_id = ANY(@order_ids::uuid[]) AND o.released_day IS NOT NULL
+UNION SELECT r.shop_id, r.day FROM analytics.refunds r WHERE r.order_id = ANY(@order_ids::uuid[]);
+
+-- name: DeleteOrders :exec
+DELETE FROM analytics.orders WHERE order_id = ANY(@order_ids::uuid[]);
+
+-- name: InsertOrder :exec
+INSERT INTO analytics.orders (order_id, shop_id, buyer_id, status, payment_method, shipping_method, subtotal, discount,
+    shipping_fee, total, currency, placed_at, placed_day, sale_at, sale_day, confirmed_at, shipped_at, delivered_at,
+    cancelled_at, returned_at, on_time, commission, released_day)
+VALUES (@order_id, @shop_id, @buyer_id, @status, @payment_method, @shipping_method, @subtotal, @discount,
+    @shipping_fee, @total, @currency, @placed_at, @placed_day, sqlc.narg(sale_at), sqlc.narg(sale_day),
+    sqlc.narg(confirmed_at), sqlc.narg(shipped_at), sqlc.narg(delivered_at), sqlc.narg(cancelled_at),
+    sqlc.narg(returned_at), sqlc.narg(on_time), @commission, sqlc.narg(released_day));
+
+-- name: InsertLine :exec
+INSERT INTO analytics.order_lines (order_id, line_no, product_id, title, quantity, revenue)
+VALUES (@order_id, @line_no, @product_id, @title, @quantity, @revenue);
+
+-- name: InsertRefund :exec
+INSERT INTO analytics.refunds (refund_id, order_id, shop_id, amount, day, counted)
+VALUES (@refund_id, @order_id, @shop_id, @amount, @day, @counted);
+
+-- name: DeleteShopDays :exec
+DELETE FROM analytics.shop_days WHERE shop_id = @shop_id AND day = ANY(@days::date[]);
+
+-- name: ComputeShopDays :exec
+-- Sums the shop's facts for the given days; a day with nothing keeps no row.
+INSERT INTO analytics.shop_days (shop_id, day, placed, pending, confirmed, shipped, delivered, cancelled, returned,
+    confirm_count, confirm_seconds, ship_count, ship_seconds, arrived, on_time, sales, gross, discounts, refunds, commission)
+SELECT @shop_id::uuid, d.day, p.placed, p.pending, p.confirmed, p.shipped, p.delivered, p.cancelled, p.returned,
+    p.confirm_count, p.confirm_seconds, p.ship_count, p.ship_seconds, p.arrived, p.on_time,
+    s.sales, s.gross, s.discounts, r.refunds, c.commission
+FROM unnest(@days::date[]) AS d(day)
+CROSS JOIN LATERAL (
+    SELECT count(*)::int AS placed,
+        (count(*) FILTER (WHERE o.status = 'pending'))::int AS pending,
+        (count(*) FILTER (WHERE o.status = 'confirmed'))::int AS confirmed,
+        (count(*) FILTER (WHERE o.status = 'shipped'))::int AS shipped,
+        (count(*) FILTER (WHERE o.status = 'delivered'))::int AS delivered,
+        (count(*) FILTER (WHERE o.status = 'cancelled'))::int AS cancelled,
+        (count(*) FILTER (WHERE o.status IN ('return_requested', 'returned', 'refunded')))::int AS returned,
+        (count(*) FILTER (WHERE o.confirmed_at IS NOT NULL))::int AS confirm_count,
+        coalesce(sum(extract(epoch FROM o.confirmed_at - o.placed_at)) FILTER (WHERE o.confirmed_at IS NOT NULL), 0)::bigint AS confirm_seconds,
+        (count(*) FILTER (WHERE o.shipped_at IS NOT NULL))::int AS ship_count,
+        coalesce(sum(extract(epoch FROM o.shipped_at - o.placed_at)) FILTER (WHERE o.shipped_at IS NOT NULL), 0)::bigint AS ship_seconds,
+        (count(*) FILTER (WHERE o.on_time IS NOT NULL))::int AS arrived,
+        (count(*) FILTER (WHERE o.on_time))::int AS on_time
+    FROM analytics.orders o WHERE o.shop_id = @shop_id AND o.placed_day = d.day) p
+CROSS JOIN LATERAL (
+    SELECT count(*)::int AS sales, coalesce(sum(o.subtotal), 0)::bigint AS gross, coalesce(sum(o.discount), 0)::bigint AS discounts
+    FROM analytics.orders o WHERE o.shop_id = @shop_id AND o.sale_day = d.day) s
+CROSS JOIN LATERAL (
+    SELECT coalesce(sum(f.amount), 0)::bigint AS refunds
+    FROM analytics.refunds f WHERE f.shop_id = @shop_id AND f.day = d.day AND f.counted) r
+CROSS JOIN LATERAL (
+    SELECT coalesce(sum(o.commission), 0)::bigint AS commission
+    FROM analytics.orders o WHERE o.shop_id = @shop_id AND o.released_day = d.day) c
+WHERE p.placed > 0 OR s.sales > 0 OR r.refunds > 0 OR c.commission > 0;
+
+-- name: DeleteProductDays :exec
+DELETE FROM analytics.product_days WHERE shop_id = @shop_id AND day = ANY(@days::date[]);
+
+-- name: ComputeProductDays :exec
+INSERT INTO analytics.product_days (shop_id, product_id, day, title, units, revenue, orders)
+SELECT o.shop_id, l.product_id, o.sale_day, max(l.title), sum(l.quantity)::bigint, sum(l.revenue)::bigint,
+    count(DISTINCT o.order_id)::int
+FROM analytics.orders o JOIN analytics.order_lines l ON l.order_id = o.order_id
+WHERE o.shop_id = @shop_id AND o.sale_day = ANY(@days::date[])
+GROUP BY o.shop_id, l.product_id, o.sale_day;
+
+-- name: ShopDays :many
+SELECT shop_id, day, placed, pending, confirmed, shipped, delivered, cancelled, returned, confirm_count, confirm_seconds,
+    ship_count, ship_seconds, arrived, on_time, sales, gross, discounts, refunds, commission, net
+FROM analytics.shop_days WHERE shop_id = @shop_id AND day BETWEEN @from_day AND @to_day ORDER BY day;
+
+-- name: AllShopDays :many
+-- Every rollup row of some shops, for the checks that compare them with a recount.
+SELECT shop_id, day, placed, pending, confirmed, shipped, delivered, cancelled, returned, confirm_count, confirm_seconds,
+    ship_count, ship_seconds, arrived, on_time, sales, gross, discounts, refunds, commission, net
+FROM analytics.shop_days WHERE shop_id = ANY(@shop_ids::uuid[]) ORDER BY shop_id, day;
+
+-- name: AllProductDays :many
+SELECT shop_id, product_id, day, title, units, revenue, orders
+FROM analytics.product_days WHERE shop_id = ANY(@shop_ids::uuid[]) ORDER BY shop_id, day, product_id;
+
+-- name: TopProducts :many
+-- The shop's products sold in the range, with their views there; by units or by revenue.
+SELECT p.product_id, max(p.title)::text AS title, sum(p.units)::bigint AS units, sum(p.revenue)::bigint AS revenue,
+    sum(p.orders)::bigint AS orders,
+    coalesce((SELECT sum(v.views) FROM analytics.product_views v
+              WHERE v.product_id = p.product_id AND v.day BETWEEN @from_day AND @to_day), 0)::bigint AS views
+FROM analytics.product_days p
+WHERE p.shop_id = @shop_id AND p.day BETWEEN @from_day AND @to_day
+GROUP BY p.product_id
+ORDER BY CASE WHEN @by_revenue::boolean THEN sum(p.revenue) ELSE sum(p.units) END DESC, p.product_id
+LIMIT @max_rows;
+
+-- name: ShopViews :one
+SELECT coalesce(sum(views), 0)::bigint AS views FROM analytics.product_views
+WHERE shop_id = @shop_id AND day BETWEEN @from_day AND @to_day;
+
+-- name: UpsertViews :exec
+INSERT INTO analytics.product_views (product_id, day, shop_id, views)
+SELECT unnest(@product_ids::uuid[]), unnest(@days::date[]), unnest(@shop_ids::uuid[]), unnest(@views::bigint[])
+ON CONFLICT (product_id, day) DO UPDATE SET views = excluded.views;
+
+-- name: SalesRows :many
+-- The shop's orders placed in the range, oldest first, one page at a time.
+SELECT order_id, status, payment_method, subtotal, discount, shipping_fee, total, currency, placed_at, sale_day,
+    (SELECT coalesce(sum(f.amount), 0) FROM analytics.refunds f WHERE f.order_id = o.order_id)::bigint AS refunded,
+    commission,
+    (SELECT coalesce(sum(l.quantity), 0) FROM analytics.order_lines l WHERE l.order_id = o.order_id)::bigint AS units
+FROM analytics.orders o
+WHERE o.shop_id = @shop_id AND o.placed_day BETWEEN @from_day AND @to_day
+  AND (NOT @has_cursor::boolean OR (o.placed_at, o.order_id) > (@after_at::timestamptz, @after_id::uuid))
+ORDER BY o.placed_at, o.order_id
+LIMIT @max_rows;
+
+-- name: CountSalesRows :one
+SELECT count(*) FROM analytics.orders WHERE shop_id = @shop_id AND placed_day BETWEEN @from_day AND @to_day;
+
+-- name: Truncate :exec
+-- Empties the read model before a rebuild (in the rebuild's transaction).
+TRUNCATE analytics.orders, analytics.order_lines, analytics.refunds, analytics.shop_days, analytics.product_days;
+
+-- name: FactShops :many
+SELECT DISTINCT shop_id FROM analytics.orders ORDER BY shop_id;
+
+-- name: FactDaysOfShop :many
+SELECT o.placed_day AS day FROM analytics.orders o WHERE o.shop_id = @shop_id
+UNION SELECT o.sale_day FROM analytics.orders o WHERE o.shop_id = @shop_id AND o.sale_day IS NOT NULL
+UNION SELECT o.released_day FROM analytics.orders o WHERE o.shop_id = @shop_id AND o.released_day IS NOT NULL
+UNION SELECT f.day FROM analytics.refunds f WHERE f.shop_id = @shop_id;

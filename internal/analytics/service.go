@@ -1,0 +1,384 @@
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/goshop/goshop/internal/analytics/internal/store"
+	"github.com/goshop/goshop/internal/events"
+	"github.com/goshop/goshop/internal/platform/eventbus"
+	"github.com/goshop/goshop/internal/platform/jobs"
+	"github.com/goshop/goshop/internal/platform/pgdb"
+)
+
+// Service holds the rules of the analytics context.
+type Service struct {
+	pool  *pgxpool.Pool
+	q     *store.Queries
+	ports Ports
+	cfg   Config
+}
+
+// NewService builds the analytics context: it subscribes to the events that change an order's
+// figures and registers the periodic copy of the search context's view counts. bus and runner
+// may be nil (a service that only reads and rebuilds).
+func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, ports Ports, cfg Config) *Service {
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.MaxRange <= 0 {
+		cfg.MaxRange = 366
+	}
+	if cfg.ViewsEvery <= 0 {
+		cfg.ViewsEvery = 15 * time.Minute
+	}
+	if ports.PromisedDays == nil {
+		ports.PromisedDays = func(events.ShippingMethod) int { return 5 }
+	}
+	s := &Service{pool: pool, q: newStore(pool), ports: ports, cfg: cfg}
+	if bus != nil {
+		eventbus.On(bus, "analytics.order_placed", func(ctx context.Context, _ string, ev events.OrderPlaced) error {
+			return s.refreshIDs(ctx, ev.OrderID)
+		})
+		eventbus.On(bus, "analytics.order_status_changed", func(ctx context.Context, _ string, ev events.OrderStatusChanged) error {
+			return s.refreshIDs(ctx, ev.OrderID)
+		})
+		eventbus.On(bus, "analytics.order_paid", func(ctx context.Context, _ string, ev events.OrderPaid) error {
+			return s.refreshIDs(ctx, ev.OrderID)
+		})
+		eventbus.On(bus, "analytics.payment_captured", func(ctx context.Context, _ string, ev events.PaymentCaptured) error {
+			return s.refreshIDs(ctx, ev.OrderIDs...)
+		})
+		eventbus.On(bus, "analytics.payment_refunded", func(ctx context.Context, _ string, ev events.PaymentRefunded) error {
+			return s.refreshIDs(ctx, ev.OrderID)
+		})
+		eventbus.On(bus, "analytics.escrow_released", func(ctx context.Context, _ string, ev events.EscrowReleased) error {
+			return s.refreshIDs(ctx, ev.OrderID)
+		})
+	}
+	if runner != nil {
+		river.AddWorker(runner.Workers, &viewsWorker{s: s})
+		runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(cfg.ViewsEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return viewsArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
+	}
+	return s
+}
+
+// refreshIDs parses the order IDs an event carries; a malformed one can never succeed, so its
+// job is cancelled rather than retried.
+func (s *Service) refreshIDs(ctx context.Context, raw ...string) error {
+	ids := make([]uuid.UUID, 0, len(raw))
+	for _, r := range raw {
+		id, err := uuid.Parse(r)
+		if err != nil {
+			return river.JobCancel(fmt.Errorf("analytics: order id %q: %w", r, err))
+		}
+		ids = append(ids, id)
+	}
+	return s.Refresh(ctx, ids)
+}
+
+// Refresh reads the orders' facts again from the source and recomputes every shop-day they
+// touch, before and after. Running it twice, or with facts older than the rows it finds, leaves
+// the same figures: it always writes what the source says now.
+func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := newStore(tx)
+		first, err := s.ports.Source.OrdersTx(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
+		old, err := q.OrderDays(ctx, ids)
+		if err != nil {
+			return fmt.Errorf("analytics refresh: %w", err)
+		}
+		shops := map[uuid.UUID]bool{}
+		for _, o := range first {
+			shops[o.ShopID] = true
+		}
+		for _, r := range old {
+			shops[r.ShopID] = true
+		}
+		if err := lockShops(ctx, q, shops); err != nil {
+			return err
+		}
+		// Read again under the locks: a refresh that waited reads what the one before it
+		// committed, and the source's change that woke it.
+		orders, err := s.ports.Source.OrdersTx(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
+		refunds, releases, err := s.ports.Source.MoneyTx(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
+		touched := days{}
+		for _, r := range old {
+			touched.add(r.ShopID, r.Day)
+		}
+		if err := q.DeleteOrders(ctx, ids); err != nil {
+			return fmt.Errorf("analytics refresh: %w", err)
+		}
+		if err := s.write(ctx, tx, orders, refunds, releases, touched); err != nil {
+			return err
+		}
+		return recompute(ctx, q, touched)
+	})
+}
+
+// lockShops takes the shops' advisory locks in one order, so that two refreshes never wait on
+// each other crosswise.
+func lockShops(ctx context.Context, q *store.Queries, shops map[uuid.UUID]bool) error {
+	ids := make([]uuid.UUID, 0, len(shops))
+	for id := range shops {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
+	for _, id := range ids {
+		if err := q.LockShop(ctx, "analytics.shop:"+id.String()); err != nil {
+			return fmt.Errorf("analytics lock shop: %w", err)
+		}
+	}
+	return nil
+}
+
+// days is a set of shop-days.
+type days map[uuid.UUID]map[time.Time]bool
+
+func (d days) add(shop uuid.UUID, day pgtype.Date) {
+	if !day.Valid {
+		return
+	}
+	if d[shop] == nil {
+		d[shop] = map[time.Time]bool{}
+	}
+	d[shop][day.Time] = true
+}
+
+// fact is an order's row in the read model, its days cut.
+type fact struct {
+	row     store.InsertOrderParams
+	refunds []store.InsertRefundParams
+}
+
+// derive turns an order's facts into its read-model row: the rules of which day counts.
+func (s *Service) derive(o Order, refunds []Refund, rel *Release) fact {
+	loc := s.cfg.Location
+	f := fact{row: store.InsertOrderParams{OrderID: o.ID, ShopID: o.ShopID, BuyerID: o.BuyerID, Status: o.Status,
+		PaymentMethod: o.PaymentMethod, ShippingMethod: o.ShippingMethod, Subtotal: o.Subtotal, Discount: o.Discount,
+		ShippingFee: o.ShippingFee, Total: o.Total, Currency: o.Currency, PlacedAt: o.PlacedAt,
+		PlacedDay: dayOf(o.PlacedAt, loc), ConfirmedAt: o.ConfirmedAt, ShippedAt: o.ShippedAt,
+		DeliveredAt: o.DeliveredAt, CancelledAt: o.CancelledAt, ReturnedAt: o.ReturnedAt}}
+	if at := SaleAt(o); at != nil {
+		f.row.SaleAt = at
+		f.row.SaleDay = dayOf(*at, loc)
+	}
+	if o.ShippedAt != nil && o.DeliveredAt != nil {
+		late := daysBetween(dayOf(*o.ShippedAt, loc), dayOf(*o.DeliveredAt, loc)) > s.ports.PromisedDays(o.ShippingMethod)
+		f.row.OnTime = ptr(!late)
+	}
+	if rel != nil {
+		f.row.Commission = rel.Commission
+		f.row.ReleasedDay = dayOf(rel.At, loc)
+	}
+	for _, r := range refunds {
+		f.refunds = append(f.refunds, store.InsertRefundParams{RefundID: r.ID, OrderID: o.ID, ShopID: o.ShopID,
+			Amount: r.Amount, Day: dayOf(r.At, loc), Counted: f.row.SaleAt != nil})
+	}
+	return f
+}
+
+// SaleAt is when an order counts as a sale: when it was paid, or, paid in cash on delivery, when
+// it was delivered; never when it is cancelled.
+func SaleAt(o Order) *time.Time {
+	switch {
+	case o.Status == events.OrderCancelled:
+		return nil
+	case o.PaymentMethod == events.MethodCOD:
+		return o.DeliveredAt
+	default:
+		return o.PaidAt
+	}
+}
+
+// write inserts the orders' rows, lines and refunds in one batch, and adds the days they touch
+// to touched.
+func (s *Service) write(ctx context.Context, tx pgx.Tx, orders []Order, refunds []Refund, releases []Release, touched days) error {
+	byOrder := map[uuid.UUID][]Refund{}
+	for _, r := range refunds {
+		byOrder[r.OrderID] = append(byOrder[r.OrderID], r)
+	}
+	released := map[uuid.UUID]*Release{}
+	for i := range releases {
+		released[releases[i].OrderID] = &releases[i]
+	}
+	var b pgdb.Batch
+	exec := func(what string, call func(q *store.Queries) error) {
+		pgdb.Queue(&b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, call(newStore(db)) },
+			func(_ struct{}, err error) error {
+				if err != nil {
+					return fmt.Errorf("analytics write %s: %w", what, err)
+				}
+				return nil
+			})
+	}
+	for _, o := range orders {
+		f := s.derive(o, byOrder[o.ID], released[o.ID])
+		exec("order", func(q *store.Queries) error { return q.InsertOrder(ctx, f.row) })
+		for i, l := range o.Lines {
+			line := store.InsertLineParams{OrderID: o.ID, LineNo: int32(i), ProductID: l.ProductID, Title: l.Title,
+				Quantity: l.Quantity, Revenue: l.Revenue}
+			exec("line", func(q *store.Queries) error { return q.InsertLine(ctx, line) })
+		}
+		for _, r := range f.refunds {
+			exec("refund", func(q *store.Queries) error { return q.InsertRefund(ctx, r) })
+			touched.add(o.ShopID, r.Day)
+		}
+		touched.add(o.ShopID, f.row.PlacedDay)
+		touched.add(o.ShopID, f.row.SaleDay)
+		touched.add(o.ShopID, f.row.ReleasedDay)
+	}
+	return b.Send(ctx, tx)
+}
+
+// recompute makes the rollup rows of the touched shop-days again from the read model's facts.
+func recompute(ctx context.Context, q *store.Queries, touched days) error {
+	for shop, set := range touched {
+		list := make([]pgtype.Date, 0, len(set))
+		for d := range set {
+			list = append(list, pgtype.Date{Time: d, Valid: true})
+		}
+		if err := q.DeleteShopDays(ctx, store.DeleteShopDaysParams{ShopID: shop, Days: list}); err != nil {
+			return fmt.Errorf("analytics recompute: %w", err)
+		}
+		if err := q.ComputeShopDays(ctx, store.ComputeShopDaysParams{ShopID: shop, Days: list}); err != nil {
+			return fmt.Errorf("analytics recompute: %w", err)
+		}
+		if err := q.DeleteProductDays(ctx, store.DeleteProductDaysParams{ShopID: shop, Days: list}); err != nil {
+			return fmt.Errorf("analytics recompute: %w", err)
+		}
+		if err := q.ComputeProductDays(ctx, store.ComputeProductDaysParams{ShopID: shop, Days: list}); err != nil {
+			return fmt.Errorf("analytics recompute: %w", err)
+		}
+	}
+	return nil
+}
+
+// rebuildPage is how many orders the rebuild reads at a time.
+const rebuildPage = 1000
+
+// Rebuild makes the whole read model again from the source contexts, in one transaction (the
+// figures switch at once; refreshes wait for it and then apply on top), and copies the view
+// counts of the last MaxRange days. progress, when not nil, hears how many orders are done.
+func (s *Service) Rebuild(ctx context.Context, progress func(int)) (int, error) {
+	n := 0
+	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := newStore(tx)
+		if err := q.Truncate(ctx); err != nil {
+			return fmt.Errorf("analytics rebuild: %w", err)
+		}
+		touched := days{}
+		after := uuid.Nil
+		for {
+			orders, err := s.ports.Source.OrdersAfter(ctx, tx, after, rebuildPage)
+			if err != nil {
+				return err
+			}
+			if len(orders) == 0 {
+				break
+			}
+			ids := make([]uuid.UUID, len(orders))
+			for i, o := range orders {
+				ids[i] = o.ID
+			}
+			refunds, releases, err := s.ports.Source.MoneyTx(ctx, tx, ids)
+			if err != nil {
+				return err
+			}
+			if err := s.write(ctx, tx, orders, refunds, releases, touched); err != nil {
+				return err
+			}
+			n += len(orders)
+			after = orders[len(orders)-1].ID
+			if progress != nil {
+				progress(n)
+			}
+		}
+		return recompute(ctx, q, touched)
+	})
+	if err != nil {
+		return n, err
+	}
+	now := time.Now()
+	return n, s.SyncViews(ctx, now.AddDate(0, 0, -s.cfg.MaxRange), now)
+}
+
+// SyncViews copies the search context's daily view counts between two instants' days. The
+// counts are absolute, so a copy made twice leaves the same rows.
+func (s *Service) SyncViews(ctx context.Context, from, to time.Time) error {
+	views, err := s.ports.Views.DailyViews(ctx, from, to)
+	if err != nil {
+		return err
+	}
+	const batch = 5000
+	for len(views) > 0 {
+		part := views[:min(batch, len(views))]
+		views = views[len(part):]
+		p := store.UpsertViewsParams{}
+		for _, v := range part {
+			d, err := time.Parse(time.DateOnly, v.Day)
+			if err != nil {
+				return fmt.Errorf("analytics views: day %q: %w", v.Day, err)
+			}
+			p.ProductIds = append(p.ProductIds, v.ProductID)
+			p.Days = append(p.Days, pgtype.Date{Time: d, Valid: true})
+			p.ShopIds = append(p.ShopIds, v.ShopID)
+			p.Views = append(p.Views, v.Views)
+		}
+		if err := s.q.UpsertViews(ctx, p); err != nil {
+			return fmt.Errorf("analytics views: %w", err)
+		}
+	}
+	return nil
+}
+
+type viewsArgs struct{}
+
+// Kind implements river.JobArgs.
+func (viewsArgs) Kind() string { return "analytics_views" }
+
+// viewsWorker copies yesterday's and today's view counts; running it twice copies the same.
+type viewsWorker struct {
+	river.WorkerDefaults[viewsArgs]
+	s *Service
+}
+
+func (w *viewsWorker) Work(ctx context.Context, _ *river.Job[viewsArgs]) error {
+	now := time.Now()
+	return w.s.SyncViews(ctx, now.AddDate(0, 0, -1), now)
+}
+
+// dayOf is t's marketplace day.
+func dayOf(t time.Time, loc *time.Location) pgtype.Date {
+	y, m, d := t.In(loc).Date()
+	return pgtype.Date{Time: time.Date(y, m, d, 0, 0, 0, 0, time.UTC), Valid: true}
+}
+
+// daysBetween counts the calendar days from a to b.
+func daysBetween(a, b pgtype.Date) int { return int(b.Time.Sub(a.Time).Hours()+12) / 24 }
+
+func ptr[T any](v T) *T { return &v }
+
+// newStore returns the analytics store on db, its errors naming the query that failed.
+func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("analytics", db)) }

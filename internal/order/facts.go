@@ -1,0 +1,89 @@
+package order
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/goshop/goshop/internal/events"
+	"github.com/goshop/goshop/internal/order/internal/store"
+)
+
+// Fact is an order as the analytics context reads it: its money, the moments of its life and
+// what it bought. Analytics keeps no copy it trusts more than this: every event naming an order
+// makes it read the order's facts again.
+type Fact struct {
+	ID, ShopID, BuyerID uuid.UUID
+	Status              events.OrderStatus
+	PaymentMethod       events.PaymentMethod
+	ShippingMethod      events.ShippingMethod
+	Subtotal, Discount  int64
+	ShippingFee, Total  int64
+	Currency            string
+	CreatedAt           time.Time
+	PaidAt, ConfirmedAt *time.Time
+	ShippedAt           *time.Time
+	DeliveredAt         *time.Time
+	CancelledAt         *time.Time
+	ReturnedAt          *time.Time
+	Lines               []FactLine
+}
+
+// FactLine is one line of a Fact.
+type FactLine struct {
+	ProductID uuid.UUID
+	Title     string
+	Quantity  int32
+	LineTotal int64
+}
+
+// FactsTx reads orders' facts through the caller's transaction (missing IDs are left out).
+func (s *Service) FactsTx(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) ([]Fact, error) {
+	q := newStore(tx)
+	rows, err := q.FactOrders(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("order facts: %w", err)
+	}
+	return factsOf(ctx, q, rows)
+}
+
+// FactsAfter pages through every order by ID (after uuid.Nil first), for analytics' rebuild.
+func (s *Service) FactsAfter(ctx context.Context, tx pgx.Tx, after uuid.UUID, limit int) ([]Fact, error) {
+	q := newStore(tx)
+	rows, err := q.FactOrdersAfter(ctx, store.FactOrdersAfterParams{After: after, MaxRows: int32(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("order facts after: %w", err)
+	}
+	return factsOf(ctx, q, rows)
+}
+
+func factsOf(ctx context.Context, q *store.Queries, rows []store.OrdersOrder) ([]Fact, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	ids := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	items, err := q.ItemsOf(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("order fact items: %w", err)
+	}
+	lines := map[uuid.UUID][]FactLine{}
+	for _, it := range items {
+		lines[it.OrderID] = append(lines[it.OrderID], FactLine{ProductID: it.ProductID, Title: it.Title,
+			Quantity: it.Quantity, LineTotal: it.LineTotal})
+	}
+	out := make([]Fact, len(rows))
+	for i, r := range rows {
+		out[i] = Fact{ID: r.ID, ShopID: r.ShopID, BuyerID: r.BuyerID, Status: r.Status, PaymentMethod: r.PaymentMethod,
+			ShippingMethod: r.ShippingMethod, Subtotal: r.Subtotal, Discount: r.Discount, ShippingFee: r.ShippingFee,
+			Total: r.Total, Currency: r.Currency, CreatedAt: r.CreatedAt, PaidAt: r.PaidAt, ConfirmedAt: r.ConfirmedAt,
+			ShippedAt: r.ShippedAt, DeliveredAt: r.DeliveredAt, CancelledAt: r.CancelledAt, ReturnedAt: r.ReturnedAt,
+			Lines: lines[r.ID]}
+	}
+	return out, nil
+}
