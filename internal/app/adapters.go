@@ -459,10 +459,12 @@ func (a searchCatalog) ListedProductIDs(ctx context.Context, after uuid.UUID, li
 type searchShops struct{ s *shop.Service }
 
 func (a searchShops) Shop(ctx context.Context, id uuid.UUID) (search.ShopSource, error) {
-	// A shop buyers may not see (closed, suspended) is not found: its products leave the index.
-	sh, err := a.s.Get(ctx, nil, id)
-	return search.ShopSource{ID: sh.ID, Name: sh.Name, Province: sh.Address.Province, Lat: sh.Lat, Lng: sh.Lng, Rating: sh.Rating,
-		Active: sh.Status == shop.StatusActive}, err
+	// Read on the primary, never the replica: the index is written from what this read says,
+	// and a replica a moment behind would drop a new shop's products (a deleted shop is not
+	// found; a closed or suspended one is not active: either way its products leave the index).
+	sh, err := a.s.Info(ctx, id)
+	return search.ShopSource{ID: sh.ID, Name: sh.Name, Province: sh.Province, Lat: sh.Lat, Lng: sh.Lng, Rating: sh.Rating,
+		Active: sh.Active()}, err
 }
 
 // searchShipping prices shipping to a buyer's default address for price comparison.

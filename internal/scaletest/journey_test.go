@@ -127,6 +127,8 @@ func TestScaleJourney(t *testing.T) {
 				if !assert.Eventually(t, func() bool { return found(t, e, "/search?q="+url.QueryEscape("phoenix"), product.ID) },
 					2*wait, 50*time.Millisecond, "search finds the product") {
 					logJobs(t, db, "search.%")
+					logDocument(t, db, product.ID)
+					t.Logf("search answer: %s", e.Get(t, "/search?q=phoenix", "").Body)
 					t.FailNow()
 				}
 			}
@@ -486,6 +488,15 @@ func logJobs(t *testing.T, db *pgxpool.Pool, pattern string) {
 		t.Logf("job %d %s %s, attempt %d %s", id, sub, state, attempt, errs)
 	}
 	require.NoError(t, rows.Err())
+}
+
+// logDocument shows the primary's search document of a product, or says there is none.
+func logDocument(t *testing.T, db *pgxpool.Pool, productID string) {
+	t.Helper()
+	var doc string
+	err := db.QueryRow(context.Background(), `SELECT row_to_json(d)::text FROM search.documents d WHERE product_id = $1`,
+		productID).Scan(&doc)
+	t.Logf("search document on the primary: %s (err %v)", doc, err)
 }
 
 // logOwed lists the jobs made before the kill that are not done yet.

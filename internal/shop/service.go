@@ -117,7 +117,7 @@ func (s *Service) InfoTx(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Info, er
 		return Info{}, pgdb.NotFound(err, "shop")
 	}
 	return Info{ID: row.ID, OwnerID: row.OwnerID, Name: row.Name, Status: row.Status, Province: row.Province, Lat: row.Lat,
-		Lng: row.Lng}, nil
+		Lng: row.Lng, Rating: row.Rating}, nil
 }
 
 // Update changes a shop's core fields.

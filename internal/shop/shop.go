@@ -66,6 +66,8 @@ type Info struct {
 	Province string
 	Lat      float64
 	Lng      float64
+	// Rating is the shop's average rating from its reviews.
+	Rating float64
 }
 
 // Active reports whether buyers may see and buy from the shop.
