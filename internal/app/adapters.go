@@ -247,7 +247,7 @@ func (a catalogForCart) QueueVariant(ctx context.Context, b *pgdb.Batch, variant
 }
 
 func (a catalogForCart) DefaultVariant(ctx context.Context, productID uuid.UUID) (uuid.UUID, error) {
-	vs, err := a.c.Variants(ctx, nil, productID)
+	vs, err := a.c.ListedVariants(ctx, productID)
 	if err != nil {
 		return uuid.Nil, err
 	}

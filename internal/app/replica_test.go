@@ -110,6 +110,13 @@ func TestPublicReadsGoToTheReplicaAndFallBack(t *testing.T) {
 			require.Equal(t, http.StatusOK, res.Status, "%s: %s", path, res.Body)
 			assert.Equal(t, before, queriesOn(t, env, "replica"), "%s read from the replica", path)
 		}
+		// A buyer naming only the product (its one variant is found for them) must find a
+		// product listed a moment ago, which a replica behind might not hold yet.
+		buyer := env.Register(t, "Buyer")
+		before := queriesOn(t, env, "replica")
+		res := env.Post(t, "/cart/items", buyer.AccessToken, map[string]any{"product_id": p.ID, "quantity": 1})
+		require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+		assert.Equal(t, before, queriesOn(t, env, "replica"), "adding to the cart read from the replica")
 	})
 	t.Run("a replica that goes away degrades reads to the primary", func(t *testing.T) {
 		replica.cut()

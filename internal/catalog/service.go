@@ -282,6 +282,20 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id uuid.UUID) (Pro
 	return out, s.withMedia(ctx, &out)
 }
 
+// ListedVariants returns a listed product's variants read on the primary, never the replica:
+// a buyer who puts a product in their cart just after it was listed must find it.
+func (s *Service) ListedVariants(ctx context.Context, id uuid.UUID) ([]Variant, error) {
+	row, err := s.visibleOn(ctx, s.q, nil, id)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := s.q.ListVariants(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list variants of %s: %w", id, err)
+	}
+	return toProduct(row, vs, time.Now()).Variants, nil
+}
+
 // visible loads a product p may see.
 func (s *Service) visible(ctx context.Context, p *auth.Principal, id uuid.UUID) (store.CatalogProduct, error) {
 	return s.visibleOn(ctx, s.q, p, id)
