@@ -39,20 +39,20 @@ type webAccounts struct {
 
 // SignIn spends one of the client's sign-ins of the minute, from the very budget POST
 // /auth/login spends ("login", per client IP), so the form is no way around the API's limit.
-func (a webAccounts) SignIn(ctx context.Context, in web.SignIn) (web.Tokens, error) {
+func (a webAccounts) SignIn(ctx context.Context, in web.SellerSignIn) (web.SellerTokens, error) {
 	ip := in.RemoteAddr
 	if host, _, err := net.SplitHostPort(ip); err == nil {
 		ip = host
 	}
 	if err := a.limiter.Allow(ctx, "login", ip, a.perMinute); err != nil {
-		return web.Tokens{}, err
+		return web.SellerTokens{}, err
 	}
 	s, err := a.users.Login(ctx, user.LoginInput{Email: in.Email, Password: in.Password},
 		user.Client{UserAgent: in.UserAgent, IP: in.RemoteAddr})
 	return webTokens(s), err
 }
 
-func (a webAccounts) Refresh(ctx context.Context, refreshToken string) (web.Tokens, error) {
+func (a webAccounts) Refresh(ctx context.Context, refreshToken string) (web.SellerTokens, error) {
 	s, err := a.users.Refresh(ctx, refreshToken)
 	return webTokens(s), err
 }
@@ -65,8 +65,8 @@ func (a webAccounts) SignOut(ctx context.Context, p auth.Principal, refreshToken
 	return a.users.Logout(ctx, p, refreshToken)
 }
 
-func webTokens(s user.Session) web.Tokens {
-	return web.Tokens{UserID: s.User.ID, Name: s.User.FullName, Access: s.AccessToken, Refresh: s.RefreshToken,
+func webTokens(s user.Session) web.SellerTokens {
+	return web.SellerTokens{UserID: s.User.ID, Name: s.User.FullName, Access: s.AccessToken, Refresh: s.RefreshToken,
 		ExpiresIn: time.Duration(s.ExpiresIn) * time.Second}
 }
 
@@ -74,58 +74,58 @@ func webTokens(s user.Session) web.Tokens {
 // contexts, each call as the signed-in principal.
 type webDesk struct{ a *App }
 
-func (d webDesk) Shops(ctx context.Context, p auth.Principal) ([]web.Shop, error) {
+func (d webDesk) Shops(ctx context.Context, p auth.Principal) ([]web.SellerShop, error) {
 	l, err := d.a.Shops.List(ctx, &p.UserID, httpx.Page{Limit: httpx.MaxLimit})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]web.Shop, len(l.Items))
+	out := make([]web.SellerShop, len(l.Items))
 	for i, s := range l.Items {
-		out[i] = web.Shop{ID: s.ID, OwnerID: s.OwnerID, Name: s.Name, Status: s.Status}
+		out[i] = web.SellerShop{ID: s.ID, OwnerID: s.OwnerID, Name: s.Name, Status: s.Status}
 	}
 	return out, nil
 }
 
-func (d webDesk) Shop(ctx context.Context, p auth.Principal, id uuid.UUID) (web.Shop, error) {
+func (d webDesk) Shop(ctx context.Context, p auth.Principal, id uuid.UUID) (web.SellerShop, error) {
 	s, err := d.a.Shops.Get(ctx, &p, id)
-	return web.Shop{ID: s.ID, OwnerID: s.OwnerID, Name: s.Name, Status: s.Status}, err
+	return web.SellerShop{ID: s.ID, OwnerID: s.OwnerID, Name: s.Name, Status: s.Status}, err
 }
 
 // Revenue is GET /shops/{id}/analytics/revenue with its default range: the last 30 days.
-func (d webDesk) Revenue(ctx context.Context, p auth.Principal, shopID uuid.UUID) (web.Revenue, error) {
+func (d webDesk) Revenue(ctx context.Context, p auth.Principal, shopID uuid.UUID) (web.SellerRevenue, error) {
 	r, err := d.a.Analytics.CheckRange(analytics.RangeInput{}, time.Now())
 	if err != nil {
-		return web.Revenue{}, err
+		return web.SellerRevenue{}, err
 	}
 	c, err := d.a.Analytics.Revenue(ctx, p, shopID, r)
 	if err != nil {
-		return web.Revenue{}, err
+		return web.SellerRevenue{}, err
 	}
 	cur := c.Current
-	out := web.Revenue{From: r.From, To: r.To, Gross: cur.Totals.Gross, Net: cur.Totals.Net, Sales: cur.Totals.Sales,
-		Days: make([]web.RevenueDay, 0, len(cur.Series))}
+	out := web.SellerRevenue{From: r.From, To: r.To, Gross: cur.Totals.Gross, Net: cur.Totals.Net, Sales: cur.Totals.Sales,
+		Days: make([]web.SellerRevenueDay, 0, len(cur.Series))}
 	for _, pt := range cur.Series {
 		day, err := time.Parse(time.DateOnly, pt.Start)
 		if err != nil {
-			return web.Revenue{}, err
+			return web.SellerRevenue{}, err
 		}
-		out.Days = append(out.Days, web.RevenueDay{Day: day, Gross: pt.Figures.Gross})
+		out.Days = append(out.Days, web.SellerRevenueDay{Day: day, Gross: pt.Figures.Gross})
 	}
 	return out, nil
 }
 
-func (d webDesk) Orders(ctx context.Context, p auth.Principal, shopID uuid.UUID, status events.OrderStatus, limit int) ([]web.Order, error) {
+func (d webDesk) Orders(ctx context.Context, p auth.Principal, shopID uuid.UUID, status events.OrderStatus, limit int) ([]web.SellerOrder, error) {
 	l, err := d.a.Orders.ShopOrders(ctx, p, shopID, order.ListFilter{Status: &status}, httpx.Page{Limit: limit})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]web.Order, len(l.Items))
+	out := make([]web.SellerOrder, len(l.Items))
 	for i, o := range l.Items {
-		lines := make([]web.OrderLine, len(o.Items))
+		lines := make([]web.SellerOrderLine, len(o.Items))
 		for j, it := range o.Items {
-			lines[j] = web.OrderLine{Title: it.Title, Quantity: int(it.Quantity)}
+			lines[j] = web.SellerOrderLine{Title: it.Title, Quantity: int(it.Quantity)}
 		}
-		out[i] = web.Order{ID: o.ID, Status: o.Status, Lines: lines, Total: o.Total, PaymentMethod: o.PaymentMethod,
+		out[i] = web.SellerOrder{ID: o.ID, Status: o.Status, Lines: lines, Total: o.Total, PaymentMethod: o.PaymentMethod,
 			PaymentStatus: o.PaymentStatus, Province: o.Address.Province, CreatedAt: o.CreatedAt}
 	}
 	return out, nil
@@ -137,26 +137,26 @@ func (d webDesk) MoveOrder(ctx context.Context, p auth.Principal, shopID, orderI
 	return err
 }
 
-func (d webDesk) LowStock(ctx context.Context, p auth.Principal, shopID uuid.UUID, limit int) ([]web.StockLine, error) {
+func (d webDesk) LowStock(ctx context.Context, p auth.Principal, shopID uuid.UUID, limit int) ([]web.SellerStockLine, error) {
 	l, err := d.a.Catalog.LowStock(ctx, p, &shopID, httpx.Page{Limit: limit})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]web.StockLine, len(l.Items))
+	out := make([]web.SellerStockLine, len(l.Items))
 	for i, it := range l.Items {
-		out[i] = web.StockLine{Title: it.Title, VariantName: it.VariantName, SKU: it.SKU, Stock: it.Stock, Threshold: it.LowStockThreshold}
+		out[i] = web.SellerStockLine{Title: it.Title, VariantName: it.VariantName, SKU: it.SKU, Stock: it.Stock, Threshold: it.LowStockThreshold}
 	}
 	return out, nil
 }
 
-func (d webDesk) Reviews(ctx context.Context, p auth.Principal, shopID uuid.UUID, limit int) ([]web.Review, error) {
+func (d webDesk) Reviews(ctx context.Context, p auth.Principal, shopID uuid.UUID, limit int) ([]web.SellerReview, error) {
 	l, err := d.a.Reviews.ShopReviews(ctx, &p, shopID, review.Filter{}, httpx.Page{Limit: limit})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]web.Review, len(l.Items))
+	out := make([]web.SellerReview, len(l.Items))
 	for i, rv := range l.Items {
-		out[i] = web.Review{Target: string(rv.Target), Rating: rv.Rating, Comment: rv.Comment, Replied: rv.Reply != nil, CreatedAt: rv.CreatedAt}
+		out[i] = web.SellerReview{Target: string(rv.Target), Rating: rv.Rating, Comment: rv.Comment, Replied: rv.Reply != nil, CreatedAt: rv.CreatedAt}
 	}
 	return out, nil
 }

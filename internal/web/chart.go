@@ -44,8 +44,8 @@ func niceCeil(v int64) int64 {
 	return 10 * mag
 }
 
-// compact writes an axis figure briefly: 1,5tr / 1.5M, 250k, 0.
-func compact(v int64, t *texts) string {
+// chartFigure writes an axis figure briefly: 1,5tr / 1.5M, 250k, 0.
+func chartFigure(v int64, t *sellerTexts) string {
 	switch {
 	case v >= 1_000_000_000:
 		return t.sprintf("%.4gB", float64(v)/1e9)
@@ -58,7 +58,7 @@ func compact(v int64, t *texts) string {
 }
 
 // revenueChart draws the days as a line over a shaded area, with gridlines and labels.
-func revenueChart(points []chartPoint, t *texts) template.HTML {
+func revenueChart(points []chartPoint, t *sellerTexts) template.HTML {
 	var top int64
 	for _, p := range points {
 		top = max(top, p.Value)
@@ -81,7 +81,7 @@ func revenueChart(points []chartPoint, t *texts) template.HTML {
 		gy := y(v)
 		fmt.Fprintf(&b, `<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`, padLeft, chartW-padRight, gy, gy)
 		fmt.Fprintf(&b, `<text class="ylabel" x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`,
-			padLeft-6, gy, template.HTMLEscapeString(compact(v, t)))
+			padLeft-6, gy, template.HTMLEscapeString(chartFigure(v, t)))
 	}
 	if len(points) > 0 {
 		var line strings.Builder

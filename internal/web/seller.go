@@ -31,28 +31,28 @@ import (
 // ports below, which internal/app wires to the same services the API calls, as the signed-in
 // principal: the services' own authorization decides, exactly as for the API.
 
-// Accounts signs sellers in and keeps their sessions valid, through the identity context.
-type Accounts interface {
+// SellerAccounts signs sellers in and keeps their sessions valid, through the identity context.
+type SellerAccounts interface {
 	// SignIn checks the email and password as the API's POST /auth/login does, under the same
 	// per-client rate limit (apperr.TooManyRequests with the wait) and with the same refusals.
-	SignIn(ctx context.Context, in SignIn) (Tokens, error)
+	SignIn(ctx context.Context, in SellerSignIn) (SellerTokens, error)
 	// Refresh trades a refresh token for new tokens (apperr.Unauthorized once the session ended).
-	Refresh(ctx context.Context, refreshToken string) (Tokens, error)
+	Refresh(ctx context.Context, refreshToken string) (SellerTokens, error)
 	// Authenticate checks an access token as the API's middleware does, revocations included.
 	Authenticate(ctx context.Context, accessToken string) (auth.Principal, error)
 	// SignOut ends the identity context's session (its access and refresh tokens).
 	SignOut(ctx context.Context, p auth.Principal, refreshToken string) error
 }
 
-// SignIn is a sign-in form as sent, with the client it came from.
-type SignIn struct {
+// SellerSignIn is a sign-in form as sent, with the client it came from.
+type SellerSignIn struct {
 	Email, Password string
 	// RemoteAddr is the client's address (host:port), as the API's rate limit and sessions see it.
 	RemoteAddr, UserAgent string
 }
 
-// Tokens are what a sign-in or a refresh hands out.
-type Tokens struct {
+// SellerTokens are what a sign-in or a refresh hands out.
+type SellerTokens struct {
 	UserID          uuid.UUID
 	Name            string
 	Access, Refresh string
@@ -60,51 +60,51 @@ type Tokens struct {
 	ExpiresIn time.Duration
 }
 
-// Desk is what the seller center reads and does, every call as p through the service the API
+// SellerDesk is what the seller center reads and does, every call as p through the service the API
 // uses for the same thing (which checks p itself).
-type Desk interface {
+type SellerDesk interface {
 	// Shops are p's own live shops, newest first.
-	Shops(ctx context.Context, p auth.Principal) ([]Shop, error)
+	Shops(ctx context.Context, p auth.Principal) ([]SellerShop, error)
 	// Shop is one shop as p may see it.
-	Shop(ctx context.Context, p auth.Principal, id uuid.UUID) (Shop, error)
+	Shop(ctx context.Context, p auth.Principal, id uuid.UUID) (SellerShop, error)
 	// Revenue is the shop's revenue over the last 30 days, day by day (the analytics rollups).
-	Revenue(ctx context.Context, p auth.Principal, shopID uuid.UUID) (Revenue, error)
+	Revenue(ctx context.Context, p auth.Principal, shopID uuid.UUID) (SellerRevenue, error)
 	// Orders are the shop's newest orders of one status.
-	Orders(ctx context.Context, p auth.Principal, shopID uuid.UUID, status events.OrderStatus, limit int) ([]Order, error)
+	Orders(ctx context.Context, p auth.Principal, shopID uuid.UUID, status events.OrderStatus, limit int) ([]SellerOrder, error)
 	// MoveOrder moves one of the shop's orders (confirm, ship) as the API's shop routes do.
 	MoveOrder(ctx context.Context, p auth.Principal, shopID, orderID uuid.UUID, to events.OrderStatus) error
 	// LowStock are the shop's variants at or under their low-stock threshold, lowest first.
-	LowStock(ctx context.Context, p auth.Principal, shopID uuid.UUID, limit int) ([]StockLine, error)
+	LowStock(ctx context.Context, p auth.Principal, shopID uuid.UUID, limit int) ([]SellerStockLine, error)
 	// Reviews are the shop's newest published reviews (of itself and of its products).
-	Reviews(ctx context.Context, p auth.Principal, shopID uuid.UUID, limit int) ([]Review, error)
+	Reviews(ctx context.Context, p auth.Principal, shopID uuid.UUID, limit int) ([]SellerReview, error)
 }
 
-// Shop is a shop as the seller center shows it.
-type Shop struct {
+// SellerShop is a shop as the seller center shows it.
+type SellerShop struct {
 	ID, OwnerID  uuid.UUID
 	Name, Status string
 }
 
-// Revenue is a shop's revenue over a range: totals, and each day (every day of the range, zero
+// SellerRevenue is a shop's revenue over a range: totals, and each day (every day of the range, zero
 // or not). Amounts are in đồng.
-type Revenue struct {
+type SellerRevenue struct {
 	From, To   time.Time
 	Gross, Net int64
 	Sales      int
-	Days       []RevenueDay
+	Days       []SellerRevenueDay
 }
 
-// RevenueDay is one day's revenue.
-type RevenueDay struct {
+// SellerRevenueDay is one day's revenue.
+type SellerRevenueDay struct {
 	Day   time.Time
 	Gross int64
 }
 
-// Order is an order waiting for its shop.
-type Order struct {
+// SellerOrder is an order waiting for its shop.
+type SellerOrder struct {
 	ID            uuid.UUID
 	Status        events.OrderStatus
-	Lines         []OrderLine
+	Lines         []SellerOrderLine
 	Total         int64
 	PaymentMethod events.PaymentMethod
 	PaymentStatus events.PaymentStatus
@@ -112,20 +112,20 @@ type Order struct {
 	CreatedAt     time.Time
 }
 
-// OrderLine is one line of an order.
-type OrderLine struct {
+// SellerOrderLine is one line of an order.
+type SellerOrderLine struct {
 	Title    string
 	Quantity int
 }
 
-// StockLine is a product variant running low.
-type StockLine struct {
+// SellerStockLine is a product variant running low.
+type SellerStockLine struct {
 	Title, VariantName, SKU string
 	Stock, Threshold        int
 }
 
-// Review is a published review of the shop or of one of its products.
-type Review struct {
+// SellerReview is a published review of the shop or of one of its products.
+type SellerReview struct {
 	Target    string // "shop" or "product"
 	Rating    int
 	Comment   string
@@ -135,8 +135,8 @@ type Review struct {
 
 // Seller configures the seller center; nil in Info serves none.
 type Seller struct {
-	Accounts Accounts
-	Desk     Desk
+	Accounts SellerAccounts
+	Desk     SellerDesk
 	// Redis holds the sessions, under Prefix.
 	Redis  redis.UniversalClient
 	Prefix string
@@ -152,28 +152,28 @@ type Seller struct {
 
 // Limits of the seller center's pages.
 const (
-	preSessionTTL = 30 * time.Minute
-	maxFormBytes  = 8 << 10
-	waitingLimit  = 20
-	lowStockLimit = 10
-	reviewsLimit  = 5
+	preSessionTTL   = 30 * time.Minute
+	sellerFormBytes = 8 << 10
+	waitingLimit    = 20
+	lowStockLimit   = 10
+	reviewsLimit    = 5
 )
 
-// center serves the seller center.
-type center struct {
+// sellerCenter serves the seller center.
+type sellerCenter struct {
 	h           *Handler
-	accounts    Accounts
-	desk        Desk
-	store       *sessionStore
+	accounts    SellerAccounts
+	desk        SellerDesk
+	store       *sellerSessions
 	cop         *http.CrossOriginProtection
 	httpsPublic bool
 	loc         *time.Location
 	log         *slog.Logger
 }
 
-func newCenter(h *Handler, s *Seller) *center {
-	c := &center{h: h, accounts: s.Accounts, desk: s.Desk, loc: s.Location, log: s.Log,
-		store: &sessionStore{rdb: s.Redis, prefix: s.Prefix + "web:seller:", ttl: s.SessionTTL, pre: min(preSessionTTL, s.SessionTTL)},
+func newSellerCenter(h *Handler, s *Seller) *sellerCenter {
+	c := &sellerCenter{h: h, accounts: s.Accounts, desk: s.Desk, loc: s.Location, log: s.Log,
+		store: &sellerSessions{rdb: s.Redis, prefix: s.Prefix + "web:seller:", ttl: s.SessionTTL, pre: min(preSessionTTL, s.SessionTTL)},
 		cop:   http.NewCrossOriginProtection()}
 	if c.loc == nil {
 		c.loc = time.UTC
@@ -189,26 +189,26 @@ func newCenter(h *Handler, s *Seller) *center {
 	return c
 }
 
-// langQuery is the ?lang= every page takes.
-type langQuery struct {
+// sellerLangQuery is the ?lang= every page takes.
+type sellerLangQuery struct {
 	Lang string `query:"lang" validate:"omitempty,oneof=vi en" doc:"the page's language: vi or en (default: a cookie set by an earlier ?lang=, else Accept-Language, else vi)"`
 }
 
-// dashboardQuery picks the shop to show.
-type dashboardQuery struct {
-	langQuery
+// sellerQuery picks the shop to show, and the language.
+type sellerQuery struct {
+	Lang string `query:"lang" validate:"omitempty,oneof=vi en" doc:"the page's language: vi or en (default: a cookie set by an earlier ?lang=, else Accept-Language, else vi)"`
 	Shop string `query:"shop" validate:"omitempty,uuid" doc:"the shop to show: one of the caller's (default: their newest), or any for an admin"`
 }
 
 // routes mounts the seller center.
-func (c *center) routes(r chi.Router) {
+func (c *sellerCenter) routes(r chi.Router) {
 	const ok, seeOther = http.StatusOK, http.StatusSeeOther
 	html := "text/html"
 	r.Method(http.MethodGet, "/seller", httpx.Documented[httpx.Empty, httpx.Empty](ok, c.dashboard).
 		Doc("The seller center: the shop's revenue, waiting orders, low stock and reviews (signed in by its session cookie)").
-		For(httpx.Public).Params(dashboardQuery{}).Answers(html))
+		For(httpx.Public).Params(sellerQuery{}).Answers(html))
 	r.Method(http.MethodGet, "/seller/login", httpx.Documented[httpx.Empty, httpx.Empty](ok, c.loginPage).
-		Doc("The seller center's sign-in form").For(httpx.Public).Params(langQuery{}).Answers(html))
+		Doc("The seller center's sign-in form").For(httpx.Public).Params(sellerLangQuery{}).Answers(html))
 	r.Method(http.MethodPost, "/seller/login", httpx.Documented[httpx.Empty, httpx.Empty](seeOther, c.login).
 		Doc("Sign in to the seller center (a form: email, password, csrf), as POST /auth/login would").
 		For(httpx.Public).Answers(html))
@@ -222,34 +222,34 @@ func (c *center) routes(r chi.Router) {
 		For(httpx.Public).ID("id", "order").Answers(html))
 }
 
-// page is what every seller-center page shows around its content.
-type page struct {
-	T         *texts
+// sellerPage is what every seller-center page shows around its content.
+type sellerPage struct {
+	T         *sellerTexts
 	Lang      string
 	Title     string
 	Message   string
 	Bad       bool
 	CSRF      string
 	SignedIn  bool
-	LangLinks []langLink
+	LangLinks []sellerLangLink
 }
 
-type langLink struct {
+type sellerLangLink struct {
 	Code, Name, Href string
 	Current          bool
 }
 
-// newPage sets up a page in lang, with links to itself in each language (keeping query).
-func newPage(r *http.Request, lang, title string, query url.Values) page {
-	t := langTexts[lang]
-	p := page{T: t, Lang: lang, Title: title}
-	for _, code := range langCodes {
+// newSellerPage sets up a page in lang, with links to itself in each language (keeping query).
+func newSellerPage(r *http.Request, lang, title string, query url.Values) sellerPage {
+	t := sellerLangs[lang]
+	p := sellerPage{T: t, Lang: lang, Title: title}
+	for _, code := range sellerLangCodes {
 		q := url.Values{}
 		for k, v := range query {
 			q[k] = v
 		}
 		q.Set("lang", code)
-		p.LangLinks = append(p.LangLinks, langLink{Code: code, Name: langTexts[code].LangName,
+		p.LangLinks = append(p.LangLinks, sellerLangLink{Code: code, Name: sellerLangs[code].LangName,
 			Href: r.URL.Path + "?" + q.Encode(), Current: code == lang})
 	}
 	return p
@@ -257,7 +257,7 @@ func newPage(r *http.Request, lang, title string, query url.Values) page {
 
 // render writes a seller-center page whole, with status: private, never cached, under the
 // pages' CSP.
-func (c *center) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+func (c *sellerCenter) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	var buf bytes.Buffer
 	if err := c.h.pages.ExecuteTemplate(&buf, name, data); err != nil {
 		c.log.ErrorContext(r.Context(), "seller center: template", "template", name, "err", err)
@@ -273,20 +273,20 @@ func (c *center) render(w http.ResponseWriter, r *http.Request, status int, name
 	_, _ = w.Write(buf.Bytes())
 }
 
-// errorPage is a refusal or failure, said in the page's language with the service's own words
+// sellerErrorPage is a refusal or failure, said in the page's language with the service's own words
 // beside, answered with the status the API would answer.
-type errorPage struct {
-	page
+type sellerErrorPage struct {
+	sellerPage
 	Detail string
 	Back   string
 }
 
-func (c *center) fail(w http.ResponseWriter, r *http.Request, lang string, err error, back string) {
-	t := langTexts[lang]
+func (c *sellerCenter) fail(w http.ResponseWriter, r *http.Request, lang string, err error, back string) {
+	t := sellerLangs[lang]
 	var ae *apperr.Error
 	if !errors.As(err, &ae) {
 		code := apperr.Internal
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || isRedisDown(err) {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || redisDown(err) {
 			code = apperr.Unavailable
 		}
 		ae = apperr.Wrap(err, code, "%s", http.StatusText(httpx.StatusOf(code)))
@@ -311,7 +311,7 @@ func (c *center) fail(w http.ResponseWriter, r *http.Request, lang string, err e
 	case apperr.Unavailable, apperr.TooManyRequests:
 		msg = t.Unavailable
 	}
-	p := errorPage{page: newPage(r, lang, t.ErrorTitle, nil), Back: back}
+	p := sellerErrorPage{sellerPage: newSellerPage(r, lang, t.ErrorTitle, nil), Back: back}
 	p.Message, p.Bad = msg, true
 	if status < 500 {
 		p.Detail = ae.Message // the service's reason, in its words
@@ -319,23 +319,23 @@ func (c *center) fail(w http.ResponseWriter, r *http.Request, lang string, err e
 	c.render(w, r, status, "seller_error.html", p)
 }
 
-// isRedisDown tells a Redis that does not answer from other failures: the page says "try again".
-func isRedisDown(err error) bool {
+// redisDown tells a Redis that does not answer from other failures: the page says "try again".
+func redisDown(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout)
 }
 
-// readForm reads an application/x-www-form-urlencoded body of at most maxFormBytes.
-func readForm(r *http.Request) (url.Values, error) {
+// readSellerForm reads an application/x-www-form-urlencoded body of at most sellerFormBytes.
+func readSellerForm(r *http.Request) (url.Values, error) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "application/x-www-form-urlencoded" {
 		return nil, apperr.New(apperr.BadRequest, "the body must be a form (application/x-www-form-urlencoded)")
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxFormBytes+1))
+	b, err := io.ReadAll(io.LimitReader(r.Body, sellerFormBytes+1))
 	if err != nil {
 		return nil, apperr.Wrap(err, apperr.BadRequest, "the form could not be read")
 	}
-	if len(b) > maxFormBytes {
+	if len(b) > sellerFormBytes {
 		return nil, apperr.New(apperr.PayloadTooLarge, "the form is too large")
 	}
 	v, err := url.ParseQuery(string(b))
@@ -348,7 +348,7 @@ func readForm(r *http.Request) (url.Values, error) {
 // posted checks a form post: from a page of this site (Sec-Fetch-Site or Origin, by net/http's
 // CrossOriginProtection), of a live session, carrying that session's CSRF token. It answers
 // the session and the form, or writes the 403 (or 4xx) itself and answers nil.
-func (c *center) posted(w http.ResponseWriter, r *http.Request, lang string) (*session, url.Values) {
+func (c *sellerCenter) posted(w http.ResponseWriter, r *http.Request, lang string) (*sellerSession, url.Values) {
 	if err := c.cop.Check(r); err != nil {
 		c.fail(w, r, lang, apperr.New(apperr.Forbidden, "a form of another site cannot post here"), "/seller")
 		return nil, nil
@@ -358,7 +358,7 @@ func (c *center) posted(w http.ResponseWriter, r *http.Request, lang string) (*s
 		c.fail(w, r, lang, err, "/seller")
 		return nil, nil
 	}
-	form, err := readForm(r)
+	form, err := readSellerForm(r)
 	if err != nil {
 		c.fail(w, r, lang, err, "/seller")
 		return nil, nil
@@ -372,7 +372,7 @@ func (c *center) posted(w http.ResponseWriter, r *http.Request, lang string) (*s
 
 // signedIn answers the request's session and principal; when there is none (or it ended) it
 // sends the browser to the sign-in form and answers nil.
-func (c *center) signedIn(w http.ResponseWriter, r *http.Request, lang string) (*session, *auth.Principal) {
+func (c *sellerCenter) signedIn(w http.ResponseWriter, r *http.Request, lang string) (*sellerSession, *auth.Principal) {
 	sess, err := c.sessionOf(r)
 	if err != nil {
 		c.fail(w, r, lang, err, "/seller")
@@ -384,7 +384,7 @@ func (c *center) signedIn(w http.ResponseWriter, r *http.Request, lang string) (
 	}
 	p, err := c.principal(r.Context(), sess)
 	if errors.Is(err, errSignedOut) {
-		c.endSession(w, r, sess, langTexts[lang].SessionEnded)
+		c.endSession(w, r, sess, sellerLangs[lang].SessionEnded)
 		return nil, nil
 	}
 	if err != nil {
@@ -396,34 +396,34 @@ func (c *center) signedIn(w http.ResponseWriter, r *http.Request, lang string) (
 
 // endSession deletes a session the identity context no longer honours and sends the browser to
 // the sign-in form with msg.
-func (c *center) endSession(w http.ResponseWriter, r *http.Request, sess *session, msg string) {
+func (c *sellerCenter) endSession(w http.ResponseWriter, r *http.Request, sess *sellerSession, msg string) {
 	if err := c.store.delete(r.Context(), sess.id); err != nil {
-		c.fail(w, r, langCodes[0], err, "/seller/login")
+		c.fail(w, r, sellerLangCodes[0], err, "/seller/login")
 		return
 	}
 	c.toLogin(w, r, msg, false)
 }
 
 // toLogin starts a pre-session carrying msg and sends the browser to the sign-in form.
-func (c *center) toLogin(w http.ResponseWriter, r *http.Request, msg string, bad bool) {
+func (c *sellerCenter) toLogin(w http.ResponseWriter, r *http.Request, msg string, bad bool) {
 	pre, err := c.store.create(r.Context(), nil, msg, bad)
 	if err != nil {
-		c.fail(w, r, langCodes[0], err, "/seller/login")
+		c.fail(w, r, sellerLangCodes[0], err, "/seller/login")
 		return
 	}
 	c.setCookie(w, r, pre)
 	http.Redirect(w, r, "/seller/login", http.StatusSeeOther)
 }
 
-// loginPage is the sign-in form; a signed-in seller goes to the dashboard.
-type loginPage struct {
-	page
+// sellerLoginPage is the sign-in form; a signed-in seller goes to the dashboard.
+type sellerLoginPage struct {
+	sellerPage
 	Email string
 }
 
-func (c *center) loginPage(w http.ResponseWriter, r *http.Request) {
-	q, err := httpx.QueryOf[langQuery](r)
-	lang := pickLang(w, r, q.Lang, c.secure(r))
+func (c *sellerCenter) loginPage(w http.ResponseWriter, r *http.Request) {
+	q, err := httpx.QueryOf[sellerLangQuery](r)
+	lang := sellerLang(w, r, q.Lang, c.secure(r))
 	if err != nil {
 		c.fail(w, r, lang, err, "/seller/login")
 		return
@@ -442,7 +442,7 @@ func (c *center) loginPage(w http.ResponseWriter, r *http.Request) {
 
 // showLogin renders the sign-in form with a message, in a pre-session: sess when it is one (its
 // message taken), else a new one.
-func (c *center) showLogin(w http.ResponseWriter, r *http.Request, lang string, sess *session, status int, msg string, bad bool, email string) {
+func (c *sellerCenter) showLogin(w http.ResponseWriter, r *http.Request, lang string, sess *sellerSession, status int, msg string, bad bool, email string) {
 	ctx := r.Context()
 	if sess == nil || sess.signedIn() {
 		var err error
@@ -459,17 +459,17 @@ func (c *center) showLogin(w http.ResponseWriter, r *http.Request, lang string, 
 			return
 		}
 	}
-	t := langTexts[lang]
-	p := loginPage{page: newPage(r, lang, t.SignInTitle, nil), Email: email}
+	t := sellerLangs[lang]
+	p := sellerLoginPage{sellerPage: newSellerPage(r, lang, t.SignInTitle, nil), Email: email}
 	p.Message, p.Bad, p.CSRF = msg, bad, sess.csrf
 	c.render(w, r, status, "seller_login.html", p)
 }
 
 // login signs in through the identity context and starts a new session (a new id: the
 // pre-session's id, which was handed out before sign-in, never becomes a signed-in one).
-func (c *center) login(w http.ResponseWriter, r *http.Request) {
-	lang := pickLang(w, r, "", c.secure(r))
-	t := langTexts[lang]
+func (c *sellerCenter) login(w http.ResponseWriter, r *http.Request) {
+	lang := sellerLang(w, r, "", c.secure(r))
+	t := sellerLangs[lang]
 	if err := c.cop.Check(r); err != nil {
 		c.showLogin(w, r, lang, nil, http.StatusForbidden, t.FormExpired, true, "")
 		return
@@ -479,7 +479,7 @@ func (c *center) login(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, lang, err, "/seller/login")
 		return
 	}
-	form, err := readForm(r)
+	form, err := readSellerForm(r)
 	if err != nil {
 		c.fail(w, r, lang, err, "/seller/login")
 		return
@@ -497,7 +497,7 @@ func (c *center) login(w http.ResponseWriter, r *http.Request) {
 		c.showLogin(w, r, lang, sess, http.StatusUnprocessableEntity, t.MissingFields, true, email)
 		return
 	}
-	tokens, err := c.accounts.SignIn(r.Context(), SignIn{Email: email, Password: password, RemoteAddr: r.RemoteAddr, UserAgent: r.UserAgent()})
+	tokens, err := c.accounts.SignIn(r.Context(), SellerSignIn{Email: email, Password: password, RemoteAddr: r.RemoteAddr, UserAgent: r.UserAgent()})
 	if err != nil {
 		var ae *apperr.Error
 		switch {
@@ -525,8 +525,8 @@ func (c *center) login(w http.ResponseWriter, r *http.Request) {
 }
 
 // logout ends the identity context's session and deletes this one.
-func (c *center) logout(w http.ResponseWriter, r *http.Request) {
-	lang := pickLang(w, r, "", c.secure(r))
+func (c *sellerCenter) logout(w http.ResponseWriter, r *http.Request) {
+	lang := sellerLang(w, r, "", c.secure(r))
 	sess, _ := c.posted(w, r, lang)
 	if sess == nil {
 		return
@@ -548,15 +548,15 @@ func (c *center) logout(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, lang, err, "/seller")
 		return
 	}
-	c.toLogin(w, r, langTexts[lang].SignedOut, false)
+	c.toLogin(w, r, sellerLangs[lang].SignedOut, false)
 }
 
 // move is the Confirm and Ship buttons: the order service moves the order as the API's
 // PUT /shops/{id}/orders/{order_id}/status does, as the signed-in principal.
-func (c *center) move(to events.OrderStatus) http.HandlerFunc {
+func (c *sellerCenter) move(to events.OrderStatus) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		lang := pickLang(w, r, "", c.secure(r))
-		t := langTexts[lang]
+		lang := sellerLang(w, r, "", c.secure(r))
+		t := sellerLangs[lang]
 		sess, form := c.posted(w, r, lang)
 		if sess == nil {
 			return
@@ -593,12 +593,12 @@ func (c *center) move(to events.OrderStatus) http.HandlerFunc {
 		if to == events.OrderShipped {
 			msg = t.Shipped
 		}
-		if err := c.store.setFlash(r.Context(), sess.id, t.sprintf(msg, shortID(orderID)), false); err != nil {
+		if err := c.store.setFlash(r.Context(), sess.id, t.sprintf(msg, orderNo(orderID)), false); err != nil {
 			c.log.WarnContext(r.Context(), "seller center: flash", "err", err) // done all the same
 		}
 		http.Redirect(w, r, back, http.StatusSeeOther)
 	}
 }
 
-// shortID is how an order is named to people: the first eight hex digits of its ID.
-func shortID(id uuid.UUID) string { return strings.ToUpper(id.String()[:8]) }
+// orderNo is how an order is named to people: the first eight hex digits of its ID.
+func orderNo(id uuid.UUID) string { return strings.ToUpper(id.String()[:8]) }

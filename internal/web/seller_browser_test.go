@@ -34,7 +34,6 @@ func cardOrder(t *testing.T, env *apptest.Env, buyer apptest.User, addr, product
 // order and sees it leave the list of orders to confirm; then the page at a phone's width.
 func TestSellerCenterInABrowser(t *testing.T) {
 	t.Parallel()
-	ctx := browser(t)
 	env := apptest.New(t)
 	seller := env.Register(t, "Seller")
 	shopID := env.CreateShop(t, seller, "Gốm Bát Tràng")
@@ -48,6 +47,7 @@ func TestSellerCenterInABrowser(t *testing.T) {
 			res.Map(t)["current"].(map[string]any)["totals"].(map[string]any)["gross"] == float64(250_000)
 	}, "the paid order is in the rollups")
 
+	ctx := browser(t) // its deadline starts now, past the setup
 	dir := screenshots(t)
 	shoot := func(name string) {
 		t.Helper()

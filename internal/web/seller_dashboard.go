@@ -14,14 +14,14 @@ import (
 	"github.com/goshop/goshop/internal/platform/httpx"
 )
 
-// dashboardPage is /seller: one shop's figures and work, or a word to a user without a shop.
-type dashboardPage struct {
-	page
+// sellerDashboard is /seller: one shop's figures and work, or a word to a user without a shop.
+type sellerDashboard struct {
+	sellerPage
 	Hello      string
 	NoShop     bool
 	NoShopLead string
-	Shop       Shop
-	Shops      []shopLink
+	Shop       SellerShop
+	Shops      []sellerShopLink
 	Admin      bool
 	Suspended  bool
 	Revenue    string
@@ -29,36 +29,36 @@ type dashboardPage struct {
 	Sales      string
 	Range      string
 	Chart      template.HTML
-	Pending    []orderView
-	Confirmed  []orderView
-	LowStock   []stockView
-	Reviews    []reviewView
+	Pending    []sellerOrderView
+	Confirmed  []sellerOrderView
+	LowStock   []sellerStockView
+	Reviews    []sellerReviewView
 }
 
-type shopLink struct {
+type sellerShopLink struct {
 	Name, Href string
 	Current    bool
 }
 
-type orderView struct {
+type sellerOrderView struct {
 	ID, Short, Placed, Items, Total, Payment, ShipTo string
 	// Payable says the order may ship: cash on delivery, or paid (the service holds the rule;
 	// the page only leaves out a button that could only be refused).
 	Payable bool
 }
 
-type stockView struct{ Title, SKU, Left string }
+type sellerStockView struct{ Title, SKU, Left string }
 
-type reviewView struct {
+type sellerReviewView struct {
 	Stars, Label, Comment, Target, When string
 	Replied                             bool
 }
 
 // dashboard shows the signed-in seller's shop: ?shop= picks one of theirs, or any for an admin.
-func (c *center) dashboard(w http.ResponseWriter, r *http.Request) {
-	q, qerr := httpx.QueryOf[dashboardQuery](r)
-	lang := pickLang(w, r, q.Lang, c.secure(r))
-	t := langTexts[lang]
+func (c *sellerCenter) dashboard(w http.ResponseWriter, r *http.Request) {
+	q, qerr := httpx.QueryOf[sellerQuery](r)
+	lang := sellerLang(w, r, q.Lang, c.secure(r))
+	t := sellerLangs[lang]
 	sess, p := c.signedIn(w, r, lang)
 	if p == nil {
 		return
@@ -73,7 +73,7 @@ func (c *center) dashboard(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, lang, err, "/seller")
 		return
 	}
-	var shop Shop
+	var shop SellerShop
 	switch {
 	case q.Shop != "":
 		id, err := uuid.Parse(q.Shop)
@@ -94,7 +94,7 @@ func (c *center) dashboard(w http.ResponseWriter, r *http.Request) {
 	if shop.ID != uuid.Nil {
 		query = url.Values{"shop": {shop.ID.String()}}
 	}
-	d := dashboardPage{page: newPage(r, lang, t.Title, query), Hello: t.sprintf(t.Hello, sess.name)}
+	d := sellerDashboard{sellerPage: newSellerPage(r, lang, t.Title, query), Hello: t.sprintf(t.Hello, sess.name)}
 	d.CSRF, d.SignedIn = sess.csrf, true
 	if sess.flash != "" {
 		d.Message, d.Bad = sess.flash, sess.bad
@@ -104,7 +104,7 @@ func (c *center) dashboard(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, s := range shops {
-		d.Shops = append(d.Shops, shopLink{Name: s.Name, Href: "/seller?" + url.Values{"shop": {s.ID.String()}}.Encode(), Current: s.ID == shop.ID})
+		d.Shops = append(d.Shops, sellerShopLink{Name: s.Name, Href: "/seller?" + url.Values{"shop": {s.ID.String()}}.Encode(), Current: s.ID == shop.ID})
 	}
 	if shop.ID == uuid.Nil {
 		d.NoShop, d.NoShopLead = true, t.sprintf(t.NoShopLead, sess.name)
@@ -119,7 +119,7 @@ func (c *center) dashboard(w http.ResponseWriter, r *http.Request) {
 }
 
 // fill reads the shop's figures and work into d, each through its service as p.
-func (c *center) fill(r *http.Request, p auth.Principal, shop Shop, t *texts, d *dashboardPage) error {
+func (c *sellerCenter) fill(r *http.Request, p auth.Principal, shop SellerShop, t *sellerTexts, d *sellerDashboard) error {
 	ctx := r.Context()
 	d.Shop, d.Admin, d.Suspended = shop, shop.OwnerID != p.UserID, shop.Status != "active"
 	rev, err := c.desk.Revenue(ctx, p, shop.ID)
@@ -135,7 +135,7 @@ func (c *center) fill(r *http.Request, p auth.Principal, shop Shop, t *texts, d 
 	d.Chart = revenueChart(points, t)
 	for _, list := range []struct {
 		status events.OrderStatus
-		into   *[]orderView
+		into   *[]sellerOrderView
 	}{{events.OrderPending, &d.Pending}, {events.OrderConfirmed, &d.Confirmed}} {
 		orders, err := c.desk.Orders(ctx, p, shop.ID, list.status, waitingLimit)
 		if err != nil {
@@ -154,7 +154,7 @@ func (c *center) fill(r *http.Request, p auth.Principal, shop Shop, t *texts, d 
 		if s.VariantName != "" {
 			title += " – " + s.VariantName
 		}
-		d.LowStock = append(d.LowStock, stockView{Title: title, SKU: s.SKU, Left: t.sprintf(t.StockLeft, s.Stock, s.Threshold)})
+		d.LowStock = append(d.LowStock, sellerStockView{Title: title, SKU: s.SKU, Left: t.sprintf(t.StockLeft, s.Stock, s.Threshold)})
 	}
 	reviews, err := c.desk.Reviews(ctx, p, shop.ID, reviewsLimit)
 	if err != nil {
@@ -166,18 +166,18 @@ func (c *center) fill(r *http.Request, p auth.Principal, shop Shop, t *texts, d 
 			target = t.OfShop
 		}
 		stars := max(0, min(5, rv.Rating))
-		d.Reviews = append(d.Reviews, reviewView{Stars: strings.Repeat("★", stars) + strings.Repeat("☆", 5-stars),
+		d.Reviews = append(d.Reviews, sellerReviewView{Stars: strings.Repeat("★", stars) + strings.Repeat("☆", 5-stars),
 			Label: t.sprintf(t.Stars, rv.Rating), Comment: rv.Comment, Target: target, When: t.when(rv.CreatedAt, c.loc), Replied: rv.Replied})
 	}
 	return nil
 }
 
-func (c *center) orderView(o Order, t *texts) orderView {
+func (c *sellerCenter) orderView(o SellerOrder, t *sellerTexts) sellerOrderView {
 	items := make([]string, len(o.Lines))
 	for i, l := range o.Lines {
 		items[i] = t.sprintf("%s × %d", l.Title, l.Quantity)
 	}
-	v := orderView{ID: o.ID.String(), Short: shortID(o.ID), Placed: t.when(o.CreatedAt, c.loc), Items: strings.Join(items, ", "),
+	v := sellerOrderView{ID: o.ID.String(), Short: orderNo(o.ID), Placed: t.when(o.CreatedAt, c.loc), Items: strings.Join(items, ", "),
 		Total: t.money(o.Total), ShipTo: o.Province}
 	switch {
 	case o.PaymentMethod == events.MethodCOD:

@@ -9,11 +9,11 @@ import (
 	"golang.org/x/text/message"
 )
 
-// texts are every word the seller center shows, one struct per language. A struct rather than
+// sellerTexts are every word the seller center shows, one struct per language. A struct rather than
 // a map: a template that names a text that does not exist fails when it runs (every test that
 // renders the page), where a map would print nothing; TestSellerTextsAreTranslated checks that
 // both languages fill every field.
-type texts struct {
+type sellerTexts struct {
 	Title, SignInTitle, SignInLead, Email, Password, SignIn, SignOut               string
 	WrongCredentials, TooMany, FormExpired, MissingFields, SignedOut, SessionEnded string
 	NoShopTitle, NoShopLead, Hello, YourShops, AdminViewing, Suspended             string
@@ -33,15 +33,15 @@ type texts struct {
 // Languages of the seller center: Vietnamese first, the default for anyone who asks for
 // neither.
 var (
-	langCodes   = []string{"vi", "en"}
-	langMatcher = language.NewMatcher([]language.Tag{language.Vietnamese, language.English})
-	langTexts   = map[string]*texts{"vi": &vi, "en": &en}
+	sellerLangCodes   = []string{"vi", "en"}
+	sellerLangMatcher = language.NewMatcher([]language.Tag{language.Vietnamese, language.English})
+	sellerLangs       = map[string]*sellerTexts{"vi": &textsVI, "en": &textsEN}
 )
 
-// langCookie remembers a language picked with ?lang=, for a year.
-const langCookie = "goshop_lang"
+// sellerLangCookie remembers a language picked with ?lang=, for a year.
+const sellerLangCookie = "goshop_lang"
 
-var vi = texts{
+var textsVI = sellerTexts{
 	Title: "Kênh Người Bán GoShop", SignInTitle: "Đăng nhập Kênh Người Bán", SignInLead: "Dùng tài khoản GoShop của bạn.",
 	Email: "Email", Password: "Mật khẩu", SignIn: "Đăng nhập", SignOut: "Đăng xuất",
 	WrongCredentials: "Email hoặc mật khẩu không đúng.",
@@ -74,7 +74,7 @@ var vi = texts{
 	Stars: "%d/5 sao", printer: message.NewPrinter(language.Vietnamese),
 }
 
-var en = texts{
+var textsEN = sellerTexts{
 	Title: "GoShop Seller Centre", SignInTitle: "Sign in to the Seller Centre", SignInLead: "Use your GoShop account.",
 	Email: "Email", Password: "Password", SignIn: "Sign in", SignOut: "Sign out",
 	WrongCredentials: "Wrong email or password.",
@@ -109,39 +109,43 @@ var en = texts{
 
 // money writes an amount of đồng (the marketplace's currency has no minor unit in use) with the
 // language's digit grouping: 1.250.000 ₫, ₫1,250,000.
-func (t *texts) money(v int64) string {
+func (t *sellerTexts) money(v int64) string {
 	return strings.Replace(t.MoneyFormat, "%s", t.printer.Sprintf("%d", v), 1)
 }
 
 // number writes a count with the language's digit grouping.
-func (t *texts) number(v int64) string { return t.printer.Sprintf("%d", v) }
+func (t *sellerTexts) number(v int64) string { return t.printer.Sprintf("%d", v) }
 
 // sprintf fills one of the texts' %d/%s holes.
-func (t *texts) sprintf(format string, args ...any) string { return t.printer.Sprintf(format, args...) }
+func (t *sellerTexts) sprintf(format string, args ...any) string {
+	return t.printer.Sprintf(format, args...)
+}
 
 // when writes a time in the marketplace's zone.
-func (t *texts) when(at time.Time, loc *time.Location) string { return at.In(loc).Format(t.DateTime) }
+func (t *sellerTexts) when(at time.Time, loc *time.Location) string {
+	return at.In(loc).Format(t.DateTime)
+}
 
-// pickLang chooses the page's language: ?lang= (remembered in a cookie), else the cookie, else
+// sellerLang chooses the page's language: ?lang= (remembered in a cookie), else the cookie, else
 // the browser's Accept-Language, else Vietnamese.
-func pickLang(w http.ResponseWriter, r *http.Request, asked string, secure bool) string {
-	if _, ok := langTexts[asked]; ok {
-		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: asked, Path: "/", MaxAge: 365 * 24 * 3600,
+func sellerLang(w http.ResponseWriter, r *http.Request, asked string, secure bool) string {
+	if _, ok := sellerLangs[asked]; ok {
+		http.SetCookie(w, &http.Cookie{Name: sellerLangCookie, Value: asked, Path: "/", MaxAge: 365 * 24 * 3600,
 			HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 		return asked
 	}
-	if c, err := r.Cookie(langCookie); err == nil {
-		if _, ok := langTexts[c.Value]; ok {
+	if c, err := r.Cookie(sellerLangCookie); err == nil {
+		if _, ok := sellerLangs[c.Value]; ok {
 			return c.Value
 		}
 	}
 	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
 	if err != nil || len(tags) == 0 {
-		return langCodes[0]
+		return sellerLangCodes[0]
 	}
-	_, i, conf := langMatcher.Match(tags...)
+	_, i, conf := sellerLangMatcher.Match(tags...)
 	if conf == language.No {
-		return langCodes[0]
+		return sellerLangCodes[0]
 	}
-	return langCodes[i]
+	return sellerLangCodes[i]
 }

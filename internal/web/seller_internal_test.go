@@ -15,24 +15,24 @@ import (
 
 // TestSellerTextsAreTranslated: every text of the seller center exists in both languages.
 func TestSellerTextsAreTranslated(t *testing.T) {
-	for _, lang := range langCodes {
-		v := reflect.ValueOf(*langTexts[lang])
+	for _, lang := range sellerLangCodes {
+		v := reflect.ValueOf(*sellerLangs[lang])
 		for i := range v.NumField() {
 			f := v.Type().Field(i)
 			if f.IsExported() && f.Type.Kind() == reflect.String {
 				assert.NotEmpty(t, v.Field(i).String(), "%s lacks %s", lang, f.Name)
 			}
 		}
-		assert.NotNil(t, langTexts[lang].printer, lang)
+		assert.NotNil(t, sellerLangs[lang].printer, lang)
 	}
-	assert.NotEqual(t, vi.SignIn, en.SignIn)
+	assert.NotEqual(t, textsVI.SignIn, textsEN.SignIn)
 }
 
 func TestSellerMoneyIsWrittenAsEachLanguageWritesIt(t *testing.T) {
-	assert.Equal(t, "1.250.000 ₫", vi.money(1_250_000))
-	assert.Equal(t, "₫1,250,000", en.money(1_250_000))
-	assert.Equal(t, "0 ₫", vi.money(0))
-	assert.Equal(t, "-5.000 ₫", vi.money(-5000), "a refund-heavy day")
+	assert.Equal(t, "1.250.000 ₫", textsVI.money(1_250_000))
+	assert.Equal(t, "₫1,250,000", textsEN.money(1_250_000))
+	assert.Equal(t, "0 ₫", textsVI.money(0))
+	assert.Equal(t, "-5.000 ₫", textsVI.money(-5000), "a refund-heavy day")
 }
 
 func TestSellerLanguageChoice(t *testing.T) {
@@ -50,15 +50,15 @@ func TestSellerLanguageChoice(t *testing.T) {
 	} {
 		r := httptest.NewRequest(http.MethodGet, "/seller", nil)
 		if c.cookie != "" {
-			r.AddCookie(&http.Cookie{Name: langCookie, Value: c.cookie})
+			r.AddCookie(&http.Cookie{Name: sellerLangCookie, Value: c.cookie})
 		}
 		if c.accept != "" {
 			r.Header.Set("Accept-Language", c.accept)
 		}
 		w := httptest.NewRecorder()
-		assert.Equal(t, c.want, pickLang(w, r, c.asked, false), c.name)
+		assert.Equal(t, c.want, sellerLang(w, r, c.asked, false), c.name)
 		if c.asked != "" {
-			assert.Contains(t, w.Header().Get("Set-Cookie"), langCookie+"="+c.asked, c.name)
+			assert.Contains(t, w.Header().Get("Set-Cookie"), sellerLangCookie+"="+c.asked, c.name)
 		}
 	}
 }
@@ -79,7 +79,7 @@ func TestRevenueChartIsWellFormedSVG(t *testing.T) {
 		for i := range points {
 			points[i] = chartPoint{Day: day.AddDate(0, 0, i), Value: int64(i%7) * 125_000}
 		}
-		svg := string(revenueChart(points, &vi))
+		svg := string(revenueChart(points, &textsVI))
 		dec := xml.NewDecoder(strings.NewReader(svg))
 		circles := 0
 		for {
@@ -95,7 +95,7 @@ func TestRevenueChartIsWellFormedSVG(t *testing.T) {
 		assert.Equal(t, n, circles, "%d points", n)
 		assert.True(t, strings.HasPrefix(svg, `<svg id="revenue-chart"`))
 	}
-	svg := string(revenueChart([]chartPoint{{Day: day, Value: 750_000}}, &en))
+	svg := string(revenueChart([]chartPoint{{Day: day, Value: 750_000}}, &textsEN))
 	assert.Contains(t, svg, "Nov 3, 2026: ₫750,000")
 	assert.Contains(t, svg, ">1M<", "the top gridline on a round figure")
 }

@@ -38,15 +38,15 @@ import (
 //
 // Fields are written with HSET, field by field, so that a request that refreshes the tokens and
 // one that leaves a message never write over each other.
-type sessionStore struct {
+type sellerSessions struct {
 	rdb    redis.UniversalClient
 	prefix string
 	// ttl is how long a signed-in session lives without use; pre is a pre-session's life.
 	ttl, pre time.Duration
 }
 
-// session is one seller-center session as loaded.
-type session struct {
+// sellerSession is one seller-center session as loaded.
+type sellerSession struct {
 	id      string // the cookie's value; never stored
 	userID  uuid.UUID
 	name    string
@@ -58,22 +58,22 @@ type session struct {
 	bad     bool
 }
 
-func (s *session) signedIn() bool { return s != nil && s.userID != uuid.Nil }
+func (s *sellerSession) signedIn() bool { return s != nil && s.userID != uuid.Nil }
 
 // errSignedOut is a session whose tokens the identity context no longer honours.
 var errSignedOut = errors.New("web: the session has ended")
 
-func (s *sessionStore) key(id string) string {
+func (s *sellerSessions) key(id string) string {
 	sum := sha256.Sum256([]byte(id))
 	return s.prefix + hex.EncodeToString(sum[:])
 }
 
-// newToken is 128 random bits as text (crypto/rand.Text): a session id or a CSRF token.
-func newToken() string { return rand.Text() }
+// newSellerToken is 128 random bits as text (crypto/rand.Text): a session id or a CSRF token.
+func newSellerToken() string { return rand.Text() }
 
 // load reads the session of id; nil, nil when there is none (expired, signed out, never was).
 // A signed-in session's life starts again with each use.
-func (s *sessionStore) load(ctx context.Context, id string) (*session, error) {
+func (s *sellerSessions) load(ctx context.Context, id string) (*sellerSession, error) {
 	if id == "" || len(id) > 64 {
 		return nil, nil
 	}
@@ -84,7 +84,7 @@ func (s *sessionStore) load(ctx context.Context, id string) (*session, error) {
 	if m["csrf"] == "" {
 		return nil, nil // none, or the remains of one (fields written after it was deleted)
 	}
-	sess := &session{id: id, csrf: m["csrf"], name: m["name"], access: m["access"], refresh: m["refresh"],
+	sess := &sellerSession{id: id, csrf: m["csrf"], name: m["name"], access: m["access"], refresh: m["refresh"],
 		flash: m["flash"], bad: m["flash_bad"] == "1"}
 	if uid, err := uuid.Parse(m["uid"]); err == nil {
 		sess.userID = uid
@@ -101,8 +101,8 @@ func (s *sessionStore) load(ctx context.Context, id string) (*session, error) {
 }
 
 // create stores a new session under a new id: a pre-session without tokens, or a signed-in one.
-func (s *sessionStore) create(ctx context.Context, t *Tokens, flash string, bad bool) (*session, error) {
-	sess := &session{id: newToken(), csrf: newToken(), flash: flash, bad: bad}
+func (s *sellerSessions) create(ctx context.Context, t *SellerTokens, flash string, bad bool) (*sellerSession, error) {
+	sess := &sellerSession{id: newSellerToken(), csrf: newSellerToken(), flash: flash, bad: bad}
 	fields := map[string]any{"csrf": sess.csrf}
 	ttl := s.pre
 	if t != nil {
@@ -141,7 +141,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1`)
 
-func (s *sessionStore) set(ctx context.Context, id string, kv ...string) error {
+func (s *sellerSessions) set(ctx context.Context, id string, kv ...string) error {
 	args := make([]any, len(kv))
 	for i, v := range kv {
 		args[i] = v
@@ -153,12 +153,12 @@ func (s *sessionStore) set(ctx context.Context, id string, kv ...string) error {
 }
 
 // setFlash leaves a message for the session's next page.
-func (s *sessionStore) setFlash(ctx context.Context, id, msg string, bad bool) error {
+func (s *sellerSessions) setFlash(ctx context.Context, id, msg string, bad bool) error {
 	return s.set(ctx, id, "flash", msg, "flash_bad", boolField(bad))
 }
 
 // takeFlash clears the message the page is about to show.
-func (s *sessionStore) takeFlash(ctx context.Context, sess *session) error {
+func (s *sellerSessions) takeFlash(ctx context.Context, sess *sellerSession) error {
 	if sess.flash == "" {
 		return nil
 	}
@@ -169,7 +169,7 @@ func (s *sessionStore) takeFlash(ctx context.Context, sess *session) error {
 }
 
 // delete ends a session here (the caller ends its tokens in the identity context).
-func (s *sessionStore) delete(ctx context.Context, id string) error {
+func (s *sellerSessions) delete(ctx context.Context, id string) error {
 	if err := s.rdb.Del(ctx, s.key(id)).Err(); err != nil {
 		return fmt.Errorf("web session delete: %w", err)
 	}
@@ -179,7 +179,7 @@ func (s *sessionStore) delete(ctx context.Context, id string) error {
 // principal is who the session signed in, checked now: the access token as the API checks a
 // bearer token, refreshed through the identity context once it has expired. errSignedOut when
 // the identity context no longer honours the session (the caller deletes it).
-func (c *center) principal(ctx context.Context, sess *session) (auth.Principal, error) {
+func (c *sellerCenter) principal(ctx context.Context, sess *sellerSession) (auth.Principal, error) {
 	if time.Until(sess.until) > 30*time.Second {
 		p, err := c.accounts.Authenticate(ctx, sess.access)
 		if err == nil {
@@ -197,7 +197,7 @@ func (c *center) principal(ctx context.Context, sess *session) (auth.Principal, 
 // presenting a spent one ends the whole session (the identity context's theft rule), so two
 // requests of one session that both find the access token expired must not both refresh: a
 // short Redis lock lets one do it while the other waits for its result.
-func (c *center) refresh(ctx context.Context, sess *session) (auth.Principal, error) {
+func (c *sellerCenter) refresh(ctx context.Context, sess *sellerSession) (auth.Principal, error) {
 	lock := c.store.key(sess.id) + ":refresh"
 	got, err := c.store.rdb.SetNX(ctx, lock, 1, 10*time.Second).Result()
 	if err != nil {
@@ -236,7 +236,7 @@ func (c *center) refresh(ctx context.Context, sess *session) (auth.Principal, er
 }
 
 // awaitRefresh waits for the request holding the refresh lock to store new tokens.
-func (c *center) awaitRefresh(ctx context.Context, sess *session) (auth.Principal, error) {
+func (c *sellerCenter) awaitRefresh(ctx context.Context, sess *sellerSession) (auth.Principal, error) {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for range 100 {
@@ -264,22 +264,22 @@ func (c *center) awaitRefresh(ctx context.Context, sess *session) (auth.Principa
 // cookie is Secure and carries the __Host- prefix, which browsers accept only from a secure
 // origin, for the whole host, set by the host itself: no subdomain can plant or shadow it.
 const (
-	cookieName       = "goshop_seller"
-	secureCookieName = "__Host-goshop_seller"
+	sellerCookie       = "goshop_seller"
+	sellerSecureCookie = "__Host-goshop_seller"
 )
 
 // secure says whether r reached GoShop over TLS, here or at the proxy PUBLIC_URL names.
-func (c *center) secure(r *http.Request) bool { return r.TLS != nil || c.httpsPublic }
+func (c *sellerCenter) secure(r *http.Request) bool { return r.TLS != nil || c.httpsPublic }
 
-func (c *center) cookieName(r *http.Request) string {
+func (c *sellerCenter) cookieName(r *http.Request) string {
 	if c.secure(r) {
-		return secureCookieName
+		return sellerSecureCookie
 	}
-	return cookieName
+	return sellerCookie
 }
 
 // sessionOf loads the request's session; nil when it has none.
-func (c *center) sessionOf(r *http.Request) (*session, error) {
+func (c *sellerCenter) sessionOf(r *http.Request) (*sellerSession, error) {
 	ck, err := r.Cookie(c.cookieName(r))
 	if err != nil {
 		return nil, nil
@@ -289,7 +289,7 @@ func (c *center) sessionOf(r *http.Request) (*session, error) {
 
 // setCookie hands the browser the session's id: HttpOnly (no script reads it), SameSite=Lax
 // (no other site's form or fetch carries it), Secure over TLS, for the session's life.
-func (c *center) setCookie(w http.ResponseWriter, r *http.Request, sess *session) {
+func (c *sellerCenter) setCookie(w http.ResponseWriter, r *http.Request, sess *sellerSession) {
 	ttl := c.store.pre
 	if sess.signedIn() {
 		ttl = c.store.ttl
@@ -299,12 +299,12 @@ func (c *center) setCookie(w http.ResponseWriter, r *http.Request, sess *session
 }
 
 // clearCookie tells the browser to forget the session cookie.
-func (c *center) clearCookie(w http.ResponseWriter, r *http.Request) {
+func (c *sellerCenter) clearCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: c.cookieName(r), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteLaxMode})
 }
 
 // validCSRF compares a form's token with the session's in constant time.
-func validCSRF(sess *session, token string) bool {
+func validCSRF(sess *sellerSession, token string) bool {
 	return sess != nil && token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(sess.csrf)) == 1
 }

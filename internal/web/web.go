@@ -71,7 +71,7 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Method(http.MethodGet, "/assets/{name}", httpx.Documented[httpx.Empty, httpx.Empty](ok, h.asset).
 		Doc("A file the pages use (scripts), cacheable for a year").For(httpx.Public).Answers("application/octet-stream"))
 	if h.info.Seller != nil {
-		newCenter(h, h.info.Seller).routes(r)
+		newSellerCenter(h, h.info.Seller).routes(r)
 	}
 }
 
