@@ -44,15 +44,18 @@ func niceCeil(v int64) int64 {
 	return 10 * mag
 }
 
-// chartFigure writes an axis figure briefly: 1,5tr / 1.5M, 250k, 0.
+// chartFigure writes an axis figure briefly, as the language does: 1,5tr or 1.5M, 250k, 0.
 func chartFigure(v int64, t *sellerTexts) string {
+	short := func(format string, unit float64) string {
+		return strings.Replace(format, "%s", t.sprintf("%.4g", float64(v)/unit), 1)
+	}
 	switch {
 	case v >= 1_000_000_000:
-		return t.sprintf("%.4gB", float64(v)/1e9)
+		return short(t.Billions, 1e9)
 	case v >= 1_000_000:
-		return t.sprintf("%.4gM", float64(v)/1e6)
+		return short(t.Millions, 1e6)
 	case v >= 1_000:
-		return t.sprintf("%.4gk", float64(v)/1e3)
+		return short(t.Thousands, 1e3)
 	}
 	return t.number(v)
 }

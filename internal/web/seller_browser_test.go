@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,22 +11,6 @@ import (
 
 	"github.com/goshop/goshop/internal/app/apptest"
 )
-
-// cardOrder checks qty of a product out by card through the sandbox and has it captured: a sale
-// as soon as it is paid, still pending for its shop.
-func cardOrder(t *testing.T, env *apptest.Env, buyer apptest.User, addr, productID string, qty int) string {
-	t.Helper()
-	res := env.Post(t, "/cart/items", buyer.AccessToken, map[string]any{"product_id": productID, "quantity": qty})
-	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
-	res = env.Post(t, "/orders", buyer.AccessToken, map[string]any{"address_id": addr, "payment_method": "card", "provider": "sandbox"})
-	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
-	order := res.Map(t)["orders"].([]any)[0].(map[string]any)["id"].(string)
-	res = env.Post(t, "/payments", buyer.AccessToken, map[string]any{"order_id": order})
-	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
-	res = env.Post(t, "/payments/sandbox/complete", "", map[string]any{"client_secret": res.Map(t)["client_secret"], "outcome": "captured"})
-	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
-	return order
-}
 
 // TestSellerCenterInABrowser: a seller signs in on /seller in Chromium, sees the shop's revenue
 // figure and chart (from the analytics rollups the River workers keep), confirms the waiting
@@ -40,12 +23,8 @@ func TestSellerCenterInABrowser(t *testing.T) {
 	vase := env.CreateProduct(t, seller, shopID, "Bình gốm men lam", 250_000, 100)
 	env.CreateProduct(t, seller, shopID, "Chén trà", 30_000, 2)
 	buyer := env.Register(t, "Buyer")
-	order := cardOrder(t, env, buyer, env.CreateAddress(t, buyer), vase.ID, 1)
-	apptest.Eventually(t, func() bool {
-		res := env.Get(t, "/shops/"+shopID+"/analytics/revenue", seller.AccessToken)
-		return res.Status == http.StatusOK &&
-			res.Map(t)["current"].(map[string]any)["totals"].(map[string]any)["gross"] == float64(250_000)
-	}, "the paid order is in the rollups")
+	order := env.CheckoutCardPaid(t, buyer, env.CreateAddress(t, buyer), vase.ID, 1)
+	awaitGross(t, env, seller, shopID, 250_000)
 
 	ctx := browser(t) // its deadline starts now, past the setup
 	dir := screenshots(t)

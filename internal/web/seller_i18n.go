@@ -24,8 +24,10 @@ type sellerTexts struct {
 	Replied, Stars                                                                 string
 	ErrorTitle, Forbidden, NotFound, Conflict, Invalid, Unavailable, Internal      string
 	Back, Language, RangeOf, LangName                                              string
-	// Layouts of times and amounts (Go's reference time; MoneyFormat's %s is the figure).
+	// Layouts of times and amounts (Go's reference time; MoneyFormat's %s is the figure), and
+	// the short forms of large figures on the chart's axis (%s is the figure).
 	DateTime, Date, DayMonth, MoneyFormat string
+	Thousands, Millions, Billions         string
 	// printer groups digits as the language does.
 	printer *message.Printer
 }
@@ -70,7 +72,7 @@ var textsVI = sellerTexts{
 	Internal: "Đã có lỗi xảy ra. Vui lòng thử lại.", Back: "Quay lại Kênh Người Bán",
 	Language: "Ngôn ngữ", RangeOf: "%s – %s",
 	DateTime: "15:04 02/01/2006", Date: "02/01/2006", DayMonth: "2/1",
-	MoneyFormat: "%s ₫", LangName: "Tiếng Việt",
+	MoneyFormat: "%s ₫", LangName: "Tiếng Việt", Thousands: "%sk", Millions: "%str", Billions: "%s tỷ",
 	Stars: "%d/5 sao", printer: message.NewPrinter(language.Vietnamese),
 }
 
@@ -103,7 +105,7 @@ var textsEN = sellerTexts{
 	Internal: "Something went wrong. Please try again.", Back: "Back to the Seller Centre",
 	Language: "Language", RangeOf: "%s – %s",
 	DateTime: "Jan 2, 2006 15:04", Date: "Jan 2, 2006", DayMonth: "Jan 2",
-	MoneyFormat: "₫%s", LangName: "English",
+	MoneyFormat: "₫%s", LangName: "English", Thousands: "%sk", Millions: "%sM", Billions: "%sB",
 	Stars: "%d/5 stars", printer: message.NewPrinter(language.English),
 }
 

@@ -98,4 +98,8 @@ func TestRevenueChartIsWellFormedSVG(t *testing.T) {
 	svg := string(revenueChart([]chartPoint{{Day: day, Value: 750_000}}, &textsEN))
 	assert.Contains(t, svg, "Nov 3, 2026: ₫750,000")
 	assert.Contains(t, svg, ">1M<", "the top gridline on a round figure")
+	assert.Equal(t, "1,5tr", chartFigure(1_500_000, &textsVI))
+	assert.Equal(t, "250k", chartFigure(250_000, &textsEN))
+	assert.Equal(t, "2 tỷ", chartFigure(2_000_000_000, &textsVI))
+	assert.Equal(t, "0", chartFigure(0, &textsVI))
 }

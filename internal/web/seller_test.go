@@ -120,6 +120,16 @@ func orderStatus(t *testing.T, env *apptest.Env, owner apptest.User, id string) 
 	return res.Map(t)["status"].(string)
 }
 
+// awaitGross waits until the River workers have rolled the shop's sales up to gross (the API's
+// revenue route reads the rollups the page reads).
+func awaitGross(t *testing.T, env *apptest.Env, seller apptest.User, shopID string, gross float64) {
+	t.Helper()
+	apptest.Eventually(t, func() bool {
+		res := env.Get(t, "/shops/"+shopID+"/analytics/revenue", seller.AccessToken)
+		return res.Status == http.StatusOK && res.Map(t)["current"].(map[string]any)["totals"].(map[string]any)["gross"] == gross
+	}, "the sales are in the analytics rollups")
+}
+
 // shopWithOrder is a seller's shop with a product and one pending cash-on-delivery order of it.
 type shopWithOrder struct {
 	seller  apptest.User
@@ -421,11 +431,7 @@ func TestSellerDashboardShowsTheShop(t *testing.T) {
 		"comment": "Gói hàng cẩn thận"})
 	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
 	waiting := env.CheckoutCOD(t, buyer, addr, vase.ID, 1)
-	apptest.Eventually(t, func() bool {
-		res := env.Get(t, "/shops/"+shopID+"/analytics/revenue", seller.AccessToken)
-		return res.Status == http.StatusOK &&
-			res.Map(t)["current"].(map[string]any)["totals"].(map[string]any)["gross"] == float64(500_000)
-	}, "the delivered order is in the rollups")
+	awaitGross(t, env, seller, shopID, 500_000)
 
 	b := newBrowserClient(t, env)
 	b.signIn(seller)
