@@ -82,7 +82,7 @@ func revenueChart(points []chartPoint, t *sellerTexts) template.HTML {
 	for i := 0; i <= chartTicks; i++ {
 		v := top * int64(i) / chartTicks
 		gy := y(v)
-		fmt.Fprintf(&b, `<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`, padLeft, chartW-padRight, gy, gy)
+		fmt.Fprintf(&b, `<line class="gridline" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`, padLeft, chartW-padRight, gy, gy)
 		fmt.Fprintf(&b, `<text class="ylabel" x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`,
 			padLeft-6, gy, template.HTMLEscapeString(chartFigure(v, t)))
 	}
