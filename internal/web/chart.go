@@ -20,12 +20,12 @@ type chartPoint struct {
 
 // Chart geometry, in the SVG's own units; the SVG scales to its container's width.
 const (
-	chartW, chartH    = 640, 240
-	padLeft, padRight = 64, 12
-	padTop, padBottom = 12, 28
+	chartW, chartH    = 560, 260
+	padLeft, padRight = 58, 14
+	padTop, padBottom = 12, 32
 	plotW, plotH      = chartW - padLeft - padRight, chartH - padTop - padBottom
 	chartTicks        = 4
-	chartLabelEvery   = 5 // a day label every five days
+	chartLabelEvery   = 7 // a day label a week
 	chartID           = "revenue-chart"
 )
 
@@ -101,8 +101,13 @@ func revenueChart(points []chartPoint, t *sellerTexts) template.HTML {
 		for i, p := range points {
 			fmt.Fprintf(&b, `<circle class="dot" cx="%.1f" cy="%.1f" r="3"><title>%s: %s</title></circle>`, x(i), y(p.Value),
 				template.HTMLEscapeString(p.Day.Format(t.Date)), template.HTMLEscapeString(t.money(p.Value)))
-			if i%chartLabelEvery == 0 || i == len(points)-1 {
-				fmt.Fprintf(&b, `<text class="xlabel" x="%.1f" y="%d" text-anchor="middle">%s</text>`, x(i), chartH-8,
+			last := i == len(points)-1
+			if (i%chartLabelEvery == 0 && len(points)-1-i >= chartLabelEvery/2) || last {
+				anchor := "middle"
+				if last && i > 0 {
+					anchor = "end" // inside the picture, not cut at its edge
+				}
+				fmt.Fprintf(&b, `<text class="xlabel" x="%.1f" y="%d" text-anchor="%s">%s</text>`, x(i), chartH-8, anchor,
 					template.HTMLEscapeString(p.Day.Format(t.DayMonth)))
 			}
 		}

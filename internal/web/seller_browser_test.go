@@ -30,7 +30,7 @@ func TestSellerCenterInABrowser(t *testing.T) {
 	dir := screenshots(t)
 	shoot := func(name string) {
 		t.Helper()
-		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		require.NoError(t, err)
 		path := filepath.Join(dir, name)
 		require.NoError(t, os.WriteFile(path, shot, 0o644))

@@ -151,7 +151,9 @@ func (c *sellerCenter) fill(r *http.Request, p auth.Principal, shop SellerShop, 
 	}
 	for _, s := range low {
 		title := s.Title
-		if s.VariantName != "" {
+		// "Default" is the catalog's name for the one variant of a product made without any:
+		// nothing a seller needs to read.
+		if s.VariantName != "" && s.VariantName != "Default" {
 			title += " – " + s.VariantName
 		}
 		d.LowStock = append(d.LowStock, sellerStockView{Title: title, SKU: s.SKU, Left: t.sprintf(t.StockLeft, s.Stock, s.Threshold)})
