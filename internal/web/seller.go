@@ -517,6 +517,14 @@ func (c *sellerCenter) login(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, lang, err, "/seller/login")
 		return
 	}
+	if sess.signedIn() {
+		// Signed in again over a live session (from another tab): the old one's tokens end.
+		if p, err := c.principal(r.Context(), sess); err == nil {
+			if err := c.accounts.SignOut(r.Context(), p, sess.refresh); err != nil {
+				c.log.WarnContext(r.Context(), "seller center: end the replaced session", "err", err)
+			}
+		}
+	}
 	if err := c.store.delete(r.Context(), sess.id); err != nil {
 		c.log.WarnContext(r.Context(), "seller center: drop the pre-session", "err", err) // it expires on its own
 	}

@@ -392,6 +392,25 @@ func TestSellerSignOut(t *testing.T) {
 	assert.Equal(t, "/seller/login", res.Header.Get("Location"))
 }
 
+// TestSellerSessionEndsWithAPasswordChange: changing the password through the API ends the
+// account's other sessions, the seller center's included, at its next request.
+func TestSellerSessionEndsWithAPasswordChange(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	u := env.Register(t, "Hai")
+	b := newBrowserClient(t, env)
+	b.signIn(u)
+	res := env.Post(t, "/auth/change-password", u.AccessToken, map[string]any{"current_password": u.Password,
+		"new_password": "a brand new password"})
+	require.Equal(t, http.StatusNoContent, res.Status, "%s", res.Body)
+	res = b.get("/seller")
+	require.Equal(t, http.StatusSeeOther, res.Status, "%s", res.Body)
+	assert.Equal(t, "/seller/login", res.Header.Get("Location"))
+	assert.Contains(t, string(b.get("/seller/login").Body), "Phiên đăng nhập đã kết thúc.")
+	u.Password = "a brand new password"
+	b.signIn(u)
+}
+
 // TestSellerSessionRefreshes: with access tokens that expire at once, every request refreshes,
 // and requests of one session at the same time do not spend its refresh token twice (which the
 // identity context would take for theft and answer by ending the session).
