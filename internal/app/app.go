@@ -315,7 +315,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	api.Method(http.MethodGet, "/openapi.json", httpx.Documented[httpx.Empty, map[string]any](http.StatusOK, a.openAPIHandler()).
 		Doc("The OpenAPI 3.1 document of this API").For(httpx.Public))
 	a.Router.Mount("/api/v1", api)
-	web.New(web.Info{Version: Version, Status: a.readiness}).Routes(a.Router)
+	web.New(web.Info{Version: Version, Status: a.readiness, Seller: a.sellerCenter(limiter)}).Routes(a.Router)
 	return a, nil
 }
 

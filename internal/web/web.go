@@ -38,6 +38,8 @@ type Info struct {
 	Version string
 	// Status, when set, shows the dependencies' state on the landing page.
 	Status Status
+	// Seller, when set, serves the seller center at /seller (seller.go).
+	Seller *Seller
 }
 
 // Handler serves the pages.
@@ -68,6 +70,9 @@ func (h *Handler) Routes(r chi.Router) {
 		Doc("The API reference, rendered from /api/v1/openapi.json").For(httpx.Public).Answers("text/html"))
 	r.Method(http.MethodGet, "/assets/{name}", httpx.Documented[httpx.Empty, httpx.Empty](ok, h.asset).
 		Doc("A file the pages use (scripts), cacheable for a year").For(httpx.Public).Answers("application/octet-stream"))
+	if h.info.Seller != nil {
+		newSellerCenter(h, h.info.Seller).routes(r)
+	}
 }
 
 type homeData struct {

@@ -53,6 +53,12 @@ type Config struct {
 	TLSCertFile   string `env:"TLS_CERT_FILE"`
 	TLSKeyFile    string `env:"TLS_KEY_FILE"`
 	TLSSelfSigned bool   `env:"TLS_SELF_SIGNED" envDefault:"false"`
+	// PublicURL is where people reach GoShop (https://shop.example), when a proxy in front ends
+	// TLS: https there makes the seller center's cookies Secure though the request arrives here
+	// over plain HTTP.
+	PublicURL string `env:"PUBLIC_URL"`
+	// SellerSessionTTL is how long a seller-center session lasts without use.
+	SellerSessionTTL time.Duration `env:"SELLER_SESSION_TTL" envDefault:"12h"`
 
 	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"15s"`
 	MaxBodyBytes   int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
@@ -324,6 +330,14 @@ func (c Config) validate() error {
 	}
 	if c.AccessTTL <= 0 || c.RefreshTTL <= 0 {
 		return fmt.Errorf("config: token lifetimes must be positive")
+	}
+	if c.SellerSessionTTL <= 0 {
+		return fmt.Errorf("config: SELLER_SESSION_TTL must be positive")
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("config: PUBLIC_URL must be an http or https URL with a host, e.g. https://shop.example")
+		}
 	}
 	if c.TaxRateBPS < 0 || c.TaxRateBPS > 10_000 {
 		return fmt.Errorf("config: TAX_RATE_BPS must be from 0 to 10000")
