@@ -68,6 +68,7 @@ func (h *Handler) Routes(r chi.Router) {
 		Doc("The API reference, rendered from /api/v1/openapi.json").For(httpx.Public).Answers("text/html"))
 	r.Method(http.MethodGet, "/assets/{name}", httpx.Documented[httpx.Empty, httpx.Empty](ok, h.asset).
 		Doc("A file the pages use (scripts), cacheable for a year").For(httpx.Public).Answers("application/octet-stream"))
+	h.routeTrack(r)
 }
 
 type homeData struct {
