@@ -39,7 +39,7 @@ type trackData struct {
 	Lang    string
 	// Script is the script's URL (with its version).
 	Script string
-	T            map[string]string
+	T      map[string]string
 	// JS are the strings the script needs (statuses, answers), in the page's language.
 	JS map[string]string
 }
