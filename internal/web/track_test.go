@@ -105,7 +105,7 @@ func trackedOrder(t *testing.T, env *apptest.Env) (id string, buyer, shipper app
 func signIn(ctx context.Context, u apptest.User) error {
 	return chromedp.Do(ctx,
 		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SetValue(chromedp.ID("email"), ""),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('email').value = ''`),
 		chromedp.SendKeys(chromedp.ID("email"), u.Email),
 		chromedp.SendKeys(chromedp.ID("password"), u.Password),
 		chromedp.Click(chromedp.ID("signin-submit")))
