@@ -110,12 +110,16 @@
     if (sh.status === 'awaiting_pickup' && !sh.shipper_id) text += ' — ' + T.waiting_shipper;
     $('shipment-status').textContent = text;
     $('shipment-status').setAttribute('data-status', sh.status);
-    // The trail: the positions the timeline recorded, then the last one known.
+    // The trail: the positions the timeline recorded, then the last one known, then those the
+    // stream brought that are newer than this answer (it may have been read before they came).
+    var lastAt = sh.last_location ? Date.parse(sh.last_location.at) : 0;
+    var newer = state.trail.filter(function (p) { return Date.parse(p.at) > lastAt; });
     state.trail = [];
     (sh.events || []).forEach(function (e) {
       if (e.location) state.trail.push({ lat: e.location.lat, lng: e.location.lng, at: e.at });
     });
     if (sh.last_location) state.trail.push(sh.last_location);
+    state.trail = state.trail.concat(newer);
     drawMap();
   }
 
