@@ -51,6 +51,9 @@ Commands:
                              fill the catalog with S shops and N products (default 100000 and
                              50) for benchmarks and demos; it tops up, so running it twice adds
                              nothing
+  seed -demo                 make a small demo marketplace (a buyer, a seller with a shop and
+                             products, a shipper, an admin, orders in every state) and print its
+                             sign-ins; development only, and running it twice adds nothing
   search reindex             rebuild the search read model from the catalog, from scratch
   analytics rebuild          recompute the shops' analytics from the orders and payments, from
                              scratch (events keep them current; this is for a new or damaged copy)

@@ -28,14 +28,18 @@ var seedCities = []struct {
 }{{"Hồ Chí Minh", 10.7769, 106.7009}, {"Hà Nội", 21.0285, 105.8542}, {"Đà Nẵng", 16.0544, 108.2022}}
 
 // seed is `goshop seed`: shops, then the catalog's categories and products, each topped up to
-// the numbers asked for.
+// the numbers asked for; or, with -demo, the demo marketplace (seed_demo.go).
 func seed(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	products := fs.Int("products", 100000, "how many products the catalog should hold")
 	shops := fs.Int("shops", 50, "how many seeded shops to spread them over")
 	reviews := fs.Int("reviews", 0, "how many published reviews the most reviewed product should hold (benchmarks)")
+	demo := fs.Bool("demo", false, "make a small demo marketplace with known sign-ins instead (development only)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *demo {
+		return seedDemoCmd(ctx, cfg, log, fs, stdout)
 	}
 	if *products < 0 || *shops < 1 || *reviews < 0 || fs.NArg() > 0 {
 		return errors.New("usage: goshop seed [-products N] [-shops S] [-reviews R], N >= 0, S >= 1, R >= 0")
@@ -70,6 +74,29 @@ func seed(ctx context.Context, cfg config.Config, log *slog.Logger, args []strin
 		fmt.Fprintf(stdout, "search: %d products indexed\n", n)
 	}
 	return nil
+}
+
+// seedDemoCmd is `goshop seed -demo`: the demo marketplace alone, never in production, where
+// accounts with a published password have no place.
+func seedDemoCmd(ctx context.Context, cfg config.Config, log *slog.Logger, fs *flag.FlagSet, stdout io.Writer) error {
+	var other []string
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "demo" {
+			other = append(other, "-"+f.Name)
+		}
+	})
+	if len(other) > 0 || fs.NArg() > 0 {
+		return fmt.Errorf("usage: goshop seed -demo (alone; not with %v %v)", other, fs.Args())
+	}
+	if cfg.Production() {
+		return errors.New("seed -demo makes accounts with a published password: refused with APP_ENV=production")
+	}
+	a, err := New(ctx, cfg, log, Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return seedDemo(ctx, a, stdout)
 }
 
 // searchCmd is `goshop search reindex`: the read model rebuilt from the catalog.

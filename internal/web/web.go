@@ -73,6 +73,7 @@ func (h *Handler) Routes(r chi.Router) {
 	if h.info.Seller != nil {
 		newSellerCenter(h, h.info.Seller).routes(r)
 	}
+	h.routeTrack(r)
 }
 
 type homeData struct {
