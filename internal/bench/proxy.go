@@ -45,28 +45,7 @@ func runProxy(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(urls) == 0 || fs.NArg() > 0 || *idle < 1 {
 		return errors.New("usage: goshop bench proxy -backends URL[,URL...] [-addr HOST:PORT] [-max-idle N], N >= 1")
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("bench proxy: listen: %w", err)
-	}
-	// GoShop's server timeouts, so that the proxy holds the client's connections as an
-	// instance would.
-	srv := &http.Server{Handler: newRoundRobin(urls, *idle), ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	if _, err := fmt.Fprintf(stdout, "%shttp://%s\n", proxyReady, ln.Addr()); err != nil {
-		_ = srv.Close()
-		return err
-	}
-	select {
-	case err := <-errc:
-		return fmt.Errorf("bench proxy: serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	return srv.Shutdown(sctx)
+	return serveAnnounced(ctx, "bench proxy", *addr, newRoundRobin(urls, *idle), proxyReady, stdout)
 }
 
 // newRoundRobin is a reverse proxy that sends each request to the next of backends in turn,
