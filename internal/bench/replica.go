@@ -197,7 +197,7 @@ func (rr *replicaRun) env(addr, readURL string) []string {
 }
 
 // startInstance runs `goshop serve args...` on a free port and waits until it is ready and,
-// with a replica, until it reads from it.
+// with a replica, until it reads from it (/readyz says "replica": "ok").
 func (rr *replicaRun) startInstance(ctx context.Context, name, readURL string, args ...string) (*instance, error) {
 	ports, err := freePorts(1)
 	if err != nil {
@@ -216,9 +216,8 @@ func (rr *replicaRun) startInstance(ctx context.Context, name, readURL string, a
 	if err := c.waitReady(ctx, rr.f.client, in.base+"/readyz", readyTimeout); err != nil {
 		return nil, err
 	}
-	want := pgdb.ReplicaNone
-	if readURL != "" {
-		want = pgdb.ReplicaOK
+	if readURL == "" {
+		return in, nil
 	}
 	deadline := time.Now().Add(readyTimeout)
 	for {
@@ -226,11 +225,11 @@ func (rr *replicaRun) startInstance(ctx context.Context, name, readURL string, a
 		if err != nil {
 			return nil, err
 		}
-		if state == want {
+		if state == pgdb.ReplicaOK {
 			return in, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("bench: instance %s: /readyz says the replica is %q after %s, not %q", name, state, readyTimeout, want)
+			return nil, fmt.Errorf("bench: instance %s: /readyz says the replica is %q after %s, not %q", name, state, readyTimeout, pgdb.ReplicaOK)
 		}
 		select {
 		case <-ctx.Done():
