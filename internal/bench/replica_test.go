@@ -110,9 +110,10 @@ func TestReplicaRowsAreDeclaredOrLeftOut(t *testing.T) {
 
 // TestStandbyStreamsAndItsCPUIsToldApart starts the throwaway primary and standby the replica
 // rows use, and checks what the rows rely on: the standby replays what the primary commits, and
-// the probe tells each node's processes apart.
+// the probe tells each node's processes apart. Not parallel: the script's children (initdb,
+// pg_basebackup) add seconds of CPU to this process's waited-for children when they end, which
+// TestCPUProbeSeesThisProcess, parallel, would read as a load generator using many CPUs.
 func TestStandbyStreamsAndItsCPUIsToldApart(t *testing.T) {
-	t.Parallel()
 	repo, err := filepath.Abs("../..")
 	require.NoError(t, err)
 	script, why := findStandbyTools(filepath.Join(repo, "bin", "goshop"))

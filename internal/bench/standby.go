@@ -157,7 +157,9 @@ FROM pg_stat_replication WHERE state = 'streaming'`
 // through the primary's pg_stat_replication.
 func waitReplayed(ctx context.Context, primary *pgxpool.Pool, timeout time.Duration) error {
 	var target string
-	if err := primary.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&target); err != nil {
+	// The insert position, not pg_current_wal_lsn (the write position): the primary commits
+	// asynchronously (synchronous_commit off), so a commit just made may not be written yet.
+	if err := primary.QueryRow(ctx, "SELECT pg_current_wal_insert_lsn()::text").Scan(&target); err != nil {
 		return fmt.Errorf("bench: the primary's WAL position: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
