@@ -85,6 +85,9 @@ type replicaRun struct {
 	probe *splitProbe
 	// running are the children still to stop, last started first.
 	running []*child
+	// done and shares are the rows measured so far and their CPU split, by row name.
+	done   map[string]stats
+	shares map[string]splitShare
 }
 
 // measureReplica runs the replica rows, or says in the notes why it does not.
@@ -115,7 +118,8 @@ func measureReplica(ctx context.Context, r *runner, emit func(stats) error) (err
 	cfg := r.load
 	cfg.CPU = nil // the replica rows' own probe splits PostgreSQL into primary and standby
 	rr := &replicaRun{r: r, sb: sb, f: &fixture{client: r.f.client}, cfg: cfg,
-		probe: &splitProbe{base: base, primary: sb.primaryPID, standby: sb.standbyPID}}
+		probe: &splitProbe{base: base, primary: sb.primaryPID, standby: sb.standbyPID},
+		done:  map[string]stats{}, shares: map[string]splitShare{}}
 	defer func() {
 		for _, c := range slices.Backward(rr.running) {
 			err = errors.Join(err, c.stop(stopGrace, ctx.Err() != nil))
@@ -181,6 +185,8 @@ func measureReplica(ctx context.Context, r *runner, emit func(stats) error) (err
 	for _, route := range replicaRoutes {
 		r.rep.compare(replicaRow(route, onReplica), replicaRow(route, onPrimary))
 		r.rep.compare(replicaRow(route, proxyTwo), replicaRow(route, proxyOne))
+		two := replicaRow(route, proxyTwo)
+		r.rep.note(moreCoresNote(rr.done[two], rr.shares[two]))
 	}
 	r.rep.note("replica rows: a throwaway primary and its streaming standby (" + standbyScript + ", fsync off), " +
 		"one `goshop serve` reading the primary, then one reading the standby (DATABASE_READ_URL), directly and through a round-robin " +
@@ -273,6 +279,7 @@ func (rr *replicaRun) rows(ctx context.Context, emit func(stats) error, setup, b
 		if err != nil {
 			return err
 		}
+		rr.done[s.Name] = s
 		if err := emit(s); err != nil {
 			return err
 		}
@@ -320,6 +327,7 @@ func (rr *replicaRun) measureRow(ctx context.Context, name string, targets func(
 	}
 	sh := end.since(start)
 	s.CPU = &sh.table
+	rr.shares[name] = sh
 	served := warm.Requests + s.Requests
 	stmts := checkReads(&s, served, pool, instances, before, after)
 	rr.r.rep.note(rowSplitNote(s, sh, instances, stmts, served))
@@ -450,4 +458,23 @@ func rowSplitNote(s stats, sh splitShare, instances []*instance, stmts readCount
 	}
 	n := float64(max(served, 1))
 	return note + fmt.Sprintf("; statements a request: %.2f on the primary, %.2f on the replica", stmts["primary"]/n, stmts["replica"]/n)
+}
+
+// moreCoresNote says what more cores would buy, from a two-instance row: each party's CPU time a
+// request is what a core of its own would have to give for each request, so an instance on a
+// core adds about 1/GoShop's time a second, until the standby's or the proxy's cores are the
+// bound. It assumes the parties' time a request stays what it was on the shared cores.
+func moreCoresNote(s stats, sh splitShare) string {
+	if s.Requests == 0 || sh.seconds <= 0 {
+		return s.Name + ": no request succeeded, so nothing to say about more cores"
+	}
+	perCore := func(share float64) string {
+		if share <= 0 {
+			return "unbounded"
+		}
+		return fmt.Sprintf("%.0f", float64(s.Requests)/(share*sh.seconds))
+	}
+	return fmt.Sprintf("more cores, from %s: a core gives about %s req/s of GoShop (each instance on one of its own adds that), "+
+		"%s of the standby, %s of the proxy and %s of the primary (for its part of each request), at this row's CPU a request",
+		s.Name, perCore(sh.table.Server), perCore(sh.standby), perCore(sh.table.Reference), perCore(sh.primary))
 }

@@ -76,6 +76,11 @@ func TestSplitShareSince(t *testing.T) {
 	assert.Equal(t, "product (replica, proxy, 2 instances): CPU instance a 20%, instance b 20%, primary 5%, standby 10%, proxy 5%, "+
 		"load generator 5%, other 25%; CPU a request: GoShop 8.00 ms, PostgreSQL 3.00 ms, proxy 1.00 ms, load generator 1.00 ms "+
 		"(a core of its own: GoShop about 125 req/s, PostgreSQL about 333); statements a request: 0.01 on the primary, 2.00 on the replica", note)
+
+	assert.Equal(t, "more cores, from product (replica, proxy, 2 instances): a core gives about 125 req/s of GoShop (each instance on one "+
+		"of its own adds that), 500 of the standby, 1000 of the proxy and 1000 of the primary (for its part of each request), at this row's CPU a request",
+		moreCoresNote(stats{Name: "product (replica, proxy, 2 instances)", Requests: 1000}, sh))
+	assert.Contains(t, moreCoresNote(stats{Name: "x"}, sh), "no request succeeded")
 }
 
 func TestPostmasterPID(t *testing.T) {
