@@ -55,6 +55,8 @@ type options struct {
 	DebugAddr string
 	// Login shapes the login-storm row.
 	Login loginOptions
+	// Replica runs the replica rows (replica.go) when PostgreSQL's server binaries are here.
+	Replica bool
 	// ServerOutput receives the child's stdout and stderr.
 	ServerOutput io.Writer
 }
@@ -76,7 +78,7 @@ func parseFlags(args []string) (options, error) {
 		"products the catalog must hold for the product scenarios; when it holds fewer, `<binary> seed` tops it up first")
 	fs.BoolVar(&o.Checkout, "checkout", true,
 		"also measure checkout (16 buyers of 2-item carts) beside its statements run by pgbench and pgbench TPC-B (16 clients each)")
-	only := fs.String("only", "", "run only these scenarios, comma-separated (profile, product, products?category, location update, checkout, live tracking, ...)")
+	only := fs.String("only", "", "run only these scenarios, comma-separated (profile, product, products?category, location update, checkout, live tracking, replica, ...)")
 	fs.IntVar(&o.Deliveries, "deliveries", 8, "deliveries under way, each with its own shipper, that the location scenario posts to")
 	fs.IntVar(&o.Live.Subscribers, "live-subscribers", 1000, "WebSocket clients following one delivery in the live-tracking row")
 	fs.IntVar(&o.Live.Posts, "live-posts", 200, "location posts in the live-tracking row, each a message to every follower")
@@ -90,6 +92,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.DebugAddr, "debug-addr", "127.0.0.1:18081", "address the server under test serves pprof on (DEBUG_ADDR), for its memory and goroutines")
 	fs.IntVar(&o.Login.Logins, "logins", 500, "sign-ins sent all at once in the login-storm row")
 	fs.IntVar(&o.Login.Users, "login-users", 50, "accounts the login storm signs in to, each -logins/-login-users times")
+	fs.BoolVar(&o.Replica, "replica", true, "also measure the product and category rows on a throwaway primary, from its streaming standby, "+
+		"and through a round-robin proxy to one and two instances (needs /usr/lib/postgresql/*/bin and scripts/pg-standby.sh)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -136,10 +140,13 @@ func parseFlags(args []string) (options, error) {
 // stdout and the server's own output to stderr, and stops the server before returning, also when
 // ctx is cancelled. With -h it prints the flags and returns flag.ErrHelp. A row with a failed
 // request makes it return an error, after the whole table. `bench reference` is the reference
-// server the bench starts beside GoShop.
+// server the bench starts beside GoShop; `bench proxy` the round-robin proxy of the replica rows.
 func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) > 0 && args[0] == "reference" {
 		return runReference(ctx, args[1:], stdout)
+	}
+	if len(args) > 0 && args[0] == "proxy" {
+		return runProxy(ctx, args[1:], stdout)
 	}
 	o, err := parseFlags(args)
 	if err != nil {

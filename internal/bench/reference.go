@@ -108,22 +108,28 @@ func runReference(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := pool.Ping(ctx); err != nil {
 		return fmt.Errorf("bench reference: ping: %w", err)
 	}
-	ln, err := net.Listen("tcp", *addr)
+	return serveAnnounced(ctx, "bench reference", *addr, newReference(pool, secret, issuer), referenceReady, stdout)
+}
+
+// serveAnnounced serves h on addr until ctx ends, with GoShop's server timeouts so that the
+// bench's own servers (the reference, the proxy) hold connections as GoShop does. Once it
+// listens it prints ready and its base URL to stdout, the line startAnnounced waits for.
+func serveAnnounced(ctx context.Context, name, addr string, h http.Handler, ready string, stdout io.Writer) error {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("bench reference: listen: %w", err)
+		return fmt.Errorf("%s: listen: %w", name, err)
 	}
-	// GoShop's server timeouts, so that both hold connections the same way.
-	srv := &http.Server{Handler: newReference(pool, secret, issuer), ReadHeaderTimeout: 10 * time.Second,
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	if _, err := fmt.Fprintf(stdout, "%shttp://%s\n", referenceReady, ln.Addr()); err != nil {
+	if _, err := fmt.Fprintf(stdout, "%shttp://%s\n", ready, ln.Addr()); err != nil {
 		_ = srv.Close()
 		return err
 	}
 	select {
 	case err := <-errc:
-		return fmt.Errorf("bench reference: serve: %w", err)
+		return fmt.Errorf("%s: serve: %w", name, err)
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

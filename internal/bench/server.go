@@ -63,6 +63,13 @@ func startChild(name string, cmd *exec.Cmd) (*child, error) {
 func startReferenceProcess(ctx context.Context, binary string, env []string, dbURL string, maxConns int, out io.Writer) (*child, string, error) {
 	cmd := exec.Command(binary, "bench", "reference", "-database-url", dbURL, "-db-max-conns", strconv.Itoa(maxConns))
 	cmd.Env = append(os.Environ(), env...)
+	return startAnnounced(ctx, "reference", cmd, referenceReady, out)
+}
+
+// startAnnounced starts cmd, a child that prints a line starting with ready and its base URL
+// once it listens (the reference, the replica rows' proxy), and returns it with that URL. Its
+// other output goes to out.
+func startAnnounced(ctx context.Context, name string, cmd *exec.Cmd, ready string, out io.Writer) (*child, string, error) {
 	cmd.Stderr = out
 	// A pipe of our own rather than StdoutPipe, whose reader Wait closes under a running copy.
 	stdout, w, err := os.Pipe()
@@ -70,7 +77,7 @@ func startReferenceProcess(ctx context.Context, binary string, env []string, dbU
 		return nil, "", err
 	}
 	cmd.Stdout = w
-	c, err := startChild("reference", cmd)
+	c, err := startChild(name, cmd)
 	w.Close() // the child holds its own copy; EOF comes when it exits
 	if err != nil {
 		stdout.Close()
@@ -80,26 +87,26 @@ func startReferenceProcess(ctx context.Context, binary string, env []string, dbU
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), referenceReady); ok {
+			if u, ok := strings.CutPrefix(sc.Text(), ready); ok {
 				urls <- u
 				break
 			}
 			fmt.Fprintln(out, sc.Text())
 		}
-		_, _ = io.Copy(out, stdout) // until the reference exits
+		_, _ = io.Copy(out, stdout) // until the child exits
 		stdout.Close()
 	}()
 	select {
 	case u := <-urls:
 		return c, u, nil
 	case <-c.done:
-		return nil, "", fmt.Errorf("bench: reference exited before it listened: %v", c.err)
+		return nil, "", fmt.Errorf("bench: %s exited before it listened: %v", name, c.err)
 	case <-ctx.Done():
 		_ = c.stop(stopGrace, true)
 		return nil, "", ctx.Err()
 	case <-time.After(readyTimeout):
 		_ = c.stop(stopGrace, false)
-		return nil, "", fmt.Errorf("bench: reference not listening after %s", readyTimeout)
+		return nil, "", fmt.Errorf("bench: %s not listening after %s", name, readyTimeout)
 	}
 }
 
