@@ -382,8 +382,12 @@ func (a reviewPurchases) DeliveredItems(ctx context.Context, buyer uuid.UUID, or
 // page of products in one query.
 type productMedia struct{ m *media.Service }
 
-func (a productMedia) ProductMedia(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]catalog.Media, error) {
-	return mediaOf(ctx, a.m, events.MediaOwnerProduct, ids, func(it media.Item) catalog.Media {
+func (a productMedia) ProductMedia(ctx context.Context, ids []uuid.UUID, public bool) (map[uuid.UUID][]catalog.Media, error) {
+	list := a.m.ListMany
+	if public {
+		list = a.m.ListManyPublic
+	}
+	return mediaOf(ctx, list, events.MediaOwnerProduct, ids, func(it media.Item) catalog.Media {
 		return catalog.Media{ID: it.ID, Kind: string(it.Kind), URL: it.URL,
 			Thumbnails: thumbnailsOf(it, func(t media.Thumbnail) catalog.MediaThumbnail { return catalog.MediaThumbnail(t) }),
 			PosterURL:  it.PosterURL, Width: it.Width, Height: it.Height, DurationMS: it.DurationMS, Alt: it.Alt,
@@ -396,7 +400,7 @@ func (a productMedia) ProductMedia(ctx context.Context, ids []uuid.UUID) (map[uu
 type reviewMedia struct{ m *media.Service }
 
 func (a reviewMedia) ReviewMedia(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]review.Media, error) {
-	return mediaOf(ctx, a.m, events.MediaOwnerReview, ids, func(it media.Item) review.Media {
+	return mediaOf(ctx, a.m.ListMany, events.MediaOwnerReview, ids, func(it media.Item) review.Media {
 		return review.Media{ID: it.ID, Kind: string(it.Kind), URL: it.URL,
 			Thumbnails: thumbnailsOf(it, func(t media.Thumbnail) review.MediaThumbnail { return review.MediaThumbnail(t) }),
 			PosterURL:  it.PosterURL, Width: it.Width, Height: it.Height, DurationMS: it.DurationMS, Alt: it.Alt,
@@ -405,8 +409,9 @@ func (a reviewMedia) ReviewMedia(ctx context.Context, ids []uuid.UUID) (map[uuid
 }
 
 // mediaOf lists the media of owners of one kind in one query, each item in the consumer's type.
-func mediaOf[T any](ctx context.Context, m *media.Service, kind events.MediaOwnerKind, ids []uuid.UUID, conv func(media.Item) T) (map[uuid.UUID][]T, error) {
-	byOwner, err := m.ListMany(ctx, kind, ids)
+func mediaOf[T any](ctx context.Context, list func(context.Context, events.MediaOwnerKind, []uuid.UUID) (map[uuid.UUID][]media.Item, error),
+	kind events.MediaOwnerKind, ids []uuid.UUID, conv func(media.Item) T) (map[uuid.UUID][]T, error) {
+	byOwner, err := list(ctx, kind, ids)
 	if err != nil {
 		return nil, err
 	}

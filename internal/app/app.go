@@ -220,6 +220,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		MaxPerOwner: cfg.MediaMaxPerOwner, UploadsPerUser: cfg.MediaUploadsPerUser, Uploads: cfg.MediaUploads,
 		DeleteGrace: cfg.MediaDeleteGrace, UnattachedTTL: cfg.MediaUnattachedTTL}, log)
 	a.Media.SetGuard(events.MediaOwnerProduct, media.GuardFunc(a.Catalog.CanManageMedia))
+	a.Media.UseReads(a.Reads)
 	a.Catalog.SetMedia(productMedia{a.Media})
 	promos := shopPromotions{a.Shops}
 	// The cart's shipping fee comes from the shipping context, which needs the orders, which need

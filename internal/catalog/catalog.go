@@ -108,9 +108,10 @@ type MediaThumbnail struct {
 }
 
 // mediaGallery is what the catalog needs of the media context: the media of many products at
-// once (a page of them), by product.
+// once (a page of them), by product; public says the page is a public one, which may be
+// served a moment late (from a replica).
 type mediaGallery interface {
-	ProductMedia(ctx context.Context, productIDs []uuid.UUID) (map[uuid.UUID][]Media, error)
+	ProductMedia(ctx context.Context, productIDs []uuid.UUID, public bool) (map[uuid.UUID][]Media, error)
 }
 
 // Discount is a product's sale: a percentage off, or a fixed sale price, for every variant or

@@ -167,7 +167,7 @@ func (s *Service) list(ctx context.Context, q ListQuery, page httpx.Page) (httpx
 		out.Items[i] = toProduct(r, byProduct[r.ID], now)
 		shown[i] = &out.Items[i]
 	}
-	return out, s.withMedia(ctx, shown...)
+	return out, s.withMedia(ctx, !q.unlisted, shown...)
 }
 
 // productColumns are the products columns the list selects: those of the store's product row,

@@ -142,7 +142,7 @@ func (s *Service) SetPrice(ctx context.Context, p auth.Principal, id uuid.UUID, 
 		return Product{}, err
 	}
 	out := toProduct(row, vs, time.Now())
-	return out, s.withMedia(ctx, &out)
+	return out, s.withMedia(ctx, false, &out)
 }
 
 // DiscountInput puts a product on sale between StartsAt (default now) and EndsAt: a

@@ -63,8 +63,10 @@ func (s *Service) UseReads(db pgdb.DBTX) { s.reads, s.readQ = db, newStore(db) }
 // and videos (nil: products show none).
 func (s *Service) SetMedia(m mediaGallery) { s.media = m }
 
-// withMedia fills in the media of products, in one call to the media context for all of them.
-func (s *Service) withMedia(ctx context.Context, ps ...*Product) error {
+// withMedia fills in the media of products, in one call to the media context for all of them;
+// public says the products were read for a public page, so their media may come from the
+// replica too.
+func (s *Service) withMedia(ctx context.Context, public bool, ps ...*Product) error {
 	if s.media == nil || len(ps) == 0 {
 		return nil
 	}
@@ -72,7 +74,7 @@ func (s *Service) withMedia(ctx context.Context, ps ...*Product) error {
 	for i, p := range ps {
 		ids[i] = p.ID
 	}
-	byProduct, err := s.media.ProductMedia(ctx, ids)
+	byProduct, err := s.media.ProductMedia(ctx, ids, public)
 	if err != nil {
 		return err
 	}
@@ -279,7 +281,7 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id uuid.UUID) (Pro
 		return Product{}, err
 	}
 	out := toProduct(row, vs, time.Now())
-	return out, s.withMedia(ctx, &out)
+	return out, s.withMedia(ctx, p == nil, &out)
 }
 
 // ListedVariants returns a listed product's variants read on the primary, never the replica:
@@ -468,7 +470,7 @@ func (s *Service) edit(ctx context.Context, p auth.Principal, id uuid.UUID, upda
 		return Product{}, err
 	}
 	out := toProduct(row, vs, time.Now())
-	return out, s.withMedia(ctx, &out)
+	return out, s.withMedia(ctx, false, &out)
 }
 
 // Delete hides a product from buyers for good; the row stays for past orders.

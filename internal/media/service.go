@@ -51,8 +51,10 @@ type Config struct {
 // settled who may); its routes go through Add, Arrange and Remove, which ask the owner kind's
 // Guard.
 type Service struct {
-	pool    *pgxpool.Pool
-	q       *store.Queries
+	pool *pgxpool.Pool
+	q    *store.Queries
+	// readQ runs the public reads that tolerate a little lag: a read replica when one is set.
+	readQ   *store.Queries
 	jobs    *jobs.Runner
 	storage Storage
 	cfg     Config
@@ -70,7 +72,7 @@ type Service struct {
 // NewService builds the media service, registers its River workers (poster frames, purges,
 // the sweeper) and subscribes it to product.deleted and review.deleted.
 func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, storage Storage, cfg Config, log *slog.Logger) *Service {
-	s := &Service{pool: pool, q: newStore(pool), jobs: runner, storage: storage, cfg: cfg, tools: findVideoTools(), log: log,
+	s := &Service{pool: pool, q: newStore(pool), readQ: newStore(pool), jobs: runner, storage: storage, cfg: cfg, tools: findVideoTools(), log: log,
 		guards: map[events.MediaOwnerKind]Guard{}, slots: make(chan struct{}, cfg.Uploads), users: map[uuid.UUID]int{}}
 	river.AddWorker(runner.Workers, &posterWorker{s: s})
 	river.AddWorker(runner.Workers, &purgeWorker{s: s})
@@ -435,13 +437,26 @@ func (s *Service) List(ctx context.Context, owner Owner) ([]Item, error) {
 	return m[owner.ID], nil
 }
 
+// UseReads sends the lag-tolerant reads (ListManyPublic) to db, pgdb.Reads over a replica.
+func (s *Service) UseReads(db pgdb.DBTX) { s.readQ = newStore(db) }
+
 // ListMany returns the media of many owners of one kind in one query (a page of products).
 func (s *Service) ListMany(ctx context.Context, kind events.MediaOwnerKind, ids []uuid.UUID) (map[uuid.UUID][]Item, error) {
+	return s.listMany(ctx, s.q, kind, ids)
+}
+
+// ListManyPublic is ListMany for a public page, which may be served a moment late: it reads
+// from the replica when one is set.
+func (s *Service) ListManyPublic(ctx context.Context, kind events.MediaOwnerKind, ids []uuid.UUID) (map[uuid.UUID][]Item, error) {
+	return s.listMany(ctx, s.readQ, kind, ids)
+}
+
+func (s *Service) listMany(ctx context.Context, q *store.Queries, kind events.MediaOwnerKind, ids []uuid.UUID) (map[uuid.UUID][]Item, error) {
 	out := make(map[uuid.UUID][]Item, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.q.ListOwned(ctx, store.ListOwnedParams{OwnerKind: kind, OwnerIds: ids})
+	rows, err := q.ListOwned(ctx, store.ListOwnedParams{OwnerKind: kind, OwnerIds: ids})
 	if err != nil {
 		return nil, err
 	}
