@@ -55,6 +55,8 @@ type options struct {
 	DebugAddr string
 	// Login shapes the login-storm row.
 	Login loginOptions
+	// AnalyticsOrders is how many orders the analytics rows' shop holds (seeded in bulk).
+	AnalyticsOrders int
 	// ServerOutput receives the child's stdout and stderr.
 	ServerOutput io.Writer
 }
@@ -90,6 +92,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.DebugAddr, "debug-addr", "127.0.0.1:18081", "address the server under test serves pprof on (DEBUG_ADDR), for its memory and goroutines")
 	fs.IntVar(&o.Login.Logins, "logins", 500, "sign-ins sent all at once in the login-storm row")
 	fs.IntVar(&o.Login.Users, "login-users", 50, "accounts the login storm signs in to, each -logins/-login-users times")
+	fs.IntVar(&o.AnalyticsOrders, "analytics-orders", 100000,
+		"orders of the shop the analytics rows read (seeded in bulk into the order tables when it has fewer, then rebuilt into the rollups)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -115,6 +119,8 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("bench: -db-max-conns must be between 1 and 65536")
 	case o.Products < 1:
 		return o, errors.New("bench: -products must be at least 1")
+	case o.AnalyticsOrders < 1:
+		return o, errors.New("bench: -analytics-orders must be at least 1")
 	case o.Deliveries < 1 || o.Live.Subscribers < 1 || o.Live.Posts < 1:
 		return o, errors.New("bench: -deliveries, -live-subscribers and -live-posts must be at least 1")
 	case o.LiveScale.Followers < 1 || o.LiveScale.Posts < 1 || o.LiveScale.Interval <= 0 || o.LiveScale.Wait <= 0:
