@@ -167,6 +167,39 @@ func TestLargeReportsAreExported(t *testing.T) {
 		res = env.Post(t, base+"exports", seller.AccessToken, map[string]any{"report": "stock", "format": "csv"})
 		assert.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s", res.Body)
 	})
+	t.Run("a run cut short leaves nothing half written", func(t *testing.T) {
+		ctx := context.Background()
+		hold, err := env.App.Pool.Begin(ctx)
+		require.NoError(t, err)
+		defer func() { _ = hold.Rollback(ctx) }()
+		_, err = hold.Exec(ctx, "LOCK TABLE analytics.export_files IN EXCLUSIVE MODE")
+		require.NoError(t, err)
+		res := env.Post(t, base+"exports", seller.AccessToken, map[string]any{"report": "sales", "format": "json"})
+		require.Equal(t, http.StatusAccepted, res.Status, "%s", res.Body)
+		eid := res.Map(t)["id"].(string)
+		path := "/shops/" + shopID + "/reports/exports/" + eid
+		// A run that dies while it stores the file: its transaction never commits.
+		cut, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- env.App.Analytics.WriteExport(cut, uuid.MustParse(eid)) }()
+		// Both this run and River's have rendered the report and wait to store it: one for the
+		// files' table, the other for the export's row the first holds.
+		apptest.Eventually(t, func() bool {
+			var waiting int
+			require.NoError(t, env.App.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting))
+			return waiting >= 2
+		}, "two runs wait to store the file")
+		cancel()
+		require.Error(t, <-done)
+		assert.Equal(t, "pending", env.Get(t, path, seller.AccessToken).Map(t)["status"])
+		assert.Equal(t, http.StatusConflict, env.Get(t, path+"/file", seller.AccessToken).Status)
+		require.NoError(t, hold.Rollback(ctx))
+		apptest.Eventually(t, func() bool { return env.Get(t, path, seller.AccessToken).Map(t)["status"] == "ready" }, "River's run writes it")
+		res = env.Get(t, path+"/file", seller.AccessToken)
+		require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+		assert.Len(t, res.Map(t)["rows"], 3, "the JSON file holds every order")
+	})
 	t.Run("an expired export is gone, and swept", func(t *testing.T) {
 		_, err := env.App.Pool.Exec(context.Background(), "UPDATE analytics.exports SET expires_at = now() - interval '1 second' WHERE id = $1", id)
 		require.NoError(t, err)

@@ -425,7 +425,7 @@ func TestRunEndToEnd(t *testing.T) {
 	reqs, errs = reportRow(t, out.String(), "analytics rebuild (50-order shop)")
 	assert.Equal(t, 50, reqs, "the rebuild read the 50 seeded orders")
 	assert.Zero(t, errs)
-		reqs, errs = reportRow(t, out.String(), "login storm (20 at once)")
+	reqs, errs = reportRow(t, out.String(), "login storm (20 at once)")
 	assert.Equal(t, 15, reqs, "every fourth sign-in is refused")
 	assert.Zero(t, errs, "with the documented 503")
 	assert.Contains(t, out.String(), "5 more answered the documented 503")
