@@ -139,4 +139,14 @@ type Config struct {
 	MaxRange int
 	// ViewsEvery is how often the search context's view counts are copied.
 	ViewsEvery time.Duration
+	// InlineRows is the most rows a report answers at once; a report of more is exported by a
+	// River job into a file (ANALYTICS_EXPORT_INLINE_ROWS).
+	InlineRows int
+	// ExportTTL is how long an export's file is kept (ANALYTICS_EXPORT_TTL).
+	ExportTTL time.Duration
+	// ExportsPerUser is how many exports one user may have in progress at once.
+	ExportsPerUser int
+	// ExportWorkers is how many exports one process writes at once (each holds its file in
+	// memory); the others wait for a slot.
+	ExportWorkers int
 }

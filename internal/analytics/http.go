@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -56,11 +57,22 @@ func (h *Handler) Routes(r chi.Router) {
 			Doc("A shop's best sellers by units and revenue, their views and conversion, and its low-stock variants").
 			For(httpx.ShopOwner).Params(productsQuery{}).Can(apperr.Forbidden))
 		r.Method(http.MethodGet, "/shops/{id}/reports/sales", httpx.Documented[httpx.Empty, SalesReport](ok, h.salesReport).
-			ID("id", "shop").Doc("A shop's sales report: the orders placed in a range line by line; ?format=csv, xlsx or pdf gives a file").
-			For(httpx.ShopOwner).Params(reportQuery{}).AlsoAnswers(fileTypes...).Can(apperr.Forbidden))
+			ID("id", "shop").Doc("A shop's sales report: the orders placed in a range line by line; ?format=csv, xlsx or pdf gives a file; "+
+			"past ANALYTICS_EXPORT_INLINE_ROWS orders, 202 with the export that will hold them").
+			For(httpx.ShopOwner).Params(reportQuery{}).AlsoAnswers(fileTypes...).Or(http.StatusAccepted, Export{}).
+			Can(apperr.Forbidden, apperr.TooManyRequests))
 		r.Method(http.MethodGet, "/shops/{id}/reports/performance", httpx.Documented[httpx.Empty, PerformanceReport](ok, h.performanceReport).
 			ID("id", "shop").Doc("A shop's performance report: times to confirm and ship, on-time delivery, returns, rating; ?format=csv, xlsx or pdf gives a file").
 			For(httpx.ShopOwner).Params(reportQuery{}).AlsoAnswers(fileTypes...).Can(apperr.Forbidden))
+		r.Method(http.MethodPost, "/shops/{id}/reports/exports", httpx.WithIDBody(http.StatusAccepted, "id", "shop", h.startExport).
+			Doc("Export a shop's report, whatever its size, into a file written by a job; the answer says where to follow it").
+			For(httpx.ShopOwner).Can(apperr.Forbidden, apperr.TooManyRequests))
+		r.Method(http.MethodGet, "/shops/{id}/reports/exports/{export_id}", httpx.WithID(ok, "id", "shop", h.export).
+			ID("export_id", "export").Doc("An export's status, and its download link once it is ready (only for who asked, and admins)").
+			For(httpx.ShopOwner))
+		r.Method(http.MethodGet, "/shops/{id}/reports/exports/{export_id}/file", httpx.Documented[httpx.Empty, json.RawMessage](ok, h.exportFile).
+			ID("id", "shop").ID("export_id", "export").Doc("Download a ready export's file, in its format (409 while it is being written)").
+			For(httpx.ShopOwner).AlsoAnswers(fileTypes...).Can(apperr.Conflict))
 	})
 }
 
@@ -154,9 +166,14 @@ func (h *Handler) salesReport(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	rep, err := h.svc.SalesOf(r.Context(), auth.Of(r), id, rg)
+	rep, exp, err := h.svc.SalesOf(r.Context(), auth.Of(r), id, rg, format)
 	if err != nil {
 		httpx.Error(w, r, err)
+		return
+	}
+	if exp != nil {
+		w.Header().Set("Location", exp.URL)
+		httpx.JSON(w, http.StatusAccepted, exp)
 		return
 	}
 	if format == FormatJSON {
@@ -196,4 +213,42 @@ func file(w http.ResponseWriter, r *http.Request, name, from, to, format string,
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
+}
+
+func (h *Handler) startExport(r *http.Request, id uuid.UUID, in ExportInput) (Export, error) {
+	return h.svc.StartExport(r.Context(), auth.Of(r), id, in)
+}
+
+func (h *Handler) export(r *http.Request, id uuid.UUID) (Export, error) {
+	exportID, err := httpx.UUIDParam(r, "export_id", "export")
+	if err != nil {
+		return Export{}, err
+	}
+	return h.svc.ExportOf(r.Context(), auth.Of(r), id, exportID)
+}
+
+// exportFile writes a ready export's file as a download; it is private to who asked, so no
+// shared cache may keep it.
+func (h *Handler) exportFile(w http.ResponseWriter, r *http.Request) {
+	id, err := httpx.UUIDParam(r, "id", "shop")
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	exportID, err := httpx.UUIDParam(r, "export_id", "export")
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	f, err := h.svc.FileOf(r.Context(), auth.Of(r), id, exportID)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", f.ContentType)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+f.Filename+`"`)
+	w.Header().Set("Content-Length", strconv.Itoa(len(f.Content)))
+	w.Header().Set("Cache-Control", "private, no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(f.Content)
 }

@@ -141,3 +141,61 @@ SELECT o.placed_day AS day FROM analytics.orders o WHERE o.shop_id = @shop_id
 UNION SELECT o.sale_day FROM analytics.orders o WHERE o.shop_id = @shop_id AND o.sale_day IS NOT NULL
 UNION SELECT o.released_day FROM analytics.orders o WHERE o.shop_id = @shop_id AND o.released_day IS NOT NULL
 UNION SELECT f.day FROM analytics.refunds f WHERE f.shop_id = @shop_id;
+
+-- name: LockUser :exec
+-- Serialises one user's export requests, so that two at once cannot both pass the limit.
+SELECT pg_advisory_xact_lock(hashtextextended(@user_key::text, 0));
+
+-- name: PendingExports :one
+-- A user's exports in progress (an expired one no longer counts: its job is long over).
+SELECT count(*) FROM analytics.exports
+WHERE requested_by = @requested_by AND status = 'pending' AND expires_at > now();
+
+-- name: SamePendingExport :one
+-- The user's export of the same report still in progress, which a repeated request answers.
+SELECT id, shop_id, requested_by, report, format, from_day, to_day, status, row_count, size_bytes, created_at, ready_at, expires_at
+FROM analytics.exports
+WHERE requested_by = @requested_by AND shop_id = @shop_id AND report = @report AND format = @format
+  AND from_day = @from_day AND to_day = @to_day AND status = 'pending' AND expires_at > now()
+ORDER BY created_at DESC LIMIT 1;
+
+-- name: InsertExport :one
+INSERT INTO analytics.exports (id, shop_id, requested_by, report, format, from_day, to_day, expires_at)
+VALUES (@id, @shop_id, @requested_by, @report, @format, @from_day, @to_day, @expires_at)
+RETURNING id, shop_id, requested_by, report, format, from_day, to_day, status, row_count, size_bytes, created_at, ready_at, expires_at;
+
+-- name: GetExport :one
+-- An export of a shop that has not expired.
+SELECT id, shop_id, requested_by, report, format, from_day, to_day, status, row_count, size_bytes, created_at, ready_at, expires_at
+FROM analytics.exports WHERE id = @id AND shop_id = @shop_id AND expires_at > now();
+
+-- name: ExportByID :one
+SELECT id, shop_id, requested_by, report, format, from_day, to_day, status, row_count, size_bytes, created_at, ready_at, expires_at
+FROM analytics.exports WHERE id = @id;
+
+-- name: LockExport :one
+-- The export a job renders, locked so that two runs of the job cannot both write its file.
+SELECT id, shop_id, requested_by, report, format, from_day, to_day, status, row_count, size_bytes, created_at, ready_at, expires_at
+FROM analytics.exports WHERE id = @id FOR UPDATE;
+
+-- name: InsertExportFile :exec
+INSERT INTO analytics.export_files (export_id, content_type, filename, content)
+VALUES (@export_id, @content_type, @filename, @content);
+
+-- name: MarkExportReady :exec
+UPDATE analytics.exports SET status = 'ready', row_count = @row_count, size_bytes = @size_bytes, ready_at = now(),
+    expires_at = @expires_at
+WHERE id = @id AND status = 'pending';
+
+-- name: MarkExportFailed :exec
+UPDATE analytics.exports SET status = 'failed' WHERE id = @id AND status = 'pending';
+
+-- name: ExportFile :one
+-- A ready export's file, unless it expired.
+SELECT f.content_type, f.filename, f.content
+FROM analytics.exports e JOIN analytics.export_files f ON f.export_id = e.id
+WHERE e.id = @id AND e.status = 'ready' AND e.expires_at > now();
+
+-- name: DeleteExpiredExports :execrows
+-- Exports past their time, files with them (ON DELETE CASCADE).
+DELETE FROM analytics.exports WHERE expires_at <= now();

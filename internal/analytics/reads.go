@@ -184,7 +184,7 @@ func compare[T any](ctx context.Context, s *Service, shopID uuid.UUID, r Range, 
 	out := Comparison[T]{ShopID: shopID, Currency: Currency, Granularity: r.Granularity}
 	for i, rr := range []Range{r, r.Previous()} {
 		from, to := rr.dates()
-		rows, err := s.q.ShopDays(ctx, store.ShopDaysParams{ShopID: shopID, FromDay: from, ToDay: to})
+		rows, err := s.readQ.ShopDays(ctx, store.ShopDaysParams{ShopID: shopID, FromDay: from, ToDay: to})
 		if err != nil {
 			return out, fmt.Errorf("analytics shop days: %w", err)
 		}
@@ -284,7 +284,7 @@ func (s *Service) ProductsOf(ctx context.Context, p auth.Principal, shopID uuid.
 	from, to := r.dates()
 	out := Products{ShopID: shopID, Currency: Currency, From: r.From.Format(time.DateOnly), To: r.To.Format(time.DateOnly)}
 	for _, byRevenue := range []bool{false, true} {
-		rows, err := s.q.TopProducts(ctx, store.TopProductsParams{ShopID: shopID, FromDay: from, ToDay: to,
+		rows, err := s.readQ.TopProducts(ctx, store.TopProductsParams{ShopID: shopID, FromDay: from, ToDay: to,
 			ByRevenue: byRevenue, MaxRows: int32(limit)})
 		if err != nil {
 			return out, fmt.Errorf("analytics top products: %w", err)
@@ -300,12 +300,12 @@ func (s *Service) ProductsOf(ctx context.Context, p auth.Principal, shopID uuid.
 			out.ByUnits = list
 		}
 	}
-	views, err := s.q.ShopViews(ctx, store.ShopViewsParams{ShopID: shopID, FromDay: from, ToDay: to})
+	views, err := s.readQ.ShopViews(ctx, store.ShopViewsParams{ShopID: shopID, FromDay: from, ToDay: to})
 	if err != nil {
 		return out, fmt.Errorf("analytics shop views: %w", err)
 	}
 	out.Views = views
-	days, err := s.q.ShopDays(ctx, store.ShopDaysParams{ShopID: shopID, FromDay: from, ToDay: to})
+	days, err := s.readQ.ShopDays(ctx, store.ShopDaysParams{ShopID: shopID, FromDay: from, ToDay: to})
 	if err != nil {
 		return out, fmt.Errorf("analytics shop days: %w", err)
 	}
@@ -371,6 +371,10 @@ func (s *Service) PerformanceOf(ctx context.Context, p auth.Principal, shopID uu
 	if err := s.authorize(ctx, p, shopID); err != nil {
 		return PerformanceReport{}, err
 	}
+	return s.performance(ctx, shopID, r)
+}
+
+func (s *Service) performance(ctx context.Context, shopID uuid.UUID, r Range) (PerformanceReport, error) {
 	c, err := compare(ctx, s, shopID, r, (*Performance).add, (*Performance).finish)
 	if err != nil {
 		return PerformanceReport{}, err
@@ -406,32 +410,21 @@ type SalesReport struct {
 	To       string    `json:"to"`
 	Revenue  Money     `json:"revenue"`
 	Rows     []SaleRow `json:"rows"`
-	// TotalRows is how many orders the range has; Rows holds at most MaxReportRows of them
-	// (an export gives them all).
+	// TotalRows is how many orders the range has: all of them are in Rows (a range of more
+	// than a report answers at once is an export instead, see SalesOf).
 	TotalRows int64 `json:"total_rows"`
-	Truncated bool  `json:"truncated"`
 }
 
-// MaxReportRows is the most rows a report answers at once; an export of more is a job.
-const MaxReportRows = 10_000
-
-// SalesOf answers a shop's sales report, its first MaxReportRows rows.
-func (s *Service) SalesOf(ctx context.Context, p auth.Principal, shopID uuid.UUID, r Range) (SalesReport, error) {
-	if err := s.authorize(ctx, p, shopID); err != nil {
-		return SalesReport{}, err
-	}
-	return s.sales(ctx, shopID, r, MaxReportRows)
-}
-
+// sales reads a shop's sales report, at most limit rows of it.
 func (s *Service) sales(ctx context.Context, shopID uuid.UUID, r Range, limit int) (SalesReport, error) {
 	from, to := r.dates()
 	out := SalesReport{ShopID: shopID, Currency: Currency, From: r.From.Format(time.DateOnly), To: r.To.Format(time.DateOnly)}
-	n, err := s.q.CountSalesRows(ctx, store.CountSalesRowsParams{ShopID: shopID, FromDay: from, ToDay: to})
+	n, err := s.readQ.CountSalesRows(ctx, store.CountSalesRowsParams{ShopID: shopID, FromDay: from, ToDay: to})
 	if err != nil {
 		return out, fmt.Errorf("analytics sales count: %w", err)
 	}
 	out.TotalRows = n
-	days, err := s.q.ShopDays(ctx, store.ShopDaysParams{ShopID: shopID, FromDay: from, ToDay: to})
+	days, err := s.readQ.ShopDays(ctx, store.ShopDaysParams{ShopID: shopID, FromDay: from, ToDay: to})
 	if err != nil {
 		return out, fmt.Errorf("analytics shop days: %w", err)
 	}
@@ -442,7 +435,7 @@ func (s *Service) sales(ctx context.Context, shopID uuid.UUID, r Range, limit in
 	params := store.SalesRowsParams{ShopID: shopID, FromDay: from, ToDay: to, MaxRows: 1000}
 	for len(out.Rows) < limit {
 		params.MaxRows = int32(min(1000, limit-len(out.Rows)))
-		rows, err := s.q.SalesRows(ctx, params)
+		rows, err := s.readQ.SalesRows(ctx, params)
 		if err != nil {
 			return out, fmt.Errorf("analytics sales rows: %w", err)
 		}
@@ -461,7 +454,6 @@ func (s *Service) sales(ctx context.Context, shopID uuid.UUID, r Range, limit in
 		last := rows[len(rows)-1]
 		params.HasCursor, params.AfterAt, params.AfterID = true, last.PlacedAt, last.OrderID
 	}
-	out.Truncated = int64(len(out.Rows)) < out.TotalRows
 	return out, nil
 }
 

@@ -21,11 +21,23 @@ import (
 
 // Service holds the rules of the analytics context.
 type Service struct {
-	pool  *pgxpool.Pool
-	q     *store.Queries
+	pool *pgxpool.Pool
+	q    *store.Queries
+	// readQ runs the reads of figures and reports: the pool, or a read replica (UseReads).
+	readQ *store.Queries
+	bus   *eventbus.Bus
+	jobs  *jobs.Runner
 	ports Ports
 	cfg   Config
+	// renders holds a slot for each export this process is writing (Config.ExportWorkers).
+	renders chan struct{}
 }
+
+// UseReads runs the reads of figures and reports on db, a pgdb.Reads over a replica: the
+// rollups are written by jobs a moment after the orders anyway, so a little more lag changes
+// nothing a reader can tell. Exports (their status, their files) stay on the primary, so that
+// the one who asked sees their export at once.
+func (s *Service) UseReads(db pgdb.DBTX) { s.readQ = newStore(db) }
 
 // NewService builds the analytics context: it subscribes to the events that change an order's
 // figures and registers the periodic copy of the search context's view counts. bus and runner
@@ -43,7 +55,21 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, port
 	if ports.PromisedDays == nil {
 		ports.PromisedDays = func(events.ShippingMethod) int { return 5 }
 	}
-	s := &Service{pool: pool, q: newStore(pool), ports: ports, cfg: cfg}
+	if cfg.InlineRows <= 0 {
+		cfg.InlineRows = 10_000
+	}
+	if cfg.ExportTTL <= 0 {
+		cfg.ExportTTL = 24 * time.Hour
+	}
+	if cfg.ExportsPerUser <= 0 {
+		cfg.ExportsPerUser = 2
+	}
+	if cfg.ExportWorkers <= 0 {
+		cfg.ExportWorkers = 2
+	}
+	s := &Service{pool: pool, q: newStore(pool), bus: bus, jobs: runner, ports: ports, cfg: cfg,
+		renders: make(chan struct{}, cfg.ExportWorkers)}
+	s.readQ = s.q
 	if bus != nil {
 		eventbus.On(bus, "analytics.order_placed", func(ctx context.Context, _ string, ev events.OrderPlaced) error {
 			return s.refreshIDs(ctx, ev.OrderID)
@@ -68,6 +94,10 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, port
 		river.AddWorker(runner.Workers, &viewsWorker{s: s})
 		runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(cfg.ViewsEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return viewsArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
+		river.AddWorker(runner.Workers, &exportWorker{s: s})
+		river.AddWorker(runner.Workers, &exportSweepWorker{s: s})
+		runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(exportSweepEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return exportSweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
 	}
 	return s
 }

@@ -275,7 +275,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.Analytics = analytics.NewService(a.Pool, a.Bus, a.Jobs, analytics.Ports{
 		Source: analyticsSource{a.Orders, a.Payments}, Shops: promos, Views: analyticsViews{a.Search},
 		Ratings: analyticsRatings{a.Reviews}, Stock: analyticsStock{a.Catalog}, PromisedDays: promisedDays(a.Shipping.Fees())},
-		analytics.Config{Location: cfg.MarketplaceTZ, MaxRange: cfg.AnalyticsMaxRangeDays, ViewsEvery: cfg.AnalyticsViewsEvery})
+		analytics.Config{Location: cfg.MarketplaceTZ, MaxRange: cfg.AnalyticsMaxRangeDays, ViewsEvery: cfg.AnalyticsViewsEvery,
+			InlineRows: cfg.AnalyticsExportInlineRows, ExportTTL: cfg.AnalyticsExportTTL, ExportsPerUser: cfg.AnalyticsExportsPerUser,
+			ExportWorkers: cfg.AnalyticsExportWorkers})
+	a.Analytics.UseReads(a.Reads)
 
 	for _, h := range o.Hooks {
 		h(a)

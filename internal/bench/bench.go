@@ -57,6 +57,8 @@ type options struct {
 	Login loginOptions
 	// Replica runs the replica rows (replica.go) when PostgreSQL's server binaries are here.
 	Replica bool
+	// AnalyticsOrders is how many orders the analytics rows' shop holds (seeded in bulk).
+	AnalyticsOrders int
 	// ServerOutput receives the child's stdout and stderr.
 	ServerOutput io.Writer
 }
@@ -94,6 +96,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.Login.Users, "login-users", 50, "accounts the login storm signs in to, each -logins/-login-users times")
 	fs.BoolVar(&o.Replica, "replica", true, "also measure the product and category rows on a throwaway primary, from its streaming standby, "+
 		"and through a round-robin proxy to one and two instances (needs /usr/lib/postgresql/*/bin and scripts/pg-standby.sh)")
+	fs.IntVar(&o.AnalyticsOrders, "analytics-orders", 100000,
+		"orders of the shop the analytics rows read (seeded in bulk into the order tables when it has fewer, then rebuilt into the rollups)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -119,6 +123,8 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("bench: -db-max-conns must be between 1 and 65536")
 	case o.Products < 1:
 		return o, errors.New("bench: -products must be at least 1")
+	case o.AnalyticsOrders < 1:
+		return o, errors.New("bench: -analytics-orders must be at least 1")
 	case o.Deliveries < 1 || o.Live.Subscribers < 1 || o.Live.Posts < 1:
 		return o, errors.New("bench: -deliveries, -live-subscribers and -live-posts must be at least 1")
 	case o.LiveScale.Followers < 1 || o.LiveScale.Posts < 1 || o.LiveScale.Interval <= 0 || o.LiveScale.Wait <= 0:

@@ -53,6 +53,9 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "seed" && os.Getenv("HTTP_ADDR") != "" {
 		os.Exit(fakeSeed())
 	}
+	if len(os.Args) > 2 && os.Args[1] == "analytics" && os.Args[2] == "rebuild" && os.Getenv("HTTP_ADDR") != "" {
+		os.Exit(fakeRebuild())
+	}
 	os.Exit(m.Run())
 }
 
@@ -334,6 +337,7 @@ func TestParseFlags(t *testing.T) {
 	assert.Equal(t, 2*time.Second, o.Warmup)
 	assert.Equal(t, 20, o.DBMaxConns)
 	assert.Equal(t, 100000, o.Products)
+	assert.Equal(t, 100000, o.AnalyticsOrders)
 	assert.Equal(t, 8, o.Deliveries)
 	assert.Equal(t, liveOptions{Subscribers: 1000, Posts: 200, Interval: 20 * time.Millisecond, Wait: 10 * time.Second}, o.Live)
 	assert.Empty(t, o.Only)
@@ -347,7 +351,7 @@ func TestParseFlags(t *testing.T) {
 	assert.Equal(t, []string{"profile", "live tracking"}, o.Only)
 
 	for _, bad := range [][]string{{"-concurrency", "0"}, {"-duration", "0s"}, {"-warmup", "-1s"}, {"-products", "0"}, {"-deliveries", "0"},
-		{"-live-subscribers", "0"}, {"-live-posts", "0"}, {"-live-interval", "0s"}, {"extra"}, {"-nope"}} {
+		{"-live-subscribers", "0"}, {"-live-posts", "0"}, {"-live-interval", "0s"}, {"-analytics-orders", "0"}, {"extra"}, {"-nope"}} {
 		_, err := parseFlags(bad)
 		assert.Error(t, err, "%q", bad)
 	}
@@ -391,6 +395,7 @@ func TestRunEndToEnd(t *testing.T) {
 		"-duration", "300ms", "-warmup", "100ms", "-concurrency", "4", "-db-max-conns", "2", "-products", "5", "-checkout=false",
 		"-deliveries", "2", "-live-subscribers", "5", "-live-posts", "3", "-live-interval", "5ms", "-logins", "20", "-login-users", "4",
 		"-live-many", "6", "-live-many-posts", "2", "-live-many-interval", "5ms", "-live-many-settle", "0s", "-debug-addr", freeAddr(t),
+		"-analytics-orders", "50",
 	}, &out)
 	require.NoError(t, err, out.String())
 	t.Log("\n" + out.String())
@@ -398,7 +403,8 @@ func TestRunEndToEnd(t *testing.T) {
 	for _, name := range []string{"profile (goshop)", "profile (bare pgx)", "product (goshop)", "product (bare pgx)",
 		"products?category (goshop)", "products?category (bare pgx)", "location update (goshop)", "product reviews (goshop)",
 		"rating summary (goshop)", "search common word, 4 clients (goshop)", "search common word, 4 clients (bare pgx)",
-		"search facets, 32 clients (goshop)", "search autocomplete, 4 clients (bare pgx)", "behaviour events (goshop)"} {
+		"search facets, 32 clients (goshop)", "search autocomplete, 4 clients (bare pgx)", "behaviour events (goshop)",
+		"analytics revenue (goshop)", "analytics top products (goshop)"} {
 		reqs, errs := reportRow(t, out.String(), name)
 		assert.Positive(t, reqs, name)
 		assert.Zero(t, errs, name)
@@ -415,6 +421,9 @@ func TestRunEndToEnd(t *testing.T) {
 	assert.Zero(t, errs)
 	reqs, errs = reportRow(t, out.String(), "live tracking (6 followers)")
 	assert.Equal(t, 12, reqs, "every follower gets every post")
+	assert.Zero(t, errs)
+	reqs, errs = reportRow(t, out.String(), "analytics rebuild (50-order shop)")
+	assert.Equal(t, 50, reqs, "the rebuild read the 50 seeded orders")
 	assert.Zero(t, errs)
 	reqs, errs = reportRow(t, out.String(), "login storm (20 at once)")
 	assert.Equal(t, 15, reqs, "every fourth sign-in is refused")
@@ -637,8 +646,9 @@ func fakeServe() int {
 		_, _ = w.Write([]byte(`{"items":[]}`))
 	})
 
-	fakeDeliveries(mux, &tokens)
+	fakeDeliveries(mux, &tokens, pool)
 	fakeReviews(mux, pool)
+	fakeAnalytics(mux, &tokens)
 
 	srv := &http.Server{Addr: os.Getenv("HTTP_ADDR"), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
@@ -699,7 +709,7 @@ func fakeSeed() int {
 // fakeDeliveries imitates the delivery flow the bench drives, in memory: shop, product, address,
 // shipper registration, cart, checkout and confirmation, an assignment of the next available
 // shipper, the tracking read, location posts, and the live-tracking WebSocket that relays them.
-func fakeDeliveries(mux *http.ServeMux, tokens *sync.Map) {
+func fakeDeliveries(mux *http.ServeMux, tokens *sync.Map, pool *pgxpool.Pool) {
 	var (
 		mu        sync.Mutex
 		available []string              // shipper IDs, in the order they became available
@@ -726,8 +736,18 @@ func fakeDeliveries(mux *http.ServeMux, tokens *sync.Map) {
 	}
 	newID := func() map[string]any { return map[string]any{"id": uuid.NewString()} }
 	mux.HandleFunc("POST /api/v1/shops", func(w http.ResponseWriter, r *http.Request) { answer(http.StatusCreated, newID())(w, r) })
+	// A product is a catalog row with its variant, as the analytics row's seeding reads them.
 	mux.HandleFunc("POST /api/v1/shops/{id}/products", func(w http.ResponseWriter, r *http.Request) {
-		answer(http.StatusCreated, newID())(w, r)
+		var id string
+		if err := pool.QueryRow(r.Context(), `
+			WITH p AS (INSERT INTO catalog.products (shop_id, title, price, created_by)
+			           VALUES ($1, 'Bench', 125000, gen_random_uuid()) RETURNING id, shop_id, price)
+			INSERT INTO catalog.variants (product_id, shop_id, name, price, effective_price, stock)
+			SELECT id, shop_id, 'Default', price, price, 5 FROM p RETURNING product_id::text`, r.PathValue("id")).Scan(&id); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		answer(http.StatusCreated, map[string]any{"id": id})(w, r)
 	})
 	mux.HandleFunc("POST /api/v1/users/addresses", func(w http.ResponseWriter, r *http.Request) {
 		answer(http.StatusCreated, newID())(w, r)

@@ -36,6 +36,8 @@ type fixture struct {
 	checkout *checkoutFixture
 	// reviewed is the product with benchReviews reviews, and its shop (review.go).
 	reviewed, reviewedShop string
+	// analytics is the analytics rows' shop and its owner (analytics.go).
+	analytics *analyticsFixture
 }
 
 // runner is what a scenario's setup and measurement get: the options, the fixture, the load

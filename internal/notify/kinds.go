@@ -43,6 +43,8 @@ const (
 	KindEscrowReleased      Kind = "escrow_released"
 	KindPasswordChanged     Kind = "password_changed"
 	KindPasswordReset       Kind = "password_reset"
+	// KindExportReady tells who asked for a report's export that its file may be downloaded.
+	KindExportReady Kind = "export_ready"
 	// KindMessage is a message an admin sends by hand.
 	KindMessage Kind = "message"
 )
@@ -143,6 +145,9 @@ var rules = map[Kind]rule{
 	KindEscrowReleased: {channels: appEmail,
 		vi: [2]string{"Đã nhận tiền đơn {{.order_ref}}", "{{.amount}} {{.currency}} của đơn {{.order_ref}} đã được chuyển cho cửa hàng (phí {{.commission}})."},
 		en: [2]string{"Payout for {{.order_ref}}", "{{.amount}} {{.currency}} of order {{.order_ref}} has been released to your shop (commission {{.commission}})."}},
+	KindExportReady: {channels: appOnly,
+		vi: [2]string{"Báo cáo đã sẵn sàng", "Tệp {{.format}} của báo cáo {{.report}} đã sẵn sàng để tải về."},
+		en: [2]string{"Your report is ready", "The {{.format}} file of your {{.report}} report is ready to download."}},
 	KindPasswordChanged: {channels: []Channel{Email}, mandatory: true,
 		vi: [2]string{"Mật khẩu đã được thay đổi", "Chào {{.name}}, mật khẩu GoShop của bạn vừa được thay đổi lúc {{.at}}. Nếu không phải bạn, hãy đặt lại mật khẩu ngay."},
 		en: [2]string{"Your password was changed", "Hello {{.name}}, your GoShop password was changed at {{.at}}. If this was not you, reset it now."}},
@@ -188,7 +193,7 @@ func defaultOn(kind Kind, ch Channel) bool {
 // is saved. Every message carries all of them (empty when they do not apply).
 var Variables = []string{"name", "order_id", "order_ref", "total", "currency", "status", "reason", "product_id",
 	"price", "target_price", "shipper_id", "distance_km", "amount", "commission", "rating", "sku", "stock", "threshold",
-	"review_id", "at", "subject", "body"}
+	"review_id", "at", "subject", "body", "export_id", "report", "format", "url"}
 
 // vars completes a message's variables: every known name is present.
 func vars(data map[string]any) map[string]any {

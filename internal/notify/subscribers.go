@@ -123,6 +123,10 @@ func (s *Service) subscribe(bus *eventbus.Bus) {
 		d["amount"], d["commission"] = ev.Amount, ev.Commission
 		return s.dispatch(ctx, id, message{user: owner, kind: KindEscrowReleased, data: d})
 	})
+	eventbus.On(bus, "notify.export_ready", func(ctx context.Context, id string, ev events.AnalyticsExportReady) error {
+		return s.dispatch(ctx, id, message{user: parse(ev.UserID), kind: KindExportReady, data: map[string]any{
+			"export_id": ev.ExportID, "shop_id": ev.ShopID, "report": ev.Report, "format": ev.Format, "url": ev.URL}})
+	})
 	// The reset code itself is mailed by the identity context (it holds the secret); this is the
 	// notice that the password changed, which nobody can turn off.
 	eventbus.On(bus, "notify.password_changed", func(ctx context.Context, id string, ev events.PasswordChanged) error {

@@ -56,8 +56,8 @@ type Resource struct {
 // the suites that call every route: A owns a shop with a product, a voucher and a campaign, and
 // buys from it (an address, a cart line and a saved cart, a paid order on its way with shipper
 // S1, a delivered order with a return, a refund request and a dispute, another order S1 delivered
-// with A's reviews of the product, the shop and the delivery, a saved payment method, the
-// notifications all that made); B is
+// with A's reviews of the product, the shop and the delivery, a saved payment method, an export
+// of the shop's sales report, the notifications all that made); B is
 // another plain user who owns none of it; C is a plain user for the routes about the caller's
 // own things; S2 is a shipper who carries nothing of A's; Admin is an admin.
 type World struct {
@@ -220,6 +220,11 @@ func NewWorld(t testing.TB, opts ...Option) *World {
 		res = w.must(t, a, http.MethodGet, "/cart", http.StatusOK, nil)
 	}
 	put("cart line", res["items"].([]any)[0].(map[string]any)["id"].(string), a)
+
+	// An export of A's shop's sales report, asked for by A.
+	res = w.must(t, a, http.MethodPost, "/shops/"+shop+"/reports/exports", http.StatusAccepted, map[string]any{
+		"report": "sales", "format": "csv"})
+	put("export", res["id"].(string), a)
 
 	// A notification of A's (its orders made several).
 	Eventually(t, func() bool {

@@ -101,6 +101,13 @@ type Config struct {
 	// how often the search context's daily view counts are copied into the rollups.
 	AnalyticsMaxRangeDays int           `env:"ANALYTICS_MAX_RANGE_DAYS" envDefault:"366"`
 	AnalyticsViewsEvery   time.Duration `env:"ANALYTICS_VIEWS_EVERY" envDefault:"15m"`
+	// Report exports: a report of more rows than AnalyticsExportInlineRows is written by a
+	// River job into a file kept AnalyticsExportTTL; one user may have AnalyticsExportsPerUser
+	// exports in progress at once, and a process renders AnalyticsExportWorkers at once.
+	AnalyticsExportInlineRows int           `env:"ANALYTICS_EXPORT_INLINE_ROWS" envDefault:"10000"`
+	AnalyticsExportTTL        time.Duration `env:"ANALYTICS_EXPORT_TTL" envDefault:"24h"`
+	AnalyticsExportsPerUser   int           `env:"ANALYTICS_EXPORTS_PER_USER" envDefault:"2"`
+	AnalyticsExportWorkers    int           `env:"ANALYTICS_EXPORT_WORKERS" envDefault:"2"`
 
 	// Behaviour tracking (search): how long raw events are kept, how long a request waits for
 	// its batch to fill before the batch commits, and how many events may wait at once.
@@ -350,6 +357,9 @@ func (c Config) validate() error {
 	}
 	if c.AnalyticsMaxRangeDays < 1 || c.AnalyticsViewsEvery <= 0 {
 		return fmt.Errorf("config: ANALYTICS_MAX_RANGE_DAYS must be at least 1 and ANALYTICS_VIEWS_EVERY positive")
+	}
+	if c.AnalyticsExportInlineRows < 1 || c.AnalyticsExportTTL <= 0 || c.AnalyticsExportsPerUser < 1 || c.AnalyticsExportWorkers < 1 {
+		return fmt.Errorf("config: ANALYTICS_EXPORT_INLINE_ROWS, ANALYTICS_EXPORTS_PER_USER and ANALYTICS_EXPORT_WORKERS must be at least 1, ANALYTICS_EXPORT_TTL positive")
 	}
 	if c.PlatformCommissionBPS < 0 || c.PlatformCommissionBPS > 10_000 {
 		return fmt.Errorf("config: PLATFORM_COMMISSION_BPS must be from 0 to 10000")

@@ -82,6 +82,9 @@ type Op struct {
 	// Alternatives are other media types a JSON success may be asked for instead (a report as
 	// CSV, say), written by the handler as bytes.
 	Alternatives []string
+	// Otherwise are other success statuses the route may answer, each with its JSON answer's
+	// type (a report too large to answer at once answers 202 with the export that will hold it).
+	Otherwise map[int]reflect.Type
 }
 
 type opKey struct{}
@@ -128,6 +131,16 @@ func (o *Op) Answers(mediaType string) *Op { o.Produces = mediaType; return o }
 // report's ?format=csv).
 func (o *Op) AlsoAnswers(mediaTypes ...string) *Op {
 	o.Alternatives = append(o.Alternatives, mediaTypes...)
+	return o
+}
+
+// Or declares another success status the route may answer instead of its own, with a JSON
+// answer of out's type: a report too large to write at once answers 202 with its export.
+func (o *Op) Or(status int, out any) *Op {
+	if o.Otherwise == nil {
+		o.Otherwise = map[int]reflect.Type{}
+	}
+	o.Otherwise[status] = reflect.TypeOf(out)
 	return o
 }
 

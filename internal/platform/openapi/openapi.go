@@ -116,6 +116,11 @@ func Build(router chi.Routes, info Info, access AccessOf) ([]byte, error) {
 		if rt.Op != nil && rt.Op.Out != nil {
 			g.collectOut(rt.Op.Out)
 		}
+		if rt.Op != nil {
+			for _, t := range rt.Op.Otherwise {
+				g.collectOut(t)
+			}
+		}
 	}
 	paths := map[string]map[string]any{}
 	for _, rt := range routes {
@@ -261,6 +266,10 @@ func (g *gen) operation(rt Route) map[string]any {
 			content[m] = map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}
 		}
 		responses[strconv.Itoa(typed.Status)] = map[string]any{"description": status, "content": content}
+	}
+	for st, t := range typed.Otherwise {
+		responses[strconv.Itoa(st)] = map[string]any{"description": http.StatusText(st),
+			"content": map[string]any{"application/json": map[string]any{"schema": g.schema(t, out)}}}
 	}
 	for st, codes := range Problems(rt) {
 		var enum []any

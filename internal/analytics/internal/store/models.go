@@ -12,6 +12,29 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type AnalyticsExport struct {
+	ID          uuid.UUID
+	ShopID      uuid.UUID
+	RequestedBy uuid.UUID
+	Report      string
+	Format      string
+	FromDay     pgtype.Date
+	ToDay       pgtype.Date
+	Status      string
+	RowCount    *int64
+	SizeBytes   *int64
+	CreatedAt   time.Time
+	ReadyAt     *time.Time
+	ExpiresAt   time.Time
+}
+
+type AnalyticsExportFile struct {
+	ExportID    uuid.UUID
+	ContentType string
+	Filename    string
+	Content     []byte
+}
+
 type AnalyticsOrder struct {
 	OrderID        uuid.UUID
 	ShopID         uuid.UUID

@@ -177,6 +177,19 @@ func (q *Queries) CountSalesRows(ctx context.Context, arg CountSalesRowsParams) 
 	return count, err
 }
 
+const deleteExpiredExports = `-- name: DeleteExpiredExports :execrows
+DELETE FROM analytics.exports WHERE expires_at <= now()
+`
+
+// Exports past their time, files with them (ON DELETE CASCADE).
+func (q *Queries) DeleteExpiredExports(ctx context.Context) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteExpiredExports)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const deleteOrders = `-- name: DeleteOrders :exec
 DELETE FROM analytics.orders WHERE order_id = ANY($1::uuid[])
 `
@@ -212,6 +225,52 @@ type DeleteShopDaysParams struct {
 func (q *Queries) DeleteShopDays(ctx context.Context, arg DeleteShopDaysParams) error {
 	_, err := q.db.Exec(ctx, deleteShopDays, arg.ShopID, arg.Days)
 	return err
+}
+
+const exportByID = `-- name: ExportByID :one
+SELECT id, shop_id, requested_by, report, format, from_day, to_day, status, row_count, size_bytes, created_at, ready_at, expires_at
+FROM analytics.exports WHERE id = $1
+`
+
+func (q *Queries) ExportByID(ctx context.Context, id uuid.UUID) (AnalyticsExport, error) {
+	row := q.db.QueryRow(ctx, exportByID, id)
+	var i AnalyticsExport
+	err := row.Scan(
+		&i.ID,
+		&i.ShopID,
+		&i.RequestedBy,
+		&i.Report,
+		&i.Format,
+		&i.FromDay,
+		&i.ToDay,
+		&i.Status,
+		&i.RowCount,
+		&i.SizeBytes,
+		&i.CreatedAt,
+		&i.ReadyAt,
+		&i.ExpiresAt,
+	)
+	return i, err
+}
+
+const exportFile = `-- name: ExportFile :one
+SELECT f.content_type, f.filename, f.content
+FROM analytics.exports e JOIN analytics.export_files f ON f.export_id = e.id
+WHERE e.id = $1 AND e.status = 'ready' AND e.expires_at > now()
+`
+
+type ExportFileRow struct {
+	ContentType string
+	Filename    string
+	Content     []byte
+}
+
+// A ready export's file, unless it expired.
+func (q *Queries) ExportFile(ctx context.Context, id uuid.UUID) (ExportFileRow, error) {
+	row := q.db.QueryRow(ctx, exportFile, id)
+	var i ExportFileRow
+	err := row.Scan(&i.ContentType, &i.Filename, &i.Content)
+	return i, err
 }
 
 const factDaysOfShop = `-- name: FactDaysOfShop :many
@@ -263,6 +322,107 @@ func (q *Queries) FactShops(ctx context.Context) ([]uuid.UUID, error) {
 		return nil, err
 	}
 	return items, nil
+}
+
+const getExport = `-- name: GetExport :one
+SELECT id, shop_id, requested_by, report, format, from_day, to_day, status, row_count, size_bytes, created_at, ready_at, expires_at
+FROM analytics.exports WHERE id = $1 AND shop_id = $2 AND expires_at > now()
+`
+
+type GetExportParams struct {
+	ID     uuid.UUID
+	ShopID uuid.UUID
+}
+
+// An export of a shop that has not expired.
+func (q *Queries) GetExport(ctx context.Context, arg GetExportParams) (AnalyticsExport, error) {
+	row := q.db.QueryRow(ctx, getExport, arg.ID, arg.ShopID)
+	var i AnalyticsExport
+	err := row.Scan(
+		&i.ID,
+		&i.ShopID,
+		&i.RequestedBy,
+		&i.Report,
+		&i.Format,
+		&i.FromDay,
+		&i.ToDay,
+		&i.Status,
+		&i.RowCount,
+		&i.SizeBytes,
+		&i.CreatedAt,
+		&i.ReadyAt,
+		&i.ExpiresAt,
+	)
+	return i, err
+}
+
+const insertExport = `-- name: InsertExport :one
+INSERT INTO analytics.exports (id, shop_id, requested_by, report, format, from_day, to_day, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING id, shop_id, requested_by, report, format, from_day, to_day, status, row_count, size_bytes, created_at, ready_at, expires_at
+`
+
+type InsertExportParams struct {
+	ID          uuid.UUID
+	ShopID      uuid.UUID
+	RequestedBy uuid.UUID
+	Report      string
+	Format      string
+	FromDay     pgtype.Date
+	ToDay       pgtype.Date
+	ExpiresAt   time.Time
+}
+
+func (q *Queries) InsertExport(ctx context.Context, arg InsertExportParams) (AnalyticsExport, error) {
+	row := q.db.QueryRow(ctx, insertExport,
+		arg.ID,
+		arg.ShopID,
+		arg.RequestedBy,
+		arg.Report,
+		arg.Format,
+		arg.FromDay,
+		arg.ToDay,
+		arg.ExpiresAt,
+	)
+	var i AnalyticsExport
+	err := row.Scan(
+		&i.ID,
+		&i.ShopID,
+		&i.RequestedBy,
+		&i.Report,
+		&i.Format,
+		&i.FromDay,
+		&i.ToDay,
+		&i.Status,
+		&i.RowCount,
+		&i.SizeBytes,
+		&i.CreatedAt,
+		&i.ReadyAt,
+		&i.ExpiresAt,
+	)
+	return i, err
+}
+
+const insertExportFile = `-- name: InsertExportFile :exec
+INSERT INTO analytics.export_files (export_id, content_type, filename, content)
+VALUES ($1, $2, $3, $4)
+`
+
+type InsertExportFileParams struct {
+	ExportID    uuid.UUID
+	ContentType string
+	Filename    string
+	Content     []byte
+}
+
+func (q *Queries) InsertExportFile(ctx context.Context, arg InsertExportFileParams) error {
+	_, err := q.db.Exec(ctx, insertExportFile,
+		arg.ExportID,
+		arg.ContentType,
+		arg.Filename,
+		arg.Content,
+	)
+	return err
 }
 
 const insertLine = `-- name: InsertLine :exec
@@ -382,6 +542,33 @@ func (q *Queries) InsertRefund(ctx context.Context, arg InsertRefundParams) erro
 	return err
 }
 
+const lockExport = `-- name: LockExport :one
+SELECT id, shop_id, requested_by, report, format, from_day, to_day, status, row_count, size_bytes, created_at, ready_at, expires_at
+FROM analytics.exports WHERE id = $1 FOR UPDATE
+`
+
+// The export a job renders, locked so that two runs of the job cannot both write its file.
+func (q *Queries) LockExport(ctx context.Context, id uuid.UUID) (AnalyticsExport, error) {
+	row := q.db.QueryRow(ctx, lockExport, id)
+	var i AnalyticsExport
+	err := row.Scan(
+		&i.ID,
+		&i.ShopID,
+		&i.RequestedBy,
+		&i.Report,
+		&i.Format,
+		&i.FromDay,
+		&i.ToDay,
+		&i.Status,
+		&i.RowCount,
+		&i.SizeBytes,
+		&i.CreatedAt,
+		&i.ReadyAt,
+		&i.ExpiresAt,
+	)
+	return i, err
+}
+
 const lockShop = `-- name: LockShop :exec
 SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))
 `
@@ -390,6 +577,48 @@ SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))
 // miss the other's order.
 func (q *Queries) LockShop(ctx context.Context, shopKey string) error {
 	_, err := q.db.Exec(ctx, lockShop, shopKey)
+	return err
+}
+
+const lockUser = `-- name: LockUser :exec
+SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))
+`
+
+// Serialises one user's export requests, so that two at once cannot both pass the limit.
+func (q *Queries) LockUser(ctx context.Context, userKey string) error {
+	_, err := q.db.Exec(ctx, lockUser, userKey)
+	return err
+}
+
+const markExportFailed = `-- name: MarkExportFailed :exec
+UPDATE analytics.exports SET status = 'failed' WHERE id = $1 AND status = 'pending'
+`
+
+func (q *Queries) MarkExportFailed(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, markExportFailed, id)
+	return err
+}
+
+const markExportReady = `-- name: MarkExportReady :exec
+UPDATE analytics.exports SET status = 'ready', row_count = $1, size_bytes = $2, ready_at = now(),
+    expires_at = $3
+WHERE id = $4 AND status = 'pending'
+`
+
+type MarkExportReadyParams struct {
+	RowCount  *int64
+	SizeBytes *int64
+	ExpiresAt time.Time
+	ID        uuid.UUID
+}
+
+func (q *Queries) MarkExportReady(ctx context.Context, arg MarkExportReadyParams) error {
+	_, err := q.db.Exec(ctx, markExportReady,
+		arg.RowCount,
+		arg.SizeBytes,
+		arg.ExpiresAt,
+		arg.ID,
+	)
 	return err
 }
 
@@ -424,6 +653,19 @@ func (q *Queries) OrderDays(ctx context.Context, orderIds []uuid.UUID) ([]OrderD
 		return nil, err
 	}
 	return items, nil
+}
+
+const pendingExports = `-- name: PendingExports :one
+SELECT count(*) FROM analytics.exports
+WHERE requested_by = $1 AND status = 'pending' AND expires_at > now()
+`
+
+// A user's exports in progress (an expired one no longer counts: its job is long over).
+func (q *Queries) PendingExports(ctx context.Context, requestedBy uuid.UUID) (int64, error) {
+	row := q.db.QueryRow(ctx, pendingExports, requestedBy)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
 }
 
 const salesRows = `-- name: SalesRows :many
@@ -505,6 +747,52 @@ func (q *Queries) SalesRows(ctx context.Context, arg SalesRowsParams) ([]SalesRo
 		return nil, err
 	}
 	return items, nil
+}
+
+const samePendingExport = `-- name: SamePendingExport :one
+SELECT id, shop_id, requested_by, report, format, from_day, to_day, status, row_count, size_bytes, created_at, ready_at, expires_at
+FROM analytics.exports
+WHERE requested_by = $1 AND shop_id = $2 AND report = $3 AND format = $4
+  AND from_day = $5 AND to_day = $6 AND status = 'pending' AND expires_at > now()
+ORDER BY created_at DESC LIMIT 1
+`
+
+type SamePendingExportParams struct {
+	RequestedBy uuid.UUID
+	ShopID      uuid.UUID
+	Report      string
+	Format      string
+	FromDay     pgtype.Date
+	ToDay       pgtype.Date
+}
+
+// The user's export of the same report still in progress, which a repeated request answers.
+func (q *Queries) SamePendingExport(ctx context.Context, arg SamePendingExportParams) (AnalyticsExport, error) {
+	row := q.db.QueryRow(ctx, samePendingExport,
+		arg.RequestedBy,
+		arg.ShopID,
+		arg.Report,
+		arg.Format,
+		arg.FromDay,
+		arg.ToDay,
+	)
+	var i AnalyticsExport
+	err := row.Scan(
+		&i.ID,
+		&i.ShopID,
+		&i.RequestedBy,
+		&i.Report,
+		&i.Format,
+		&i.FromDay,
+		&i.ToDay,
+		&i.Status,
+		&i.RowCount,
+		&i.SizeBytes,
+		&i.CreatedAt,
+		&i.ReadyAt,
+		&i.ExpiresAt,
+	)
+	return i, err
 }
 
 const shopDays = `-- name: ShopDays :many
