@@ -55,6 +55,8 @@ type options struct {
 	DebugAddr string
 	// Login shapes the login-storm row.
 	Login loginOptions
+	// Notify shapes the notification rows.
+	Notify notifyOptions
 	// ServerOutput receives the child's stdout and stderr.
 	ServerOutput io.Writer
 }
@@ -75,7 +77,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.Products, "products", 100000,
 		"products the catalog must hold for the product scenarios; when it holds fewer, `<binary> seed` tops it up first")
 	fs.BoolVar(&o.Checkout, "checkout", true,
-		"also measure checkout (16 buyers of 2-item carts) beside its statements run by pgbench and pgbench TPC-B (16 clients each)")
+		"also measure checkout (16 buyers of 2-item carts) beside its statements run by pgbench and pgbench TPC-B (16 clients each), "+
+			"and the notification rows, which place orders")
 	only := fs.String("only", "", "run only these scenarios, comma-separated (profile, product, products?category, location update, checkout, live tracking, ...)")
 	fs.IntVar(&o.Deliveries, "deliveries", 8, "deliveries under way, each with its own shipper, that the location scenario posts to")
 	fs.IntVar(&o.Live.Subscribers, "live-subscribers", 1000, "WebSocket clients following one delivery in the live-tracking row")
@@ -90,8 +93,13 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.DebugAddr, "debug-addr", "127.0.0.1:18081", "address the server under test serves pprof on (DEBUG_ADDR), for its memory and goroutines")
 	fs.IntVar(&o.Login.Logins, "logins", 500, "sign-ins sent all at once in the login-storm row")
 	fs.IntVar(&o.Login.Users, "login-users", 50, "accounts the login storm signs in to, each -logins/-login-users times")
+	fs.IntVar(&o.Notify.Users, "notify-users", 1000,
+		"users of the notifications-live row, each on their own WS /notifications/live, each placing an order and receiving its notification")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if o.Notify.Users < 1 {
+		return o, errNoUsers
 	}
 	if err := o.Login.validate(); err != nil {
 		return o, err
