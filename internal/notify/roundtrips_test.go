@@ -19,8 +19,9 @@ import (
 // as many round trips to PostgreSQL for six recipients as for one, and few (BEGIN and COMMIT
 // included): the recipients' languages and zones, overrides, quiet hours and templates are read
 // in one batch, the notifications and deliveries inserted set-based in another, the send jobs
-// at once. The recipients differ (an English reader, one with SMS on and quiet hours), so that
-// every read finds something, and what was made is what their settings say.
+// at once (it was eight or nine for one recipient, and five more for each other one). The
+// recipients differ (an English reader, one with SMS on and quiet hours), so that every read
+// finds something, and what was made is what their settings say.
 func TestAnEventsRoundTripsDoNotGrowWithItsRecipients(t *testing.T) {
 	t.Parallel()
 	var rt pgdb.RoundTrips
@@ -47,6 +48,10 @@ func TestAnEventsRoundTripsDoNotGrowWithItsRecipients(t *testing.T) {
 		require.NoError(t, env.App.Notify.DispatchOrderPlaced(ctx, uuid.NewString(), uuid.NewString(), users...))
 	}
 	count := func(eventID string, to ...uuid.UUID) int64 {
+		// River wakes the workers with a notification (one more round trip) at most once per
+		// queue and fetch cooldown (50 ms here): each dispatch counted starts past it, so that
+		// both counts include it.
+		time.Sleep(200 * time.Millisecond)
 		before := rt.N()
 		require.NoError(t, env.App.Notify.DispatchOrderPlaced(ctx, eventID, uuid.NewString(), to...))
 		return rt.N() - before
@@ -56,7 +61,7 @@ func TestAnEventsRoundTripsDoNotGrowWithItsRecipients(t *testing.T) {
 	six := count(event, users...)
 	t.Logf("round trips: %d for one recipient, %d for six", one, six)
 	assert.Equal(t, one, six, "as many for six recipients as for one")
-	assert.LessOrEqual(t, six, int64(5), "BEGIN, the reads, the inserts, the send jobs, COMMIT")
+	assert.LessOrEqual(t, six, int64(6), "BEGIN, the reads, the inserts, the send jobs and River's wake-up, COMMIT")
 
 	var notifications, emails, sms int
 	require.NoError(t, env.App.Pool.QueryRow(ctx, `SELECT count(*) FROM notify.notifications WHERE event_id = $1`, event).Scan(&notifications))
