@@ -513,11 +513,26 @@ func (a notifyUsers) Contact(ctx context.Context, userID uuid.UUID) (notify.Cont
 	if err != nil {
 		return notify.Contact{}, err
 	}
-	c := notify.Contact{Email: u.Email, FullName: u.FullName}
+	c := notify.Contact{Email: u.Email, FullName: u.FullName, Locale: notify.Locale{Locale: u.Locale, TimeZone: u.TimeZone}}
 	if u.Phone != nil {
 		c.Phone = *u.Phone
 	}
 	return c, nil
+}
+
+func (a notifyUsers) QueueLocales(ctx context.Context, b *pgdb.Batch, ids []uuid.UUID, done func(map[uuid.UUID]notify.Locale, error) error) {
+	a.u.QueueLocales(ctx, b, ids, func(ls map[uuid.UUID]user.Locale, err error) error {
+		out := make(map[uuid.UUID]notify.Locale, len(ls))
+		for id, l := range ls {
+			out[id] = notify.Locale(l)
+		}
+		return done(out, err)
+	})
+}
+
+func (a notifyUsers) SetLocaleTx(ctx context.Context, tx pgx.Tx, userID uuid.UUID, locale, timeZone *string) (notify.Locale, error) {
+	l, err := a.u.SetLocaleTx(ctx, tx, userID, locale, timeZone)
+	return notify.Locale(l), err
 }
 
 // notifyOrders serves the notification context whom an order concerns: its buyer and shop from

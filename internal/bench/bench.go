@@ -59,6 +59,8 @@ type options struct {
 	Replica bool
 	// AnalyticsOrders is how many orders the analytics rows' shop holds (seeded in bulk).
 	AnalyticsOrders int
+	// Notify shapes the notification rows.
+	Notify notifyOptions
 	// ServerOutput receives the child's stdout and stderr.
 	ServerOutput io.Writer
 }
@@ -79,7 +81,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.Products, "products", 100000,
 		"products the catalog must hold for the product scenarios; when it holds fewer, `<binary> seed` tops it up first")
 	fs.BoolVar(&o.Checkout, "checkout", true,
-		"also measure checkout (16 buyers of 2-item carts) beside its statements run by pgbench and pgbench TPC-B (16 clients each)")
+		"also measure checkout (16 buyers of 2-item carts) beside its statements run by pgbench and pgbench TPC-B (16 clients each), "+
+			"and the notification rows, which place orders")
 	only := fs.String("only", "", "run only these scenarios, comma-separated (profile, product, products?category, location update, checkout, live tracking, replica, ...)")
 	fs.IntVar(&o.Deliveries, "deliveries", 8, "deliveries under way, each with its own shipper, that the location scenario posts to")
 	fs.IntVar(&o.Live.Subscribers, "live-subscribers", 1000, "WebSocket clients following one delivery in the live-tracking row")
@@ -98,8 +101,13 @@ func parseFlags(args []string) (options, error) {
 		"and through a round-robin proxy to one and two instances (needs /usr/lib/postgresql/*/bin and scripts/pg-standby.sh)")
 	fs.IntVar(&o.AnalyticsOrders, "analytics-orders", 100000,
 		"orders of the shop the analytics rows read (seeded in bulk into the order tables when it has fewer, then rebuilt into the rollups)")
+	fs.IntVar(&o.Notify.Users, "notify-users", 1000,
+		"users of the notifications-live row, each on their own WS /notifications/live, each placing an order and receiving its notification")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if o.Notify.Users < 1 {
+		return o, errNoUsers
 	}
 	if err := o.Login.validate(); err != nil {
 		return o, err

@@ -308,7 +308,7 @@ func TestChosen(t *testing.T) {
 	assert.Len(t, all, len(scenarios))
 	noCheckout, err := chosen(scenarios, nil, false)
 	require.NoError(t, err)
-	assert.Len(t, noCheckout, len(scenarios)-1)
+	assert.Len(t, noCheckout, len(scenarios)-3, "checkout and the two notification rows, which place orders")
 	for _, sc := range noCheckout {
 		assert.NotEqual(t, "checkout", sc.name)
 	}
@@ -340,6 +340,7 @@ func TestParseFlags(t *testing.T) {
 	assert.Equal(t, 100000, o.AnalyticsOrders)
 	assert.Equal(t, 8, o.Deliveries)
 	assert.Equal(t, liveOptions{Subscribers: 1000, Posts: 200, Interval: 20 * time.Millisecond, Wait: 10 * time.Second}, o.Live)
+	assert.Equal(t, notifyOptions{Users: 1000}, o.Notify)
 	assert.Empty(t, o.Only)
 
 	o, err = parseFlags([]string{"-binary", "/bin/x", "-concurrency", "8", "-duration", "1s", "-warmup", "0s", "-only", "profile, live tracking"})
@@ -351,7 +352,7 @@ func TestParseFlags(t *testing.T) {
 	assert.Equal(t, []string{"profile", "live tracking"}, o.Only)
 
 	for _, bad := range [][]string{{"-concurrency", "0"}, {"-duration", "0s"}, {"-warmup", "-1s"}, {"-products", "0"}, {"-deliveries", "0"},
-		{"-live-subscribers", "0"}, {"-live-posts", "0"}, {"-live-interval", "0s"}, {"-analytics-orders", "0"}, {"extra"}, {"-nope"}} {
+		{"-live-subscribers", "0"}, {"-live-posts", "0"}, {"-live-interval", "0s"}, {"-analytics-orders", "0"}, {"-notify-users", "0"}, {"extra"}, {"-nope"}} {
 		_, err := parseFlags(bad)
 		assert.Error(t, err, "%q", bad)
 	}

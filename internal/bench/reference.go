@@ -47,7 +47,7 @@ const referenceReady = "reference listening on "
 // ?category= with the default sort and limit).
 const (
 	refUserSQL = `-- name: GetUser :one
-SELECT id, email, password_hash, full_name, phone, roles, created_at, updated_at, deleted_at FROM users.users WHERE id = $1 AND deleted_at IS NULL
+SELECT id, email, password_hash, full_name, phone, roles, created_at, updated_at, deleted_at, locale, time_zone FROM users.users WHERE id = $1 AND deleted_at IS NULL
 `
 	refProductColumns = `id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed, gtin`
 	refProductSQL     = `-- name: GetProduct :one
@@ -245,9 +245,10 @@ func (ref *reference) profile(w http.ResponseWriter, r *http.Request) {
 		roles                         []string
 		createdAt, updatedAt          time.Time
 		deletedAt                     *time.Time
+		locale, timeZone              string
 	)
 	err := ref.pool.QueryRow(r.Context(), refUserSQL, uid).
-		Scan(&id, &email, &passwordHash, &fullName, &phone, &roles, &createdAt, &updatedAt, &deletedAt)
+		Scan(&id, &email, &passwordHash, &fullName, &phone, &roles, &createdAt, &updatedAt, &deletedAt, &locale, &timeZone)
 	if errors.Is(err, pgx.ErrNoRows) {
 		writeProblem(w, r, http.StatusNotFound, "not_found", "user not found")
 		return
@@ -256,7 +257,8 @@ func (ref *reference) profile(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusInternalServerError, "internal", "internal error")
 		return
 	}
-	writeJSON(w, user.User{ID: id, Email: email, FullName: fullName, Phone: phone, Roles: roles, CreatedAt: createdAt.UTC()})
+	writeJSON(w, user.User{ID: id, Email: email, FullName: fullName, Phone: phone, Roles: roles, Locale: locale, TimeZone: timeZone,
+		CreatedAt: createdAt.UTC()})
 }
 
 // productRecord is a catalog.products row, all of its columns, as sqlc's store.CatalogProduct

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -40,88 +41,171 @@ func userTopic(id uuid.UUID) string { return "notify:user:" + id.String() }
 func orderTopic(id uuid.UUID) string { return "notify:order:" + id.String() }
 
 // dispatch turns one event's messages into notifications and queued deliveries, in one
-// transaction; a message already made for this event (a redelivery) is made again by nobody.
-// The new in-app notifications reach the live streams after the commit.
+// transaction whose round trips do not grow with its recipients: one batch reads what every
+// recipient needs (dispatchReads), one batch inserts the notifications and the deliveries set-based,
+// and River inserts every send job at once. A message made already for this event (a redelivery)
+// is made again by nobody: the unique keys skip it, and nothing is sent for it. A recipient whose
+// account is gone is told nothing. The new in-app notifications reach the live streams after the
+// commit.
 func (s *Service) dispatch(ctx context.Context, eventID string, msgs ...message) error {
-	var fresh []Notification
-	var to []uuid.UUID
+	msgs = slices.DeleteFunc(msgs, func(m message) bool { return m.user == uuid.Nil })
+	if len(msgs) == 0 {
+		return nil
+	}
+	var fresh []store.NotifyNotification
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		fresh, to = fresh[:0], to[:0]
-		q := newStore(tx)
-		var jobs []river.InsertManyParams
-		for _, m := range msgs {
-			if m.user == uuid.Nil {
-				continue
-			}
-			n, js, err := s.make(ctx, q, eventID, m)
-			if err != nil {
-				return err
-			}
-			if n != nil {
-				fresh, to = append(fresh, *n), append(to, m.user)
-			}
-			jobs = append(jobs, js...)
+		fresh = nil
+		r, err := s.dispatchReads(ctx, tx, msgs)
+		if err != nil {
+			return err
 		}
-		if len(jobs) == 0 {
-			return nil
+		ns, ds, err := s.rows(eventID, msgs, r)
+		if err != nil {
+			return err
+		}
+		var b pgdb.Batch
+		if len(ns.UserIds) > 0 {
+			pgdb.Queue(&b, func(db pgdb.DBTX) ([]store.NotifyNotification, error) {
+				return newStore(db).CreateNotifications(ctx, ns)
+			}, func(rows []store.NotifyNotification, err error) error {
+				fresh = rows
+				return err
+			})
+		}
+		var made []store.CreateDeliveriesRow
+		if len(ds.UserIds) > 0 {
+			pgdb.Queue(&b, func(db pgdb.DBTX) ([]store.CreateDeliveriesRow, error) {
+				return newStore(db).CreateDeliveries(ctx, ds)
+			}, func(rows []store.CreateDeliveriesRow, err error) error {
+				made = rows
+				return err
+			})
+		}
+		if err := b.Send(ctx, tx); err != nil {
+			return err
+		}
+		jobs := make([]river.InsertManyParams, 0, len(made))
+		for _, d := range made {
+			jobs = append(jobs, s.sendJob(d.ID, Channel(d.Channel), r.settings[d.UserID]))
 		}
 		return s.jobs.InsertManyTx(ctx, tx, jobs)
 	})
 	if err != nil {
 		return err
 	}
-	for i, n := range fresh {
-		s.live(ctx, userTopic(to[i]), MsgNotification, n)
+	for _, n := range fresh {
+		s.live(ctx, userTopic(n.UserID), MsgNotification, toNotification(n))
 	}
 	return nil
 }
 
-// make writes one message: its in-app notification (nil when the person has it off, or has it
-// already) and the send jobs of its other channels.
-func (s *Service) make(ctx context.Context, q *store.Queries, eventID string, m message) (*Notification, []river.InsertManyParams, error) {
-	ov, err := s.overrides(ctx, q, m.user)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := s.settingsOf(ctx, q, m.user)
-	if err != nil {
-		return nil, nil, err
-	}
-	data, err := json.Marshal(m.data)
-	if err != nil {
-		return nil, nil, fmt.Errorf("notify: data: %w", err)
-	}
-	var out *Notification
-	var jobs []river.InsertManyParams
-	for _, ch := range enabledChannels(m.kind, ov) {
-		if ch == InApp {
-			msg, _, err := s.renderFor(ctx, q, m.kind, InApp, st.locale, st.localize(m.data))
-			if err != nil {
-				return nil, nil, err
-			}
-			r, err := q.CreateNotification(ctx, store.CreateNotificationParams{UserID: m.user, Kind: string(m.kind), Title: msg.Title,
-				Body: msg.Body, Data: data, EventID: eventID})
-			if pgdb.IsNoRows(err) {
-				continue // made already: this is a redelivery
-			}
-			if err != nil {
-				return nil, nil, err
-			}
-			n := toNotification(r)
-			out = &n
+// rows are the notifications and deliveries of an event's messages, as the set-based inserts
+// take them: each message on each channel its recipient has it on, the in-app ones rendered in
+// the recipient's language with their times in the recipient's zone.
+func (s *Service) rows(eventID string, msgs []message, r reads) (store.CreateNotificationsParams, store.CreateDeliveriesParams, error) {
+	ns := store.CreateNotificationsParams{EventID: eventID}
+	ds := store.CreateDeliveriesParams{EventID: eventID}
+	for _, m := range msgs {
+		st, live := r.settings[m.user]
+		if !live {
 			continue
 		}
-		d, err := q.CreateDelivery(ctx, store.CreateDeliveryParams{UserID: m.user, Kind: string(m.kind), Channel: string(ch),
-			EventID: &eventID, Data: data})
-		if pgdb.IsNoRows(err) {
-			continue
-		}
+		data, err := json.Marshal(m.data)
 		if err != nil {
-			return nil, nil, err
+			return ns, ds, fmt.Errorf("notify: data: %w", err)
 		}
-		jobs = append(jobs, s.sendJob(d.ID, ch, st))
+		for _, ch := range enabledChannels(m.kind, r.overrides[m.user]) {
+			if ch != InApp {
+				ds.UserIds = append(ds.UserIds, m.user)
+				ds.Kinds = append(ds.Kinds, string(m.kind))
+				ds.Channels = append(ds.Channels, string(ch))
+				ds.Data = append(ds.Data, string(data))
+				continue
+			}
+			var t *store.NotifyTemplate
+			if tpl, ok := r.templates[string(m.kind)+"/"+st.locale]; ok {
+				t = &tpl
+			}
+			msg, _, err := s.renderWith(t, m.kind, st.locale, st.localize(m.data))
+			if err != nil {
+				return ns, ds, err
+			}
+			ns.UserIds = append(ns.UserIds, m.user)
+			ns.Kinds = append(ns.Kinds, string(m.kind))
+			ns.Titles = append(ns.Titles, msg.Title)
+			ns.Bodies = append(ns.Bodies, msg.Body)
+			ns.Data = append(ns.Data, string(data))
+		}
 	}
-	return out, jobs, nil
+	return ns, ds, nil
+}
+
+// reads are what dispatch needs of an event's recipients: their settings (their profiles'
+// languages and zones, and their quiet hours; live accounts only), their overrides of the
+// event's kinds ("kind/channel"), and the active in-app templates of the event's kinds
+// ("kind/locale").
+type reads struct {
+	settings  map[uuid.UUID]settings
+	overrides map[uuid.UUID]map[string]bool
+	templates map[string]store.NotifyTemplate
+}
+
+// dispatchReads reads what dispatch needs of every recipient of an event in one round trip: the
+// identity context's read of their languages and zones, and this context's of their overrides,
+// quiet hours and the in-app templates, each one query for all of them.
+func (s *Service) dispatchReads(ctx context.Context, tx pgx.Tx, msgs []message) (reads, error) {
+	var ids []uuid.UUID
+	var kinds []string
+	for _, m := range msgs {
+		if !slices.Contains(ids, m.user) {
+			ids = append(ids, m.user)
+		}
+		if !slices.Contains(kinds, string(m.kind)) {
+			kinds = append(kinds, string(m.kind))
+		}
+	}
+	out := reads{settings: map[uuid.UUID]settings{}, overrides: map[uuid.UUID]map[string]bool{},
+		templates: map[string]store.NotifyTemplate{}}
+	var locales map[uuid.UUID]Locale
+	quiet := map[uuid.UUID]store.NotifySetting{}
+	var b pgdb.Batch
+	s.ports.Users.QueueLocales(ctx, &b, ids, func(l map[uuid.UUID]Locale, err error) error {
+		locales = l
+		return err
+	})
+	pgdb.Queue(&b, func(db pgdb.DBTX) ([]store.NotifyPreference, error) {
+		return newStore(db).RecipientPreferences(ctx, store.RecipientPreferencesParams{UserIds: ids, Kinds: kinds})
+	}, func(rows []store.NotifyPreference, err error) error {
+		for _, r := range rows {
+			if out.overrides[r.UserID] == nil {
+				out.overrides[r.UserID] = map[string]bool{}
+			}
+			out.overrides[r.UserID][r.Kind+"/"+r.Channel] = r.Enabled
+		}
+		return err
+	})
+	pgdb.Queue(&b, func(db pgdb.DBTX) ([]store.NotifySetting, error) { return newStore(db).RecipientQuietHours(ctx, ids) },
+		func(rows []store.NotifySetting, err error) error {
+			for _, r := range rows {
+				quiet[r.UserID] = r
+			}
+			return err
+		})
+	pgdb.Queue(&b, func(db pgdb.DBTX) ([]store.NotifyTemplate, error) {
+		return newStore(db).ActiveTemplatesOf(ctx, store.ActiveTemplatesOfParams{Kinds: kinds, Channel: string(InApp)})
+	}, func(rows []store.NotifyTemplate, err error) error {
+		for _, r := range rows {
+			out.templates[r.Kind+"/"+r.Locale] = r
+		}
+		return err
+	})
+	if err := b.Send(ctx, tx); err != nil {
+		return reads{}, err
+	}
+	for id, l := range locales {
+		out.settings[id] = s.settingsOf(l, quiet[id].QuietStart, quiet[id].QuietEnd)
+	}
+	return out, nil
 }
 
 // sendJob is the River job sending a delivery: SMS and push wait for the end of the person's

@@ -53,9 +53,9 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Method(http.MethodDelete, "/notifications/push/unregister", httpx.WithBody(none, h.unregister).
 			Doc("Forget one of the caller's browsers for web push").For(httpx.AnyUser).Can(apperr.NotFound))
 		r.Method(http.MethodGet, "/notifications/preferences", httpx.Endpoint(ok, h.preferences).
-			Doc("The caller's language, time zone, quiet hours, and channels per kind of message").For(httpx.AnyUser))
+			Doc("The caller's channels per kind of message, quiet hours, and language and time zone (their profile's)").For(httpx.AnyUser))
 		r.Method(http.MethodPut, "/notifications/preferences", httpx.WithBody(ok, h.setPreferences).
-			Doc("Change the caller's preferences (what the body names); mandatory messages cannot be turned off").For(httpx.AnyUser))
+			Doc("Change the caller's preferences (what the body names; a language or time zone changes their profile); mandatory messages cannot be turned off").For(httpx.AnyUser))
 		r.Method(http.MethodGet, "/notifications/templates", httpx.Endpoint(ok, h.templates).
 			Doc("Stored templates, every version, newest first (admins)").For(httpx.Admin).Params(templateQuery{}))
 		r.Method(http.MethodPost, "/notifications/templates", httpx.WithBody(created, h.createTemplate).

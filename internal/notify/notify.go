@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
 // Channel is a way a message reaches a person.
@@ -72,7 +75,8 @@ type QuietHours struct {
 	End   string `json:"end" validate:"required,len=5" doc:"HH:MM"`
 }
 
-// Preferences are a person's language, time zone, quiet hours and channels per kind.
+// Preferences are a person's language, time zone, quiet hours and channels per kind. The
+// language and zone are their profile's (GET/PUT /users/profile), shown and changed here too.
 type Preferences struct {
 	Locale     string       `json:"locale"`
 	TimeZone   string       `json:"time_zone"`
@@ -118,16 +122,32 @@ const (
 	StatusSkipped = "skipped"
 )
 
-// Contact is how to reach a person, from the identity context.
+// Contact is how to reach a person and speak to them, from the identity context.
 type Contact struct {
 	Email    string
 	FullName string
 	Phone    string
+	Locale
 }
 
-// Users answers how to reach a person; a deleted account is not found.
+// Locale is how to speak to a person: the language and the time zone of their profile (the
+// identity context keeps them; this context stores neither).
+type Locale struct {
+	Locale   string
+	TimeZone string
+}
+
+// Users is what this context needs of the identity context; a deleted account is not found.
 type Users interface {
+	// Contact answers how to reach a person, and in which language and zone.
 	Contact(ctx context.Context, userID uuid.UUID) (Contact, error)
+	// QueueLocales queues on b the one read of the language and zone of every live account
+	// among ids (all the recipients of an event); done gets them by account when b is sent, an
+	// account that is gone missing.
+	QueueLocales(ctx context.Context, b *pgdb.Batch, ids []uuid.UUID, done func(map[uuid.UUID]Locale, error) error)
+	// SetLocaleTx changes a person's language or zone (nil: unchanged) in tx, refusing what the
+	// profile route refuses, and answers both as they now are.
+	SetLocaleTx(ctx context.Context, tx pgx.Tx, userID uuid.UUID, locale, timeZone *string) (Locale, error)
 }
 
 // Shops answers who owns a shop; a missing shop is not found.

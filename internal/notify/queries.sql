@@ -1,7 +1,9 @@
--- name: CreateNotification :one
--- A redelivered event inserts nothing (the unique key): the caller sees no row.
+-- name: CreateNotifications :many
+-- One event's in-app notifications, set-based (the arrays are its rows, zipped). One made already
+-- (a redelivered event) inserts nothing and is not returned: the unique key (event, person, kind).
 INSERT INTO notify.notifications (user_id, kind, title, body, data, event_id)
-VALUES (@user_id, @kind, @title, @body, @data, @event_id)
+SELECT unnest(@user_ids::uuid[]), unnest(@kinds::text[]), unnest(@titles::text[]), unnest(@bodies::text[]),
+    unnest(@data::text[])::jsonb, @event_id::text
 ON CONFLICT DO NOTHING
 RETURNING id, user_id, kind, title, body, data, event_id, read_at, deleted_at, created_at;
 
@@ -46,19 +48,32 @@ SELECT user_id, kind, channel, enabled, updated_at FROM notify.preferences WHERE
 INSERT INTO notify.preferences (user_id, kind, channel, enabled) VALUES (@user_id, @kind, @channel, @enabled)
 ON CONFLICT (user_id, kind, channel) DO UPDATE SET enabled = excluded.enabled, updated_at = now();
 
--- name: GetSettings :one
-SELECT user_id, locale, time_zone, quiet_start, quiet_end, updated_at FROM notify.settings WHERE user_id = @user_id;
+-- name: RecipientPreferences :many
+-- The overrides of an event's recipients for the event's kinds.
+SELECT user_id, kind, channel, enabled, updated_at FROM notify.preferences
+WHERE user_id = ANY(@user_ids::uuid[]) AND kind = ANY(@kinds::text[]);
 
--- name: UpsertSettings :one
-INSERT INTO notify.settings (user_id, locale, time_zone, quiet_start, quiet_end)
-VALUES (@user_id, @locale, @time_zone, sqlc.narg(quiet_start), sqlc.narg(quiet_end))
-ON CONFLICT (user_id) DO UPDATE SET locale = excluded.locale, time_zone = excluded.time_zone,
-    quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end, updated_at = now()
-RETURNING user_id, locale, time_zone, quiet_start, quiet_end, updated_at;
+-- name: GetSettings :one
+SELECT user_id, quiet_start, quiet_end, updated_at FROM notify.settings WHERE user_id = @user_id;
+
+-- name: RecipientQuietHours :many
+-- The quiet hours of an event's recipients who have some.
+SELECT user_id, quiet_start, quiet_end, updated_at FROM notify.settings
+WHERE user_id = ANY(@user_ids::uuid[]) AND quiet_start IS NOT NULL;
+
+-- name: UpsertSettings :exec
+INSERT INTO notify.settings (user_id, quiet_start, quiet_end)
+VALUES (@user_id, sqlc.narg(quiet_start), sqlc.narg(quiet_end))
+ON CONFLICT (user_id) DO UPDATE SET quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end, updated_at = now();
 
 -- name: ActiveTemplate :one
 SELECT id, kind, channel, locale, version, subject, body, html, active, created_by, created_at
 FROM notify.templates WHERE kind = @kind AND channel = @channel AND locale = @locale AND active;
+
+-- name: ActiveTemplatesOf :many
+-- The active templates of an event's kinds on one channel, in every language.
+SELECT id, kind, channel, locale, version, subject, body, html, active, created_by, created_at
+FROM notify.templates WHERE kind = ANY(@kinds::text[]) AND channel = @channel AND active;
 
 -- name: LockTemplateVersions :one
 -- Serializes the versions of one kind, channel and language: the newest version, 0 when none.
@@ -111,6 +126,16 @@ VALUES (@user_id, @kind, @channel, sqlc.narg(event_id), sqlc.narg(template_id), 
 ON CONFLICT DO NOTHING
 RETURNING id, user_id, kind, channel, event_id, template_id, subject, body, data, status, attempts, last_error, created_by,
     created_at, sent_at;
+
+-- name: CreateDeliveries :many
+-- One event's outgoing messages, set-based (the arrays are its rows, zipped). One made already (a
+-- redelivered event) inserts nothing and is not returned: the unique key (event, person, kind,
+-- channel).
+INSERT INTO notify.deliveries (user_id, kind, channel, event_id, data)
+SELECT unnest(@user_ids::uuid[]), unnest(@kinds::text[]), unnest(@channels::text[]), @event_id::text,
+    unnest(@data::text[])::jsonb
+ON CONFLICT DO NOTHING
+RETURNING id, user_id, kind, channel;
 
 -- name: GetDelivery :one
 SELECT id, user_id, kind, channel, event_id, template_id, subject, body, data, status, attempts, last_error, created_by,

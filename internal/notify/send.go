@@ -80,14 +80,12 @@ func (s *Service) send(ctx context.Context, id uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	st, err := s.settingsOf(ctx, s.q, d.UserID)
-	if err != nil {
-		return err
-	}
 	var data map[string]any
 	if err := json.Unmarshal(d.Data, &data); err != nil {
 		return skip{why: "unreadable data: " + err.Error()}
 	}
+	// The profile's language and zone as they are now: a message still queued speaks the
+	// language its reader chose meanwhile. Quiet hours were applied when it was queued.
 	contact, err := s.ports.Users.Contact(ctx, d.UserID)
 	if apperr.Is(err, apperr.NotFound) {
 		return skip{why: "the account is gone"}
@@ -95,6 +93,7 @@ func (s *Service) send(ctx context.Context, id uuid.UUID) error {
 	if err != nil {
 		return err
 	}
+	st := s.settingsOf(contact.Locale, nil, nil)
 	if _, ok := data["name"]; !ok {
 		data["name"] = contact.FullName
 	}

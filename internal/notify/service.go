@@ -1,12 +1,14 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -27,6 +29,8 @@ import (
 
 // Service holds the rules of the notification context.
 type Service struct {
+	// zones are the time zones loaded so far, by name.
+	zones sync.Map
 	pool  *pgxpool.Pool
 	q     *store.Queries
 	jobs  *jobs.Runner
@@ -146,7 +150,7 @@ func toNotification(r store.NotifyNotification) Notification {
 	return n
 }
 
-// settings are a person's language, zone and quiet hours, defaults filled in.
+// settings are a person's language and zone (their profile's) and quiet hours (kept here).
 type settings struct {
 	locale     string
 	zone       *time.Location
@@ -155,20 +159,29 @@ type settings struct {
 	quietEnd   *int16
 }
 
-func (s *Service) settingsOf(ctx context.Context, q *store.Queries, userID uuid.UUID) (settings, error) {
-	out := settings{locale: Locales[0], zoneName: DefaultTimeZone}
-	r, err := q.GetSettings(ctx, userID)
-	switch {
-	case err == nil:
-		out.locale, out.zoneName, out.quietStart, out.quietEnd = r.Locale, r.TimeZone, r.QuietStart, r.QuietEnd
-	case !pgdb.IsNoRows(err):
-		return out, fmt.Errorf("notify: settings: %w", err)
+// settingsOf fills in a person's settings from their profile's language and zone (defaults for
+// what is empty) and their quiet hours (nil: none).
+func (s *Service) settingsOf(l Locale, quietStart, quietEnd *int16) settings {
+	out := settings{locale: cmp.Or(l.Locale, Locales[0]), zoneName: cmp.Or(l.TimeZone, DefaultTimeZone), quietStart: quietStart,
+		quietEnd: quietEnd}
+	out.zone = s.zone(out.zoneName)
+	return out
+}
+
+// zone loads a time zone once per process: time.LoadLocation reads and parses the zone database
+// on every call, and every message needs its recipient's. A name it cannot load (the profile
+// route refuses those, so this is a bug) is UTC.
+func (s *Service) zone(name string) *time.Location {
+	if z, ok := s.zones.Load(name); ok {
+		return z.(*time.Location)
 	}
-	out.zone, err = time.LoadLocation(out.zoneName)
+	z, err := time.LoadLocation(name)
 	if err != nil {
-		out.zone = time.UTC
+		s.log.Warn("notify: unknown time zone; using UTC", "time_zone", name, "err", err)
+		z = time.UTC
 	}
-	return out, nil
+	s.zones.Store(name, z)
+	return z
 }
 
 // quietUntil is when the quiet hours around t end, or the zero time when t is outside them.
@@ -207,32 +220,33 @@ func enabledChannels(kind Kind, overrides map[string]bool) []Channel {
 	return out
 }
 
-func (s *Service) overrides(ctx context.Context, q *store.Queries, userID uuid.UUID) (map[string]bool, error) {
-	rows, err := q.ListPreferences(ctx, userID)
-	if err != nil {
-		return nil, fmt.Errorf("notify: preferences: %w", err)
-	}
-	out := make(map[string]bool, len(rows))
-	for _, r := range rows {
-		out[r.Kind+"/"+r.Channel] = r.Enabled
-	}
-	return out, nil
-}
-
 // Preferences answers the caller's preferences: every kind on every channel.
 func (s *Service) Preferences(ctx context.Context, p auth.Principal) (Preferences, error) {
-	return s.preferences(ctx, s.q, p.UserID)
+	c, err := s.ports.Users.Contact(ctx, p.UserID)
+	if err != nil {
+		return Preferences{}, err
+	}
+	return s.preferences(ctx, s.q, p.UserID, c.Locale)
 }
 
-func (s *Service) preferences(ctx context.Context, q *store.Queries, userID uuid.UUID) (Preferences, error) {
-	st, err := s.settingsOf(ctx, q, userID)
-	if err != nil {
-		return Preferences{}, err
+func (s *Service) preferences(ctx context.Context, q *store.Queries, userID uuid.UUID, l Locale) (Preferences, error) {
+	var start, end *int16
+	r, err := q.GetSettings(ctx, userID)
+	switch {
+	case err == nil:
+		start, end = r.QuietStart, r.QuietEnd
+	case !pgdb.IsNoRows(err):
+		return Preferences{}, fmt.Errorf("notify: settings: %w", err)
 	}
-	ov, err := s.overrides(ctx, q, userID)
+	rows, err := q.ListPreferences(ctx, userID)
 	if err != nil {
-		return Preferences{}, err
+		return Preferences{}, fmt.Errorf("notify: preferences: %w", err)
 	}
+	ov := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		ov[r.Kind+"/"+r.Channel] = r.Enabled
+	}
+	st := s.settingsOf(l, start, end)
 	out := Preferences{Locale: st.locale, TimeZone: st.zoneName, Items: []Preference{}, PushPublicKey: s.cfg.PushPublicKey}
 	if st.quietStart != nil && st.quietEnd != nil {
 		out.QuietHours = &QuietHours{Start: clock(*st.quietStart), End: clock(*st.quietEnd)}
@@ -277,7 +291,8 @@ type PreferenceInput struct {
 	Enabled bool    `json:"enabled"`
 }
 
-// PreferencesInput changes the caller's preferences: only what it names.
+// PreferencesInput changes the caller's preferences: only what it names. Locale and TimeZone
+// are their profile's, changed there (as PUT /users/profile would change them).
 type PreferencesInput struct {
 	Locale   *string `json:"locale" validate:"omitempty,oneof=vi en"`
 	TimeZone *string `json:"time_zone" validate:"omitempty,max=64"`
@@ -288,7 +303,9 @@ type PreferencesInput struct {
 }
 
 // SetPreferences changes the caller's preferences. Turning off a message that cannot be turned
-// off (password reset and change mail) is refused, and nothing changes.
+// off (password reset and change mail) is refused, and nothing changes. A language or zone goes
+// to the caller's profile, in the same transaction: the profile is their one record, and a
+// client that sets them here (as this route always allowed) still sees its change honoured.
 func (s *Service) SetPreferences(ctx context.Context, p auth.Principal, in PreferencesInput) (Preferences, error) {
 	for i, it := range in.Items {
 		r, ok := rules[it.Kind]
@@ -299,13 +316,6 @@ func (s *Service) SetPreferences(ctx context.Context, p auth.Principal, in Prefe
 		if r.mandatory && !it.Enabled && defaultOn(it.Kind, it.Channel) {
 			return Preferences{}, apperr.Field(field+".enabled", string(it.Kind)+" by "+string(it.Channel)+" cannot be turned off")
 		}
-	}
-	var zone *string
-	if in.TimeZone != nil {
-		if _, err := time.LoadLocation(*in.TimeZone); err != nil || *in.TimeZone == "" || *in.TimeZone == "Local" {
-			return Preferences{}, apperr.Field("time_zone", "is not a time zone (such as Asia/Ho_Chi_Minh)")
-		}
-		zone = in.TimeZone
 	}
 	var start, end *int16
 	if in.QuietHours != nil {
@@ -322,29 +332,27 @@ func (s *Service) SetPreferences(ctx context.Context, p auth.Principal, in Prefe
 		}
 		start, end = &a, &b
 	}
+	var l Locale
+	if in.Locale == nil && in.TimeZone == nil {
+		c, err := s.ports.Users.Contact(ctx, p.UserID)
+		if err != nil {
+			return Preferences{}, err
+		}
+		l = c.Locale
+	}
 	var out Preferences
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := newStore(tx)
-		st, err := s.settingsOf(ctx, q, p.UserID)
-		if err != nil {
-			return err
+		if in.Locale != nil || in.TimeZone != nil {
+			var err error
+			if l, err = s.ports.Users.SetLocaleTx(ctx, tx, p.UserID, in.Locale, in.TimeZone); err != nil {
+				return err
+			}
 		}
-		locale, zoneName, qs, qe := st.locale, st.zoneName, st.quietStart, st.quietEnd
-		if in.Locale != nil {
-			locale = *in.Locale
-		}
-		if zone != nil {
-			zoneName = *zone
-		}
-		if in.ClearQuietHours {
-			qs, qe = nil, nil
-		}
-		if start != nil {
-			qs, qe = start, end
-		}
-		if _, err := q.UpsertSettings(ctx, store.UpsertSettingsParams{UserID: p.UserID, Locale: locale, TimeZone: zoneName,
-			QuietStart: qs, QuietEnd: qe}); err != nil {
-			return err
+		if in.ClearQuietHours || start != nil {
+			if err := q.UpsertSettings(ctx, store.UpsertSettingsParams{UserID: p.UserID, QuietStart: start, QuietEnd: end}); err != nil {
+				return err
+			}
 		}
 		for _, it := range in.Items {
 			if err := q.UpsertPreference(ctx, store.UpsertPreferenceParams{UserID: p.UserID, Kind: string(it.Kind),
@@ -352,7 +360,8 @@ func (s *Service) SetPreferences(ctx context.Context, p auth.Principal, in Prefe
 				return err
 			}
 		}
-		out, err = s.preferences(ctx, q, p.UserID)
+		var err error
+		out, err = s.preferences(ctx, q, p.UserID, l)
 		return err
 	})
 	return out, err

@@ -91,6 +91,9 @@ func TestPreferencesChangeTheChannels(t *testing.T) {
 		res.JSON(t, &got)
 		assert.Equal(t, "en", got.Locale)
 		assert.Equal(t, quiet, got.QuietHours)
+		profile := env.Get(t, "/users/profile", m.buyer.AccessToken).Map(t)
+		assert.Equal(t, "en", profile["locale"], "the language is the profile's")
+		assert.Equal(t, "Asia/Bangkok", profile["time_zone"], "the zone is the profile's")
 		assert.False(t, got.find("order_placed", "email").Enabled)
 		assert.True(t, got.find("order_placed", "sms").Enabled)
 
@@ -280,4 +283,62 @@ func TestPushSubscriptionsAndHandSentMessages(t *testing.T) {
 		res = env.Post(t, "/notifications/sms/send", admin.AccessToken, msg)
 		require.Equal(t, http.StatusAccepted, res.Status, "%s", res.Body)
 	})
+}
+
+// TestQuietHoursAreKeptInTheProfilesZone gives two buyers the same time zone on their profiles,
+// New York, twelve hours from the marketplace's default zone in December. One's quiet hours are
+// around the present hour in New York: their SMS waits. The other's are around the present hour
+// in Ho Chi Minh City, the default zone, which is the middle of the night in New York: their SMS
+// goes at once. Read in the default zone instead, the two would swap.
+func TestQuietHoursAreKeptInTheProfilesZone(t *testing.T) {
+	t.Parallel()
+	m := newMarket(t)
+	env := m.env
+	night := env.Register(t, "Night Owl")
+	nightAddress := env.CreateAddress(t, night)
+	ny, err := time.LoadLocation("America/New_York")
+	require.NoError(t, err)
+	hcm, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	require.NoError(t, err)
+	around := func(zone *time.Location) map[string]string {
+		now := time.Now().In(zone)
+		return map[string]string{"start": now.Add(-time.Hour).Format("15:04"), "end": now.Add(time.Hour).Format("15:04")}
+	}
+	for _, c := range []struct {
+		u     apptest.User
+		quiet map[string]string
+	}{{m.buyer, around(ny)}, {night, around(hcm)}} {
+		res := env.Put(t, "/users/profile", c.u.AccessToken, map[string]any{"time_zone": "America/New_York"})
+		require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+		res = env.Put(t, "/notifications/preferences", c.u.AccessToken, map[string]any{"quiet_hours": c.quiet,
+			"items": []any{map[string]any{"kind": "order_placed", "channel": "sms", "enabled": true}}})
+		require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+		var got preferences
+		res.JSON(t, &got)
+		assert.Equal(t, "America/New_York", got.TimeZone, "the preferences show the profile's zone")
+	}
+	env.CheckoutCOD(t, m.buyer, m.address, m.product.ID, 1)
+	env.CheckoutCOD(t, night, nightAddress, m.product.ID, 1)
+
+	sms := func(u apptest.User) notify.Delivery {
+		t.Helper()
+		var out notify.Delivery
+		apptest.Eventually(t, func() bool {
+			ds, err := env.App.Notify.Deliveries(context.Background(), uuidOf(t, u.ID))
+			require.NoError(t, err)
+			for _, d := range ds {
+				if d.Channel == notify.SMS {
+					out = d
+					return true
+				}
+			}
+			return false
+		}, "the SMS delivery")
+		return out
+	}
+	apptest.Eventually(t, func() bool { return sms(night).Status != notify.StatusQueued }, "the SMS outside quiet hours is tried")
+	waitIdle(t, env)
+	held := sms(m.buyer)
+	assert.Equal(t, notify.StatusQueued, held.Status, "held until the quiet hours end in New York")
+	assert.Zero(t, held.Attempts)
 }

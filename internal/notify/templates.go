@@ -105,16 +105,26 @@ func toTemplate(r store.NotifyTemplate) Template {
 // the built-in text. templateID names the stored template used (nil: built-in).
 func (s *Service) renderFor(ctx context.Context, q *store.Queries, kind Kind, ch Channel, locale string, data map[string]any) (rendered, *uuid.UUID, error) {
 	t, err := q.ActiveTemplate(ctx, store.ActiveTemplateParams{Kind: string(kind), Channel: string(ch), Locale: locale})
-	if err == nil {
-		out, rerr := render(locale, t.Subject, t.Body, t.Html, data)
-		if rerr == nil {
+	switch {
+	case err == nil:
+		return s.renderWith(&t, kind, locale, data)
+	case pgdb.IsNoRows(err):
+		return s.renderWith(nil, kind, locale, data)
+	}
+	return rendered{}, nil, fmt.Errorf("notify: template: %w", err)
+}
+
+// renderWith makes the message of kind in locale with a stored template t, or the built-in text
+// when t is nil.
+func (s *Service) renderWith(t *store.NotifyTemplate, kind Kind, locale string, data map[string]any) (rendered, *uuid.UUID, error) {
+	if t != nil {
+		out, err := render(locale, t.Subject, t.Body, t.Html, data)
+		if err == nil {
 			return out, &t.ID, nil
 		}
 		// A stored template that no longer renders (checked when saved, so this is a bug) must
 		// not stop the message: the built-in one goes instead.
-		s.log.Warn("notify: stored template failed; using the built-in one", "template_id", t.ID, "err", rerr)
-	} else if !pgdb.IsNoRows(err) {
-		return rendered{}, nil, fmt.Errorf("notify: template: %w", err)
+		s.log.Warn("notify: stored template failed; using the built-in one", "template_id", t.ID, "err", err)
 	}
 	r := rules[kind]
 	texts := r.vi

@@ -58,7 +58,7 @@ func (h *Handler) Routes(r chi.Router) {
 		r.Method(http.MethodGet, "/profile", httpx.Endpoint(ok, h.profile).
 			Doc("The caller's profile").For(httpx.AnyUser))
 		r.Method(http.MethodPut, "/profile", httpx.WithBody(ok, h.updateProfile).
-			Doc("Change the caller's name or phone").For(httpx.AnyUser))
+			Doc("Change the caller's name, phone, language (vi, en) or time zone (IANA name)").For(httpx.AnyUser))
 		r.Method(http.MethodGet, "/addresses", httpx.Endpoint(ok, h.listAddresses).
 			Doc("The caller's delivery addresses").For(httpx.AnyUser).Paged())
 		r.Method(http.MethodPost, "/addresses", httpx.WithBody(created, h.createAddress).

@@ -11,9 +11,21 @@ SELECT * FROM users.users WHERE lower(email) = lower(@email) AND deleted_at IS N
 
 -- name: UpdateProfile :one
 UPDATE users.users
-SET full_name = @full_name, phone = @phone, updated_at = now()
+SET full_name = @full_name, phone = @phone, locale = @locale, time_zone = @time_zone, updated_at = now()
 WHERE id = @id AND deleted_at IS NULL
 RETURNING *;
+
+-- name: SetLocale :one
+-- A person's language and time zone, each kept when not given.
+UPDATE users.users
+SET locale = coalesce(sqlc.narg(locale), locale), time_zone = coalesce(sqlc.narg(time_zone), time_zone), updated_at = now()
+WHERE id = @id AND deleted_at IS NULL
+RETURNING *;
+
+-- name: LocalesOf :many
+-- The language and time zone of the live accounts among ids: one query for every recipient of
+-- an event.
+SELECT id, locale, time_zone FROM users.users WHERE id = ANY(@ids::uuid[]) AND deleted_at IS NULL;
 
 -- name: SetPassword :exec
 UPDATE users.users SET password_hash = $2, updated_at = now() WHERE id = $1 AND deleted_at IS NULL;

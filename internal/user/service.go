@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -433,15 +435,22 @@ func (s *Service) Lookup(ctx context.Context, id uuid.UUID) (User, error) {
 type ProfileInput struct {
 	FullName *string `json:"full_name" validate:"omitempty,max=200"`
 	Phone    *string `json:"phone" validate:"omitempty,phone|len=0"`
+	// Locale is the language of messages: vi or en.
+	Locale *string `json:"locale" validate:"omitempty,oneof=vi en"`
+	// TimeZone is an IANA time zone name, such as Asia/Ho_Chi_Minh.
+	TimeZone *string `json:"time_zone" validate:"omitempty,max=64"`
 }
 
-// UpdateProfile changes the caller's name and phone.
+// UpdateProfile changes the caller's name, phone, language or time zone.
 func (s *Service) UpdateProfile(ctx context.Context, p auth.Principal, in ProfileInput) (User, error) {
+	if err := checkLocale(in.Locale, in.TimeZone); err != nil {
+		return User{}, err
+	}
 	u, err := s.q.GetUser(ctx, p.UserID)
 	if err != nil {
 		return User{}, pgdb.NotFound(err, "user")
 	}
-	name, phone := u.FullName, u.Phone
+	name, phone, locale, zone := u.FullName, u.Phone, u.Locale, u.TimeZone
 	if in.FullName != nil {
 		name = strings.TrimSpace(*in.FullName)
 		if name == "" {
@@ -451,11 +460,69 @@ func (s *Service) UpdateProfile(ctx context.Context, p auth.Principal, in Profil
 	if in.Phone != nil {
 		phone = normPhone(in.Phone)
 	}
-	u, err = s.q.UpdateProfile(ctx, store.UpdateProfileParams{ID: u.ID, FullName: name, Phone: phone})
+	if in.Locale != nil {
+		locale = *in.Locale
+	}
+	if in.TimeZone != nil {
+		zone = *in.TimeZone
+	}
+	u, err = s.q.UpdateProfile(ctx, store.UpdateProfileParams{ID: u.ID, FullName: name, Phone: phone, Locale: locale, TimeZone: zone})
 	if err != nil {
-		return User{}, err
+		return User{}, pgdb.NotFound(err, "user")
 	}
 	return toUser(u), nil
+}
+
+// checkLocale refuses a language the templates do not speak and a time zone Go's zone database
+// does not know. "Local" (the server's own zone, whatever it is) and names with a NUL byte (which
+// no zone has, and which PostgreSQL cannot store in text) are refused too.
+func checkLocale(locale, zone *string) error {
+	if locale != nil && !slices.Contains(Locales, *locale) {
+		return apperr.Field("locale", "is one of "+strings.Join(Locales, ", "))
+	}
+	if zone == nil {
+		return nil
+	}
+	z := *zone
+	bad := z == "" || z == "Local" || len(z) > 64 || strings.ContainsRune(z, 0) || !utf8.ValidString(z)
+	if !bad {
+		_, err := time.LoadLocation(z)
+		bad = err != nil
+	}
+	if bad {
+		return apperr.Field("time_zone", "is not a time zone name (IANA, such as Asia/Ho_Chi_Minh)")
+	}
+	return nil
+}
+
+// SetLocaleTx changes a person's language or time zone (nil: unchanged) inside tx, checked as
+// the profile route checks them, and answers both as they now are. The notification context's
+// preferences route changes them through it, so that the profile stays their only record.
+func (s *Service) SetLocaleTx(ctx context.Context, tx pgx.Tx, id uuid.UUID, locale, zone *string) (Locale, error) {
+	if err := checkLocale(locale, zone); err != nil {
+		return Locale{}, err
+	}
+	u, err := newStore(tx).SetLocale(ctx, store.SetLocaleParams{ID: id, Locale: locale, TimeZone: zone})
+	if err != nil {
+		return Locale{}, pgdb.NotFound(err, "user")
+	}
+	return Locale{Locale: u.Locale, TimeZone: u.TimeZone}, nil
+}
+
+// QueueLocales queues on b the one read of the language and time zone of every live account
+// among ids; done gets them by account when b is sent (an account that is gone is missing).
+func (s *Service) QueueLocales(ctx context.Context, b *pgdb.Batch, ids []uuid.UUID, done func(map[uuid.UUID]Locale, error) error) {
+	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.LocalesOfRow, error) { return newStore(db).LocalesOf(ctx, ids) },
+		func(rows []store.LocalesOfRow, err error) error {
+			if err != nil {
+				return done(nil, fmt.Errorf("user: locales: %w", err))
+			}
+			out := make(map[uuid.UUID]Locale, len(rows))
+			for _, r := range rows {
+				out[r.ID] = Locale{Locale: r.Locale, TimeZone: r.TimeZone}
+			}
+			return done(out, nil)
+		})
 }
 
 // Delete removes an account (the user themself, or an admin): personal data and addresses go,
@@ -684,7 +751,8 @@ func truncate(s string, n int) string {
 }
 
 func toUser(u store.UsersUser) User {
-	return User{ID: u.ID, Email: u.Email, FullName: u.FullName, Phone: u.Phone, Roles: u.Roles, CreatedAt: u.CreatedAt.UTC()}
+	return User{ID: u.ID, Email: u.Email, FullName: u.FullName, Phone: u.Phone, Roles: u.Roles, Locale: u.Locale,
+		TimeZone: u.TimeZone, CreatedAt: u.CreatedAt.UTC()}
 }
 
 func toShipper(sp store.UsersShipperProfile) ShipperProfile {

@@ -15,12 +15,29 @@ import (
 
 // User is an account as clients see it.
 type User struct {
-	ID        uuid.UUID `json:"id"`
-	Email     string    `json:"email"`
-	FullName  string    `json:"full_name"`
-	Phone     *string   `json:"phone"`
-	Roles     []string  `json:"roles"`
+	ID       uuid.UUID `json:"id"`
+	Email    string    `json:"email"`
+	FullName string    `json:"full_name"`
+	Phone    *string   `json:"phone"`
+	Roles    []string  `json:"roles"`
+	// Locale is the language messages to the user are written in: "vi" (the default) or "en".
+	Locale string `json:"locale"`
+	// TimeZone is the IANA zone times in messages to the user are shown in, and their quiet hours
+	// are kept in (default Asia/Ho_Chi_Minh).
+	TimeZone  string    `json:"time_zone"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// Locales are the languages a profile may choose; the first is the default.
+var Locales = []string{"vi", "en"}
+
+// DefaultTimeZone is a new account's time zone.
+const DefaultTimeZone = "Asia/Ho_Chi_Minh"
+
+// Locale is how to speak to a person: their language and time zone, from their profile.
+type Locale struct {
+	Locale   string
+	TimeZone string
 }
 
 // Session is what sign-in, registration and refresh answer.

@@ -79,6 +79,47 @@ func TestProfileUpdate(t *testing.T) {
 	assert.Equal(t, "Nguyễn Văn Nam", env.Get(t, "/users/profile", u.AccessToken).Map(t)["full_name"])
 }
 
+func TestProfileLanguageAndTimeZone(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	u := env.Register(t, "Lan")
+	other := env.Register(t, "Other")
+
+	got := env.Get(t, "/users/profile", u.AccessToken).Map(t)
+	assert.Equal(t, "vi", got["locale"], "the default language")
+	assert.Equal(t, "Asia/Ho_Chi_Minh", got["time_zone"], "the default zone")
+
+	res := env.Put(t, "/users/profile", u.AccessToken, map[string]any{"locale": "en", "time_zone": "Europe/Paris"})
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	assert.Equal(t, "en", res.Map(t)["locale"])
+	assert.Equal(t, "Europe/Paris", res.Map(t)["time_zone"])
+	res = env.Put(t, "/users/profile", u.AccessToken, map[string]any{"full_name": "Lan Anh"})
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	assert.Equal(t, "en", res.Map(t)["locale"], "absent fields stay")
+	assert.Equal(t, "Europe/Paris", res.Map(t)["time_zone"])
+
+	for name, body := range map[string]any{
+		"unknown language":  map[string]any{"locale": "fr"},
+		"empty language":    map[string]any{"locale": ""},
+		"unknown zone":      map[string]any{"time_zone": "Mars/Olympus"},
+		"empty zone":        map[string]any{"time_zone": ""},
+		"the server's zone": map[string]any{"time_zone": "Local"},
+		"a NUL byte":        map[string]any{"time_zone": "Asia/Ho_Chi_Minh\u0000"},
+		"a path":            map[string]any{"time_zone": "../../etc/passwd"},
+		"an offset":         map[string]any{"time_zone": "+07:00"},
+		"long zone":         map[string]any{"time_zone": strings.Repeat("A", 65)},
+		"wrong type":        `{"time_zone": 7}`,
+	} {
+		res := env.Put(t, "/users/profile", u.AccessToken, body)
+		assert.Equal(t, http.StatusUnprocessableEntity, res.Status, "%s: %s", name, res.Body)
+		assert.Equal(t, "validation_failed", res.Code(t), name)
+	}
+	got = env.Get(t, "/users/profile", u.AccessToken).Map(t)
+	assert.Equal(t, "en", got["locale"], "refused changes changed nothing")
+	assert.Equal(t, "Europe/Paris", got["time_zone"])
+	assert.Equal(t, "vi", env.Get(t, "/users/profile", other.AccessToken).Map(t)["locale"], "another user's profile is their own")
+}
+
 func TestGetAndDeleteUser(t *testing.T) {
 	t.Parallel()
 	env := apptest.New(t)

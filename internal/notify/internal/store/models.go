@@ -62,8 +62,6 @@ type NotifyPushSubscription struct {
 
 type NotifySetting struct {
 	UserID     uuid.UUID
-	Locale     string
-	TimeZone   string
 	QuietStart *int16
 	QuietEnd   *int16
 	UpdatedAt  time.Time

@@ -43,6 +43,49 @@ func (q *Queries) ActiveTemplate(ctx context.Context, arg ActiveTemplateParams) 
 	return i, err
 }
 
+const activeTemplatesOf = `-- name: ActiveTemplatesOf :many
+SELECT id, kind, channel, locale, version, subject, body, html, active, created_by, created_at
+FROM notify.templates WHERE kind = ANY($1::text[]) AND channel = $2 AND active
+`
+
+type ActiveTemplatesOfParams struct {
+	Kinds   []string
+	Channel string
+}
+
+// The active templates of an event's kinds on one channel, in every language.
+func (q *Queries) ActiveTemplatesOf(ctx context.Context, arg ActiveTemplatesOfParams) ([]NotifyTemplate, error) {
+	rows, err := q.db.Query(ctx, activeTemplatesOf, arg.Kinds, arg.Channel)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []NotifyTemplate{}
+	for rows.Next() {
+		var i NotifyTemplate
+		if err := rows.Scan(
+			&i.ID,
+			&i.Kind,
+			&i.Channel,
+			&i.Locale,
+			&i.Version,
+			&i.Subject,
+			&i.Body,
+			&i.Html,
+			&i.Active,
+			&i.CreatedBy,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const attemptDelivery = `-- name: AttemptDelivery :one
 UPDATE notify.deliveries SET attempts = attempts + 1 WHERE id = $1 AND status = 'queued'
 RETURNING id, user_id, kind, channel, event_id, template_id, subject, body, data, status, attempts, last_error, created_by,
@@ -92,6 +135,63 @@ func (q *Queries) CountUnread(ctx context.Context, userID uuid.UUID) (int64, err
 	var count int64
 	err := row.Scan(&count)
 	return count, err
+}
+
+const createDeliveries = `-- name: CreateDeliveries :many
+INSERT INTO notify.deliveries (user_id, kind, channel, event_id, data)
+SELECT unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), $4::text,
+    unnest($5::text[])::jsonb
+ON CONFLICT DO NOTHING
+RETURNING id, user_id, kind, channel
+`
+
+type CreateDeliveriesParams struct {
+	UserIds  []uuid.UUID
+	Kinds    []string
+	Channels []string
+	EventID  string
+	Data     []string
+}
+
+type CreateDeliveriesRow struct {
+	ID      uuid.UUID
+	UserID  uuid.UUID
+	Kind    string
+	Channel string
+}
+
+// One event's outgoing messages, set-based (the arrays are its rows, zipped). One made already (a
+// redelivered event) inserts nothing and is not returned: the unique key (event, person, kind,
+// channel).
+func (q *Queries) CreateDeliveries(ctx context.Context, arg CreateDeliveriesParams) ([]CreateDeliveriesRow, error) {
+	rows, err := q.db.Query(ctx, createDeliveries,
+		arg.UserIds,
+		arg.Kinds,
+		arg.Channels,
+		arg.EventID,
+		arg.Data,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CreateDeliveriesRow{}
+	for rows.Next() {
+		var i CreateDeliveriesRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Kind,
+			&i.Channel,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const createDelivery = `-- name: CreateDelivery :one
@@ -149,46 +249,61 @@ func (q *Queries) CreateDelivery(ctx context.Context, arg CreateDeliveryParams) 
 	return i, err
 }
 
-const createNotification = `-- name: CreateNotification :one
+const createNotifications = `-- name: CreateNotifications :many
 INSERT INTO notify.notifications (user_id, kind, title, body, data, event_id)
-VALUES ($1, $2, $3, $4, $5, $6)
+SELECT unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]),
+    unnest($5::text[])::jsonb, $6::text
 ON CONFLICT DO NOTHING
 RETURNING id, user_id, kind, title, body, data, event_id, read_at, deleted_at, created_at
 `
 
-type CreateNotificationParams struct {
-	UserID  uuid.UUID
-	Kind    string
-	Title   string
-	Body    string
-	Data    json.RawMessage
+type CreateNotificationsParams struct {
+	UserIds []uuid.UUID
+	Kinds   []string
+	Titles  []string
+	Bodies  []string
+	Data    []string
 	EventID string
 }
 
-// A redelivered event inserts nothing (the unique key): the caller sees no row.
-func (q *Queries) CreateNotification(ctx context.Context, arg CreateNotificationParams) (NotifyNotification, error) {
-	row := q.db.QueryRow(ctx, createNotification,
-		arg.UserID,
-		arg.Kind,
-		arg.Title,
-		arg.Body,
+// One event's in-app notifications, set-based (the arrays are its rows, zipped). One made already
+// (a redelivered event) inserts nothing and is not returned: the unique key (event, person, kind).
+func (q *Queries) CreateNotifications(ctx context.Context, arg CreateNotificationsParams) ([]NotifyNotification, error) {
+	rows, err := q.db.Query(ctx, createNotifications,
+		arg.UserIds,
+		arg.Kinds,
+		arg.Titles,
+		arg.Bodies,
 		arg.Data,
 		arg.EventID,
 	)
-	var i NotifyNotification
-	err := row.Scan(
-		&i.ID,
-		&i.UserID,
-		&i.Kind,
-		&i.Title,
-		&i.Body,
-		&i.Data,
-		&i.EventID,
-		&i.ReadAt,
-		&i.DeletedAt,
-		&i.CreatedAt,
-	)
-	return i, err
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []NotifyNotification{}
+	for rows.Next() {
+		var i NotifyNotification
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Kind,
+			&i.Title,
+			&i.Body,
+			&i.Data,
+			&i.EventID,
+			&i.ReadAt,
+			&i.DeletedAt,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const createTemplate = `-- name: CreateTemplate :one
@@ -341,7 +456,7 @@ func (q *Queries) GetDelivery(ctx context.Context, id uuid.UUID) (NotifyDelivery
 }
 
 const getSettings = `-- name: GetSettings :one
-SELECT user_id, locale, time_zone, quiet_start, quiet_end, updated_at FROM notify.settings WHERE user_id = $1
+SELECT user_id, quiet_start, quiet_end, updated_at FROM notify.settings WHERE user_id = $1
 `
 
 func (q *Queries) GetSettings(ctx context.Context, userID uuid.UUID) (NotifySetting, error) {
@@ -349,8 +464,6 @@ func (q *Queries) GetSettings(ctx context.Context, userID uuid.UUID) (NotifySett
 	var i NotifySetting
 	err := row.Scan(
 		&i.UserID,
-		&i.Locale,
-		&i.TimeZone,
 		&i.QuietStart,
 		&i.QuietEnd,
 		&i.UpdatedAt,
@@ -670,6 +783,74 @@ func (q *Queries) PushSubscriptions(ctx context.Context, userID uuid.UUID) ([]No
 	return items, nil
 }
 
+const recipientPreferences = `-- name: RecipientPreferences :many
+SELECT user_id, kind, channel, enabled, updated_at FROM notify.preferences
+WHERE user_id = ANY($1::uuid[]) AND kind = ANY($2::text[])
+`
+
+type RecipientPreferencesParams struct {
+	UserIds []uuid.UUID
+	Kinds   []string
+}
+
+// The overrides of an event's recipients for the event's kinds.
+func (q *Queries) RecipientPreferences(ctx context.Context, arg RecipientPreferencesParams) ([]NotifyPreference, error) {
+	rows, err := q.db.Query(ctx, recipientPreferences, arg.UserIds, arg.Kinds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []NotifyPreference{}
+	for rows.Next() {
+		var i NotifyPreference
+		if err := rows.Scan(
+			&i.UserID,
+			&i.Kind,
+			&i.Channel,
+			&i.Enabled,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const recipientQuietHours = `-- name: RecipientQuietHours :many
+SELECT user_id, quiet_start, quiet_end, updated_at FROM notify.settings
+WHERE user_id = ANY($1::uuid[]) AND quiet_start IS NOT NULL
+`
+
+// The quiet hours of an event's recipients who have some.
+func (q *Queries) RecipientQuietHours(ctx context.Context, userIds []uuid.UUID) ([]NotifySetting, error) {
+	rows, err := q.db.Query(ctx, recipientQuietHours, userIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []NotifySetting{}
+	for rows.Next() {
+		var i NotifySetting
+		if err := rows.Scan(
+			&i.UserID,
+			&i.QuietStart,
+			&i.QuietEnd,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const upsertPreference = `-- name: UpsertPreference :exec
 INSERT INTO notify.preferences (user_id, kind, channel, enabled) VALUES ($1, $2, $3, $4)
 ON CONFLICT (user_id, kind, channel) DO UPDATE SET enabled = excluded.enabled, updated_at = now()
@@ -730,40 +911,21 @@ func (q *Queries) UpsertPushSubscription(ctx context.Context, arg UpsertPushSubs
 	return i, err
 }
 
-const upsertSettings = `-- name: UpsertSettings :one
-INSERT INTO notify.settings (user_id, locale, time_zone, quiet_start, quiet_end)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (user_id) DO UPDATE SET locale = excluded.locale, time_zone = excluded.time_zone,
-    quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end, updated_at = now()
-RETURNING user_id, locale, time_zone, quiet_start, quiet_end, updated_at
+const upsertSettings = `-- name: UpsertSettings :exec
+INSERT INTO notify.settings (user_id, quiet_start, quiet_end)
+VALUES ($1, $2, $3)
+ON CONFLICT (user_id) DO UPDATE SET quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end, updated_at = now()
 `
 
 type UpsertSettingsParams struct {
 	UserID     uuid.UUID
-	Locale     string
-	TimeZone   string
 	QuietStart *int16
 	QuietEnd   *int16
 }
 
-func (q *Queries) UpsertSettings(ctx context.Context, arg UpsertSettingsParams) (NotifySetting, error) {
-	row := q.db.QueryRow(ctx, upsertSettings,
-		arg.UserID,
-		arg.Locale,
-		arg.TimeZone,
-		arg.QuietStart,
-		arg.QuietEnd,
-	)
-	var i NotifySetting
-	err := row.Scan(
-		&i.UserID,
-		&i.Locale,
-		&i.TimeZone,
-		&i.QuietStart,
-		&i.QuietEnd,
-		&i.UpdatedAt,
-	)
-	return i, err
+func (q *Queries) UpsertSettings(ctx context.Context, arg UpsertSettingsParams) error {
+	_, err := q.db.Exec(ctx, upsertSettings, arg.UserID, arg.QuietStart, arg.QuietEnd)
+	return err
 }
 
 const userDeliveries = `-- name: UserDeliveries :many

@@ -84,4 +84,6 @@ type UsersUser struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	DeletedAt    *time.Time
+	Locale       string
+	TimeZone     string
 }

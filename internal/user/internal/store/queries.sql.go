@@ -17,7 +17,7 @@ UPDATE users.users
 SET roles = CASE WHEN $1::text = ANY (roles) THEN roles ELSE array_append(roles, $1::text) END,
     updated_at = now()
 WHERE id = $2 AND deleted_at IS NULL
-RETURNING id, email, password_hash, full_name, phone, roles, created_at, updated_at, deleted_at
+RETURNING id, email, password_hash, full_name, phone, roles, created_at, updated_at, deleted_at, locale, time_zone
 `
 
 type AddRoleParams struct {
@@ -38,6 +38,8 @@ func (q *Queries) AddRole(ctx context.Context, arg AddRoleParams) (UsersUser, er
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.Locale,
+		&i.TimeZone,
 	)
 	return i, err
 }
@@ -209,7 +211,7 @@ func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) (U
 const createUser = `-- name: CreateUser :one
 INSERT INTO users.users (email, password_hash, full_name, phone, roles)
 VALUES ($1, $2, $3, $4, $5)
-RETURNING id, email, password_hash, full_name, phone, roles, created_at, updated_at, deleted_at
+RETURNING id, email, password_hash, full_name, phone, roles, created_at, updated_at, deleted_at, locale, time_zone
 `
 
 type CreateUserParams struct {
@@ -239,6 +241,8 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (UsersUs
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.Locale,
+		&i.TimeZone,
 	)
 	return i, err
 }
@@ -383,7 +387,7 @@ func (q *Queries) GetShipperProfile(ctx context.Context, userID uuid.UUID) (User
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, email, password_hash, full_name, phone, roles, created_at, updated_at, deleted_at FROM users.users WHERE id = $1 AND deleted_at IS NULL
+SELECT id, email, password_hash, full_name, phone, roles, created_at, updated_at, deleted_at, locale, time_zone FROM users.users WHERE id = $1 AND deleted_at IS NULL
 `
 
 func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (UsersUser, error) {
@@ -399,12 +403,14 @@ func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (UsersUser, error) 
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.Locale,
+		&i.TimeZone,
 	)
 	return i, err
 }
 
 const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, email, password_hash, full_name, phone, roles, created_at, updated_at, deleted_at FROM users.users WHERE lower(email) = lower($1) AND deleted_at IS NULL
+SELECT id, email, password_hash, full_name, phone, roles, created_at, updated_at, deleted_at, locale, time_zone FROM users.users WHERE lower(email) = lower($1) AND deleted_at IS NULL
 `
 
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (UsersUser, error) {
@@ -420,6 +426,8 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (UsersUser, 
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.Locale,
+		&i.TimeZone,
 	)
 	return i, err
 }
@@ -471,6 +479,38 @@ func (q *Queries) ListAddresses(ctx context.Context, arg ListAddressesParams) ([
 			&i.CreatedAt,
 			&i.UpdatedAt,
 		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const localesOf = `-- name: LocalesOf :many
+SELECT id, locale, time_zone FROM users.users WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL
+`
+
+type LocalesOfRow struct {
+	ID       uuid.UUID
+	Locale   string
+	TimeZone string
+}
+
+// The language and time zone of the live accounts among ids: one query for every recipient of
+// an event.
+func (q *Queries) LocalesOf(ctx context.Context, ids []uuid.UUID) ([]LocalesOfRow, error) {
+	rows, err := q.db.Query(ctx, localesOf, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LocalesOfRow{}
+	for rows.Next() {
+		var i LocalesOfRow
+		if err := rows.Scan(&i.ID, &i.Locale, &i.TimeZone); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -608,6 +648,39 @@ func (q *Queries) SetDefaultAddress(ctx context.Context, arg SetDefaultAddressPa
 	return i, err
 }
 
+const setLocale = `-- name: SetLocale :one
+UPDATE users.users
+SET locale = coalesce($1, locale), time_zone = coalesce($2, time_zone), updated_at = now()
+WHERE id = $3 AND deleted_at IS NULL
+RETURNING id, email, password_hash, full_name, phone, roles, created_at, updated_at, deleted_at, locale, time_zone
+`
+
+type SetLocaleParams struct {
+	Locale   *string
+	TimeZone *string
+	ID       uuid.UUID
+}
+
+// A person's language and time zone, each kept when not given.
+func (q *Queries) SetLocale(ctx context.Context, arg SetLocaleParams) (UsersUser, error) {
+	row := q.db.QueryRow(ctx, setLocale, arg.Locale, arg.TimeZone, arg.ID)
+	var i UsersUser
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.PasswordHash,
+		&i.FullName,
+		&i.Phone,
+		&i.Roles,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.DeletedAt,
+		&i.Locale,
+		&i.TimeZone,
+	)
+	return i, err
+}
+
 const setPassword = `-- name: SetPassword :exec
 UPDATE users.users SET password_hash = $2, updated_at = now() WHERE id = $1 AND deleted_at IS NULL
 `
@@ -722,19 +795,27 @@ func (q *Queries) UpdateAddress(ctx context.Context, arg UpdateAddressParams) (U
 
 const updateProfile = `-- name: UpdateProfile :one
 UPDATE users.users
-SET full_name = $1, phone = $2, updated_at = now()
-WHERE id = $3 AND deleted_at IS NULL
-RETURNING id, email, password_hash, full_name, phone, roles, created_at, updated_at, deleted_at
+SET full_name = $1, phone = $2, locale = $3, time_zone = $4, updated_at = now()
+WHERE id = $5 AND deleted_at IS NULL
+RETURNING id, email, password_hash, full_name, phone, roles, created_at, updated_at, deleted_at, locale, time_zone
 `
 
 type UpdateProfileParams struct {
 	FullName string
 	Phone    *string
+	Locale   string
+	TimeZone string
 	ID       uuid.UUID
 }
 
 func (q *Queries) UpdateProfile(ctx context.Context, arg UpdateProfileParams) (UsersUser, error) {
-	row := q.db.QueryRow(ctx, updateProfile, arg.FullName, arg.Phone, arg.ID)
+	row := q.db.QueryRow(ctx, updateProfile,
+		arg.FullName,
+		arg.Phone,
+		arg.Locale,
+		arg.TimeZone,
+		arg.ID,
+	)
 	var i UsersUser
 	err := row.Scan(
 		&i.ID,
@@ -746,6 +827,8 @@ func (q *Queries) UpdateProfile(ctx context.Context, arg UpdateProfileParams) (U
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.Locale,
+		&i.TimeZone,
 	)
 	return i, err
 }

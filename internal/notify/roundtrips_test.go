@@ -1,0 +1,88 @@
+package notify_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/goshop/goshop/internal/app/apptest"
+	"github.com/goshop/goshop/internal/platform/pgdb"
+)
+
+// TestAnEventsRoundTripsDoNotGrowWithItsRecipients: turning one event into notifications takes
+// as many round trips to PostgreSQL for six recipients as for one, and few (BEGIN and COMMIT
+// included): the recipients' languages and zones, overrides, quiet hours and templates are read
+// in one batch, the notifications and deliveries inserted set-based in another, the send jobs
+// at once (it was eight or nine for one recipient, and five more for each other one). The
+// recipients differ (an English reader, one with SMS on and quiet hours), so that every read
+// finds something, and what was made is what their settings say.
+func TestAnEventsRoundTripsDoNotGrowWithItsRecipients(t *testing.T) {
+	t.Parallel()
+	var rt pgdb.RoundTrips
+	env := apptest.New(t, apptest.WithRoundTrips(&rt))
+	ctx := context.Background()
+	var users []uuid.UUID
+	var tokens []string
+	for i := range 6 {
+		u := env.Register(t, fmt.Sprintf("Reader %d", i))
+		users, tokens = append(users, uuidOf(t, u.ID)), append(tokens, u.AccessToken)
+	}
+	res := env.Put(t, "/users/profile", tokens[1], map[string]any{"locale": "en"})
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	now := time.Now().In(time.UTC)
+	res = env.Put(t, "/notifications/preferences", tokens[2], map[string]any{"time_zone": "UTC",
+		"quiet_hours": map[string]string{"start": now.Add(-time.Hour).Format("15:04"), "end": now.Add(time.Hour).Format("15:04")},
+		"items":       []any{map[string]any{"kind": "order_placed", "channel": "sms", "enabled": true}}})
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+
+	// With the workers stopped, nothing else uses the pool, and one dispatch after another takes
+	// the same idle connections, whose statement caches the warm-up fills, as a running server's are.
+	require.NoError(t, env.App.Jobs.Stop(ctx))
+	for range 3 {
+		require.NoError(t, env.App.Notify.DispatchOrderPlaced(ctx, uuid.NewString(), uuid.NewString(), users...))
+	}
+	count := func(eventID string, to ...uuid.UUID) int64 {
+		// River wakes the workers with a notification (one more round trip) at most once per
+		// queue and fetch cooldown (50 ms here): each dispatch counted starts past it, so that
+		// both counts include it.
+		time.Sleep(200 * time.Millisecond)
+		before := rt.N()
+		require.NoError(t, env.App.Notify.DispatchOrderPlaced(ctx, eventID, uuid.NewString(), to...))
+		return rt.N() - before
+	}
+	one := count(uuid.NewString(), users[0])
+	event := uuid.NewString()
+	six := count(event, users...)
+	t.Logf("round trips: %d for one recipient, %d for six", one, six)
+	assert.Equal(t, one, six, "as many for six recipients as for one")
+	assert.LessOrEqual(t, six, int64(6), "BEGIN, the reads, the inserts, the send jobs and River's wake-up, COMMIT")
+
+	var notifications, emails, sms int
+	require.NoError(t, env.App.Pool.QueryRow(ctx, `SELECT count(*) FROM notify.notifications WHERE event_id = $1`, event).Scan(&notifications))
+	require.NoError(t, env.App.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE channel = 'email'), count(*) FILTER (WHERE channel = 'sms')
+		FROM notify.deliveries WHERE event_id = $1`, event).Scan(&emails, &sms))
+	assert.Equal(t, 6, notifications)
+	assert.Equal(t, 6, emails)
+	assert.Equal(t, 1, sms, "the one reader with SMS on")
+	var title string
+	require.NoError(t, env.App.Pool.QueryRow(ctx, `SELECT title FROM notify.notifications WHERE event_id = $1 AND user_id = $2`,
+		event, users[1]).Scan(&title))
+	assert.Contains(t, title, "placed", "in English, the reader's language")
+	var held int
+	require.NoError(t, env.App.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'notify_send' AND state = 'scheduled'
+		AND args->>'delivery_id' IN (SELECT id::text FROM notify.deliveries WHERE event_id = $1 AND channel = 'sms')`, event).Scan(&held))
+	assert.Equal(t, 1, held, "the SMS waits for the end of its reader's quiet hours")
+
+	// The same event again (a redelivery) makes nothing.
+	require.NoError(t, env.App.Notify.DispatchOrderPlaced(ctx, event, uuid.NewString(), users...))
+	var again int
+	require.NoError(t, env.App.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM notify.notifications WHERE event_id = $1)
+		+ (SELECT count(*) FROM notify.deliveries WHERE event_id = $1)`, event).Scan(&again))
+	assert.Equal(t, notifications+emails+sms, again)
+}
