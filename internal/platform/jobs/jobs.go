@@ -46,6 +46,9 @@ type Options struct {
 	MaxWorkers   int
 	RetryPolicy  river.ClientRetryPolicy // nil: River's default backoff
 	PollInterval time.Duration           // 0: River's default
+	// FetchCooldown is the least time between two fetches (0: River's 100 ms). Each fetch takes
+	// at most MaxWorkers jobs, so MaxWorkers/FetchCooldown caps the jobs run a second.
+	FetchCooldown time.Duration
 	// Timeout cancels a job's work after this long unless its worker's Timeout says otherwise
 	// (0: one minute).
 	Timeout time.Duration
@@ -81,9 +84,10 @@ func (r *Runner) Init(pool *pgxpool.Pool, o Options) error {
 		}
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}}
 		cfg.PeriodicJobs = r.periodic
+		cfg.FetchCooldown = cmp.Or(o.FetchCooldown, 100*time.Millisecond)
 		if o.PollInterval > 0 {
 			cfg.FetchPollInterval = o.PollInterval
-			cfg.FetchCooldown = min(o.PollInterval, 100*time.Millisecond)
+			cfg.FetchCooldown = min(o.PollInterval, cfg.FetchCooldown)
 		}
 	}
 	c, err := river.NewClient(riverpgxv5.New(pool), cfg)
