@@ -2,14 +2,12 @@ package app_test
 
 import (
 	"net/http"
-	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/goshop/goshop/internal/app/apptest"
-	"github.com/goshop/goshop/internal/platform/testdb"
 )
 
 // TestAnalyticsReadsGoToTheReplica: with DATABASE_READ_URL set, a shop's analytics and reports
@@ -17,11 +15,7 @@ import (
 // anyway), the owner's as well as an admin's.
 func TestAnalyticsReadsGoToTheReplica(t *testing.T) {
 	t.Parallel()
-	dbURL := testdb.New(t)
-	u, err := url.Parse(dbURL)
-	require.NoError(t, err)
-	replica := newProxy(t, u.Host)
-	env := apptest.New(t, apptest.WithEnv("DATABASE_URL", dbURL), apptest.WithEnv("DATABASE_READ_URL", replica.through(t, dbURL)))
+	env, _ := withReplica(t)
 
 	seller, buyer := env.Register(t, "Seller"), env.Register(t, "Buyer")
 	admin := env.Admin(t, env.Register(t, "Admin"))

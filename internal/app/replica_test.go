@@ -75,17 +75,24 @@ func (p *proxy) through(t *testing.T, dbURL string) string {
 	return u.String()
 }
 
+// withReplica is a world on its own database whose replica is that database behind a proxy
+// that can be cut.
+func withReplica(t *testing.T) (*apptest.Env, *proxy) {
+	t.Helper()
+	dbURL := testdb.New(t)
+	u, err := url.Parse(dbURL)
+	require.NoError(t, err)
+	replica := newProxy(t, u.Host)
+	return apptest.New(t, apptest.WithEnv("DATABASE_URL", dbURL), apptest.WithEnv("DATABASE_READ_URL", replica.through(t, dbURL))), replica
+}
+
 // TestPublicReadsGoToTheReplicaAndFallBack: with DATABASE_READ_URL set, anonymous catalog and
 // shop reads run on the replica (the query counter by pool says so) while the owner's reads of
 // their own things stay on the primary; when the replica goes away, the same reads answer from
 // the primary at once and /readyz stays 200 saying the replica is degraded.
 func TestPublicReadsGoToTheReplicaAndFallBack(t *testing.T) {
 	t.Parallel()
-	dbURL := testdb.New(t)
-	u, err := url.Parse(dbURL)
-	require.NoError(t, err)
-	replica := newProxy(t, u.Host)
-	env := apptest.New(t, apptest.WithEnv("DATABASE_URL", dbURL), apptest.WithEnv("DATABASE_READ_URL", replica.through(t, dbURL)))
+	env, replica := withReplica(t)
 
 	seller := env.Register(t, "Seller")
 	shopID := env.CreateShop(t, seller, "Replica shop")
@@ -153,11 +160,7 @@ func TestAReplicaDownAtStartIsNotFatal(t *testing.T) {
 // own review at once.
 func TestSearchAndReviewReadsGoToTheReplica(t *testing.T) {
 	t.Parallel()
-	dbURL := testdb.New(t)
-	u, err := url.Parse(dbURL)
-	require.NoError(t, err)
-	replica := newProxy(t, u.Host)
-	env := apptest.New(t, apptest.WithEnv("DATABASE_URL", dbURL), apptest.WithEnv("DATABASE_READ_URL", replica.through(t, dbURL)))
+	env, _ := withReplica(t)
 
 	seller, buyer := env.Register(t, "Seller"), env.Register(t, "Buyer")
 	shopID := env.CreateShop(t, seller, "Replica shop")
