@@ -868,6 +868,7 @@ func TestReferenceReadsWithGoShopsStatements(t *testing.T) {
 	for file, statements := range map[string][]string{
 		"../user/internal/store/queries.sql.go":    {refUserSQL},
 		"../catalog/internal/store/queries.sql.go": {refProductSQL, refVariantsSQL, refVariantsOfSQL},
+		"../media/internal/store/queries.sql.go":   {refMediaSQL},
 	} {
 		src, err := os.ReadFile(file)
 		require.NoError(t, err)

@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/goshop/goshop/internal/catalog"
+	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/user"
 )
 
@@ -59,6 +60,15 @@ SELECT ` + refVariantColumns + ` FROM catalog.variants WHERE product_id = $1 ORD
 `
 	refVariantsOfSQL = `-- name: ListVariantsOf :many
 SELECT ` + refVariantColumns + ` FROM catalog.variants WHERE product_id = ANY ($1::uuid[]) ORDER BY product_id, created_at, id
+`
+	// refMediaSQL is media's ListOwned: GoShop reads the media of every product it answers
+	// with, so the reference does too.
+	refMediaSQL = `-- name: ListOwned :many
+SELECT id, owner_kind, owner_id, uploader_id, kind, content_type, file_key, bytes, width, height, duration_ms,
+    codec, poster_key, thumbnails, alt, position, is_primary, created_at, attached_at, deleted_at, purge_after
+FROM media.items
+WHERE owner_kind = $1 AND owner_id = ANY($2::uuid[]) AND deleted_at IS NULL AND attached_at IS NOT NULL
+ORDER BY owner_id, position, created_at, id
 `
 	refCategorySQL = `WITH RECURSIVE sub AS (
 	SELECT c.id FROM catalog.categories c WHERE c.id = $1
@@ -337,6 +347,9 @@ func (ref *reference) product(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusInternalServerError, "internal", "internal error")
 		return
 	}
+	if !ref.noMedia(w, r, []uuid.UUID{id}) {
+		return
+	}
 	writeJSON(w, productJSON(p, vs, time.Now()))
 }
 
@@ -383,6 +396,9 @@ func (ref *reference) products(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusInternalServerError, "internal", "internal error")
 		return
 	}
+	if !ref.noMedia(w, r, ids) {
+		return
+	}
 	byProduct := make(map[uuid.UUID][]variantRecord, len(ps))
 	for _, v := range vs {
 		byProduct[v.ProductID] = append(byProduct[v.ProductID], v)
@@ -393,6 +409,27 @@ func (ref *reference) products(w http.ResponseWriter, r *http.Request) {
 		out.Items[i] = productJSON(p, byProduct[p.ID], now)
 	}
 	writeJSON(w, out)
+}
+
+// noMedia reads the products' media as GoShop does and says whether they have none; the
+// reference does not render media (the bench's seeded products have none), so a product with
+// some is answered 500, which fails the row rather than comparing different answers.
+func (ref *reference) noMedia(w http.ResponseWriter, r *http.Request, ids []uuid.UUID) bool {
+	rows, err := ref.pool.Query(r.Context(), refMediaSQL, string(events.MediaOwnerProduct), ids)
+	if err != nil {
+		writeProblem(w, r, http.StatusInternalServerError, "internal", "internal error")
+		return false
+	}
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || n > 0 {
+		writeProblem(w, r, http.StatusInternalServerError, "internal", "the reference renders no media")
+		return false
+	}
+	return true
 }
 
 // queryAll runs sql and scans every row with scan.
