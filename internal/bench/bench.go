@@ -53,6 +53,8 @@ type options struct {
 	LiveScale liveScaleOptions
 	// DebugAddr is where the server under test serves pprof, read for its memory and goroutines.
 	DebugAddr string
+	// CheckoutBuyers is how many buyers (and pgbench clients) the checkout rows run.
+	CheckoutBuyers int
 	// Login shapes the login-storm row.
 	Login loginOptions
 	// Replica runs the replica rows (replica.go) when PostgreSQL's server binaries are here.
@@ -76,7 +78,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured time per scenario")
 	fs.IntVar(&o.Concurrency, "concurrency", 32, "concurrent closed-loop workers")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "unmeasured load before each measured run")
-	fs.IntVar(&o.DBMaxConns, "db-max-conns", 20,
+	fs.IntVar(&o.DBMaxConns, "db-max-conns", 10,
 		"database pool size of both the server (DB_MAX_CONNS) and the reference, so both read through as many connections")
 	fs.IntVar(&o.Products, "products", 100000,
 		"products the catalog must hold for the product scenarios; when it holds fewer, `<binary> seed` tops it up first")
@@ -84,6 +86,7 @@ func parseFlags(args []string) (options, error) {
 		"also measure checkout (16 buyers of 2-item carts) beside its statements run by pgbench and pgbench TPC-B (16 clients each), "+
 			"and the notification rows, which place orders")
 	only := fs.String("only", "", "run only these scenarios, comma-separated (profile, product, products?category, location update, checkout, live tracking, replica, ...)")
+	fs.IntVar(&o.CheckoutBuyers, "checkout-buyers", defaultCheckoutBuyers, "closed-loop buyers of the checkout rows, and clients of their pgbench rows")
 	fs.IntVar(&o.Deliveries, "deliveries", 8, "deliveries under way, each with its own shipper, that the location scenario posts to")
 	fs.IntVar(&o.Live.Subscribers, "live-subscribers", 1000, "WebSocket clients following one delivery in the live-tracking row")
 	fs.IntVar(&o.Live.Posts, "live-posts", 200, "location posts in the live-tracking row, each a message to every follower")
@@ -133,8 +136,8 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("bench: -products must be at least 1")
 	case o.AnalyticsOrders < 1:
 		return o, errors.New("bench: -analytics-orders must be at least 1")
-	case o.Deliveries < 1 || o.Live.Subscribers < 1 || o.Live.Posts < 1:
-		return o, errors.New("bench: -deliveries, -live-subscribers and -live-posts must be at least 1")
+	case o.Deliveries < 1 || o.CheckoutBuyers < 1 || o.Live.Subscribers < 1 || o.Live.Posts < 1:
+		return o, errors.New("bench: -deliveries, -checkout-buyers, -live-subscribers and -live-posts must be at least 1")
 	case o.LiveScale.Followers < 1 || o.LiveScale.Posts < 1 || o.LiveScale.Interval <= 0 || o.LiveScale.Wait <= 0:
 		return o, errors.New("bench: -live-many and -live-many-posts must be at least 1, -live-many-interval and -live-many-wait positive")
 	case o.Live.Interval <= 0 || o.Live.Wait <= 0:

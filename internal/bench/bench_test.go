@@ -335,7 +335,7 @@ func TestParseFlags(t *testing.T) {
 	assert.Equal(t, 10*time.Second, o.Duration)
 	assert.Equal(t, 32, o.Concurrency)
 	assert.Equal(t, 2*time.Second, o.Warmup)
-	assert.Equal(t, 20, o.DBMaxConns)
+	assert.Equal(t, 10, o.DBMaxConns)
 	assert.Equal(t, 100000, o.Products)
 	assert.Equal(t, 100000, o.AnalyticsOrders)
 	assert.Equal(t, 8, o.Deliveries)

@@ -22,26 +22,34 @@ import (
 	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
-// checkoutBuyers is the load: 16 buyers, each checking out a 2-item cart, again and again.
-const checkoutBuyers = 16
+// defaultCheckoutBuyers is the load: 16 buyers, each checking out a 2-item cart, again
+// and again (-checkout-buyers changes it, to choose the pool's size at other loads).
+const defaultCheckoutBuyers = 16
+
+// tpcbMaxScale caps TPC-B's scale: one branch a client as TPC-B intends up to 32 clients; past
+// that pgbench -i would spend minutes building the accounts before each run.
+const tpcbMaxScale = 32
 
 // checkoutProducts is how many products each of the two bench shops sells.
 const checkoutProducts = 16
 
-// The checkout rows: GoShop's checkout, the same statements run by pgbench as one call (the
-// most this PostgreSQL could do for GoShop's checkout, were round trips and Go free), and
-// pgbench's TPC-B, all with as many clients and for as long.
-var (
-	checkoutRow = fmt.Sprintf("checkout (goshop, %d buyers)", checkoutBuyers)
-	limitRow    = fmt.Sprintf("checkout limit (pgbench, %d clients)", checkoutBuyers)
-	tpcbRow     = fmt.Sprintf("pgbench TPC-B (%d clients)", checkoutBuyers)
-)
+// checkoutRows names the checkout rows for n buyers: GoShop's checkout, the same statements run
+// by pgbench as one call (the most this PostgreSQL could do for GoShop's checkout, were round
+// trips and Go free), and pgbench's TPC-B, all with as many clients and for as long.
+func checkoutRows(n int) (checkout, limit, tpcb string) {
+	return fmt.Sprintf("checkout (goshop, %d buyers)", n), fmt.Sprintf("checkout limit (pgbench, %d clients)", n),
+		fmt.Sprintf("pgbench TPC-B (%d clients)", n)
+}
 
 var checkoutScenario = scenario{
 	name:  "checkout",
 	setup: (*runner).setupCheckout,
-	rows:  func(options) []string { return []string{checkoutRow, limitRow, tpcbRow} },
+	rows: func(o options) []string {
+		checkoutRow, limitRow, tpcbRow := checkoutRows(o.CheckoutBuyers)
+		return []string{checkoutRow, limitRow, tpcbRow}
+	},
 	measure: func(ctx context.Context, r *runner, emit func(stats) error) error {
+		checkoutRow, limitRow, tpcbRow := checkoutRows(r.o.CheckoutBuyers)
 		for _, measure := range []func() (stats, error){
 			func() (stats, error) { return runCheckout(ctx, r.f, r.o, r.load.CPU) },
 			func() (stats, error) { return r.checkoutLimit(ctx) },
@@ -112,7 +120,7 @@ func (r *runner) setupCheckout(ctx context.Context) error {
 			fx.shops[i] = append(fx.shops[i], checkoutProduct{id: p.ID, variantID: p.Variants[0].ID})
 		}
 	}
-	for range checkoutBuyers {
+	for range r.o.CheckoutBuyers {
 		b, err := f.newUser(ctx, "buyer")
 		if err != nil {
 			return err
@@ -190,6 +198,7 @@ func runCheckout(ctx context.Context, f *fixture, o options, probe *cpuProbe) (s
 		before, err = probe.sample()
 	}
 	wg.Wait()
+	checkoutRow, _, _ := checkoutRows(o.CheckoutBuyers)
 	s := exact(checkoutRow, latencies, time.Since(measureFrom))
 	s.absorb(failed)
 	if err == nil && probe != nil {
@@ -228,18 +237,19 @@ func pgbenchTPCB(ctx context.Context, o options, probe *cpuProbe) (stats, error)
 	if err := pgdb.EnsureDatabase(ctx, dbURL); err != nil {
 		return stats{}, err
 	}
-	// Scale 16 gives one branch row per client, as TPC-B intends.
-	init := exec.CommandContext(ctx, bin, "-i", "-q", "-s", strconv.Itoa(checkoutBuyers), dbURL)
+	// One branch row per client, as TPC-B intends (up to tpcbMaxScale).
+	init := exec.CommandContext(ctx, bin, "-i", "-q", "-s", strconv.Itoa(min(o.CheckoutBuyers, tpcbMaxScale)), dbURL)
 	if out, err := init.CombinedOutput(); err != nil {
 		return stats{}, fmt.Errorf("bench: pgbench -i: %w: %s", err, out)
 	}
-	return runPgbench(ctx, probe, tpcbRow, o.Duration, dbURL)
+	_, _, tpcbRow := checkoutRows(o.CheckoutBuyers)
+	return runPgbench(ctx, probe, tpcbRow, o.CheckoutBuyers, o.Duration, dbURL)
 }
 
-// runPgbench runs pgbench with checkoutBuyers clients for d with args (a script, say) against
+// runPgbench runs pgbench with clients clients for d with args (a script, say) against
 // dbURL, and summarises its per-transaction log, with the CPU shares of the run when probe is
 // set. A run pgbench reports as aborted or with failed transactions is a failed row.
-func runPgbench(ctx context.Context, probe *cpuProbe, name string, d time.Duration, dbURL string, args ...string) (stats, error) {
+func runPgbench(ctx context.Context, probe *cpuProbe, name string, clients int, d time.Duration, dbURL string, args ...string) (stats, error) {
 	bin, err := exec.LookPath("pgbench")
 	if err != nil {
 		return stats{}, fmt.Errorf("bench: pgbench is not installed (Debian: postgresql-client): %w", err)
@@ -250,7 +260,7 @@ func runPgbench(ctx context.Context, probe *cpuProbe, name string, d time.Durati
 	}
 	defer os.RemoveAll(dir)
 	secs := int(max(d.Seconds(), 1))
-	args = append([]string{"-c", strconv.Itoa(checkoutBuyers), "-j", "2", "-T", strconv.Itoa(secs),
+	args = append([]string{"-c", strconv.Itoa(clients), "-j", "2", "-T", strconv.Itoa(secs),
 		"-M", "prepared", "-n", "-l", "--log-prefix", filepath.Join(dir, "tx")}, args...)
 	var out []byte
 	var runErr error

@@ -244,5 +244,6 @@ func (r *runner) checkoutLimit(ctx context.Context) (stats, error) {
 	if err := os.WriteFile(script, []byte(limitScript), 0o600); err != nil {
 		return stats{}, err
 	}
-	return runPgbench(ctx, r.load.CPU, limitRow, r.o.Duration, r.o.DatabaseURL, "-f", script)
+	_, limitRow, _ := checkoutRows(r.o.CheckoutBuyers)
+	return runPgbench(ctx, r.load.CPU, limitRow, r.o.CheckoutBuyers, r.o.Duration, r.o.DatabaseURL, "-f", script)
 }

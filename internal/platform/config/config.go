@@ -28,7 +28,7 @@ type Config struct {
 	LogFormat string `env:"LOG_FORMAT"`
 
 	DatabaseURL string `env:"DATABASE_URL" envDefault:"postgres://postgres@127.0.0.1:5432/goshop?sslmode=disable"`
-	DBMaxConns  int32  `env:"DB_MAX_CONNS" envDefault:"20"`
+	DBMaxConns  int32  `env:"DB_MAX_CONNS" envDefault:"10"`
 	// DatabaseReadURL, when set, is a read replica (a streaming hot standby) that takes the
 	// public reads that tolerate a little lag; ReplicaMaxLag is that little.
 	DatabaseReadURL string        `env:"DATABASE_READ_URL"`
