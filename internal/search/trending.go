@@ -81,7 +81,13 @@ SELECT q.query, search.fold(q.query), q.n FROM q ORDER BY q.n DESC LIMIT 10000`
 // RecomputeTrending recomputes trending and popular searches in one transaction.
 func (s *Service) RecomputeTrending(ctx context.Context) error {
 	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		// The tables are replaced whole; readers see the old ones until this commits.
+		// The tables are replaced whole; readers see the old ones until this commits. Two
+		// recomputes at once (the periodic job and a call, or two workers) take turns: the
+		// second would otherwise delete only what its snapshot saw and then insert rows the
+		// first had just committed (a duplicate key). EXCLUSIVE lets readers through.
+		if _, err := tx.Exec(ctx, "LOCK TABLE search.trending, search.popular_queries, search.neighbours IN EXCLUSIVE MODE"); err != nil {
+			return fmt.Errorf("search: trending: lock: %w", err)
+		}
 		if _, err := tx.Exec(ctx, "DELETE FROM search.trending"); err != nil {
 			return fmt.Errorf("search: trending: %w", err)
 		}
