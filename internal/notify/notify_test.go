@@ -211,7 +211,7 @@ func waitIdle(t *testing.T, env *apptest.Env) {
 		var n int
 		require.NoError(t, env.App.Pool.QueryRow(context.Background(),
 			`SELECT count(*) FROM river_job WHERE state IN ('available', 'running', 'retryable', 'scheduled')
-			   AND scheduled_at < now() + interval '1 minute' AND kind IN ('event_delivery', 'notify_send')`).Scan(&n))
+			   AND scheduled_at < now() + interval '1 minute' AND kind IN ('event_delivery', 'event_batch', 'notify_send')`).Scan(&n))
 		return n == 0
 	}, "no job left")
 }

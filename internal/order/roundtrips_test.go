@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
-	"sync"
+	"slices"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -20,42 +17,6 @@ import (
 	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
-// sqlLog keeps the statements sent while on, to show them when the bound is passed.
-type sqlLog struct {
-	mu  sync.Mutex
-	on  bool
-	sql []string
-}
-
-func (l *sqlLog) record(sql string) {
-	l.mu.Lock()
-	if l.on {
-		l.sql = append(l.sql, strings.Join(strings.Fields(sql), " "))
-	}
-	l.mu.Unlock()
-}
-
-func (l *sqlLog) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	l.record(d.SQL)
-	return ctx
-}
-func (l *sqlLog) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
-func (l *sqlLog) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	l.record("-- batch:")
-	return ctx
-}
-func (l *sqlLog) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
-	l.record("   " + d.SQL)
-}
-func (l *sqlLog) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
-
-func (l *sqlLog) start() {
-	l.mu.Lock()
-	l.on, l.sql = true, nil
-	l.mu.Unlock()
-}
-
 // TestCheckoutRoundTrips: a checkout with an Idempotency-Key takes at most 8 round trips to
 // PostgreSQL (BEGIN and COMMIT included), whatever the number of lines and shops, vouchers and
 // campaign lines; and it still places every order with its lines, publishes order.placed with
@@ -63,8 +24,8 @@ func (l *sqlLog) start() {
 func TestCheckoutRoundTrips(t *testing.T) {
 	t.Parallel()
 	var rt pgdb.RoundTrips
-	log := &sqlLog{}
-	env := apptest.New(t, apptest.WithRoundTrips(&rt), apptest.WithDBConfig(func(c *pgxpool.Config) { c.ConnConfig.Tracer = log }))
+	log := &apptest.SQLLog{}
+	env := apptest.New(t, apptest.WithRoundTrips(&rt), apptest.WithSQLLog(log))
 	eventbus.On(env.App.Bus, "test.order_placed", func(context.Context, string, events.OrderPlaced) error { return nil })
 	now := time.Now().UTC()
 	type line struct {
@@ -128,14 +89,12 @@ func TestCheckoutRoundTrips(t *testing.T) {
 
 	counted := func(t *testing.T, name string, ls []line, coupon string, orders int) map[string]any {
 		fill(ls)
-		log.start()
+		log.Start()
 		before := rt.N()
 		out := buy(name, coupon)
 		n := rt.N() - before
 		if n > 8 {
-			for i, s := range log.sql {
-				t.Logf("%2d %.160s", i+1, s)
-			}
+			log.Show(t)
 		}
 		t.Logf("round trips: %d", n)
 		assert.LessOrEqual(t, n, int64(8))
@@ -162,8 +121,8 @@ func TestCheckoutRoundTrips(t *testing.T) {
 		assert.EqualValues(t, 10_000, discount, "the voucher took its 10,000 off")
 		assert.EqualValues(t, 1, campaignLines, "the flash sale priced its line")
 
-		// The jobs went in with the orders: an auto-cancel a prepaid order, an order.placed a shop
-		// (with its lines), a stock change a line.
+		// The jobs went in with the orders: an auto-cancel a prepaid order, and one job carrying an
+		// order.placed a shop (with its lines) and a stock change a line to their subscribers.
 		var cancels, placedEvents int
 		rows, err := env.App.Pool.Query(t.Context(), `SELECT kind, args FROM river_job WHERE state IN ('available', 'scheduled')`)
 		require.NoError(t, err)
@@ -175,24 +134,34 @@ func TestCheckoutRoundTrips(t *testing.T) {
 			var kind string
 			var args []byte
 			require.NoError(t, rows.Scan(&kind, &args))
+			type envelope struct {
+				Topic   string          `json:"topic"`
+				Payload json.RawMessage `json:"payload"`
+			}
 			var a struct {
-				OrderID    string `json:"order_id"`
-				Subscriber string `json:"subscriber"`
-				Envelope   struct {
-					Topic   string          `json:"topic"`
-					Payload json.RawMessage `json:"payload"`
-				} `json:"envelope"`
+				OrderID string `json:"order_id"`
+				Events  []struct {
+					Envelope    envelope `json:"envelope"`
+					Subscribers []string `json:"subscribers"`
+				} `json:"events"`
 			}
 			require.NoError(t, json.Unmarshal(args, &a))
-			switch {
-			case kind == "order_auto_cancel" && ids[a.OrderID]:
-				cancels++
-			case a.Subscriber == "test.order_placed":
-				var ev events.OrderPlaced
-				require.NoError(t, json.Unmarshal(a.Envelope.Payload, &ev))
-				if ids[ev.OrderID] {
-					placedEvents++
-					assert.NotEmpty(t, ev.Lines)
+			switch kind {
+			case "order_auto_cancel":
+				if ids[a.OrderID] {
+					cancels++
+				}
+			case "event_batch":
+				for _, e := range a.Events {
+					if !slices.Contains(e.Subscribers, "test.order_placed") {
+						continue
+					}
+					var ev events.OrderPlaced
+					require.NoError(t, json.Unmarshal(e.Envelope.Payload, &ev))
+					if ids[ev.OrderID] {
+						placedEvents++
+						assert.NotEmpty(t, ev.Lines)
+					}
 				}
 			}
 		}

@@ -77,7 +77,7 @@ func TestRatingsReachTheCatalogAndTheShop(t *testing.T) {
 	apptest.Eventually(t, func() bool {
 		var left int
 		require.NoError(t, env.App.Pool.QueryRow(ctx,
-			"SELECT count(*) FROM river_job WHERE kind = 'event_delivery' AND state NOT IN ('completed', 'discarded', 'cancelled')").Scan(&left))
+			"SELECT count(*) FROM river_job WHERE kind IN ('event_delivery', 'event_batch') AND state NOT IN ('completed', 'discarded', 'cancelled')").Scan(&left))
 		return left == 0
 	}, "the stale events are delivered")
 	assert.EqualValues(t, 4, get(t, env, "/shops/"+m.shopID, "")["rating"])

@@ -1,15 +1,22 @@
 // Package eventbus is GoShop's in-process event bus, standing in for a message broker.
 //
-// Publish runs inside the publisher's transaction and inserts one River job per subscriber in
-// that transaction, so an event exists if and only if its transaction committed, and each
-// subscriber receives it at least once, retried with backoff when its handler fails. Handlers
-// must therefore be idempotent (the envelope's ID is stable across retries).
+// Publish runs inside the publisher's transaction and inserts, in that transaction, one River job
+// that carries the events of the call to all their subscribers, so an event exists if and only
+// if its transaction committed. The job runs the handlers one after another; a handler that
+// fails gets a job of its own (in the transaction that completes the first), retried with
+// backoff, so each subscriber receives each event at least once and a failing subscriber neither
+// holds up nor repeats the others. Handlers must therefore be idempotent (the envelope's ID is
+// stable across retries).
+//
+// One job a publish, not one a subscriber: a checkout's events reach eight subscribers, and a
+// River job costs an insert, a fetch and a completion on the primary whatever its work.
 package eventbus
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -49,6 +56,7 @@ type Bus struct {
 func New(runner *jobs.Runner) *Bus {
 	b := &Bus{runner: runner, subs: map[string][]string{}, byName: map[string]Handler{}}
 	river.AddWorker(runner.Workers, &deliverWorker{bus: b})
+	river.AddWorker(runner.Workers, &batchWorker{bus: b})
 	return b
 }
 
@@ -88,26 +96,47 @@ func (b *Bus) Publish(ctx context.Context, tx pgx.Tx, events ...Event) error {
 	return nil
 }
 
-// Jobs returns the River jobs that deliver events to their subscribers, for a caller that
-// inserts them together with jobs of its own in one InsertManyTx call (one round trip).
+// Jobs returns the River job that delivers events to their subscribers (none when no one
+// subscribes), for a caller that inserts it together with jobs of its own in one InsertManyTx
+// call (one round trip).
 func (b *Bus) Jobs(events ...Event) ([]river.InsertManyParams, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	var params []river.InsertManyParams
+	var batch batchArgs
+	deliveries := 0
 	for _, ev := range events {
+		subs := b.subs[ev.Topic()]
+		if len(subs) == 0 {
+			continue
+		}
 		payload, err := json.Marshal(ev)
 		if err != nil {
 			return nil, fmt.Errorf("eventbus: encode %s: %w", ev.Topic(), err)
 		}
 		env := Envelope{ID: uuid.NewString(), Topic: ev.Topic(), OccurredAt: time.Now().UTC(), Payload: payload}
-		for _, name := range b.subs[ev.Topic()] {
-			params = append(params, river.InsertManyParams{Args: deliveryArgs{Subscriber: name, Envelope: env}})
-		}
+		batch.Events = append(batch.Events, batchEvent{Envelope: env, Subscribers: subs})
+		deliveries += len(subs)
 	}
-	return params, nil
+	switch deliveries {
+	case 0:
+		return nil, nil
+	case 1: // the job of one delivery, as a failed one's retry is
+		ev := batch.Events[0]
+		return []river.InsertManyParams{{Args: deliveryArgs{Subscriber: ev.Subscribers[0], Envelope: ev.Envelope}}}, nil
+	}
+	return []river.InsertManyParams{{Args: batch}}, nil
 }
 
-// deliveryArgs is the River job that carries one event to one subscriber.
+// handler finds a subscriber's handler by name.
+func (b *Bus) handler(name string) (Handler, bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	h, ok := b.byName[name]
+	return h, ok
+}
+
+// deliveryArgs is the River job that carries one event to one subscriber: a publish with a single
+// delivery, and the retries of a delivery that failed in a batch.
 type deliveryArgs struct {
 	Subscriber string   `json:"subscriber"`
 	Envelope   Envelope `json:"envelope"`
@@ -121,12 +150,55 @@ type deliverWorker struct {
 }
 
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
-	w.bus.mu.RLock()
-	h, ok := w.bus.byName[job.Args.Subscriber]
-	w.bus.mu.RUnlock()
+	h, ok := w.bus.handler(job.Args.Subscriber)
 	if !ok {
 		// A subscriber removed in a later release: nothing will ever handle it.
 		return river.JobCancel(fmt.Errorf("eventbus: no subscriber %q", job.Args.Subscriber))
 	}
 	return h(ctx, job.Args.Envelope)
+}
+
+// batchArgs is the River job that carries the events of one publish to all their subscribers.
+type batchArgs struct {
+	Events []batchEvent `json:"events"`
+}
+
+// batchEvent is one event and the subscribers it goes to, named when it was published.
+type batchEvent struct {
+	Envelope    Envelope `json:"envelope"`
+	Subscribers []string `json:"subscribers"`
+}
+
+func (batchArgs) Kind() string { return "event_batch" }
+
+type batchWorker struct {
+	river.WorkerDefaults[batchArgs]
+	bus *Bus
+}
+
+// Work runs every delivery in publish order. The ones that fail become jobs of their own,
+// inserted in the transaction that completes this job, so that the ones that succeeded do not
+// run again; when that transaction fails, or the job's time is up, the whole batch runs again.
+func (w *batchWorker) Work(ctx context.Context, job *river.Job[batchArgs]) error {
+	var failed []river.InsertManyParams
+	for _, ev := range job.Args.Events {
+		for _, name := range ev.Subscribers {
+			h, ok := w.bus.handler(name)
+			if !ok {
+				slog.WarnContext(ctx, "eventbus: delivery to a removed subscriber dropped", "subscriber", name, "topic", ev.Envelope.Topic)
+				continue
+			}
+			if err := h(ctx, ev.Envelope); err != nil {
+				if ctx.Err() != nil {
+					return err
+				}
+				slog.WarnContext(ctx, "eventbus: delivery failed, retried on its own", "subscriber", name, "topic", ev.Envelope.Topic, "err", err)
+				failed = append(failed, river.InsertManyParams{Args: deliveryArgs{Subscriber: name, Envelope: ev.Envelope}})
+			}
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return jobs.CompleteInserting(ctx, w.bus.runner, job, failed)
 }

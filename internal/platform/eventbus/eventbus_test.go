@@ -102,6 +102,33 @@ func TestCommittedEventReachesEverySubscriberAndRetriesFailures(t *testing.T) {
 	b.mu.Unlock()
 }
 
+// TestOnePublishIsOneJob: the events of one publish travel in one job to every subscriber, in
+// publish order; the deliveries that fail are retried by jobs of their own, and the ones that
+// succeeded are not run again.
+func TestOnePublishIsOneJob(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	tx, err := b.pool.Begin(ctx)
+	require.NoError(t, err)
+	require.NoError(t, b.bus.Publish(ctx, tx, pinged{N: 1}, pinged{N: 2}, pinged{N: 3}))
+	rows, err := tx.Query(ctx, `SELECT kind FROM river_job`)
+	require.NoError(t, err)
+	kinds, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	assert.Equal(t, []string{"event_batch"}, kinds, "one job for three events to two subscribers")
+	require.NoError(t, tx.Commit(ctx))
+
+	require.Eventually(t, func() bool { return len(b.seen("flaky")) == 3 }, 20*time.Second, 20*time.Millisecond)
+	assert.Equal(t, []int{1, 2, 3}, b.seen("steady"), "each delivered once, in order")
+	b.mu.Lock()
+	assert.Equal(t, map[int]int{1: 2, 2: 2, 3: 2}, b.attempts, "each failed delivery retried once")
+	b.mu.Unlock()
+	var retries int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'event_delivery' AND args->>'subscriber' = 'test.flaky'`).Scan(&retries))
+	assert.Equal(t, 3, retries, "the flaky subscriber's deliveries became jobs of their own")
+}
+
 func TestRolledBackEventIsNeverDelivered(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -126,6 +126,20 @@ func (r *Runner) InsertManyTx(ctx context.Context, tx pgx.Tx, params []river.Ins
 	return nil
 }
 
+// CompleteInserting marks job completed and inserts params in one transaction: a job that hands
+// part of its work on to other jobs is done exactly when they exist.
+func CompleteInserting[T river.JobArgs](ctx context.Context, r *Runner, job *river.Job[T], params []river.InsertManyParams) error {
+	return pgdb.WithTx(ctx, r.pool, func(tx pgx.Tx) error {
+		if err := r.InsertManyTx(ctx, tx, params); err != nil {
+			return err
+		}
+		if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+			return fmt.Errorf("jobs: complete %s: %w", job.Kind, err)
+		}
+		return nil
+	})
+}
+
 // Start begins working jobs when the client was built with Work.
 func (r *Runner) Start(ctx context.Context) error { return r.client.Start(ctx) }
 
