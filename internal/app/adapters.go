@@ -12,7 +12,6 @@ import (
 	"github.com/goshop/goshop/internal/media"
 	"github.com/goshop/goshop/internal/notify"
 	"github.com/goshop/goshop/internal/order"
-	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/httpx"
 	"github.com/goshop/goshop/internal/platform/pgdb"
@@ -246,15 +245,9 @@ func (a catalogForCart) QueueVariant(ctx context.Context, b *pgdb.Batch, variant
 	a.c.QueueVariantSnapshot(ctx, b, variantID, func(v catalog.VariantSnapshot, err error) error { return done(cartVariant(v), err) })
 }
 
-func (a catalogForCart) DefaultVariant(ctx context.Context, productID uuid.UUID) (uuid.UUID, error) {
-	vs, err := a.c.ListedVariants(ctx, productID)
-	if err != nil {
-		return uuid.Nil, err
-	}
-	if len(vs) != 1 {
-		return uuid.Nil, apperr.Field("variant_id", "this product comes in several variants: choose one")
-	}
-	return vs[0].ID, nil
+func (a catalogForCart) OnlyVariant(ctx context.Context, productID uuid.UUID) (cart.Variant, error) {
+	v, err := a.c.OnlyVariant(ctx, productID)
+	return cartVariant(v), err
 }
 
 // catalogStock serves the orders' stock reservations from the catalog.

@@ -39,9 +39,9 @@ type Variant struct {
 // Methods taking a pgx.Tx read in it when it is not nil: checkout prices inside its transaction.
 type catalog interface {
 	Variant(ctx context.Context, tx pgx.Tx, variantID uuid.UUID) (Variant, error)
-	// DefaultVariant returns the variant of a product that has exactly one; a product with
-	// several needs the buyer to choose (a validation error).
-	DefaultVariant(ctx context.Context, productID uuid.UUID) (uuid.UUID, error)
+	// OnlyVariant returns the variant of a product that has exactly one, in one read; a
+	// product with several needs the buyer to choose (a validation error).
+	OnlyVariant(ctx context.Context, productID uuid.UUID) (Variant, error)
 	// QueueVariant is Variant queued on a batch the caller sends (checkout).
 	QueueVariant(ctx context.Context, b *pgdb.Batch, variantID uuid.UUID, done func(Variant, error) error)
 }

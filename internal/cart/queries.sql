@@ -21,6 +21,12 @@ SELECT pg_advisory_xact_lock(hashtextextended('cart.items:' || $1::uuid::text, 0
 -- name: CountItems :one
 SELECT count(*) FROM cart.items WHERE user_id = $1;
 
+-- name: Fill :one
+-- What an added line must fit in: how many lines the buyer's cart holds, and the quantity its
+-- line of the variant holds already (0: none).
+SELECT count(*) AS lines, coalesce(sum(quantity) FILTER (WHERE variant_id = @variant_id), 0)::int AS variant_quantity
+FROM cart.items WHERE user_id = @user_id;
+
 -- name: AddItem :one
 -- Adding a variant already in the cart adds to its quantity.
 INSERT INTO cart.items (user_id, variant_id, product_id, shop_id, quantity)

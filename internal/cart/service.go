@@ -51,18 +51,15 @@ type AddInput struct {
 // Add puts a variant in the buyer's cart, or adds to its quantity, after checking that it
 // exists, can be bought and is in stock for the whole quantity.
 func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, error) {
-	vid := uuid.Nil
-	if in.VariantID != nil {
-		vid = *in.VariantID
+	var v Variant
+	var err error
+	if in.VariantID == nil {
+		v, err = s.catalog.OnlyVariant(ctx, in.ProductID)
 	} else {
-		var err error
-		if vid, err = s.catalog.DefaultVariant(ctx, in.ProductID); err != nil {
-			return Line{}, err
+		v, err = s.catalog.Variant(ctx, nil, *in.VariantID)
+		if apperr.Is(err, apperr.NotFound) || (err == nil && v.ProductID != in.ProductID) {
+			return Line{}, apperr.Field("variant_id", "is not a variant of that product")
 		}
-	}
-	v, err := s.catalog.Variant(ctx, nil, vid)
-	if apperr.Is(err, apperr.NotFound) || (err == nil && v.ProductID != in.ProductID) {
-		return Line{}, apperr.Field("variant_id", "is not a variant of that product")
 	}
 	if err != nil {
 		return Line{}, err
@@ -71,38 +68,42 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 		return Line{}, apperr.New(apperr.Conflict, "this product is not for sale now")
 	}
 	var row store.CartItem
+	var offer Offer
+	var onOffer bool
 	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := newStore(tx)
-		if err := q.LockCart(ctx, buyer); err != nil {
-			return fmt.Errorf("cart: lock: %w", err)
-		}
-		n, err := q.CountItems(ctx, buyer)
-		if err != nil {
+		// The buyer's lock, what the cart holds and the campaign price: one round trip.
+		var fill store.FillRow
+		var b pgdb.Batch
+		pgdb.Queue(&b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, newStore(db).LockCart(ctx, buyer) },
+			func(_ struct{}, err error) error { return err })
+		pgdb.Queue(&b, func(db pgdb.DBTX) (store.FillRow, error) {
+			return newStore(db).Fill(ctx, store.FillParams{UserID: buyer, VariantID: v.VariantID})
+		}, func(r store.FillRow, err error) error { fill = r; return err })
+		s.promos.QueueCampaignOffer(ctx, &b, v.VariantID, func(o Offer, ok bool, err error) error {
+			offer, onOffer = o, ok
 			return err
+		})
+		if err := b.Send(ctx, tx); err != nil {
+			return fmt.Errorf("cart: add: %w", err)
 		}
-		total := in.Quantity
-		if existing, err := q.ItemByVariant(ctx, store.ItemByVariantParams{UserID: buyer, VariantID: vid}); err == nil {
-			total += existing.Quantity
-		} else if !pgdb.IsNoRows(err) {
-			return err
-		} else if n >= MaxLines {
+		if fill.VariantQuantity == 0 && fill.Lines >= MaxLines {
 			return lineLimit()
 		}
-		if err := checkQuantity(v, total); err != nil {
+		if err := checkQuantity(v, fill.VariantQuantity+in.Quantity); err != nil {
 			return err
 		}
-		row, err = q.AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: vid, ProductID: v.ProductID, ShopID: v.ShopID,
-			Quantity: in.Quantity})
+		row, err = newStore(tx).AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: v.VariantID, ProductID: v.ProductID,
+			ShopID: v.ShopID, Quantity: in.Quantity})
 		if err != nil {
 			return err
 		}
 		return s.bus.Publish(ctx, tx, events.CartItemAdded{UserID: buyer.String(), ProductID: v.ProductID.String(),
-			VariantID: vid.String(), ShopID: v.ShopID.String(), Quantity: int(in.Quantity), At: time.Now().UTC()})
+			VariantID: v.VariantID.String(), ShopID: v.ShopID.String(), Quantity: int(in.Quantity), At: time.Now().UTC()})
 	})
 	if err != nil {
 		return Line{}, err
 	}
-	return s.priceLine(ctx, nil, row, &v)
+	return priceWith(row, v, offer, onOffer), nil
 }
 
 func checkQuantity(v Variant, qty int32) error {

@@ -176,6 +176,30 @@ func (q *Queries) DeleteItem(ctx context.Context, arg DeleteItemParams) (int64, 
 	return result.RowsAffected(), nil
 }
 
+const fill = `-- name: Fill :one
+SELECT count(*) AS lines, coalesce(sum(quantity) FILTER (WHERE variant_id = $1), 0)::int AS variant_quantity
+FROM cart.items WHERE user_id = $2
+`
+
+type FillParams struct {
+	VariantID uuid.UUID
+	UserID    uuid.UUID
+}
+
+type FillRow struct {
+	Lines           int64
+	VariantQuantity int32
+}
+
+// What an added line must fit in: how many lines the buyer's cart holds, and the quantity its
+// line of the variant holds already (0: none).
+func (q *Queries) Fill(ctx context.Context, arg FillParams) (FillRow, error) {
+	row := q.db.QueryRow(ctx, fill, arg.VariantID, arg.UserID)
+	var i FillRow
+	err := row.Scan(&i.Lines, &i.VariantQuantity)
+	return i, err
+}
+
 const getItem = `-- name: GetItem :one
 SELECT id, user_id, variant_id, product_id, shop_id, quantity, created_at, updated_at FROM cart.items WHERE id = $1 AND user_id = $2
 `

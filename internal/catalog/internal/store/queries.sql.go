@@ -947,6 +947,77 @@ func (q *Queries) ProductShop(ctx context.Context, id uuid.UUID) (uuid.UUID, err
 	return shop_id, err
 }
 
+const productVariantSnapshots = `-- name: ProductVariantSnapshots :many
+SELECT v.id AS variant_id, v.product_id, v.shop_id, v.sku, v.name AS variant_name, v.price, v.stock,
+       p.title, p.currency, p.weight_grams, p.listed,
+       p.discount_id, p.discount_percent, p.discount_price, p.discount_variant_id,
+       p.discount_starts_at, p.discount_ends_at
+FROM catalog.variants v JOIN catalog.products p ON p.id = v.product_id
+WHERE v.product_id = $1 AND p.deleted_at IS NULL
+ORDER BY v.created_at, v.id
+LIMIT 2
+`
+
+type ProductVariantSnapshotsRow struct {
+	VariantID         uuid.UUID  `db:"variant_id"`
+	ProductID         uuid.UUID  `db:"product_id"`
+	ShopID            uuid.UUID  `db:"shop_id"`
+	Sku               string     `db:"sku"`
+	VariantName       string     `db:"variant_name"`
+	Price             int64      `db:"price"`
+	Stock             int32      `db:"stock"`
+	Title             string     `db:"title"`
+	Currency          string     `db:"currency"`
+	WeightGrams       int32      `db:"weight_grams"`
+	Listed            bool       `db:"listed"`
+	DiscountID        *uuid.UUID `db:"discount_id"`
+	DiscountPercent   *int32     `db:"discount_percent"`
+	DiscountPrice     *int64     `db:"discount_price"`
+	DiscountVariantID *uuid.UUID `db:"discount_variant_id"`
+	DiscountStartsAt  *time.Time `db:"discount_starts_at"`
+	DiscountEndsAt    *time.Time `db:"discount_ends_at"`
+}
+
+// VariantSnapshot of the variants of a product not deleted, two at most: enough to tell a product
+// with exactly one variant (a cart line may name the product alone) from one with several.
+func (q *Queries) ProductVariantSnapshots(ctx context.Context, productID uuid.UUID) ([]ProductVariantSnapshotsRow, error) {
+	rows, err := q.db.Query(ctx, productVariantSnapshots, productID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ProductVariantSnapshotsRow{}
+	for rows.Next() {
+		var i ProductVariantSnapshotsRow
+		if err := rows.Scan(
+			&i.VariantID,
+			&i.ProductID,
+			&i.ShopID,
+			&i.Sku,
+			&i.VariantName,
+			&i.Price,
+			&i.Stock,
+			&i.Title,
+			&i.Currency,
+			&i.WeightGrams,
+			&i.Listed,
+			&i.DiscountID,
+			&i.DiscountPercent,
+			&i.DiscountPrice,
+			&i.DiscountVariantID,
+			&i.DiscountStartsAt,
+			&i.DiscountEndsAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const productsByIDs = `-- name: ProductsByIDs :many
 SELECT id, shop_id, title, description, brand, model, category_id, attributes, status, currency, price, low_stock_threshold, weight_grams, rating, rating_count, discount_id, discount_percent, discount_price, discount_variant_id, discount_starts_at, discount_ends_at, discount_by, created_by, created_at, updated_at, deleted_at, shop_hidden_at, listed, gtin FROM catalog.products WHERE id = ANY ($1::uuid[])
 `
