@@ -33,7 +33,9 @@ type Querier interface {
 // error (of a statement or a callback) is returned. Nothing is sent when nothing is queued. In
 // a transaction, after an error the transaction is aborted: the caller rolls back. On a pool
 // or Reads the batch needs no transaction: its statements run in the implicit one PostgreSQL
-// opens until the batch's one Sync.
+// opens until the batch's one Sync. Any error, a callback's included, makes pgx forget the
+// statements it prepared for the batch on that connection, so a callback that expects an
+// error (no rows: not found) keeps it and returns nil rather than cost the next batch a prepare.
 func (b *Batch) Send(ctx context.Context, db Sender) error {
 	if b.b.Len() == 0 {
 		return nil
