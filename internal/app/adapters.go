@@ -372,7 +372,7 @@ func (a reviewPurchases) DeliveredItems(ctx context.Context, buyer uuid.UUID, or
 }
 
 // productMedia serves the catalog the products' images and videos from the media context, a
-// page of products in one query.
+// page of products in one query, or one product's queued on the catalog's batch.
 type productMedia struct{ m *media.Service }
 
 func (a productMedia) ProductMedia(ctx context.Context, ids []uuid.UUID, public bool) (map[uuid.UUID][]catalog.Media, error) {
@@ -380,12 +380,21 @@ func (a productMedia) ProductMedia(ctx context.Context, ids []uuid.UUID, public 
 	if public {
 		list = a.m.ListManyPublic
 	}
-	return mediaOf(ctx, list, events.MediaOwnerProduct, ids, func(it media.Item) catalog.Media {
-		return catalog.Media{ID: it.ID, Kind: string(it.Kind), URL: it.URL,
-			Thumbnails: thumbnailsOf(it, func(t media.Thumbnail) catalog.MediaThumbnail { return catalog.MediaThumbnail(t) }),
-			PosterURL:  it.PosterURL, Width: it.Width, Height: it.Height, DurationMS: it.DurationMS, Alt: it.Alt,
-			Position: it.Position, IsPrimary: it.IsPrimary, CreatedAt: it.CreatedAt}
+	return mediaOf(ctx, list, events.MediaOwnerProduct, ids, catalogMedia)
+}
+
+func (a productMedia) QueueProductMedia(ctx context.Context, b *pgdb.Batch, ids []uuid.UUID,
+	done func(map[uuid.UUID][]catalog.Media, error) error) {
+	a.m.QueueListMany(ctx, b, events.MediaOwnerProduct, ids, func(byOwner map[uuid.UUID][]media.Item, err error) error {
+		return done(convertMedia(byOwner, catalogMedia), err)
 	})
+}
+
+func catalogMedia(it media.Item) catalog.Media {
+	return catalog.Media{ID: it.ID, Kind: string(it.Kind), URL: it.URL,
+		Thumbnails: thumbnailsOf(it, func(t media.Thumbnail) catalog.MediaThumbnail { return catalog.MediaThumbnail(t) }),
+		PosterURL:  it.PosterURL, Width: it.Width, Height: it.Height, DurationMS: it.DurationMS, Alt: it.Alt,
+		Position: it.Position, IsPrimary: it.IsPrimary, CreatedAt: it.CreatedAt}
 }
 
 // reviewMedia serves the review context the reviews' photos and videos from the media context,
@@ -408,6 +417,11 @@ func mediaOf[T any](ctx context.Context, list func(context.Context, events.Media
 	if err != nil {
 		return nil, err
 	}
+	return convertMedia(byOwner, conv), nil
+}
+
+// convertMedia is media by owner, each item in the consumer's type.
+func convertMedia[T any](byOwner map[uuid.UUID][]media.Item, conv func(media.Item) T) map[uuid.UUID][]T {
 	out := make(map[uuid.UUID][]T, len(byOwner))
 	for id, items := range byOwner {
 		ms := make([]T, len(items))
@@ -416,7 +430,7 @@ func mediaOf[T any](ctx context.Context, list func(context.Context, events.Media
 		}
 		out[id] = ms
 	}
-	return out, nil
+	return out
 }
 
 func thumbnailsOf[T any](it media.Item, conv func(media.Thumbnail) T) []T {

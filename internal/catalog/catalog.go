@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
 // Product statuses: only active products of live shops are shown to buyers.
@@ -109,9 +111,12 @@ type MediaThumbnail struct {
 
 // mediaGallery is what the catalog needs of the media context: the media of many products at
 // once (a page of them), by product; public says the page is a public one, which may be
-// served a moment late (from a replica).
+// served a moment late (from a replica). QueueProductMedia queues the same read on the
+// catalog's batch, to be read with the product in one round trip (the batch's sender says
+// where), handing done the media once b is sent.
 type mediaGallery interface {
 	ProductMedia(ctx context.Context, productIDs []uuid.UUID, public bool) (map[uuid.UUID][]Media, error)
+	QueueProductMedia(ctx context.Context, b *pgdb.Batch, productIDs []uuid.UUID, done func(map[uuid.UUID][]Media, error) error)
 }
 
 // Discount is a product's sale: a percentage off, or a fixed sale price, for every variant or

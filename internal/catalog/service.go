@@ -37,7 +37,7 @@ type Service struct {
 	shops shopDirectory
 	// reads and readQ run the public reads that tolerate a little lag (a read replica when one
 	// is configured); a signed-in owner's reads of their own products stay on the primary.
-	reads pgdb.DBTX
+	reads pgdb.Querier
 	readQ *store.Queries
 	// ratings is the review context's ratings (SetRatings), read when a rating changes.
 	ratings ratingSource
@@ -57,7 +57,7 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, shop
 
 // UseReads sends the public reads (anonymous product pages, listings, categories) to db, a
 // pgdb.Reads over a replica.
-func (s *Service) UseReads(db pgdb.DBTX) { s.reads, s.readQ = db, newStore(db) }
+func (s *Service) UseReads(db pgdb.Querier) { s.reads, s.readQ = db, newStore(db) }
 
 // SetMedia gives the catalog the media context, built after it, which lists products' images
 // and videos (nil: products show none).
@@ -78,12 +78,17 @@ func (s *Service) withMedia(ctx context.Context, public bool, ps ...*Product) er
 	if err != nil {
 		return err
 	}
+	fillMedia(byProduct, ps...)
+	return nil
+}
+
+// fillMedia gives each product its media from byProduct; one without any keeps its empty list.
+func fillMedia(byProduct map[uuid.UUID][]Media, ps ...*Product) {
 	for _, p := range ps {
 		if m := byProduct[p.ID]; m != nil {
 			p.Media = m
 		}
 	}
-	return nil
 }
 
 // CanManageMedia says whether p may change a product's images and videos (the media context
@@ -266,22 +271,46 @@ func (s *Service) addVariant(ctx context.Context, tx pgx.Tx, q *store.Queries, r
 }
 
 // Get returns a product: to anyone when it is listed (active, in a live shop), and otherwise
-// only to its shop's owner and admins; a deleted product is gone for everyone.
+// only to its shop's owner and admins; a deleted product is gone for everyone. The product,
+// its variants and its media are read in one round trip: each needs only the id, so a hidden
+// product's are read too, and dropped unseen.
 func (s *Service) Get(ctx context.Context, p *auth.Principal, id uuid.UUID) (Product, error) {
-	q := s.q
+	var on pgdb.Sender = s.pool
 	if p == nil {
-		q = s.readQ // an anonymous visitor sees listed products only, and may see them a moment late
+		on = s.reads // an anonymous visitor sees listed products only, and may see them a moment late
 	}
-	row, err := s.visibleOn(ctx, q, p, id)
-	if err != nil {
+	var (
+		b      pgdb.Batch
+		row    store.CatalogProduct
+		rowErr error
+		vs     []store.CatalogVariant
+		media  map[uuid.UUID][]Media
+	)
+	pgdb.Queue(&b, func(db pgdb.DBTX) (store.CatalogProduct, error) { return newStore(db).GetProduct(ctx, id) },
+		func(r store.CatalogProduct, err error) error {
+			row, rowErr = r, err
+			if pgdb.IsNoRows(err) {
+				// An answer (not found, below), not a failure: pgx forgets a failed batch's
+				// prepared statements, and the next page would prepare them again.
+				return nil
+			}
+			return err
+		})
+	pgdb.Queue(&b, func(db pgdb.DBTX) ([]store.CatalogVariant, error) { return newStore(db).ListVariants(ctx, id) },
+		func(r []store.CatalogVariant, err error) error { vs = r; return err })
+	if s.media != nil {
+		s.media.QueueProductMedia(ctx, &b, []uuid.UUID{id}, func(m map[uuid.UUID][]Media, err error) error { media = m; return err })
+	}
+	if err := b.Send(ctx, on); err != nil {
 		return Product{}, err
 	}
-	vs, err := q.ListVariants(ctx, id)
+	row, err := s.shown(ctx, p, row, rowErr)
 	if err != nil {
 		return Product{}, err
 	}
 	out := toProduct(row, vs, time.Now())
-	return out, s.withMedia(ctx, p == nil, &out)
+	fillMedia(media, &out)
+	return out, nil
 }
 
 // OnlyVariant returns the snapshot of a listed product's variant when it has exactly one, in one
@@ -309,6 +338,11 @@ func (s *Service) visible(ctx context.Context, p *auth.Principal, id uuid.UUID) 
 // visibleOn is visible read through q.
 func (s *Service) visibleOn(ctx context.Context, q *store.Queries, p *auth.Principal, id uuid.UUID) (store.CatalogProduct, error) {
 	row, err := q.GetProduct(ctx, id)
+	return s.shown(ctx, p, row, err)
+}
+
+// shown is visible's answer for the product read as row (or err).
+func (s *Service) shown(ctx context.Context, p *auth.Principal, row store.CatalogProduct, err error) (store.CatalogProduct, error) {
 	if pgdb.IsNoRows(err) || (err == nil && row.DeletedAt != nil) {
 		return row, apperr.NotFoundf("product")
 	}

@@ -452,14 +452,34 @@ func (s *Service) ListManyPublic(ctx context.Context, kind events.MediaOwnerKind
 }
 
 func (s *Service) listMany(ctx context.Context, q *store.Queries, kind events.MediaOwnerKind, ids []uuid.UUID) (map[uuid.UUID][]Item, error) {
-	out := make(map[uuid.UUID][]Item, len(ids))
 	if len(ids) == 0 {
-		return out, nil
+		return map[uuid.UUID][]Item{}, nil
 	}
 	rows, err := q.ListOwned(ctx, store.ListOwnedParams{OwnerKind: kind, OwnerIds: ids})
 	if err != nil {
 		return nil, err
 	}
+	return s.byOwner(ctx, rows)
+}
+
+// QueueListMany queues ListMany's read on b, for a caller that reads several contexts in one
+// round trip (a public product page): b goes where its sender sends it, the replica for a
+// public page. Once b is sent, done gets the media by owner.
+func (s *Service) QueueListMany(ctx context.Context, b *pgdb.Batch, kind events.MediaOwnerKind, ids []uuid.UUID,
+	done func(map[uuid.UUID][]Item, error) error) {
+	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.MediaItem, error) {
+		return newStore(db).ListOwned(ctx, store.ListOwnedParams{OwnerKind: kind, OwnerIds: ids})
+	}, func(rows []store.MediaItem, err error) error {
+		if err != nil {
+			return done(nil, err)
+		}
+		return done(s.byOwner(ctx, rows))
+	})
+}
+
+// byOwner shows rows, grouped by their owner.
+func (s *Service) byOwner(ctx context.Context, rows []store.MediaItem) (map[uuid.UUID][]Item, error) {
+	out := map[uuid.UUID][]Item{}
 	for _, r := range rows {
 		it, err := s.item(ctx, r)
 		if err != nil {

@@ -17,15 +17,39 @@ type Batch struct{ b pgx.Batch }
 // Len is how many statements are queued.
 func (b *Batch) Len() int { return b.b.Len() }
 
-// Send sends the queued statements in tx in one round trip and runs their callbacks; the first
-// error (of a statement or a callback) is returned. Nothing is sent when nothing is queued. After
-// an error the transaction is aborted: the caller rolls back.
-func (b *Batch) Send(ctx context.Context, tx pgx.Tx) error {
+// Sender is where a Batch is sent: anything with pgx's SendBatch (a pgx.Tx, a *pgxpool.Pool,
+// a *pgx.Conn), or Reads (the replica while it is usable, the primary otherwise).
+type Sender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// Querier runs both a sqlc query method and a Batch: a pool, a transaction, or Reads.
+type Querier interface {
+	DBTX
+	Sender
+}
+
+// Send sends the queued statements on db in one round trip and runs their callbacks; the first
+// error (of a statement or a callback) is returned. Nothing is sent when nothing is queued. In
+// a transaction, after an error the transaction is aborted: the caller rolls back. On a pool
+// or Reads the batch needs no transaction: its statements run in the implicit one PostgreSQL
+// opens until the batch's one Sync. Any error, a callback's included, makes pgx forget the
+// statements it prepared for the batch on that connection, so a callback that expects an
+// error (no rows: not found) keeps it and returns nil rather than cost the next batch a prepare.
+func (b *Batch) Send(ctx context.Context, db Sender) error {
 	if b.b.Len() == 0 {
 		return nil
 	}
-	err := tx.SendBatch(ctx, &b.b).Close()
+	err := db.SendBatch(ctx, &b.b).Close()
 	b.b = pgx.Batch{}
+	var held *heldAnswer
+	if errors.As(err, &held) {
+		// No server was left to try: the answer goes to its queuer after all.
+		if herr := held.hand(); herr != nil {
+			return herr
+		}
+		return held.err
+	}
 	return err
 }
 
@@ -42,6 +66,7 @@ func Queue[T any](b *Batch, call func(db DBTX) (T, error), done func(T, error) e
 	if rec.kind == 0 {
 		panic("pgdb: Queue: call sent no query")
 	}
+	done = holdUnreachable(b.b.Len() == 0, done)
 	q := b.b.Queue(rec.sql, rec.args...)
 	switch rec.kind {
 	case kindRow:
@@ -52,6 +77,32 @@ func Queue[T any](b *Batch, call func(db DBTX) (T, error), done func(T, error) e
 		q.Exec(func(tag pgconn.CommandTag) error { return done(call(answer{tag: tag})) })
 	}
 }
+
+// holdUnreachable is done, but for the first statement of a batch whose server could not be
+// reached: its answer is held back (a heldAnswer error stops the batch) rather than handed to
+// done, so that Reads can send the whole batch again on the primary as if the replica had not
+// been tried, no callback having seen anything yet. Send hands it over when there is no other
+// server to try.
+func holdUnreachable[T any](first bool, done func(T, error) error) func(T, error) error {
+	if !first {
+		return done
+	}
+	return func(v T, err error) error {
+		if unreachable(err) {
+			return &heldAnswer{err: err, hand: func() error { return done(v, err) }}
+		}
+		return done(v, err)
+	}
+}
+
+// heldAnswer is a batch's first answer, not handed to its queuer (holdUnreachable).
+type heldAnswer struct {
+	err  error
+	hand func() error
+}
+
+func (h *heldAnswer) Error() string { return h.err.Error() }
+func (h *heldAnswer) Unwrap() error { return h.err }
 
 const (
 	kindRow = iota + 1

@@ -233,6 +233,73 @@ func (f *firstRow) Scan(dest ...any) error {
 	return f.rows.Err()
 }
 
+// SendBatch implements Sender: the batch goes where a single read would. When the replica
+// cannot be reached before any statement's answer was handed to its callback (connecting,
+// sending, or the first answer, which pgdb.Queue holds back), the batch is sent again on the
+// primary, as Query does for rows none of which was read. Answers are read through the queued
+// statements' callbacks: reading one from the results directly ends the fallback. A batch that
+// begins a transaction (pgx.Batch.BeginTx) is not a read and does not go through Reads.
+func (r *Reads) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	db, onReplica := r.pick()
+	if !onReplica {
+		return db.SendBatch(ctx, b)
+	}
+	f := &fallbackBatch{r: r, ctx: ctx, b: b}
+	// The replica gets a copy, b staying as it was for the primary: pgx notes on each queued
+	// statement what it prepared on the connection it sent it on.
+	try := &pgx.Batch{}
+	for _, q := range b.QueuedQueries {
+		c := try.Queue(q.SQL, q.Arguments...)
+		if fn := q.Fn; fn != nil {
+			c.Fn = func(br pgx.BatchResults) error {
+				err := fn(br)
+				var held *heldAnswer
+				if !errors.As(err, &held) {
+					f.handed = true
+				}
+				return err
+			}
+		}
+	}
+	f.BatchResults = r.replica.SendBatch(ctx, try)
+	return f
+}
+
+// fallbackBatch is a batch's answers from the replica and, when the replica could not be
+// reached before any answer was handed over, from the primary instead.
+type fallbackBatch struct {
+	pgx.BatchResults
+	r      *Reads
+	ctx    context.Context
+	b      *pgx.Batch
+	handed bool
+}
+
+func (f *fallbackBatch) Exec() (pgconn.CommandTag, error) {
+	f.handed = true
+	return f.BatchResults.Exec()
+}
+
+func (f *fallbackBatch) Query() (pgx.Rows, error) {
+	f.handed = true
+	return f.BatchResults.Query()
+}
+
+func (f *fallbackBatch) QueryRow() pgx.Row {
+	f.handed = true
+	return f.BatchResults.QueryRow()
+}
+
+func (f *fallbackBatch) Close() error {
+	err := f.BatchResults.Close()
+	if f.handed || !unreachable(err) {
+		return err
+	}
+	f.r.fallBack(f.ctx, err)
+	f.BatchResults, f.handed = f.r.primary.SendBatch(f.ctx, f.b), true
+	return f.BatchResults.Close()
+}
+
 // OpenReplica makes a pool for a read replica without connecting: a replica that is down at
 // start only degrades reads to the primary. Its connections give up after a second, so a read
 // that cannot reach it falls back quickly.
