@@ -71,9 +71,18 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, port
 		renders: make(chan struct{}, cfg.ExportWorkers)}
 	s.readQ = s.q
 	if bus != nil {
-		eventbus.On(bus, "analytics.order_placed", func(ctx context.Context, _ string, ev events.OrderPlaced) error {
-			return s.refreshIDs(ctx, ev.OrderID)
-		})
+		// A checkout's orders, one a shop, are refreshed together: one transaction.
+		bus.SubscribeMany("analytics.order_placed", func(ctx context.Context, envs []eventbus.Envelope) error {
+			ids := make([]string, 0, len(envs))
+			for _, env := range envs {
+				ev, err := eventbus.Decode[events.OrderPlaced](env)
+				if err != nil {
+					return river.JobCancel(err)
+				}
+				ids = append(ids, ev.OrderID)
+			}
+			return s.refreshIDs(ctx, ids...)
+		}, events.OrderPlaced{}.Topic())
 		eventbus.On(bus, "analytics.order_status_changed", func(ctx context.Context, _ string, ev events.OrderStatusChanged) error {
 			return s.refreshIDs(ctx, ev.OrderID)
 		})

@@ -20,6 +20,8 @@ type message struct {
 	user uuid.UUID
 	kind Kind
 	data map[string]any
+	// event keys the message against redeliveries (dispatch sets it to its event's).
+	event string
 }
 
 // Live message types.
@@ -48,6 +50,15 @@ func orderTopic(id uuid.UUID) string { return "notify:order:" + id.String() }
 // account is gone is told nothing. The new in-app notifications reach the live streams after the
 // commit.
 func (s *Service) dispatch(ctx context.Context, eventID string, msgs ...message) error {
+	for i := range msgs {
+		msgs[i].event = eventID
+	}
+	return s.dispatchMany(ctx, msgs)
+}
+
+// dispatchMany is dispatch for the messages of several events (each message names its own), in
+// one transaction: the events of one publish.
+func (s *Service) dispatchMany(ctx context.Context, msgs []message) error {
 	msgs = slices.DeleteFunc(msgs, func(m message) bool { return m.user == uuid.Nil })
 	if len(msgs) == 0 {
 		return nil
@@ -59,7 +70,7 @@ func (s *Service) dispatch(ctx context.Context, eventID string, msgs ...message)
 		if err != nil {
 			return err
 		}
-		ns, ds, err := s.rows(eventID, msgs, r)
+		ns, ds, err := s.rows(msgs, r)
 		if err != nil {
 			return err
 		}
@@ -99,12 +110,12 @@ func (s *Service) dispatch(ctx context.Context, eventID string, msgs ...message)
 	return nil
 }
 
-// rows are the notifications and deliveries of an event's messages, as the set-based inserts
+// rows are the notifications and deliveries of events' messages, as the set-based inserts
 // take them: each message on each channel its recipient has it on, the in-app ones rendered in
 // the recipient's language with their times in the recipient's zone.
-func (s *Service) rows(eventID string, msgs []message, r reads) (store.CreateNotificationsParams, store.CreateDeliveriesParams, error) {
-	ns := store.CreateNotificationsParams{EventID: eventID}
-	ds := store.CreateDeliveriesParams{EventID: eventID}
+func (s *Service) rows(msgs []message, r reads) (store.CreateNotificationsParams, store.CreateDeliveriesParams, error) {
+	var ns store.CreateNotificationsParams
+	var ds store.CreateDeliveriesParams
 	for _, m := range msgs {
 		st, live := r.settings[m.user]
 		if !live {
@@ -120,6 +131,7 @@ func (s *Service) rows(eventID string, msgs []message, r reads) (store.CreateNot
 				ds.Kinds = append(ds.Kinds, string(m.kind))
 				ds.Channels = append(ds.Channels, string(ch))
 				ds.Data = append(ds.Data, string(data))
+				ds.EventIds = append(ds.EventIds, m.event)
 				continue
 			}
 			var t *store.NotifyTemplate
@@ -135,6 +147,7 @@ func (s *Service) rows(eventID string, msgs []message, r reads) (store.CreateNot
 			ns.Titles = append(ns.Titles, msg.Title)
 			ns.Bodies = append(ns.Bodies, msg.Body)
 			ns.Data = append(ns.Data, string(data))
+			ns.EventIds = append(ns.EventIds, m.event)
 		}
 	}
 	return ns, ds, nil

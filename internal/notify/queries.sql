@@ -1,9 +1,9 @@
 -- name: CreateNotifications :many
--- One event's in-app notifications, set-based (the arrays are its rows, zipped). One made already
+-- Events' in-app notifications, set-based (the arrays are its rows, zipped). One made already
 -- (a redelivered event) inserts nothing and is not returned: the unique key (event, person, kind).
 INSERT INTO notify.notifications (user_id, kind, title, body, data, event_id)
 SELECT unnest(@user_ids::uuid[]), unnest(@kinds::text[]), unnest(@titles::text[]), unnest(@bodies::text[]),
-    unnest(@data::text[])::jsonb, @event_id::text
+    unnest(@data::text[])::jsonb, unnest(@event_ids::text[])
 ON CONFLICT DO NOTHING
 RETURNING id, user_id, kind, title, body, data, event_id, read_at, deleted_at, created_at;
 
@@ -128,11 +128,11 @@ RETURNING id, user_id, kind, channel, event_id, template_id, subject, body, data
     created_at, sent_at;
 
 -- name: CreateDeliveries :many
--- One event's outgoing messages, set-based (the arrays are its rows, zipped). One made already (a
+-- Events' outgoing messages, set-based (the arrays are its rows, zipped). One made already (a
 -- redelivered event) inserts nothing and is not returned: the unique key (event, person, kind,
 -- channel).
 INSERT INTO notify.deliveries (user_id, kind, channel, event_id, data)
-SELECT unnest(@user_ids::uuid[]), unnest(@kinds::text[]), unnest(@channels::text[]), @event_id::text,
+SELECT unnest(@user_ids::uuid[]), unnest(@kinds::text[]), unnest(@channels::text[]), unnest(@event_ids::text[]),
     unnest(@data::text[])::jsonb
 ON CONFLICT DO NOTHING
 RETURNING id, user_id, kind, channel;

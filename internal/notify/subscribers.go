@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/riverqueue/river"
 
 	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
@@ -16,15 +17,24 @@ import (
 // and relays an order's updates to its live stream. Subscriber names are stable: queued
 // deliveries find their handler by them.
 func (s *Service) subscribe(bus *eventbus.Bus) {
-	eventbus.On(bus, "notify.order_placed", func(ctx context.Context, id string, ev events.OrderPlaced) error {
-		d := orderData(ev.OrderID, ev.Total, ev.Currency)
-		owner, err := s.ownerOf(ctx, ev.ShopID)
-		if err != nil {
-			return err
+	// A checkout's orders, one a shop, are told in one dispatch.
+	bus.SubscribeMany("notify.order_placed", func(ctx context.Context, envs []eventbus.Envelope) error {
+		var msgs []message
+		for _, env := range envs {
+			ev, err := eventbus.Decode[events.OrderPlaced](env)
+			if err != nil {
+				return river.JobCancel(err)
+			}
+			d := orderData(ev.OrderID, ev.Total, ev.Currency)
+			owner, err := s.ownerOf(ctx, ev.ShopID)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, message{user: parse(ev.BuyerID), kind: KindOrderPlaced, data: d, event: env.ID},
+				message{user: owner, kind: KindNewOrder, data: d, event: env.ID})
 		}
-		return s.dispatch(ctx, id, message{user: parse(ev.BuyerID), kind: KindOrderPlaced, data: d},
-			message{user: owner, kind: KindNewOrder, data: d})
-	})
+		return s.dispatchMany(ctx, msgs)
+	}, events.OrderPlaced{}.Topic())
 	eventbus.On(bus, "notify.order_paid", func(ctx context.Context, id string, ev events.OrderPaid) error {
 		s.live(ctx, orderTopic(parse(ev.OrderID)), MsgOrderPaid, map[string]any{"order_id": ev.OrderID, "total": ev.Total, "at": ev.At})
 		d := orderData(ev.OrderID, ev.Total, "")

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -115,9 +116,6 @@ func NewService(ctx context.Context, pool *pgxpool.Pool, bus *eventbus.Bus, runn
 	eventbus.On(bus, "search.product_price_changed", func(ctx context.Context, _ string, ev events.ProductPriceChanged) error {
 		return s.refreshOne(ctx, ev.ProductID)
 	})
-	eventbus.On(bus, "search.stock_changed", func(ctx context.Context, _ string, ev events.StockChanged) error {
-		return s.refreshOne(ctx, ev.ProductID)
-	})
 	eventbus.On(bus, "search.campaign_status_changed", func(ctx context.Context, _ string, ev events.CampaignStatusChanged) error {
 		ids := make([]uuid.UUID, 0, len(ev.Items))
 		for _, it := range ev.Items {
@@ -133,7 +131,9 @@ func NewService(ctx context.Context, pool *pgxpool.Pool, bus *eventbus.Bus, runn
 	eventbus.On(bus, "search.shop_deleted", func(ctx context.Context, _ string, ev events.ShopDeleted) error {
 		return s.refreshShop(ctx, ev.ShopID)
 	})
-	eventbus.On(bus, "search.order_placed", s.recordSales)
+	bus.SubscribeMany("search.sales_and_stock", s.salesAndStock, events.OrderPlaced{}.Topic(), events.StockChanged{}.Topic())
+	bus.Retire("search.order_placed", "search.sales_and_stock")
+	bus.Retire("search.stock_changed", "search.sales_and_stock")
 	river.AddWorker(runner.Workers, &recountWorker{s: s})
 	runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 		func() (river.JobArgs, *river.InsertOpts) { return recountArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: false}))
@@ -174,38 +174,86 @@ func (s *Service) refreshShop(ctx context.Context, id string) error {
 	return nil
 }
 
-// recordSales keeps an order's units sold (once per order and product, whatever the
-// redeliveries), then refreshes the products: their sold count, and a campaign's stock left.
-func (s *Service) recordSales(ctx context.Context, _ string, ev events.OrderPlaced) error {
-	order, err1 := uuid.Parse(ev.OrderID)
-	shop, err2 := uuid.Parse(ev.ShopID)
-	buyer, err3 := uuid.Parse(ev.BuyerID)
-	checkout, err4 := uuid.Parse(ev.CheckoutID)
-	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
-		return river.JobCancel(fmt.Errorf("search: order.placed with bad ids %q %q %q", ev.OrderID, ev.ShopID, ev.BuyerID))
-	}
-	qty := map[uuid.UUID]int{}
-	for _, l := range ev.Lines {
-		if p, err := uuid.Parse(l.ProductID); err == nil {
-			qty[p] += l.Quantity
-		}
-	}
-	ids := make([]uuid.UUID, 0, len(qty))
-	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := newStore(tx)
-		for p, n := range qty {
-			ids = append(ids, p)
-			if err := q.RecordSale(ctx, store.RecordSaleParams{OrderID: order, CheckoutID: checkout, ProductID: p, ShopID: shop, BuyerID: &buyer,
-				Quantity: int32(n), SoldAt: ev.At}); err != nil {
-				return err
+// salesAndStock is search's subscriber to the checkout's events (and to every stock change):
+// it records the orders' units sold in one transaction, then re-indexes once each product that
+// they or the stock changes touch, where a delivery each re-indexed a checkout's products twice.
+func (s *Service) salesAndStock(ctx context.Context, envs []eventbus.Envelope) error {
+	var orders []events.OrderPlaced
+	var ids []uuid.UUID
+	for _, env := range envs {
+		switch env.Topic {
+		case events.OrderPlaced{}.Topic():
+			ev, err := eventbus.Decode[events.OrderPlaced](env)
+			if err != nil {
+				return river.JobCancel(err)
 			}
+			orders = append(orders, ev)
+		case events.StockChanged{}.Topic():
+			ev, err := eventbus.Decode[events.StockChanged](env)
+			if err != nil {
+				return river.JobCancel(err)
+			}
+			id, err := uuid.Parse(ev.ProductID)
+			if err != nil {
+				return river.JobCancel(fmt.Errorf("search: product id %q: %w", ev.ProductID, err))
+			}
+			ids = append(ids, id)
 		}
-		return nil
-	})
+	}
+	sold, err := s.recordSales(ctx, orders)
 	if err != nil {
 		return err
 	}
-	return s.Refresh(ctx, ids)
+	ids = append(ids, sold...)
+	slices.SortFunc(ids, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	return s.Refresh(ctx, slices.Compact(ids))
+}
+
+// recordSales keeps the orders' units sold (once per order and product, whatever the
+// redeliveries) and returns the products sold: their sold count, and a campaign's stock left,
+// change.
+func (s *Service) recordSales(ctx context.Context, orders []events.OrderPlaced) ([]uuid.UUID, error) {
+	var rows []store.RecordSaleParams
+	for _, ev := range orders {
+		order, err1 := uuid.Parse(ev.OrderID)
+		shop, err2 := uuid.Parse(ev.ShopID)
+		buyer, err3 := uuid.Parse(ev.BuyerID)
+		checkout, err4 := uuid.Parse(ev.CheckoutID)
+		if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+			return nil, river.JobCancel(fmt.Errorf("search: order.placed with bad ids %q %q %q", ev.OrderID, ev.ShopID, ev.BuyerID))
+		}
+		qty := map[uuid.UUID]int{}
+		var products []uuid.UUID
+		for _, l := range ev.Lines {
+			if p, err := uuid.Parse(l.ProductID); err == nil {
+				if _, seen := qty[p]; !seen {
+					products = append(products, p)
+				}
+				qty[p] += l.Quantity
+			}
+		}
+		for _, p := range products {
+			rows = append(rows, store.RecordSaleParams{OrderID: order, CheckoutID: checkout, ProductID: p, ShopID: shop, BuyerID: &buyer,
+				Quantity: int32(qty[p]), SoldAt: ev.At})
+		}
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	// One batch, so one implicit transaction: all the rows or none.
+	var b pgdb.Batch
+	for _, r := range rows {
+		pgdb.Queue(&b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, newStore(db).RecordSale(ctx, r) },
+			func(_ struct{}, err error) error { return err })
+	}
+	if err := b.Send(ctx, s.pool); err != nil {
+		return nil, fmt.Errorf("search: record sales: %w", err)
+	}
+	ids := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ProductID
+	}
+	return ids, nil
 }
 
 // refreshBatch is how many products one refresh reads and writes at a time.

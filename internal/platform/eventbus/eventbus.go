@@ -13,6 +13,7 @@
 package eventbus
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -44,17 +45,41 @@ type Envelope struct {
 // Handler handles one delivery of an event.
 type Handler func(ctx context.Context, env Envelope) error
 
+// ManyHandler handles the events of one publish that its subscriber takes, all at once, in
+// publish order: a subscriber whose work for several events is cheaper done together (one
+// transaction, a product re-indexed once for its sale and its stock). A retry after a failure
+// may hand it fewer of them.
+type ManyHandler func(ctx context.Context, envs []Envelope) error
+
+// subscriber is a handler of one event at a time or of many.
+type subscriber struct {
+	one  Handler
+	many ManyHandler
+}
+
+func (s subscriber) handle(ctx context.Context, envs []Envelope) error {
+	if s.many != nil {
+		return s.many(ctx, envs)
+	}
+	for _, env := range envs {
+		if err := s.one(ctx, env); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Bus routes published events to subscribers through River jobs.
 type Bus struct {
 	runner *jobs.Runner
 	mu     sync.RWMutex
-	subs   map[string][]string // topic -> subscriber names
-	byName map[string]Handler  // subscriber name -> handler
+	subs   map[string][]string   // topic -> subscriber names
+	byName map[string]subscriber // subscriber name -> handler
 }
 
 // New returns a Bus whose delivery worker is registered on runner.
 func New(runner *jobs.Runner) *Bus {
-	b := &Bus{runner: runner, subs: map[string][]string{}, byName: map[string]Handler{}}
+	b := &Bus{runner: runner, subs: map[string][]string{}, byName: map[string]subscriber{}}
 	river.AddWorker(runner.Workers, &deliverWorker{bus: b})
 	river.AddWorker(runner.Workers, &batchWorker{bus: b})
 	return b
@@ -63,25 +88,61 @@ func New(runner *jobs.Runner) *Bus {
 // Subscribe registers handler under a unique subscriber name for topic. Names must stay stable
 // across releases: queued deliveries find their handler by it.
 func (b *Bus) Subscribe(topic, name string, h Handler) {
+	b.add(name, subscriber{one: h}, topic)
+}
+
+// SubscribeMany registers h under a unique subscriber name for topics: the events of one
+// publish among them reach it in one call.
+func (b *Bus) SubscribeMany(name string, h ManyHandler, topics ...string) {
+	b.add(name, subscriber{many: h}, topics...)
+}
+
+// Retire keeps a subscriber name that is no longer subscribed to anything as another name for
+// current's handler, so that the deliveries queued under it before a release still run.
+func (b *Bus) Retire(name, current string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sub, ok := b.byName[current]
+	if !ok {
+		panic("eventbus: retiring " + name + " into unknown subscriber " + current)
+	}
+	if _, dup := b.byName[name]; dup {
+		panic("eventbus: duplicate subscriber " + name)
+	}
+	b.byName[name] = sub
+}
+
+func (b *Bus) add(name string, sub subscriber, topics ...string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, dup := b.byName[name]; dup {
 		panic("eventbus: duplicate subscriber " + name)
 	}
-	b.byName[name] = h
-	b.subs[topic] = append(b.subs[topic], name)
+	b.byName[name] = sub
+	for _, topic := range topics {
+		b.subs[topic] = append(b.subs[topic], name)
+	}
 }
 
 // On subscribes a typed handler: the payload is decoded into T before h runs.
 func On[T Event](b *Bus, name string, h func(ctx context.Context, id string, ev T) error) {
 	var zero T
 	b.Subscribe(zero.Topic(), name, func(ctx context.Context, env Envelope) error {
-		var ev T
-		if err := json.Unmarshal(env.Payload, &ev); err != nil {
-			return fmt.Errorf("eventbus: decode %s: %w", env.Topic, err)
+		ev, err := Decode[T](env)
+		if err != nil {
+			return err
 		}
 		return h(ctx, env.ID, ev)
 	})
+}
+
+// Decode decodes an envelope's payload into T.
+func Decode[T Event](env Envelope) (T, error) {
+	var ev T
+	if err := json.Unmarshal(env.Payload, &ev); err != nil {
+		return ev, fmt.Errorf("eventbus: decode %s: %w", env.Topic, err)
+	}
+	return ev, nil
 }
 
 // Publish enqueues every event for each of its topic's subscribers inside tx.
@@ -128,7 +189,7 @@ func (b *Bus) Jobs(events ...Event) ([]river.InsertManyParams, error) {
 }
 
 // handler finds a subscriber's handler by name.
-func (b *Bus) handler(name string) (Handler, bool) {
+func (b *Bus) handler(name string) (subscriber, bool) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	h, ok := b.byName[name]
@@ -155,7 +216,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliveryArgs]) 
 		// A subscriber removed in a later release: nothing will ever handle it.
 		return river.JobCancel(fmt.Errorf("eventbus: no subscriber %q", job.Args.Subscriber))
 	}
-	return h(ctx, job.Args.Envelope)
+	return h.handle(ctx, []Envelope{job.Args.Envelope})
 }
 
 // batchArgs is the River job that carries the events of one publish to all their subscribers.
@@ -176,29 +237,78 @@ type batchWorker struct {
 	bus *Bus
 }
 
-// Work runs every delivery in publish order. The ones that fail become jobs of their own,
-// inserted in the transaction that completes this job, so that the ones that succeeded do not
-// run again; when that transaction fails, or the job's time is up, the whole batch runs again.
+// Work runs every delivery: a one-event subscriber's in publish order, then each many-event
+// subscriber's events in one call. The deliveries that fail become jobs of their own, inserted
+// in the transaction that completes this job, so that the ones that succeeded do not run again;
+// when nothing succeeded, when that transaction fails, or when the job's time is up, the whole
+// job runs again (with River's backoff).
 func (w *batchWorker) Work(ctx context.Context, job *river.Job[batchArgs]) error {
-	var failed []river.InsertManyParams
+	type group struct {
+		name string
+		sub  subscriber
+		envs []Envelope
+	}
+	var groups []*group
+	byName := map[string]*group{}
 	for _, ev := range job.Args.Events {
 		for _, name := range ev.Subscribers {
-			h, ok := w.bus.handler(name)
+			g, ok := byName[name]
 			if !ok {
-				slog.WarnContext(ctx, "eventbus: delivery to a removed subscriber dropped", "subscriber", name, "topic", ev.Envelope.Topic)
-				continue
-			}
-			if err := h(ctx, ev.Envelope); err != nil {
-				if ctx.Err() != nil {
-					return err
+				sub, known := w.bus.handler(name)
+				if !known {
+					slog.WarnContext(ctx, "eventbus: delivery to a removed subscriber dropped", "subscriber", name, "topic", ev.Envelope.Topic)
+					continue
 				}
-				slog.WarnContext(ctx, "eventbus: delivery failed, retried on its own", "subscriber", name, "topic", ev.Envelope.Topic, "err", err)
-				failed = append(failed, river.InsertManyParams{Args: deliveryArgs{Subscriber: name, Envelope: ev.Envelope}})
+				g = &group{name: name, sub: sub}
+				byName[name] = g
+				groups = append(groups, g)
 			}
+			g.envs = append(g.envs, ev.Envelope)
 		}
 	}
-	if len(failed) == 0 {
+	var failed []river.InsertManyParams
+	var firstErr error
+	ran := 0
+	for _, g := range groups {
+		parts := [][]Envelope{g.envs}
+		if g.sub.many == nil {
+			parts = make([][]Envelope, len(g.envs))
+			for i := range g.envs {
+				parts[i] = g.envs[i : i+1]
+			}
+		}
+		for _, envs := range parts {
+			ran++
+			err := g.sub.handle(ctx, envs)
+			if err == nil {
+				continue
+			}
+			if ctx.Err() != nil {
+				return err
+			}
+			firstErr = cmp.Or(firstErr, err)
+			slog.WarnContext(ctx, "eventbus: delivery failed, retried on its own", "subscriber", g.name, "topic", envs[0].Topic, "err", err)
+			failed = append(failed, retryOf(g.name, envs))
+		}
+	}
+	switch {
+	case len(failed) == 0:
 		return nil
+	case len(failed) == ran:
+		return firstErr
 	}
 	return jobs.CompleteInserting(ctx, w.bus.runner, job, failed)
+}
+
+// retryOf is the job that runs a failed delivery again: one event, or a many-event
+// subscriber's events of the publish.
+func retryOf(name string, envs []Envelope) river.InsertManyParams {
+	if len(envs) == 1 {
+		return river.InsertManyParams{Args: deliveryArgs{Subscriber: name, Envelope: envs[0]}}
+	}
+	var batch batchArgs
+	for _, env := range envs {
+		batch.Events = append(batch.Events, batchEvent{Envelope: env, Subscribers: []string{name}})
+	}
+	return river.InsertManyParams{Args: batch}
 }

@@ -23,6 +23,12 @@ type pinged struct {
 
 func (pinged) Topic() string { return "test.pinged" }
 
+type ponged struct {
+	N int `json:"n"`
+}
+
+func (ponged) Topic() string { return "test.ponged" }
+
 type bundle struct {
 	bus  *eventbus.Bus
 	pool interface {
@@ -32,6 +38,8 @@ type bundle struct {
 	mu       sync.Mutex
 	got      map[string][]int // subscriber -> event numbers, in delivery order
 	attempts map[int]int      // event number -> attempts by the flaky subscriber
+	calls    [][]int          // the event numbers of each call of the many-event subscriber
+	failMany bool             // the many-event subscriber's next call fails
 }
 
 func (b *bundle) seen(sub string) []int {
@@ -66,6 +74,31 @@ func setup(t *testing.T) *bundle {
 		b.got["flaky"] = append(b.got["flaky"], ev.N)
 		return nil
 	})
+	b.bus.SubscribeMany("test.many", func(_ context.Context, envs []eventbus.Envelope) error {
+		var ns []int
+		for _, env := range envs {
+			var n int
+			switch env.Topic {
+			case pinged{}.Topic():
+				ev, err := eventbus.Decode[pinged](env)
+				require.NoError(t, err)
+				n = ev.N
+			case ponged{}.Topic():
+				ev, err := eventbus.Decode[ponged](env)
+				require.NoError(t, err)
+				n = -ev.N
+			}
+			ns = append(ns, n)
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.calls = append(b.calls, ns)
+		if b.failMany {
+			b.failMany = false
+			return errors.New("this call fails")
+		}
+		return nil
+	}, pinged{}.Topic(), ponged{}.Topic())
 	require.NoError(t, runner.Init(pool, jobs.Options{Work: true, RetryPolicy: jobs.FixedRetry(50 * time.Millisecond),
 		PollInterval: 50 * time.Millisecond}))
 	require.NoError(t, runner.Start(ctx))
@@ -127,6 +160,31 @@ func TestOnePublishIsOneJob(t *testing.T) {
 	var retries int
 	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'event_delivery' AND args->>'subscriber' = 'test.flaky'`).Scan(&retries))
 	assert.Equal(t, 3, retries, "the flaky subscriber's deliveries became jobs of their own")
+}
+
+// TestManyEventSubscriber: a many-event subscriber takes the events of a publish on all its
+// topics in one call, in order; after a failure, its events run again together, the others'
+// deliveries not at all.
+func TestManyEventSubscriber(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.mu.Lock()
+	b.failMany = true
+	b.mu.Unlock()
+	ctx := context.Background()
+	tx, err := b.pool.Begin(ctx)
+	require.NoError(t, err)
+	require.NoError(t, b.bus.Publish(ctx, tx, pinged{N: 1}, ponged{N: 2}, pinged{N: 3}))
+	require.NoError(t, tx.Commit(ctx))
+	require.Eventually(t, func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return len(b.calls) == 2 && len(b.got["flaky"]) == 2
+	}, 20*time.Second, 20*time.Millisecond)
+	b.mu.Lock()
+	assert.Equal(t, [][]int{{1, -2, 3}, {1, -2, 3}}, b.calls, "one call a publish, and one again after its failure")
+	b.mu.Unlock()
+	assert.Equal(t, []int{1, 3}, b.seen("steady"), "the one-event subscriber's deliveries ran once")
 }
 
 func TestRolledBackEventIsNeverDelivered(t *testing.T) {

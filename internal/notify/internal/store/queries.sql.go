@@ -139,7 +139,7 @@ func (q *Queries) CountUnread(ctx context.Context, userID uuid.UUID) (int64, err
 
 const createDeliveries = `-- name: CreateDeliveries :many
 INSERT INTO notify.deliveries (user_id, kind, channel, event_id, data)
-SELECT unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), $4::text,
+SELECT unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]),
     unnest($5::text[])::jsonb
 ON CONFLICT DO NOTHING
 RETURNING id, user_id, kind, channel
@@ -149,7 +149,7 @@ type CreateDeliveriesParams struct {
 	UserIds  []uuid.UUID
 	Kinds    []string
 	Channels []string
-	EventID  string
+	EventIds []string
 	Data     []string
 }
 
@@ -160,7 +160,7 @@ type CreateDeliveriesRow struct {
 	Channel string
 }
 
-// One event's outgoing messages, set-based (the arrays are its rows, zipped). One made already (a
+// Events' outgoing messages, set-based (the arrays are its rows, zipped). One made already (a
 // redelivered event) inserts nothing and is not returned: the unique key (event, person, kind,
 // channel).
 func (q *Queries) CreateDeliveries(ctx context.Context, arg CreateDeliveriesParams) ([]CreateDeliveriesRow, error) {
@@ -168,7 +168,7 @@ func (q *Queries) CreateDeliveries(ctx context.Context, arg CreateDeliveriesPara
 		arg.UserIds,
 		arg.Kinds,
 		arg.Channels,
-		arg.EventID,
+		arg.EventIds,
 		arg.Data,
 	)
 	if err != nil {
@@ -252,21 +252,21 @@ func (q *Queries) CreateDelivery(ctx context.Context, arg CreateDeliveryParams) 
 const createNotifications = `-- name: CreateNotifications :many
 INSERT INTO notify.notifications (user_id, kind, title, body, data, event_id)
 SELECT unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]),
-    unnest($5::text[])::jsonb, $6::text
+    unnest($5::text[])::jsonb, unnest($6::text[])
 ON CONFLICT DO NOTHING
 RETURNING id, user_id, kind, title, body, data, event_id, read_at, deleted_at, created_at
 `
 
 type CreateNotificationsParams struct {
-	UserIds []uuid.UUID
-	Kinds   []string
-	Titles  []string
-	Bodies  []string
-	Data    []string
-	EventID string
+	UserIds  []uuid.UUID
+	Kinds    []string
+	Titles   []string
+	Bodies   []string
+	Data     []string
+	EventIds []string
 }
 
-// One event's in-app notifications, set-based (the arrays are its rows, zipped). One made already
+// Events' in-app notifications, set-based (the arrays are its rows, zipped). One made already
 // (a redelivered event) inserts nothing and is not returned: the unique key (event, person, kind).
 func (q *Queries) CreateNotifications(ctx context.Context, arg CreateNotificationsParams) ([]NotifyNotification, error) {
 	rows, err := q.db.Query(ctx, createNotifications,
@@ -275,7 +275,7 @@ func (q *Queries) CreateNotifications(ctx context.Context, arg CreateNotificatio
 		arg.Titles,
 		arg.Bodies,
 		arg.Data,
-		arg.EventID,
+		arg.EventIds,
 	)
 	if err != nil {
 		return nil, err
