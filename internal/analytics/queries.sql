@@ -1,7 +1,25 @@
--- name: LockShop :exec
--- Serialises the refreshes of one shop, so that two events recomputing the same day cannot each
--- miss the other's order.
-SELECT pg_advisory_xact_lock(hashtextextended(@shop_key::text, 0));
+-- name: Lock :exec
+-- A transaction-long advisory lock on a key: an order's, so that two refreshes of it cannot
+-- write stale facts over fresh ones; a shop's, so that two recomputes of its days cannot each
+-- miss the other's orders.
+SELECT pg_advisory_xact_lock(hashtextextended(@key::text, 0));
+
+-- name: TryLock :one
+-- Lock without waiting: false when another transaction holds the key.
+SELECT pg_try_advisory_xact_lock(hashtextextended(@key::text, 0));
+
+-- name: MarkDirty :exec
+-- Marks shop-days for recomputing (the arrays are the rows, zipped).
+INSERT INTO analytics.dirty_days (shop_id, day)
+SELECT unnest(@shop_ids::uuid[]), unnest(@days::date[])
+ON CONFLICT DO NOTHING;
+
+-- name: TakeDirty :many
+-- The shop's days marked for recomputing, unmarked (in the transaction that recomputes them).
+DELETE FROM analytics.dirty_days WHERE shop_id = @shop_id RETURNING day;
+
+-- name: DirtyShops :many
+SELECT DISTINCT shop_id FROM analytics.dirty_days;
 
 -- name: OrderDays :many
 -- The days an order's facts touch now, before they are replaced.

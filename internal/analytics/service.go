@@ -103,6 +103,9 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, port
 		river.AddWorker(runner.Workers, &viewsWorker{s: s})
 		runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(cfg.ViewsEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return viewsArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
+		river.AddWorker(runner.Workers, &sweepWorker{s: s})
+		runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(dirtySweepEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return sweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
 		river.AddWorker(runner.Workers, &exportWorker{s: s})
 		river.AddWorker(runner.Workers, &exportSweepWorker{s: s})
 		runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(exportSweepEvery),
@@ -128,32 +131,27 @@ func (s *Service) refreshIDs(ctx context.Context, raw ...string) error {
 // Refresh reads the orders' facts again from the source and recomputes every shop-day they
 // touch, before and after. Running it twice, or with facts older than the rows it finds, leaves
 // the same figures: it always writes what the source says now.
+//
+// The facts are written under the orders' locks, and their days marked dirty, in one
+// transaction; the days are recomputed in a second one by whoever holds the shop. A refresh
+// that finds its shop held leaves its days to the holder, which recomputes again as long as it
+// finds days marked, so a busy shop's day is summed once for many orders and no refresh waits
+// for another's. The holder may have looked for the last time just before this refresh's mark;
+// the sweep (RecomputeDirty, every dirtySweepEvery) catches that.
 func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+	var shops []uuid.UUID
+	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := newStore(tx)
-		first, err := s.ports.Source.OrdersTx(ctx, tx, ids)
-		if err != nil {
+		if err := lockKeys(ctx, q, "analytics.order:", ids); err != nil {
 			return err
 		}
 		old, err := q.OrderDays(ctx, ids)
 		if err != nil {
 			return fmt.Errorf("analytics refresh: %w", err)
 		}
-		shops := map[uuid.UUID]bool{}
-		for _, o := range first {
-			shops[o.ShopID] = true
-		}
-		for _, r := range old {
-			shops[r.ShopID] = true
-		}
-		if err := lockShops(ctx, q, shops); err != nil {
-			return err
-		}
-		// Read again under the locks: a refresh that waited reads what the one before it
-		// committed, and the source's change that woke it.
 		orders, err := s.ports.Source.OrdersTx(ctx, tx, ids)
 		if err != nil {
 			return err
@@ -172,24 +170,91 @@ func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
 		if err := s.write(ctx, tx, orders, refunds, releases, touched); err != nil {
 			return err
 		}
-		return recompute(ctx, q, touched)
+		var mark store.MarkDirtyParams
+		for shop, set := range touched {
+			shops = append(shops, shop)
+			for d := range set {
+				mark.ShopIds = append(mark.ShopIds, shop)
+				mark.Days = append(mark.Days, pgtype.Date{Time: d, Valid: true})
+			}
+		}
+		if err := q.MarkDirty(ctx, mark); err != nil {
+			return fmt.Errorf("analytics refresh: %w", err)
+		}
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return s.recomputeShops(ctx, shops, false)
 }
 
-// lockShops takes the shops' advisory locks in one order, so that two refreshes never wait on
-// each other crosswise.
-func lockShops(ctx context.Context, q *store.Queries, shops map[uuid.UUID]bool) error {
-	ids := make([]uuid.UUID, 0, len(shops))
-	for id := range shops {
-		ids = append(ids, id)
+// dirtySweepEvery is how often the sweep recomputes the days no refresh was left to.
+const dirtySweepEvery = 2 * time.Second
+
+// RecomputeDirty recomputes every shop-day marked dirty, waiting for shops held by others.
+func (s *Service) RecomputeDirty(ctx context.Context) error {
+	shops, err := s.q.DirtyShops(ctx)
+	if err != nil {
+		return fmt.Errorf("analytics dirty shops: %w", err)
 	}
-	slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
-	for _, id := range ids {
-		if err := q.LockShop(ctx, "analytics.shop:"+id.String()); err != nil {
-			return fmt.Errorf("analytics lock shop: %w", err)
+	return s.recomputeShops(ctx, shops, true)
+}
+
+// recomputeShops recomputes the shops' dirty days, each shop in transactions of its own under
+// its lock, until none is marked. Without wait, a shop another transaction holds is left to it.
+func (s *Service) recomputeShops(ctx context.Context, shops []uuid.UUID, wait bool) error {
+	slices.SortFunc(shops, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
+	for _, shop := range shops {
+		for took := true; took; {
+			took = false
+			err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+				q := newStore(tx)
+				key := "analytics.shop:" + shop.String()
+				if wait {
+					if err := q.Lock(ctx, key); err != nil {
+						return fmt.Errorf("analytics lock shop: %w", err)
+					}
+				} else if ok, err := q.TryLock(ctx, key); err != nil || !ok {
+					return err
+				}
+				list, err := q.TakeDirty(ctx, shop)
+				if err != nil {
+					return fmt.Errorf("analytics take dirty days: %w", err)
+				}
+				if len(list) == 0 {
+					return nil
+				}
+				took = true
+				return recompute(ctx, q, days{shop: dayset(list)})
+			})
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// lockKeys takes the advisory locks of ids under prefix in one order, so that two transactions
+// never wait on each other crosswise.
+func lockKeys(ctx context.Context, q *store.Queries, prefix string, ids []uuid.UUID) error {
+	ids = slices.Clone(ids)
+	slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
+	for _, id := range slices.Compact(ids) {
+		if err := q.Lock(ctx, prefix+id.String()); err != nil {
+			return fmt.Errorf("analytics lock %s: %w", prefix, err)
+		}
+	}
+	return nil
+}
+
+func dayset(list []pgtype.Date) map[time.Time]bool {
+	set := make(map[time.Time]bool, len(list))
+	for _, d := range list {
+		set[d.Time] = true
+	}
+	return set
 }
 
 // days is a set of shop-days.
@@ -406,6 +471,21 @@ type viewsWorker struct {
 func (w *viewsWorker) Work(ctx context.Context, _ *river.Job[viewsArgs]) error {
 	now := time.Now()
 	return w.s.SyncViews(ctx, now.AddDate(0, 0, -1), now)
+}
+
+// sweepArgs is the periodic job that recomputes the shop-days no refresh was left to.
+type sweepArgs struct{}
+
+// Kind implements river.JobArgs.
+func (sweepArgs) Kind() string { return "analytics_dirty_sweep" }
+
+type sweepWorker struct {
+	river.WorkerDefaults[sweepArgs]
+	s *Service
+}
+
+func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[sweepArgs]) error {
+	return w.s.RecomputeDirty(ctx)
 }
 
 // dayOf is t's marketplace day.

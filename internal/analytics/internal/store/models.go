@@ -12,6 +12,11 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type AnalyticsDirtyDay struct {
+	ShopID uuid.UUID
+	Day    pgtype.Date
+}
+
 type AnalyticsExport struct {
 	ID          uuid.UUID
 	ShopID      uuid.UUID

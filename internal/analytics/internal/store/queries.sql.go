@@ -227,6 +227,30 @@ func (q *Queries) DeleteShopDays(ctx context.Context, arg DeleteShopDaysParams) 
 	return err
 }
 
+const dirtyShops = `-- name: DirtyShops :many
+SELECT DISTINCT shop_id FROM analytics.dirty_days
+`
+
+func (q *Queries) DirtyShops(ctx context.Context) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, dirtyShops)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var shop_id uuid.UUID
+		if err := rows.Scan(&shop_id); err != nil {
+			return nil, err
+		}
+		items = append(items, shop_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const exportByID = `-- name: ExportByID :one
 SELECT id, shop_id, requested_by, report, format, from_day, to_day, status, row_count, size_bytes, created_at, ready_at, expires_at
 FROM analytics.exports WHERE id = $1
@@ -542,6 +566,18 @@ func (q *Queries) InsertRefund(ctx context.Context, arg InsertRefundParams) erro
 	return err
 }
 
+const lock = `-- name: Lock :exec
+SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))
+`
+
+// A transaction-long advisory lock on a key: an order's, so that two refreshes of it cannot
+// write stale facts over fresh ones; a shop's, so that two recomputes of its days cannot each
+// miss the other's orders.
+func (q *Queries) Lock(ctx context.Context, key string) error {
+	_, err := q.db.Exec(ctx, lock, key)
+	return err
+}
+
 const lockExport = `-- name: LockExport :one
 SELECT id, shop_id, requested_by, report, format, from_day, to_day, status, row_count, size_bytes, created_at, ready_at, expires_at
 FROM analytics.exports WHERE id = $1 FOR UPDATE
@@ -569,17 +605,6 @@ func (q *Queries) LockExport(ctx context.Context, id uuid.UUID) (AnalyticsExport
 	return i, err
 }
 
-const lockShop = `-- name: LockShop :exec
-SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))
-`
-
-// Serialises the refreshes of one shop, so that two events recomputing the same day cannot each
-// miss the other's order.
-func (q *Queries) LockShop(ctx context.Context, shopKey string) error {
-	_, err := q.db.Exec(ctx, lockShop, shopKey)
-	return err
-}
-
 const lockUser = `-- name: LockUser :exec
 SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))
 `
@@ -587,6 +612,23 @@ SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))
 // Serialises one user's export requests, so that two at once cannot both pass the limit.
 func (q *Queries) LockUser(ctx context.Context, userKey string) error {
 	_, err := q.db.Exec(ctx, lockUser, userKey)
+	return err
+}
+
+const markDirty = `-- name: MarkDirty :exec
+INSERT INTO analytics.dirty_days (shop_id, day)
+SELECT unnest($1::uuid[]), unnest($2::date[])
+ON CONFLICT DO NOTHING
+`
+
+type MarkDirtyParams struct {
+	ShopIds []uuid.UUID
+	Days    []pgtype.Date
+}
+
+// Marks shop-days for recomputing (the arrays are the rows, zipped).
+func (q *Queries) MarkDirty(ctx context.Context, arg MarkDirtyParams) error {
+	_, err := q.db.Exec(ctx, markDirty, arg.ShopIds, arg.Days)
 	return err
 }
 
@@ -867,6 +909,31 @@ func (q *Queries) ShopViews(ctx context.Context, arg ShopViewsParams) (int64, er
 	return views, err
 }
 
+const takeDirty = `-- name: TakeDirty :many
+DELETE FROM analytics.dirty_days WHERE shop_id = $1 RETURNING day
+`
+
+// The shop's days marked for recomputing, unmarked (in the transaction that recomputes them).
+func (q *Queries) TakeDirty(ctx context.Context, shopID uuid.UUID) ([]pgtype.Date, error) {
+	rows, err := q.db.Query(ctx, takeDirty, shopID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []pgtype.Date{}
+	for rows.Next() {
+		var day pgtype.Date
+		if err := rows.Scan(&day); err != nil {
+			return nil, err
+		}
+		items = append(items, day)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const topProducts = `-- name: TopProducts :many
 SELECT p.product_id, max(p.title)::text AS title, sum(p.units)::bigint AS units, sum(p.revenue)::bigint AS revenue,
     sum(p.orders)::bigint AS orders,
@@ -938,6 +1005,18 @@ TRUNCATE analytics.orders, analytics.order_lines, analytics.refunds, analytics.s
 func (q *Queries) Truncate(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, truncate)
 	return err
+}
+
+const tryLock = `-- name: TryLock :one
+SELECT pg_try_advisory_xact_lock(hashtextextended($1::text, 0))
+`
+
+// Lock without waiting: false when another transaction holds the key.
+func (q *Queries) TryLock(ctx context.Context, key string) (bool, error) {
+	row := q.db.QueryRow(ctx, tryLock, key)
+	var pg_try_advisory_xact_lock bool
+	err := row.Scan(&pg_try_advisory_xact_lock)
+	return pg_try_advisory_xact_lock, err
 }
 
 const upsertViews = `-- name: UpsertViews :exec
