@@ -30,6 +30,16 @@ func newReport(w io.Writer, names []string) *report {
 // compare asks the footer for the ratio of row a's req/s to row b's.
 func (r *report) compare(a, b string) { r.ratios = append(r.ratios, [2]string{a, b}) }
 
+// rate is the req/s of a row written already (0: none of that name).
+func (r *report) rate(name string) float64 {
+	for _, s := range r.written {
+		if s.Name == name {
+			return s.RPS()
+		}
+	}
+	return 0
+}
+
 // note adds a line to the footer.
 func (r *report) note(s string) { r.notes = append(r.notes, s) }
 
