@@ -288,7 +288,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 		jobMiddleware = tracing.River(o.TracerProvider)
 	}
 	if err := a.Jobs.Init(a.Pool, jobs.Options{Work: o.Work, MaxWorkers: cfg.WorkerCount, FetchCooldown: cfg.JobFetchCooldown, RetryPolicy: o.RetryPolicy, Middleware: jobMiddleware,
-		PollInterval: o.PollInterval, Timeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter, Logger: log}); err != nil {
+		PollInterval: o.PollInterval, Timeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter, KeepCompleted: cfg.JobKeepCompleted, Logger: log}); err != nil {
 		a.Close()
 		return nil, err
 	}

@@ -55,7 +55,9 @@ type Options struct {
 	// RescueAfter is how long a job may stay running before the leader runs it again (0: River's
 	// hour, or Timeout's when longer); River's rescuer looks every 30 seconds.
 	RescueAfter time.Duration
-	Logger      *slog.Logger
+	// KeepCompleted is how long a completed job's row stays (0: River's day).
+	KeepCompleted time.Duration
+	Logger        *slog.Logger
 	// Middleware wraps every insert and run (tracing).
 	Middleware []rivertype.Middleware
 }
@@ -69,13 +71,14 @@ func (r *Runner) AddPeriodic(j *river.PeriodicJob) { r.periodic = append(r.perio
 // Init builds the River client over pool with every worker registered so far.
 func (r *Runner) Init(pool *pgxpool.Pool, o Options) error {
 	cfg := &river.Config{
-		Workers:              r.Workers,
-		Logger:               o.Logger,
-		RetryPolicy:          o.RetryPolicy,
-		MaxAttempts:          25,
-		JobTimeout:           cmp.Or(o.Timeout, time.Minute),
-		RescueStuckJobsAfter: o.RescueAfter,
-		Middleware:           o.Middleware,
+		Workers:                     r.Workers,
+		Logger:                      o.Logger,
+		RetryPolicy:                 o.RetryPolicy,
+		MaxAttempts:                 25,
+		JobTimeout:                  cmp.Or(o.Timeout, time.Minute),
+		RescueStuckJobsAfter:        o.RescueAfter,
+		CompletedJobRetentionPeriod: o.KeepCompleted,
+		Middleware:                  o.Middleware,
 	}
 	if o.Work {
 		n := o.MaxWorkers
