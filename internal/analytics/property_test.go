@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/goshop/goshop/internal/events"
@@ -407,4 +408,54 @@ func TestRollupsEqualARecount(t *testing.T) {
 		require.Equal(t, len(w.orders), n)
 		check(t)
 	})
+}
+
+// TestRefreshLeavesAHeldShopToItsHolder: a refresh that finds its shop's lock taken writes the
+// order's facts and marks its day without waiting, and the next recompute of the shop (its
+// holder's, or the sweep's) counts it; one that finds the shop free counts it at once.
+func TestRefreshLeavesAHeldShopToItsHolder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, testdb.New(t))
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	w := &world{orders: map[uuid.UUID]*Order{}, releases: map[uuid.UUID]Release{}}
+	s := NewService(pool, nil, nil, Ports{Source: w, Views: noViews{}, PromisedDays: promised}, Config{Location: time.UTC})
+	shop := uuid.New()
+	place := func() uuid.UUID {
+		o := &Order{ID: uuid.New(), ShopID: shop, BuyerID: uuid.New(), Status: events.OrderPending, PaymentMethod: events.MethodCOD,
+			ShippingMethod: events.ShippingStandard, Currency: "VND", PlacedAt: time.Now().UTC(), Subtotal: 10_000,
+			Lines: []Line{{ProductID: uuid.New(), Title: "Áo", Quantity: 1, Revenue: 10_000}}}
+		w.mu.Lock()
+		w.orders[o.ID] = o
+		w.mu.Unlock()
+		return o.ID
+	}
+	placed := func() int64 {
+		rows, err := s.q.AllShopDays(ctx, []uuid.UUID{shop})
+		require.NoError(t, err)
+		var n int64
+		for _, r := range rows {
+			n += int64(r.Placed)
+		}
+		return n
+	}
+
+	require.NoError(t, s.Refresh(ctx, []uuid.UUID{place()}))
+	assert.EqualValues(t, 1, placed(), "a free shop's day is recomputed at once")
+
+	holder, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = holder.Rollback(ctx) }()
+	_, err = holder.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "analytics.shop:"+shop.String())
+	require.NoError(t, err)
+	require.NoError(t, s.Refresh(ctx, []uuid.UUID{place()}), "a held shop does not make the refresh wait")
+	assert.EqualValues(t, 1, placed(), "the day is the holder's to recompute")
+	dirty, err := s.q.ShopDirty(ctx, shop)
+	require.NoError(t, err)
+	assert.True(t, dirty)
+
+	require.NoError(t, holder.Rollback(ctx))
+	require.NoError(t, s.RecomputeDirty(ctx))
+	assert.EqualValues(t, 2, placed(), "the sweep counts it")
 }

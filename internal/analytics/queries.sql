@@ -4,19 +4,26 @@
 -- miss the other's orders.
 SELECT pg_advisory_xact_lock(hashtextextended(@key::text, 0));
 
--- name: TryLock :one
--- Lock without waiting: false when another transaction holds the key.
-SELECT pg_try_advisory_xact_lock(hashtextextended(@key::text, 0));
-
 -- name: MarkDirty :exec
 -- Marks shop-days for recomputing (the arrays are the rows, zipped).
 INSERT INTO analytics.dirty_days (shop_id, day)
-SELECT unnest(@shop_ids::uuid[]), unnest(@days::date[])
-ON CONFLICT DO NOTHING;
+SELECT unnest(@shop_ids::uuid[]), unnest(@days::date[]);
 
 -- name: TakeDirty :many
--- The shop's days marked for recomputing, unmarked (in the transaction that recomputes them).
+-- The shop's days marked for recomputing, unmarked (in the transaction that recomputes them);
+-- a day marked several times comes as often.
 DELETE FROM analytics.dirty_days WHERE shop_id = @shop_id RETURNING day;
+
+-- name: TakeDirtyIfFree :many
+-- TakeDirty in a transaction that gets the shop's lock (the key) without waiting; when another
+-- holds it, nothing: the days are its holder's to take. One statement, so one round trip: the
+-- lock is asked for with the first marked row, before it is deleted.
+DELETE FROM analytics.dirty_days
+WHERE shop_id = @shop_id AND pg_try_advisory_xact_lock(hashtextextended(@key::text, 0))
+RETURNING day;
+
+-- name: ShopDirty :one
+SELECT EXISTS (SELECT 1 FROM analytics.dirty_days WHERE shop_id = @shop_id);
 
 -- name: DirtyShops :many
 SELECT DISTINCT shop_id FROM analytics.dirty_days;

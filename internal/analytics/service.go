@@ -144,12 +144,13 @@ func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
 	}
 	var shops []uuid.UUID
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		q := newStore(tx)
-		if err := lockKeys(ctx, q, "analytics.order:", ids); err != nil {
-			return err
-		}
-		old, err := q.OrderDays(ctx, ids)
-		if err != nil {
+		// The orders' locks, then the days their facts touch now: one round trip.
+		var old []store.OrderDaysRow
+		var b pgdb.Batch
+		queueLocks(ctx, &b, "analytics.order:", ids)
+		pgdb.Queue(&b, func(db pgdb.DBTX) ([]store.OrderDaysRow, error) { return newStore(db).OrderDays(ctx, ids) },
+			func(rows []store.OrderDaysRow, err error) error { old = rows; return err })
+		if err := b.Send(ctx, tx); err != nil {
 			return fmt.Errorf("analytics refresh: %w", err)
 		}
 		orders, err := s.ports.Source.OrdersTx(ctx, tx, ids)
@@ -164,12 +165,9 @@ func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
 		for _, r := range old {
 			touched.add(r.ShopID, r.Day)
 		}
-		if err := q.DeleteOrders(ctx, ids); err != nil {
-			return fmt.Errorf("analytics refresh: %w", err)
-		}
-		if err := s.write(ctx, tx, orders, refunds, releases, touched); err != nil {
-			return err
-		}
+		// The old facts out, the new in, their days marked: one round trip.
+		queueExec(&b, "refresh", func(q *store.Queries) error { return q.DeleteOrders(ctx, ids) })
+		s.queueWrite(ctx, &b, orders, refunds, releases, touched)
 		var mark store.MarkDirtyParams
 		for shop, set := range touched {
 			shops = append(shops, shop)
@@ -178,10 +176,8 @@ func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
 				mark.Days = append(mark.Days, pgtype.Date{Time: d, Valid: true})
 			}
 		}
-		if err := q.MarkDirty(ctx, mark); err != nil {
-			return fmt.Errorf("analytics refresh: %w", err)
-		}
-		return nil
+		queueExec(&b, "mark dirty", func(q *store.Queries) error { return q.MarkDirty(ctx, mark) })
+		return b.Send(ctx, tx)
 	})
 	if err != nil {
 		return err
@@ -206,19 +202,32 @@ func (s *Service) RecomputeDirty(ctx context.Context) error {
 func (s *Service) recomputeShops(ctx context.Context, shops []uuid.UUID, wait bool) error {
 	slices.SortFunc(shops, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
 	for _, shop := range shops {
-		for took := true; took; {
-			took = false
+		for first := true; ; first = false {
+			if !first {
+				// Days marked while this one recomputed are its to take: one read to ask,
+				// most often answered no.
+				more, err := s.q.ShopDirty(ctx, shop)
+				if err != nil {
+					return fmt.Errorf("analytics dirty days: %w", err)
+				}
+				if !more {
+					break
+				}
+			}
+			took := false
 			err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 				q := newStore(tx)
 				key := "analytics.shop:" + shop.String()
+				var list []pgtype.Date
+				var err error
 				if wait {
 					if err := q.Lock(ctx, key); err != nil {
 						return fmt.Errorf("analytics lock shop: %w", err)
 					}
-				} else if ok, err := q.TryLock(ctx, key); err != nil || !ok {
-					return err
+					list, err = q.TakeDirty(ctx, shop)
+				} else {
+					list, err = q.TakeDirtyIfFree(ctx, store.TakeDirtyIfFreeParams{ShopID: shop, Key: key})
 				}
-				list, err := q.TakeDirty(ctx, shop)
 				if err != nil {
 					return fmt.Errorf("analytics take dirty days: %w", err)
 				}
@@ -226,27 +235,27 @@ func (s *Service) recomputeShops(ctx context.Context, shops []uuid.UUID, wait bo
 					return nil
 				}
 				took = true
-				return recompute(ctx, q, days{shop: dayset(list)})
+				return recompute(ctx, tx, days{shop: dayset(list)})
 			})
 			if err != nil {
 				return err
+			}
+			if !took {
+				break
 			}
 		}
 	}
 	return nil
 }
 
-// lockKeys takes the advisory locks of ids under prefix in one order, so that two transactions
-// never wait on each other crosswise.
-func lockKeys(ctx context.Context, q *store.Queries, prefix string, ids []uuid.UUID) error {
+// queueLocks queues the advisory locks of ids under prefix, in one order, so that two
+// transactions never wait on each other crosswise.
+func queueLocks(ctx context.Context, b *pgdb.Batch, prefix string, ids []uuid.UUID) {
 	ids = slices.Clone(ids)
 	slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
 	for _, id := range slices.Compact(ids) {
-		if err := q.Lock(ctx, prefix+id.String()); err != nil {
-			return fmt.Errorf("analytics lock %s: %w", prefix, err)
-		}
+		queueExec(b, "lock", func(q *store.Queries) error { return q.Lock(ctx, prefix+id.String()) })
 	}
-	return nil
 }
 
 func dayset(list []pgtype.Date) map[time.Time]bool {
@@ -318,7 +327,7 @@ func SaleAt(o Order) *time.Time {
 
 // write inserts the orders' rows, lines and refunds in one batch, and adds the days they touch
 // to touched.
-func (s *Service) write(ctx context.Context, tx pgx.Tx, orders []Order, refunds []Refund, releases []Release, touched days) error {
+func (s *Service) queueWrite(ctx context.Context, b *pgdb.Batch, orders []Order, refunds []Refund, releases []Release, touched days) {
 	byOrder := map[uuid.UUID][]Refund{}
 	for _, r := range refunds {
 		byOrder[r.OrderID] = append(byOrder[r.OrderID], r)
@@ -327,16 +336,7 @@ func (s *Service) write(ctx context.Context, tx pgx.Tx, orders []Order, refunds 
 	for i := range releases {
 		released[releases[i].OrderID] = &releases[i]
 	}
-	var b pgdb.Batch
-	exec := func(what string, call func(q *store.Queries) error) {
-		pgdb.Queue(&b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, call(newStore(db)) },
-			func(_ struct{}, err error) error {
-				if err != nil {
-					return fmt.Errorf("analytics write %s: %w", what, err)
-				}
-				return nil
-			})
-	}
+	exec := func(what string, call func(q *store.Queries) error) { queueExec(b, "write "+what, call) }
 	for _, o := range orders {
 		f := s.derive(o, byOrder[o.ID], released[o.ID])
 		exec("order", func(q *store.Queries) error { return q.InsertOrder(ctx, f.row) })
@@ -353,30 +353,42 @@ func (s *Service) write(ctx context.Context, tx pgx.Tx, orders []Order, refunds 
 		touched.add(o.ShopID, f.row.SaleDay)
 		touched.add(o.ShopID, f.row.ReleasedDay)
 	}
-	return b.Send(ctx, tx)
+}
+
+// queueExec queues a statement whose answer is only its error, named with what for the log.
+func queueExec(b *pgdb.Batch, what string, call func(q *store.Queries) error) {
+	pgdb.Queue(b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, call(newStore(db)) },
+		func(_ struct{}, err error) error {
+			if err != nil {
+				return fmt.Errorf("analytics %s: %w", what, err)
+			}
+			return nil
+		})
 }
 
 // recompute makes the rollup rows of the touched shop-days again from the read model's facts.
-func recompute(ctx context.Context, q *store.Queries, touched days) error {
+func recompute(ctx context.Context, tx pgx.Tx, touched days) error {
+	var b pgdb.Batch
+	exec := func(call func(q *store.Queries) error) { queueExec(&b, "recompute", call) }
 	for shop, set := range touched {
 		list := make([]pgtype.Date, 0, len(set))
 		for d := range set {
 			list = append(list, pgtype.Date{Time: d, Valid: true})
 		}
-		if err := q.DeleteShopDays(ctx, store.DeleteShopDaysParams{ShopID: shop, Days: list}); err != nil {
-			return fmt.Errorf("analytics recompute: %w", err)
-		}
-		if err := q.ComputeShopDays(ctx, store.ComputeShopDaysParams{ShopID: shop, Days: list}); err != nil {
-			return fmt.Errorf("analytics recompute: %w", err)
-		}
-		if err := q.DeleteProductDays(ctx, store.DeleteProductDaysParams{ShopID: shop, Days: list}); err != nil {
-			return fmt.Errorf("analytics recompute: %w", err)
-		}
-		if err := q.ComputeProductDays(ctx, store.ComputeProductDaysParams{ShopID: shop, Days: list}); err != nil {
-			return fmt.Errorf("analytics recompute: %w", err)
-		}
+		exec(func(q *store.Queries) error {
+			return q.DeleteShopDays(ctx, store.DeleteShopDaysParams{ShopID: shop, Days: list})
+		})
+		exec(func(q *store.Queries) error {
+			return q.ComputeShopDays(ctx, store.ComputeShopDaysParams{ShopID: shop, Days: list})
+		})
+		exec(func(q *store.Queries) error {
+			return q.DeleteProductDays(ctx, store.DeleteProductDaysParams{ShopID: shop, Days: list})
+		})
+		exec(func(q *store.Queries) error {
+			return q.ComputeProductDays(ctx, store.ComputeProductDaysParams{ShopID: shop, Days: list})
+		})
 	}
-	return nil
+	return b.Send(ctx, tx)
 }
 
 // rebuildPage is how many orders the rebuild reads at a time.
@@ -410,7 +422,9 @@ func (s *Service) Rebuild(ctx context.Context, progress func(int)) (int, error) 
 			if err != nil {
 				return err
 			}
-			if err := s.write(ctx, tx, orders, refunds, releases, touched); err != nil {
+			var b pgdb.Batch
+			s.queueWrite(ctx, &b, orders, refunds, releases, touched)
+			if err := b.Send(ctx, tx); err != nil {
 				return err
 			}
 			n += len(orders)
@@ -419,7 +433,7 @@ func (s *Service) Rebuild(ctx context.Context, progress func(int)) (int, error) 
 				progress(n)
 			}
 		}
-		return recompute(ctx, q, touched)
+		return recompute(ctx, tx, touched)
 	})
 	if err != nil {
 		return n, err

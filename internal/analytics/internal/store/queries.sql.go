@@ -618,7 +618,6 @@ func (q *Queries) LockUser(ctx context.Context, userKey string) error {
 const markDirty = `-- name: MarkDirty :exec
 INSERT INTO analytics.dirty_days (shop_id, day)
 SELECT unnest($1::uuid[]), unnest($2::date[])
-ON CONFLICT DO NOTHING
 `
 
 type MarkDirtyParams struct {
@@ -891,6 +890,17 @@ func (q *Queries) ShopDays(ctx context.Context, arg ShopDaysParams) ([]Analytics
 	return items, nil
 }
 
+const shopDirty = `-- name: ShopDirty :one
+SELECT EXISTS (SELECT 1 FROM analytics.dirty_days WHERE shop_id = $1)
+`
+
+func (q *Queries) ShopDirty(ctx context.Context, shopID uuid.UUID) (bool, error) {
+	row := q.db.QueryRow(ctx, shopDirty, shopID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
 const shopViews = `-- name: ShopViews :one
 SELECT coalesce(sum(views), 0)::bigint AS views FROM analytics.product_views
 WHERE shop_id = $1 AND day BETWEEN $2 AND $3
@@ -913,9 +923,44 @@ const takeDirty = `-- name: TakeDirty :many
 DELETE FROM analytics.dirty_days WHERE shop_id = $1 RETURNING day
 `
 
-// The shop's days marked for recomputing, unmarked (in the transaction that recomputes them).
+// The shop's days marked for recomputing, unmarked (in the transaction that recomputes them);
+// a day marked several times comes as often.
 func (q *Queries) TakeDirty(ctx context.Context, shopID uuid.UUID) ([]pgtype.Date, error) {
 	rows, err := q.db.Query(ctx, takeDirty, shopID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []pgtype.Date{}
+	for rows.Next() {
+		var day pgtype.Date
+		if err := rows.Scan(&day); err != nil {
+			return nil, err
+		}
+		items = append(items, day)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const takeDirtyIfFree = `-- name: TakeDirtyIfFree :many
+DELETE FROM analytics.dirty_days
+WHERE shop_id = $1 AND pg_try_advisory_xact_lock(hashtextextended($2::text, 0))
+RETURNING day
+`
+
+type TakeDirtyIfFreeParams struct {
+	ShopID uuid.UUID
+	Key    string
+}
+
+// TakeDirty in a transaction that gets the shop's lock (the key) without waiting; when another
+// holds it, nothing: the days are its holder's to take. One statement, so one round trip: the
+// lock is asked for with the first marked row, before it is deleted.
+func (q *Queries) TakeDirtyIfFree(ctx context.Context, arg TakeDirtyIfFreeParams) ([]pgtype.Date, error) {
+	rows, err := q.db.Query(ctx, takeDirtyIfFree, arg.ShopID, arg.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -1005,18 +1050,6 @@ TRUNCATE analytics.orders, analytics.order_lines, analytics.refunds, analytics.s
 func (q *Queries) Truncate(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, truncate)
 	return err
-}
-
-const tryLock = `-- name: TryLock :one
-SELECT pg_try_advisory_xact_lock(hashtextextended($1::text, 0))
-`
-
-// Lock without waiting: false when another transaction holds the key.
-func (q *Queries) TryLock(ctx context.Context, key string) (bool, error) {
-	row := q.db.QueryRow(ctx, tryLock, key)
-	var pg_try_advisory_xact_lock bool
-	err := row.Scan(&pg_try_advisory_xact_lock)
-	return pg_try_advisory_xact_lock, err
 }
 
 const upsertViews = `-- name: UpsertViews :exec
