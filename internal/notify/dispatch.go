@@ -96,8 +96,20 @@ func (s *Service) dispatchMany(ctx context.Context, msgs []message) error {
 			return err
 		}
 		jobs := make([]river.InsertManyParams, 0, len(made))
+		var now []uuid.UUID // the deliveries due at once: one job sends them all
 		for _, d := range made {
-			jobs = append(jobs, s.sendJob(d.ID, Channel(d.Channel), r.settings[d.UserID]))
+			j := s.sendJob(d.ID, Channel(d.Channel), r.settings[d.UserID])
+			if j.InsertOpts.ScheduledAt.IsZero() {
+				now = append(now, d.ID)
+				continue
+			}
+			jobs = append(jobs, j)
+		}
+		if len(now) > 1 {
+			jobs = append(jobs, river.InsertManyParams{Args: sendArgs{DeliveryIDs: now},
+				InsertOpts: &river.InsertOpts{MaxAttempts: s.cfg.SendAttempts, Queue: river.QueueDefault}})
+		} else if len(now) == 1 {
+			jobs = append(jobs, s.sendJob(now[0], Email, settings{}))
 		}
 		return s.jobs.InsertManyTx(ctx, tx, jobs)
 	})

@@ -40,4 +40,33 @@ func TestEmailReachesAnSMTPServerInTheReadersLanguage(t *testing.T) {
 		assert.True(t, strings.HasPrefix(strings.TrimSpace(found["text/html"]), "<!doctype html>"))
 		assert.Contains(t, found["text/html"], `<html lang="`+c.lang+`">`)
 	}
+	var jobs, ids int
+	require.NoError(t, env.App.Pool.QueryRow(t.Context(), `SELECT count(*), coalesce(sum(jsonb_array_length(args->'delivery_ids')), 0)
+		FROM river_job WHERE kind = 'notify_send' AND args ? 'delivery_ids'`).Scan(&jobs, &ids))
+	assert.Equal(t, 1, jobs, "the order's two mails went out in one job")
+	assert.Equal(t, 2, ids)
+}
+
+// TestAFailedMailOfADispatchRetriesOnItsOwn: the mails of one dispatch go in one job; when the
+// SMTP server does not answer, each failed mail goes on in a job of its own, retried with
+// backoff, its error recorded on the delivery.
+func TestAFailedMailOfADispatchRetriesOnItsOwn(t *testing.T) {
+	t.Parallel()
+	m := newMarket(t, apptest.WithEnv("SMTP_URL", "smtp://127.0.0.1:1"))
+	env := m.env
+	env.CheckoutCOD(t, m.buyer, m.address, m.product.ID, 1)
+	ctx := t.Context()
+	apptest.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, env.App.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'notify_send'
+			AND args ? 'delivery_ids' AND state = 'completed'`).Scan(&n))
+		return n == 1
+	}, "the dispatch's job ends")
+	var single, errs int
+	require.NoError(t, env.App.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'notify_send'
+		AND NOT args ? 'delivery_ids'`).Scan(&single))
+	require.NoError(t, env.App.Pool.QueryRow(ctx, `SELECT count(*) FROM notify.deliveries
+		WHERE channel = 'email' AND status = 'queued' AND last_error <> ''`).Scan(&errs))
+	assert.Equal(t, 2, single, "each failed mail has a job of its own")
+	assert.Equal(t, 2, errs, "and its error on the delivery")
 }

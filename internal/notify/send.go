@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
 	"github.com/goshop/goshop/internal/notify/internal/store"
 	"github.com/goshop/goshop/internal/platform/apperr"
+	"github.com/goshop/goshop/internal/platform/jobs"
 	"github.com/goshop/goshop/internal/platform/mail"
 	"github.com/goshop/goshop/internal/platform/pgdb"
 )
@@ -20,7 +22,11 @@ import (
 // message is rendered when the job runs, so no text (and never a secret) waits in River's
 // table, and an admin's template change reaches messages still queued.
 type sendArgs struct {
-	DeliveryID uuid.UUID `json:"delivery_id"`
+	DeliveryID uuid.UUID `json:"delivery_id,omitzero"`
+	// DeliveryIDs are the deliveries of one dispatch due at once (a checkout's order mails to
+	// buyer and sellers), sent by one job: a job costs an insert, a fetch and a completion
+	// whatever it sends. One that fails goes on in a job of its own.
+	DeliveryIDs []uuid.UUID `json:"delivery_ids,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -43,6 +49,9 @@ func (e skip) Error() string { return e.why }
 // failed, never dropped silently.
 func (w *sendWorker) Work(ctx context.Context, job *river.Job[sendArgs]) error {
 	s := w.s
+	if len(job.Args.DeliveryIDs) > 0 {
+		return w.many(ctx, job)
+	}
 	err := s.send(ctx, job.Args.DeliveryID)
 	var sk skip
 	switch {
@@ -58,6 +67,38 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[sendArgs]) error {
 		s.log.Warn("notify: recording a delivery's error", "delivery_id", job.Args.DeliveryID, "err", nerr)
 	}
 	return err
+}
+
+// many sends a dispatch's deliveries one after another; each one that fails (not skipped) gets
+// a job of its own, inserted in the transaction that completes this one, where it retries with
+// backoff as a single delivery does (its first try was this one's).
+func (w *sendWorker) many(ctx context.Context, job *river.Job[sendArgs]) error {
+	s := w.s
+	var failed []river.InsertManyParams
+	for _, id := range job.Args.DeliveryIDs {
+		err := s.send(ctx, id)
+		var sk skip
+		switch {
+		case err == nil:
+			continue
+		case errors.As(err, &sk):
+			if err := s.finish(ctx, id, StatusSkipped, sk.why); err != nil {
+				return err
+			}
+			continue
+		case ctx.Err() != nil:
+			return err
+		}
+		if nerr := s.q.NoteDeliveryError(ctx, store.NoteDeliveryErrorParams{ID: id, LastError: clip(err.Error())}); nerr != nil {
+			s.log.Warn("notify: recording a delivery's error", "delivery_id", id, "err", nerr)
+		}
+		failed = append(failed, river.InsertManyParams{Args: sendArgs{DeliveryID: id}, InsertOpts: &river.InsertOpts{
+			MaxAttempts: max(1, s.cfg.SendAttempts-1), Queue: river.QueueDefault, ScheduledAt: time.Now().Add(time.Second)}})
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return jobs.CompleteInserting(ctx, s.jobs, job, failed)
 }
 
 func (s *Service) finish(ctx context.Context, id uuid.UUID, status, why string) error {
