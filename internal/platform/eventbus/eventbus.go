@@ -239,9 +239,9 @@ type batchWorker struct {
 
 // Work runs every delivery: a one-event subscriber's in publish order, then each many-event
 // subscriber's events in one call. The deliveries that fail become jobs of their own, inserted
-// in the transaction that completes this job, so that the ones that succeeded do not run again;
-// when nothing succeeded, when that transaction fails, or when the job's time is up, the whole
-// job runs again (with River's backoff).
+// in the transaction that completes this job, so that the ones that succeeded do not run again
+// and each failure is retried (or cancelled) on its own terms; when that transaction fails, or
+// when the job's time is up, the whole job runs again (with River's backoff).
 func (w *batchWorker) Work(ctx context.Context, job *river.Job[batchArgs]) error {
 	type group struct {
 		name string
@@ -294,7 +294,9 @@ func (w *batchWorker) Work(ctx context.Context, job *river.Job[batchArgs]) error
 	switch {
 	case len(failed) == 0:
 		return nil
-	case len(failed) == ran:
+	case ran == 1:
+		// The job's one delivery (a retry of a many-event subscriber's): River retries it,
+		// or cancels it when its error says so.
 		return firstErr
 	}
 	return jobs.CompleteInserting(ctx, w.bus.runner, job, failed)
