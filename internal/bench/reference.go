@@ -23,6 +23,7 @@ import (
 
 	"github.com/goshop/goshop/internal/catalog"
 	"github.com/goshop/goshop/internal/events"
+	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/user"
 )
 
@@ -110,6 +111,7 @@ func runReference(ctx context.Context, args []string, stdout io.Writer) error {
 	if *maxConns > 0 {
 		cfg.MaxConns = int32(*maxConns)
 	}
+	pgdb.NativeUUIDs(cfg) // the same parameter encoding as GoShop's pool: the same work
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("bench reference: connect: %w", err)

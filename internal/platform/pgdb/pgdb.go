@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	pgxuuid "github.com/vgarvardt/pgx-google-uuid/v5"
 
 	"github.com/goshop/goshop/internal/platform/apperr"
 )
@@ -32,6 +33,7 @@ func Open(ctx context.Context, dbURL string, maxConns int32, configure ...func(*
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
 	}
+	NativeUUIDs(cfg)
 	for _, f := range configure {
 		f(cfg)
 	}
@@ -44,6 +46,21 @@ func Open(ctx context.Context, dbURL string, maxConns int32, configure ...func(*
 		return nil, fmt.Errorf("pgdb: ping: %w", err)
 	}
 	return pool, nil
+}
+
+// NativeUUIDs teaches the pool's connections google/uuid's UUID as a binary uuid. Without it
+// pgx takes a uuid.UUID through driver.Valuer: a string, a failed binary encode whose error
+// message formats the value, a text scan and a second encode, for every UUID parameter
+// (11% of the server's CPU in a checkout profile).
+func NativeUUIDs(cfg *pgxpool.Config) {
+	prev := cfg.AfterConnect
+	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		pgxuuid.Register(conn.TypeMap())
+		if prev != nil {
+			return prev(ctx, conn)
+		}
+		return nil
+	}
 }
 
 // EnsureDatabase creates the database named in dbURL when it is missing, connecting to the

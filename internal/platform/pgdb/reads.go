@@ -312,6 +312,7 @@ func OpenReplica(dbURL string, maxConns int32, configure ...func(*pgxpool.Config
 		cfg.MaxConns = maxConns
 	}
 	cfg.ConnConfig.ConnectTimeout = time.Second
+	NativeUUIDs(cfg)
 	for _, f := range configure {
 		f(cfg)
 	}
