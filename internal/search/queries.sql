@@ -212,3 +212,26 @@ FROM search.documents WHERE product_id = ANY (@ids::uuid[]);
 
 -- name: AllSynonyms :many
 SELECT term, expansion FROM search.synonyms ORDER BY term;
+
+-- name: MarkStale :exec
+-- Marks products for re-indexing (RefreshStale).
+INSERT INTO search.stale_products (product_id) SELECT unnest(@ids::uuid[]);
+
+-- name: StaleProducts :many
+-- The products marked for re-indexing before a time, oldest marks first, each with its newest
+-- mark.
+SELECT product_id, max(id)::bigint AS upto
+FROM search.stale_products
+WHERE marked_at < @before
+GROUP BY product_id
+ORDER BY min(id)
+LIMIT @max;
+
+-- name: TakeStaleIfFree :many
+-- The marks of these products up to upto, in a transaction that gets the refresher's lock (the
+-- key) without waiting; when another holds it, nothing: the marks are its holder's, who looks
+-- again after its commit. One statement: the lock is asked for with the first mark.
+DELETE FROM search.stale_products
+WHERE product_id = ANY(@ids::uuid[]) AND id <= @upto::bigint
+  AND pg_try_advisory_xact_lock(hashtextextended(@key::text, 0))
+RETURNING product_id;

@@ -46,8 +46,11 @@ type Service struct {
 	meili *Meili
 	bus   *eventbus.Bus
 	ship  Shipping
-	cfg   Config
-	log   *slog.Logger
+	// kick wakes the refresher of stale products (refresher): a send never blocks, and the
+	// kicks of one moment collapse into the one its buffer holds.
+	kick chan struct{}
+	cfg  Config
+	log  *slog.Logger
 }
 
 // Config is the search context's configuration.
@@ -81,7 +84,8 @@ func NewService(ctx context.Context, pool *pgxpool.Pool, bus *eventbus.Bus, runn
 	ship Shipping, cfg Config, log *slog.Logger) *Service {
 	pg := NewPostgres(pool)
 	s := &Service{pool: pool, q: newStore(pool), reads: pool, readQ: newStore(pool), engine: pg, pg: pg, catalog: cat, shops: shops, bus: bus, ship: ship, cfg: cfg, log: log,
-		ingest: NewIngester(ctx, pool, cfg.Location, cfg.Queue, cfg.BatchWait, log), jobs: runner}
+		ingest: NewIngester(ctx, pool, cfg.Location, cfg.Queue, cfg.BatchWait, log), jobs: runner, kick: make(chan struct{}, 1)}
+	go s.refresher(ctx)
 	if cfg.MeiliURL != "" {
 		s.meili = NewMeili(cfg.MeiliURL, cfg.MeiliKey, cmp.Or(cfg.MeiliIndex, "products"))
 		s.engine = s.meili
@@ -134,6 +138,9 @@ func NewService(ctx context.Context, pool *pgxpool.Pool, bus *eventbus.Bus, runn
 	bus.SubscribeMany("search.sales_and_stock", s.salesAndStock, events.OrderPlaced{}.Topic(), events.StockChanged{}.Topic())
 	bus.Retire("search.order_placed", "search.sales_and_stock")
 	bus.Retire("search.stock_changed", "search.sales_and_stock")
+	river.AddWorker(runner.Workers, &staleSweepWorker{s: s})
+	runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(staleSweepEvery),
+		func() (river.JobArgs, *river.InsertOpts) { return staleSweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}))
 	river.AddWorker(runner.Workers, &recountWorker{s: s})
 	runner.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 		func() (river.JobArgs, *river.InsertOpts) { return recountArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: false}))
@@ -175,8 +182,9 @@ func (s *Service) refreshShop(ctx context.Context, id string) error {
 }
 
 // salesAndStock is search's subscriber to the checkout's events (and to every stock change):
-// it records the orders' units sold in one transaction, then re-indexes once each product that
-// they or the stock changes touch, where a delivery each re-indexed a checkout's products twice.
+// it records the orders' units sold and marks stale the products they or the stock changes
+// touch, in one batch, and kicks the refresher, which re-indexes each of them once for all the
+// sales of a moment (a delivery each used to re-index a checkout's products twice).
 func (s *Service) salesAndStock(ctx context.Context, envs []eventbus.Envelope) error {
 	var orders []events.OrderPlaced
 	var ids []uuid.UUID
@@ -200,19 +208,20 @@ func (s *Service) salesAndStock(ctx context.Context, envs []eventbus.Envelope) e
 			ids = append(ids, id)
 		}
 	}
-	sold, err := s.recordSales(ctx, orders)
-	if err != nil {
+	if err := s.recordSales(ctx, orders, ids); err != nil {
 		return err
 	}
-	ids = append(ids, sold...)
-	slices.SortFunc(ids, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
-	return s.Refresh(ctx, slices.Compact(ids))
+	select {
+	case s.kick <- struct{}{}:
+	default: // a kick is already waiting
+	}
+	return nil
 }
 
 // recordSales keeps the orders' units sold (once per order and product, whatever the
-// redeliveries) and returns the products sold: their sold count, and a campaign's stock left,
-// change.
-func (s *Service) recordSales(ctx context.Context, orders []events.OrderPlaced) ([]uuid.UUID, error) {
+// redeliveries) and marks stale the products sold (their sold count, and a campaign's stock
+// left, change) and those of stock changes, all in one batch.
+func (s *Service) recordSales(ctx context.Context, orders []events.OrderPlaced, stocked []uuid.UUID) error {
 	var rows []store.RecordSaleParams
 	for _, ev := range orders {
 		order, err1 := uuid.Parse(ev.OrderID)
@@ -220,7 +229,7 @@ func (s *Service) recordSales(ctx context.Context, orders []events.OrderPlaced) 
 		buyer, err3 := uuid.Parse(ev.BuyerID)
 		checkout, err4 := uuid.Parse(ev.CheckoutID)
 		if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
-			return nil, river.JobCancel(fmt.Errorf("search: order.placed with bad ids %q %q %q", ev.OrderID, ev.ShopID, ev.BuyerID))
+			return river.JobCancel(fmt.Errorf("search: order.placed with bad ids %q %q %q", ev.OrderID, ev.ShopID, ev.BuyerID))
 		}
 		qty := map[uuid.UUID]int{}
 		var products []uuid.UUID
@@ -237,23 +246,27 @@ func (s *Service) recordSales(ctx context.Context, orders []events.OrderPlaced) 
 				Quantity: int32(qty[p]), SoldAt: ev.At})
 		}
 	}
-	if len(rows) == 0 {
-		return nil, nil
+	stale := slices.Clone(stocked)
+	for _, r := range rows {
+		stale = append(stale, r.ProductID)
 	}
-	// One batch, so one implicit transaction: all the rows or none.
+	if len(stale) == 0 {
+		return nil
+	}
+	slices.SortFunc(stale, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	stale = slices.Compact(stale)
+	// One batch, so one implicit transaction: all the rows and marks or none.
 	var b pgdb.Batch
 	for _, r := range rows {
 		pgdb.Queue(&b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, newStore(db).RecordSale(ctx, r) },
 			func(_ struct{}, err error) error { return err })
 	}
+	pgdb.Queue(&b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, newStore(db).MarkStale(ctx, stale) },
+		func(_ struct{}, err error) error { return err })
 	if err := b.Send(ctx, s.pool); err != nil {
-		return nil, fmt.Errorf("search: record sales: %w", err)
+		return fmt.Errorf("search: record sales: %w", err)
 	}
-	ids := make([]uuid.UUID, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ProductID
-	}
-	return ids, nil
+	return nil
 }
 
 // refreshBatch is how many products one refresh reads and writes at a time.
@@ -266,10 +279,31 @@ func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	readAt := time.Now()
+	plan, err := s.readRefresh(ctx, ids)
+	if err != nil {
+		return err
+	}
+	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error { return s.writeRefresh(ctx, tx, newStore(tx), plan) })
+}
+
+// refreshPlan is what a refresh read: the documents to write, the products to remove, the words
+// to learn and the prices to check against alerts.
+type refreshPlan struct {
+	ids        []uuid.UUID
+	readAt     time.Time
+	upserts    []store.UpsertDocumentParams
+	checks     []priceCheck
+	removes    []uuid.UUID
+	vocabulary []string
+}
+
+// readRefresh reads what a refresh of ids writes, from the catalog and the shops, outside any
+// transaction of search's.
+func (s *Service) readRefresh(ctx context.Context, ids []uuid.UUID) (refreshPlan, error) {
+	plan := refreshPlan{ids: ids, readAt: time.Now()}
 	srcs, err := s.catalog.Products(ctx, ids)
 	if err != nil {
-		return fmt.Errorf("search: read products: %w", err)
+		return plan, fmt.Errorf("search: read products: %w", err)
 	}
 	found := map[uuid.UUID]bool{}
 	shops := map[uuid.UUID]*ShopSource{}
@@ -282,7 +316,7 @@ func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
 			case apperr.Is(err, apperr.NotFound):
 				shops[p.ShopID] = nil
 			case err != nil:
-				return fmt.Errorf("search: read shop: %w", err)
+				return plan, fmt.Errorf("search: read shop: %w", err)
 			default:
 				shops[p.ShopID] = &sh
 			}
@@ -293,65 +327,186 @@ func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
 	}
 	campaign, err := s.shops.CampaignPrices(ctx, vids)
 	if err != nil {
-		return fmt.Errorf("search: read campaigns: %w", err)
+		return plan, fmt.Errorf("search: read campaigns: %w", err)
 	}
-	var upserts []store.UpsertDocumentParams
-	var checks []priceCheck
-	var removes []uuid.UUID
 	for _, id := range ids {
 		if !found[id] {
-			removes = append(removes, id)
+			plan.removes = append(plan.removes, id)
 		}
 	}
-	var vocabulary []string
 	for _, p := range srcs {
 		sh := shops[p.ShopID]
 		if !p.Listed || sh == nil || !sh.Active || len(p.Variants) == 0 {
-			removes = append(removes, p.ID)
+			plan.removes = append(plan.removes, p.ID)
 			continue
 		}
-		d := document(p, *sh, campaign, readAt)
-		upserts = append(upserts, d)
-		checks = append(checks, priceCheckOf(p, d.Price, campaign))
+		d := document(p, *sh, campaign, plan.readAt)
+		plan.upserts = append(plan.upserts, d)
+		plan.checks = append(plan.checks, priceCheckOf(p, d.Price, campaign))
 		for _, w := range words(p.Title + " " + p.Brand + " " + p.Model) {
 			if vocabularyWord(w) {
-				vocabulary = append(vocabulary, w)
+				plan.vocabulary = append(plan.vocabulary, w)
 			}
 		}
 	}
-	slices.Sort(vocabulary)
-	vocabulary = slices.Compact(vocabulary)
-	return pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+	slices.Sort(plan.vocabulary)
+	plan.vocabulary = slices.Compact(plan.vocabulary)
+	return plan, nil
+}
+
+// only narrows the plan to the products in keep (its vocabulary stays whole: learning a word
+// twice is harmless).
+func (p refreshPlan) only(keep map[uuid.UUID]bool) refreshPlan {
+	out := refreshPlan{readAt: p.readAt, vocabulary: p.vocabulary}
+	for _, id := range p.ids {
+		if keep[id] {
+			out.ids = append(out.ids, id)
+		}
+	}
+	for i, d := range p.upserts {
+		if keep[d.ProductID] {
+			out.upserts = append(out.upserts, d)
+			out.checks = append(out.checks, p.checks[i])
+		}
+	}
+	for _, id := range p.removes {
+		if keep[id] {
+			out.removes = append(out.removes, id)
+		}
+	}
+	return out
+}
+
+// writeRefresh writes a plan's documents and removals in tx.
+func (s *Service) writeRefresh(ctx context.Context, tx pgx.Tx, q *store.Queries, plan refreshPlan) error {
+	for _, d := range plan.upserts {
+		if err := q.UpsertDocument(ctx, d); err != nil {
+			return err
+		}
+		if err := q.ForgetRemoval(ctx, store.ForgetRemovalParams{ProductID: d.ProductID, SourceAt: plan.readAt}); err != nil {
+			return err
+		}
+	}
+	for _, id := range plan.removes {
+		if err := q.RemoveDocument(ctx, store.RemoveDocumentParams{ProductID: id, SourceAt: plan.readAt}); err != nil {
+			return err
+		}
+		if err := q.MarkRemoved(ctx, store.MarkRemovedParams{ProductID: id, SourceAt: plan.readAt}); err != nil {
+			return err
+		}
+	}
+	if len(plan.vocabulary) > 0 {
+		if err := q.AddTerms(ctx, plan.vocabulary); err != nil {
+			return err
+		}
+	}
+	if s.meili != nil && len(plan.ids) > 0 {
+		// The index follows in a job of this transaction: it exists if the write does.
+		if err := s.jobs.InsertTx(ctx, tx, meiliSyncArgs{ProductIDs: plan.ids}, nil); err != nil {
+			return err
+		}
+	}
+	return s.fireAlerts(ctx, tx, q, plan.checks)
+}
+
+// staleKey is the advisory lock of the one refresher of marked products at a time.
+const staleKey = "search.stale"
+
+// stalePasses bounds the passes one RefreshStale (the sweep) makes while marks keep coming, so
+// that a job under a steady stream of old marks ends; what it leaves, the next sweep takes.
+const stalePasses = 20
+
+// staleWait is how long the refresher lets sales mark their products after the first kick, so
+// that one pass re-indexes a busy product once for all of them: the lag of a sold count or a
+// stock level in search results.
+const staleWait = time.Second
+
+// refresher re-indexes the stale products staleWait after a sale kicks it, and again every
+// staleWait while its passes find marks, until ctx ends: under a stream of sales a pass takes
+// a second's marks at once. The marks are in the database: what a crash leaves, the sweep takes
+// once they are staleSweepAge old.
+func (s *Service) refresher(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(staleWait):
+			}
+			_, found, err := s.refreshStalePass(ctx, time.Now())
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("search: refresh stale products", "err", err)
+			}
+			if !found {
+				break
+			}
+		}
+	}
+}
+
+// staleSweepEvery is how often the sweep re-indexes the products whose marks no refresher took
+// (their process crashed first); staleSweepAge is how old a mark must be for the sweep to take
+// it, so that it does not take the marks a refresher is gathering.
+const (
+	staleSweepEvery = 2 * time.Second
+	staleSweepAge   = 5 * staleWait
+)
+
+// RefreshStale re-indexes the products marked stale before the given time, pass after pass
+// while it gets the refresher's lock and marks remain (at most stalePasses). When another
+// transaction holds the lock it leaves at once: the holder looks again, so it sees every mark
+// committed before this call asked. A crash rolls the take back with the write: the marks stay.
+func (s *Service) RefreshStale(ctx context.Context, before time.Time) error {
+	for range stalePasses {
+		took, _, err := s.refreshStalePass(ctx, before)
+		if err != nil || !took {
+			return err
+		}
+	}
+	return nil
+}
+
+// refreshStalePass re-indexes up to refreshBatch of the products marked stale before a time. It
+// says whether it took marks, and whether it found any: while it finds some, someone must look
+// again, as a holder of the lock may have left them or more may have come.
+func (s *Service) refreshStalePass(ctx context.Context, before time.Time) (took, found bool, err error) {
+	rows, err := s.q.StaleProducts(ctx, store.StaleProductsParams{Before: before, Max: refreshBatch})
+	if err != nil {
+		return false, false, fmt.Errorf("search: stale products: %w", err)
+	}
+	if len(rows) == 0 {
+		return false, false, nil
+	}
+	ids := make([]uuid.UUID, len(rows))
+	var upto int64
+	for i, r := range rows {
+		ids[i], upto = r.ProductID, max(upto, r.Upto)
+	}
+	slices.SortFunc(ids, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	// Read after the marks: the catalog is at least as new as the changes they stand for.
+	plan, err := s.readRefresh(ctx, ids)
+	if err != nil {
+		return false, true, err
+	}
+	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := newStore(tx)
-		for _, d := range upserts {
-			if err := q.UpsertDocument(ctx, d); err != nil {
-				return err
-			}
-			if err := q.ForgetRemoval(ctx, store.ForgetRemovalParams{ProductID: d.ProductID, SourceAt: readAt}); err != nil {
-				return err
-			}
+		taken, err := q.TakeStaleIfFree(ctx, store.TakeStaleIfFreeParams{Ids: ids, Upto: upto, Key: staleKey})
+		if err != nil || len(taken) == 0 {
+			return err
 		}
-		for _, id := range removes {
-			if err := q.RemoveDocument(ctx, store.RemoveDocumentParams{ProductID: id, SourceAt: readAt}); err != nil {
-				return err
-			}
-			if err := q.MarkRemoved(ctx, store.MarkRemovedParams{ProductID: id, SourceAt: readAt}); err != nil {
-				return err
-			}
+		took = true
+		keep := make(map[uuid.UUID]bool, len(taken))
+		for _, id := range taken {
+			keep[id] = true
 		}
-		if len(vocabulary) > 0 {
-			if err := q.AddTerms(ctx, vocabulary); err != nil {
-				return err
-			}
-		}
-		if s.meili != nil {
-			// The index follows in a job of this transaction: it exists if the write does.
-			if err := s.jobs.InsertTx(ctx, tx, meiliSyncArgs{ProductIDs: ids}, nil); err != nil {
-				return err
-			}
-		}
-		return s.fireAlerts(ctx, tx, q, checks)
+		return s.writeRefresh(ctx, tx, q, plan.only(keep))
 	})
+	return took && err == nil, true, err
 }
 
 // document is a product's search document.
@@ -492,3 +647,18 @@ func (s *Service) Autocomplete(ctx context.Context, text string, limit int) (Com
 }
 
 func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("search", db)) }
+
+// staleSweepArgs is the periodic job that re-indexes the products no refresher was left to.
+type staleSweepArgs struct{}
+
+// Kind implements river.JobArgs.
+func (staleSweepArgs) Kind() string { return "search_stale_sweep" }
+
+type staleSweepWorker struct {
+	river.WorkerDefaults[staleSweepArgs]
+	s *Service
+}
+
+func (w *staleSweepWorker) Work(ctx context.Context, _ *river.Job[staleSweepArgs]) error {
+	return w.s.RefreshStale(ctx, time.Now().Add(-staleSweepAge))
+}

@@ -71,3 +71,16 @@ func (l *SQLLog) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatc
 
 // TraceBatchEnd implements pgx.BatchTracer.
 func (l *SQLLog) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+// Count is how many statements kept since Start contain s.
+func (l *SQLLog) Count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, q := range l.sql {
+		if strings.Contains(q, s) {
+			n++
+		}
+	}
+	return n
+}

@@ -118,6 +118,12 @@ type SearchSale struct {
 	SoldAt     time.Time
 }
 
+type SearchStaleProduct struct {
+	ID        int64
+	ProductID uuid.UUID
+	MarkedAt  time.Time
+}
+
 type SearchSynonym struct {
 	Term      string
 	Expansion string

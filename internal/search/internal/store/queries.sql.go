@@ -461,6 +461,16 @@ func (q *Queries) MarkRemoved(ctx context.Context, arg MarkRemovedParams) error 
 	return err
 }
 
+const markStale = `-- name: MarkStale :exec
+INSERT INTO search.stale_products (product_id) SELECT unnest($1::uuid[])
+`
+
+// Marks products for re-indexing (RefreshStale).
+func (q *Queries) MarkStale(ctx context.Context, ids []uuid.UUID) error {
+	_, err := q.db.Exec(ctx, markStale, ids)
+	return err
+}
+
 const meiliDocuments = `-- name: MeiliDocuments :many
 SELECT product_id, shop_id, title, description, brand, model, category_id, category_name, category_ids, category_path,
        attrs, attrs_text, price, list_price, currency, in_stock, rating::float8 AS rating, rating_count, sold_count,
@@ -883,6 +893,47 @@ func (q *Queries) ShopNames(ctx context.Context, ids []uuid.UUID) ([]ShopNamesRo
 	return items, nil
 }
 
+const staleProducts = `-- name: StaleProducts :many
+SELECT product_id, max(id)::bigint AS upto
+FROM search.stale_products
+WHERE marked_at < $1
+GROUP BY product_id
+ORDER BY min(id)
+LIMIT $2
+`
+
+type StaleProductsParams struct {
+	Before time.Time
+	Max    int32
+}
+
+type StaleProductsRow struct {
+	ProductID uuid.UUID
+	Upto      int64
+}
+
+// The products marked for re-indexing before a time, oldest marks first, each with its newest
+// mark.
+func (q *Queries) StaleProducts(ctx context.Context, arg StaleProductsParams) ([]StaleProductsRow, error) {
+	rows, err := q.db.Query(ctx, staleProducts, arg.Before, arg.Max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []StaleProductsRow{}
+	for rows.Next() {
+		var i StaleProductsRow
+		if err := rows.Scan(&i.ProductID, &i.Upto); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const synonyms = `-- name: Synonyms :many
 SELECT term, expansion FROM search.synonyms WHERE term = ANY ($1::text[])
 `
@@ -900,6 +951,42 @@ func (q *Queries) Synonyms(ctx context.Context, terms []string) ([]SearchSynonym
 			return nil, err
 		}
 		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const takeStaleIfFree = `-- name: TakeStaleIfFree :many
+DELETE FROM search.stale_products
+WHERE product_id = ANY($1::uuid[]) AND id <= $2::bigint
+  AND pg_try_advisory_xact_lock(hashtextextended($3::text, 0))
+RETURNING product_id
+`
+
+type TakeStaleIfFreeParams struct {
+	Ids  []uuid.UUID
+	Upto int64
+	Key  string
+}
+
+// The marks of these products up to upto, in a transaction that gets the refresher's lock (the
+// key) without waiting; when another holds it, nothing: the marks are its holder's, who looks
+// again after its commit. One statement: the lock is asked for with the first mark.
+func (q *Queries) TakeStaleIfFree(ctx context.Context, arg TakeStaleIfFreeParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, takeStaleIfFree, arg.Ids, arg.Upto, arg.Key)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var product_id uuid.UUID
+		if err := rows.Scan(&product_id); err != nil {
+			return nil, err
+		}
+		items = append(items, product_id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
