@@ -287,6 +287,9 @@ func run(ctx context.Context, o options, stdout io.Writer) (err error) {
 		if _, _, _, err := r.drain(ctx); err != nil {
 			return err
 		}
+		if err := r.vacuum(ctx); err != nil {
+			return err
+		}
 		if sc.measure != nil {
 			if err := sc.measure(ctx, r, emit); err != nil {
 				return err
