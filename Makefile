@@ -50,8 +50,8 @@ bench: build services
 # streaming hot standby (scripts/pg-standby.sh, run as the postgres user), two API processes and
 # one worker on them and the local Redis, one order walked through both instances, then an API
 # instance and the worker killed (internal/scaletest). About a minute; it cleans up after itself.
-# The test builds the binary with `go build -race`, which reuses the build cache that CI's
-# `go vet -race` and the tests fill (`make build`'s -trimpath static binary would compile
-# everything again); GOSHOP_BINARY=path runs a binary built already instead.
+# The test builds the binary with a plain `go build`, which reuses the build cache that `go vet`
+# and the tests fill (`make build`'s -trimpath static binary would compile everything again);
+# GOSHOP_BINARY=path runs a binary built already instead.
 scale-journey: services
 	GOSHOP_SCALE_JOURNEY=1 go test -count=1 -timeout 5m -v -run TestScaleJourney ./internal/scaletest/

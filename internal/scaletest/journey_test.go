@@ -302,9 +302,7 @@ func startStandby(t *testing.T) (primary, replica string) {
 	return primary, replica
 }
 
-// goshopBinary is $GOSHOP_BINARY, or the binary built from this tree with the race detector:
-// CI vets with -race, so the compiles come from the build cache, and the three processes run
-// under the detector too.
+// goshopBinary is $GOSHOP_BINARY, or the binary built from this tree.
 func goshopBinary(t *testing.T) string {
 	t.Helper()
 	if b := os.Getenv(binaryEnv); b != "" {
@@ -313,7 +311,7 @@ func goshopBinary(t *testing.T) string {
 		return abs
 	}
 	bin := filepath.Join(t.TempDir(), "goshop")
-	out, err := exec.Command("go", "build", "-race", "-o", bin, "github.com/goshop/goshop/cmd/goshop").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/goshop/goshop/cmd/goshop").CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
 	return bin
 }
