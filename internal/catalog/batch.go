@@ -47,7 +47,9 @@ func (s *Service) QueueReserveStock(ctx context.Context, b *pgdb.Batch, lines []
 		p.Quantities = append(p.Quantities, int32(l.Quantity))
 		r.want[l.VariantID] = l.Quantity
 	}
-	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.ReserveStockRow, error) { return newStore(db).ReserveStock(ctx, p) },
+	// Under the generic plan: the custom one, remade at every checkout, cost more to make than
+	// to run.
+	pgdb.QueueGeneric(b, func(db pgdb.DBTX) ([]store.ReserveStockRow, error) { return newStore(db).ReserveStock(ctx, p) },
 		func(rows []store.ReserveStockRow, err error) error {
 			r.rows = rows
 			return err

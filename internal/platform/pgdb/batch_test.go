@@ -87,3 +87,65 @@ func TestQueueRunsQueryMethodsOnABatch(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&n))
 	assert.Equal(t, 4, n, "the failed transaction left nothing")
 }
+
+// TestQueueGenericRunsOneStatementUnderTheGenericPlan: a statement with an array parameter,
+// which the plan cache would otherwise plan for its values at every execution, runs under the
+// generic plan when queued with QueueGeneric, in the same round trip; the statements after it
+// are planned as before.
+func TestQueueGenericRunsOneStatementUnderTheGenericPlan(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var rt pgdb.RoundTrips
+	pool, err := pgdb.Open(ctx, testdb.New(t), 1, func(c *pgxpool.Config) { c.ConnConfig.DialFunc = rt.Dial })
+	require.NoError(t, err)
+	defer pool.Close()
+
+	const sumSQL = "SELECT coalesce(sum(n), 0)::int, current_setting('plan_cache_mode') FROM unnest($1::int[]) AS n"
+	type answer struct {
+		Sum  int
+		Mode string
+	}
+	sum := func(ns []int32) func(db pgdb.DBTX) (answer, error) {
+		return func(db pgdb.DBTX) (answer, error) {
+			var a answer
+			err := db.QueryRow(ctx, sumSQL, ns).Scan(&a.Sum, &a.Mode)
+			return a, err
+		}
+	}
+	plans := func() (generic, custom int64) {
+		require.NoError(t, pool.QueryRow(ctx, "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1",
+			sumSQL).Scan(&generic, &custom))
+		return generic, custom
+	}
+	var b pgdb.Batch
+	var got []answer
+	keep := func(a answer, err error) error { got = append(got, a); return err }
+	require.NoError(t, pgdb.WithTx(ctx, pool, func(tx pgx.Tx) error {
+		pgdb.Queue(&b, sum([]int32{1, 2}), keep)
+		return b.Send(ctx, tx)
+	}))
+	generic, custom := plans()
+	assert.Equal(t, [2]int64{0, 1}, [2]int64{generic, custom}, "a custom plan, made for the values")
+	// Warm the connection's statement cache with the settings' statements.
+	require.NoError(t, pgdb.WithTx(ctx, pool, func(tx pgx.Tx) error {
+		pgdb.QueueGeneric(&b, func(db pgdb.DBTX) (int, error) {
+			var n int
+			return n, db.QueryRow(ctx, "SELECT 1").Scan(&n)
+		}, func(int, error) error { return nil })
+		return b.Send(ctx, tx)
+	}))
+
+	require.NoError(t, pgdb.WithTx(ctx, pool, func(tx pgx.Tx) error {
+		before := rt.N()
+		pgdb.QueueGeneric(&b, sum([]int32{3, 4}), keep)
+		pgdb.Queue(&b, sum([]int32{5}), keep)
+		if err := b.Send(ctx, tx); err != nil {
+			return err
+		}
+		assert.EqualValues(t, 1, rt.N()-before, "one round trip")
+		return nil
+	}))
+	generic, custom = plans()
+	assert.Equal(t, [2]int64{1, 2}, [2]int64{generic, custom}, "the generic plan for the queued statement only")
+	assert.Equal(t, []answer{{3, "auto"}, {7, "force_generic_plan"}, {5, "auto"}}, got)
+}
