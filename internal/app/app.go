@@ -225,7 +225,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	promos := shopPromotions{a.Shops}
 	// The cart's shipping fee comes from the shipping context, which needs the orders, which need
 	// the cart: it is set once shipping exists, below.
-	a.Cart = cart.NewService(a.Pool, a.Bus, catalogForCart{a.Catalog}, promos, nil,
+	a.Cart = cart.NewService(a.Pool, catalogForCart{a.Catalog}, promos, nil,
 		cart.Pricing{TaxRateBPS: cfg.TaxRateBPS, TaxInclusive: cfg.TaxInclusive, Location: cfg.MarketplaceTZ})
 	a.Orders = order.NewService(a.Pool, a.Bus, a.Jobs, order.Ports{Cart: cartCheckout{a.Cart}, Stock: catalogStock{a.Catalog},
 		Promos: promos, Addresses: addressBook{a.Users}}, order.Config{PaymentTimeout: cfg.PaymentTimeout, ReturnWindow: cfg.ReturnWindow,
@@ -261,6 +261,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 			Limiter: limiter, RatePerMinute: cfg.BehaviorRatePerMinute,
 			MeiliURL: cfg.MeiliURL, MeiliKey: cfg.MeiliKey, MeiliIndex: cfg.MeiliIndex}, log)
 	a.Cart.SetShipping(cartShipping{a.Shipping})
+	a.Cart.SetInterest(a.Search)
 	a.Users.SetShipperDesk(a.Shipping)
 	a.Reviews = review.NewService(a.Pool, a.Bus, reviewPurchases{a.Orders, a.Shipping}, promos, review.Config{
 		EditDays: cfg.ReviewEditDays, MaxMedia: cfg.ReviewMaxMedia, ReportThreshold: cfg.ReviewReportThreshold})

@@ -46,6 +46,15 @@ type catalog interface {
 	QueueVariant(ctx context.Context, b *pgdb.Batch, variantID uuid.UUID, done func(Variant, error) error)
 }
 
+// Interest keeps a buyer's add-to-cart where interest is counted (the search context's trending
+// and recommendations). Its write is queued on the batch that writes the cart line, so it commits
+// with the line, or not at all, at the price of one statement: the add-to-cart is the commonest
+// write of the marketplace, and a River job for it (insert, fetch, run, completion) cost several
+// times the add itself.
+type Interest interface {
+	QueueCartAdd(ctx context.Context, b *pgdb.Batch, add events.CartItemAdded)
+}
+
 // Offer is a running campaign price of a variant.
 type Offer struct {
 	CampaignID uuid.UUID

@@ -13,7 +13,6 @@ import (
 	"github.com/goshop/goshop/internal/cart/internal/store"
 	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
-	"github.com/goshop/goshop/internal/platform/eventbus"
 	"github.com/goshop/goshop/internal/platform/httpx"
 	"github.com/goshop/goshop/internal/platform/pgdb"
 )
@@ -22,24 +21,28 @@ import (
 type Service struct {
 	pool     *pgxpool.Pool
 	q        *store.Queries
-	bus      *eventbus.Bus
 	catalog  catalog
 	promos   promotions
 	shipping ShippingQuoter
+	interest Interest
 	pricing  Pricing
 }
 
 // NewService builds the cart service over the catalog, the shop context's promotions and a
-// shipping quoter; it publishes cart.item_added on bus.
-func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, cat catalog, promos promotions, shipping ShippingQuoter, pricing Pricing) *Service {
+// shipping quoter.
+func NewService(pool *pgxpool.Pool, cat catalog, promos promotions, shipping ShippingQuoter, pricing Pricing) *Service {
 	if pricing.Currency == "" {
 		pricing.Currency = "VND"
 	}
-	return &Service{pool: pool, q: newStore(pool), bus: bus, catalog: cat, promos: promos, shipping: shipping, pricing: pricing}
+	return &Service{pool: pool, q: newStore(pool), catalog: cat, promos: promos, shipping: shipping, pricing: pricing}
 }
 
 // SetShipping replaces the shipping quoter (the shipping context, once wired).
 func (s *Service) SetShipping(q ShippingQuoter) { s.shipping = q }
+
+// SetInterest sets where add-to-carts are counted (the search context, once wired); without one
+// they are not recorded.
+func (s *Service) SetInterest(i Interest) { s.interest = i }
 
 // AddInput adds a product (one of its variants) to the cart.
 type AddInput struct {
@@ -92,13 +95,20 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 		if err := checkQuantity(v, fill.VariantQuantity+in.Quantity); err != nil {
 			return err
 		}
-		row, err = newStore(tx).AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: v.VariantID, ProductID: v.ProductID,
-			ShopID: v.ShopID, Quantity: in.Quantity})
-		if err != nil {
-			return err
+		// The line and the interest it shows: one round trip.
+		b = pgdb.Batch{}
+		pgdb.Queue(&b, func(db pgdb.DBTX) (store.CartItem, error) {
+			return newStore(db).AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: v.VariantID, ProductID: v.ProductID,
+				ShopID: v.ShopID, Quantity: in.Quantity})
+		}, func(r store.CartItem, err error) error { row = r; return err })
+		if s.interest != nil {
+			s.interest.QueueCartAdd(ctx, &b, events.CartItemAdded{UserID: buyer.String(), ProductID: v.ProductID.String(),
+				VariantID: v.VariantID.String(), ShopID: v.ShopID.String(), Quantity: int(in.Quantity), At: time.Now().UTC()})
 		}
-		return s.bus.Publish(ctx, tx, events.CartItemAdded{UserID: buyer.String(), ProductID: v.ProductID.String(),
-			VariantID: v.VariantID.String(), ShopID: v.ShopID.String(), Quantity: int(in.Quantity), At: time.Now().UTC()})
+		if err := b.Send(ctx, tx); err != nil {
+			return fmt.Errorf("cart: add: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return Line{}, err

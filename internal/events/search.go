@@ -21,8 +21,10 @@ type CampaignItem struct {
 	Sold      int    `json:"sold"`
 }
 
-// CartItemAdded is published when a buyer puts a variant in their cart (or adds to a line's
-// quantity); trending and recommendations count it as interest.
+// CartItemAdded is a buyer putting a variant in their cart (or adding to a line's quantity);
+// trending and recommendations count it as interest. The cart hands it to search in its own
+// transaction (cart.Interest); it was once published as cart.item_added, and search still
+// takes the deliveries queued then.
 type CartItemAdded struct {
 	UserID    string    `json:"user_id"`
 	ProductID string    `json:"product_id"`

@@ -31,19 +31,42 @@ const (
 	trendingEvery = 10 * time.Minute
 )
 
-// recordCartAdd keeps an add-to-cart (once per event) for trending.
+// QueueCartAdd queues, on the cart's batch, the record of an add-to-cart for trending and
+// recommendations (cart.Interest): it commits with the cart line, in the cart's transaction.
+func (s *Service) QueueCartAdd(ctx context.Context, b *pgdb.Batch, add events.CartItemAdded) {
+	p, err := cartAddParams(uuid.NewString(), add)
+	pgdb.Queue(b, func(db pgdb.DBTX) (struct{}, error) {
+		if err != nil {
+			return struct{}{}, err
+		}
+		return struct{}{}, newStore(db).RecordCartAdd(ctx, p)
+	}, func(_ struct{}, err error) error { return err })
+}
+
+// recordCartAdd keeps an add-to-cart delivered as a cart.item_added event (once per event). The
+// cart now records its adds through QueueCartAdd; the subscription stays for the deliveries
+// queued before that.
 func (s *Service) recordCartAdd(ctx context.Context, id string, ev events.CartItemAdded) error {
+	p, err := cartAddParams(id, ev)
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	return s.q.RecordCartAdd(ctx, p)
+}
+
+// cartAddParams is the row of an add-to-cart.
+func cartAddParams(id string, ev events.CartItemAdded) (store.RecordCartAddParams, error) {
 	pid, err1 := uuid.Parse(ev.ProductID)
 	sid, err2 := uuid.Parse(ev.ShopID)
 	if err1 != nil || err2 != nil {
-		return river.JobCancel(fmt.Errorf("search: cart.item_added with bad ids %q %q", ev.ProductID, ev.ShopID))
+		return store.RecordCartAddParams{}, fmt.Errorf("search: cart add with bad ids %q %q", ev.ProductID, ev.ShopID)
 	}
 	var user *uuid.UUID
 	if u, err := uuid.Parse(ev.UserID); err == nil {
 		user = &u
 	}
-	return s.q.RecordCartAdd(ctx, store.RecordCartAddParams{EventID: id, UserID: user, ProductID: pid, ShopID: sid,
-		Quantity: int32(ev.Quantity), At: ev.At})
+	return store.RecordCartAddParams{EventID: id, UserID: user, ProductID: pid, ShopID: sid, Quantity: int32(ev.Quantity),
+		At: ev.At}, nil
 }
 
 // recomputeSQL replaces trending products, shops and categories and popular searches, from the
