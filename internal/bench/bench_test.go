@@ -184,7 +184,11 @@ func TestRunLoadClosedLoop(t *testing.T) {
 	assert.Greater(t, srv.requests.Load(), int64(s.Requests), "warm-up requests must not be counted")
 	assert.LessOrEqual(t, srv.maxInFlight.Load(), int64(workers), "closed loop: at most one request per worker")
 	assert.Greater(t, srv.maxInFlight.Load(), int64(1), "workers run concurrently")
-	assert.LessOrEqual(t, srv.conns.Load(), int64(workers), "connections are reused across requests and runs")
+	// A worker's next request can start before the transport has put its last connection back
+	// (that happens on the connection's own goroutine once the body is read), so a busy machine
+	// dials a spare now and then; reuse shows as a handful of connections for hundreds of requests.
+	assert.LessOrEqual(t, srv.conns.Load(), int64(2*workers), "connections are reused across requests and runs")
+	assert.Greater(t, srv.requests.Load(), 10*srv.conns.Load(), "connections are reused across requests and runs")
 	assert.GreaterOrEqual(t, s.P50, 2*time.Millisecond)
 	assert.True(t, s.P50 <= s.P90 && s.P90 <= s.P99 && s.P99 <= s.Max, "percentiles ordered: %+v", s)
 	assert.InDelta(t, cfg.Duration, s.Elapsed, float64(150*time.Millisecond))
