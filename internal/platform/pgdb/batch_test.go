@@ -6,12 +6,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/goshop/goshop/internal/platform/pgdb"
-	"github.com/goshop/goshop/internal/platform/testdb"
 )
 
 // TestQueueRunsQueryMethodsOnABatch: a row, rows and an exec, queued by the methods that would
@@ -20,11 +18,8 @@ import (
 func TestQueueRunsQueryMethodsOnABatch(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	var rt pgdb.RoundTrips
-	pool, err := pgdb.Open(ctx, testdb.New(t), 1, func(c *pgxpool.Config) { c.ConnConfig.DialFunc = rt.Dial })
-	require.NoError(t, err)
-	defer pool.Close()
-	_, err = pool.Exec(ctx, "CREATE TABLE t (n int)")
+	pool, rt := countedPool(t)
+	_, err := pool.Exec(ctx, "CREATE TABLE t (n int)")
 	require.NoError(t, err)
 
 	one := func(db pgdb.DBTX) (int, error) {
@@ -95,10 +90,7 @@ func TestQueueRunsQueryMethodsOnABatch(t *testing.T) {
 func TestQueueGenericRunsOneStatementUnderTheGenericPlan(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	var rt pgdb.RoundTrips
-	pool, err := pgdb.Open(ctx, testdb.New(t), 1, func(c *pgxpool.Config) { c.ConnConfig.DialFunc = rt.Dial })
-	require.NoError(t, err)
-	defer pool.Close()
+	pool, rt := countedPool(t)
 
 	const sumSQL = "SELECT coalesce(sum(n), 0)::int, current_setting('plan_cache_mode') FROM unnest($1::int[]) AS n"
 	type answer struct {

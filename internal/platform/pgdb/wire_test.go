@@ -18,10 +18,7 @@ import (
 func TestRoundTripsCountWhatTheWireCarries(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	var rt pgdb.RoundTrips
-	pool, err := pgdb.Open(ctx, testdb.New(t), 1, func(c *pgxpool.Config) { c.ConnConfig.DialFunc = rt.Dial })
-	require.NoError(t, err)
-	defer pool.Close()
+	pool, rt := countedPool(t)
 	var one int
 	require.NoError(t, pool.QueryRow(ctx, "SELECT 1").Scan(&one)) // warms the connection and its statement cache
 
@@ -44,4 +41,15 @@ func TestRoundTripsCountWhatTheWireCarries(t *testing.T) {
 		require.NoError(t, tx.QueryRow(ctx, "SELECT 1").Scan(&one))
 		require.NoError(t, tx.Commit(ctx))
 	}))
+}
+
+// countedPool is a one-connection pool on a database of the test's own, whose round trips rt
+// counts.
+func countedPool(t *testing.T) (*pgxpool.Pool, *pgdb.RoundTrips) {
+	t.Helper()
+	rt := &pgdb.RoundTrips{}
+	pool, err := pgdb.Open(context.Background(), testdb.New(t), 1, func(c *pgxpool.Config) { c.ConnConfig.DialFunc = rt.Dial })
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	return pool, rt
 }
