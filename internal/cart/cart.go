@@ -52,7 +52,7 @@ type catalog interface {
 // write of the marketplace, and a River job for it (insert, fetch, run, completion) cost several
 // times the add itself.
 type Interest interface {
-	QueueCartAdd(ctx context.Context, b *pgdb.Batch, add events.CartItemAdded)
+	QueueCartAdd(ctx context.Context, b *pgdb.Batch, add events.CartItemAdded) error
 }
 
 // Offer is a running campaign price of a variant.

@@ -102,8 +102,10 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 				ShopID: v.ShopID, Quantity: in.Quantity})
 		}, func(r store.CartItem, err error) error { row = r; return err })
 		if s.interest != nil {
-			s.interest.QueueCartAdd(ctx, &b, events.CartItemAdded{UserID: buyer.String(), ProductID: v.ProductID.String(),
-				VariantID: v.VariantID.String(), ShopID: v.ShopID.String(), Quantity: int(in.Quantity), At: time.Now().UTC()})
+			if err := s.interest.QueueCartAdd(ctx, &b, events.CartItemAdded{UserID: buyer.String(), ProductID: v.ProductID.String(),
+				VariantID: v.VariantID.String(), ShopID: v.ShopID.String(), Quantity: int(in.Quantity), At: time.Now().UTC()}); err != nil {
+				return err
+			}
 		}
 		if err := b.Send(ctx, tx); err != nil {
 			return fmt.Errorf("cart: add: %w", err)

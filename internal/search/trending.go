@@ -32,15 +32,16 @@ const (
 )
 
 // QueueCartAdd queues, on the cart's batch, the record of an add-to-cart for trending and
-// recommendations (cart.Interest): it commits with the cart line, in the cart's transaction.
-func (s *Service) QueueCartAdd(ctx context.Context, b *pgdb.Batch, add events.CartItemAdded) {
+// recommendations (cart.Interest): it commits with the cart line, in the cart's transaction. An
+// add it cannot record (an ID that is not one) queues nothing and is refused.
+func (s *Service) QueueCartAdd(ctx context.Context, b *pgdb.Batch, add events.CartItemAdded) error {
 	p, err := cartAddParams(uuid.NewString(), add)
-	pgdb.Queue(b, func(db pgdb.DBTX) (struct{}, error) {
-		if err != nil {
-			return struct{}{}, err
-		}
-		return struct{}{}, newStore(db).RecordCartAdd(ctx, p)
-	}, func(_ struct{}, err error) error { return err })
+	if err != nil {
+		return err
+	}
+	pgdb.Queue(b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, newStore(db).RecordCartAdd(ctx, p) },
+		func(_ struct{}, err error) error { return err })
+	return nil
 }
 
 // recordCartAdd keeps an add-to-cart delivered as a cart.item_added event (once per event). The

@@ -8,6 +8,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/goshop/goshop/internal/events"
+	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
 // TestTrendingAndPopular ranks products, shops and categories by decayed interest, lists
@@ -117,4 +120,15 @@ func TestTrendingAndPopular(t *testing.T) {
 	for _, path := range []string{"/popular/searches?limit=0", "/trending/products?category=x", "/trending/shops?cursor=bad", "/search/suggestions"} {
 		assert.Equal(t, http.StatusUnprocessableEntity, w.Get(t, path, "").Status, path)
 	}
+}
+
+// TestACartAddItCannotRecordIsRefused: an add-to-cart whose IDs are not IDs queues nothing on
+// the cart's batch and is refused, rather than written half or dropped.
+func TestACartAddItCannotRecordIsRefused(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var b pgdb.Batch
+	err := w.App.Search.QueueCartAdd(context.Background(), &b, events.CartItemAdded{ProductID: "not-an-id", ShopID: "x", Quantity: 1})
+	require.Error(t, err)
+	assert.Zero(t, b.Len(), "nothing queued")
 }
