@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goshop/goshop/internal/events"
+	"github.com/goshop/goshop/internal/platform/settle"
 	"github.com/goshop/goshop/internal/platform/testdb"
 )
 
@@ -225,7 +226,7 @@ func TestRollupsEqualARecount(t *testing.T) {
 	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh")
 	require.NoError(t, err)
 	w := &world{orders: map[uuid.UUID]*Order{}, releases: map[uuid.UUID]Release{}}
-	s := NewService(pool, nil, nil, Ports{Source: w, Views: noViews{}, PromisedDays: promised}, Config{Location: loc})
+	s := NewService(context.Background(), pool, nil, nil, Ports{Source: w, Views: noViews{}, PromisedDays: promised}, Config{Location: loc})
 
 	shops := []uuid.UUID{uuid.New(), uuid.New(), uuid.New()}
 	products := map[uuid.UUID][]uuid.UUID{}
@@ -410,52 +411,101 @@ func TestRollupsEqualARecount(t *testing.T) {
 	})
 }
 
+// oneShop is a service over a fresh database whose source holds the orders of one shop.
+type oneShop struct {
+	s    *Service
+	pool *pgxpool.Pool
+	shop uuid.UUID
+	w    *world
+}
+
+func newOneShop(t *testing.T) *oneShop {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), testdb.New(t))
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	w := &world{orders: map[uuid.UUID]*Order{}, releases: map[uuid.UUID]Release{}}
+	s := NewService(context.Background(), pool, nil, nil, Ports{Source: w, Views: noViews{}, PromisedDays: promised}, Config{Location: time.UTC})
+	return &oneShop{s: s, pool: pool, shop: uuid.New(), w: w}
+}
+
+// place adds a cash-on-delivery order of the shop, placed now, to the source.
+func (o *oneShop) place() uuid.UUID {
+	ord := &Order{ID: uuid.New(), ShopID: o.shop, BuyerID: uuid.New(), Status: events.OrderPending, PaymentMethod: events.MethodCOD,
+		ShippingMethod: events.ShippingStandard, Currency: "VND", PlacedAt: time.Now().UTC(), Subtotal: 10_000,
+		Lines: []Line{{ProductID: uuid.New(), Title: "Áo", Quantity: 1, Revenue: 10_000}}}
+	o.w.mu.Lock()
+	o.w.orders[ord.ID] = ord
+	o.w.mu.Unlock()
+	return ord.ID
+}
+
+// placed is the shop's placed orders in its rollups.
+func (o *oneShop) placed(t *testing.T) int64 {
+	t.Helper()
+	rows, err := o.s.q.AllShopDays(context.Background(), []uuid.UUID{o.shop})
+	require.NoError(t, err)
+	var n int64
+	for _, r := range rows {
+		n += int64(r.Placed)
+	}
+	return n
+}
+
+func (o *oneShop) dirty(t *testing.T) bool {
+	t.Helper()
+	dirty, err := o.s.q.ShopDirty(context.Background(), o.shop)
+	require.NoError(t, err)
+	return dirty
+}
+
 // TestRefreshLeavesAHeldShopToItsHolder: a refresh that finds its shop's lock taken writes the
 // order's facts and marks its day without waiting, and the next recompute of the shop (its
 // holder's, or the sweep's) counts it; one that finds the shop free counts it at once.
 func TestRefreshLeavesAHeldShopToItsHolder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, testdb.New(t))
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	w := &world{orders: map[uuid.UUID]*Order{}, releases: map[uuid.UUID]Release{}}
-	s := NewService(pool, nil, nil, Ports{Source: w, Views: noViews{}, PromisedDays: promised}, Config{Location: time.UTC})
-	shop := uuid.New()
-	place := func() uuid.UUID {
-		o := &Order{ID: uuid.New(), ShopID: shop, BuyerID: uuid.New(), Status: events.OrderPending, PaymentMethod: events.MethodCOD,
-			ShippingMethod: events.ShippingStandard, Currency: "VND", PlacedAt: time.Now().UTC(), Subtotal: 10_000,
-			Lines: []Line{{ProductID: uuid.New(), Title: "Áo", Quantity: 1, Revenue: 10_000}}}
-		w.mu.Lock()
-		w.orders[o.ID] = o
-		w.mu.Unlock()
-		return o.ID
-	}
-	placed := func() int64 {
-		rows, err := s.q.AllShopDays(ctx, []uuid.UUID{shop})
-		require.NoError(t, err)
-		var n int64
-		for _, r := range rows {
-			n += int64(r.Placed)
-		}
-		return n
-	}
+	o := newOneShop(t)
 
-	require.NoError(t, s.Refresh(ctx, []uuid.UUID{place()}))
-	assert.EqualValues(t, 1, placed(), "a free shop's day is recomputed at once")
+	require.NoError(t, o.s.Refresh(ctx, []uuid.UUID{o.place()}))
+	assert.EqualValues(t, 1, o.placed(t), "a free shop's day is recomputed at once")
 
-	holder, err := pool.Begin(ctx)
+	holder, err := o.pool.Begin(ctx)
 	require.NoError(t, err)
 	defer func() { _ = holder.Rollback(ctx) }()
-	_, err = holder.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "analytics.shop:"+shop.String())
+	_, err = holder.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "analytics.shop:"+o.shop.String())
 	require.NoError(t, err)
-	require.NoError(t, s.Refresh(ctx, []uuid.UUID{place()}), "a held shop does not make the refresh wait")
-	assert.EqualValues(t, 1, placed(), "the day is the holder's to recompute")
-	dirty, err := s.q.ShopDirty(ctx, shop)
-	require.NoError(t, err)
-	assert.True(t, dirty)
+	require.NoError(t, o.s.Refresh(ctx, []uuid.UUID{o.place()}), "a held shop does not make the refresh wait")
+	assert.EqualValues(t, 1, o.placed(t), "the day is the holder's to recompute")
+	assert.True(t, o.dirty(t))
 
 	require.NoError(t, holder.Rollback(ctx))
-	require.NoError(t, s.RecomputeDirty(ctx))
-	assert.EqualValues(t, 2, placed(), "the sweep counts it")
+	require.NoError(t, o.s.RecomputeDirty(ctx))
+	assert.EqualValues(t, 2, o.placed(t), "the sweep counts it")
+}
+
+// TestDeliveriesOfAMomentAreSummedInOnePass: an event's delivery records its order's facts and
+// marks the day, and leaves the sum to the recomputer; one pass of it sums the day once for
+// every order marked meanwhile, and the next finds nothing to do.
+func TestDeliveriesOfAMomentAreSummedInOnePass(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	o := newOneShop(t)
+	o.s.dirty = settle.New("test", time.Hour, o.s.recomputePass, nil) // never run: the test runs the passes
+
+	for range 3 {
+		require.NoError(t, o.s.refreshLater(ctx, []uuid.UUID{o.place()}))
+	}
+	assert.Zero(t, o.placed(t), "a delivery does not sum the day")
+	assert.True(t, o.dirty(t), "it marks it")
+
+	found, err := o.s.recomputePass(ctx)
+	require.NoError(t, err)
+	assert.True(t, found)
+	assert.EqualValues(t, 3, o.placed(t), "one pass sums every order marked")
+	assert.False(t, o.dirty(t))
+
+	found, err = o.s.recomputePass(ctx)
+	require.NoError(t, err)
+	assert.False(t, found, "the next pass finds nothing: the recomputer rests")
 }

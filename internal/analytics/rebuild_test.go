@@ -42,7 +42,7 @@ func TestRebuildTime(t *testing.T) {
 	}
 	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh")
 	require.NoError(t, err)
-	s := NewService(pool, nil, nil, Ports{Source: w, Views: noViews{}, PromisedDays: promised}, Config{Location: loc})
+	s := NewService(context.Background(), pool, nil, nil, Ports{Source: w, Views: noViews{}, PromisedDays: promised}, Config{Location: loc})
 	began := time.Now()
 	got, err := s.Rebuild(ctx, nil)
 	require.NoError(t, err)

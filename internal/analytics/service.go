@@ -17,6 +17,7 @@ import (
 	"github.com/goshop/goshop/internal/platform/eventbus"
 	"github.com/goshop/goshop/internal/platform/jobs"
 	"github.com/goshop/goshop/internal/platform/pgdb"
+	"github.com/goshop/goshop/internal/platform/settle"
 )
 
 // Service holds the rules of the analytics context.
@@ -31,6 +32,9 @@ type Service struct {
 	cfg   Config
 	// renders holds a slot for each export this process is writing (Config.ExportWorkers).
 	renders chan struct{}
+	// dirty recomputes the shop-days that event deliveries marked (recomputePass) a moment
+	// after the first of them; nil without a bus.
+	dirty *settle.Loop
 }
 
 // UseReads runs the reads of figures and reports on db, a pgdb.Reads over a replica: the
@@ -40,9 +44,10 @@ type Service struct {
 func (s *Service) UseReads(db pgdb.DBTX) { s.readQ = newStore(db) }
 
 // NewService builds the analytics context: it subscribes to the events that change an order's
-// figures and registers the periodic copy of the search context's view counts. bus and runner
-// may be nil (a service that only reads and rebuilds).
-func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, ports Ports, cfg Config) *Service {
+// figures, starts the recomputer of the days they mark (until ctx ends) and registers the
+// periodic copy of the search context's view counts. bus and runner may be nil (a service that
+// only reads and rebuilds).
+func NewService(ctx context.Context, pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, ports Ports, cfg Config) *Service {
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
@@ -71,6 +76,8 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, port
 		renders: make(chan struct{}, cfg.ExportWorkers)}
 	s.readQ = s.q
 	if bus != nil {
+		s.dirty = settle.New("analytics.dirty_days", dirtyWait, s.recomputePass, nil)
+		go s.dirty.Run(ctx)
 		// A checkout's orders, one a shop, are refreshed together: one transaction.
 		bus.SubscribeMany("analytics.order_placed", func(ctx context.Context, envs []eventbus.Envelope) error {
 			ids := make([]string, 0, len(envs))
@@ -114,7 +121,8 @@ func NewService(pool *pgxpool.Pool, bus *eventbus.Bus, runner *jobs.Runner, port
 	return s
 }
 
-// refreshIDs parses the order IDs an event carries; a malformed one can never succeed, so its
+// refreshIDs records the facts of the orders an event names and leaves their days to the
+// recomputer (refreshLater). It parses the IDs first: a malformed one can never succeed, so its
 // job is cancelled rather than retried.
 func (s *Service) refreshIDs(ctx context.Context, raw ...string) error {
 	ids := make([]uuid.UUID, 0, len(raw))
@@ -125,7 +133,7 @@ func (s *Service) refreshIDs(ctx context.Context, raw ...string) error {
 		}
 		ids = append(ids, id)
 	}
-	return s.Refresh(ctx, ids)
+	return s.refreshLater(ctx, ids)
 }
 
 // Refresh reads the orders' facts again from the source and recomputes every shop-day they
@@ -133,14 +141,51 @@ func (s *Service) refreshIDs(ctx context.Context, raw ...string) error {
 // the same figures: it always writes what the source says now.
 //
 // The facts are written under the orders' locks, and their days marked dirty, in one
-// transaction; the days are recomputed in a second one by whoever holds the shop. A refresh
-// that finds its shop held leaves its days to the holder, which recomputes again as long as it
-// finds days marked, so a busy shop's day is summed once for many orders and no refresh waits
-// for another's. The holder may have looked for the last time just before this refresh's mark;
-// the sweep (RecomputeDirty, every dirtySweepEvery) catches that.
+// transaction (record); the days are recomputed in a second one by whoever holds the shop. A
+// refresh that finds its shop held leaves its days to the holder, which recomputes again as long
+// as it finds days marked, so no refresh waits for another's. The holder may have looked for the
+// last time just before this refresh's mark; the sweep (RecomputeDirty, every dirtySweepEvery)
+// catches that.
 func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
+	shops, err := s.record(ctx, ids)
+	if err != nil {
+		return err
+	}
+	return s.recomputeShops(ctx, shops, false)
+}
+
+// dirtyWait is how long the recomputer lets event deliveries mark days after the first of them,
+// so that one pass sums a busy shop's day once for all the orders of that moment: the lag of a
+// shop's figures behind its orders. Each order used to recount its whole day (the costliest
+// statement of a checkout's jobs).
+const dirtyWait = time.Second
+
+// refreshLater records the orders' facts and marks their days, as Refresh does, and kicks the
+// recomputer to sum the days dirtyWait later. The marks are rows: what a crash leaves before
+// that, the sweep takes.
+func (s *Service) refreshLater(ctx context.Context, ids []uuid.UUID) error {
+	if _, err := s.record(ctx, ids); err != nil {
+		return err
+	}
+	s.dirty.Kick()
+	return nil
+}
+
+// recomputePass recomputes the marked days of every shop no one else holds, and says whether
+// there were any: while there are, the recomputer looks again.
+func (s *Service) recomputePass(ctx context.Context) (bool, error) {
+	shops, err := s.q.DirtyShops(ctx)
+	if err != nil {
+		return true, fmt.Errorf("analytics dirty shops: %w", err)
+	}
+	return len(shops) > 0, s.recomputeShops(ctx, shops, false)
+}
+
+// record writes the orders' facts under their locks and marks the days they touch, before and
+// after, in one transaction; it answers the shops of those days.
+func (s *Service) record(ctx context.Context, ids []uuid.UUID) ([]uuid.UUID, error) {
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
 	var shops []uuid.UUID
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -179,10 +224,7 @@ func (s *Service) Refresh(ctx context.Context, ids []uuid.UUID) error {
 		queueExec(&b, "mark dirty", func(q *store.Queries) error { return q.MarkDirty(ctx, mark) })
 		return b.Send(ctx, tx)
 	})
-	if err != nil {
-		return err
-	}
-	return s.recomputeShops(ctx, shops, false)
+	return shops, err
 }
 
 // dirtySweepEvery is how often the sweep recomputes the days no refresh was left to.

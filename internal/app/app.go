@@ -273,7 +273,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*
 	a.Notify = notify.NewService(a.Pool, a.Bus, a.Jobs, a.Realtime, notify.Ports{Users: notifyUsers{a.Users}, Shops: promos,
 		Orders: notifyOrders{a.Orders, a.Shipping}}, a.notifySenders(cfg, log), notify.Config{MaxPushPerUser: cfg.NotifyMaxPushPerUser,
 		SendAttempts: cfg.NotifySendAttempts, ReplayLimit: cfg.NotifyReplayLimit, PushPublicKey: cfg.VAPIDPublicKey}, log)
-	a.Analytics = analytics.NewService(a.Pool, a.Bus, a.Jobs, analytics.Ports{
+	a.Analytics = analytics.NewService(sctx, a.Pool, a.Bus, a.Jobs, analytics.Ports{
 		Source: analyticsSource{a.Orders, a.Payments}, Shops: promos, Views: analyticsViews{a.Search},
 		Ratings: analyticsRatings{a.Reviews}, Stock: analyticsStock{a.Catalog}, PromisedDays: promisedDays(a.Shipping.Fees())},
 		analytics.Config{Location: cfg.MarketplaceTZ, MaxRange: cfg.AnalyticsMaxRangeDays, ViewsEvery: cfg.AnalyticsViewsEvery,

@@ -23,6 +23,7 @@ import (
 	"github.com/goshop/goshop/internal/platform/httpx"
 	"github.com/goshop/goshop/internal/platform/jobs"
 	"github.com/goshop/goshop/internal/platform/pgdb"
+	"github.com/goshop/goshop/internal/platform/settle"
 	"github.com/goshop/goshop/internal/search/internal/store"
 )
 
@@ -46,11 +47,11 @@ type Service struct {
 	meili *Meili
 	bus   *eventbus.Bus
 	ship  Shipping
-	// kick wakes the refresher of stale products (refresher): a send never blocks, and the
-	// kicks of one moment collapse into the one its buffer holds.
-	kick chan struct{}
-	cfg  Config
-	log  *slog.Logger
+	// stale re-indexes the products marked stale (refreshStalePass) a moment after a sale
+	// kicks it.
+	stale *settle.Loop
+	cfg   Config
+	log   *slog.Logger
 }
 
 // Config is the search context's configuration.
@@ -84,8 +85,12 @@ func NewService(ctx context.Context, pool *pgxpool.Pool, bus *eventbus.Bus, runn
 	ship Shipping, cfg Config, log *slog.Logger) *Service {
 	pg := NewPostgres(pool)
 	s := &Service{pool: pool, q: newStore(pool), reads: pool, readQ: newStore(pool), engine: pg, pg: pg, catalog: cat, shops: shops, bus: bus, ship: ship, cfg: cfg, log: log,
-		ingest: NewIngester(ctx, pool, cfg.Location, cfg.Queue, cfg.BatchWait, log), jobs: runner, kick: make(chan struct{}, 1)}
-	go s.refresher(ctx)
+		ingest: NewIngester(ctx, pool, cfg.Location, cfg.Queue, cfg.BatchWait, log), jobs: runner}
+	s.stale = settle.New("search.stale", staleWait, func(ctx context.Context) (bool, error) {
+		_, found, err := s.refreshStalePass(ctx, time.Now())
+		return found, err
+	}, log)
+	go s.stale.Run(ctx)
 	if cfg.MeiliURL != "" {
 		s.meili = NewMeili(cfg.MeiliURL, cfg.MeiliKey, cmp.Or(cfg.MeiliIndex, "products"))
 		s.engine = s.meili
@@ -211,10 +216,7 @@ func (s *Service) salesAndStock(ctx context.Context, envs []eventbus.Envelope) e
 	if err := s.recordSales(ctx, orders, ids); err != nil {
 		return err
 	}
-	select {
-	case s.kick <- struct{}{}:
-	default: // a kick is already waiting
-	}
+	s.stale.Kick()
 	return nil
 }
 
@@ -416,38 +418,12 @@ const staleKey = "search.stale"
 // that a job under a steady stream of old marks ends; what it leaves, the next sweep takes.
 const stalePasses = 20
 
-// staleWait is how long the refresher lets sales mark their products after the first kick, so
-// that one pass re-indexes a busy product once for all of them: the lag of a sold count or a
-// stock level in search results.
+// staleWait is how long the refresher (stale) lets sales mark their products after the first
+// kick, so that one pass re-indexes a busy product once for all of them: the lag of a sold count
+// or a stock level in search results. Under a stream of sales a pass takes a second's marks at
+// once. The marks are in the database: what a crash leaves, the sweep takes once they are
+// staleSweepAge old.
 const staleWait = time.Second
-
-// refresher re-indexes the stale products staleWait after a sale kicks it, and again every
-// staleWait while its passes find marks, until ctx ends: under a stream of sales a pass takes
-// a second's marks at once. The marks are in the database: what a crash leaves, the sweep takes
-// once they are staleSweepAge old.
-func (s *Service) refresher(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.kick:
-		}
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(staleWait):
-			}
-			_, found, err := s.refreshStalePass(ctx, time.Now())
-			if err != nil && ctx.Err() == nil {
-				s.log.Error("search: refresh stale products", "err", err)
-			}
-			if !found {
-				break
-			}
-		}
-	}
-}
 
 // staleSweepEvery is how often the sweep re-indexes the products whose marks no refresher took
 // (their process crashed first); staleSweepAge is how old a mark must be for the sweep to take
