@@ -527,6 +527,16 @@ func (a notifyUsers) Contact(ctx context.Context, userID uuid.UUID) (notify.Cont
 	return c, nil
 }
 
+func (a notifyUsers) QueueContacts(ctx context.Context, b *pgdb.Batch, ids []uuid.UUID, done func(map[uuid.UUID]notify.Contact, error) error) {
+	a.u.QueueContacts(ctx, b, ids, func(cs map[uuid.UUID]user.Contact, err error) error {
+		out := make(map[uuid.UUID]notify.Contact, len(cs))
+		for id, c := range cs {
+			out[id] = notify.Contact{Email: c.Email, FullName: c.FullName, Phone: c.Phone, Locale: notify.Locale(c.Locale)}
+		}
+		return done(out, err)
+	})
+}
+
 func (a notifyUsers) QueueLocales(ctx context.Context, b *pgdb.Batch, ids []uuid.UUID, done func(map[uuid.UUID]notify.Locale, error) error) {
 	a.u.QueueLocales(ctx, b, ids, func(ls map[uuid.UUID]user.Locale, err error) error {
 		out := make(map[uuid.UUID]notify.Locale, len(ls))

@@ -141,6 +141,10 @@ type Locale struct {
 type Users interface {
 	// Contact answers how to reach a person, and in which language and zone.
 	Contact(ctx context.Context, userID uuid.UUID) (Contact, error)
+	// QueueContacts queues on b the one read of how to reach every live account among ids
+	// (the readers of a send job's deliveries); done gets them by account when b is sent, an
+	// account that is gone missing.
+	QueueContacts(ctx context.Context, b *pgdb.Batch, ids []uuid.UUID, done func(map[uuid.UUID]Contact, error) error)
 	// QueueLocales queues on b the one read of the language and zone of every live account
 	// among ids (all the recipients of an event); done gets them by account when b is sent, an
 	// account that is gone missing.

@@ -66,10 +66,6 @@ INSERT INTO notify.settings (user_id, quiet_start, quiet_end)
 VALUES (@user_id, sqlc.narg(quiet_start), sqlc.narg(quiet_end))
 ON CONFLICT (user_id) DO UPDATE SET quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end, updated_at = now();
 
--- name: ActiveTemplate :one
-SELECT id, kind, channel, locale, version, subject, body, html, active, created_by, created_at
-FROM notify.templates WHERE kind = @kind AND channel = @channel AND locale = @locale AND active;
-
 -- name: ActiveTemplatesOf :many
 -- The active templates of an event's kinds on one channel, in every language.
 SELECT id, kind, channel, locale, version, subject, body, html, active, created_by, created_at
@@ -142,10 +138,18 @@ SELECT id, user_id, kind, channel, event_id, template_id, subject, body, data, s
     created_at, sent_at
 FROM notify.deliveries WHERE id = @id;
 
--- name: AttemptDelivery :one
-UPDATE notify.deliveries SET attempts = attempts + 1 WHERE id = @id AND status = 'queued'
+-- name: AttemptDeliveries :many
+-- The deliveries among ids still queued, each tried once more: one statement for a send job's.
+UPDATE notify.deliveries SET attempts = attempts + 1 WHERE id = ANY(@ids::uuid[]) AND status = 'queued'
 RETURNING id, user_id, kind, channel, event_id, template_id, subject, body, data, status, attempts, last_error, created_by,
     created_at, sent_at;
+
+-- name: ActiveTemplatesFor :many
+-- The active templates, in every language, of the kinds and channels of the deliveries among
+-- ids: one read for a send job's.
+SELECT t.id, t.kind, t.channel, t.locale, t.version, t.subject, t.body, t.html, t.active, t.created_by, t.created_at
+FROM notify.templates t
+WHERE t.active AND (t.kind, t.channel) IN (SELECT d.kind, d.channel FROM notify.deliveries d WHERE d.id = ANY(@ids::uuid[]));
 
 -- name: FinishDelivery :exec
 UPDATE notify.deliveries SET status = @status, last_error = @last_error,

@@ -8,12 +8,26 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/goshop/goshop/internal/app/apptest"
 	"github.com/goshop/goshop/internal/platform/pgdb"
 )
+
+// readers registers six readers, the second of whom reads English, and answers their IDs,
+// tokens and addresses.
+func readers(t *testing.T, env *apptest.Env) (ids []uuid.UUID, tokens, emails []string) {
+	t.Helper()
+	for i := range 6 {
+		u := env.Register(t, fmt.Sprintf("Reader %d", i))
+		ids, tokens, emails = append(ids, uuidOf(t, u.ID)), append(tokens, u.AccessToken), append(emails, u.Email)
+	}
+	res := env.Put(t, "/users/profile", tokens[1], map[string]any{"locale": "en"})
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	return ids, tokens, emails
+}
 
 // TestAnEventsRoundTripsDoNotGrowWithItsRecipients: turning one event into notifications takes
 // as many round trips to PostgreSQL for six recipients as for one, and few (BEGIN and COMMIT
@@ -27,16 +41,9 @@ func TestAnEventsRoundTripsDoNotGrowWithItsRecipients(t *testing.T) {
 	var rt pgdb.RoundTrips
 	env := apptest.New(t, apptest.WithRoundTrips(&rt))
 	ctx := context.Background()
-	var users []uuid.UUID
-	var tokens []string
-	for i := range 6 {
-		u := env.Register(t, fmt.Sprintf("Reader %d", i))
-		users, tokens = append(users, uuidOf(t, u.ID)), append(tokens, u.AccessToken)
-	}
-	res := env.Put(t, "/users/profile", tokens[1], map[string]any{"locale": "en"})
-	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	users, tokens, _ := readers(t, env)
 	now := time.Now().In(time.UTC)
-	res = env.Put(t, "/notifications/preferences", tokens[2], map[string]any{"time_zone": "UTC",
+	res := env.Put(t, "/notifications/preferences", tokens[2], map[string]any{"time_zone": "UTC",
 		"quiet_hours": map[string]string{"start": now.Add(-time.Hour).Format("15:04"), "end": now.Add(time.Hour).Format("15:04")},
 		"items":       []any{map[string]any{"kind": "order_placed", "channel": "sms", "enabled": true}}})
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
@@ -85,4 +92,55 @@ func TestAnEventsRoundTripsDoNotGrowWithItsRecipients(t *testing.T) {
 	require.NoError(t, env.App.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM notify.notifications WHERE event_id = $1)
 		+ (SELECT count(*) FROM notify.deliveries WHERE event_id = $1)`, event).Scan(&again))
 	assert.Equal(t, notifications+emails+sms, again)
+}
+
+// TestASendJobsReadsDoNotGrowWithItsDeliveries: sending a dispatch's mails reads the deliveries,
+// their templates and their readers' contacts in two round trips whatever their number; each
+// mail then costs only the record that it was sent (it cost three more: its attempt, its
+// reader's contact and its template, one after the other). Every mail is sent, in its reader's
+// language.
+func TestASendJobsReadsDoNotGrowWithItsDeliveries(t *testing.T) {
+	t.Parallel()
+	var rt pgdb.RoundTrips
+	env := apptest.New(t, apptest.WithRoundTrips(&rt))
+	ctx := context.Background()
+	users, _, emails := readers(t, env)
+	// With the workers stopped, nothing else uses the pool and the deliveries wait for the test.
+	require.NoError(t, env.App.Jobs.Stop(ctx))
+	deliveries := func(to ...uuid.UUID) []uuid.UUID {
+		event := uuid.NewString()
+		require.NoError(t, env.App.Notify.DispatchOrderPlaced(ctx, event, uuid.NewString(), to...))
+		rows, err := env.App.Pool.Query(ctx, `SELECT id FROM notify.deliveries WHERE event_id = $1 AND channel = 'email'`, event)
+		require.NoError(t, err)
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		require.NoError(t, err)
+		require.Len(t, ids, len(to))
+		return ids
+	}
+	require.NoError(t, env.App.Notify.SendDeliveries(ctx, deliveries(users...)...), "a warm-up: the statements prepared")
+	count := func(ids []uuid.UUID) int64 {
+		before := rt.N()
+		require.NoError(t, env.App.Notify.SendDeliveries(ctx, ids...))
+		return rt.N() - before
+	}
+	one := count(deliveries(users[0]))
+	six := count(deliveries(users...))
+	t.Logf("round trips: %d for one mail, %d for six", one, six)
+	assert.EqualValues(t, 2+1, one, "the reads, then the record of the one mail")
+	assert.EqualValues(t, 2+6, six, "the same reads, then a record a mail")
+
+	for i, addr := range emails {
+		got := env.Mailbox.To(addr)
+		want := 2 // the warm-up's and the six's
+		if i == 0 {
+			want = 3
+		}
+		require.Len(t, got, want, "%s", addr)
+		if i == 1 {
+			assert.Contains(t, got[len(got)-1].Subject, "placed", "in English, the reader's language")
+		}
+	}
+	var queued int
+	require.NoError(t, env.App.Pool.QueryRow(ctx, `SELECT count(*) FROM notify.deliveries WHERE channel = 'email' AND status <> 'sent'`).Scan(&queued))
+	assert.Zero(t, queued, "every mail recorded sent")
 }

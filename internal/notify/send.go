@@ -12,7 +12,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/goshop/goshop/internal/notify/internal/store"
-	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/jobs"
 	"github.com/goshop/goshop/internal/platform/mail"
 	"github.com/goshop/goshop/internal/platform/pgdb"
@@ -52,7 +51,10 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[sendArgs]) error {
 	if len(job.Args.DeliveryIDs) > 0 {
 		return w.many(ctx, job)
 	}
-	err := s.send(ctx, job.Args.DeliveryID)
+	errs, err := s.sendAll(ctx, []uuid.UUID{job.Args.DeliveryID})
+	if err == nil {
+		err = errs[0]
+	}
 	var sk skip
 	switch {
 	case err == nil:
@@ -71,12 +73,17 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[sendArgs]) error {
 
 // many sends a dispatch's deliveries one after another; each one that fails (not skipped) gets
 // a job of its own, inserted in the transaction that completes this one, where it retries with
-// backoff as a single delivery does (its first try was this one's).
+// backoff as a single delivery does (its first try was this one's). When the reads before the
+// sends fail, nothing was sent and the whole job is retried.
 func (w *sendWorker) many(ctx context.Context, job *river.Job[sendArgs]) error {
 	s := w.s
+	errs, err := s.sendAll(ctx, job.Args.DeliveryIDs)
+	if err != nil {
+		return err
+	}
 	var failed []river.InsertManyParams
-	for _, id := range job.Args.DeliveryIDs {
-		err := s.send(ctx, id)
+	for i, id := range job.Args.DeliveryIDs {
+		err := errs[i]
 		var sk skip
 		switch {
 		case err == nil:
@@ -112,34 +119,75 @@ func clip(s string) string {
 	return s
 }
 
-// send renders and sends one queued delivery; it records it sent when the channel took it.
-func (s *Service) send(ctx context.Context, id uuid.UUID) error {
-	d, err := s.q.AttemptDelivery(ctx, id)
-	if pgdb.IsNoRows(err) {
-		return nil // finished already, or gone
+// templateKey picks a stored template: a kind on a channel in a language.
+type templateKey struct{ kind, channel, locale string }
+
+// sendAll sends the queued deliveries among ids, one after another, and answers each one's
+// outcome in ids' order (nil: sent, or finished already or gone). The deliveries, their
+// templates and their readers' contacts are read first, in two round trips whatever their
+// number (the contacts are the identity context's, asked for once the deliveries say whose);
+// it was three a delivery. Each one is recorded sent as soon as its channel took it. An error
+// of its own means those reads failed, and nothing was sent.
+func (s *Service) sendAll(ctx context.Context, ids []uuid.UUID) ([]error, error) {
+	var (
+		b         pgdb.Batch
+		queued    []store.NotifyDelivery
+		templates = map[templateKey]*store.NotifyTemplate{}
+		contacts  map[uuid.UUID]Contact
+	)
+	pgdb.Queue(&b, func(db pgdb.DBTX) ([]store.NotifyDelivery, error) { return newStore(db).AttemptDeliveries(ctx, ids) },
+		func(ds []store.NotifyDelivery, err error) error { queued = ds; return err })
+	pgdb.Queue(&b, func(db pgdb.DBTX) ([]store.NotifyTemplate, error) { return newStore(db).ActiveTemplatesFor(ctx, ids) },
+		func(ts []store.NotifyTemplate, err error) error {
+			for i, t := range ts {
+				templates[templateKey{t.Kind, t.Channel, t.Locale}] = &ts[i]
+			}
+			return err
+		})
+	if err := b.Send(ctx, s.pool); err != nil {
+		return nil, fmt.Errorf("notify: take deliveries: %w", err)
 	}
-	if err != nil {
-		return err
+	if len(queued) == 0 {
+		return make([]error, len(ids)), nil
 	}
+	readers := make([]uuid.UUID, len(queued))
+	for i, d := range queued {
+		readers[i] = d.UserID
+	}
+	s.ports.Users.QueueContacts(ctx, &b, readers, func(cs map[uuid.UUID]Contact, err error) error { contacts = cs; return err })
+	if err := b.Send(ctx, s.pool); err != nil {
+		return nil, err
+	}
+	outcome := make(map[uuid.UUID]error, len(queued))
+	for _, d := range queued {
+		c, live := contacts[d.UserID]
+		outcome[d.ID] = s.sendOne(ctx, d, c, live, templates)
+	}
+	errs := make([]error, len(ids))
+	for i, id := range ids {
+		errs[i] = outcome[id]
+	}
+	return errs, nil
+}
+
+// sendOne renders and sends one delivery taken for a try, to its reader's contact (live: the
+// account still exists); it records it sent when the channel took it.
+func (s *Service) sendOne(ctx context.Context, d store.NotifyDelivery, contact Contact, live bool, templates map[templateKey]*store.NotifyTemplate) error {
 	var data map[string]any
 	if err := json.Unmarshal(d.Data, &data); err != nil {
 		return skip{why: "unreadable data: " + err.Error()}
 	}
-	// The profile's language and zone as they are now: a message still queued speaks the
-	// language its reader chose meanwhile. Quiet hours were applied when it was queued.
-	contact, err := s.ports.Users.Contact(ctx, d.UserID)
-	if apperr.Is(err, apperr.NotFound) {
+	if !live {
 		return skip{why: "the account is gone"}
 	}
-	if err != nil {
-		return err
-	}
+	// The profile's language and zone as they are now: a message still queued speaks the
+	// language its reader chose meanwhile. Quiet hours were applied when it was queued.
 	st := s.settingsOf(contact.Locale, nil, nil)
 	if _, ok := data["name"]; !ok {
 		data["name"] = contact.FullName
 	}
 	ch := Channel(d.Channel)
-	msg, _, err := s.renderFor(ctx, s.q, Kind(d.Kind), ch, st.locale, st.localize(data))
+	msg, _, err := s.renderWith(templates[templateKey{d.Kind, d.Channel, st.locale}], Kind(d.Kind), st.locale, st.localize(data))
 	if err != nil {
 		return skip{why: "cannot render: " + err.Error()}
 	}

@@ -101,19 +101,6 @@ func toTemplate(r store.NotifyTemplate) Template {
 		Subject: r.Subject, Body: r.Body, HTML: r.Html, Active: r.Active, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC()}
 }
 
-// renderFor makes the message of kind on channel in locale: the active stored template, else
-// the built-in text. templateID names the stored template used (nil: built-in).
-func (s *Service) renderFor(ctx context.Context, q *store.Queries, kind Kind, ch Channel, locale string, data map[string]any) (rendered, *uuid.UUID, error) {
-	t, err := q.ActiveTemplate(ctx, store.ActiveTemplateParams{Kind: string(kind), Channel: string(ch), Locale: locale})
-	switch {
-	case err == nil:
-		return s.renderWith(&t, kind, locale, data)
-	case pgdb.IsNoRows(err):
-		return s.renderWith(nil, kind, locale, data)
-	}
-	return rendered{}, nil, fmt.Errorf("notify: template: %w", err)
-}
-
 // renderWith makes the message of kind in locale with a stored template t, or the built-in text
 // when t is nil.
 func (s *Service) renderWith(t *store.NotifyTemplate, kind Kind, locale string, data map[string]any) (rendered, *uuid.UUID, error) {

@@ -22,6 +22,11 @@ SET locale = coalesce(sqlc.narg(locale), locale), time_zone = coalesce(sqlc.narg
 WHERE id = @id AND deleted_at IS NULL
 RETURNING *;
 
+-- name: ContactsOf :many
+-- How to reach the live accounts among ids, and in which language: one query for every reader
+-- of a send job's deliveries.
+SELECT id, email, full_name, phone, locale, time_zone FROM users.users WHERE id = ANY(@ids::uuid[]) AND deleted_at IS NULL;
+
 -- name: LocalesOf :many
 -- The language and time zone of the live accounts among ids: one query for every recipient of
 -- an event.

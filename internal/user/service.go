@@ -525,6 +525,26 @@ func (s *Service) QueueLocales(ctx context.Context, b *pgdb.Batch, ids []uuid.UU
 		})
 }
 
+// QueueContacts queues on b the one read of how to reach every live account among ids; done
+// gets them by account when b is sent, an account that is gone missing.
+func (s *Service) QueueContacts(ctx context.Context, b *pgdb.Batch, ids []uuid.UUID, done func(map[uuid.UUID]Contact, error) error) {
+	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.ContactsOfRow, error) { return newStore(db).ContactsOf(ctx, ids) },
+		func(rows []store.ContactsOfRow, err error) error {
+			if err != nil {
+				return done(nil, fmt.Errorf("user: contacts: %w", err))
+			}
+			out := make(map[uuid.UUID]Contact, len(rows))
+			for _, r := range rows {
+				c := Contact{Email: r.Email, FullName: r.FullName, Locale: Locale{Locale: r.Locale, TimeZone: r.TimeZone}}
+				if r.Phone != nil {
+					c.Phone = *r.Phone
+				}
+				out[r.ID] = c
+			}
+			return done(out, nil)
+		})
+}
+
 // Delete removes an account (the user themself, or an admin): personal data and addresses go,
 // every session ends, and the row stays so that orders and payments keep their references.
 func (s *Service) Delete(ctx context.Context, p auth.Principal, id uuid.UUID) error {

@@ -40,6 +40,14 @@ type Locale struct {
 	TimeZone string
 }
 
+// Contact is how to reach a person and how to speak to them: what a message needs.
+type Contact struct {
+	Email    string
+	FullName string
+	Phone    string // "" when none is on the profile
+	Locale
+}
+
 // Session is what sign-in, registration and refresh answer.
 type Session struct {
 	User         User   `json:"user"`

@@ -13,34 +13,44 @@ import (
 	"github.com/google/uuid"
 )
 
-const activeTemplate = `-- name: ActiveTemplate :one
-SELECT id, kind, channel, locale, version, subject, body, html, active, created_by, created_at
-FROM notify.templates WHERE kind = $1 AND channel = $2 AND locale = $3 AND active
+const activeTemplatesFor = `-- name: ActiveTemplatesFor :many
+SELECT t.id, t.kind, t.channel, t.locale, t.version, t.subject, t.body, t.html, t.active, t.created_by, t.created_at
+FROM notify.templates t
+WHERE t.active AND (t.kind, t.channel) IN (SELECT d.kind, d.channel FROM notify.deliveries d WHERE d.id = ANY($1::uuid[]))
 `
 
-type ActiveTemplateParams struct {
-	Kind    string
-	Channel string
-	Locale  string
-}
-
-func (q *Queries) ActiveTemplate(ctx context.Context, arg ActiveTemplateParams) (NotifyTemplate, error) {
-	row := q.db.QueryRow(ctx, activeTemplate, arg.Kind, arg.Channel, arg.Locale)
-	var i NotifyTemplate
-	err := row.Scan(
-		&i.ID,
-		&i.Kind,
-		&i.Channel,
-		&i.Locale,
-		&i.Version,
-		&i.Subject,
-		&i.Body,
-		&i.Html,
-		&i.Active,
-		&i.CreatedBy,
-		&i.CreatedAt,
-	)
-	return i, err
+// The active templates, in every language, of the kinds and channels of the deliveries among
+// ids: one read for a send job's.
+func (q *Queries) ActiveTemplatesFor(ctx context.Context, ids []uuid.UUID) ([]NotifyTemplate, error) {
+	rows, err := q.db.Query(ctx, activeTemplatesFor, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []NotifyTemplate{}
+	for rows.Next() {
+		var i NotifyTemplate
+		if err := rows.Scan(
+			&i.ID,
+			&i.Kind,
+			&i.Channel,
+			&i.Locale,
+			&i.Version,
+			&i.Subject,
+			&i.Body,
+			&i.Html,
+			&i.Active,
+			&i.CreatedBy,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const activeTemplatesOf = `-- name: ActiveTemplatesOf :many
@@ -86,33 +96,47 @@ func (q *Queries) ActiveTemplatesOf(ctx context.Context, arg ActiveTemplatesOfPa
 	return items, nil
 }
 
-const attemptDelivery = `-- name: AttemptDelivery :one
-UPDATE notify.deliveries SET attempts = attempts + 1 WHERE id = $1 AND status = 'queued'
+const attemptDeliveries = `-- name: AttemptDeliveries :many
+UPDATE notify.deliveries SET attempts = attempts + 1 WHERE id = ANY($1::uuid[]) AND status = 'queued'
 RETURNING id, user_id, kind, channel, event_id, template_id, subject, body, data, status, attempts, last_error, created_by,
     created_at, sent_at
 `
 
-func (q *Queries) AttemptDelivery(ctx context.Context, id uuid.UUID) (NotifyDelivery, error) {
-	row := q.db.QueryRow(ctx, attemptDelivery, id)
-	var i NotifyDelivery
-	err := row.Scan(
-		&i.ID,
-		&i.UserID,
-		&i.Kind,
-		&i.Channel,
-		&i.EventID,
-		&i.TemplateID,
-		&i.Subject,
-		&i.Body,
-		&i.Data,
-		&i.Status,
-		&i.Attempts,
-		&i.LastError,
-		&i.CreatedBy,
-		&i.CreatedAt,
-		&i.SentAt,
-	)
-	return i, err
+// The deliveries among ids still queued, each tried once more: one statement for a send job's.
+func (q *Queries) AttemptDeliveries(ctx context.Context, ids []uuid.UUID) ([]NotifyDelivery, error) {
+	rows, err := q.db.Query(ctx, attemptDeliveries, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []NotifyDelivery{}
+	for rows.Next() {
+		var i NotifyDelivery
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Kind,
+			&i.Channel,
+			&i.EventID,
+			&i.TemplateID,
+			&i.Subject,
+			&i.Body,
+			&i.Data,
+			&i.Status,
+			&i.Attempts,
+			&i.LastError,
+			&i.CreatedBy,
+			&i.CreatedAt,
+			&i.SentAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const countPushSubscriptions = `-- name: CountPushSubscriptions :one

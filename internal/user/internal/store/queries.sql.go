@@ -65,6 +65,48 @@ func (q *Queries) ConsumeOTP(ctx context.Context, id uuid.UUID) (int64, error) {
 	return result.RowsAffected(), nil
 }
 
+const contactsOf = `-- name: ContactsOf :many
+SELECT id, email, full_name, phone, locale, time_zone FROM users.users WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL
+`
+
+type ContactsOfRow struct {
+	ID       uuid.UUID
+	Email    string
+	FullName string
+	Phone    *string
+	Locale   string
+	TimeZone string
+}
+
+// How to reach the live accounts among ids, and in which language: one query for every reader
+// of a send job's deliveries.
+func (q *Queries) ContactsOf(ctx context.Context, ids []uuid.UUID) ([]ContactsOfRow, error) {
+	rows, err := q.db.Query(ctx, contactsOf, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ContactsOfRow{}
+	for rows.Next() {
+		var i ContactsOfRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Email,
+			&i.FullName,
+			&i.Phone,
+			&i.Locale,
+			&i.TimeZone,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const countAddresses = `-- name: CountAddresses :one
 SELECT count(*) FROM users.addresses WHERE user_id = $1
 `
