@@ -73,7 +73,8 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 	var row store.CartItem
 	var offer Offer
 	var onOffer bool
-	err = pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+	// BEGIN goes out with the first batch and COMMIT with the second: two round trips.
+	err = pgdb.WithPipelinedTx(ctx, s.pool, func(tx *pgdb.PipelinedTx) error {
 		// The buyer's lock, what the cart holds and the campaign price: one round trip.
 		var fill store.FillRow
 		var b pgdb.Batch
@@ -86,7 +87,7 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 			offer, onOffer = o, ok
 			return err
 		})
-		if err := b.Send(ctx, tx); err != nil {
+		if err := tx.Send(ctx, &b); err != nil {
 			return fmt.Errorf("cart: add: %w", err)
 		}
 		if fill.VariantQuantity == 0 && fill.Lines >= MaxLines {
@@ -95,7 +96,7 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 		if err := checkQuantity(v, fill.VariantQuantity+in.Quantity); err != nil {
 			return err
 		}
-		// The line and the interest it shows: one round trip.
+		// The line and the interest it shows, and the commit: one round trip.
 		b = pgdb.Batch{}
 		pgdb.Queue(&b, func(db pgdb.DBTX) (store.CartItem, error) {
 			return newStore(db).AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: v.VariantID, ProductID: v.ProductID,
@@ -107,7 +108,7 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 				return err
 			}
 		}
-		if err := b.Send(ctx, tx); err != nil {
+		if err := tx.SendCommit(ctx, &b); err != nil {
 			return fmt.Errorf("cart: add: %w", err)
 		}
 		return nil

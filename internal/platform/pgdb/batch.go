@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Batch gathers the statements of several contexts, each queuing its own schema's queries, so
@@ -183,3 +184,76 @@ type answer struct {
 func (a answer) Exec(context.Context, string, ...any) (pgconn.CommandTag, error) { return a.tag, nil }
 func (a answer) Query(context.Context, string, ...any) (pgx.Rows, error)         { return a.rows, nil }
 func (a answer) QueryRow(context.Context, string, ...any) pgx.Row                { return a.row }
+
+// PipelinedTx is a transaction whose BEGIN goes out with its first batch and whose COMMIT with
+// its last (SendCommit): a transaction of two batches takes two round trips, not four. It suits
+// a short transaction made only of batches, with Go's checks between them (an add to the cart);
+// one that hands its pgx.Tx to a library (River's inserts) keeps WithTx.
+type PipelinedTx struct {
+	conn  *pgxpool.Conn
+	begun bool // BEGIN went out
+	ended bool // COMMIT went out and was answered
+}
+
+// WithPipelinedTx runs fn in a PipelinedTx on one of pool's connections: committed with fn's
+// SendCommit, or after fn returns nil when it did not call it; rolled back when fn (or a batch)
+// fails, and when fn panics. A failed batch leaves the transaction aborted, COMMIT included
+// (PostgreSQL skips what follows an error up to the batch's Sync), so the rollback is always
+// sent, and the connection goes back to the pool idle.
+func WithPipelinedTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx *PipelinedTx) error) (err error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("pgdb: acquire: %w", err)
+	}
+	defer conn.Release()
+	tx := &PipelinedTx{conn: conn}
+	defer func() {
+		p := recover()
+		if (p != nil || err != nil) && tx.begun && !tx.ended {
+			if _, rerr := conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+				// A connection left inside a transaction must not serve anyone else.
+				_ = conn.Conn().Close(context.WithoutCancel(ctx))
+			}
+		}
+		if p != nil {
+			panic(p)
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if tx.begun && !tx.ended {
+		if _, err = conn.Exec(ctx, "COMMIT"); err != nil {
+			return fmt.Errorf("pgdb: commit: %w", err)
+		}
+		tx.ended = true
+	}
+	return nil
+}
+
+// Send sends b in the transaction, after BEGIN when it is its first batch: one round trip.
+func (tx *PipelinedTx) Send(ctx context.Context, b *Batch) error { return tx.send(ctx, b, false) }
+
+// SendCommit sends b and then COMMIT, in one round trip: the transaction ends with it. When a
+// statement of b fails, nothing commits and the error is b's. b's callbacks run once the commit
+// is done: an error one of them returns is returned, but what committed stays.
+func (tx *PipelinedTx) SendCommit(ctx context.Context, b *Batch) error { return tx.send(ctx, b, true) }
+
+func (tx *PipelinedTx) send(ctx context.Context, b *Batch, commit bool) error {
+	if tx.ended {
+		return errors.New("pgdb: a batch after the transaction's commit")
+	}
+	q := b.b.QueuedQueries
+	if !tx.begun {
+		q = append([]*pgx.QueuedQuery{{SQL: "BEGIN"}}, q...)
+	}
+	if commit {
+		q = append(q, &pgx.QueuedQuery{SQL: "COMMIT"})
+	}
+	b.b.QueuedQueries = q
+	tx.begun = true
+	err := b.Send(ctx, tx.conn)
+	// Out of a transaction once the batch's Sync is answered: its COMMIT went through.
+	tx.ended = commit && tx.conn.Conn().PgConn().TxStatus() == 'I'
+	return err
+}

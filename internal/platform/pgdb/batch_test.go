@@ -2,6 +2,7 @@ package pgdb_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -140,4 +141,78 @@ func TestQueueGenericRunsOneStatementUnderTheGenericPlan(t *testing.T) {
 	generic, custom = plans()
 	assert.Equal(t, [2]int64{1, 2}, [2]int64{generic, custom}, "the generic plan for the queued statement only")
 	assert.Equal(t, []answer{{3, "auto"}, {7, "force_generic_plan"}, {5, "auto"}}, got)
+}
+
+// TestPipelinedTxCarriesBeginAndCommitInItsBatches: a transaction of two batches takes two
+// round trips and commits; one that fails, in Go between its batches, in a statement of its
+// first batch or of its committing one, commits nothing; and each time the (one) connection
+// goes back to the pool out of any transaction, rather than dropped by it.
+func TestPipelinedTxCarriesBeginAndCommitInItsBatches(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, rt := countedPool(t)
+	_, err := pool.Exec(ctx, "CREATE TABLE t (n int PRIMARY KEY)")
+	require.NoError(t, err)
+	insert := func(b *pgdb.Batch, n int) {
+		pgdb.Queue(b, func(db pgdb.DBTX) (pgconn.CommandTag, error) { return db.Exec(ctx, "INSERT INTO t VALUES ($1)", n) },
+			func(_ pgconn.CommandTag, err error) error { return err })
+	}
+	rows := func() []int {
+		r, err := pool.Query(ctx, "SELECT n FROM t ORDER BY n")
+		require.NoError(t, err)
+		ns, err := pgx.CollectRows(r, pgx.RowTo[int])
+		require.NoError(t, err)
+		return ns
+	}
+	two := func(first, second int, between error) error {
+		return pgdb.WithPipelinedTx(ctx, pool, func(tx *pgdb.PipelinedTx) error {
+			var b pgdb.Batch
+			insert(&b, first)
+			if err := tx.Send(ctx, &b); err != nil {
+				return err
+			}
+			if between != nil {
+				return between
+			}
+			insert(&b, second)
+			return tx.SendCommit(ctx, &b)
+		})
+	}
+	require.NoError(t, two(1, 2, nil)) // warms the statement cache
+	backend := func() (pid int) {
+		require.NoError(t, pool.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid))
+		return pid
+	}
+	pid := backend()
+
+	t.Run("two batches, two round trips", func(t *testing.T) {
+		before := rt.N()
+		require.NoError(t, two(3, 4, nil))
+		assert.EqualValues(t, 2, rt.N()-before)
+		assert.Equal(t, []int{1, 2, 3, 4}, rows())
+	})
+	t.Run("an error between the batches rolls back", func(t *testing.T) {
+		refused := errors.New("over the limit")
+		require.ErrorIs(t, two(5, 6, refused), refused)
+		assert.Equal(t, []int{1, 2, 3, 4}, rows())
+	})
+	t.Run("a failed statement in the first batch rolls back", func(t *testing.T) {
+		require.True(t, pgdb.IsUniqueViolation(two(1, 7, nil), ""))
+		assert.Equal(t, []int{1, 2, 3, 4}, rows())
+	})
+	t.Run("a failed statement before COMMIT commits nothing", func(t *testing.T) {
+		require.True(t, pgdb.IsUniqueViolation(two(8, 2, nil), ""))
+		assert.Equal(t, []int{1, 2, 3, 4}, rows(), "8 went with the rest")
+	})
+	t.Run("fn that never commits is committed after it", func(t *testing.T) {
+		require.NoError(t, pgdb.WithPipelinedTx(ctx, pool, func(tx *pgdb.PipelinedTx) error {
+			var b pgdb.Batch
+			insert(&b, 9)
+			return tx.Send(ctx, &b)
+		}))
+		assert.Equal(t, []int{1, 2, 3, 4, 9}, rows())
+	})
+	// The pool drops a connection handed back inside a transaction: the same backend all along
+	// means each one went back idle.
+	assert.Equal(t, pid, backend(), "the connection was never dropped")
 }
