@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/goshop/goshop/internal/platform/pgdb"
+	"github.com/goshop/goshop/internal/platform/testdb"
 )
 
 // TestQueueRunsQueryMethodsOnABatch: a row, rows and an exec, queued by the methods that would
@@ -215,4 +216,56 @@ func TestPipelinedTxCarriesBeginAndCommitInItsBatches(t *testing.T) {
 	// The pool drops a connection handed back inside a transaction: the same backend all along
 	// means each one went back idle.
 	assert.Equal(t, pid, backend(), "the connection was never dropped")
+}
+
+// BenchmarkTransactionOfTwoBatches: the same transaction (a lock and a read, then an insert) sent
+// as WithTx does (BEGIN, two batches, COMMIT: four round trips) and as WithPipelinedTx does
+// (two), one client, on the local PostgreSQL.
+func BenchmarkTransactionOfTwoBatches(b *testing.B) {
+	ctx := context.Background()
+	pool, err := pgdb.Open(ctx, testdb.New(b), 2)
+	require.NoError(b, err)
+	b.Cleanup(pool.Close)
+	_, err = pool.Exec(ctx, "CREATE TABLE t (id bigserial PRIMARY KEY, n int)")
+	require.NoError(b, err)
+	queue := func(first bool, bt *pgdb.Batch) {
+		if first {
+			pgdb.Queue(bt, func(db pgdb.DBTX) (pgconn.CommandTag, error) {
+				return db.Exec(ctx, "SELECT pg_advisory_xact_lock(42)")
+			}, func(_ pgconn.CommandTag, err error) error { return err })
+			pgdb.Queue(bt, func(db pgdb.DBTX) (int, error) {
+				var n int
+				return n, db.QueryRow(ctx, "SELECT count(*) FROM t WHERE id < 10").Scan(&n)
+			}, func(int, error) error { return nil })
+			return
+		}
+		pgdb.Queue(bt, func(db pgdb.DBTX) (pgconn.CommandTag, error) { return db.Exec(ctx, "INSERT INTO t (n) VALUES (1)") },
+			func(_ pgconn.CommandTag, err error) error { return err })
+	}
+	b.Run("WithTx", func(b *testing.B) {
+		for b.Loop() {
+			require.NoError(b, pgdb.WithTx(ctx, pool, func(tx pgx.Tx) error {
+				var bt pgdb.Batch
+				queue(true, &bt)
+				if err := bt.Send(ctx, tx); err != nil {
+					return err
+				}
+				queue(false, &bt)
+				return bt.Send(ctx, tx)
+			}))
+		}
+	})
+	b.Run("WithPipelinedTx", func(b *testing.B) {
+		for b.Loop() {
+			require.NoError(b, pgdb.WithPipelinedTx(ctx, pool, func(tx *pgdb.PipelinedTx) error {
+				var bt pgdb.Batch
+				queue(true, &bt)
+				if err := tx.Send(ctx, &bt); err != nil {
+					return err
+				}
+				queue(false, &bt)
+				return tx.SendCommit(ctx, &bt)
+			}))
+		}
+	})
 }
