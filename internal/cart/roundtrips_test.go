@@ -21,7 +21,7 @@ func TestAddRoundTrips(t *testing.T) {
 	var rt pgdb.RoundTrips
 	log := &apptest.SQLLog{}
 	env := apptest.New(t, apptest.WithRoundTrips(&rt), apptest.WithSQLLog(log))
-	require.NoError(t, env.App.Jobs.Stop(t.Context()))
+	env.Quiet(t)
 	_, _, shirt := shopWith(t, env, 150_000, 50)
 	buyer := env.Register(t, "Buyer")
 	add := func(body map[string]any) map[string]any {

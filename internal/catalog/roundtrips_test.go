@@ -27,7 +27,7 @@ func TestProductPageRoundTrips(t *testing.T) {
 
 	// With the workers stopped, requests one after another take the same idle connections, each
 	// of which prepares the statements on its first page.
-	require.NoError(t, w.App.Jobs.Stop(t.Context()))
+	w.Quiet(t)
 	for range 5 {
 		require.Equal(t, http.StatusOK, w.Get(t, "/products/"+id, "").Status)
 	}

@@ -50,7 +50,7 @@ func TestAnEventsRoundTripsDoNotGrowWithItsRecipients(t *testing.T) {
 
 	// With the workers stopped, nothing else uses the pool, and one dispatch after another takes
 	// the same idle connections, whose statement caches the warm-up fills, as a running server's are.
-	require.NoError(t, env.App.Jobs.Stop(ctx))
+	env.Quiet(t)
 	for range 3 {
 		require.NoError(t, env.App.Notify.DispatchOrderPlaced(ctx, uuid.NewString(), uuid.NewString(), users...))
 	}
@@ -106,7 +106,7 @@ func TestASendJobsReadsDoNotGrowWithItsDeliveries(t *testing.T) {
 	ctx := context.Background()
 	users, _, emails := readers(t, env)
 	// With the workers stopped, nothing else uses the pool and the deliveries wait for the test.
-	require.NoError(t, env.App.Jobs.Stop(ctx))
+	env.Quiet(t)
 	deliveries := func(to ...uuid.UUID) []uuid.UUID {
 		event := uuid.NewString()
 		require.NoError(t, env.App.Notify.DispatchOrderPlaced(ctx, event, uuid.NewString(), to...))
