@@ -6,6 +6,8 @@ import (
 	"strings"
 	"text/template"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/goshop/goshop/internal/platform/apperr"
 )
 
@@ -236,7 +238,7 @@ func render(locale string, subject, body, html string, data map[string]any) (ren
 	}
 	var buf bytes.Buffer
 	if html != "" {
-		t, err := htmltemplate.New("html").Option("missingkey=error").Parse(html)
+		t, err := parseHTML(html)
 		if err != nil {
 			return out, err
 		}
@@ -250,8 +252,57 @@ func render(locale string, subject, body, html string, data map[string]any) (ren
 	return out, nil
 }
 
+// parsedTemplates is how many template texts of each kind (text, HTML) stay parsed. Parsing a
+// subject and a body cost more than executing them, at every message sent; the texts in use
+// are a few per kind and locale, and the bound keeps what admins' edits leave behind small.
+const parsedTemplates = 512
+
+// parsedTexts and parsedHTMLs hold the parse of template texts by source, so an edited
+// template is a new entry and the old one ages out. A parsed template executes safely in
+// parallel.
+var (
+	parsedTexts = mustLRU[*template.Template]()
+	parsedHTMLs = mustLRU[*htmltemplate.Template]()
+)
+
+func mustLRU[T any]() *lru.Cache[string, T] {
+	c, err := lru.New[string, T](parsedTemplates)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// parseText answers src parsed as a text template, refusing unknown variables when executed.
+func parseText(src string) (*template.Template, error) {
+	return parsed(parsedTexts, src, func(src string) (*template.Template, error) {
+		return template.New("t").Option("missingkey=error").Parse(src)
+	})
+}
+
+// parseHTML is parseText for an email's HTML part: html/template escapes every variable.
+func parseHTML(src string) (*htmltemplate.Template, error) {
+	return parsed(parsedHTMLs, src, func(src string) (*htmltemplate.Template, error) {
+		return htmltemplate.New("html").Option("missingkey=error").Parse(src)
+	})
+}
+
+// parsed answers src from c, parsing it when it is not there; a text that does not parse is
+// not kept.
+func parsed[T any](c *lru.Cache[string, T], src string, parse func(string) (T, error)) (T, error) {
+	if t, ok := c.Get(src); ok {
+		return t, nil
+	}
+	t, err := parse(src)
+	if err != nil {
+		return t, err
+	}
+	c.Add(src, t)
+	return t, nil
+}
+
 func execText(src string, v map[string]any) (string, error) {
-	t, err := template.New("t").Option("missingkey=error").Parse(src)
+	t, err := parseText(src)
 	if err != nil {
 		return "", err
 	}
@@ -276,7 +327,7 @@ func checkTemplate(subject, body, html string) error {
 		}
 	}
 	if html != "" {
-		t, err := htmltemplate.New("html").Option("missingkey=error").Parse(html)
+		t, err := parseHTML(html)
 		if err == nil {
 			err = t.Execute(&bytes.Buffer{}, sample)
 		}

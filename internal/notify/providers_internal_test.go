@@ -265,3 +265,39 @@ func TestWebPushPayloadDecryptsWithTheSubscriptionsKey(t *testing.T) {
 	svc.mu.Unlock()
 	assert.ErrorIs(t, w.Send(context.Background(), to, payload), ErrGone, "410: the subscription is dropped")
 }
+
+// TestParsedTemplatesAreKeptPerSource: a text is parsed once and its parse serves the next
+// messages, an edited text is parsed anew, and an HTML part from the kept parse still escapes.
+func TestParsedTemplatesAreKeptPerSource(t *testing.T) {
+	t.Parallel()
+	subject := "Kept {{.order_ref}} " + t.Name()
+	html := "<p>{{.reason}}</p><!-- " + t.Name() + " -->"
+	for range 2 {
+		out, err := render("en", subject, "{{.reason}}", html, map[string]any{"order_id": "0123456789abcdef", "reason": "<b>x</b>"})
+		require.NoError(t, err)
+		assert.Equal(t, "Kept #01234567 "+t.Name(), out.Title)
+		assert.Equal(t, "<b>x</b>", out.Body, "the text part is text")
+		assert.Contains(t, out.HTML, "&lt;b&gt;x&lt;/b&gt;", "the HTML part escapes, parsed or kept")
+	}
+	assert.True(t, parsedTexts.Contains(subject))
+	assert.True(t, parsedHTMLs.Contains(html))
+	edited := subject + "!"
+	out, err := render("en", edited, "x", "", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "Kept  "+t.Name()+"!", out.Title)
+	_, err = render("en", "{{if}}"+t.Name(), "x", "", nil)
+	require.Error(t, err)
+	assert.False(t, parsedTexts.Contains("{{if}}"+t.Name()), "a text that does not parse is not kept")
+}
+
+// BenchmarkRender renders an order mail from the built-in texts, as each send does.
+func BenchmarkRender(b *testing.B) {
+	texts := rules[KindOrderPlaced].vi
+	data := map[string]any{"order_id": "0123456789abcdef", "total": 125000, "currency": "VND", "shop_name": "Shop"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := render("vi", texts[0], texts[1], "", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
