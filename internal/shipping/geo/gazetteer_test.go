@@ -2,6 +2,7 @@ package geo_test
 
 import (
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -156,8 +157,45 @@ func TestFold(t *testing.T) {
 		"Thừa Thiên - Huế":      "thua thien hue",
 		// decomposed input (NFD, as some keyboards send it) folds the same
 		"Ha\u0300 No\u0323\u0302i": "ha noi",
+		"Ho Chi Minh City":         "ho chi minh city",
 	} {
 		assert.Equal(t, want, geo.Fold(in), in)
+	}
+}
+
+// TestFoldInParallel: the folding chains are reused, one caller at a time, so folds running
+// at once never see each other's text (run it with -race).
+func TestFoldInParallel(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{"Thành phố Hồ Chí Minh": "thanh pho ho chi minh", "ĐỒNG THÁP": "dong thap",
+		"Bà Rịa–Vũng Tàu": "ba ria vung tau", "Hanoi": "hanoi", "Thừa Thiên - Huế": "thua thien hue"}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 200 {
+				for in, want := range cases {
+					if got := geo.Fold(in); got != want {
+						t.Errorf("Fold(%q) = %q, want %q", in, got, want)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// BenchmarkLookupProvince looks up the province names of a checkout's addresses, accented and
+// not, as the shipping fee does for the shop and the buyer.
+func BenchmarkLookupProvince(b *testing.B) {
+	g := geo.Default()
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, in := range []string{"Thành phố Hồ Chí Minh", "Hà Nội", "Ho Chi Minh City", "Da Nang"} {
+			if _, ok := g.LookupProvince(in); !ok {
+				b.Fatal(in)
+			}
+		}
 	}
 }
 

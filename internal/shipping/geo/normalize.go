@@ -2,7 +2,9 @@ package geo
 
 import (
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -11,9 +13,25 @@ import (
 
 // foldAccents returns s without Vietnamese diacritics: tones and vowel marks go with the
 // decomposed combining marks, and đ, which Unicode does not decompose, is mapped by hand.
-// The transformer chain keeps buffers, so it is built per call rather than shared.
+// ASCII has nothing to fold; other text goes through a chain taken from folders.
 func foldAccents(s string) string {
-	t := transform.Chain(
+	if isASCII(s) {
+		return s
+	}
+	t := folders.Get().(transform.Transformer)
+	defer folders.Put(t)
+	out, _, err := transform.String(t, s) // String resets t first
+	if err != nil {
+		return s
+	}
+	return out
+}
+
+// folders keeps accent-folding chains for reuse: a chain keeps buffers, so one serves one
+// caller at a time, and building one at every fold cost more than the fold (a checkout folds
+// its shops' and its buyer's provinces).
+var folders = sync.Pool{New: func() any {
+	return transform.Chain(
 		norm.NFD,
 		runes.Remove(runes.In(unicode.Mn)),
 		runes.Map(func(r rune) rune {
@@ -27,11 +45,15 @@ func foldAccents(s string) string {
 		}),
 		norm.NFC,
 	)
-	out, _, err := transform.String(t, s)
-	if err != nil {
-		return s
+}}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
 	}
-	return out
+	return true
 }
 
 // Fold is the comparison form of a place name: no accents, lower case, punctuation as
