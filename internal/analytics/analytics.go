@@ -28,6 +28,7 @@ import (
 
 	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/auth"
+	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
 // Order is an order's facts as the source contexts answer them.
@@ -70,15 +71,18 @@ type Release struct {
 	At         time.Time
 }
 
-// Source reads orders and their money from the contexts that own them, through the caller's
-// transaction (the order and payment contexts; internal/app wires it).
+// Source reads orders and their money from the contexts that own them, in the caller's
+// transaction (the order and payment contexts; internal/app wires it). The reads a refresh makes
+// are queued on the caller's batch, so that they travel with its locks in one round trip.
 type Source interface {
-	// OrdersTx answers the orders of ids that exist.
-	OrdersTx(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) ([]Order, error)
+	// QueueOrders queues on b the reads of the orders of ids; done gets those that exist when b
+	// is sent.
+	QueueOrders(ctx context.Context, b *pgdb.Batch, ids []uuid.UUID, done func([]Order, error) error)
 	// OrdersAfter pages through every order by ID, for the rebuild.
 	OrdersAfter(ctx context.Context, tx pgx.Tx, after uuid.UUID, limit int) ([]Order, error)
-	// MoneyTx answers the settled refunds and the escrow releases of some orders.
-	MoneyTx(ctx context.Context, tx pgx.Tx, orderIDs []uuid.UUID) ([]Refund, []Release, error)
+	// QueueMoney queues on b the reads of the settled refunds and the escrow releases of some
+	// orders; done gets them when b is sent.
+	QueueMoney(ctx context.Context, b *pgdb.Batch, orderIDs []uuid.UUID, done func([]Refund, []Release, error) error)
 }
 
 // Shops answers who owns a shop (the shop context); a missing shop is not found.

@@ -13,11 +13,13 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/goshop/goshop/internal/events"
+	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/platform/settle"
 	"github.com/goshop/goshop/internal/platform/testdb"
 )
@@ -31,7 +33,24 @@ type world struct {
 	releases map[uuid.UUID]Release
 }
 
-func (w *world) OrdersTx(_ context.Context, _ pgx.Tx, ids []uuid.UUID) ([]Order, error) {
+// atSend runs read when b is sent, in its place among b's statements (after the locks queued
+// before it), as the real contexts' queued reads answer: a world read at queue time would hand a
+// refresh facts older than those of one that took the locks first.
+func atSend(ctx context.Context, b *pgdb.Batch, read func() error) {
+	pgdb.Queue(b, func(db pgdb.DBTX) (pgconn.CommandTag, error) { return db.Exec(ctx, "SELECT 1") },
+		func(_ pgconn.CommandTag, err error) error {
+			if err != nil {
+				return err
+			}
+			return read()
+		})
+}
+
+func (w *world) QueueOrders(ctx context.Context, b *pgdb.Batch, ids []uuid.UUID, done func([]Order, error) error) {
+	atSend(ctx, b, func() error { return done(w.ordersOf(ids), nil) })
+}
+
+func (w *world) ordersOf(ids []uuid.UUID) []Order {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var out []Order
@@ -42,10 +61,10 @@ func (w *world) OrdersTx(_ context.Context, _ pgx.Tx, ids []uuid.UUID) ([]Order,
 			out = append(out, c)
 		}
 	}
-	return out, nil
+	return out
 }
 
-func (w *world) OrdersAfter(ctx context.Context, tx pgx.Tx, after uuid.UUID, limit int) ([]Order, error) {
+func (w *world) OrdersAfter(_ context.Context, _ pgx.Tx, after uuid.UUID, limit int) ([]Order, error) {
 	w.mu.Lock()
 	var ids []uuid.UUID
 	for id := range w.orders {
@@ -58,10 +77,17 @@ func (w *world) OrdersAfter(ctx context.Context, tx pgx.Tx, after uuid.UUID, lim
 	if len(ids) > limit {
 		ids = ids[:limit]
 	}
-	return w.OrdersTx(ctx, tx, ids)
+	return w.ordersOf(ids), nil
 }
 
-func (w *world) MoneyTx(_ context.Context, _ pgx.Tx, ids []uuid.UUID) ([]Refund, []Release, error) {
+func (w *world) QueueMoney(ctx context.Context, b *pgdb.Batch, ids []uuid.UUID, done func([]Refund, []Release, error) error) {
+	atSend(ctx, b, func() error {
+		rf, rl := w.moneyOf(ids)
+		return done(rf, rl, nil)
+	})
+}
+
+func (w *world) moneyOf(ids []uuid.UUID) ([]Refund, []Release) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	want := map[uuid.UUID]bool{}
@@ -80,7 +106,7 @@ func (w *world) MoneyTx(_ context.Context, _ pgx.Tx, ids []uuid.UUID) ([]Refund,
 			rl = append(rl, r)
 		}
 	}
-	return rf, rl, nil
+	return rf, rl
 }
 
 func sortIDs(ids []uuid.UUID) {

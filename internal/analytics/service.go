@@ -189,22 +189,23 @@ func (s *Service) record(ctx context.Context, ids []uuid.UUID) ([]uuid.UUID, err
 	}
 	var shops []uuid.UUID
 	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		// The orders' locks, then the days their facts touch now: one round trip.
+		// The orders' locks, then the days their facts touch now and the facts themselves: one
+		// round trip. A batch's statements run in order, so the facts are read under the locks.
 		var old []store.OrderDaysRow
+		var orders []Order
+		var refunds []Refund
+		var releases []Release
 		var b pgdb.Batch
 		queueLocks(ctx, &b, "analytics.order:", ids)
 		pgdb.Queue(&b, func(db pgdb.DBTX) ([]store.OrderDaysRow, error) { return newStore(db).OrderDays(ctx, ids) },
 			func(rows []store.OrderDaysRow, err error) error { old = rows; return err })
+		s.ports.Source.QueueOrders(ctx, &b, ids, func(o []Order, err error) error { orders = o; return err })
+		s.ports.Source.QueueMoney(ctx, &b, ids, func(rf []Refund, rl []Release, err error) error {
+			refunds, releases = rf, rl
+			return err
+		})
 		if err := b.Send(ctx, tx); err != nil {
 			return fmt.Errorf("analytics refresh: %w", err)
-		}
-		orders, err := s.ports.Source.OrdersTx(ctx, tx, ids)
-		if err != nil {
-			return err
-		}
-		refunds, releases, err := s.ports.Source.MoneyTx(ctx, tx, ids)
-		if err != nil {
-			return err
 		}
 		touched := days{}
 		for _, r := range old {
@@ -460,11 +461,16 @@ func (s *Service) Rebuild(ctx context.Context, progress func(int)) (int, error) 
 			for i, o := range orders {
 				ids[i] = o.ID
 			}
-			refunds, releases, err := s.ports.Source.MoneyTx(ctx, tx, ids)
-			if err != nil {
+			var refunds []Refund
+			var releases []Release
+			var b pgdb.Batch
+			s.ports.Source.QueueMoney(ctx, &b, ids, func(rf []Refund, rl []Release, err error) error {
+				refunds, releases = rf, rl
+				return err
+			})
+			if err := b.Send(ctx, tx); err != nil {
 				return err
 			}
-			var b pgdb.Batch
 			s.queueWrite(ctx, &b, orders, refunds, releases, touched)
 			if err := b.Send(ctx, tx); err != nil {
 				return err

@@ -14,6 +14,7 @@ import (
 	"github.com/goshop/goshop/internal/payment"
 	"github.com/goshop/goshop/internal/platform/auth"
 	"github.com/goshop/goshop/internal/platform/httpx"
+	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/review"
 	"github.com/goshop/goshop/internal/search"
 	"github.com/goshop/goshop/internal/shipping/geo"
@@ -28,9 +29,8 @@ type analyticsSource struct {
 	payments *payment.Service
 }
 
-func (a analyticsSource) OrdersTx(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) ([]analytics.Order, error) {
-	f, err := a.orders.FactsTx(ctx, tx, ids)
-	return analyticsOrders(f), err
+func (a analyticsSource) QueueOrders(ctx context.Context, b *pgdb.Batch, ids []uuid.UUID, done func([]analytics.Order, error) error) {
+	a.orders.QueueFacts(ctx, b, ids, func(f []order.Fact, err error) error { return done(analyticsOrders(f), err) })
 }
 
 func (a analyticsSource) OrdersAfter(ctx context.Context, tx pgx.Tx, after uuid.UUID, limit int) ([]analytics.Order, error) {
@@ -38,20 +38,21 @@ func (a analyticsSource) OrdersAfter(ctx context.Context, tx pgx.Tx, after uuid.
 	return analyticsOrders(f), err
 }
 
-func (a analyticsSource) MoneyTx(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) ([]analytics.Refund, []analytics.Release, error) {
-	refunds, releases, err := a.payments.MoneyFactsTx(ctx, tx, ids)
-	if err != nil {
-		return nil, nil, err
-	}
-	rf := make([]analytics.Refund, len(refunds))
-	for i, r := range refunds {
-		rf[i] = analytics.Refund{ID: r.ID, OrderID: r.OrderID, Amount: r.Amount, At: r.At}
-	}
-	rl := make([]analytics.Release, len(releases))
-	for i, r := range releases {
-		rl[i] = analytics.Release{OrderID: r.OrderID, Commission: r.Commission, At: r.At}
-	}
-	return rf, rl, nil
+func (a analyticsSource) QueueMoney(ctx context.Context, b *pgdb.Batch, ids []uuid.UUID, done func([]analytics.Refund, []analytics.Release, error) error) {
+	a.payments.QueueMoneyFacts(ctx, b, ids, func(refunds []payment.RefundFact, releases []payment.ReleaseFact, err error) error {
+		if err != nil {
+			return done(nil, nil, err)
+		}
+		rf := make([]analytics.Refund, len(refunds))
+		for i, r := range refunds {
+			rf[i] = analytics.Refund{ID: r.ID, OrderID: r.OrderID, Amount: r.Amount, At: r.At}
+		}
+		rl := make([]analytics.Release, len(releases))
+		for i, r := range releases {
+			rl[i] = analytics.Release{OrderID: r.OrderID, Commission: r.Commission, At: r.At}
+		}
+		return done(rf, rl, nil)
+	})
 }
 
 func analyticsOrders(facts []order.Fact) []analytics.Order {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/order/internal/store"
+	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
 // Fact is an order as the analytics context reads it: its money, the moments of its life and
@@ -40,27 +41,37 @@ type FactLine struct {
 	LineTotal int64
 }
 
-// FactsTx reads orders' facts through the caller's transaction (missing IDs are left out).
-func (s *Service) FactsTx(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) ([]Fact, error) {
-	q := newStore(tx)
-	rows, err := q.FactOrders(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("order facts: %w", err)
-	}
-	return factsOf(ctx, q, rows)
+// QueueFacts queues on b the reads of orders' facts, the orders and their items; done gets the
+// facts of the orders that exist when b is sent. The items are read by the IDs asked for, not
+// by the orders found, so that both reads travel in the caller's one round trip.
+func (s *Service) QueueFacts(ctx context.Context, b *pgdb.Batch, ids []uuid.UUID, done func([]Fact, error) error) {
+	var orders []store.OrdersOrder
+	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.OrdersOrder, error) { return newStore(db).FactOrders(ctx, ids) },
+		func(rows []store.OrdersOrder, err error) error {
+			if err != nil {
+				return done(nil, fmt.Errorf("order facts: %w", err))
+			}
+			orders = rows
+			return nil
+		})
+	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.OrdersItem, error) { return newStore(db).ItemsOf(ctx, ids) },
+		func(items []store.OrdersItem, err error) error {
+			if err != nil {
+				return done(nil, fmt.Errorf("order fact items: %w", err))
+			}
+			return done(factsOf(orders, items), nil)
+		})
 }
 
 // FactsAfter pages through every order by ID (after uuid.Nil first), for analytics' rebuild.
+// The items are read after the page, by its orders' IDs: read together by the page's bounds, an
+// order placed between the two statements could push the page's last order out of the second.
 func (s *Service) FactsAfter(ctx context.Context, tx pgx.Tx, after uuid.UUID, limit int) ([]Fact, error) {
 	q := newStore(tx)
 	rows, err := q.FactOrdersAfter(ctx, store.FactOrdersAfterParams{After: after, MaxRows: int32(limit)})
 	if err != nil {
 		return nil, fmt.Errorf("order facts after: %w", err)
 	}
-	return factsOf(ctx, q, rows)
-}
-
-func factsOf(ctx context.Context, q *store.Queries, rows []store.OrdersOrder) ([]Fact, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}
@@ -71,6 +82,15 @@ func factsOf(ctx context.Context, q *store.Queries, rows []store.OrdersOrder) ([
 	items, err := q.ItemsOf(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("order fact items: %w", err)
+	}
+	return factsOf(rows, items), nil
+}
+
+// factsOf makes the facts of orders from their rows and their items (items of other orders are
+// left out).
+func factsOf(rows []store.OrdersOrder, items []store.OrdersItem) []Fact {
+	if len(rows) == 0 {
+		return nil
 	}
 	lines := map[uuid.UUID][]FactLine{}
 	for _, it := range items {
@@ -85,5 +105,5 @@ func factsOf(ctx context.Context, q *store.Queries, rows []store.OrdersOrder) ([
 			ShippedAt: r.ShippedAt, DeliveredAt: r.DeliveredAt, CancelledAt: r.CancelledAt, ReturnedAt: r.ReturnedAt,
 			Lines: lines[r.ID]}
 	}
-	return out, nil
+	return out
 }

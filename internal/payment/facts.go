@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
+
+	"github.com/goshop/goshop/internal/payment/internal/store"
+	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
 // RefundFact is a refund that went through, as the analytics context reads it.
@@ -23,25 +25,32 @@ type ReleaseFact struct {
 	At         time.Time
 }
 
-// MoneyFactsTx reads, through the caller's transaction, the settled refunds and the escrow
-// releases of some orders.
-func (s *Service) MoneyFactsTx(ctx context.Context, tx pgx.Tx, orderIDs []uuid.UUID) ([]RefundFact, []ReleaseFact, error) {
-	q := newStore(tx)
-	refunds, err := q.SettledRefundsOf(ctx, orderIDs)
-	if err != nil {
-		return nil, nil, fmt.Errorf("payment refund facts: %w", err)
-	}
-	releases, err := q.ReleasedEscrowsOf(ctx, orderIDs)
-	if err != nil {
-		return nil, nil, fmt.Errorf("payment release facts: %w", err)
-	}
-	rf := make([]RefundFact, len(refunds))
-	for i, r := range refunds {
-		rf[i] = RefundFact{ID: r.ID, OrderID: r.OrderID, Amount: r.Amount, At: r.SettledAt}
-	}
-	rl := make([]ReleaseFact, len(releases))
-	for i, r := range releases {
-		rl[i] = ReleaseFact{OrderID: r.OrderID, Commission: r.Commission, At: r.ReleasedAt}
-	}
-	return rf, rl, nil
+// QueueMoneyFacts queues on b the reads of the settled refunds and the escrow releases of some
+// orders; done gets them when b is sent.
+func (s *Service) QueueMoneyFacts(ctx context.Context, b *pgdb.Batch, orderIDs []uuid.UUID, done func([]RefundFact, []ReleaseFact, error) error) {
+	var rf []RefundFact
+	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.SettledRefundsOfRow, error) {
+		return newStore(db).SettledRefundsOf(ctx, orderIDs)
+	}, func(refunds []store.SettledRefundsOfRow, err error) error {
+		if err != nil {
+			return done(nil, nil, fmt.Errorf("payment refund facts: %w", err))
+		}
+		rf = make([]RefundFact, len(refunds))
+		for i, r := range refunds {
+			rf[i] = RefundFact{ID: r.ID, OrderID: r.OrderID, Amount: r.Amount, At: r.SettledAt}
+		}
+		return nil
+	})
+	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.ReleasedEscrowsOfRow, error) {
+		return newStore(db).ReleasedEscrowsOf(ctx, orderIDs)
+	}, func(releases []store.ReleasedEscrowsOfRow, err error) error {
+		if err != nil {
+			return done(nil, nil, fmt.Errorf("payment release facts: %w", err))
+		}
+		rl := make([]ReleaseFact, len(releases))
+		for i, r := range releases {
+			rl[i] = ReleaseFact{OrderID: r.OrderID, Commission: r.Commission, At: r.ReleasedAt}
+		}
+		return done(rf, rl, nil)
+	})
 }
