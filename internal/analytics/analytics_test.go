@@ -26,9 +26,9 @@ type market struct {
 	product              apptest.Product
 }
 
-func newMarket(t *testing.T) *market {
+func newMarket(t *testing.T, opts ...apptest.Option) *market {
 	t.Helper()
-	env := apptest.New(t)
+	env := apptest.New(t, opts...)
 	m := &market{env: env, seller: env.Register(t, "Seller"), other: env.Register(t, "Other seller")}
 	m.shopID = env.CreateShop(t, m.seller, "Gốm Bát Tràng")
 	m.otherShop = env.CreateShop(t, m.other, "Lụa Hà Đông")

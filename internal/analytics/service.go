@@ -188,9 +188,9 @@ func (s *Service) record(ctx context.Context, ids []uuid.UUID) ([]uuid.UUID, err
 		return nil, nil
 	}
 	var shops []uuid.UUID
-	err := pgdb.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		// The orders' locks, then the days their facts touch now and the facts themselves: one
-		// round trip. A batch's statements run in order, so the facts are read under the locks.
+	err := pgdb.WithPipelinedTx(ctx, s.pool, func(tx *pgdb.PipelinedTx) error {
+		// BEGIN, the orders' locks, then the days their facts touch now and the facts themselves:
+		// one round trip. A batch's statements run in order, so the facts are read under the locks.
 		var old []store.OrderDaysRow
 		var orders []Order
 		var refunds []Refund
@@ -204,14 +204,14 @@ func (s *Service) record(ctx context.Context, ids []uuid.UUID) ([]uuid.UUID, err
 			refunds, releases = rf, rl
 			return err
 		})
-		if err := b.Send(ctx, tx); err != nil {
+		if err := tx.Send(ctx, &b); err != nil {
 			return fmt.Errorf("analytics refresh: %w", err)
 		}
 		touched := days{}
 		for _, r := range old {
 			touched.add(r.ShopID, r.Day)
 		}
-		// The old facts out, the new in, their days marked: one round trip.
+		// The old facts out, the new in, their days marked, and COMMIT: one round trip.
 		queueExec(&b, "refresh", func(q *store.Queries) error { return q.DeleteOrders(ctx, ids) })
 		s.queueWrite(ctx, &b, orders, refunds, releases, touched)
 		var mark store.MarkDirtyParams
@@ -223,7 +223,7 @@ func (s *Service) record(ctx context.Context, ids []uuid.UUID) ([]uuid.UUID, err
 			}
 		}
 		queueExec(&b, "mark dirty", func(q *store.Queries) error { return q.MarkDirty(ctx, mark) })
-		return b.Send(ctx, tx)
+		return tx.SendCommit(ctx, &b)
 	})
 	return shops, err
 }
