@@ -46,7 +46,10 @@ type FactLine struct {
 // by the orders found, so that both reads travel in the caller's one round trip.
 func (s *Service) QueueFacts(ctx context.Context, b *pgdb.Batch, ids []uuid.UUID, done func([]Fact, error) error) {
 	var orders []store.OrdersOrder
-	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.OrdersOrder, error) { return newStore(db).FactOrders(ctx, ids) },
+	// Under the generic plan, the primary key's scan whatever the IDs: the custom one, made again
+	// at every execution (an array parameter makes the generic look dearer), cost more to make
+	// than to run (0.06 to 0.1 ms against 0.02).
+	pgdb.QueueGeneric(b, func(db pgdb.DBTX) ([]store.OrdersOrder, error) { return newStore(db).FactOrders(ctx, ids) },
 		func(rows []store.OrdersOrder, err error) error {
 			if err != nil {
 				return done(nil, fmt.Errorf("order facts: %w", err))

@@ -41,7 +41,10 @@ func (s *Service) QueueMoneyFacts(ctx context.Context, b *pgdb.Batch, orderIDs [
 		}
 		return nil
 	})
-	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.ReleasedEscrowsOfRow, error) {
+	// Under the generic plan, the primary key's scan whatever the IDs: the custom one, made again
+	// at every execution (an array parameter makes the generic look dearer), cost more to make
+	// than to run (0.06 ms against 0.01).
+	pgdb.QueueGeneric(b, func(db pgdb.DBTX) ([]store.ReleasedEscrowsOfRow, error) {
 		return newStore(db).ReleasedEscrowsOf(ctx, orderIDs)
 	}, func(releases []store.ReleasedEscrowsOfRow, err error) error {
 		if err != nil {
