@@ -91,6 +91,10 @@ func (a shopPromotions) ShopOwner(ctx context.Context, shopID uuid.UUID) (uuid.U
 	return info.OwnerID, err
 }
 
+func (a shopPromotions) QueueShopOwner(ctx context.Context, b *pgdb.Batch, shopID uuid.UUID, done func(uuid.UUID, error) error) {
+	a.s.QueueInfo(ctx, b, shopID, func(info shop.Info, err error) error { return done(info.OwnerID, err) })
+}
+
 // addressBook serves the orders' delivery addresses from the identity context.
 type addressBook struct{ u *user.Service }
 

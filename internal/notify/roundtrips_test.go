@@ -144,3 +144,34 @@ func TestASendJobsReadsDoNotGrowWithItsDeliveries(t *testing.T) {
 	require.NoError(t, env.App.Pool.QueryRow(ctx, `SELECT count(*) FROM notify.deliveries WHERE channel = 'email' AND status <> 'sent'`).Scan(&queued))
 	assert.Zero(t, queued, "every mail recorded sent")
 }
+
+// TestTheOwnersOfACheckoutsShopsAreReadInOneRoundTrip: a checkout's order.placed events tell
+// each shop's owner; their owners are read together, one round trip whatever the number of
+// shops (it was one a shop, one after the other). A shop asked twice is read once, and one that
+// does not exist, or an ID this system did not make, has no owner to tell.
+func TestTheOwnersOfACheckoutsShopsAreReadInOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	var rt pgdb.RoundTrips
+	env := apptest.New(t, apptest.WithRoundTrips(&rt))
+	ctx := context.Background()
+	var shops []string
+	var owners []uuid.UUID
+	for i := range 3 {
+		seller := env.Register(t, fmt.Sprintf("Seller %d", i))
+		shops, owners = append(shops, env.CreateShop(t, seller, fmt.Sprintf("Shop %d", i))), append(owners, uuidOf(t, seller.ID))
+	}
+	gone := uuid.New()
+	env.Quiet(t)
+	ask := append(append([]string{}, shops...), shops[0], gone.String(), "not-an-id")
+	_, err := env.App.Notify.OwnersOf(ctx, ask...) // warms the connection's statement cache
+	require.NoError(t, err)
+	before := rt.N()
+	got, err := env.App.Notify.OwnersOf(ctx, ask...)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), rt.N()-before, "one round trip for three shops")
+	for i, s := range shops {
+		assert.Equal(t, owners[i], got[uuidOf(t, s)], "shop %d", i)
+	}
+	assert.Equal(t, uuid.Nil, got[gone], "a shop that does not exist has no owner")
+	assert.Len(t, got, 4)
+}

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/goshop/goshop/internal/events"
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/eventbus"
+	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
 // subscribe turns the integration events into messages by the table of defaults (issue 13),
@@ -19,19 +21,24 @@ import (
 func (s *Service) subscribe(bus *eventbus.Bus) {
 	// A checkout's orders, one a shop, are told in one dispatch.
 	bus.SubscribeMany("notify.order_placed", func(ctx context.Context, envs []eventbus.Envelope) error {
-		var msgs []message
-		for _, env := range envs {
+		placed := make([]events.OrderPlaced, len(envs))
+		shops := make([]string, len(envs))
+		for i, env := range envs {
 			ev, err := eventbus.Decode[events.OrderPlaced](env)
 			if err != nil {
 				return river.JobCancel(err)
 			}
+			placed[i], shops[i] = ev, ev.ShopID
+		}
+		owners, err := s.ownersOf(ctx, shops)
+		if err != nil {
+			return err
+		}
+		var msgs []message
+		for i, ev := range placed {
 			d := orderData(ev.OrderID, ev.Total, ev.Currency)
-			owner, err := s.ownerOf(ctx, ev.ShopID)
-			if err != nil {
-				return err
-			}
-			msgs = append(msgs, message{user: parse(ev.BuyerID), kind: KindOrderPlaced, data: d, event: env.ID},
-				message{user: owner, kind: KindNewOrder, data: d, event: env.ID})
+			msgs = append(msgs, message{user: parse(ev.BuyerID), kind: KindOrderPlaced, data: d, event: envs[i].ID},
+				message{user: owners[parse(ev.ShopID)], kind: KindNewOrder, data: d, event: envs[i].ID})
 		}
 		return s.dispatchMany(ctx, msgs)
 	}, events.OrderPlaced{}.Topic())
@@ -193,15 +200,33 @@ func (s *Service) orderStatus(ctx context.Context, id string, ev events.OrderSta
 
 // ownerOf is the owner of a shop, uuid.Nil when the shop is gone (nobody to tell).
 func (s *Service) ownerOf(ctx context.Context, shopID string) (uuid.UUID, error) {
-	id := parse(shopID)
-	if id == uuid.Nil {
-		return uuid.Nil, nil
+	owners, err := s.ownersOf(ctx, []string{shopID})
+	return owners[parse(shopID)], err
+}
+
+// ownersOf answers the owners of shops, all read in one round trip; a shop that is gone (or an
+// ID this system did not make) has none, and the map answers uuid.Nil for it.
+func (s *Service) ownersOf(ctx context.Context, shopIDs []string) (map[uuid.UUID]uuid.UUID, error) {
+	owners := make(map[uuid.UUID]uuid.UUID, len(shopIDs))
+	var b pgdb.Batch
+	for _, sid := range shopIDs {
+		id := parse(sid)
+		if _, asked := owners[id]; asked || id == uuid.Nil {
+			continue
+		}
+		owners[id] = uuid.Nil
+		s.ports.Shops.QueueShopOwner(ctx, &b, id, func(owner uuid.UUID, err error) error {
+			if apperr.Is(err, apperr.NotFound) {
+				return nil
+			}
+			owners[id] = owner
+			return err
+		})
 	}
-	owner, err := s.ports.Shops.ShopOwner(ctx, id)
-	if apperr.Is(err, apperr.NotFound) {
-		return uuid.Nil, nil
+	if err := b.Send(ctx, s.pool); err != nil {
+		return nil, fmt.Errorf("notify: shop owners: %w", err)
 	}
-	return owner, err
+	return owners, nil
 }
 
 // parse reads an ID from an event; one this system did not make is uuid.Nil (nobody to tell).
