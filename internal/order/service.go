@@ -88,12 +88,13 @@ type CheckoutResult struct {
 // address, the cart is emptied and order.placed is published. Any failure leaves no trace.
 // With an Idempotency-Key, a repeat of the same request replays the first answer.
 //
-// Whatever the number of lines and shops, it takes seven round trips to PostgreSQL: BEGIN; the
+// Whatever the number of lines and shops, it takes six round trips to PostgreSQL: BEGIN with the
 // key's claim, the address and the locked cart (one batch); every line's variant and campaign
 // offer, the vouchers and the shops (one batch); the vouchers' uses, the orders, their items and
 // history, and the emptied cart (one batch); the stock, its movements, the campaign stock and the
 // saved answer (one batch, last, so that popular rows stay locked only from there to the
-// commit); the jobs and events (one River insert); COMMIT. A statement that fails in a batch
+// commit); the jobs and events (one River insert, and one more when it wakes the workers, at
+// most once per fetch cooldown); COMMIT. A statement that fails in a batch
 // fails the batch and the transaction is rolled back: nothing of a refused checkout commits.
 func (s *Service) Checkout(ctx context.Context, buyer uuid.UUID, key string, in CheckoutInput) (int, any, error) {
 	if err := checkProvider(&in); err != nil {

@@ -188,7 +188,8 @@ func (a answer) QueryRow(context.Context, string, ...any) pgx.Row               
 // PipelinedTx is a transaction whose BEGIN goes out with its first batch and whose COMMIT with
 // its last (SendCommit): a transaction of two batches takes two round trips, not four. It suits
 // a short transaction made only of batches, with Go's checks between them (an add to the cart);
-// one that hands its pgx.Tx to a library (River's inserts) keeps WithTx.
+// one that hands its pgx.Tx to a library (River's inserts) keeps WithTx, whose BEGIN also
+// travels with its first batch but whose COMMIT is a round trip of its own.
 type PipelinedTx struct {
 	conn  *pgxpool.Conn
 	begun bool // BEGIN went out

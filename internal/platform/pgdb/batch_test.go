@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -152,19 +153,7 @@ func TestPipelinedTxCarriesBeginAndCommitInItsBatches(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, rt := countedPool(t)
-	_, err := pool.Exec(ctx, "CREATE TABLE t (n int PRIMARY KEY)")
-	require.NoError(t, err)
-	insert := func(b *pgdb.Batch, n int) {
-		pgdb.Queue(b, func(db pgdb.DBTX) (pgconn.CommandTag, error) { return db.Exec(ctx, "INSERT INTO t VALUES ($1)", n) },
-			func(_ pgconn.CommandTag, err error) error { return err })
-	}
-	rows := func() []int {
-		r, err := pool.Query(ctx, "SELECT n FROM t ORDER BY n")
-		require.NoError(t, err)
-		ns, err := pgx.CollectRows(r, pgx.RowTo[int])
-		require.NoError(t, err)
-		return ns
-	}
+	insert, rows := numbers(t, pool)
 	two := func(first, second int, between error) error {
 		return pgdb.WithPipelinedTx(ctx, pool, func(tx *pgdb.PipelinedTx) error {
 			var b pgdb.Batch
@@ -268,4 +257,27 @@ func BenchmarkTransactionOfTwoBatches(b *testing.B) {
 			}))
 		}
 	})
+}
+
+// numbers makes a table of numbers t (n, the primary key) on pool, and answers how to queue
+// inserts of numbers on a batch and what the table holds, in order.
+func numbers(t *testing.T, pool *pgxpool.Pool) (insert func(b *pgdb.Batch, ns ...int), rows func() []int) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := pool.Exec(ctx, "CREATE TABLE t (n int PRIMARY KEY)")
+	require.NoError(t, err)
+	insert = func(b *pgdb.Batch, ns ...int) {
+		for _, n := range ns {
+			pgdb.Queue(b, func(db pgdb.DBTX) (pgconn.CommandTag, error) { return db.Exec(ctx, "INSERT INTO t VALUES ($1)", n) },
+				func(_ pgconn.CommandTag, err error) error { return err })
+		}
+	}
+	rows = func() []int {
+		r, err := pool.Query(ctx, "SELECT n FROM t ORDER BY n")
+		require.NoError(t, err)
+		ns, err := pgx.CollectRows(r, pgx.RowTo[int])
+		require.NoError(t, err)
+		return ns
+	}
+	return insert, rows
 }
