@@ -136,6 +136,10 @@ func (s *Service) refreshIDs(ctx context.Context, raw ...string) error {
 	return s.refreshLater(ctx, ids)
 }
 
+// Settled reports whether the recompute of dirty days has nothing under way in this process
+// (settle.Loop.Resting): for the tests that count a request's round trips.
+func (s *Service) Settled() bool { return s.dirty == nil || s.dirty.Resting() }
+
 // Refresh reads the orders' facts again from the source and recomputes every shop-day they
 // touch, before and after. Running it twice, or with facts older than the rows it finds, leaves
 // the same figures: it always writes what the source says now.

@@ -433,6 +433,10 @@ const (
 	staleSweepAge   = 5 * staleWait
 )
 
+// Settled reports whether the re-indexing of stale products has nothing under way in this
+// process (settle.Loop.Resting): for the tests that count a request's round trips.
+func (s *Service) Settled() bool { return s.stale.Resting() }
+
 // RefreshStale re-indexes the products marked stale before the given time, pass after pass
 // while it gets the refresher's lock and marks remain (at most stalePasses). When another
 // transaction holds the lock it leaves at once: the holder looks again, so it sees every mark

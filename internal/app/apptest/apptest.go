@@ -307,9 +307,9 @@ func (e *Env) Admin(t testing.TB, u User) User {
 
 // Quiet stops the workers and waits until the process's own background passes have nothing
 // left: search's re-indexing of stale products and analytics' recompute of dirty days, which
-// jobs that ran before the stop may have woken. Each loop looks once more, and finds nothing, a
-// second (settle's wait) after the pass that emptied it, so Quiet lets that go by too. After it
-// only the test's own requests use the pool: for the tests that count round trips.
+// jobs that ran before the stop may have woken. Each loop looks once more a second (settle's
+// wait) after the pass that emptied it; Quiet waits until both loops rest after that look, so
+// that only the test's own requests use the pool: for the tests that count round trips.
 func (e *Env) Quiet(t testing.TB) {
 	t.Helper()
 	require.NoError(t, e.App.Jobs.Stop(context.Background()))
@@ -317,9 +317,8 @@ func (e *Env) Quiet(t testing.TB) {
 		var left int
 		require.NoError(t, e.App.Pool.QueryRow(context.Background(),
 			`SELECT (SELECT count(*) FROM search.stale_products) + (SELECT count(*) FROM analytics.dirty_days)`).Scan(&left))
-		return left == 0
-	}, "the background passes' marks taken")
-	time.Sleep(2 * time.Second)
+		return left == 0 && e.App.Search.Settled() && e.App.Analytics.Settled()
+	}, "the background passes' marks taken and their loops resting")
 }
 
 // Eventually waits up to 30s for cond, polling; River delivers asynchronously.

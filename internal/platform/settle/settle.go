@@ -11,6 +11,7 @@ package settle
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,6 +29,9 @@ type Loop struct {
 	// kick holds at most one waiting request: a send never blocks, and the kicks of one moment
 	// collapse into it.
 	kick chan struct{}
+	// kicks counts the kicks; settled is the count a pass that found nothing came after, read
+	// when Run took its kick. They are equal when nothing is under way.
+	kicks, settled atomic.Int64
 }
 
 // New returns a Loop that runs pass, under name in its logs, wait after it is kicked.
@@ -41,6 +45,7 @@ func New(name string, wait time.Duration, pass Pass, log *slog.Logger) *Loop {
 // Kick asks for a pass after the wait; it never blocks. A kick that comes while a pass runs gets
 // a pass of its own after it, so work marked during a pass is never left behind.
 func (l *Loop) Kick() {
+	l.kicks.Add(1) // counted before it can be taken, so Resting never misses it
 	select {
 	case l.kick <- struct{}{}:
 	default: // a kick is already waiting
@@ -56,6 +61,7 @@ func (l *Loop) Run(ctx context.Context) {
 			return
 		case <-l.kick:
 		}
+		seen := l.kicks.Load()
 		for {
 			select {
 			case <-ctx.Done():
@@ -74,5 +80,11 @@ func (l *Loop) Run(ctx context.Context) {
 				break
 			}
 		}
+		l.settled.Store(seen)
 	}
 }
+
+// Resting reports whether the Loop has nothing under way: every kick was followed by a pass that
+// found nothing. The tests that count a request's round trips wait for it, so that no pass reads
+// the database while they count.
+func (l *Loop) Resting() bool { return l.settled.Load() == l.kicks.Load() }

@@ -95,3 +95,23 @@ func TestPassesGoOnWhileTheyFindWorkOrFail(t *testing.T) {
 	p.next(result{found: false})
 	assert.EqualValues(t, 4, p.runs.Load())
 }
+
+// TestALoopRestsOnlyWithNothingUnderWay: a loop is not resting while a kick waits, while a pass
+// runs, or while passes find work; it rests once a pass found nothing.
+func TestALoopRestsOnlyWithNothingUnderWay(t *testing.T) {
+	t.Parallel()
+	p := newPasses()
+	l := run(t, p)
+	assert.True(t, l.Resting(), "a loop that was never kicked rests")
+
+	l.Kick()
+	assert.False(t, l.Resting(), "a kick waits")
+	<-p.started
+	assert.False(t, l.Resting(), "a pass runs")
+	p.results <- result{found: true}
+	<-p.started
+	assert.False(t, l.Resting(), "the pass after one that found work runs")
+	p.results <- result{found: false}
+	require.Eventually(t, l.Resting, 5*time.Second, time.Millisecond, "a pass found nothing")
+	p.noMore(t)
+}
