@@ -195,13 +195,15 @@ func (s *Service) record(ctx context.Context, ids []uuid.UUID) ([]uuid.UUID, err
 	err := pgdb.WithPipelinedTx(ctx, s.pool, func(tx *pgdb.PipelinedTx) error {
 		// BEGIN, the orders' locks, then the days their facts touch now and the facts themselves:
 		// one round trip. A batch's statements run in order, so the facts are read under the locks.
+		// The statements by the orders' IDs run under their generic plans (pgdb.QueueGeneric): the
+		// custom ones were made again at every delivery, and cost more to make than to run.
 		var old []store.OrderDaysRow
 		var orders []Order
 		var refunds []Refund
 		var releases []Release
 		var b pgdb.Batch
 		queueLocks(ctx, &b, "analytics.order:", ids)
-		pgdb.Queue(&b, func(db pgdb.DBTX) ([]store.OrderDaysRow, error) { return newStore(db).OrderDays(ctx, ids) },
+		pgdb.QueueGeneric(&b, func(db pgdb.DBTX) ([]store.OrderDaysRow, error) { return newStore(db).OrderDays(ctx, ids) },
 			func(rows []store.OrderDaysRow, err error) error { old = rows; return err })
 		s.ports.Source.QueueOrders(ctx, &b, ids, func(o []Order, err error) error { orders = o; return err })
 		s.ports.Source.QueueMoney(ctx, &b, ids, func(rf []Refund, rl []Release, err error) error {
@@ -216,7 +218,13 @@ func (s *Service) record(ctx context.Context, ids []uuid.UUID) ([]uuid.UUID, err
 			touched.add(r.ShopID, r.Day)
 		}
 		// The old facts out, the new in, their days marked, and COMMIT: one round trip.
-		queueExec(&b, "refresh", func(q *store.Queries) error { return q.DeleteOrders(ctx, ids) })
+		pgdb.QueueGeneric(&b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, newStore(db).DeleteOrders(ctx, ids) },
+			func(_ struct{}, err error) error {
+				if err != nil {
+					return fmt.Errorf("analytics refresh: %w", err)
+				}
+				return nil
+			})
 		s.queueWrite(ctx, &b, orders, refunds, releases, touched)
 		var mark store.MarkDirtyParams
 		for shop, set := range touched {

@@ -143,6 +143,22 @@ func TestQueueGenericRunsOneStatementUnderTheGenericPlan(t *testing.T) {
 	generic, custom = plans()
 	assert.Equal(t, [2]int64{1, 2}, [2]int64{generic, custom}, "the generic plan for the queued statement only")
 	assert.Equal(t, []answer{{3, "auto"}, {7, "force_generic_plan"}, {5, "auto"}}, got)
+
+	// Statements queued with QueueGeneric one after another share one pair of settings; one
+	// queued otherwise between them keeps its custom plan.
+	got = nil
+	require.NoError(t, pgdb.WithTx(ctx, pool, func(tx pgx.Tx) error {
+		pgdb.QueueGeneric(&b, sum([]int32{1}), keep)
+		pgdb.QueueGeneric(&b, sum([]int32{2, 3}), keep)
+		assert.Equal(t, 4, b.Len(), "the setting, two statements and the setting back")
+		pgdb.Queue(&b, sum([]int32{4}), keep)
+		pgdb.QueueGeneric(&b, sum([]int32{5}), keep)
+		assert.Equal(t, 8, b.Len(), "a statement between them: a pair of settings each")
+		return b.Send(ctx, tx)
+	}))
+	assert.Equal(t, []answer{{1, "force_generic_plan"}, {5, "force_generic_plan"}, {4, "auto"}, {5, "force_generic_plan"}}, got)
+	generic, custom = plans()
+	assert.Equal(t, [2]int64{4, 3}, [2]int64{generic, custom})
 }
 
 // TestPipelinedTxCarriesBeginAndCommitInItsBatches: a transaction of two batches takes two
