@@ -13,6 +13,7 @@ import (
 
 	"github.com/goshop/goshop/internal/notify/internal/store"
 	"github.com/goshop/goshop/internal/platform/pgdb"
+	"github.com/goshop/goshop/internal/platform/realtime"
 )
 
 // message is one thing to tell one person, made from an event.
@@ -116,9 +117,11 @@ func (s *Service) dispatchMany(ctx context.Context, msgs []message) error {
 	if err != nil {
 		return err
 	}
-	for _, n := range fresh {
-		s.live(ctx, userTopic(n.UserID), MsgNotification, toNotification(n))
+	out := make([]realtime.Outgoing, len(fresh))
+	for i, n := range fresh {
+		out[i] = realtime.Outgoing{Topic: userTopic(n.UserID), Type: MsgNotification, Data: toNotification(n)}
 	}
+	s.live(ctx, out...)
 	return nil
 }
 
@@ -247,14 +250,14 @@ func (s *Service) sendJob(id uuid.UUID, ch Channel, st settings) river.InsertMan
 	return river.InsertManyParams{Args: sendArgs{DeliveryID: id}, InsertOpts: opts}
 }
 
-// live publishes to a live topic; a message lost there is logged (the notification is stored,
-// and a reconnecting client asks for what it missed).
-func (s *Service) live(ctx context.Context, topic, msgType string, data any) {
-	if s.hub == nil {
+// live publishes to live topics, in one round trip; a message lost there is logged (the
+// notification is stored, and a reconnecting client asks for what it missed).
+func (s *Service) live(ctx context.Context, msgs ...realtime.Outgoing) {
+	if s.hub == nil || len(msgs) == 0 {
 		return
 	}
-	if err := s.hub.Publish(context.WithoutCancel(ctx), topic, msgType, data); err != nil {
-		s.log.Warn("notify: live message lost", "topic", topic, "type", msgType, "err", err)
+	if err := s.hub.PublishMany(context.WithoutCancel(ctx), msgs...); err != nil {
+		s.log.Warn("notify: live messages lost", "messages", len(msgs), "topic", msgs[0].Topic, "type", msgs[0].Type, "err", err)
 	}
 }
 

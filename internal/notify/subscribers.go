@@ -13,6 +13,7 @@ import (
 	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/eventbus"
 	"github.com/goshop/goshop/internal/platform/pgdb"
+	"github.com/goshop/goshop/internal/platform/realtime"
 )
 
 // subscribe turns the integration events into messages by the table of defaults (issue 13),
@@ -43,7 +44,8 @@ func (s *Service) subscribe(bus *eventbus.Bus) {
 		return s.dispatchMany(ctx, msgs)
 	}, events.OrderPlaced{}.Topic())
 	eventbus.On(bus, "notify.order_paid", func(ctx context.Context, id string, ev events.OrderPaid) error {
-		s.live(ctx, orderTopic(parse(ev.OrderID)), MsgOrderPaid, map[string]any{"order_id": ev.OrderID, "total": ev.Total, "at": ev.At})
+		s.live(ctx, realtime.Outgoing{Topic: orderTopic(parse(ev.OrderID)), Type: MsgOrderPaid,
+			Data: map[string]any{"order_id": ev.OrderID, "total": ev.Total, "at": ev.At}})
 		d := orderData(ev.OrderID, ev.Total, "")
 		owner, err := s.ownerOf(ctx, ev.ShopID)
 		if err != nil {
@@ -55,24 +57,27 @@ func (s *Service) subscribe(bus *eventbus.Bus) {
 	eventbus.On(bus, "notify.order_status", s.orderStatus)
 	eventbus.On(bus, "notify.payment_failed", func(ctx context.Context, id string, ev events.PaymentFailed) error {
 		d := map[string]any{"reason": ev.Reason}
-		for _, o := range ev.OrderIDs {
-			s.live(ctx, orderTopic(parse(o)), MsgPaymentFailed, map[string]any{"order_id": o, "reason": ev.Reason, "at": ev.At})
+		out := make([]realtime.Outgoing, len(ev.OrderIDs))
+		for i, o := range ev.OrderIDs {
+			out[i] = realtime.Outgoing{Topic: orderTopic(parse(o)), Type: MsgPaymentFailed,
+				Data: map[string]any{"order_id": o, "reason": ev.Reason, "at": ev.At}}
 			if _, ok := d["order_id"]; !ok {
 				d["order_id"] = o
 			}
 		}
+		s.live(ctx, out...)
 		return s.dispatch(ctx, id, message{user: parse(ev.BuyerID), kind: KindPaymentFailed, data: d})
 	})
 	eventbus.On(bus, "notify.shipment_assigned", func(ctx context.Context, id string, ev events.ShipmentAssigned) error {
-		s.live(ctx, orderTopic(parse(ev.OrderID)), MsgShipment, map[string]any{"order_id": ev.OrderID, "status": events.ShipmentAwaitingPickup,
-			"shipper_id": ev.ShipperID, "at": ev.At})
+		s.live(ctx, realtime.Outgoing{Topic: orderTopic(parse(ev.OrderID)), Type: MsgShipment,
+			Data: map[string]any{"order_id": ev.OrderID, "status": events.ShipmentAwaitingPickup, "shipper_id": ev.ShipperID, "at": ev.At}})
 		d := map[string]any{"order_id": ev.OrderID, "shipper_id": ev.ShipperID}
 		return s.dispatch(ctx, id, message{user: parse(ev.BuyerID), kind: KindShipperAssigned, data: d},
 			message{user: parse(ev.ShopOwnerID), kind: KindShopShipperAssigned, data: d},
 			message{user: parse(ev.ShipperID), kind: KindDeliveryAssigned, data: d})
 	})
 	step := func(ctx context.Context, st events.ShipmentStep) {
-		s.live(ctx, orderTopic(parse(st.OrderID)), MsgShipment, st)
+		s.live(ctx, realtime.Outgoing{Topic: orderTopic(parse(st.OrderID)), Type: MsgShipment, Data: st})
 	}
 	eventbus.On(bus, "notify.shipment_picked_up", func(ctx context.Context, _ string, ev events.ShipmentPickedUpEvent) error {
 		step(ctx, ev.ShipmentStep)
@@ -158,8 +163,8 @@ func (s *Service) subscribe(bus *eventbus.Bus) {
 // orderStatus tells the buyer (and for some moves the shop) of an order's move, and relays it
 // to the order's live stream.
 func (s *Service) orderStatus(ctx context.Context, id string, ev events.OrderStatusChanged) error {
-	s.live(ctx, orderTopic(parse(ev.OrderID)), MsgOrderStatus, map[string]any{"order_id": ev.OrderID, "from": ev.From, "to": ev.To,
-		"payment_status": ev.PaymentStatus, "at": ev.At})
+	s.live(ctx, realtime.Outgoing{Topic: orderTopic(parse(ev.OrderID)), Type: MsgOrderStatus,
+		Data: map[string]any{"order_id": ev.OrderID, "from": ev.From, "to": ev.To, "payment_status": ev.PaymentStatus, "at": ev.At}})
 	d := orderData(ev.OrderID, ev.Total, "")
 	d["status"], d["reason"] = string(ev.To), ev.Reason
 	buyer := parse(ev.BuyerID)

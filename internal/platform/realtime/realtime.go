@@ -189,16 +189,47 @@ func (h *Hub) channel(topic string) string { return h.cfg.Prefix + "rt:" + topic
 // Publish sends a message to every follower of the topic, on every process. It returns once
 // Redis has the message; the fan-out to followers happens elsewhere, whatever their number.
 func (h *Hub) Publish(ctx context.Context, topic, msgType string, data any) error {
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return fmt.Errorf("realtime: encoding %s: %w", msgType, err)
+	return h.PublishMany(ctx, Outgoing{Topic: topic, Type: msgType, Data: data})
+}
+
+// Outgoing is a message to publish: its topic, its type and its data (encoded as JSON).
+type Outgoing struct {
+	Topic, Type string
+	Data        any
+}
+
+// PublishMany is Publish of several messages, in one round trip to Redis whatever their number
+// (a checkout's notifications: one a reader). Each topic's messages keep their order. Nothing
+// is sent when one of them cannot be encoded; when Redis fails, some may have been.
+func (h *Hub) PublishMany(ctx context.Context, msgs ...Outgoing) error {
+	payloads := make([][]byte, len(msgs))
+	at := time.Now().UTC()
+	for i, m := range msgs {
+		raw, err := json.Marshal(m.Data)
+		if err != nil {
+			return fmt.Errorf("realtime: encoding %s: %w", m.Type, err)
+		}
+		if payloads[i], err = json.Marshal(Message{Type: m.Type, Data: raw, At: at}); err != nil {
+			return fmt.Errorf("realtime: encoding %s: %w", m.Type, err)
+		}
 	}
-	payload, err := json.Marshal(Message{Type: msgType, Data: raw, At: time.Now().UTC()})
-	if err != nil {
-		return fmt.Errorf("realtime: encoding %s: %w", msgType, err)
+	switch len(msgs) {
+	case 0:
+		return nil
+	case 1:
+		if err := h.rdb.Publish(ctx, h.channel(msgs[0].Topic), payloads[0]).Err(); err != nil {
+			return fmt.Errorf("realtime: publishing to %s: %w", msgs[0].Topic, err)
+		}
+		return nil
 	}
-	if err := h.rdb.Publish(ctx, h.channel(topic), payload).Err(); err != nil {
-		return fmt.Errorf("realtime: publishing to %s: %w", topic, err)
+	_, err := h.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, m := range msgs {
+			p.Publish(ctx, h.channel(m.Topic), payloads[i])
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("realtime: publishing %d messages: %w", len(msgs), err)
 	}
 	return nil
 }

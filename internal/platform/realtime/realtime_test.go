@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -205,6 +206,70 @@ func TestEverySubscriberOfATopicReceivesEveryMessageInOrder(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// roundTrips counts the PUBLISH commands and the pipelines a Redis client sends: one round
+// trip each (a new connection's handshake is not counted).
+type roundTrips struct{ n atomic.Int64 }
+
+func (r *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (r *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == "publish" {
+			r.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if slices.ContainsFunc(cmds, func(c redis.Cmder) bool { return c.Name() == "publish" }) {
+			r.n.Add(1)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// TestPublishManySendsEveryMessageInOneRoundTrip: messages to several topics reach each topic's
+// followers in the order given, and Redis is asked once; a message that cannot be encoded
+// stops them all before anything is sent.
+func TestPublishManySendsEveryMessageInOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	cfg := realtime.Config{Prefix: prefix()}
+	follow := newInstance(t, redisClient(t), cfg)
+	one, two := dial(t, follow, "order:1"), dial(t, follow, "order:2")
+
+	counted := redisClient(t)
+	var rt roundTrips
+	counted.AddHook(&rt)
+	pub := realtime.New(counted, cfg)
+	t.Cleanup(func() { _ = pub.Close() })
+	require.NoError(t, pub.PublishMany(context.Background(),
+		realtime.Outgoing{Topic: "order:1", Type: "tick", Data: 1},
+		realtime.Outgoing{Topic: "order:2", Type: "tock", Data: 10},
+		realtime.Outgoing{Topic: "order:1", Type: "tick", Data: 2},
+		realtime.Outgoing{Topic: "order:1", Type: "tick", Data: 3},
+		realtime.Outgoing{Topic: "order:2", Type: "tock", Data: 20}))
+	assert.EqualValues(t, 1, rt.n.Load(), "one round trip")
+	for conn, want := range map[*websocket.Conn][]string{one: {"tick 1", "tick 2", "tick 3"}, two: {"tock 10", "tock 20"}} {
+		for _, w := range want {
+			m, err := tryRead(conn)
+			require.NoError(t, err)
+			assert.Equal(t, w, m.Type+" "+string(m.Data))
+		}
+	}
+
+	rt.n.Store(0)
+	assert.Error(t, pub.PublishMany(context.Background(),
+		realtime.Outgoing{Topic: "order:1", Type: "tick", Data: 4},
+		realtime.Outgoing{Topic: "order:1", Type: "bad", Data: make(chan int)}))
+	assert.Zero(t, rt.n.Load(), "nothing sent")
+	require.NoError(t, pub.PublishMany(context.Background()))
+	assert.Zero(t, rt.n.Load(), "nothing to send")
+	publish(t, pub, "order:1", "tick", 5)
+	m, err := tryRead(one)
+	require.NoError(t, err)
+	assert.Equal(t, "tick 5", m.Type+" "+string(m.Data), "the refused message 4 never went out")
 }
 
 func TestTopicsAreIsolated(t *testing.T) {
