@@ -7,7 +7,9 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -445,9 +447,15 @@ type oneShop struct {
 	w    *world
 }
 
-func newOneShop(t *testing.T) *oneShop {
+func newOneShop(t *testing.T) *oneShop { return newOneShopTraced(t, nil) }
+
+// newOneShopTraced is newOneShop whose pool's statements go through tracer (when not nil).
+func newOneShopTraced(t *testing.T, tracer pgx.QueryTracer) *oneShop {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), testdb.New(t))
+	cfg, err := pgxpool.ParseConfig(testdb.New(t))
+	require.NoError(t, err)
+	cfg.ConnConfig.Tracer = tracer
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 	w := &world{orders: map[uuid.UUID]*Order{}, releases: map[uuid.UUID]Release{}}
@@ -534,4 +542,82 @@ func TestDeliveriesOfAMomentAreSummedInOnePass(t *testing.T) {
 	found, err = o.s.recomputePass(ctx)
 	require.NoError(t, err)
 	assert.False(t, found, "the next pass finds nothing: the recomputer rests")
+}
+
+// sums counts the statements that sum a shop's days (ComputeShopDays).
+type sums struct{ n atomic.Int64 }
+
+func (c *sums) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	c.count(d.SQL)
+	return ctx
+}
+
+func (c *sums) count(sql string) {
+	if strings.Contains(sql, "name: ComputeShopDays ") {
+		c.n.Add(1)
+	}
+}
+
+func (c *sums) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (c *sums) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+func (c *sums) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	c.count(d.SQL)
+}
+
+func (c *sums) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+// TestAPassSumsAShopOnceWhileOrdersKeepComing: orders that keep coming while a pass sums their
+// shop's day wait for the next pass, dirtyWait later, instead of making this one sum the whole
+// day again as soon as it ends, however fast they come; none is lost.
+func TestAPassSumsAShopOnceWhileOrdersKeepComing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var c sums
+	o := newOneShopTraced(t, &c)
+	o.s.dirty = settle.New("test", time.Hour, o.s.recomputePass, nil) // never run: the test runs the passes
+	require.NoError(t, o.s.Record(ctx, o.place()))
+
+	var placed atomic.Int64
+	placed.Add(1)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if !assert.NoError(t, o.s.Record(ctx, o.place())) {
+				return
+			}
+			placed.Add(1)
+		}
+	})
+	for placed.Load() < 5 { // orders are coming
+		time.Sleep(time.Millisecond)
+	}
+	found, err := o.s.recomputePass(ctx)
+	require.NoError(t, err)
+	assert.True(t, found)
+	for n := placed.Load(); placed.Load() < n+3; { // and kept coming after the pass
+		time.Sleep(time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	assert.EqualValues(t, 1, c.n.Load(), "the pass summed the shop's day once")
+	assert.True(t, o.dirty(t), "what came during and after it is marked for the next pass")
+
+	found, err = o.s.recomputePass(ctx)
+	require.NoError(t, err)
+	assert.True(t, found)
+	assert.EqualValues(t, 2, c.n.Load())
+	assert.Equal(t, placed.Load(), o.placed(t), "every order is counted")
+	found, err = o.s.recomputePass(ctx)
+	require.NoError(t, err)
+	assert.False(t, found, "then the recomputer rests")
 }
