@@ -249,9 +249,8 @@ func (a catalogForCart) QueueVariant(ctx context.Context, b *pgdb.Batch, variant
 	a.c.QueueVariantSnapshot(ctx, b, variantID, func(v catalog.VariantSnapshot, err error) error { return done(cartVariant(v), err) })
 }
 
-func (a catalogForCart) OnlyVariant(ctx context.Context, productID uuid.UUID) (cart.Variant, error) {
-	v, err := a.c.OnlyVariant(ctx, productID)
-	return cartVariant(v), err
+func (a catalogForCart) QueueOnlyVariant(ctx context.Context, b *pgdb.Batch, productID uuid.UUID, done func(cart.Variant, error) error) {
+	a.c.QueueOnlyVariant(ctx, b, productID, func(v catalog.VariantSnapshot, err error) error { return done(cartVariant(v), err) })
 }
 
 // catalogStock serves the orders' stock reservations from the catalog.

@@ -39,10 +39,10 @@ type Variant struct {
 // Methods taking a pgx.Tx read in it when it is not nil: checkout prices inside its transaction.
 type catalog interface {
 	Variant(ctx context.Context, tx pgx.Tx, variantID uuid.UUID) (Variant, error)
-	// OnlyVariant returns the variant of a product that has exactly one, in one read; a
+	// QueueOnlyVariant queues the read of the variant of a product that has exactly one; a
 	// product with several needs the buyer to choose (a validation error).
-	OnlyVariant(ctx context.Context, productID uuid.UUID) (Variant, error)
-	// QueueVariant is Variant queued on a batch the caller sends (checkout).
+	QueueOnlyVariant(ctx context.Context, b *pgdb.Batch, productID uuid.UUID, done func(Variant, error) error)
+	// QueueVariant is Variant queued on a batch the caller sends (checkout, adding a line).
 	QueueVariant(ctx context.Context, b *pgdb.Batch, variantID uuid.UUID, done func(Variant, error) error)
 }
 

@@ -22,9 +22,12 @@ SELECT pg_advisory_xact_lock(hashtextextended('cart.items:' || $1::uuid::text, 0
 SELECT count(*) FROM cart.items WHERE user_id = $1;
 
 -- name: Fill :one
--- What an added line must fit in: how many lines the buyer's cart holds, and the quantity its
--- line of the variant holds already (0: none).
-SELECT count(*) AS lines, coalesce(sum(quantity) FILTER (WHERE variant_id = @variant_id), 0)::int AS variant_quantity
+-- What an added line must fit in: how many lines the buyer's cart holds, and its lines of the
+-- product, variants and quantities, among them the added variant's: read in the round trip that
+-- reads the variant, which may be known only then (a line may name the product alone).
+SELECT count(*) AS lines,
+    coalesce(array_agg(variant_id) FILTER (WHERE product_id = @product_id), '{}')::uuid[] AS variant_ids,
+    coalesce(array_agg(quantity) FILTER (WHERE product_id = @product_id), '{}')::int[] AS quantities
 FROM cart.items WHERE user_id = @user_id;
 
 -- name: AddItem :one

@@ -54,49 +54,54 @@ type AddInput struct {
 // Add puts a variant in the buyer's cart, or adds to its quantity, after checking that it
 // exists, can be bought and is in stock for the whole quantity.
 func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, error) {
-	var v Variant
-	var err error
-	if in.VariantID == nil {
-		v, err = s.catalog.OnlyVariant(ctx, in.ProductID)
-	} else {
-		v, err = s.catalog.Variant(ctx, nil, *in.VariantID)
-		if apperr.Is(err, apperr.NotFound) || (err == nil && v.ProductID != in.ProductID) {
-			return Line{}, apperr.Field("variant_id", "is not a variant of that product")
-		}
-	}
-	if err != nil {
-		return Line{}, err
-	}
-	if !v.Purchasable {
-		return Line{}, apperr.New(apperr.Conflict, "this product is not for sale now")
-	}
-	var row store.CartItem
-	var offer Offer
-	var onOffer bool
+	var (
+		v       Variant
+		row     store.CartItem
+		offer   Offer
+		onOffer bool
+	)
 	// BEGIN goes out with the first batch and COMMIT with the second: two round trips.
-	err = pgdb.WithPipelinedTx(ctx, s.pool, func(tx *pgdb.PipelinedTx) error {
-		// The buyer's lock, what the cart holds and the campaign price: one round trip.
+	err := pgdb.WithPipelinedTx(ctx, s.pool, func(tx *pgdb.PipelinedTx) error {
+		// The variant, the buyer's lock and the cart's lines of the product: one round trip.
+		var verr error
 		var fill store.FillRow
 		var b pgdb.Batch
+		keep := func(got Variant, err error) error { v, verr = got, err; return nil } // a refusal, not the batch's failure
+		if in.VariantID == nil {
+			s.catalog.QueueOnlyVariant(ctx, &b, in.ProductID, keep)
+		} else {
+			s.catalog.QueueVariant(ctx, &b, *in.VariantID, keep)
+		}
 		pgdb.Queue(&b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, newStore(db).LockCart(ctx, buyer) },
 			func(_ struct{}, err error) error { return err })
 		pgdb.Queue(&b, func(db pgdb.DBTX) (store.FillRow, error) {
-			return newStore(db).Fill(ctx, store.FillParams{UserID: buyer, VariantID: v.VariantID})
+			return newStore(db).Fill(ctx, store.FillParams{UserID: buyer, ProductID: in.ProductID})
 		}, func(r store.FillRow, err error) error { fill = r; return err })
-		s.promos.QueueCampaignOffer(ctx, &b, v.VariantID, func(o Offer, ok bool, err error) error {
-			offer, onOffer = o, ok
-			return err
-		})
 		if err := tx.Send(ctx, &b); err != nil {
 			return fmt.Errorf("cart: add: %w", err)
 		}
-		if fill.VariantQuantity == 0 && fill.Lines >= MaxLines {
+		if in.VariantID != nil && (apperr.Is(verr, apperr.NotFound) || (verr == nil && v.ProductID != in.ProductID)) {
+			return apperr.Field("variant_id", "is not a variant of that product")
+		}
+		if verr != nil {
+			return verr
+		}
+		if !v.Purchasable {
+			return apperr.New(apperr.Conflict, "this product is not for sale now")
+		}
+		var held int32
+		for i, id := range fill.VariantIds {
+			if id == v.VariantID {
+				held += fill.Quantities[i]
+			}
+		}
+		if held == 0 && fill.Lines >= MaxLines {
 			return lineLimit()
 		}
-		if err := checkQuantity(v, fill.VariantQuantity+in.Quantity); err != nil {
+		if err := checkQuantity(v, held+in.Quantity); err != nil {
 			return err
 		}
-		// The line and the interest it shows, and the commit: one round trip.
+		// The line, the interest it shows and the campaign price, and COMMIT: one round trip.
 		b = pgdb.Batch{}
 		pgdb.Queue(&b, func(db pgdb.DBTX) (store.CartItem, error) {
 			return newStore(db).AddItem(ctx, store.AddItemParams{UserID: buyer, VariantID: v.VariantID, ProductID: v.ProductID,
@@ -108,6 +113,10 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 				return err
 			}
 		}
+		s.promos.QueueCampaignOffer(ctx, &b, v.VariantID, func(o Offer, ok bool, err error) error {
+			offer, onOffer = o, ok
+			return err
+		})
 		if err := tx.SendCommit(ctx, &b); err != nil {
 			return fmt.Errorf("cart: add: %w", err)
 		}

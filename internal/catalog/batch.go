@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -19,6 +20,27 @@ func (s *Service) QueueVariantSnapshot(ctx context.Context, b *pgdb.Batch, varia
 	pgdb.Queue(b, func(db pgdb.DBTX) (store.VariantSnapshotRow, error) {
 		return newStore(db).VariantSnapshot(ctx, variantID)
 	}, func(r store.VariantSnapshotRow, err error) error { return done(toSnapshot(r, err)) })
+}
+
+// QueueOnlyVariant queues on b the read of a listed product's variant when it has exactly one;
+// once b is sent, done gets its snapshot. A product gone or not listed is not found; one with
+// several variants is a validation error: the buyer must choose. The cart sends it in its
+// transaction, on the primary, never the replica (a buyer who puts a product in their cart just
+// after it was listed must find it).
+func (s *Service) QueueOnlyVariant(ctx context.Context, b *pgdb.Batch, productID uuid.UUID, done func(VariantSnapshot, error) error) {
+	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.ProductVariantSnapshotsRow, error) {
+		return newStore(db).ProductVariantSnapshots(ctx, productID)
+	}, func(rows []store.ProductVariantSnapshotsRow, err error) error {
+		switch {
+		case err != nil:
+			return done(VariantSnapshot{}, fmt.Errorf("catalog: variants of %s: %w", productID, err))
+		case len(rows) == 0 || !rows[0].Listed:
+			return done(VariantSnapshot{}, apperr.NotFoundf("product"))
+		case len(rows) > 1:
+			return done(VariantSnapshot{}, apperr.Field("variant_id", "this product comes in several variants: choose one"))
+		}
+		return done(toSnapshot(store.VariantSnapshotRow(rows[0]), nil))
+	})
 }
 
 // Reservation is checkout's stock reservation, queued on a batch (QueueReserveStock).

@@ -313,23 +313,6 @@ func (s *Service) Get(ctx context.Context, p *auth.Principal, id uuid.UUID) (Pro
 	return out, nil
 }
 
-// OnlyVariant returns the snapshot of a listed product's variant when it has exactly one, in one
-// read on the primary, never the replica (a buyer who puts a product in their cart just after
-// it was listed must find it). A product gone or not listed is not found; one with several
-// variants is a validation error: the buyer must choose.
-func (s *Service) OnlyVariant(ctx context.Context, productID uuid.UUID) (VariantSnapshot, error) {
-	rows, err := s.q.ProductVariantSnapshots(ctx, productID)
-	switch {
-	case err != nil:
-		return VariantSnapshot{}, fmt.Errorf("catalog: variants of %s: %w", productID, err)
-	case len(rows) == 0 || !rows[0].Listed:
-		return VariantSnapshot{}, apperr.NotFoundf("product")
-	case len(rows) > 1:
-		return VariantSnapshot{}, apperr.Field("variant_id", "this product comes in several variants: choose one")
-	}
-	return toSnapshot(store.VariantSnapshotRow(rows[0]), nil)
-}
-
 // visible loads a product p may see.
 func (s *Service) visible(ctx context.Context, p *auth.Principal, id uuid.UUID) (store.CatalogProduct, error) {
 	return s.visibleOn(ctx, s.q, p, id)

@@ -177,26 +177,30 @@ func (q *Queries) DeleteItem(ctx context.Context, arg DeleteItemParams) (int64, 
 }
 
 const fill = `-- name: Fill :one
-SELECT count(*) AS lines, coalesce(sum(quantity) FILTER (WHERE variant_id = $1), 0)::int AS variant_quantity
+SELECT count(*) AS lines,
+    coalesce(array_agg(variant_id) FILTER (WHERE product_id = $1), '{}')::uuid[] AS variant_ids,
+    coalesce(array_agg(quantity) FILTER (WHERE product_id = $1), '{}')::int[] AS quantities
 FROM cart.items WHERE user_id = $2
 `
 
 type FillParams struct {
-	VariantID uuid.UUID
+	ProductID uuid.UUID
 	UserID    uuid.UUID
 }
 
 type FillRow struct {
-	Lines           int64
-	VariantQuantity int32
+	Lines      int64
+	VariantIds []uuid.UUID
+	Quantities []int32
 }
 
-// What an added line must fit in: how many lines the buyer's cart holds, and the quantity its
-// line of the variant holds already (0: none).
+// What an added line must fit in: how many lines the buyer's cart holds, and its lines of the
+// product, variants and quantities, among them the added variant's: read in the round trip that
+// reads the variant, which may be known only then (a line may name the product alone).
 func (q *Queries) Fill(ctx context.Context, arg FillParams) (FillRow, error) {
-	row := q.db.QueryRow(ctx, fill, arg.VariantID, arg.UserID)
+	row := q.db.QueryRow(ctx, fill, arg.ProductID, arg.UserID)
 	var i FillRow
-	err := row.Scan(&i.Lines, &i.VariantQuantity)
+	err := row.Scan(&i.Lines, &i.VariantIds, &i.Quantities)
 	return i, err
 }
 
