@@ -29,11 +29,15 @@ SELECT EXISTS (SELECT 1 FROM analytics.dirty_days WHERE shop_id = @shop_id);
 SELECT DISTINCT shop_id FROM analytics.dirty_days;
 
 -- name: OrderDays :many
--- The days an order's facts touch now, before they are replaced.
-SELECT o.shop_id, o.placed_day AS day FROM analytics.orders o WHERE o.order_id = ANY(@order_ids::uuid[])
-UNION SELECT o.shop_id, o.sale_day FROM analytics.orders o WHERE o.order_id = ANY(@order_ids::uuid[]) AND o.sale_day IS NOT NULL
-UNION SELECT o.shop_id, o.released_day FROM analytics.orders o WHERE o.order_id = ANY(@order_ids::uuid[]) AND o.released_day IS NOT NULL
-UNION SELECT r.shop_id, r.day FROM analytics.refunds r WHERE r.order_id = ANY(@order_ids::uuid[]);
+-- The days orders' facts touch now, before they are replaced: placed, sold, released (their
+-- refunds' days: RefundDays). By the primary key, so that it can run under its generic plan.
+SELECT DISTINCT o.shop_id, d.day::date AS day
+FROM analytics.orders o, unnest(ARRAY[o.placed_day, o.sale_day, o.released_day]) AS d(day)
+WHERE o.order_id = ANY(@order_ids::uuid[]) AND d.day IS NOT NULL;
+
+-- name: RefundDays :many
+-- The days orders' refunds touch now, before they are replaced.
+SELECT DISTINCT r.shop_id, r.day FROM analytics.refunds r WHERE r.order_id = ANY(@order_ids::uuid[]);
 
 -- name: DeleteOrders :exec
 DELETE FROM analytics.orders WHERE order_id = ANY(@order_ids::uuid[]);

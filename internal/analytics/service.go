@@ -198,14 +198,17 @@ func (s *Service) record(ctx context.Context, ids []uuid.UUID) ([]uuid.UUID, err
 	err := pgdb.WithPipelinedTx(ctx, s.pool, func(tx *pgdb.PipelinedTx) error {
 		// BEGIN, the orders' locks, then the days their facts touch now and the facts themselves:
 		// one round trip. A batch's statements run in order, so the facts are read under the locks.
-		// The statements by the orders' IDs run under their generic plans (pgdb.QueueGeneric): the
-		// custom ones were made again at every delivery, and cost more to make than to run.
+		// The lookups by the orders' primary keys run under their generic plans (pgdb.QueueGeneric):
+		// the custom ones were made again at every delivery, and cost more to make than to run.
 		var old []store.OrderDaysRow
+		var refundDays []store.RefundDaysRow
 		var orders []Order
 		var refunds []Refund
 		var releases []Release
 		var b pgdb.Batch
 		queueLocks(ctx, &b, "analytics.order:", ids)
+		pgdb.Queue(&b, func(db pgdb.DBTX) ([]store.RefundDaysRow, error) { return newStore(db).RefundDays(ctx, ids) },
+			func(rows []store.RefundDaysRow, err error) error { refundDays = rows; return err })
 		pgdb.QueueGeneric(&b, func(db pgdb.DBTX) ([]store.OrderDaysRow, error) { return newStore(db).OrderDays(ctx, ids) },
 			func(rows []store.OrderDaysRow, err error) error { old = rows; return err })
 		s.ports.Source.QueueOrders(ctx, &b, ids, func(o []Order, err error) error { orders = o; return err })
@@ -218,6 +221,9 @@ func (s *Service) record(ctx context.Context, ids []uuid.UUID) ([]uuid.UUID, err
 		}
 		touched := days{}
 		for _, r := range old {
+			touched.add(r.ShopID, r.Day)
+		}
+		for _, r := range refundDays {
 			touched.add(r.ShopID, r.Day)
 		}
 		// The old facts out, the new in, their days marked, and COMMIT: one round trip.

@@ -201,9 +201,7 @@ func (s *Service) dispatchReads(ctx context.Context, tx pgx.Tx, msgs []message) 
 		locales = l
 		return err
 	})
-	// The overrides and quiet hours by an array of readers, under their generic plans: the custom
-	// ones were made again at every event, and cost more to make than to run.
-	pgdb.QueueGeneric(&b, func(db pgdb.DBTX) ([]store.NotifyPreference, error) {
+	pgdb.Queue(&b, func(db pgdb.DBTX) ([]store.NotifyPreference, error) {
 		return newStore(db).RecipientPreferences(ctx, store.RecipientPreferencesParams{UserIds: ids, Kinds: kinds})
 	}, func(rows []store.NotifyPreference, err error) error {
 		for _, r := range rows {
@@ -214,6 +212,8 @@ func (s *Service) dispatchReads(ctx context.Context, tx pgx.Tx, msgs []message) 
 		}
 		return err
 	})
+	// The quiet hours by the readers' primary keys, under the generic plan: the custom one was made
+	// again at every event, and cost more to make than to run.
 	pgdb.QueueGeneric(&b, func(db pgdb.DBTX) ([]store.NotifySetting, error) { return newStore(db).RecipientQuietHours(ctx, ids) },
 		func(rows []store.NotifySetting, err error) error {
 			for _, r := range rows {

@@ -135,8 +135,8 @@ func (s *Service) sendAll(ctx context.Context, ids []uuid.UUID) ([]error, error)
 		templates = map[templateKey]*store.NotifyTemplate{}
 		contacts  map[uuid.UUID]Contact
 	)
-	// Both by an array of IDs, so under their generic plans: the custom ones were made again at
-	// every send job, and cost more to make than to run.
+	// Both by the deliveries' primary keys, so under their generic plans: the custom ones were made
+	// again at every send job, and cost more to make than to run.
 	pgdb.QueueGeneric(&b, func(db pgdb.DBTX) ([]store.NotifyDelivery, error) { return newStore(db).AttemptDeliveries(ctx, ids) },
 		func(ds []store.NotifyDelivery, err error) error { queued = ds; return err })
 	pgdb.QueueGeneric(&b, func(db pgdb.DBTX) ([]store.NotifyTemplate, error) { return newStore(db).ActiveTemplatesFor(ctx, ids) },

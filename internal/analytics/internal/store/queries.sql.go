@@ -664,10 +664,9 @@ func (q *Queries) MarkExportReady(ctx context.Context, arg MarkExportReadyParams
 }
 
 const orderDays = `-- name: OrderDays :many
-SELECT o.shop_id, o.placed_day AS day FROM analytics.orders o WHERE o.order_id = ANY($1::uuid[])
-UNION SELECT o.shop_id, o.sale_day FROM analytics.orders o WHERE o.order_id = ANY($1::uuid[]) AND o.sale_day IS NOT NULL
-UNION SELECT o.shop_id, o.released_day FROM analytics.orders o WHERE o.order_id = ANY($1::uuid[]) AND o.released_day IS NOT NULL
-UNION SELECT r.shop_id, r.day FROM analytics.refunds r WHERE r.order_id = ANY($1::uuid[])
+SELECT DISTINCT o.shop_id, d.day::date AS day
+FROM analytics.orders o, unnest(ARRAY[o.placed_day, o.sale_day, o.released_day]) AS d(day)
+WHERE o.order_id = ANY($1::uuid[]) AND d.day IS NOT NULL
 `
 
 type OrderDaysRow struct {
@@ -675,7 +674,8 @@ type OrderDaysRow struct {
 	Day    pgtype.Date
 }
 
-// The days an order's facts touch now, before they are replaced.
+// The days orders' facts touch now, before they are replaced: placed, sold, released (their
+// refunds' days: RefundDays). By the primary key, so that it can run under its generic plan.
 func (q *Queries) OrderDays(ctx context.Context, orderIds []uuid.UUID) ([]OrderDaysRow, error) {
 	rows, err := q.db.Query(ctx, orderDays, orderIds)
 	if err != nil {
@@ -707,6 +707,36 @@ func (q *Queries) PendingExports(ctx context.Context, requestedBy uuid.UUID) (in
 	var count int64
 	err := row.Scan(&count)
 	return count, err
+}
+
+const refundDays = `-- name: RefundDays :many
+SELECT DISTINCT r.shop_id, r.day FROM analytics.refunds r WHERE r.order_id = ANY($1::uuid[])
+`
+
+type RefundDaysRow struct {
+	ShopID uuid.UUID
+	Day    pgtype.Date
+}
+
+// The days orders' refunds touch now, before they are replaced.
+func (q *Queries) RefundDays(ctx context.Context, orderIds []uuid.UUID) ([]RefundDaysRow, error) {
+	rows, err := q.db.Query(ctx, refundDays, orderIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RefundDaysRow{}
+	for rows.Next() {
+		var i RefundDaysRow
+		if err := rows.Scan(&i.ShopID, &i.Day); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const salesRows = `-- name: SalesRows :many
