@@ -227,13 +227,7 @@ func (s *Service) record(ctx context.Context, ids []uuid.UUID) ([]uuid.UUID, err
 			touched.add(r.ShopID, r.Day)
 		}
 		// The old facts out, the new in, their days marked, and COMMIT: one round trip.
-		pgdb.QueueGeneric(&b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, newStore(db).DeleteOrders(ctx, ids) },
-			func(_ struct{}, err error) error {
-				if err != nil {
-					return fmt.Errorf("analytics refresh: %w", err)
-				}
-				return nil
-			})
+		queueExecBy(pgdb.QueueGeneric[struct{}], &b, "refresh", func(q *store.Queries) error { return q.DeleteOrders(ctx, ids) })
 		s.queueWrite(ctx, &b, orders, refunds, releases, touched)
 		var mark store.MarkDirtyParams
 		for shop, set := range touched {
@@ -425,7 +419,14 @@ func (s *Service) queueWrite(ctx context.Context, b *pgdb.Batch, orders []Order,
 
 // queueExec queues a statement whose answer is only its error, named with what for the log.
 func queueExec(b *pgdb.Batch, what string, call func(q *store.Queries) error) {
-	pgdb.Queue(b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, call(newStore(db)) },
+	queueExecBy(pgdb.Queue[struct{}], b, what, call)
+}
+
+// queueExecBy is queueExec through queue: pgdb.Queue, or pgdb.QueueGeneric for a statement by
+// primary keys.
+func queueExecBy(queue func(*pgdb.Batch, func(pgdb.DBTX) (struct{}, error), func(struct{}, error) error),
+	b *pgdb.Batch, what string, call func(q *store.Queries) error) {
+	queue(b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, call(newStore(db)) },
 		func(_ struct{}, err error) error {
 			if err != nil {
 				return fmt.Errorf("analytics %s: %w", what, err)
