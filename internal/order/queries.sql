@@ -1,18 +1,39 @@
--- name: CreateOrder :one
+-- name: CreateOrders :many
+-- A checkout's orders, one a shop, in one statement: the arrays are the orders' own columns,
+-- zipped (a nil voucher id and an empty code are no voucher); the rest is the checkout's.
+WITH o AS (
+    SELECT unnest(@ids::uuid[]) AS id, unnest(@shop_ids::uuid[]) AS shop_id,
+        unnest(@subtotals::bigint[]) AS subtotal, unnest(@discounts::bigint[]) AS discount,
+        unnest(@shipping_fees::bigint[]) AS shipping_fee, unnest(@taxes::bigint[]) AS tax,
+        unnest(@totals::bigint[]) AS total, unnest(@weights_grams::bigint[]) AS weight_grams,
+        unnest(@voucher_ids::uuid[]) AS voucher_id, unnest(@voucher_codes::text[]) AS voucher_code
+)
 INSERT INTO orders.orders (id, checkout_id, buyer_id, shop_id, payment_method, payment_provider, shipping_method,
     subtotal, discount, shipping_fee, tax, tax_inclusive, tax_rate_bps, total, currency, weight_grams,
     voucher_id, voucher_code, address, note)
-VALUES (@id, @checkout_id, @buyer_id, @shop_id, @payment_method, @payment_provider, @shipping_method,
-    @subtotal, @discount, @shipping_fee, @tax, @tax_inclusive, @tax_rate_bps, @total, @currency, @weight_grams,
-    @voucher_id, @voucher_code, @address, @note)
+SELECT o.id, @checkout_id::uuid, @buyer_id::uuid, o.shop_id, @payment_method::text, sqlc.narg(payment_provider)::text,
+    @shipping_method::text, o.subtotal, o.discount, o.shipping_fee, o.tax, @tax_inclusive::bool, @tax_rate_bps::bigint,
+    o.total, @currency::text, o.weight_grams, nullif(o.voucher_id, '00000000-0000-0000-0000-000000000000'),
+    nullif(o.voucher_code, ''), @address::jsonb, @note::text
+FROM o
 RETURNING *;
 
--- name: AddItem :one
--- Returns the item written, so that checkout answers it without reading it back.
-INSERT INTO orders.items (order_id, product_id, variant_id, title, variant_name, sku, unit_price, regular_price,
+-- name: AddItems :many
+-- The items of a checkout's orders in one statement (arrays zipped; a nil campaign id is none).
+-- Returns the items written, so that checkout answers them without reading them back.
+WITH l AS (
+    SELECT unnest(@ids::uuid[]) AS id, unnest(@order_ids::uuid[]) AS order_id,
+        unnest(@product_ids::uuid[]) AS product_id, unnest(@variant_ids::uuid[]) AS variant_id,
+        unnest(@titles::text[]) AS title, unnest(@variant_names::text[]) AS variant_name, unnest(@skus::text[]) AS sku,
+        unnest(@unit_prices::bigint[]) AS unit_price, unnest(@regular_prices::bigint[]) AS regular_price,
+        unnest(@campaign_ids::uuid[]) AS campaign_id, unnest(@quantities::int[]) AS quantity,
+        unnest(@line_totals::bigint[]) AS line_total, unnest(@weights_grams::bigint[]) AS weight_grams
+)
+INSERT INTO orders.items (id, order_id, product_id, variant_id, title, variant_name, sku, unit_price, regular_price,
     campaign_id, quantity, line_total, weight_grams)
-VALUES (@order_id, @product_id, @variant_id, @title, @variant_name, @sku, @unit_price, @regular_price,
-    @campaign_id, @quantity, @line_total, @weight_grams)
+SELECT l.id, l.order_id, l.product_id, l.variant_id, l.title, l.variant_name, l.sku, l.unit_price, l.regular_price,
+    nullif(l.campaign_id, '00000000-0000-0000-0000-000000000000'), l.quantity, l.line_total, l.weight_grams
+FROM l
 RETURNING *;
 
 -- name: GetOrder :one
@@ -70,6 +91,11 @@ WHERE id = @id AND buyer_id = @buyer_id AND status IN ('delivered', 'cancelled',
 -- name: AddHistory :exec
 INSERT INTO orders.status_history (order_id, from_status, to_status, actor_id, actor_role, reason)
 VALUES (@order_id, @from_status, @to_status, @actor_id, @actor_role, @reason);
+
+-- name: AddPlacedHistory :exec
+-- The first history entry of each of a checkout's orders, in one statement.
+INSERT INTO orders.status_history (order_id, to_status, actor_id, actor_role, reason)
+SELECT unnest(@order_ids::uuid[]), @to_status::text, @actor_id::uuid, @actor_role::text, @reason::text;
 
 -- name: History :many
 SELECT * FROM orders.status_history WHERE order_id = $1 ORDER BY id;

@@ -154,10 +154,7 @@ func (s *Service) Checkout(ctx context.Context, buyer uuid.UUID, key string, in 
 			return err
 		}
 		result.CheckoutID = uuid.New()
-		placed := make([]*placedOrder, len(priced.Shops))
-		for i, g := range priced.Shops {
-			placed[i] = s.queueOrder(ctx, &b, buyer, result.CheckoutID, g, priced, in, addrJSON)
-		}
+		placed := s.queueOrders(ctx, &b, buyer, result.CheckoutID, priced, in, addrJSON)
 		s.cart.QueueClear(ctx, &b, buyer)
 		if err := b.Send(ctx, tx); err != nil {
 			return err
@@ -281,61 +278,106 @@ type placedOrder struct {
 	prepaid bool
 }
 
-// queueOrder queues, on b, the writing of one shop's order: the voucher's use, the order, its
-// items and its first history entry. The rows written come back in the same statements.
-func (s *Service) queueOrder(ctx context.Context, b *pgdb.Batch, buyer, checkoutID uuid.UUID, g PricedShop, priced PricedCart,
-	in CheckoutInput, addr []byte) *placedOrder {
-	id := uuid.New()
-	p := &placedOrder{prepaid: in.PaymentMethod != events.MethodCOD, items: make([]store.OrdersItem, len(g.Lines))}
-	var voucherID *uuid.UUID
-	var voucherCode *string
-	if g.VoucherCode != "" {
-		vl := make([]VoucherLine, len(g.Lines))
-		for i, l := range g.Lines {
-			vl[i] = VoucherLine{ProductID: l.ProductID, Amount: l.LineTotal}
+// queueOrders queues, on b, the writing of the checkout's orders, one a shop: the vouchers'
+// uses, then the orders, their items and their first history entries in three statements
+// whatever the number of shops and lines. The rows written come back in the same statements,
+// matched to their orders by the ids made here.
+func (s *Service) queueOrders(ctx context.Context, b *pgdb.Batch, buyer, checkoutID uuid.UUID, priced PricedCart,
+	in CheckoutInput, addr []byte) []*placedOrder {
+	placed := make([]*placedOrder, len(priced.Shops))
+	byID := make(map[uuid.UUID]*placedOrder, len(priced.Shops))
+	var (
+		orders  store.CreateOrdersParams
+		items   store.AddItemsParams
+		history = store.AddPlacedHistoryParams{ActorID: buyer, ToStatus: string(events.OrderPending),
+			ActorRole: string(events.ActorBuyer), Reason: "order placed"}
+	)
+	for i, g := range priced.Shops {
+		id := uuid.New()
+		p := &placedOrder{prepaid: in.PaymentMethod != events.MethodCOD, items: make([]store.OrdersItem, 0, len(g.Lines))}
+		placed[i], byID[id] = p, p
+		voucherID := uuid.Nil
+		if g.VoucherCode != "" {
+			vl := make([]VoucherLine, len(g.Lines))
+			for i, l := range g.Lines {
+				vl[i] = VoucherLine{ProductID: l.ProductID, Amount: l.LineTotal}
+			}
+			s.promos.QueueRedeemVoucher(ctx, b, g.VoucherID, buyer, id, vl, g.Discount)
+			voucherID = g.VoucherID
 		}
-		s.promos.QueueRedeemVoucher(ctx, b, g.VoucherID, buyer, id, vl, g.Discount)
-		voucherID, voucherCode = &g.VoucherID, &g.VoucherCode
+		orders.Ids = append(orders.Ids, id)
+		orders.ShopIds = append(orders.ShopIds, g.ShopID)
+		orders.Subtotals = append(orders.Subtotals, g.Subtotal)
+		orders.Discounts = append(orders.Discounts, g.Discount)
+		orders.ShippingFees = append(orders.ShippingFees, g.ShippingFee)
+		orders.Taxes = append(orders.Taxes, g.Tax)
+		orders.Totals = append(orders.Totals, g.Total)
+		orders.WeightsGrams = append(orders.WeightsGrams, g.WeightGrams)
+		orders.VoucherIds = append(orders.VoucherIds, voucherID)
+		orders.VoucherCodes = append(orders.VoucherCodes, g.VoucherCode)
+		history.OrderIds = append(history.OrderIds, id)
+		lines := make([]events.OrderLine, len(g.Lines))
+		for i, l := range g.Lines {
+			lines[i] = events.OrderLine{ProductID: l.ProductID.String(), VariantID: l.VariantID.String(), Quantity: int(l.Quantity),
+				UnitPrice: l.UnitPrice}
+			items.Ids = append(items.Ids, uuid.New())
+			items.OrderIds = append(items.OrderIds, id)
+			items.ProductIds = append(items.ProductIds, l.ProductID)
+			items.VariantIds = append(items.VariantIds, l.VariantID)
+			items.Titles = append(items.Titles, l.Title)
+			items.VariantNames = append(items.VariantNames, l.VariantName)
+			items.Skus = append(items.Skus, l.SKU)
+			items.UnitPrices = append(items.UnitPrices, l.UnitPrice)
+			items.RegularPrices = append(items.RegularPrices, l.RegularPrice)
+			campaign := uuid.Nil
+			if l.CampaignID != nil {
+				campaign = *l.CampaignID
+			}
+			items.CampaignIds = append(items.CampaignIds, campaign)
+			items.Quantities = append(items.Quantities, l.Quantity)
+			items.LineTotals = append(items.LineTotals, l.LineTotal)
+			items.WeightsGrams = append(items.WeightsGrams, l.WeightGrams)
+		}
+		p.event = events.OrderPlaced{OrderID: id.String(), CheckoutID: checkoutID.String(), BuyerID: buyer.String(),
+			ShopID: g.ShopID.String(), Total: g.Total, Currency: priced.Currency, PaymentMethod: in.PaymentMethod, Lines: lines}
 	}
-	var provider *events.Provider
+	orders.CheckoutID, orders.BuyerID, orders.PaymentMethod = checkoutID, buyer, string(in.PaymentMethod)
 	if in.Provider != "" {
-		provider = &in.Provider
+		orders.PaymentProvider = ptr(string(in.Provider))
 	}
-	lines := make([]events.OrderLine, len(g.Lines))
-	for i, l := range g.Lines {
-		lines[i] = events.OrderLine{ProductID: l.ProductID.String(), VariantID: l.VariantID.String(), Quantity: int(l.Quantity),
-			UnitPrice: l.UnitPrice}
-	}
-	p.event = events.OrderPlaced{OrderID: id.String(), CheckoutID: checkoutID.String(), BuyerID: buyer.String(),
-		ShopID: g.ShopID.String(), Total: g.Total, Currency: priced.Currency, PaymentMethod: in.PaymentMethod, Lines: lines}
-	pgdb.Queue(b, func(db pgdb.DBTX) (store.OrdersOrder, error) {
-		return newStore(db).CreateOrder(ctx, store.CreateOrderParams{
-			ID: id, CheckoutID: checkoutID, BuyerID: buyer, ShopID: g.ShopID, PaymentMethod: in.PaymentMethod,
-			PaymentProvider: provider, ShippingMethod: in.ShippingMethod, Subtotal: g.Subtotal, Discount: g.Discount,
-			ShippingFee: g.ShippingFee, Tax: g.Tax, TaxInclusive: priced.TaxInclusive, TaxRateBps: priced.TaxRateBPS,
-			Total: g.Total, Currency: priced.Currency, WeightGrams: g.WeightGrams, VoucherID: voucherID, VoucherCode: voucherCode,
-			Address: addr, Note: strings.TrimSpace(in.Note),
+	orders.ShippingMethod, orders.TaxInclusive, orders.TaxRateBps = string(in.ShippingMethod), priced.TaxInclusive, priced.TaxRateBPS
+	orders.Currency, orders.Address, orders.Note = priced.Currency, addr, strings.TrimSpace(in.Note)
+	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.OrdersOrder, error) { return newStore(db).CreateOrders(ctx, orders) },
+		func(rows []store.OrdersOrder, err error) error {
+			if err != nil {
+				return fmt.Errorf("order create orders: %w", err)
+			}
+			for _, row := range rows {
+				p := byID[row.ID]
+				p.row, p.event.At = row, row.CreatedAt
+			}
+			return nil
 		})
-	}, func(row store.OrdersOrder, err error) error {
-		p.row = row
-		p.event.At = row.CreatedAt
-		return err
-	})
-	for i, l := range g.Lines {
-		pgdb.Queue(b, func(db pgdb.DBTX) (store.OrdersItem, error) {
-			return newStore(db).AddItem(ctx, store.AddItemParams{OrderID: id, ProductID: l.ProductID, VariantID: l.VariantID,
-				Title: l.Title, VariantName: l.VariantName, Sku: l.SKU, UnitPrice: l.UnitPrice, RegularPrice: l.RegularPrice,
-				CampaignID: l.CampaignID, Quantity: l.Quantity, LineTotal: l.LineTotal, WeightGrams: l.WeightGrams})
-		}, func(it store.OrdersItem, err error) error {
-			p.items[i] = it
-			return err
+	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.OrdersItem, error) { return newStore(db).AddItems(ctx, items) },
+		func(rows []store.OrdersItem, err error) error {
+			if err != nil {
+				return fmt.Errorf("order add items: %w", err)
+			}
+			for _, it := range rows {
+				p := byID[it.OrderID]
+				p.items = append(p.items, it)
+			}
+			return nil
 		})
-	}
 	pgdb.Queue(b, func(db pgdb.DBTX) (pgconn.CommandTag, error) {
-		return pgconn.CommandTag{}, newStore(db).AddHistory(ctx, store.AddHistoryParams{OrderID: id, ToStatus: events.OrderPending,
-			ActorID: &buyer, ActorRole: events.ActorBuyer, Reason: "order placed"})
-	}, func(_ pgconn.CommandTag, err error) error { return err })
-	return p
+		return pgconn.CommandTag{}, newStore(db).AddPlacedHistory(ctx, history)
+	}, func(_ pgconn.CommandTag, err error) error {
+		if err != nil {
+			return fmt.Errorf("order add history: %w", err)
+		}
+		return nil
+	})
+	return placed
 }
 
 // insertJobs inserts, in one River call, the checkout's jobs: each prepaid order's auto-cancel,

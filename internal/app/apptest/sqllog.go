@@ -31,6 +31,32 @@ func (l *SQLLog) Start() {
 	l.mu.Unlock()
 }
 
+// Statements counts the statements kept since Start.
+func (l *SQLLog) Statements() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, s := range l.sql {
+		if s != "-- batch:" {
+			n++
+		}
+	}
+	return n
+}
+
+// Named counts the statements kept since Start that sqlc named name (its "-- name: " comment).
+func (l *SQLLog) Named(name string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, s := range l.sql {
+		if strings.Contains(s, "-- name: "+name+" ") {
+			n++
+		}
+	}
+	return n
+}
+
 // Show logs the statements kept since Start, numbered.
 func (l *SQLLog) Show(t testing.TB) {
 	t.Helper()

@@ -39,62 +39,112 @@ func (q *Queries) AddHistory(ctx context.Context, arg AddHistoryParams) error {
 	return err
 }
 
-const addItem = `-- name: AddItem :one
-INSERT INTO orders.items (order_id, product_id, variant_id, title, variant_name, sku, unit_price, regular_price,
+const addItems = `-- name: AddItems :many
+WITH l AS (
+    SELECT unnest($1::uuid[]) AS id, unnest($2::uuid[]) AS order_id,
+        unnest($3::uuid[]) AS product_id, unnest($4::uuid[]) AS variant_id,
+        unnest($5::text[]) AS title, unnest($6::text[]) AS variant_name, unnest($7::text[]) AS sku,
+        unnest($8::bigint[]) AS unit_price, unnest($9::bigint[]) AS regular_price,
+        unnest($10::uuid[]) AS campaign_id, unnest($11::int[]) AS quantity,
+        unnest($12::bigint[]) AS line_total, unnest($13::bigint[]) AS weight_grams
+)
+INSERT INTO orders.items (id, order_id, product_id, variant_id, title, variant_name, sku, unit_price, regular_price,
     campaign_id, quantity, line_total, weight_grams)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-    $9, $10, $11, $12)
+SELECT l.id, l.order_id, l.product_id, l.variant_id, l.title, l.variant_name, l.sku, l.unit_price, l.regular_price,
+    nullif(l.campaign_id, '00000000-0000-0000-0000-000000000000'), l.quantity, l.line_total, l.weight_grams
+FROM l
 RETURNING id, order_id, product_id, variant_id, title, variant_name, sku, unit_price, regular_price, campaign_id, quantity, line_total, weight_grams
 `
 
-type AddItemParams struct {
-	OrderID      uuid.UUID
-	ProductID    uuid.UUID
-	VariantID    uuid.UUID
-	Title        string
-	VariantName  string
-	Sku          string
-	UnitPrice    int64
-	RegularPrice int64
-	CampaignID   *uuid.UUID
-	Quantity     int32
-	LineTotal    int64
-	WeightGrams  int64
+type AddItemsParams struct {
+	Ids           []uuid.UUID
+	OrderIds      []uuid.UUID
+	ProductIds    []uuid.UUID
+	VariantIds    []uuid.UUID
+	Titles        []string
+	VariantNames  []string
+	Skus          []string
+	UnitPrices    []int64
+	RegularPrices []int64
+	CampaignIds   []uuid.UUID
+	Quantities    []int32
+	LineTotals    []int64
+	WeightsGrams  []int64
 }
 
-// Returns the item written, so that checkout answers it without reading it back.
-func (q *Queries) AddItem(ctx context.Context, arg AddItemParams) (OrdersItem, error) {
-	row := q.db.QueryRow(ctx, addItem,
-		arg.OrderID,
-		arg.ProductID,
-		arg.VariantID,
-		arg.Title,
-		arg.VariantName,
-		arg.Sku,
-		arg.UnitPrice,
-		arg.RegularPrice,
-		arg.CampaignID,
-		arg.Quantity,
-		arg.LineTotal,
-		arg.WeightGrams,
+// The items of a checkout's orders in one statement (arrays zipped; a nil campaign id is none).
+// Returns the items written, so that checkout answers them without reading them back.
+func (q *Queries) AddItems(ctx context.Context, arg AddItemsParams) ([]OrdersItem, error) {
+	rows, err := q.db.Query(ctx, addItems,
+		arg.Ids,
+		arg.OrderIds,
+		arg.ProductIds,
+		arg.VariantIds,
+		arg.Titles,
+		arg.VariantNames,
+		arg.Skus,
+		arg.UnitPrices,
+		arg.RegularPrices,
+		arg.CampaignIds,
+		arg.Quantities,
+		arg.LineTotals,
+		arg.WeightsGrams,
 	)
-	var i OrdersItem
-	err := row.Scan(
-		&i.ID,
-		&i.OrderID,
-		&i.ProductID,
-		&i.VariantID,
-		&i.Title,
-		&i.VariantName,
-		&i.Sku,
-		&i.UnitPrice,
-		&i.RegularPrice,
-		&i.CampaignID,
-		&i.Quantity,
-		&i.LineTotal,
-		&i.WeightGrams,
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []OrdersItem{}
+	for rows.Next() {
+		var i OrdersItem
+		if err := rows.Scan(
+			&i.ID,
+			&i.OrderID,
+			&i.ProductID,
+			&i.VariantID,
+			&i.Title,
+			&i.VariantName,
+			&i.Sku,
+			&i.UnitPrice,
+			&i.RegularPrice,
+			&i.CampaignID,
+			&i.Quantity,
+			&i.LineTotal,
+			&i.WeightGrams,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const addPlacedHistory = `-- name: AddPlacedHistory :exec
+INSERT INTO orders.status_history (order_id, to_status, actor_id, actor_role, reason)
+SELECT unnest($1::uuid[]), $2::text, $3::uuid, $4::text, $5::text
+`
+
+type AddPlacedHistoryParams struct {
+	OrderIds  []uuid.UUID
+	ToStatus  string
+	ActorID   uuid.UUID
+	ActorRole string
+	Reason    string
+}
+
+// The first history entry of each of a checkout's orders, in one statement.
+func (q *Queries) AddPlacedHistory(ctx context.Context, arg AddPlacedHistoryParams) error {
+	_, err := q.db.Exec(ctx, addPlacedHistory,
+		arg.OrderIds,
+		arg.ToStatus,
+		arg.ActorID,
+		arg.ActorRole,
+		arg.Reason,
 	)
-	return i, err
+	return err
 }
 
 const attachCarrier = `-- name: AttachCarrier :execrows
@@ -259,103 +309,127 @@ func (q *Queries) BuyerSummary(ctx context.Context, arg BuyerSummaryParams) ([]B
 	return items, nil
 }
 
-const createOrder = `-- name: CreateOrder :one
+const createOrders = `-- name: CreateOrders :many
+WITH o AS (
+    SELECT unnest($11::uuid[]) AS id, unnest($12::uuid[]) AS shop_id,
+        unnest($13::bigint[]) AS subtotal, unnest($14::bigint[]) AS discount,
+        unnest($15::bigint[]) AS shipping_fee, unnest($16::bigint[]) AS tax,
+        unnest($17::bigint[]) AS total, unnest($18::bigint[]) AS weight_grams,
+        unnest($19::uuid[]) AS voucher_id, unnest($20::text[]) AS voucher_code
+)
 INSERT INTO orders.orders (id, checkout_id, buyer_id, shop_id, payment_method, payment_provider, shipping_method,
     subtotal, discount, shipping_fee, tax, tax_inclusive, tax_rate_bps, total, currency, weight_grams,
     voucher_id, voucher_code, address, note)
-VALUES ($1, $2, $3, $4, $5, $6, $7,
-    $8, $9, $10, $11, $12, $13, $14, $15, $16,
-    $17, $18, $19, $20)
+SELECT o.id, $1::uuid, $2::uuid, o.shop_id, $3::text, $4::text,
+    $5::text, o.subtotal, o.discount, o.shipping_fee, o.tax, $6::bool, $7::bigint,
+    o.total, $8::text, o.weight_grams, nullif(o.voucher_id, '00000000-0000-0000-0000-000000000000'),
+    nullif(o.voucher_code, ''), $9::jsonb, $10::text
+FROM o
 RETURNING id, checkout_id, buyer_id, shop_id, status, payment_method, payment_provider, payment_status, shipping_method, subtotal, discount, shipping_fee, tax, tax_inclusive, tax_rate_bps, total, currency, weight_grams, voucher_id, voucher_code, address, note, tracking_number, carrier, hidden_by_buyer, paid_at, confirmed_at, shipped_at, delivered_at, cancelled_at, return_requested_at, return_reason, return_decision, returned_at, refunded_at, created_at, updated_at
 `
 
-type CreateOrderParams struct {
-	ID              uuid.UUID
+type CreateOrdersParams struct {
 	CheckoutID      uuid.UUID
 	BuyerID         uuid.UUID
-	ShopID          uuid.UUID
-	PaymentMethod   events.PaymentMethod
-	PaymentProvider *events.Provider
-	ShippingMethod  events.ShippingMethod
-	Subtotal        int64
-	Discount        int64
-	ShippingFee     int64
-	Tax             int64
+	PaymentMethod   string
+	PaymentProvider *string
+	ShippingMethod  string
 	TaxInclusive    bool
 	TaxRateBps      int64
-	Total           int64
 	Currency        string
-	WeightGrams     int64
-	VoucherID       *uuid.UUID
-	VoucherCode     *string
 	Address         []byte
 	Note            string
+	Ids             []uuid.UUID
+	ShopIds         []uuid.UUID
+	Subtotals       []int64
+	Discounts       []int64
+	ShippingFees    []int64
+	Taxes           []int64
+	Totals          []int64
+	WeightsGrams    []int64
+	VoucherIds      []uuid.UUID
+	VoucherCodes    []string
 }
 
-func (q *Queries) CreateOrder(ctx context.Context, arg CreateOrderParams) (OrdersOrder, error) {
-	row := q.db.QueryRow(ctx, createOrder,
-		arg.ID,
+// A checkout's orders, one a shop, in one statement: the arrays are the orders' own columns,
+// zipped (a nil voucher id and an empty code are no voucher); the rest is the checkout's.
+func (q *Queries) CreateOrders(ctx context.Context, arg CreateOrdersParams) ([]OrdersOrder, error) {
+	rows, err := q.db.Query(ctx, createOrders,
 		arg.CheckoutID,
 		arg.BuyerID,
-		arg.ShopID,
 		arg.PaymentMethod,
 		arg.PaymentProvider,
 		arg.ShippingMethod,
-		arg.Subtotal,
-		arg.Discount,
-		arg.ShippingFee,
-		arg.Tax,
 		arg.TaxInclusive,
 		arg.TaxRateBps,
-		arg.Total,
 		arg.Currency,
-		arg.WeightGrams,
-		arg.VoucherID,
-		arg.VoucherCode,
 		arg.Address,
 		arg.Note,
+		arg.Ids,
+		arg.ShopIds,
+		arg.Subtotals,
+		arg.Discounts,
+		arg.ShippingFees,
+		arg.Taxes,
+		arg.Totals,
+		arg.WeightsGrams,
+		arg.VoucherIds,
+		arg.VoucherCodes,
 	)
-	var i OrdersOrder
-	err := row.Scan(
-		&i.ID,
-		&i.CheckoutID,
-		&i.BuyerID,
-		&i.ShopID,
-		&i.Status,
-		&i.PaymentMethod,
-		&i.PaymentProvider,
-		&i.PaymentStatus,
-		&i.ShippingMethod,
-		&i.Subtotal,
-		&i.Discount,
-		&i.ShippingFee,
-		&i.Tax,
-		&i.TaxInclusive,
-		&i.TaxRateBps,
-		&i.Total,
-		&i.Currency,
-		&i.WeightGrams,
-		&i.VoucherID,
-		&i.VoucherCode,
-		&i.Address,
-		&i.Note,
-		&i.TrackingNumber,
-		&i.Carrier,
-		&i.HiddenByBuyer,
-		&i.PaidAt,
-		&i.ConfirmedAt,
-		&i.ShippedAt,
-		&i.DeliveredAt,
-		&i.CancelledAt,
-		&i.ReturnRequestedAt,
-		&i.ReturnReason,
-		&i.ReturnDecision,
-		&i.ReturnedAt,
-		&i.RefundedAt,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-	)
-	return i, err
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []OrdersOrder{}
+	for rows.Next() {
+		var i OrdersOrder
+		if err := rows.Scan(
+			&i.ID,
+			&i.CheckoutID,
+			&i.BuyerID,
+			&i.ShopID,
+			&i.Status,
+			&i.PaymentMethod,
+			&i.PaymentProvider,
+			&i.PaymentStatus,
+			&i.ShippingMethod,
+			&i.Subtotal,
+			&i.Discount,
+			&i.ShippingFee,
+			&i.Tax,
+			&i.TaxInclusive,
+			&i.TaxRateBps,
+			&i.Total,
+			&i.Currency,
+			&i.WeightGrams,
+			&i.VoucherID,
+			&i.VoucherCode,
+			&i.Address,
+			&i.Note,
+			&i.TrackingNumber,
+			&i.Carrier,
+			&i.HiddenByBuyer,
+			&i.PaidAt,
+			&i.ConfirmedAt,
+			&i.ShippedAt,
+			&i.DeliveredAt,
+			&i.CancelledAt,
+			&i.ReturnRequestedAt,
+			&i.ReturnReason,
+			&i.ReturnDecision,
+			&i.ReturnedAt,
+			&i.RefundedAt,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const createRefundRequest = `-- name: CreateRefundRequest :one
