@@ -43,9 +43,14 @@ func (a shopPromotions) QuoteVoucher(ctx context.Context, tx pgx.Tx, shopID, buy
 	return cart.VoucherQuote{PromotionID: q.PromotionID, Code: q.Code, Discount: q.Discount}, err
 }
 
-func (a shopPromotions) QueueCampaignOffer(ctx context.Context, b *pgdb.Batch, variantID uuid.UUID, done func(cart.Offer, bool, error) error) {
-	a.s.QueueCampaignOffer(ctx, b, variantID, func(o shop.CampaignOffer, ok bool, err error) error {
-		return done(cart.Offer{CampaignID: o.CampaignID, Price: o.Price, Remaining: o.Remaining}, ok, err)
+func (a shopPromotions) QueueCampaignOffers(ctx context.Context, b *pgdb.Batch, variantIDs []uuid.UUID,
+	done func(map[uuid.UUID]cart.Offer, error) error) {
+	a.s.QueueCampaignOffers(ctx, b, variantIDs, func(offers map[uuid.UUID]shop.CampaignOffer, err error) error {
+		out := make(map[uuid.UUID]cart.Offer, len(offers))
+		for id, o := range offers {
+			out[id] = cart.Offer{CampaignID: o.CampaignID, Price: o.Price, Remaining: o.Remaining}
+		}
+		return done(out, err)
 	})
 }
 
@@ -91,8 +96,15 @@ func (a shopPromotions) ShopOwner(ctx context.Context, shopID uuid.UUID) (uuid.U
 	return info.OwnerID, err
 }
 
-func (a shopPromotions) QueueShopOwner(ctx context.Context, b *pgdb.Batch, shopID uuid.UUID, done func(uuid.UUID, error) error) {
-	a.s.QueueInfo(ctx, b, shopID, func(info shop.Info, err error) error { return done(info.OwnerID, err) })
+func (a shopPromotions) QueueShopOwners(ctx context.Context, b *pgdb.Batch, shopIDs []uuid.UUID,
+	done func(map[uuid.UUID]uuid.UUID, error) error) {
+	a.s.QueueInfos(ctx, b, shopIDs, func(infos map[uuid.UUID]shop.Info, err error) error {
+		owners := make(map[uuid.UUID]uuid.UUID, len(infos))
+		for id, info := range infos {
+			owners[id] = info.OwnerID
+		}
+		return done(owners, err)
+	})
 }
 
 // addressBook serves the orders' delivery addresses from the identity context.
@@ -245,8 +257,15 @@ func cartVariant(v catalog.VariantSnapshot) cart.Variant {
 		WeightGrams: int64(v.WeightGrams), Purchasable: v.Purchasable}
 }
 
-func (a catalogForCart) QueueVariant(ctx context.Context, b *pgdb.Batch, variantID uuid.UUID, done func(cart.Variant, error) error) {
-	a.c.QueueVariantSnapshot(ctx, b, variantID, func(v catalog.VariantSnapshot, err error) error { return done(cartVariant(v), err) })
+func (a catalogForCart) QueueVariants(ctx context.Context, b *pgdb.Batch, variantIDs []uuid.UUID,
+	done func(map[uuid.UUID]cart.Variant, error) error) {
+	a.c.QueueVariantSnapshots(ctx, b, variantIDs, func(vs map[uuid.UUID]catalog.VariantSnapshot, err error) error {
+		out := make(map[uuid.UUID]cart.Variant, len(vs))
+		for id, v := range vs {
+			out[id] = cartVariant(v)
+		}
+		return done(out, err)
+	})
 }
 
 func (a catalogForCart) QueueOnlyVariant(ctx context.Context, b *pgdb.Batch, productID uuid.UUID, done func(cart.Variant, error) error) {
@@ -305,8 +324,15 @@ func (a shippingShops) Shop(ctx context.Context, tx pgx.Tx, shopID uuid.UUID) (s
 	return shippingShop(i), err
 }
 
-func (a shippingShops) QueueShop(ctx context.Context, b *pgdb.Batch, shopID uuid.UUID, done func(shipping.Shop, error) error) {
-	a.s.QueueInfo(ctx, b, shopID, func(i shop.Info, err error) error { return done(shippingShop(i), err) })
+func (a shippingShops) QueueShops(ctx context.Context, b *pgdb.Batch, shopIDs []uuid.UUID,
+	done func(map[uuid.UUID]shipping.Shop, error) error) {
+	a.s.QueueInfos(ctx, b, shopIDs, func(infos map[uuid.UUID]shop.Info, err error) error {
+		out := make(map[uuid.UUID]shipping.Shop, len(infos))
+		for id, i := range infos {
+			out[id] = shippingShop(i)
+		}
+		return done(out, err)
+	})
 }
 
 func shippingShop(i shop.Info) shipping.Shop {
@@ -505,14 +531,23 @@ func (a searchShops) CampaignPrices(ctx context.Context, variantIDs []uuid.UUID)
 	return a.s.LiveCampaignPrices(ctx, variantIDs)
 }
 
-func (a cartShipping) QueueFee(ctx context.Context, b *pgdb.Batch, r cart.ShippingRequest, to *cart.Destination) cart.FeeCheck {
+func (a cartShipping) QueueFees(ctx context.Context, b *pgdb.Batch, rs []cart.ShippingRequest, to *cart.Destination) map[uuid.UUID]cart.FeeCheck {
 	var addr *shipping.Address
 	if to != nil {
 		addr = &shipping.Address{Address: geo.Address{Line1: to.Line1, Ward: to.Ward, District: to.District, Province: to.Province,
 			Country: to.Country}, Lat: to.Lat, Lng: to.Lng}
 	}
-	return a.s.QueueFee(ctx, b, shipping.FeeRequest{ShopID: r.ShopID, WeightGrams: r.WeightGrams, Method: r.Method,
-		AddressID: r.AddressID, BuyerID: r.BuyerID}, addr)
+	reqs := make([]shipping.FeeRequest, len(rs))
+	for i, r := range rs {
+		reqs[i] = shipping.FeeRequest{ShopID: r.ShopID, WeightGrams: r.WeightGrams, Method: r.Method, AddressID: r.AddressID,
+			BuyerID: r.BuyerID}
+	}
+	quotes := a.s.QueueFees(ctx, b, reqs, addr)
+	out := make(map[uuid.UUID]cart.FeeCheck, len(quotes))
+	for id, q := range quotes {
+		out[id] = q
+	}
+	return out
 }
 
 // notifyUsers serves the notification context how to reach a person, from the identity context.

@@ -42,8 +42,10 @@ type catalog interface {
 	// QueueOnlyVariant queues the read of the variant of a product that has exactly one; a
 	// product with several needs the buyer to choose (a validation error).
 	QueueOnlyVariant(ctx context.Context, b *pgdb.Batch, productID uuid.UUID, done func(Variant, error) error)
-	// QueueVariant is Variant queued on a batch the caller sends (checkout, adding a line).
-	QueueVariant(ctx context.Context, b *pgdb.Batch, variantID uuid.UUID, done func(Variant, error) error)
+	// QueueVariants is Variant of several variants queued on a batch the caller sends
+	// (checkout, adding a line), one statement whatever their number: done gets them by ID (a
+	// variant not found is not in it).
+	QueueVariants(ctx context.Context, b *pgdb.Batch, variantIDs []uuid.UUID, done func(map[uuid.UUID]Variant, error) error)
 }
 
 // Interest keeps a buyer's add-to-cart where interest is counted (the search context's trending
@@ -79,8 +81,10 @@ type VoucherQuote struct {
 type promotions interface {
 	CampaignOffer(ctx context.Context, tx pgx.Tx, variantID uuid.UUID) (Offer, bool, error)
 	QuoteVoucher(ctx context.Context, tx pgx.Tx, shopID, buyer uuid.UUID, code string, lines []VoucherLine) (VoucherQuote, error)
-	// QueueCampaignOffer is CampaignOffer queued on a batch the caller sends (checkout).
-	QueueCampaignOffer(ctx context.Context, b *pgdb.Batch, variantID uuid.UUID, done func(Offer, bool, error) error)
+	// QueueCampaignOffers is CampaignOffer of several variants queued on a batch the caller
+	// sends (checkout, adding a line), one statement whatever their number: done gets the
+	// offers by variant (a variant on no offer is not in it).
+	QueueCampaignOffers(ctx context.Context, b *pgdb.Batch, variantIDs []uuid.UUID, done func(map[uuid.UUID]Offer, error) error)
 	// QueueVoucher queues QuoteVoucher's reads on a batch; once it is sent, the check quotes lines.
 	QueueVoucher(ctx context.Context, b *pgdb.Batch, shopID, buyer uuid.UUID, code string) VoucherCheck
 }
@@ -118,9 +122,10 @@ type ShippingQuoter interface {
 	// quoter reads through it rather than take a second connection while the checkout holds
 	// one, which under load would starve the pool.
 	Fee(ctx context.Context, tx pgx.Tx, r ShippingRequest) (int64, error)
-	// QueueFee queues the reads of Fee on a batch the caller sends, the parcel going to; once
-	// it is sent, the check prices the parcel.
-	QueueFee(ctx context.Context, b *pgdb.Batch, r ShippingRequest, to *Destination) FeeCheck
+	// QueueFees queues the reads of Fee for several shops' parcels on a batch the caller sends,
+	// the parcels going to; it answers a check a shop, which prices its parcel once the batch is
+	// sent.
+	QueueFees(ctx context.Context, b *pgdb.Batch, rs []ShippingRequest, to *Destination) map[uuid.UUID]FeeCheck
 }
 
 // Line is one cart line, priced now.

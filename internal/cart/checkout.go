@@ -2,6 +2,7 @@ package cart
 
 import (
 	"context"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -56,41 +57,47 @@ func (s *Service) QueueCheckoutQuote(ctx context.Context, b *pgdb.Batch, buyer u
 	return c
 }
 
-// QueueReads queues, on b, what pricing the lines read needs: each line's variant and campaign
-// offer, each applied voucher (and the checkout's extra code in each shop of the cart), and each
-// shop's place for its parcel's fee.
+// QueueReads queues, on b, what pricing the lines read needs, one statement a kind whatever the
+// number of lines and shops: the lines' variants and campaign offers, the shops' places for
+// their parcels' fees, and each applied voucher (and the checkout's extra code in each shop of
+// the cart).
 func (c *CheckoutQuote) QueueReads(ctx context.Context, b *pgdb.Batch) {
 	c.reads = make([]lineRead, len(c.rows))
-	c.checks = map[voucherKey]VoucherCheck{}
-	c.fees = map[uuid.UUID]FeeCheck{}
+	variants := make([]uuid.UUID, len(c.rows))
 	var shops []uuid.UUID
+	var fees []ShippingRequest
 	for i, r := range c.rows {
-		read := &c.reads[i]
-		c.s.catalog.QueueVariant(ctx, b, r.VariantID, func(v Variant, err error) error {
-			if apperr.Is(err, apperr.NotFound) {
-				read.gone = true
-				return nil
-			}
-			read.v = v
-			return err
-		})
-		c.s.promos.QueueCampaignOffer(ctx, b, r.VariantID, func(o Offer, ok bool, err error) error {
-			read.offer, read.ok = o, ok
-			return err
-		})
-		if _, seen := c.fees[r.ShopID]; !seen {
+		variants[i] = r.VariantID
+		if !slices.Contains(shops, r.ShopID) {
 			shops = append(shops, r.ShopID)
-			c.fees[r.ShopID] = c.s.shipping.QueueFee(ctx, b, ShippingRequest{ShopID: r.ShopID, Method: c.o.ShippingMethod,
-				AddressID: c.o.AddressID, BuyerID: c.buyer}, c.o.Destination)
+			fees = append(fees, ShippingRequest{ShopID: r.ShopID, Method: c.o.ShippingMethod, AddressID: c.o.AddressID,
+				BuyerID: c.buyer})
 		}
 	}
+	if len(c.rows) > 0 {
+		c.s.catalog.QueueVariants(ctx, b, variants, func(vs map[uuid.UUID]Variant, err error) error {
+			for i, r := range c.rows {
+				v, found := vs[r.VariantID]
+				c.reads[i].v, c.reads[i].gone = v, !found
+			}
+			return err
+		})
+		c.s.promos.QueueCampaignOffers(ctx, b, variants, func(offers map[uuid.UUID]Offer, err error) error {
+			for i, r := range c.rows {
+				c.reads[i].offer, c.reads[i].ok = offers[r.VariantID]
+			}
+			return err
+		})
+	}
+	c.fees = c.s.shipping.QueueFees(ctx, b, fees, c.o.Destination)
+	c.checks = map[voucherKey]VoucherCheck{}
 	voucher := func(shop uuid.UUID, code string) {
 		if k := (voucherKey{shop, code}); c.checks[k] == nil {
 			c.checks[k] = c.s.promos.QueueVoucher(ctx, b, shop, c.buyer, code)
 		}
 	}
 	for _, cp := range c.coupons {
-		if _, inCart := c.fees[cp.ShopID]; inCart {
+		if slices.Contains(shops, cp.ShopID) {
 			voucher(cp.ShopID, cp.Code)
 		}
 	}

@@ -70,7 +70,13 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 		if in.VariantID == nil {
 			s.catalog.QueueOnlyVariant(ctx, &b, in.ProductID, keep)
 		} else {
-			s.catalog.QueueVariant(ctx, &b, *in.VariantID, keep)
+			s.catalog.QueueVariants(ctx, &b, []uuid.UUID{*in.VariantID}, func(vs map[uuid.UUID]Variant, err error) error {
+				got, ok := vs[*in.VariantID]
+				if err == nil && !ok {
+					err = apperr.NotFoundf("variant")
+				}
+				return keep(got, err)
+			})
 		}
 		pgdb.Queue(&b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, newStore(db).LockCart(ctx, buyer) },
 			func(_ struct{}, err error) error { return err })
@@ -113,8 +119,8 @@ func (s *Service) Add(ctx context.Context, buyer uuid.UUID, in AddInput) (Line, 
 				return err
 			}
 		}
-		s.promos.QueueCampaignOffer(ctx, &b, v.VariantID, func(o Offer, ok bool, err error) error {
-			offer, onOffer = o, ok
+		s.promos.QueueCampaignOffers(ctx, &b, []uuid.UUID{v.VariantID}, func(offers map[uuid.UUID]Offer, err error) error {
+			offer, onOffer = offers[v.VariantID]
 			return err
 		})
 		if err := tx.SendCommit(ctx, &b); err != nil {

@@ -14,12 +14,27 @@ import (
 	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
-// QueueVariantSnapshot queues VariantSnapshotTx's read on b, for a caller that batches its
-// reads (checkout); once b is sent, done gets the snapshot, or not found.
-func (s *Service) QueueVariantSnapshot(ctx context.Context, b *pgdb.Batch, variantID uuid.UUID, done func(VariantSnapshot, error) error) {
-	pgdb.Queue(b, func(db pgdb.DBTX) (store.VariantSnapshotRow, error) {
-		return newStore(db).VariantSnapshot(ctx, variantID)
-	}, func(r store.VariantSnapshotRow, err error) error { return done(toSnapshot(r, err)) })
+// QueueVariantSnapshots queues the reads of VariantSnapshotTx for several variants on b, in one
+// statement whatever their number, for a caller that batches its reads (checkout, adding a
+// line); once b is sent, done gets the snapshots by variant. A variant not found is not in it.
+func (s *Service) QueueVariantSnapshots(ctx context.Context, b *pgdb.Batch, variantIDs []uuid.UUID,
+	done func(map[uuid.UUID]VariantSnapshot, error) error) {
+	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.VariantSnapshotsRow, error) {
+		return newStore(db).VariantSnapshots(ctx, variantIDs)
+	}, func(rows []store.VariantSnapshotsRow, err error) error {
+		if err != nil {
+			return done(nil, fmt.Errorf("catalog: variant snapshots: %w", err))
+		}
+		out := make(map[uuid.UUID]VariantSnapshot, len(rows))
+		for _, r := range rows {
+			v, err := toSnapshot(store.VariantSnapshotRow(r), nil)
+			if err != nil {
+				return done(nil, err)
+			}
+			out[r.VariantID] = v
+		}
+		return done(out, nil)
+	})
 }
 
 // QueueOnlyVariant queues on b the read of a listed product's variant when it has exactly one;

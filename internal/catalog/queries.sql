@@ -151,6 +151,16 @@ SELECT v.id AS variant_id, v.product_id, v.shop_id, v.sku, v.name AS variant_nam
 FROM catalog.variants v JOIN catalog.products p ON p.id = v.product_id
 WHERE v.id = $1;
 
+-- name: VariantSnapshots :many
+-- VariantSnapshot of the variants of a checkout's lines, in one statement whatever their number;
+-- a variant not found has no row.
+SELECT v.id AS variant_id, v.product_id, v.shop_id, v.sku, v.name AS variant_name, v.price, v.stock,
+       p.title, p.currency, p.weight_grams, p.listed,
+       p.discount_id, p.discount_percent, p.discount_price, p.discount_variant_id,
+       p.discount_starts_at, p.discount_ends_at
+FROM catalog.variants v JOIN catalog.products p ON p.id = v.product_id
+WHERE v.id = ANY(@ids::uuid[]);
+
 -- name: ProductVariantSnapshots :many
 -- VariantSnapshot of the variants of a product not deleted, two at most: enough to tell a product
 -- with exactly one variant (a cart line may name the product alone) from one with several.

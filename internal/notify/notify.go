@@ -157,9 +157,9 @@ type Users interface {
 // Shops answers who owns a shop; a missing shop is not found.
 type Shops interface {
 	ShopOwner(ctx context.Context, shopID uuid.UUID) (uuid.UUID, error)
-	// QueueShopOwner queues ShopOwner's read on b; done gets its answer when b is sent, so that
-	// the owners of a checkout's shops travel in one round trip.
-	QueueShopOwner(ctx context.Context, b *pgdb.Batch, shopID uuid.UUID, done func(uuid.UUID, error) error)
+	// QueueShopOwners queues the read of several shops' owners on b, one statement whatever
+	// their number; done gets them by shop when b is sent (a shop gone is not in it).
+	QueueShopOwners(ctx context.Context, b *pgdb.Batch, shopIDs []uuid.UUID, done func(map[uuid.UUID]uuid.UUID, error) error)
 }
 
 // OrderParties are the people an order concerns.

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -10,7 +11,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/goshop/goshop/internal/events"
-	"github.com/goshop/goshop/internal/platform/apperr"
 	"github.com/goshop/goshop/internal/platform/eventbus"
 	"github.com/goshop/goshop/internal/platform/pgdb"
 	"github.com/goshop/goshop/internal/platform/realtime"
@@ -209,25 +209,24 @@ func (s *Service) ownerOf(ctx context.Context, shopID string) (uuid.UUID, error)
 	return owners[parse(shopID)], err
 }
 
-// ownersOf answers the owners of shops, all read in one round trip; a shop that is gone (or an
+// ownersOf answers the owners of shops, all read in one statement; a shop that is gone (or an
 // ID this system did not make) has none, and the map answers uuid.Nil for it.
 func (s *Service) ownersOf(ctx context.Context, shopIDs []string) (map[uuid.UUID]uuid.UUID, error) {
-	owners := make(map[uuid.UUID]uuid.UUID, len(shopIDs))
-	var b pgdb.Batch
+	var ids []uuid.UUID
 	for _, sid := range shopIDs {
-		id := parse(sid)
-		if _, asked := owners[id]; asked || id == uuid.Nil {
-			continue
+		if id := parse(sid); id != uuid.Nil && !slices.Contains(ids, id) {
+			ids = append(ids, id)
 		}
-		owners[id] = uuid.Nil
-		s.ports.Shops.QueueShopOwner(ctx, &b, id, func(owner uuid.UUID, err error) error {
-			if apperr.Is(err, apperr.NotFound) {
-				return nil
-			}
-			owners[id] = owner
-			return err
-		})
 	}
+	var owners map[uuid.UUID]uuid.UUID
+	if len(ids) == 0 {
+		return owners, nil
+	}
+	var b pgdb.Batch
+	s.ports.Shops.QueueShopOwners(ctx, &b, ids, func(o map[uuid.UUID]uuid.UUID, err error) error {
+		owners = o
+		return err
+	})
 	if err := b.Send(ctx, s.pool); err != nil {
 		return nil, fmt.Errorf("notify: shop owners: %w", err)
 	}

@@ -19,10 +19,11 @@ import (
 
 // TestCheckoutRoundTrips: a checkout with an Idempotency-Key takes at most 7 round trips to
 // PostgreSQL (BEGIN, which travels with the first batch, and COMMIT included; the bound
-// is 8), and writes its orders, their items and their history in one statement each, whatever
-// the number of lines and shops, vouchers and campaign lines; and it still places every order
-// with its lines, publishes order.placed with them, schedules the auto-cancel of prepaid orders,
-// takes the stock and empties the cart.
+// is 8); it reads its lines' variants and campaign offers and its shops, and writes its orders,
+// their items and their history, in one statement each; whatever the number of lines and shops,
+// vouchers and campaign lines. And it still places every order with its lines, publishes
+// order.placed with them, schedules the auto-cancel of prepaid orders, takes the stock and
+// empties the cart.
 func TestCheckoutRoundTrips(t *testing.T) {
 	t.Parallel()
 	var rt pgdb.RoundTrips
@@ -100,8 +101,9 @@ func TestCheckoutRoundTrips(t *testing.T) {
 		}
 		t.Logf("round trips: %d", n)
 		assert.LessOrEqual(t, n, int64(7))
-		for _, name := range []string{"CreateOrders", "AddItems", "AddPlacedHistory"} {
-			assert.Equal(t, 1, log.Named(name), "the orders, their items and their history go in one statement each: %s", name)
+		for _, name := range []string{"VariantSnapshots", "ActiveCampaignItems", "GetShops", "CreateOrders", "AddItems", "AddPlacedHistory"} {
+			assert.Equal(t, 1, log.Named(name), "the lines' variants and offers, the shops, the orders, their items and their history "+
+				"go in one statement each: %s", name)
 		}
 		require.Len(t, out["orders"], orders)
 		assert.Empty(t, env.Get(t, "/cart", buyer.AccessToken).Map(t)["items"], "the cart is emptied")

@@ -288,20 +288,36 @@ type FeeQuote struct {
 	err  error
 }
 
-// QueueFee is Fee for a checkout that batches its reads: the shop is read in the caller's batch
-// and the buyer's address is the one the caller already holds (to; nil: priced at the method's
-// base, as Fee without an address). Once the batch is sent, Fee prices the parcel, whose weight
-// is known by then.
-func (s *Service) QueueFee(ctx context.Context, b *pgdb.Batch, r FeeRequest, to *Address) *FeeQuote {
-	f := &FeeQuote{s: s, r: r, to: to}
-	s.shops.QueueShop(ctx, b, r.ShopID, func(sh Shop, err error) error {
-		f.shop, f.err = sh, err
-		if apperr.Is(err, apperr.NotFound) { // answered by Fee, if the parcel is priced at all
-			return nil
+// QueueFees is Fee for the parcels of a checkout that batches its reads: their shops are read in
+// the caller's batch, in one statement, and the buyer's address is the one the caller already
+// holds (to; nil: priced at the method's base, as Fee without an address). It answers a quote a
+// shop; once the batch is sent, each one's Fee prices its parcel, whose weight is known by then.
+func (s *Service) QueueFees(ctx context.Context, b *pgdb.Batch, rs []FeeRequest, to *Address) map[uuid.UUID]*FeeQuote {
+	quotes := make(map[uuid.UUID]*FeeQuote, len(rs))
+	ids := make([]uuid.UUID, 0, len(rs))
+	for _, r := range rs {
+		if _, dup := quotes[r.ShopID]; !dup {
+			quotes[r.ShopID] = &FeeQuote{s: s, r: r, to: to}
+			ids = append(ids, r.ShopID)
 		}
-		return err
+	}
+	if len(ids) == 0 {
+		return quotes
+	}
+	s.shops.QueueShops(ctx, b, ids, func(shops map[uuid.UUID]Shop, err error) error {
+		if err != nil {
+			return err
+		}
+		for id, f := range quotes {
+			sh, ok := shops[id]
+			if !ok { // answered by Fee, if the parcel is priced at all
+				f.err = apperr.NotFoundf("shop")
+			}
+			f.shop = sh
+		}
+		return nil
 	})
-	return f
+	return quotes
 }
 
 // Fee prices the parcel of weightGrams, as Fee does, once its batch was sent.

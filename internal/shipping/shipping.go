@@ -152,9 +152,10 @@ type Shop struct {
 // is not nil: the cart prices shipping inside the checkout's transaction.
 type Shops interface {
 	Shop(ctx context.Context, tx pgx.Tx, shopID uuid.UUID) (Shop, error)
-	// QueueShop queues Shop's read on a batch the caller sends (checkout's fees); done gets the
-	// shop once it is sent.
-	QueueShop(ctx context.Context, b *pgdb.Batch, shopID uuid.UUID, done func(Shop, error) error)
+	// QueueShops queues the read of several shops on a batch the caller sends (checkout's
+	// fees), one statement whatever their number; done gets them by ID once it is sent (a shop
+	// gone is not in it).
+	QueueShops(ctx context.Context, b *pgdb.Batch, shopIDs []uuid.UUID, done func(map[uuid.UUID]Shop, error) error)
 	// OwnsShop reports whether the user owns at least one shop.
 	OwnsShop(ctx context.Context, userID uuid.UUID) (bool, error)
 }

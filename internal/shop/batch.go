@@ -2,6 +2,7 @@ package shop
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
@@ -16,35 +17,42 @@ import (
 // sends, so that the checkout's reads and writes of several contexts share round trips. Each
 // answers through its callback (or the value it returns) once the batch is sent.
 
-// QueueInfo queues InfoTx's read on b.
-func (s *Service) QueueInfo(ctx context.Context, b *pgdb.Batch, id uuid.UUID, done func(Info, error) error) {
-	pgdb.Queue(b, func(db pgdb.DBTX) (store.ShopShop, error) { return newStore(db).GetShop(ctx, id) },
-		func(row store.ShopShop, err error) error {
+// QueueInfos queues the reads of Info for several shops on b, in one statement whatever their
+// number (a checkout's parcels); once b is sent, done gets them by shop. A shop gone is not in it.
+func (s *Service) QueueInfos(ctx context.Context, b *pgdb.Batch, ids []uuid.UUID, done func(map[uuid.UUID]Info, error) error) {
+	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.ShopShop, error) { return newStore(db).GetShops(ctx, ids) },
+		func(rows []store.ShopShop, err error) error {
 			if err != nil {
-				return done(Info{}, pgdb.NotFound(err, "shop"))
+				return done(nil, fmt.Errorf("shop: shops: %w", err))
 			}
-			return done(Info{ID: row.ID, OwnerID: row.OwnerID, Name: row.Name, Status: row.Status, Province: row.Province,
-				Lat: row.Lat, Lng: row.Lng}, nil)
+			out := make(map[uuid.UUID]Info, len(rows))
+			for _, row := range rows {
+				out[row.ID] = Info{ID: row.ID, OwnerID: row.OwnerID, Name: row.Name, Status: row.Status, Province: row.Province,
+					Lat: row.Lat, Lng: row.Lng}
+			}
+			return done(out, nil)
 		})
 }
 
-// QueueCampaignOffer queues CampaignOffer's read on b; done gets the offer and whether there is one.
-func (s *Service) QueueCampaignOffer(ctx context.Context, b *pgdb.Batch, variantID uuid.UUID, done func(CampaignOffer, bool, error) error) {
-	pgdb.Queue(b, func(db pgdb.DBTX) (store.ActiveCampaignItemRow, error) {
-		return newStore(db).ActiveCampaignItem(ctx, variantID)
+// QueueCampaignOffers queues CampaignOffer's read for several variants on b, in one statement
+// whatever their number; once b is sent, done gets the offers by variant: a variant with no
+// campaign running, or whose campaign stock is sold out, is not in it.
+func (s *Service) QueueCampaignOffers(ctx context.Context, b *pgdb.Batch, variantIDs []uuid.UUID,
+	done func(map[uuid.UUID]CampaignOffer, error) error) {
+	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.ActiveCampaignItemsRow, error) {
+		return newStore(db).ActiveCampaignItems(ctx, variantIDs)
 	},
-		func(row store.ActiveCampaignItemRow, err error) error {
-			if pgdb.IsNoRows(err) {
-				return done(CampaignOffer{}, false, nil)
-			}
+		func(rows []store.ActiveCampaignItemsRow, err error) error {
 			if err != nil {
-				return done(CampaignOffer{}, false, err)
+				return done(nil, fmt.Errorf("shop: campaign offers: %w", err))
 			}
-			left := row.CampaignStock - row.Sold
-			if left <= 0 {
-				return done(CampaignOffer{}, false, nil)
+			out := make(map[uuid.UUID]CampaignOffer, len(rows))
+			for _, row := range rows {
+				if left := row.CampaignStock - row.Sold; left > 0 {
+					out[row.VariantID] = CampaignOffer{CampaignID: row.CampaignID, Price: row.CampaignPrice, Remaining: left, EndsAt: row.EndsAt}
+				}
 			}
-			return done(CampaignOffer{CampaignID: row.CampaignID, Price: row.CampaignPrice, Remaining: left, EndsAt: row.EndsAt}, true, nil)
+			return done(out, nil)
 		})
 }
 

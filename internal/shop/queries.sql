@@ -6,6 +6,10 @@ RETURNING *;
 -- name: GetShop :one
 SELECT * FROM shop.shops WHERE id = $1 AND status <> 'deleted';
 
+-- name: GetShops :many
+-- GetShop of several shops in one statement (a checkout's parcels); a shop gone has no row.
+SELECT * FROM shop.shops WHERE id = ANY(@ids::uuid[]) AND status <> 'deleted';
+
 -- name: LockShop :one
 SELECT * FROM shop.shops WHERE id = $1 AND status <> 'deleted' FOR UPDATE;
 
@@ -158,6 +162,12 @@ WHERE i.variant_id = ANY(@variant_ids::uuid[]) AND c.id <> @campaign_id
 SELECT i.*, c.ends_at FROM shop.campaign_items i JOIN shop.campaigns c ON c.id = i.campaign_id
 WHERE i.variant_id = $1 AND c.status = 'active' AND now() >= c.starts_at AND now() < c.ends_at
 LIMIT 1;
+
+-- name: ActiveCampaignItems :many
+-- ActiveCampaignItem of several variants in one statement (a checkout's lines, a line added);
+-- campaigns of one variant never overlap, so a variant has one row at most.
+SELECT i.*, c.ends_at FROM shop.campaign_items i JOIN shop.campaigns c ON c.id = i.campaign_id
+WHERE i.variant_id = ANY(@variant_ids::uuid[]) AND c.status = 'active' AND now() >= c.starts_at AND now() < c.ends_at;
 
 -- name: SellCampaignStock :execrows
 -- Takes campaign stock; never past the campaign's limit, whatever the concurrency.

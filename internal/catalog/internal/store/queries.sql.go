@@ -1658,3 +1658,72 @@ func (q *Queries) VariantSnapshot(ctx context.Context, id uuid.UUID) (VariantSna
 	)
 	return i, err
 }
+
+const variantSnapshots = `-- name: VariantSnapshots :many
+SELECT v.id AS variant_id, v.product_id, v.shop_id, v.sku, v.name AS variant_name, v.price, v.stock,
+       p.title, p.currency, p.weight_grams, p.listed,
+       p.discount_id, p.discount_percent, p.discount_price, p.discount_variant_id,
+       p.discount_starts_at, p.discount_ends_at
+FROM catalog.variants v JOIN catalog.products p ON p.id = v.product_id
+WHERE v.id = ANY($1::uuid[])
+`
+
+type VariantSnapshotsRow struct {
+	VariantID         uuid.UUID  `db:"variant_id"`
+	ProductID         uuid.UUID  `db:"product_id"`
+	ShopID            uuid.UUID  `db:"shop_id"`
+	Sku               string     `db:"sku"`
+	VariantName       string     `db:"variant_name"`
+	Price             int64      `db:"price"`
+	Stock             int32      `db:"stock"`
+	Title             string     `db:"title"`
+	Currency          string     `db:"currency"`
+	WeightGrams       int32      `db:"weight_grams"`
+	Listed            bool       `db:"listed"`
+	DiscountID        *uuid.UUID `db:"discount_id"`
+	DiscountPercent   *int32     `db:"discount_percent"`
+	DiscountPrice     *int64     `db:"discount_price"`
+	DiscountVariantID *uuid.UUID `db:"discount_variant_id"`
+	DiscountStartsAt  *time.Time `db:"discount_starts_at"`
+	DiscountEndsAt    *time.Time `db:"discount_ends_at"`
+}
+
+// VariantSnapshot of the variants of a checkout's lines, in one statement whatever their number;
+// a variant not found has no row.
+func (q *Queries) VariantSnapshots(ctx context.Context, ids []uuid.UUID) ([]VariantSnapshotsRow, error) {
+	rows, err := q.db.Query(ctx, variantSnapshots, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []VariantSnapshotsRow{}
+	for rows.Next() {
+		var i VariantSnapshotsRow
+		if err := rows.Scan(
+			&i.VariantID,
+			&i.ProductID,
+			&i.ShopID,
+			&i.Sku,
+			&i.VariantName,
+			&i.Price,
+			&i.Stock,
+			&i.Title,
+			&i.Currency,
+			&i.WeightGrams,
+			&i.Listed,
+			&i.DiscountID,
+			&i.DiscountPercent,
+			&i.DiscountPrice,
+			&i.DiscountVariantID,
+			&i.DiscountStartsAt,
+			&i.DiscountEndsAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

@@ -45,6 +45,53 @@ func (q *Queries) ActiveCampaignItem(ctx context.Context, variantID uuid.UUID) (
 	return i, err
 }
 
+const activeCampaignItems = `-- name: ActiveCampaignItems :many
+SELECT i.campaign_id, i.variant_id, i.product_id, i.campaign_price, i.regular_price, i.campaign_stock, i.sold, c.ends_at FROM shop.campaign_items i JOIN shop.campaigns c ON c.id = i.campaign_id
+WHERE i.variant_id = ANY($1::uuid[]) AND c.status = 'active' AND now() >= c.starts_at AND now() < c.ends_at
+`
+
+type ActiveCampaignItemsRow struct {
+	CampaignID    uuid.UUID
+	VariantID     uuid.UUID
+	ProductID     uuid.UUID
+	CampaignPrice int64
+	RegularPrice  int64
+	CampaignStock int32
+	Sold          int32
+	EndsAt        time.Time
+}
+
+// ActiveCampaignItem of several variants in one statement (a checkout's lines, a line added);
+// campaigns of one variant never overlap, so a variant has one row at most.
+func (q *Queries) ActiveCampaignItems(ctx context.Context, variantIds []uuid.UUID) ([]ActiveCampaignItemsRow, error) {
+	rows, err := q.db.Query(ctx, activeCampaignItems, variantIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ActiveCampaignItemsRow{}
+	for rows.Next() {
+		var i ActiveCampaignItemsRow
+		if err := rows.Scan(
+			&i.CampaignID,
+			&i.VariantID,
+			&i.ProductID,
+			&i.CampaignPrice,
+			&i.RegularPrice,
+			&i.CampaignStock,
+			&i.Sold,
+			&i.EndsAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const addCampaignItem = `-- name: AddCampaignItem :one
 INSERT INTO shop.campaign_items (campaign_id, variant_id, product_id, campaign_price, regular_price, campaign_stock)
 VALUES ($1, $2, $3, $4, $5, $6)
@@ -516,6 +563,57 @@ func (q *Queries) GetShop(ctx context.Context, id uuid.UUID) (ShopShop, error) {
 		&i.RatingVersion,
 	)
 	return i, err
+}
+
+const getShops = `-- name: GetShops :many
+SELECT id, owner_id, name, description, line1, ward, district, province, country, lat, lng, category_ids, status, rating, rating_count, logo_url, banner_url, contact_phone, contact_email, opening_hours, return_policy, created_at, updated_at, deleted_at, rating_version FROM shop.shops WHERE id = ANY($1::uuid[]) AND status <> 'deleted'
+`
+
+// GetShop of several shops in one statement (a checkout's parcels); a shop gone has no row.
+func (q *Queries) GetShops(ctx context.Context, ids []uuid.UUID) ([]ShopShop, error) {
+	rows, err := q.db.Query(ctx, getShops, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ShopShop{}
+	for rows.Next() {
+		var i ShopShop
+		if err := rows.Scan(
+			&i.ID,
+			&i.OwnerID,
+			&i.Name,
+			&i.Description,
+			&i.Line1,
+			&i.Ward,
+			&i.District,
+			&i.Province,
+			&i.Country,
+			&i.Lat,
+			&i.Lng,
+			&i.CategoryIds,
+			&i.Status,
+			&i.Rating,
+			&i.RatingCount,
+			&i.LogoUrl,
+			&i.BannerUrl,
+			&i.ContactPhone,
+			&i.ContactEmail,
+			&i.OpeningHours,
+			&i.ReturnPolicy,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.DeletedAt,
+			&i.RatingVersion,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listCampaigns = `-- name: ListCampaigns :many
