@@ -12,167 +12,201 @@ import (
 
 // limitFunctionSQL creates bench.checkout(client, pick0, pick1): the statements one cycle of the
 // checkout row makes GoShop send to PostgreSQL, in their order, run as one function call, so that
-// pgbench can run them as one round trip a transaction. They were read off PostgreSQL's
-// statement log (log_statement = all) of a 2-item, 2-shop, cash-on-delivery checkout:
+// pgbench can run them as one round trip a transaction. They were read off the statements a
+// 2-item, 2-shop, cash-on-delivery cycle sends (apptest.SQLLog, as BenchmarkCheckout counts
+// them):
 //
-//   - the cart refill, the rows of the two POST /cart/items (their reads are left out);
-//   - GetAddress before the transaction; then ItemsForUpdate, Coupons, per line VariantSnapshot
-//     and ActiveCampaignItem, per shop GetShop and GetAddress (the shipping fee);
-//   - per shop CreateOrder, AddItem per line, AddHistory and Items;
-//   - Clear and ClearCoupons of the cart;
-//   - in a subtransaction (GoShop's savepoint), per line in variant order AdjustStock and
-//     AddMovement.
+//   - each POST /cart/items: ProductVariantSnapshots, LockCart, Fill, AddItem, RecordCartAdd and
+//     ActiveCampaignItems;
+//   - POST /orders: GetAddress, ItemsForUpdate and Coupons; VariantSnapshots,
+//     ActiveCampaignItems and GetShops; CreateOrders, AddItems, AddPlacedHistory, Clear and
+//     ClearCoupons; ReserveStock; and River's insert of the job that carries the checkout's
+//     events (order.placed a shop, inventory.stock_changed a line), into bench.river_job, a copy
+//     of river_job with its indexes, so that no worker runs them.
 //
 // The tables are GoShop's own, in the bench database, with the checkout row's buyers and
 // products, so rows, indexes and their sizes are those GoShop writes. Prices and fees are
 // constants where GoShop computes them in Go: the same columns are written, not the same sums.
-// When checkout's statements change, read them off the log again and change them here.
+// What the function does not pay for is GoShop's: three transactions (two adds and the
+// checkout) where it has one, and a round trip for each batch. When checkout's statements
+// change, read them off again and change them here.
 //
-// %[1]s to %[4]s are the fixture's buyers, their addresses, and the variants of each shop, as
-// array literals; pgbench's client number picks the buyer, so that no two clients share a cart.
+// %[1]s to %[6]s are the fixture's buyers, their addresses, and the products and variants of
+// each shop, as array literals; pgbench's client number picks the buyer, so that no two clients
+// share a cart.
 const limitFunctionSQL = `
 CREATE SCHEMA IF NOT EXISTS bench;
+CREATE TABLE IF NOT EXISTS bench.river_job (LIKE public.river_job INCLUDING ALL);
+TRUNCATE bench.river_job; -- each row starts with none of an earlier run's jobs
 CREATE OR REPLACE FUNCTION bench.checkout(client int, pick0 int, pick1 int) RETURNS int
 LANGUAGE plpgsql AS $fn$
 DECLARE
 	c_buyers    CONSTANT uuid[] := '%[1]s';
 	c_addresses CONSTANT uuid[] := '%[2]s';
-	c_shop0     CONSTANT uuid[] := '%[3]s';
-	c_shop1     CONSTANT uuid[] := '%[4]s';
+	c_products0 CONSTANT uuid[] := '%[3]s';
+	c_products1 CONSTANT uuid[] := '%[4]s';
+	c_variants0 CONSTANT uuid[] := '%[5]s';
+	c_variants1 CONSTANT uuid[] := '%[6]s';
 	v_buyer     uuid := c_buyers[client %% cardinality(c_buyers) + 1];
 	v_address   uuid := c_addresses[client %% cardinality(c_addresses) + 1];
 	v_checkout  uuid := gen_random_uuid();
+	v_now       timestamptz := now();
 	v_addr      users.addresses;
-	v_shop      shop.shops;
-	v_order     orders.orders;
-	v_snap      record;
-	v_moved     record;
-	v_movement  catalog.stock_movements;
 	v_addr_json jsonb;
-	v_variant   uuid;
-	v_line_vars uuid[];
-	v_line_qtys int[];
-	v_products  uuid[] := '{}';
-	v_shops     uuid[] := '{}';
-	v_titles    text[] := '{}';
-	v_names     text[] := '{}';
-	v_skus      text[] := '{}';
-	v_prices    bigint[] := '{}';
-	v_weights   bigint[] := '{}';
-	v_order_shops uuid[] := '{}';
-	v_subtotal  bigint;
-	v_weight    bigint;
-	v_order_id  uuid;
-	i           int;
-	s           uuid;
+	v_product   uuid;
+	v_snap      record;
+	v_fill      record;
+	v_line      record;
+	v_vars      uuid[];
+	v_qtys      int[];
+	v_shops     uuid[];
+	v_prices    bigint[];
+	v_titles    text[];
+	v_names     text[];
+	v_skus      text[];
+	v_weights   bigint[];
+	v_products  uuid[];
+	v_order_ids uuid[];
+	v_order_shops uuid[];
+	v_order_totals bigint[];
+	v_events    jsonb := '[]';
+	v_taken     int;
 BEGIN
-	-- The cart refill: the rows of the buyer's two POST /cart/items.
-	FOREACH v_variant IN ARRAY ARRAY[c_shop0[pick0 + 1], c_shop1[pick1 + 1]] LOOP
-		INSERT INTO cart.items (user_id, variant_id, product_id, shop_id, quantity)
-		SELECT v_buyer, v.id, v.product_id, v.shop_id, 1 FROM catalog.variants v WHERE v.id = v_variant
-		ON CONFLICT (user_id, variant_id) DO UPDATE
-		SET quantity = cart.items.quantity + EXCLUDED.quantity, updated_at = now();
-	END LOOP;
-
-	-- GetAddress.
-	SELECT * INTO STRICT v_addr FROM users.addresses WHERE id = v_address AND user_id = v_buyer;
-	v_addr_json := jsonb_build_object('recipient_name', v_addr.recipient_name, 'phone', v_addr.phone, 'line1', v_addr.line1,
-		'ward', v_addr.ward, 'district', v_addr.district, 'province', v_addr.province, 'country', v_addr.country);
-	-- ItemsForUpdate.
-	SELECT array_agg(variant_id ORDER BY created_at, id), array_agg(quantity ORDER BY created_at, id)
-	INTO v_line_vars, v_line_qtys
-	FROM (SELECT * FROM cart.items WHERE user_id = v_buyer ORDER BY created_at, id FOR UPDATE) ci;
-	-- Coupons.
-	PERFORM user_id, shop_id, code, applied_at FROM cart.coupons WHERE user_id = v_buyer ORDER BY shop_id;
-	FOR i IN 1 .. cardinality(v_line_vars) LOOP
-		-- VariantSnapshot.
+	-- The cart refill: the statements of the buyer's two POST /cart/items.
+	FOREACH v_product IN ARRAY ARRAY[c_products0[pick0 + 1], c_products1[pick1 + 1]] LOOP
+		-- ProductVariantSnapshots.
 		SELECT v.id AS variant_id, v.product_id, v.shop_id, v.sku, v.name AS variant_name, v.price, v.stock,
 		       p.title, p.currency, p.weight_grams, p.listed,
 		       p.discount_id, p.discount_percent, p.discount_price, p.discount_variant_id,
 		       p.discount_starts_at, p.discount_ends_at
-		INTO STRICT v_snap
+		INTO v_snap
 		FROM catalog.variants v JOIN catalog.products p ON p.id = v.product_id
-		WHERE v.id = v_line_vars[i];
-		-- ActiveCampaignItem.
-		PERFORM ci.*, c.ends_at FROM shop.campaign_items ci JOIN shop.campaigns c ON c.id = ci.campaign_id
-		WHERE ci.variant_id = v_line_vars[i] AND c.status = 'active' AND now() >= c.starts_at AND now() < c.ends_at
-		LIMIT 1;
-		v_products := v_products || v_snap.product_id;
-		v_shops := v_shops || v_snap.shop_id;
-		v_titles := v_titles || v_snap.title;
-		v_names := v_names || v_snap.variant_name;
-		v_skus := v_skus || v_snap.sku;
-		v_prices := v_prices || v_snap.price;
-		v_weights := v_weights || v_snap.weight_grams::bigint;
-		IF NOT v_snap.shop_id = ANY (v_order_shops) THEN
-			v_order_shops := v_order_shops || v_snap.shop_id;
-		END IF;
-	END LOOP;
-	-- GetShop and GetAddress, per shop.
-	FOREACH s IN ARRAY v_order_shops LOOP
-		SELECT * INTO STRICT v_shop FROM shop.shops WHERE id = s AND status <> 'deleted';
-		PERFORM * FROM users.addresses WHERE id = v_address AND user_id = v_buyer;
+		WHERE v.product_id = v_product AND p.deleted_at IS NULL
+		ORDER BY v.created_at, v.id
+		LIMIT 2;
+		-- LockCart.
+		PERFORM pg_advisory_xact_lock(hashtextextended('cart.items:' || v_buyer::text, 0));
+		-- Fill.
+		SELECT count(*) AS lines, coalesce(array_agg(variant_id) FILTER (WHERE product_id = v_product), '{}')::uuid[] AS variant_ids,
+		       coalesce(array_agg(quantity) FILTER (WHERE product_id = v_product), '{}')::int[] AS quantities
+		INTO v_fill
+		FROM cart.items WHERE user_id = v_buyer;
+		-- AddItem.
+		INSERT INTO cart.items (user_id, variant_id, product_id, shop_id, quantity)
+		VALUES (v_buyer, v_snap.variant_id, v_snap.product_id, v_snap.shop_id, 1)
+		ON CONFLICT (user_id, variant_id) DO UPDATE SET quantity = cart.items.quantity + EXCLUDED.quantity, updated_at = now()
+		RETURNING id, user_id, variant_id, product_id, shop_id, quantity, created_at, updated_at INTO v_line;
+		-- RecordCartAdd.
+		INSERT INTO search.cart_adds (event_id, user_id, product_id, shop_id, quantity, at)
+		VALUES (gen_random_uuid()::text, v_buyer, v_snap.product_id, v_snap.shop_id, 1, v_now)
+		ON CONFLICT (event_id) DO NOTHING;
+		-- ActiveCampaignItems.
+		PERFORM i.campaign_id, i.variant_id, i.product_id, i.campaign_price, i.regular_price, i.campaign_stock, i.sold, c.ends_at
+		FROM shop.campaign_items i JOIN shop.campaigns c ON c.id = i.campaign_id
+		WHERE i.variant_id = ANY (ARRAY[v_snap.variant_id]) AND c.status = 'active' AND now() >= c.starts_at AND now() < c.ends_at;
 	END LOOP;
 
-	FOREACH s IN ARRAY v_order_shops LOOP
-		v_subtotal := 0;
-		v_weight := 0;
-		FOR i IN 1 .. cardinality(v_line_vars) LOOP
-			IF v_shops[i] = s THEN
-				v_subtotal := v_subtotal + v_prices[i] * v_line_qtys[i];
-				v_weight := v_weight + v_weights[i] * v_line_qtys[i];
-			END IF;
-		END LOOP;
-		v_order_id := gen_random_uuid();
-		-- CreateOrder.
+	-- GetAddress.
+	SELECT * INTO STRICT v_addr FROM users.addresses WHERE id = v_address AND user_id = v_buyer;
+	v_addr_json := jsonb_build_object('id', v_addr.id, 'recipient_name', v_addr.recipient_name, 'phone', v_addr.phone,
+		'line1', v_addr.line1, 'ward', v_addr.ward, 'district', v_addr.district, 'province', v_addr.province,
+		'country', v_addr.country, 'lat', v_addr.lat, 'lng', v_addr.lng, 'is_default', v_addr.is_default);
+	-- ItemsForUpdate.
+	SELECT array_agg(variant_id ORDER BY created_at, id), array_agg(quantity ORDER BY created_at, id)
+	INTO v_vars, v_qtys
+	FROM (SELECT id, user_id, variant_id, product_id, shop_id, quantity, created_at, updated_at
+	      FROM cart.items WHERE user_id = v_buyer ORDER BY created_at, id FOR UPDATE) ci;
+	-- Coupons.
+	PERFORM user_id, shop_id, code, applied_at FROM cart.coupons WHERE user_id = v_buyer ORDER BY shop_id;
+	-- VariantSnapshots (in the lines' order: GoShop matches them in Go).
+	SELECT array_agg(v.shop_id ORDER BY l.n), array_agg(v.price ORDER BY l.n), array_agg(p.title ORDER BY l.n),
+	       array_agg(v.name ORDER BY l.n), array_agg(v.sku ORDER BY l.n), array_agg(p.weight_grams::bigint ORDER BY l.n),
+	       array_agg(v.product_id ORDER BY l.n)
+	INTO v_shops, v_prices, v_titles, v_names, v_skus, v_weights, v_products
+	FROM catalog.variants v JOIN catalog.products p ON p.id = v.product_id
+	JOIN unnest(v_vars) WITH ORDINALITY AS l(id, n) ON l.id = v.id
+	WHERE v.id = ANY (v_vars);
+	-- ActiveCampaignItems.
+	PERFORM i.campaign_id, i.variant_id, i.product_id, i.campaign_price, i.regular_price, i.campaign_stock, i.sold, c.ends_at
+	FROM shop.campaign_items i JOIN shop.campaigns c ON c.id = i.campaign_id
+	WHERE i.variant_id = ANY (v_vars) AND c.status = 'active' AND now() >= c.starts_at AND now() < c.ends_at;
+	-- GetShops.
+	PERFORM * FROM shop.shops WHERE id = ANY (v_shops) AND status <> 'deleted';
+
+	-- CreateOrders: one a shop.
+	WITH o AS (
+		SELECT gen_random_uuid() AS id, x.shop_id, sum(x.price * x.qty)::bigint AS subtotal, sum(x.weight * x.qty)::bigint AS weight
+		FROM unnest(v_shops, v_prices, v_qtys, v_weights) AS x(shop_id, price, qty, weight)
+		GROUP BY x.shop_id
+	), ins AS (
 		INSERT INTO orders.orders (id, checkout_id, buyer_id, shop_id, payment_method, payment_provider, shipping_method,
 		    subtotal, discount, shipping_fee, tax, tax_inclusive, tax_rate_bps, total, currency, weight_grams,
 		    voucher_id, voucher_code, address, note)
-		VALUES (v_order_id, v_checkout, v_buyer, s, 'cod', NULL, 'standard',
-		    v_subtotal, 0, 15000, round(v_subtotal * 1000 / 11000.0)::bigint, true, 1000, v_subtotal + 15000, 'VND', v_weight,
-		    NULL, NULL, v_addr_json, '')
-		RETURNING * INTO v_order;
-		-- AddItem, per line of the shop.
-		FOR i IN 1 .. cardinality(v_line_vars) LOOP
-			IF v_shops[i] = s THEN
-				INSERT INTO orders.items (order_id, product_id, variant_id, title, variant_name, sku, unit_price, regular_price,
-				    campaign_id, quantity, line_total, weight_grams)
-				VALUES (v_order_id, v_products[i], v_line_vars[i], v_titles[i], v_names[i], v_skus[i], v_prices[i], v_prices[i],
-				    NULL, v_line_qtys[i], v_prices[i] * v_line_qtys[i], v_weights[i]);
-			END IF;
-		END LOOP;
-		-- AddHistory.
-		INSERT INTO orders.status_history (order_id, from_status, to_status, actor_id, actor_role, reason)
-		VALUES (v_order_id, NULL, 'pending', v_buyer, 'buyer', 'order placed');
-		-- Items.
-		PERFORM * FROM orders.items WHERE order_id = v_order_id ORDER BY title, id;
-	END LOOP;
-
+		SELECT o.id, v_checkout, v_buyer, o.shop_id, 'cod', NULL, 'standard', o.subtotal, 0, 15000,
+		    round(o.subtotal * 1000 / 11000.0)::bigint, true, 1000, o.subtotal + 15000, 'VND', o.weight, NULL, NULL, v_addr_json, ''
+		FROM o
+		RETURNING *
+	)
+	SELECT array_agg(id), array_agg(shop_id), array_agg(total) INTO v_order_ids, v_order_shops, v_order_totals FROM ins;
+	-- AddItems.
+	WITH ins AS (
+		INSERT INTO orders.items (id, order_id, product_id, variant_id, title, variant_name, sku, unit_price, regular_price,
+		    campaign_id, quantity, line_total, weight_grams)
+		SELECT gen_random_uuid(), o.id, x.product_id, x.variant_id, x.title, x.variant_name, x.sku, x.price, x.price,
+		    NULL, x.qty, x.price * x.qty, x.weight
+		FROM unnest(v_vars, v_products, v_shops, v_titles, v_names, v_skus, v_prices, v_qtys, v_weights)
+		    AS x(variant_id, product_id, shop_id, title, variant_name, sku, price, qty, weight)
+		JOIN unnest(v_order_ids, v_order_shops) AS o(id, shop_id) ON o.shop_id = x.shop_id
+		RETURNING *
+	)
+	SELECT count(*) INTO v_taken FROM ins;
+	-- AddPlacedHistory.
+	INSERT INTO orders.status_history (order_id, to_status, actor_id, actor_role, reason)
+	SELECT unnest(v_order_ids), 'pending', v_buyer, 'buyer', 'order placed';
 	-- Clear and ClearCoupons.
 	DELETE FROM cart.items WHERE user_id = v_buyer;
 	DELETE FROM cart.coupons WHERE user_id = v_buyer;
 
-	-- The stock, last, in variant order, in a subtransaction as GoShop's savepoint makes one.
-	BEGIN
-		FOR i IN SELECT t.n FROM unnest(v_line_vars) WITH ORDINALITY AS t(v, n) ORDER BY t.v LOOP
-			-- AdjustStock.
-			UPDATE catalog.variants v
-			SET stock = v.stock - v_line_qtys[i], updated_at = now()
-			FROM catalog.products p
-			WHERE v.id = v_line_vars[i] AND p.id = v.product_id AND v.stock - v_line_qtys[i] >= 0
-			RETURNING v.stock, v.product_id, v.shop_id, v.sku, v.name, p.low_stock_threshold INTO v_moved;
-			IF NOT FOUND THEN
-				RAISE EXCEPTION 'insufficient stock of variant %%', v_line_vars[i];
-			END IF;
-			-- AddMovement.
-			INSERT INTO catalog.stock_movements (variant_id, product_id, kind, delta, stock_after, reason, actor_id)
-			VALUES (v_line_vars[i], v_moved.product_id, 'reservation', -v_line_qtys[i], v_moved.stock, 'checkout', NULL)
-			RETURNING * INTO v_movement;
-		END LOOP;
-	EXCEPTION WHEN OTHERS THEN
-		RAISE;
-	END;
-	RETURN cardinality(v_order_shops);
+	-- ReserveStock, last: the rows locked in variant order, each taken only while enough is left.
+	WITH want AS (
+		SELECT unnest(v_vars) AS id, unnest(v_qtys) AS qty
+	), locked AS (
+		SELECT v.id FROM catalog.variants v WHERE v.id IN (SELECT id FROM want) ORDER BY v.id FOR UPDATE
+	), upd AS (
+		UPDATE catalog.variants v SET stock = v.stock - w.qty, updated_at = now()
+		FROM want w, locked l, catalog.products p
+		WHERE v.id = w.id AND l.id = w.id AND p.id = v.product_id AND v.stock >= w.qty
+		RETURNING v.id, v.product_id, v.shop_id, v.sku, v.stock, w.qty, p.low_stock_threshold
+	), moved AS (
+		INSERT INTO catalog.stock_movements (variant_id, product_id, kind, delta, stock_after, reason)
+		SELECT upd.id, upd.product_id, 'reservation', -upd.qty, upd.stock, 'checkout' FROM upd
+		RETURNING variant_id, created_at
+	), taken AS (
+		SELECT upd.id, upd.product_id, upd.shop_id, upd.stock, upd.qty::int AS qty FROM upd JOIN moved ON moved.variant_id = upd.id
+	)
+	SELECT count(*), coalesce(jsonb_agg(jsonb_build_object('envelope', jsonb_build_object('id', gen_random_uuid(),
+		'topic', 'inventory.stock_changed', 'occurred_at', v_now, 'payload', jsonb_build_object('at', v_now,
+		'kind', 'reservation', 'delta', -taken.qty, 'stock', taken.stock, 'shop_id', taken.shop_id,
+		'product_id', taken.product_id, 'variant_id', taken.id)), 'subscribers', jsonb_build_array('search.sales_and_stock'))), '[]')
+	INTO v_taken, v_events
+	FROM taken;
+	IF v_taken <> cardinality(v_vars) THEN
+		RAISE EXCEPTION 'insufficient stock';
+	END IF;
+
+	-- River's insert of the job that carries the checkout's events to their subscribers.
+	SELECT jsonb_agg(jsonb_build_object('envelope', jsonb_build_object('id', gen_random_uuid(), 'topic', 'order.placed',
+		'occurred_at', v_now, 'payload', jsonb_build_object('at', v_now, 'total', o.total, 'shop_id', o.shop_id,
+		'buyer_id', v_buyer, 'currency', 'VND', 'order_id', o.id, 'checkout_id', v_checkout, 'payment_method', 'cod',
+		'lines', (SELECT jsonb_agg(jsonb_build_object('quantity', x.qty, 'product_id', x.product_id, 'unit_price', x.price,
+			'variant_id', x.variant_id)) FROM unnest(v_vars, v_products, v_shops, v_prices, v_qtys)
+			AS x(variant_id, product_id, shop_id, price, qty) WHERE x.shop_id = o.shop_id))),
+		'subscribers', jsonb_build_array('search.sales_and_stock', 'notify.order_placed', 'analytics.order_placed'))) || v_events
+	INTO v_events
+	FROM unnest(v_order_ids, v_order_shops, v_order_totals) AS o(id, shop_id, total);
+	INSERT INTO bench.river_job (args, kind, max_attempts, metadata, priority, queue, scheduled_at, state, tags)
+	VALUES (jsonb_build_object('events', v_events), 'event_batch', 25, '{}', 1, 'default', v_now, 'available', '{}');
+	RETURN cardinality(v_order_ids);
 END
 $fn$`
 
@@ -189,14 +223,14 @@ func (r *runner) installLimitFunction(ctx context.Context, fx *checkoutFixture) 
 	for _, b := range fx.buyers {
 		buyers, addresses = append(buyers, b.userID), append(addresses, b.addressID)
 	}
-	var shops [2][]string
+	var products, variants [2][]string
 	for i, ps := range fx.shops {
 		for _, p := range ps {
-			shops[i] = append(shops[i], p.variantID)
+			products[i], variants[i] = append(products[i], p.id), append(variants[i], p.variantID)
 		}
 	}
-	lits := make([]any, 0, 4)
-	for _, ids := range [][]string{buyers, addresses, shops[0], shops[1]} {
+	lits := make([]any, 0, 6)
+	for _, ids := range [][]string{buyers, addresses, products[0], products[1], variants[0], variants[1]} {
 		lit, err := uuidArray(ids)
 		if err != nil {
 			return err

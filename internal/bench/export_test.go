@@ -13,16 +13,16 @@ func NewReference(pool *pgxpool.Pool, secret, issuer string) http.Handler {
 	return newReference(pool, secret, issuer)
 }
 
-// InstallLimitFunction creates bench.checkout for buyers (user and address ids) and the variants
-// of two shops.
-func InstallLimitFunction(ctx context.Context, pool *pgxpool.Pool, users, addresses []string, shops [2][]string) error {
+// InstallLimitFunction creates bench.checkout for buyers (user and address ids) and the products
+// of two shops (each a product id and its variant's id).
+func InstallLimitFunction(ctx context.Context, pool *pgxpool.Pool, users, addresses []string, shops [2][][2]string) error {
 	fx := &checkoutFixture{}
 	for i := range users {
 		fx.buyers = append(fx.buyers, checkoutBuyer{userID: users[i], addressID: addresses[i]})
 	}
-	for i, vs := range shops {
-		for _, v := range vs {
-			fx.shops[i] = append(fx.shops[i], checkoutProduct{variantID: v})
+	for i, ps := range shops {
+		for _, p := range ps {
+			fx.shops[i] = append(fx.shops[i], checkoutProduct{id: p[0], variantID: p[1]})
 		}
 	}
 	return (&runner{pool: pool}).installLimitFunction(ctx, fx)

@@ -2,11 +2,13 @@ package bench_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,26 +123,28 @@ func TestReferenceAnswersAsGoShop(t *testing.T) {
 
 // TestCheckoutLimitWritesWhatCheckoutWrites checks the checkout limit row's function against a
 // real checkout: one call writes as many rows to each table as a cart refill and a checkout
-// through GoShop, and takes the stock.
+// through GoShop (River's job to its copy of river_job, with events as large), and takes the
+// stock.
 func TestCheckoutLimitWritesWhatCheckoutWrites(t *testing.T) {
 	t.Parallel()
 	env := apptest.New(t)
 	ctx := context.Background()
 	seller := env.Register(t, "Seller")
 	var shops [2][]apptest.Product
-	var variants [2][]string
+	var picks [2][][2]string
 	for i := range shops {
 		shop := env.CreateShop(t, seller, fmt.Sprintf("Limit shop %d", i))
 		for j := range 2 {
 			p := env.CreateProduct(t, seller, shop, fmt.Sprintf("Item %d-%d", i, j), 125_000, 100)
 			shops[i] = append(shops[i], p)
-			variants[i] = append(variants[i], p.VariantID)
+			picks[i] = append(picks[i], [2]string{p.ID, p.VariantID})
 		}
 	}
 	buyer := env.Register(t, "Buyer")
 	address := env.CreateAddress(t, buyer)
 
-	tables := []string{"orders.orders", "orders.items", "orders.status_history", "catalog.stock_movements", "cart.items", "cart.coupons"}
+	tables := []string{"orders.orders", "orders.items", "orders.status_history", "catalog.stock_movements", "cart.items", "cart.coupons",
+		"search.cart_adds", "river_job"}
 	counts := func() map[string]int {
 		out := map[string]int{}
 		for _, tb := range tables {
@@ -156,6 +160,36 @@ func TestCheckoutLimitWritesWhatCheckoutWrites(t *testing.T) {
 		return n
 	}
 
+	env.Quiet(t) // the checkout's job stays in river_job, to be compared with the function's
+	diff := func(before, after map[string]int) []string {
+		var out []string
+		for _, tb := range tables {
+			out = append(out, fmt.Sprintf("%s +%d", tb, after[tb]-before[tb]))
+		}
+		sort.Strings(out)
+		return out
+	}
+	// topics lists the events a job carries, each with its subscribers.
+	topics := func(table string) []string {
+		var args []byte
+		require.NoError(t, env.App.Pool.QueryRow(ctx, "SELECT args FROM "+table+" WHERE kind = 'event_batch' ORDER BY id DESC LIMIT 1").Scan(&args))
+		var job struct {
+			Events []struct {
+				Envelope struct {
+					Topic string `json:"topic"`
+				} `json:"envelope"`
+				Subscribers []string `json:"subscribers"`
+			} `json:"events"`
+		}
+		require.NoError(t, json.Unmarshal(args, &job))
+		var out []string
+		for _, e := range job.Events {
+			out = append(out, e.Envelope.Topic+" "+strings.Join(e.Subscribers, ","))
+		}
+		sort.Strings(out)
+		return out
+	}
+
 	before := counts()
 	for _, p := range []apptest.Product{shops[0][0], shops[1][0]} {
 		res := env.Post(t, "/cart/items", buyer.AccessToken, map[string]any{"product_id": p.ID, "quantity": 1})
@@ -163,22 +197,22 @@ func TestCheckoutLimitWritesWhatCheckoutWrites(t *testing.T) {
 	}
 	res := env.Post(t, "/orders", buyer.AccessToken, map[string]any{"address_id": address, "payment_method": "cod"})
 	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
-	mid := counts()
+	goshop := diff(before, counts())
+	goshopEvents := topics("river_job")
 
-	require.NoError(t, bench.InstallLimitFunction(ctx, env.App.Pool, []string{buyer.ID}, []string{address}, variants))
+	require.NoError(t, bench.InstallLimitFunction(ctx, env.App.Pool, []string{buyer.ID}, []string{address}, picks))
+	tables[len(tables)-1] = "bench.river_job" // where the function's job goes, counted as river_job's
+	before = counts()
 	var orders int
 	require.NoError(t, env.App.Pool.QueryRow(ctx, "SELECT bench.checkout(0, 1, 1)").Scan(&orders))
 	assert.Equal(t, 2, orders)
-	after := counts()
-
-	var goshop, limit []string
-	for _, tb := range tables {
-		goshop = append(goshop, fmt.Sprintf("%s +%d", tb, mid[tb]-before[tb]))
-		limit = append(limit, fmt.Sprintf("%s +%d", tb, after[tb]-mid[tb]))
+	limit := diff(before, counts())
+	for i := range limit {
+		limit[i] = strings.Replace(limit[i], "bench.river_job", "river_job", 1)
 	}
-	sort.Strings(goshop)
 	sort.Strings(limit)
 	assert.Equal(t, goshop, limit)
+	assert.Equal(t, goshopEvents, topics("bench.river_job"), "the function's job carries the events GoShop's does")
 	assert.Equal(t, 99, stock(shops[0][1].VariantID))
 	assert.Equal(t, 99, stock(shops[1][1].VariantID))
 	assert.Equal(t, 99, stock(shops[0][0].VariantID), "GoShop's checkout")
