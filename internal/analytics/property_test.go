@@ -621,3 +621,87 @@ func TestAPassSumsAShopOnceWhileOrdersKeepComing(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, found, "then the recomputer rests")
 }
+
+// TestAnOrdersUnknownsAreWrittenNULL: the facts of a refresh's orders go in one statement whose
+// arrays cannot hold NULLs, so an order's unknown times and on-time are sent as zeros; they are
+// written NULL, and known ones (on time or late: false is not NULL) as they are.
+func TestAnOrdersUnknownsAreWrittenNULL(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	o := newOneShop(t)
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	hours := func(h int) *time.Time { return ptr(at.Add(time.Duration(h) * time.Hour)) }
+	placeAs := func(change func(*Order)) uuid.UUID {
+		id := o.place()
+		o.w.mu.Lock()
+		change(o.w.orders[id])
+		o.w.mu.Unlock()
+		return id
+	}
+	placed := o.place()
+	returned := placeAs(func(ord *Order) {
+		ord.Status, ord.ReturnedAt = events.OrderReturned, hours(4)
+		ord.ConfirmedAt, ord.ShippedAt, ord.DeliveredAt = hours(1), hours(2), hours(3)
+	})
+	late := placeAs(func(ord *Order) {
+		ord.Status, ord.ConfirmedAt, ord.ShippedAt, ord.DeliveredAt = events.OrderDelivered, hours(1), hours(2), hours(200)
+	})
+	cancelled := placeAs(func(ord *Order) { ord.Status, ord.CancelledAt = events.OrderCancelled, hours(1) })
+	require.NoError(t, o.s.Refresh(ctx, []uuid.UUID{placed, returned, late, cancelled}))
+
+	type facts struct {
+		Sale, Confirmed, Shipped, Delivered, Cancelled, Returned *time.Time
+		OnTime                                                   *bool
+	}
+	read := func(id uuid.UUID) facts {
+		var f facts
+		require.NoError(t, o.pool.QueryRow(ctx, `SELECT sale_at, confirmed_at, shipped_at, delivered_at, cancelled_at, returned_at,
+			on_time FROM analytics.orders WHERE order_id = $1`, id).Scan(&f.Sale, &f.Confirmed, &f.Shipped, &f.Delivered,
+			&f.Cancelled, &f.Returned, &f.OnTime))
+		for _, p := range []**time.Time{&f.Sale, &f.Confirmed, &f.Shipped, &f.Delivered, &f.Cancelled, &f.Returned} {
+			if *p != nil {
+				*p = ptr((*p).UTC())
+			}
+		}
+		return f
+	}
+	assert.Equal(t, facts{}, read(placed), "a placed order knows none of them")
+	assert.Equal(t, facts{Sale: hours(3), Confirmed: hours(1), Shipped: hours(2), Delivered: hours(3), Returned: hours(4),
+		OnTime: ptr(true)}, read(returned), "a returned order, delivered on time, its sale when delivered")
+	assert.Equal(t, facts{Sale: hours(200), Confirmed: hours(1), Shipped: hours(2), Delivered: hours(200), OnTime: ptr(false)},
+		read(late), "a late delivery")
+	assert.Equal(t, facts{Cancelled: hours(1)}, read(cancelled), "a cancelled order is no sale")
+}
+
+// TestLockKeysLocksInTheArraysOrder: LockKeys takes its keys one after another in the array's
+// order (queueLocks sorts it), so that two refreshes of some of the same orders queue for the
+// first they share rather than each hold a key the other waits for: blocked on its first key,
+// it holds none of the others.
+func TestLockKeysLocksInTheArraysOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	o := newOneShop(t)
+	first, second := "test.order:"+uuid.NewString(), "test.order:"+uuid.NewString()
+	holder, err := o.pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = holder.Rollback(ctx) }()
+	require.NoError(t, newStore(holder).Lock(ctx, first))
+
+	done := make(chan error, 1)
+	go func() {
+		done <- pgdb.WithTx(ctx, o.pool, func(tx pgx.Tx) error { return newStore(tx).LockKeys(ctx, []string{first, second}) })
+	}()
+	require.Eventually(t, func() bool {
+		var waiting bool
+		require.NoError(t, o.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+			WHERE d.datname = current_database() AND l.locktype = 'advisory' AND NOT l.granted)`).Scan(&waiting))
+		return waiting
+	}, 10*time.Second, 10*time.Millisecond, "LockKeys waits for the first key")
+	var free bool
+	require.NoError(t, pgdb.WithTx(ctx, o.pool, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))`, second).Scan(&free)
+	}))
+	assert.True(t, free, "waiting for the first key, it holds not the second")
+	require.NoError(t, holder.Rollback(ctx))
+	require.NoError(t, <-done, "then it takes both")
+}

@@ -4,6 +4,13 @@
 -- miss the other's orders.
 SELECT pg_advisory_xact_lock(hashtextextended(@key::text, 0));
 
+-- name: LockKeys :exec
+-- Lock's locks on several keys in one statement, taken in the array's order (the caller sorts
+-- it), so that two transactions locking some of the same keys never wait on each other crosswise.
+SELECT pg_advisory_xact_lock(hashtextextended(k.key, 0))
+FROM unnest(@keys::text[]) WITH ORDINALITY AS k(key, n)
+ORDER BY k.n;
+
 -- name: MarkDirty :exec
 -- Marks shop-days for recomputing (the arrays are the rows, zipped).
 INSERT INTO analytics.dirty_days (shop_id, day)
@@ -42,22 +49,56 @@ SELECT DISTINCT r.shop_id, r.day FROM analytics.refunds r WHERE r.order_id = ANY
 -- name: DeleteOrders :exec
 DELETE FROM analytics.orders WHERE order_id = ANY(@order_ids::uuid[]);
 
--- name: InsertOrder :exec
+-- name: InsertOrders :exec
+-- The facts of a refresh's orders in one statement whatever their number: the arrays are the
+-- rows, zipped. Array elements cannot be NULL here (sqlc makes them Go values), so a nullable
+-- column's NULL is sent as a zero: an invalid date, a zero time (Go's time.Time{}), and on_time
+-- goes with arrived, false for an order not both shipped and delivered.
+WITH o AS (
+    SELECT unnest(@order_ids::uuid[]) AS order_id, unnest(@shop_ids::uuid[]) AS shop_id,
+        unnest(@buyer_ids::uuid[]) AS buyer_id, unnest(@statuses::text[]) AS status,
+        unnest(@payment_methods::text[]) AS payment_method, unnest(@shipping_methods::text[]) AS shipping_method,
+        unnest(@subtotals::bigint[]) AS subtotal, unnest(@discounts::bigint[]) AS discount,
+        unnest(@shipping_fees::bigint[]) AS shipping_fee, unnest(@totals::bigint[]) AS total,
+        unnest(@currencies::text[]) AS currency, unnest(@placed_ats::timestamptz[]) AS placed_at,
+        unnest(@placed_days::date[]) AS placed_day, unnest(@sale_ats::timestamptz[]) AS sale_at,
+        unnest(@sale_days::date[]) AS sale_day, unnest(@confirmed_ats::timestamptz[]) AS confirmed_at,
+        unnest(@shipped_ats::timestamptz[]) AS shipped_at, unnest(@delivered_ats::timestamptz[]) AS delivered_at,
+        unnest(@cancelled_ats::timestamptz[]) AS cancelled_at, unnest(@returned_ats::timestamptz[]) AS returned_at,
+        unnest(@arrived::bool[]) AS arrived, unnest(@on_times::bool[]) AS on_time,
+        unnest(@commissions::bigint[]) AS commission, unnest(@released_days::date[]) AS released_day
+)
 INSERT INTO analytics.orders (order_id, shop_id, buyer_id, status, payment_method, shipping_method, subtotal, discount,
     shipping_fee, total, currency, placed_at, placed_day, sale_at, sale_day, confirmed_at, shipped_at, delivered_at,
     cancelled_at, returned_at, on_time, commission, released_day)
-VALUES (@order_id, @shop_id, @buyer_id, @status, @payment_method, @shipping_method, @subtotal, @discount,
-    @shipping_fee, @total, @currency, @placed_at, @placed_day, sqlc.narg(sale_at), sqlc.narg(sale_day),
-    sqlc.narg(confirmed_at), sqlc.narg(shipped_at), sqlc.narg(delivered_at), sqlc.narg(cancelled_at),
-    sqlc.narg(returned_at), sqlc.narg(on_time), @commission, sqlc.narg(released_day));
+SELECT o.order_id, o.shop_id, o.buyer_id, o.status, o.payment_method, o.shipping_method, o.subtotal, o.discount,
+    o.shipping_fee, o.total, o.currency, o.placed_at, o.placed_day, nullif(o.sale_at, '0001-01-01 00:00:00Z'), o.sale_day,
+    nullif(o.confirmed_at, '0001-01-01 00:00:00Z'), nullif(o.shipped_at, '0001-01-01 00:00:00Z'),
+    nullif(o.delivered_at, '0001-01-01 00:00:00Z'), nullif(o.cancelled_at, '0001-01-01 00:00:00Z'),
+    nullif(o.returned_at, '0001-01-01 00:00:00Z'), CASE WHEN o.arrived THEN o.on_time END, o.commission, o.released_day
+FROM o;
 
--- name: InsertLine :exec
+-- name: InsertLines :exec
+-- The lines of a refresh's orders in one statement (the arrays are the rows, zipped).
+WITH l AS (
+    SELECT unnest(@order_ids::uuid[]) AS order_id, unnest(@line_nos::int[]) AS line_no,
+        unnest(@product_ids::uuid[]) AS product_id, unnest(@titles::text[]) AS title,
+        unnest(@quantities::int[]) AS quantity, unnest(@revenues::bigint[]) AS revenue
+)
 INSERT INTO analytics.order_lines (order_id, line_no, product_id, title, quantity, revenue)
-VALUES (@order_id, @line_no, @product_id, @title, @quantity, @revenue);
+SELECT l.order_id, l.line_no, l.product_id, l.title, l.quantity, l.revenue
+FROM l;
 
--- name: InsertRefund :exec
+-- name: InsertRefunds :exec
+-- The refunds of a refresh's orders in one statement (the arrays are the rows, zipped).
+WITH r AS (
+    SELECT unnest(@refund_ids::uuid[]) AS refund_id, unnest(@order_ids::uuid[]) AS order_id,
+        unnest(@shop_ids::uuid[]) AS shop_id, unnest(@amounts::bigint[]) AS amount,
+        unnest(@days::date[]) AS day, unnest(@counted::bool[]) AS counted
+)
 INSERT INTO analytics.refunds (refund_id, order_id, shop_id, amount, day, counted)
-VALUES (@refund_id, @order_id, @shop_id, @amount, @day, @counted);
+SELECT r.refund_id, r.order_id, r.shop_id, r.amount, r.day, r.counted
+FROM r;
 
 -- name: DeleteShopDays :exec
 DELETE FROM analytics.shop_days WHERE shop_id = @shop_id AND day = ANY(@days::date[]);

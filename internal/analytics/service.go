@@ -310,14 +310,17 @@ func (s *Service) recomputeShops(ctx context.Context, shops []uuid.UUID, wait, d
 	return nil
 }
 
-// queueLocks queues the advisory locks of ids under prefix, in one order, so that two
-// transactions never wait on each other crosswise.
+// queueLocks queues the advisory locks of ids under prefix, in one statement whatever their
+// number, taken in one order (the ids', sorted), so that two transactions never wait on each
+// other crosswise.
 func queueLocks(ctx context.Context, b *pgdb.Batch, prefix string, ids []uuid.UUID) {
 	ids = slices.Clone(ids)
 	slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
+	keys := make([]string, 0, len(ids))
 	for _, id := range slices.Compact(ids) {
-		queueExec(b, "lock", func(q *store.Queries) error { return q.Lock(ctx, prefix+id.String()) })
+		keys = append(keys, prefix+id.String())
 	}
+	queueExec(b, "lock", func(q *store.Queries) error { return q.LockKeys(ctx, keys) })
 }
 
 func dayset(list []pgtype.Date) map[time.Time]bool {
@@ -341,16 +344,16 @@ func (d days) add(shop uuid.UUID, day pgtype.Date) {
 	d[shop][day.Time] = true
 }
 
-// fact is an order's row in the read model, its days cut.
+// fact is an order's row in the read model, its days cut (its refreshed_at is the database's).
 type fact struct {
-	row     store.InsertOrderParams
-	refunds []store.InsertRefundParams
+	row     store.AnalyticsOrder
+	refunds []store.AnalyticsRefund
 }
 
 // derive turns an order's facts into its read-model row: the rules of which day counts.
 func (s *Service) derive(o Order, refunds []Refund, rel *Release) fact {
 	loc := s.cfg.Location
-	f := fact{row: store.InsertOrderParams{OrderID: o.ID, ShopID: o.ShopID, BuyerID: o.BuyerID, Status: o.Status,
+	f := fact{row: store.AnalyticsOrder{OrderID: o.ID, ShopID: o.ShopID, BuyerID: o.BuyerID, Status: o.Status,
 		PaymentMethod: o.PaymentMethod, ShippingMethod: o.ShippingMethod, Subtotal: o.Subtotal, Discount: o.Discount,
 		ShippingFee: o.ShippingFee, Total: o.Total, Currency: o.Currency, PlacedAt: o.PlacedAt,
 		PlacedDay: dayOf(o.PlacedAt, loc), ConfirmedAt: o.ConfirmedAt, ShippedAt: o.ShippedAt,
@@ -368,7 +371,7 @@ func (s *Service) derive(o Order, refunds []Refund, rel *Release) fact {
 		f.row.ReleasedDay = dayOf(rel.At, loc)
 	}
 	for _, r := range refunds {
-		f.refunds = append(f.refunds, store.InsertRefundParams{RefundID: r.ID, OrderID: o.ID, ShopID: o.ShopID,
+		f.refunds = append(f.refunds, store.AnalyticsRefund{RefundID: r.ID, OrderID: o.ID, ShopID: o.ShopID,
 			Amount: r.Amount, Day: dayOf(r.At, loc), Counted: f.row.SaleAt != nil})
 	}
 	return f
@@ -387,8 +390,9 @@ func SaleAt(o Order) *time.Time {
 	}
 }
 
-// write inserts the orders' rows, lines and refunds in one batch, and adds the days they touch
-// to touched.
+// queueWrite queues, on b, the inserts of the orders' rows, lines and refunds, one statement
+// each whatever the number of orders (none for an empty set), and adds the days they touch to
+// touched.
 func (s *Service) queueWrite(ctx context.Context, b *pgdb.Batch, orders []Order, refunds []Refund, releases []Release, touched days) {
 	byOrder := map[uuid.UUID][]Refund{}
 	for _, r := range refunds {
@@ -398,23 +402,74 @@ func (s *Service) queueWrite(ctx context.Context, b *pgdb.Batch, orders []Order,
 	for i := range releases {
 		released[releases[i].OrderID] = &releases[i]
 	}
-	exec := func(what string, call func(q *store.Queries) error) { queueExec(b, "write "+what, call) }
+	var (
+		rows  store.InsertOrdersParams
+		lines store.InsertLinesParams
+		money store.InsertRefundsParams
+	)
 	for _, o := range orders {
 		f := s.derive(o, byOrder[o.ID], released[o.ID])
-		exec("order", func(q *store.Queries) error { return q.InsertOrder(ctx, f.row) })
+		addOrder(&rows, f.row)
 		for i, l := range o.Lines {
-			line := store.InsertLineParams{OrderID: o.ID, LineNo: int32(i), ProductID: l.ProductID, Title: l.Title,
-				Quantity: l.Quantity, Revenue: l.Revenue}
-			exec("line", func(q *store.Queries) error { return q.InsertLine(ctx, line) })
+			lines.OrderIds = append(lines.OrderIds, o.ID)
+			lines.LineNos = append(lines.LineNos, int32(i))
+			lines.ProductIds = append(lines.ProductIds, l.ProductID)
+			lines.Titles = append(lines.Titles, l.Title)
+			lines.Quantities = append(lines.Quantities, l.Quantity)
+			lines.Revenues = append(lines.Revenues, l.Revenue)
 		}
 		for _, r := range f.refunds {
-			exec("refund", func(q *store.Queries) error { return q.InsertRefund(ctx, r) })
+			money.RefundIds = append(money.RefundIds, r.RefundID)
+			money.OrderIds = append(money.OrderIds, r.OrderID)
+			money.ShopIds = append(money.ShopIds, r.ShopID)
+			money.Amounts = append(money.Amounts, r.Amount)
+			money.Days = append(money.Days, r.Day)
+			money.Counted = append(money.Counted, r.Counted)
 			touched.add(o.ShopID, r.Day)
 		}
 		touched.add(o.ShopID, f.row.PlacedDay)
 		touched.add(o.ShopID, f.row.SaleDay)
 		touched.add(o.ShopID, f.row.ReleasedDay)
 	}
+	// The orders first: their lines and refunds refer to them.
+	if len(rows.OrderIds) > 0 {
+		queueExec(b, "write orders", func(q *store.Queries) error { return q.InsertOrders(ctx, rows) })
+	}
+	if len(lines.OrderIds) > 0 {
+		queueExec(b, "write lines", func(q *store.Queries) error { return q.InsertLines(ctx, lines) })
+	}
+	if len(money.RefundIds) > 0 {
+		queueExec(b, "write refunds", func(q *store.Queries) error { return q.InsertRefunds(ctx, money) })
+	}
+}
+
+// addOrder appends an order's row to InsertOrders' arrays: a NULL time as a zero one, and
+// on_time with whether it is known (arrived), as the query reads them.
+func addOrder(p *store.InsertOrdersParams, r store.AnalyticsOrder) {
+	p.OrderIds = append(p.OrderIds, r.OrderID)
+	p.ShopIds = append(p.ShopIds, r.ShopID)
+	p.BuyerIds = append(p.BuyerIds, r.BuyerID)
+	p.Statuses = append(p.Statuses, string(r.Status))
+	p.PaymentMethods = append(p.PaymentMethods, string(r.PaymentMethod))
+	p.ShippingMethods = append(p.ShippingMethods, string(r.ShippingMethod))
+	p.Subtotals = append(p.Subtotals, r.Subtotal)
+	p.Discounts = append(p.Discounts, r.Discount)
+	p.ShippingFees = append(p.ShippingFees, r.ShippingFee)
+	p.Totals = append(p.Totals, r.Total)
+	p.Currencies = append(p.Currencies, r.Currency)
+	p.PlacedAts = append(p.PlacedAts, r.PlacedAt)
+	p.PlacedDays = append(p.PlacedDays, r.PlacedDay)
+	p.SaleAts = append(p.SaleAts, orZero(r.SaleAt))
+	p.SaleDays = append(p.SaleDays, r.SaleDay)
+	p.ConfirmedAts = append(p.ConfirmedAts, orZero(r.ConfirmedAt))
+	p.ShippedAts = append(p.ShippedAts, orZero(r.ShippedAt))
+	p.DeliveredAts = append(p.DeliveredAts, orZero(r.DeliveredAt))
+	p.CancelledAts = append(p.CancelledAts, orZero(r.CancelledAt))
+	p.ReturnedAts = append(p.ReturnedAts, orZero(r.ReturnedAt))
+	p.Arrived = append(p.Arrived, r.OnTime != nil)
+	p.OnTimes = append(p.OnTimes, orZero(r.OnTime))
+	p.Commissions = append(p.Commissions, r.Commission)
+	p.ReleasedDays = append(p.ReleasedDays, r.ReleasedDay)
 }
 
 // queueExec queues a statement whose answer is only its error, named with what for the log.
@@ -586,6 +641,15 @@ func dayOf(t time.Time, loc *time.Location) pgtype.Date {
 func daysBetween(a, b pgtype.Date) int { return int(b.Time.Sub(a.Time).Hours()+12) / 24 }
 
 func ptr[T any](v T) *T { return &v }
+
+// orZero is *p, or T's zero value when p is nil.
+func orZero[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
 
 // newStore returns the analytics store on db, its errors naming the query that failed.
 func newStore(db store.DBTX) *store.Queries { return store.New(pgdb.Named("analytics", db)) }

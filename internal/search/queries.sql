@@ -39,9 +39,18 @@ ON CONFLICT (product_id) DO UPDATE SET source_at = greatest(search.removed.sourc
 -- name: ShopDocumentIDs :many
 SELECT product_id FROM search.documents WHERE shop_id = $1 ORDER BY product_id;
 
--- name: RecordSale :exec
+-- name: RecordSales :exec
+-- The units sold of a delivery's orders, one row an order and product, in one statement whatever
+-- the cart (the arrays are the rows, zipped); a row recorded already (a redelivery) adds nothing.
+WITH s AS (
+    SELECT unnest(@order_ids::uuid[]) AS order_id, unnest(@checkout_ids::uuid[]) AS checkout_id,
+        unnest(@product_ids::uuid[]) AS product_id, unnest(@shop_ids::uuid[]) AS shop_id,
+        unnest(@buyer_ids::uuid[]) AS buyer_id, unnest(@quantities::int[]) AS quantity,
+        unnest(@sold_ats::timestamptz[]) AS sold_at
+)
 INSERT INTO search.sales (order_id, checkout_id, product_id, shop_id, buyer_id, quantity, sold_at)
-VALUES (@order_id, @checkout_id, @product_id, @shop_id, @buyer_id, @quantity, @sold_at)
+SELECT s.order_id, s.checkout_id, s.product_id, s.shop_id, s.buyer_id, s.quantity, s.sold_at
+FROM s
 ON CONFLICT (order_id, product_id) DO NOTHING;
 
 -- name: AddTerms :exec

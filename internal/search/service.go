@@ -222,9 +222,10 @@ func (s *Service) salesAndStock(ctx context.Context, envs []eventbus.Envelope) e
 
 // recordSales keeps the orders' units sold (once per order and product, whatever the
 // redeliveries) and marks stale the products sold (their sold count, and a campaign's stock
-// left, change) and those of stock changes, all in one batch.
+// left, change) and those of stock changes, all in one batch: one statement for the sales and
+// one for the marks, whatever the orders and their lines.
 func (s *Service) recordSales(ctx context.Context, orders []events.OrderPlaced, stocked []uuid.UUID) error {
-	var rows []store.RecordSaleParams
+	var sales store.RecordSalesParams
 	for _, ev := range orders {
 		order, err1 := uuid.Parse(ev.OrderID)
 		shop, err2 := uuid.Parse(ev.ShopID)
@@ -244,14 +245,16 @@ func (s *Service) recordSales(ctx context.Context, orders []events.OrderPlaced, 
 			}
 		}
 		for _, p := range products {
-			rows = append(rows, store.RecordSaleParams{OrderID: order, CheckoutID: checkout, ProductID: p, ShopID: shop, BuyerID: &buyer,
-				Quantity: int32(qty[p]), SoldAt: ev.At})
+			sales.OrderIds = append(sales.OrderIds, order)
+			sales.CheckoutIds = append(sales.CheckoutIds, checkout)
+			sales.ProductIds = append(sales.ProductIds, p)
+			sales.ShopIds = append(sales.ShopIds, shop)
+			sales.BuyerIds = append(sales.BuyerIds, buyer)
+			sales.Quantities = append(sales.Quantities, int32(qty[p]))
+			sales.SoldAts = append(sales.SoldAts, ev.At)
 		}
 	}
-	stale := slices.Clone(stocked)
-	for _, r := range rows {
-		stale = append(stale, r.ProductID)
-	}
+	stale := append(slices.Clone(stocked), sales.ProductIds...)
 	if len(stale) == 0 {
 		return nil
 	}
@@ -259,8 +262,8 @@ func (s *Service) recordSales(ctx context.Context, orders []events.OrderPlaced, 
 	stale = slices.Compact(stale)
 	// One batch, so one implicit transaction: all the rows and marks or none.
 	var b pgdb.Batch
-	for _, r := range rows {
-		pgdb.Queue(&b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, newStore(db).RecordSale(ctx, r) },
+	if len(sales.OrderIds) > 0 {
+		pgdb.Queue(&b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, newStore(db).RecordSales(ctx, sales) },
 			func(_ struct{}, err error) error { return err })
 	}
 	pgdb.Queue(&b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, newStore(db).MarkStale(ctx, stale) },

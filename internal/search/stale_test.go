@@ -51,3 +51,31 @@ func TestSalesOfABusyProductAreIndexedOnce(t *testing.T) {
 		assert.Equal(t, 1, sql.Count("name: UpsertDocument"), "one document write for three sales")
 	})
 }
+
+// TestACheckoutsSalesAreRecordedInOneStatement: a checkout's orders, one a shop, reach search in
+// one delivery, whose sales (one row an order and product) are written in one statement whatever
+// the cart; they were one statement a row.
+func TestACheckoutsSalesAreRecordedInOneStatement(t *testing.T) {
+	t.Parallel()
+	sql := &apptest.SQLLog{}
+	w := newWorld(t, apptest.WithSQLLog(sql))
+	ctx := context.Background()
+	cooker := w.product(t, "cooker", w.hcm, map[string]any{"title": "Nồi cơm điện", "price": 900_000})
+	kettle := w.product(t, "kettle", w.hcm, map[string]any{"title": "Ấm siêu tốc", "price": 300_000})
+	fan := w.product(t, "fan", w.hanoi, map[string]any{"title": "Quạt đứng", "price": 500_000})
+	buyer := w.Register(t, "Buyer")
+	addr := w.CreateAddress(t, buyer)
+
+	sql.Start()
+	checkout, orders := w.CheckoutCODCart(t, buyer, addr, cooker, kettle, fan)
+	require.Len(t, orders, 2, "an order a shop")
+	apptest.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, w.App.Pool.QueryRow(ctx, "SELECT count(*) FROM search.sales WHERE checkout_id = $1 AND buyer_id = $2",
+			checkout, buyer.ID).Scan(&n))
+		return n == 3
+	}, "the three sales recorded, with their buyer")
+	if !assert.Equal(t, 1, sql.Named("RecordSales"), "one statement for the checkout's sales") {
+		sql.Show(t)
+	}
+}

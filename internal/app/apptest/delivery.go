@@ -34,11 +34,39 @@ func (e *Env) NewShipper(t testing.TB, name string, pt [2]float64, available boo
 // the address; it returns the order's ID (the cart must hold one shop's products).
 func (e *Env) CheckoutCOD(t testing.TB, buyer User, addressID, productID string, qty int) string {
 	t.Helper()
+	e.addToCart(t, buyer, productID, qty)
+	_, orders := e.checkoutCOD(t, buyer, addressID)
+	return orders[0]
+}
+
+// CheckoutCODCart puts one of each product in the buyer's cart and checks it out, cash on
+// delivery, to the address: one order a shop. It returns the checkout's ID and its orders' IDs.
+func (e *Env) CheckoutCODCart(t testing.TB, buyer User, addressID string, productIDs ...string) (string, []string) {
+	t.Helper()
+	for _, id := range productIDs {
+		e.addToCart(t, buyer, id, 1)
+	}
+	return e.checkoutCOD(t, buyer, addressID)
+}
+
+func (e *Env) addToCart(t testing.TB, buyer User, productID string, qty int) {
+	t.Helper()
 	res := e.Post(t, "/cart/items", buyer.AccessToken, map[string]any{"product_id": productID, "quantity": qty})
 	require.Equal(t, http.StatusCreated, res.Status, "add to cart: %s", res.Body)
-	res = e.Post(t, "/orders", buyer.AccessToken, map[string]any{"address_id": addressID, "payment_method": "cod"})
+}
+
+// checkoutCOD checks the buyer's cart out, cash on delivery, and returns the checkout's ID and
+// its orders' IDs.
+func (e *Env) checkoutCOD(t testing.TB, buyer User, addressID string) (string, []string) {
+	t.Helper()
+	res := e.Post(t, "/orders", buyer.AccessToken, map[string]any{"address_id": addressID, "payment_method": "cod"})
 	require.Equal(t, http.StatusCreated, res.Status, "checkout: %s", res.Body)
-	return res.Map(t)["orders"].([]any)[0].(map[string]any)["id"].(string)
+	out := res.Map(t)
+	var orders []string
+	for _, o := range out["orders"].([]any) {
+		orders = append(orders, o.(map[string]any)["id"].(string))
+	}
+	return out["checkout_id"].(string), orders
 }
 
 // Deliver has an order delivered the way it is in production: the shop confirms it, the server

@@ -449,118 +449,154 @@ func (q *Queries) InsertExportFile(ctx context.Context, arg InsertExportFilePara
 	return err
 }
 
-const insertLine = `-- name: InsertLine :exec
+const insertLines = `-- name: InsertLines :exec
+WITH l AS (
+    SELECT unnest($1::uuid[]) AS order_id, unnest($2::int[]) AS line_no,
+        unnest($3::uuid[]) AS product_id, unnest($4::text[]) AS title,
+        unnest($5::int[]) AS quantity, unnest($6::bigint[]) AS revenue
+)
 INSERT INTO analytics.order_lines (order_id, line_no, product_id, title, quantity, revenue)
-VALUES ($1, $2, $3, $4, $5, $6)
+SELECT l.order_id, l.line_no, l.product_id, l.title, l.quantity, l.revenue
+FROM l
 `
 
-type InsertLineParams struct {
-	OrderID   uuid.UUID
-	LineNo    int32
-	ProductID uuid.UUID
-	Title     string
-	Quantity  int32
-	Revenue   int64
+type InsertLinesParams struct {
+	OrderIds   []uuid.UUID
+	LineNos    []int32
+	ProductIds []uuid.UUID
+	Titles     []string
+	Quantities []int32
+	Revenues   []int64
 }
 
-func (q *Queries) InsertLine(ctx context.Context, arg InsertLineParams) error {
-	_, err := q.db.Exec(ctx, insertLine,
-		arg.OrderID,
-		arg.LineNo,
-		arg.ProductID,
-		arg.Title,
-		arg.Quantity,
-		arg.Revenue,
+// The lines of a refresh's orders in one statement (the arrays are the rows, zipped).
+func (q *Queries) InsertLines(ctx context.Context, arg InsertLinesParams) error {
+	_, err := q.db.Exec(ctx, insertLines,
+		arg.OrderIds,
+		arg.LineNos,
+		arg.ProductIds,
+		arg.Titles,
+		arg.Quantities,
+		arg.Revenues,
 	)
 	return err
 }
 
-const insertOrder = `-- name: InsertOrder :exec
+const insertOrders = `-- name: InsertOrders :exec
+WITH o AS (
+    SELECT unnest($1::uuid[]) AS order_id, unnest($2::uuid[]) AS shop_id,
+        unnest($3::uuid[]) AS buyer_id, unnest($4::text[]) AS status,
+        unnest($5::text[]) AS payment_method, unnest($6::text[]) AS shipping_method,
+        unnest($7::bigint[]) AS subtotal, unnest($8::bigint[]) AS discount,
+        unnest($9::bigint[]) AS shipping_fee, unnest($10::bigint[]) AS total,
+        unnest($11::text[]) AS currency, unnest($12::timestamptz[]) AS placed_at,
+        unnest($13::date[]) AS placed_day, unnest($14::timestamptz[]) AS sale_at,
+        unnest($15::date[]) AS sale_day, unnest($16::timestamptz[]) AS confirmed_at,
+        unnest($17::timestamptz[]) AS shipped_at, unnest($18::timestamptz[]) AS delivered_at,
+        unnest($19::timestamptz[]) AS cancelled_at, unnest($20::timestamptz[]) AS returned_at,
+        unnest($21::bool[]) AS arrived, unnest($22::bool[]) AS on_time,
+        unnest($23::bigint[]) AS commission, unnest($24::date[]) AS released_day
+)
 INSERT INTO analytics.orders (order_id, shop_id, buyer_id, status, payment_method, shipping_method, subtotal, discount,
     shipping_fee, total, currency, placed_at, placed_day, sale_at, sale_day, confirmed_at, shipped_at, delivered_at,
     cancelled_at, returned_at, on_time, commission, released_day)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-    $9, $10, $11, $12, $13, $14, $15,
-    $16, $17, $18, $19,
-    $20, $21, $22, $23)
+SELECT o.order_id, o.shop_id, o.buyer_id, o.status, o.payment_method, o.shipping_method, o.subtotal, o.discount,
+    o.shipping_fee, o.total, o.currency, o.placed_at, o.placed_day, nullif(o.sale_at, '0001-01-01 00:00:00Z'), o.sale_day,
+    nullif(o.confirmed_at, '0001-01-01 00:00:00Z'), nullif(o.shipped_at, '0001-01-01 00:00:00Z'),
+    nullif(o.delivered_at, '0001-01-01 00:00:00Z'), nullif(o.cancelled_at, '0001-01-01 00:00:00Z'),
+    nullif(o.returned_at, '0001-01-01 00:00:00Z'), CASE WHEN o.arrived THEN o.on_time END, o.commission, o.released_day
+FROM o
 `
 
-type InsertOrderParams struct {
-	OrderID        uuid.UUID
-	ShopID         uuid.UUID
-	BuyerID        uuid.UUID
-	Status         events.OrderStatus
-	PaymentMethod  events.PaymentMethod
-	ShippingMethod events.ShippingMethod
-	Subtotal       int64
-	Discount       int64
-	ShippingFee    int64
-	Total          int64
-	Currency       string
-	PlacedAt       time.Time
-	PlacedDay      pgtype.Date
-	SaleAt         *time.Time
-	SaleDay        pgtype.Date
-	ConfirmedAt    *time.Time
-	ShippedAt      *time.Time
-	DeliveredAt    *time.Time
-	CancelledAt    *time.Time
-	ReturnedAt     *time.Time
-	OnTime         *bool
-	Commission     int64
-	ReleasedDay    pgtype.Date
+type InsertOrdersParams struct {
+	OrderIds        []uuid.UUID
+	ShopIds         []uuid.UUID
+	BuyerIds        []uuid.UUID
+	Statuses        []string
+	PaymentMethods  []string
+	ShippingMethods []string
+	Subtotals       []int64
+	Discounts       []int64
+	ShippingFees    []int64
+	Totals          []int64
+	Currencies      []string
+	PlacedAts       []time.Time
+	PlacedDays      []pgtype.Date
+	SaleAts         []time.Time
+	SaleDays        []pgtype.Date
+	ConfirmedAts    []time.Time
+	ShippedAts      []time.Time
+	DeliveredAts    []time.Time
+	CancelledAts    []time.Time
+	ReturnedAts     []time.Time
+	Arrived         []bool
+	OnTimes         []bool
+	Commissions     []int64
+	ReleasedDays    []pgtype.Date
 }
 
-func (q *Queries) InsertOrder(ctx context.Context, arg InsertOrderParams) error {
-	_, err := q.db.Exec(ctx, insertOrder,
-		arg.OrderID,
-		arg.ShopID,
-		arg.BuyerID,
-		arg.Status,
-		arg.PaymentMethod,
-		arg.ShippingMethod,
-		arg.Subtotal,
-		arg.Discount,
-		arg.ShippingFee,
-		arg.Total,
-		arg.Currency,
-		arg.PlacedAt,
-		arg.PlacedDay,
-		arg.SaleAt,
-		arg.SaleDay,
-		arg.ConfirmedAt,
-		arg.ShippedAt,
-		arg.DeliveredAt,
-		arg.CancelledAt,
-		arg.ReturnedAt,
-		arg.OnTime,
-		arg.Commission,
-		arg.ReleasedDay,
+// The facts of a refresh's orders in one statement whatever their number: the arrays are the
+// rows, zipped. Array elements cannot be NULL here (sqlc makes them Go values), so a nullable
+// column's NULL is sent as a zero: an invalid date, a zero time (Go's time.Time{}), and on_time
+// goes with arrived, false for an order not both shipped and delivered.
+func (q *Queries) InsertOrders(ctx context.Context, arg InsertOrdersParams) error {
+	_, err := q.db.Exec(ctx, insertOrders,
+		arg.OrderIds,
+		arg.ShopIds,
+		arg.BuyerIds,
+		arg.Statuses,
+		arg.PaymentMethods,
+		arg.ShippingMethods,
+		arg.Subtotals,
+		arg.Discounts,
+		arg.ShippingFees,
+		arg.Totals,
+		arg.Currencies,
+		arg.PlacedAts,
+		arg.PlacedDays,
+		arg.SaleAts,
+		arg.SaleDays,
+		arg.ConfirmedAts,
+		arg.ShippedAts,
+		arg.DeliveredAts,
+		arg.CancelledAts,
+		arg.ReturnedAts,
+		arg.Arrived,
+		arg.OnTimes,
+		arg.Commissions,
+		arg.ReleasedDays,
 	)
 	return err
 }
 
-const insertRefund = `-- name: InsertRefund :exec
+const insertRefunds = `-- name: InsertRefunds :exec
+WITH r AS (
+    SELECT unnest($1::uuid[]) AS refund_id, unnest($2::uuid[]) AS order_id,
+        unnest($3::uuid[]) AS shop_id, unnest($4::bigint[]) AS amount,
+        unnest($5::date[]) AS day, unnest($6::bool[]) AS counted
+)
 INSERT INTO analytics.refunds (refund_id, order_id, shop_id, amount, day, counted)
-VALUES ($1, $2, $3, $4, $5, $6)
+SELECT r.refund_id, r.order_id, r.shop_id, r.amount, r.day, r.counted
+FROM r
 `
 
-type InsertRefundParams struct {
-	RefundID uuid.UUID
-	OrderID  uuid.UUID
-	ShopID   uuid.UUID
-	Amount   int64
-	Day      pgtype.Date
-	Counted  bool
+type InsertRefundsParams struct {
+	RefundIds []uuid.UUID
+	OrderIds  []uuid.UUID
+	ShopIds   []uuid.UUID
+	Amounts   []int64
+	Days      []pgtype.Date
+	Counted   []bool
 }
 
-func (q *Queries) InsertRefund(ctx context.Context, arg InsertRefundParams) error {
-	_, err := q.db.Exec(ctx, insertRefund,
-		arg.RefundID,
-		arg.OrderID,
-		arg.ShopID,
-		arg.Amount,
-		arg.Day,
+// The refunds of a refresh's orders in one statement (the arrays are the rows, zipped).
+func (q *Queries) InsertRefunds(ctx context.Context, arg InsertRefundsParams) error {
+	_, err := q.db.Exec(ctx, insertRefunds,
+		arg.RefundIds,
+		arg.OrderIds,
+		arg.ShopIds,
+		arg.Amounts,
+		arg.Days,
 		arg.Counted,
 	)
 	return err
@@ -603,6 +639,19 @@ func (q *Queries) LockExport(ctx context.Context, id uuid.UUID) (AnalyticsExport
 		&i.ExpiresAt,
 	)
 	return i, err
+}
+
+const lockKeys = `-- name: LockKeys :exec
+SELECT pg_advisory_xact_lock(hashtextextended(k.key, 0))
+FROM unnest($1::text[]) WITH ORDINALITY AS k(key, n)
+ORDER BY k.n
+`
+
+// Lock's locks on several keys in one statement, taken in the array's order (the caller sorts
+// it), so that two transactions locking some of the same keys never wait on each other crosswise.
+func (q *Queries) LockKeys(ctx context.Context, keys []string) error {
+	_, err := q.db.Exec(ctx, lockKeys, keys)
+	return err
 }
 
 const lockUser = `-- name: LockUser :exec

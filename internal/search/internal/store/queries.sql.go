@@ -796,31 +796,40 @@ func (q *Queries) RecordCartAdd(ctx context.Context, arg RecordCartAddParams) er
 	return err
 }
 
-const recordSale = `-- name: RecordSale :exec
+const recordSales = `-- name: RecordSales :exec
+WITH s AS (
+    SELECT unnest($1::uuid[]) AS order_id, unnest($2::uuid[]) AS checkout_id,
+        unnest($3::uuid[]) AS product_id, unnest($4::uuid[]) AS shop_id,
+        unnest($5::uuid[]) AS buyer_id, unnest($6::int[]) AS quantity,
+        unnest($7::timestamptz[]) AS sold_at
+)
 INSERT INTO search.sales (order_id, checkout_id, product_id, shop_id, buyer_id, quantity, sold_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+SELECT s.order_id, s.checkout_id, s.product_id, s.shop_id, s.buyer_id, s.quantity, s.sold_at
+FROM s
 ON CONFLICT (order_id, product_id) DO NOTHING
 `
 
-type RecordSaleParams struct {
-	OrderID    uuid.UUID
-	CheckoutID uuid.UUID
-	ProductID  uuid.UUID
-	ShopID     uuid.UUID
-	BuyerID    *uuid.UUID
-	Quantity   int32
-	SoldAt     time.Time
+type RecordSalesParams struct {
+	OrderIds    []uuid.UUID
+	CheckoutIds []uuid.UUID
+	ProductIds  []uuid.UUID
+	ShopIds     []uuid.UUID
+	BuyerIds    []uuid.UUID
+	Quantities  []int32
+	SoldAts     []time.Time
 }
 
-func (q *Queries) RecordSale(ctx context.Context, arg RecordSaleParams) error {
-	_, err := q.db.Exec(ctx, recordSale,
-		arg.OrderID,
-		arg.CheckoutID,
-		arg.ProductID,
-		arg.ShopID,
-		arg.BuyerID,
-		arg.Quantity,
-		arg.SoldAt,
+// The units sold of a delivery's orders, one row an order and product, in one statement whatever
+// the cart (the arrays are the rows, zipped); a row recorded already (a redelivery) adds nothing.
+func (q *Queries) RecordSales(ctx context.Context, arg RecordSalesParams) error {
+	_, err := q.db.Exec(ctx, recordSales,
+		arg.OrderIds,
+		arg.CheckoutIds,
+		arg.ProductIds,
+		arg.ShopIds,
+		arg.BuyerIds,
+		arg.Quantities,
+		arg.SoldAts,
 	)
 	return err
 }
