@@ -71,6 +71,7 @@ DECLARE
 	v_order_totals bigint[];
 	v_events    jsonb := '[]';
 	v_taken     int;
+	i           int;
 BEGIN
 	-- The cart refill: the statements of the buyer's two POST /cart/items.
 	FOREACH v_product IN ARRAY ARRAY[c_products0[pick0 + 1], c_products1[pick1 + 1]] LOOP
@@ -118,14 +119,24 @@ BEGIN
 	      FROM cart.items WHERE user_id = v_buyer ORDER BY created_at, id FOR UPDATE) ci;
 	-- Coupons.
 	PERFORM user_id, shop_id, code, applied_at FROM cart.coupons WHERE user_id = v_buyer ORDER BY shop_id;
-	-- VariantSnapshots (in the lines' order: GoShop matches them in Go).
-	SELECT array_agg(v.shop_id ORDER BY l.n), array_agg(v.price ORDER BY l.n), array_agg(p.title ORDER BY l.n),
-	       array_agg(v.name ORDER BY l.n), array_agg(v.sku ORDER BY l.n), array_agg(p.weight_grams::bigint ORDER BY l.n),
-	       array_agg(v.product_id ORDER BY l.n)
-	INTO v_shops, v_prices, v_titles, v_names, v_skus, v_weights, v_products
-	FROM catalog.variants v JOIN catalog.products p ON p.id = v.product_id
-	JOIN unnest(v_vars) WITH ORDINALITY AS l(id, n) ON l.id = v.id
-	WHERE v.id = ANY (v_vars);
+	-- VariantSnapshots, each matched to its line as GoShop does in Go.
+	FOR v_snap IN
+		SELECT v.id AS variant_id, v.product_id, v.shop_id, v.sku, v.name AS variant_name, v.price, v.stock,
+		       p.title, p.currency, p.weight_grams, p.listed,
+		       p.discount_id, p.discount_percent, p.discount_price, p.discount_variant_id,
+		       p.discount_starts_at, p.discount_ends_at
+		FROM catalog.variants v JOIN catalog.products p ON p.id = v.product_id
+		WHERE v.id = ANY (v_vars)
+	LOOP
+		i := array_position(v_vars, v_snap.variant_id);
+		v_shops[i] := v_snap.shop_id;
+		v_prices[i] := v_snap.price;
+		v_titles[i] := v_snap.title;
+		v_names[i] := v_snap.variant_name;
+		v_skus[i] := v_snap.sku;
+		v_weights[i] := v_snap.weight_grams;
+		v_products[i] := v_snap.product_id;
+	END LOOP;
 	-- ActiveCampaignItems.
 	PERFORM i.campaign_id, i.variant_id, i.product_id, i.campaign_price, i.regular_price, i.campaign_stock, i.sold, c.ends_at
 	FROM shop.campaign_items i JOIN shop.campaigns c ON c.id = i.campaign_id
@@ -167,7 +178,9 @@ BEGIN
 	DELETE FROM cart.items WHERE user_id = v_buyer;
 	DELETE FROM cart.coupons WHERE user_id = v_buyer;
 
-	-- ReserveStock, last: the rows locked in variant order, each taken only while enough is left.
+	-- ReserveStock, last: the rows locked in variant order, each taken only while enough is left;
+	-- under its generic plan, as GoShop runs it (pgdb.QueueGeneric's set_config on either side).
+	PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
 	WITH want AS (
 		SELECT unnest(v_vars) AS id, unnest(v_qtys) AS qty
 	), locked AS (
@@ -190,6 +203,7 @@ BEGIN
 		'product_id', taken.product_id, 'variant_id', taken.id)), 'subscribers', jsonb_build_array('search.sales_and_stock'))), '[]')
 	INTO v_taken, v_events
 	FROM taken;
+	PERFORM set_config('plan_cache_mode', 'auto', true);
 	IF v_taken <> cardinality(v_vars) THEN
 		RAISE EXCEPTION 'insufficient stock';
 	END IF;
