@@ -119,7 +119,9 @@ BEGIN
 	      FROM cart.items WHERE user_id = v_buyer ORDER BY created_at, id FOR UPDATE) ci;
 	-- Coupons.
 	PERFORM user_id, shop_id, code, applied_at FROM cart.coupons WHERE user_id = v_buyer ORDER BY shop_id;
-	-- VariantSnapshots, each matched to its line as GoShop does in Go.
+	-- VariantSnapshots, each matched to its line as GoShop does in Go, under its generic plan as
+	-- GoShop runs it.
+	PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
 	FOR v_snap IN
 		SELECT v.id AS variant_id, v.product_id, v.shop_id, v.sku, v.name AS variant_name, v.price, v.stock,
 		       p.title, p.currency, p.weight_grams, p.listed,
@@ -137,6 +139,7 @@ BEGIN
 		v_weights[i] := v_snap.weight_grams;
 		v_products[i] := v_snap.product_id;
 	END LOOP;
+	PERFORM set_config('plan_cache_mode', 'auto', true);
 	-- ActiveCampaignItems.
 	PERFORM i.campaign_id, i.variant_id, i.product_id, i.campaign_price, i.regular_price, i.campaign_stock, i.sold, c.ends_at
 	FROM shop.campaign_items i JOIN shop.campaigns c ON c.id = i.campaign_id

@@ -17,9 +17,11 @@ import (
 // QueueVariantSnapshots queues the reads of VariantSnapshotTx for several variants on b, in one
 // statement whatever their number, for a caller that batches its reads (checkout, adding a
 // line); once b is sent, done gets the snapshots by variant. A variant not found is not in it.
+// It runs under its generic plan (a lookup by primary key): planned for its values, as the plan
+// cache otherwise does at every execution, it cost 0.17 ms a checkout against 0.03 to run.
 func (s *Service) QueueVariantSnapshots(ctx context.Context, b *pgdb.Batch, variantIDs []uuid.UUID,
 	done func(map[uuid.UUID]VariantSnapshot, error) error) {
-	pgdb.Queue(b, func(db pgdb.DBTX) ([]store.VariantSnapshotsRow, error) {
+	pgdb.QueueGeneric(b, func(db pgdb.DBTX) ([]store.VariantSnapshotsRow, error) {
 		return newStore(db).VariantSnapshots(ctx, variantIDs)
 	}, func(rows []store.VariantSnapshotsRow, err error) error {
 		if err != nil {
