@@ -78,6 +78,9 @@ func NewService(ctx context.Context, pool *pgxpool.Pool, bus *eventbus.Bus, runn
 	if bus != nil {
 		s.dirty = settle.New("analytics.dirty_days", dirtyWait, s.recomputePass, nil)
 		go s.dirty.Run(ctx)
+		// The read model is made again from the orders whenever asked: its writes need not wait
+		// for the disk (a crash of PostgreSQL that takes some back leaves their jobs to run again).
+		bus.CommitAsync("analytics.")
 		// A checkout's orders, one a shop, are refreshed together: one transaction.
 		bus.SubscribeMany("analytics.order_placed", func(ctx context.Context, envs []eventbus.Envelope) error {
 			ids := make([]string, 0, len(envs))

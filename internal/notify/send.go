@@ -47,6 +47,10 @@ func (e skip) Error() string { return e.why }
 // (email then carries the same Message-ID). After the last attempt the delivery is recorded
 // failed, never dropped silently.
 func (w *sendWorker) Work(ctx context.Context, job *river.Job[sendArgs]) error {
+	// What the job records (tries, sent) need not wait for the disk: River completes the job in
+	// a synchronous commit after them, and a record a crash of PostgreSQL takes back is a
+	// message sent again with its Message-ID, as a crash between the send and its record is.
+	ctx = pgdb.AsyncCommit(ctx)
 	s := w.s
 	if len(job.Args.DeliveryIDs) > 0 {
 		return w.many(ctx, job)
@@ -108,8 +112,17 @@ func (w *sendWorker) many(ctx context.Context, job *river.Job[sendArgs]) error {
 	return jobs.CompleteInserting(ctx, s.jobs, job, failed)
 }
 
+// finish records a delivery's end; sent as a batch, so that a send job's record commits as the
+// job's context says (pgdb.AsyncCommit).
 func (s *Service) finish(ctx context.Context, id uuid.UUID, status, why string) error {
-	return s.q.FinishDelivery(ctx, store.FinishDeliveryParams{ID: id, Status: status, LastError: clip(why)})
+	var b pgdb.Batch
+	pgdb.Queue(&b, func(db pgdb.DBTX) (struct{}, error) {
+		return struct{}{}, newStore(db).FinishDelivery(ctx, store.FinishDeliveryParams{ID: id, Status: status, LastError: clip(why)})
+	}, func(_ struct{}, err error) error { return err })
+	if err := b.Send(ctx, s.pool); err != nil {
+		return fmt.Errorf("notify: finish delivery: %w", err)
+	}
+	return nil
 }
 
 func clip(s string) string {

@@ -20,6 +20,9 @@ import (
 // and relays an order's updates to its live stream. Subscriber names are stable: queued
 // deliveries find their handler by them.
 func (s *Service) subscribe(bus *eventbus.Bus) {
+	// Notifications are made from events whose jobs run again until they complete, and made once
+	// (by event and reader): their writes need not wait for the disk.
+	bus.CommitAsync("notify.")
 	// A checkout's orders, one a shop, are told in one dispatch.
 	bus.SubscribeMany("notify.order_placed", func(ctx context.Context, envs []eventbus.Envelope) error {
 		placed := make([]events.OrderPlaced, len(envs))

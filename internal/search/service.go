@@ -140,6 +140,9 @@ func NewService(ctx context.Context, pool *pgxpool.Pool, bus *eventbus.Bus, runn
 	eventbus.On(bus, "search.shop_deleted", func(ctx context.Context, _ string, ev events.ShopDeleted) error {
 		return s.refreshShop(ctx, ev.ShopID)
 	})
+	// The index and the counts of sales and interest are derived: their writes need not wait for
+	// the disk (a crash of PostgreSQL that takes some back leaves their jobs to run again).
+	bus.CommitAsync("search.")
 	bus.SubscribeMany("search.sales_and_stock", s.salesAndStock, events.OrderPlaced{}.Topic(), events.StockChanged{}.Topic())
 	bus.Retire("search.order_placed", "search.sales_and_stock")
 	bus.Retire("search.stock_changed", "search.sales_and_stock")

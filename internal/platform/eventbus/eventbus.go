@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/goshop/goshop/internal/platform/jobs"
+	"github.com/goshop/goshop/internal/platform/pgdb"
 )
 
 // Event is an integration event; its payload types live in internal/events.
@@ -75,6 +77,7 @@ type Bus struct {
 	mu     sync.RWMutex
 	subs   map[string][]string   // topic -> subscriber names
 	byName map[string]subscriber // subscriber name -> handler
+	async  []string              // prefixes of the subscriber names that commit asynchronously
 }
 
 // New returns a Bus whose delivery worker is registered on runner.
@@ -95,6 +98,28 @@ func (b *Bus) Subscribe(topic, name string, h Handler) {
 // publish among them reach it in one call.
 func (b *Bus) SubscribeMany(name string, h ManyHandler, topics ...string) {
 	b.add(name, subscriber{many: h}, topics...)
+}
+
+// CommitAsync lets the subscribers whose names start with prefix commit their work without
+// waiting for the disk (pgdb.AsyncCommit): a context whose subscribers keep a read model or send
+// notifications, idempotent work no client waits on. The job that ran them completes in a
+// synchronous commit after theirs, so what a crash of PostgreSQL takes back runs again.
+func (b *Bus) CommitAsync(prefix string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.async = append(b.async, prefix)
+}
+
+// contextFor is the context a subscriber's delivery runs in.
+func (b *Bus) contextFor(ctx context.Context, name string) context.Context {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, prefix := range b.async {
+		if strings.HasPrefix(name, prefix) {
+			return pgdb.AsyncCommit(ctx)
+		}
+	}
+	return ctx
 }
 
 // Retire keeps a subscriber name that is no longer subscribed to anything as another name for
@@ -216,7 +241,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliveryArgs]) 
 		// A subscriber removed in a later release: nothing will ever handle it.
 		return river.JobCancel(fmt.Errorf("eventbus: no subscriber %q", job.Args.Subscriber))
 	}
-	return h.handle(ctx, []Envelope{job.Args.Envelope})
+	return h.handle(w.bus.contextFor(ctx, job.Args.Subscriber), []Envelope{job.Args.Envelope})
 }
 
 // batchArgs is the River job that carries the events of one publish to all their subscribers.
@@ -279,7 +304,7 @@ func (w *batchWorker) Work(ctx context.Context, job *river.Job[batchArgs]) error
 		}
 		for _, envs := range parts {
 			ran++
-			err := g.sub.handle(ctx, envs)
+			err := g.sub.handle(w.bus.contextFor(ctx, g.name), envs)
 			if err == nil {
 				continue
 			}

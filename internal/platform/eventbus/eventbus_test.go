@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -36,10 +37,26 @@ type bundle struct {
 		QueryRow(context.Context, string, ...any) pgx.Row
 	}
 	mu       sync.Mutex
-	got      map[string][]int // subscriber -> event numbers, in delivery order
-	attempts map[int]int      // event number -> attempts by the flaky subscriber
-	calls    [][]int          // the event numbers of each call of the many-event subscriber
-	failMany bool             // the many-event subscriber's next call fails
+	got      map[string][]int  // subscriber -> event numbers, in delivery order
+	attempts map[int]int       // event number -> attempts by the flaky subscriber
+	calls    [][]int           // the event numbers of each call of the many-event subscriber
+	failMany bool              // the many-event subscriber's next call fails
+	commits  map[string]string // subscriber -> synchronous_commit in its last delivery's batch
+}
+
+// commit records the synchronous_commit a batch sent on the pool with ctx runs under.
+func (b *bundle) commit(t *testing.T, ctx context.Context, pool *pgxpool.Pool, sub string) {
+	var got string
+	var batch pgdb.Batch
+	pgdb.Queue(&batch, func(db pgdb.DBTX) (string, error) {
+		var v string
+		err := db.QueryRow(ctx, "SELECT current_setting('synchronous_commit')").Scan(&v)
+		return v, err
+	}, func(v string, err error) error { got = v; return err })
+	assert.NoError(t, batch.Send(ctx, pool))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.commits[sub] = got
 }
 
 func (b *bundle) seen(sub string) []int {
@@ -57,8 +74,10 @@ func setup(t *testing.T) *bundle {
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 	runner := jobs.NewRunner()
-	b := &bundle{bus: eventbus.New(runner), pool: pool, got: map[string][]int{}, attempts: map[int]int{}}
-	eventbus.On(b.bus, "test.steady", func(_ context.Context, _ string, ev pinged) error {
+	b := &bundle{bus: eventbus.New(runner), pool: pool, got: map[string][]int{}, attempts: map[int]int{}, commits: map[string]string{}}
+	b.bus.CommitAsync("test.st")
+	eventbus.On(b.bus, "test.steady", func(ctx context.Context, _ string, ev pinged) error {
+		b.commit(t, ctx, pool, "steady")
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		b.got["steady"] = append(b.got["steady"], ev.N)
@@ -74,7 +93,8 @@ func setup(t *testing.T) *bundle {
 		b.got["flaky"] = append(b.got["flaky"], ev.N)
 		return nil
 	})
-	b.bus.SubscribeMany("test.many", func(_ context.Context, envs []eventbus.Envelope) error {
+	b.bus.SubscribeMany("test.many", func(ctx context.Context, envs []eventbus.Envelope) error {
+		b.commit(t, ctx, pool, "many")
 		var ns []int
 		for _, env := range envs {
 			var n int
@@ -131,8 +151,10 @@ func TestCommittedEventReachesEverySubscriberAndRetriesFailures(t *testing.T) {
 		20*time.Second, 20*time.Millisecond)
 	assert.Equal(t, []int{1}, b.seen("steady"), "delivered once to the steady subscriber")
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	assert.Equal(t, 2, b.attempts[1], "the failing handler was retried")
-	b.mu.Unlock()
+	assert.Equal(t, map[string]string{"steady": "off", "many": "on"}, b.commits,
+		"a subscriber under CommitAsync's prefix commits asynchronously, the others as the server does")
 }
 
 // TestOnePublishIsOneJob: the events of one publish travel in one job to every subscriber, in

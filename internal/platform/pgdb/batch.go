@@ -46,6 +46,10 @@ func (b *Batch) Send(ctx context.Context, db Sender) error {
 	if b.b.Len() == 0 {
 		return nil
 	}
+	if _, implicit := db.(*pgxpool.Pool); implicit && asyncCommit(ctx) {
+		// The batch is a transaction of its own, until its Sync: its setting goes first.
+		b.b.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: asyncCommitSQL}}, b.b.QueuedQueries...)
+	}
 	err := db.SendBatch(ctx, &b.b).Close()
 	b.b, b.autoAgain = pgx.Batch{}, nil
 	var held *heldAnswer
@@ -263,7 +267,11 @@ func (tx *PipelinedTx) send(ctx context.Context, b *Batch, commit bool) error {
 	}
 	q := b.b.QueuedQueries
 	if !tx.begun {
-		q = append([]*pgx.QueuedQuery{{SQL: "BEGIN"}}, q...)
+		head := []*pgx.QueuedQuery{{SQL: "BEGIN"}}
+		if asyncCommit(ctx) {
+			head = append(head, &pgx.QueuedQuery{SQL: asyncCommitSQL})
+		}
+		q = append(head, q...)
 	}
 	if commit {
 		q = append(q, &pgx.QueuedQuery{SQL: "COMMIT"})

@@ -122,6 +122,26 @@ func splitDatabase(dbURL string) (name, admin string, err error) {
 	return name, u.String(), nil
 }
 
+// AsyncCommit marks ctx's work as a River job's that River runs again when its completion is
+// lost: the transactions (WithTx, WithPipelinedTx) and the batches sent on a pool with it commit
+// without waiting for their WAL to reach the disk (synchronous_commit off, for them alone, set in
+// the round trip of their first batch). River completes a job in a transaction of its own,
+// committed synchronously after the work's, and PostgreSQL flushes its WAL in order: a
+// completion that survives a crash of PostgreSQL carries the work with it, and work that does
+// not survive leaves its job to run again. A crash of GoShop loses nothing either way. Only for
+// idempotent work that no client was answered about: read models, notifications. Statements
+// sent one at a time (not batched) are left as they are.
+func AsyncCommit(ctx context.Context) context.Context {
+	return context.WithValue(ctx, asyncCommitKey{}, true)
+}
+
+type asyncCommitKey struct{}
+
+func asyncCommit(ctx context.Context) bool { v, _ := ctx.Value(asyncCommitKey{}).(bool); return v }
+
+// asyncCommitSQL is AsyncCommit's setting, local to the transaction.
+const asyncCommitSQL = "SELECT set_config('synchronous_commit', 'off', true)"
+
 // WithTx runs fn in a transaction on pool: committed when fn returns nil, rolled back otherwise
 // (and when fn panics). The transaction's BEGIN travels with the first batch fn sends (lazyTx):
 // a transaction that opens with a batch costs one round trip less. A connection that a failed

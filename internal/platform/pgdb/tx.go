@@ -50,10 +50,15 @@ func (t *lazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	}
 	begin := &pgx.Batch{}
 	begin.BeginTx(pgx.TxOptions{})
+	pending := 1
+	if asyncCommit(ctx) {
+		begin.Queue(asyncCommitSQL)
+		pending++
+	}
 	begin.QueuedQueries = append(begin.QueuedQueries, b.QueuedQueries...)
 	br := t.conn.SendBatch(ctx, begin)
 	t.tx = br.Tx()
-	return &begunBatch{BatchResults: br, pending: true}
+	return &begunBatch{BatchResults: br, pending: pending}
 }
 
 // Begin starts a nested transaction: a savepoint.
@@ -150,19 +155,18 @@ func (t *lazyTx) LargeObjects() pgx.LargeObjects {
 // Conn is the transaction's connection.
 func (t *lazyTx) Conn() *pgx.Conn { return t.conn }
 
-// begunBatch answers a batch whose first statement is the transaction's BEGIN: that answer is
-// read before the caller reads its first, so the caller sees the answers of what it queued
-// (Close, which reads them all, needs no help).
+// begunBatch answers a batch whose first statement is the transaction's BEGIN (and, for work
+// marked AsyncCommit, its setting): those answers are read before the caller reads its first,
+// so the caller sees the answers of what it queued (Close, which reads them all, needs no help).
 type begunBatch struct {
 	pgx.BatchResults
-	pending bool
+	pending int // answers of the statements the transaction put ahead of the caller's
 }
 
-// skipBegin reads BEGIN's answer. A BEGIN that failed fails the batch: the next answer read
-// carries the error.
+// skipBegin reads BEGIN's answer, and its setting's. A BEGIN that failed fails the batch: the
+// next answer read carries the error.
 func (r *begunBatch) skipBegin() {
-	if r.pending {
-		r.pending = false
+	for ; r.pending > 0; r.pending-- {
 		_, _ = r.BatchResults.Exec()
 	}
 }

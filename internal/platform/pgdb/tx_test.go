@@ -142,3 +142,71 @@ func TestWithTxSendsBeginWithItsFirstBatch(t *testing.T) {
 		idle(t)
 	})
 }
+
+// TestAsyncCommitTurnsSynchronousCommitOffForTheWorkItMarks: work marked AsyncCommit commits
+// with synchronous_commit off, set in the round trip of its first batch (no round trip more),
+// in a WithTx, a WithPipelinedTx and a batch sent on the pool, and the callers still read
+// their own answers; the setting ends with the transaction, and unmarked work keeps the
+// server's.
+func TestAsyncCommitTurnsSynchronousCommitOffForTheWorkItMarks(t *testing.T) {
+	t.Parallel()
+	pool, rt := countedPool(t)
+	async := pgdb.AsyncCommit(context.Background())
+	setting := func(b *pgdb.Batch, got *string) {
+		pgdb.Queue(b, func(db pgdb.DBTX) (string, error) {
+			var v string
+			err := db.QueryRow(context.Background(), "SELECT current_setting('synchronous_commit')").Scan(&v)
+			return v, err
+		}, func(v string, err error) error { *got = v; return err })
+	}
+	ways := map[string]func(ctx context.Context) (string, error){
+		"WithTx": func(ctx context.Context) (got string, err error) {
+			err = pgdb.WithTx(ctx, pool, func(tx pgx.Tx) error {
+				var b pgdb.Batch
+				setting(&b, &got)
+				return b.Send(ctx, tx)
+			})
+			return got, err
+		},
+		"WithTx, read one by one": func(ctx context.Context) (got string, err error) {
+			err = pgdb.WithTx(ctx, pool, func(tx pgx.Tx) error {
+				b := &pgx.Batch{}
+				b.Queue("SELECT current_setting('synchronous_commit')")
+				br := tx.SendBatch(ctx, b)
+				if err := br.QueryRow().Scan(&got); err != nil {
+					return errors.Join(err, br.Close())
+				}
+				return br.Close()
+			})
+			return got, err
+		},
+		"WithPipelinedTx": func(ctx context.Context) (got string, err error) {
+			err = pgdb.WithPipelinedTx(ctx, pool, func(tx *pgdb.PipelinedTx) error {
+				var b pgdb.Batch
+				setting(&b, &got)
+				return tx.SendCommit(ctx, &b)
+			})
+			return got, err
+		},
+		"a batch on the pool": func(ctx context.Context) (got string, err error) {
+			var b pgdb.Batch
+			setting(&b, &got)
+			return got, b.Send(ctx, pool)
+		},
+	}
+	for name, way := range ways {
+		t.Run(name, func(t *testing.T) {
+			_, err := way(async) // warms the statement cache
+			require.NoError(t, err)
+			before := rt.N()
+			got, err := way(async)
+			require.NoError(t, err)
+			assert.Equal(t, "off", got, "marked")
+			rts := rt.N() - before
+			got, err = way(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, "on", got, "unmarked, after marked work on the same connection")
+			assert.Equal(t, rt.N()-before-rts, rts, "no round trip more for the setting")
+		})
+	}
+}
