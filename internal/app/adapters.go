@@ -46,11 +46,9 @@ func (a shopPromotions) QuoteVoucher(ctx context.Context, tx pgx.Tx, shopID, buy
 func (a shopPromotions) QueueCampaignOffers(ctx context.Context, b *pgdb.Batch, variantIDs []uuid.UUID,
 	done func(map[uuid.UUID]cart.Offer, error) error) {
 	a.s.QueueCampaignOffers(ctx, b, variantIDs, func(offers map[uuid.UUID]shop.CampaignOffer, err error) error {
-		out := make(map[uuid.UUID]cart.Offer, len(offers))
-		for id, o := range offers {
-			out[id] = cart.Offer{CampaignID: o.CampaignID, Price: o.Price, Remaining: o.Remaining}
-		}
-		return done(out, err)
+		return done(mapValues(offers, func(o shop.CampaignOffer) cart.Offer {
+			return cart.Offer{CampaignID: o.CampaignID, Price: o.Price, Remaining: o.Remaining}
+		}), err)
 	})
 }
 
@@ -99,11 +97,7 @@ func (a shopPromotions) ShopOwner(ctx context.Context, shopID uuid.UUID) (uuid.U
 func (a shopPromotions) QueueShopOwners(ctx context.Context, b *pgdb.Batch, shopIDs []uuid.UUID,
 	done func(map[uuid.UUID]uuid.UUID, error) error) {
 	a.s.QueueInfos(ctx, b, shopIDs, func(infos map[uuid.UUID]shop.Info, err error) error {
-		owners := make(map[uuid.UUID]uuid.UUID, len(infos))
-		for id, info := range infos {
-			owners[id] = info.OwnerID
-		}
-		return done(owners, err)
+		return done(mapValues(infos, func(i shop.Info) uuid.UUID { return i.OwnerID }), err)
 	})
 }
 
@@ -260,11 +254,7 @@ func cartVariant(v catalog.VariantSnapshot) cart.Variant {
 func (a catalogForCart) QueueVariants(ctx context.Context, b *pgdb.Batch, variantIDs []uuid.UUID,
 	done func(map[uuid.UUID]cart.Variant, error) error) {
 	a.c.QueueVariantSnapshots(ctx, b, variantIDs, func(vs map[uuid.UUID]catalog.VariantSnapshot, err error) error {
-		out := make(map[uuid.UUID]cart.Variant, len(vs))
-		for id, v := range vs {
-			out[id] = cartVariant(v)
-		}
-		return done(out, err)
+		return done(mapValues(vs, cartVariant), err)
 	})
 }
 
@@ -327,11 +317,7 @@ func (a shippingShops) Shop(ctx context.Context, tx pgx.Tx, shopID uuid.UUID) (s
 func (a shippingShops) QueueShops(ctx context.Context, b *pgdb.Batch, shopIDs []uuid.UUID,
 	done func(map[uuid.UUID]shipping.Shop, error) error) {
 	a.s.QueueInfos(ctx, b, shopIDs, func(infos map[uuid.UUID]shop.Info, err error) error {
-		out := make(map[uuid.UUID]shipping.Shop, len(infos))
-		for id, i := range infos {
-			out[id] = shippingShop(i)
-		}
-		return done(out, err)
+		return done(mapValues(infos, shippingShop), err)
 	})
 }
 
@@ -607,4 +593,14 @@ func (a notifyOrders) Parties(ctx context.Context, orderID uuid.UUID) (notify.Or
 		return notify.OrderParties{}, err
 	}
 	return notify.OrderParties{BuyerID: d.BuyerID, ShopID: d.ShopID, ShipperID: shipper}, nil
+}
+
+// mapValues is m with each value turned into another context's type by f: the batched ports
+// answer maps by ID, and each context keeps its own value types.
+func mapValues[K comparable, A, B any](m map[K]A, f func(A) B) map[K]B {
+	out := make(map[K]B, len(m))
+	for k, v := range m {
+		out[k] = f(v)
+	}
+	return out
 }
