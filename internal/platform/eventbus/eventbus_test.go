@@ -3,6 +3,7 @@ package eventbus_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -41,6 +42,9 @@ type bundle struct {
 	attempts map[int]int       // event number -> attempts by the flaky subscriber
 	calls    [][]int           // the event numbers of each call of the many-event subscriber
 	failMany bool              // the many-event subscriber's next call fails
+	gate     chan struct{}     // while open (not nil, not closed), the many-event subscriber's calls wait on it
+	failIf   func([]int) bool  // the many-event subscriber's calls of these events fail
+	entered  int               // the many-event subscriber's calls begun
 	commits  map[string]string // subscriber -> synchronous_commit in its last delivery's batch
 }
 
@@ -94,6 +98,13 @@ func setup(t *testing.T) *bundle {
 		return nil
 	})
 	b.bus.SubscribeMany("test.many", func(ctx context.Context, envs []eventbus.Envelope) error {
+		b.mu.Lock()
+		gate := b.gate
+		b.entered++
+		b.mu.Unlock()
+		if gate != nil {
+			<-gate
+		}
 		b.commit(t, ctx, pool, "many")
 		var ns []int
 		for _, env := range envs {
@@ -115,6 +126,9 @@ func setup(t *testing.T) *bundle {
 		b.calls = append(b.calls, ns)
 		if b.failMany {
 			b.failMany = false
+			return errors.New("this call fails")
+		}
+		if b.failIf != nil && b.failIf(ns) {
 			return errors.New("this call fails")
 		}
 		return nil
@@ -207,6 +221,110 @@ func TestManyEventSubscriber(t *testing.T) {
 	assert.Equal(t, [][]int{{1, -2, 3}, {1, -2, 3}}, b.calls, "one call a publish, and one again after its failure")
 	b.mu.Unlock()
 	assert.Equal(t, []int{1, 3}, b.seen("steady"), "the one-event subscriber's deliveries ran once")
+}
+
+// TestJobsWaitingTogetherRunAsOne: the batch jobs that wait while every lane is busy run
+// together, a many-event subscriber taking all their events in one call; when that call fails,
+// each job's share is retried on its own, and no other delivery runs again.
+func TestJobsWaitingTogetherRunAsOne(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	// hold makes the many-event subscriber's calls wait until the returned func lets them go; the
+	// test's end lets them go too, so that the runner can stop.
+	hold := func() func() {
+		gate := make(chan struct{})
+		var once sync.Once
+		release := func() {
+			once.Do(func() {
+				b.mu.Lock()
+				b.gate = nil
+				b.mu.Unlock()
+				close(gate)
+			})
+		}
+		t.Cleanup(release)
+		b.mu.Lock()
+		b.gate = gate
+		b.mu.Unlock()
+		return release
+	}
+	entered := func(n int) func() bool {
+		return func() bool {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			return b.entered == n
+		}
+	}
+	// occupy publishes n1 and n2 one after the other, each taking a lane and waiting in the
+	// many-event subscriber, then the rest, which wait for a lane together.
+	occupy := func(n1, n2 int, rest ...int) {
+		b.mu.Lock()
+		base := b.entered
+		b.mu.Unlock()
+		publish(t, b, true, n1)
+		require.Eventually(t, entered(base+1), 20*time.Second, 5*time.Millisecond)
+		publish(t, b, true, n2)
+		require.Eventually(t, entered(base+2), 20*time.Second, 5*time.Millisecond)
+		for _, n := range rest {
+			publish(t, b, true, n)
+		}
+		require.Eventually(t, func() bool { return b.bus.Waiting() == len(rest) }, 20*time.Second, 5*time.Millisecond)
+	}
+
+	t.Run("the waiting jobs' events reach the many-event subscriber in one call", func(t *testing.T) {
+		release := hold()
+		occupy(1, 2, 3, 4, 5)
+		release()
+		require.Eventually(t, func() bool { return len(b.seen("flaky")) == 5 }, 20*time.Second, 20*time.Millisecond)
+		b.mu.Lock()
+		calls := slices.Clone(b.calls)
+		b.mu.Unlock()
+		assert.ElementsMatch(t, [][]int{{1}, {2}, {3, 4, 5}}, sorted(calls),
+			"a call for each of the first two, one for the three that waited")
+		got := b.seen("steady")
+		slices.Sort(got)
+		assert.Equal(t, []int{1, 2, 3, 4, 5}, got, "the one-event subscriber's deliveries ran once each")
+	})
+
+	t.Run("a failed call is retried for each job on its own", func(t *testing.T) {
+		b.mu.Lock()
+		b.calls = nil
+		b.mu.Unlock()
+		release := hold()
+		occupy(6, 7, 8, 9)
+		b.mu.Lock()
+		b.failIf = func(ns []int) bool { return len(ns) > 1 }
+		b.mu.Unlock()
+		release() // the two waiting calls pass; the next one, of 8 and 9, fails
+		require.Eventually(t, func() bool {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			return len(b.calls) == 5
+		}, 20*time.Second, 20*time.Millisecond)
+		b.mu.Lock()
+		calls := slices.Clone(b.calls)
+		b.mu.Unlock()
+		assert.ElementsMatch(t, [][]int{{6}, {7}, {8, 9}, {8}, {9}}, sorted(calls),
+			"the two that waited in one call that failed, then each one's share on its own")
+		var retries int
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'event_delivery' AND args->>'subscriber' = 'test.many'`).Scan(&retries))
+		assert.Equal(t, 2, retries, "a retry job for each of the two")
+		require.Eventually(t, func() bool { return len(b.seen("flaky")) == 9 }, 20*time.Second, 20*time.Millisecond)
+		got := b.seen("steady")
+		slices.Sort(got)
+		assert.Equal(t, []int{1, 2, 3, 4, 5, 6, 7, 8, 9}, got, "no one-event delivery ran twice")
+	})
+}
+
+// sorted is calls with each call's events in order: jobs that wait together are run in the
+// order they came to wait, which is not their publishes'.
+func sorted(calls [][]int) [][]int {
+	out := make([][]int, len(calls))
+	for i, c := range calls {
+		out[i] = slices.Sorted(slices.Values(c))
+	}
+	return out
 }
 
 func TestRolledBackEventIsNeverDelivered(t *testing.T) {
