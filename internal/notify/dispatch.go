@@ -57,8 +57,13 @@ func (s *Service) dispatch(ctx context.Context, eventID string, msgs ...message)
 	return s.dispatchMany(ctx, msgs)
 }
 
+// sendJobMax is the most deliveries one send job sends, one after another: the events of
+// several checkouts dispatched together (eventbus runs the jobs that wait at once as one) spread
+// over several jobs, which run side by side, and a slow provider delays few mails.
+const sendJobMax = 16
+
 // dispatchMany is dispatch for the messages of several events (each message names its own), in
-// one transaction: the events of one publish.
+// one transaction: the events of one publish, or of several delivered together.
 func (s *Service) dispatchMany(ctx context.Context, msgs []message) error {
 	msgs = slices.DeleteFunc(msgs, func(m message) bool { return m.user == uuid.Nil })
 	if len(msgs) == 0 {
@@ -106,11 +111,13 @@ func (s *Service) dispatchMany(ctx context.Context, msgs []message) error {
 			}
 			jobs = append(jobs, j)
 		}
-		if len(now) > 1 {
-			jobs = append(jobs, river.InsertManyParams{Args: sendArgs{DeliveryIDs: now},
+		for chunk := range slices.Chunk(now, sendJobMax) {
+			if len(chunk) == 1 {
+				jobs = append(jobs, s.sendJob(chunk[0], Email, settings{}))
+				continue
+			}
+			jobs = append(jobs, river.InsertManyParams{Args: sendArgs{DeliveryIDs: chunk},
 				InsertOpts: &river.InsertOpts{MaxAttempts: s.cfg.SendAttempts, Queue: river.QueueDefault}})
-		} else if len(now) == 1 {
-			jobs = append(jobs, s.sendJob(now[0], Email, settings{}))
 		}
 		return s.jobs.InsertManyTx(ctx, tx, jobs)
 	})

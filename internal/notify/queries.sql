@@ -151,10 +151,14 @@ SELECT t.id, t.kind, t.channel, t.locale, t.version, t.subject, t.body, t.html, 
 FROM notify.templates t
 WHERE t.active AND (t.kind, t.channel) IN (SELECT d.kind, d.channel FROM notify.deliveries d WHERE d.id = ANY(@ids::uuid[]));
 
--- name: FinishDelivery :exec
-UPDATE notify.deliveries SET status = @status, last_error = @last_error,
-    sent_at = CASE WHEN @status = 'sent' THEN now() ELSE sent_at END
-WHERE id = @id AND status = 'queued';
+-- name: FinishDeliveries :exec
+-- Deliveries' ends, set-based (the arrays are its rows, zipped); one that ended already is left
+-- as it is.
+UPDATE notify.deliveries d SET status = f.status, last_error = f.last_error,
+    sent_at = CASE WHEN f.status = 'sent' THEN now() ELSE d.sent_at END
+FROM (SELECT unnest(@ids::uuid[]) AS id, unnest(@statuses::text[]) AS status,
+    unnest(@last_errors::text[]) AS last_error) f
+WHERE d.id = f.id AND d.status = 'queued';
 
 -- name: NoteDeliveryError :exec
 UPDATE notify.deliveries SET last_error = @last_error WHERE id = @id;

@@ -64,10 +64,10 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[sendArgs]) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &sk):
-		return s.finish(ctx, job.Args.DeliveryID, StatusSkipped, sk.why)
+		return s.record(ctx, ended{job.Args.DeliveryID, StatusSkipped, sk.why})
 	case job.Attempt >= job.MaxAttempts:
 		s.log.Warn("notify: delivery failed for good", "delivery_id", job.Args.DeliveryID, "err", err)
-		return s.finish(ctx, job.Args.DeliveryID, StatusFailed, err.Error())
+		return s.record(ctx, ended{job.Args.DeliveryID, StatusFailed, err.Error()})
 	}
 	if nerr := s.q.NoteDeliveryError(ctx, store.NoteDeliveryErrorParams{ID: job.Args.DeliveryID, LastError: clip(err.Error())}); nerr != nil {
 		s.log.Warn("notify: recording a delivery's error", "delivery_id", job.Args.DeliveryID, "err", nerr)
@@ -86,6 +86,7 @@ func (w *sendWorker) many(ctx context.Context, job *river.Job[sendArgs]) error {
 		return err
 	}
 	var failed []river.InsertManyParams
+	var skipped []ended
 	for i, id := range job.Args.DeliveryIDs {
 		err := errs[i]
 		var sk skip
@@ -93,9 +94,7 @@ func (w *sendWorker) many(ctx context.Context, job *river.Job[sendArgs]) error {
 		case err == nil:
 			continue
 		case errors.As(err, &sk):
-			if err := s.finish(ctx, id, StatusSkipped, sk.why); err != nil {
-				return err
-			}
+			skipped = append(skipped, ended{id, StatusSkipped, sk.why})
 			continue
 		case ctx.Err() != nil:
 			return err
@@ -106,21 +105,36 @@ func (w *sendWorker) many(ctx context.Context, job *river.Job[sendArgs]) error {
 		failed = append(failed, river.InsertManyParams{Args: sendArgs{DeliveryID: id}, InsertOpts: &river.InsertOpts{
 			MaxAttempts: max(1, s.cfg.SendAttempts-1), Queue: river.QueueDefault, ScheduledAt: time.Now().Add(time.Second)}})
 	}
+	if err := s.record(ctx, skipped...); err != nil {
+		return err
+	}
 	if len(failed) == 0 {
 		return nil
 	}
 	return jobs.CompleteInserting(ctx, s.jobs, job, failed)
 }
 
-// finish records a delivery's end; sent as a batch, so that a send job's record commits as the
-// job's context says (pgdb.AsyncCommit).
-func (s *Service) finish(ctx context.Context, id uuid.UUID, status, why string) error {
+// ended is a delivery's end: sent, skipped (with why) or failed (with the last error).
+type ended struct {
+	id          uuid.UUID
+	status, why string
+}
+
+// record records deliveries' ends in one statement; sent as a batch, so that a send job's record
+// commits as the job's context says (pgdb.AsyncCommit).
+func (s *Service) record(ctx context.Context, ends ...ended) error {
+	if len(ends) == 0 {
+		return nil
+	}
+	var p store.FinishDeliveriesParams
+	for _, e := range ends {
+		p.Ids, p.Statuses, p.LastErrors = append(p.Ids, e.id), append(p.Statuses, e.status), append(p.LastErrors, clip(e.why))
+	}
 	var b pgdb.Batch
-	pgdb.Queue(&b, func(db pgdb.DBTX) (struct{}, error) {
-		return struct{}{}, newStore(db).FinishDelivery(ctx, store.FinishDeliveryParams{ID: id, Status: status, LastError: clip(why)})
-	}, func(_ struct{}, err error) error { return err })
+	pgdb.Queue(&b, func(db pgdb.DBTX) (struct{}, error) { return struct{}{}, newStore(db).FinishDeliveries(ctx, p) },
+		func(_ struct{}, err error) error { return err })
 	if err := b.Send(ctx, s.pool); err != nil {
-		return fmt.Errorf("notify: finish delivery: %w", err)
+		return fmt.Errorf("notify: finish deliveries: %w", err)
 	}
 	return nil
 }
@@ -139,8 +153,11 @@ type templateKey struct{ kind, channel, locale string }
 // outcome in ids' order (nil: sent, or finished already or gone). The deliveries, their
 // templates and their readers' contacts are read first, in two round trips whatever their
 // number (the contacts are the identity context's, asked for once the deliveries say whose);
-// it was three a delivery. Each one is recorded sent as soon as its channel took it. An error
-// of its own means those reads failed, and nothing was sent.
+// it was three a delivery. An SMS or a push is recorded sent as soon as its channel took it;
+// the mails are recorded together after the last one, in one statement (it was one a mail, the
+// costliest statement of a checkout's jobs): a crash between a mail's send and that record sends
+// it again, with the same Message-ID, which mail clients show once. An error of its own means
+// those reads failed, and nothing was sent.
 func (s *Service) sendAll(ctx context.Context, ids []uuid.UUID) ([]error, error) {
 	var (
 		b         pgdb.Batch
@@ -174,9 +191,23 @@ func (s *Service) sendAll(ctx context.Context, ids []uuid.UUID) ([]error, error)
 		return nil, err
 	}
 	outcome := make(map[uuid.UUID]error, len(queued))
+	var mailed []ended
 	for _, d := range queued {
 		c, live := contacts[d.UserID]
-		outcome[d.ID] = s.sendOne(ctx, d, c, live, templates)
+		err := s.sendOne(ctx, d, c, live, templates)
+		switch {
+		case err != nil:
+		case Channel(d.Channel) == Email:
+			mailed = append(mailed, ended{d.ID, StatusSent, ""})
+		default:
+			err = s.record(ctx, ended{d.ID, StatusSent, ""})
+		}
+		outcome[d.ID] = err
+	}
+	if err := s.record(ctx, mailed...); err != nil {
+		for _, m := range mailed {
+			outcome[m.id] = err
+		}
 	}
 	errs := make([]error, len(ids))
 	for i, id := range ids {
@@ -186,7 +217,7 @@ func (s *Service) sendAll(ctx context.Context, ids []uuid.UUID) ([]error, error)
 }
 
 // sendOne renders and sends one delivery taken for a try, to its reader's contact (live: the
-// account still exists); it records it sent when the channel took it.
+// account still exists); nil means the channel took it.
 func (s *Service) sendOne(ctx context.Context, d store.NotifyDelivery, contact Contact, live bool, templates map[templateKey]*store.NotifyTemplate) error {
 	var data map[string]any
 	if err := json.Unmarshal(d.Data, &data); err != nil {
@@ -222,10 +253,7 @@ func (s *Service) sendOne(ctx context.Context, d store.NotifyDelivery, contact C
 	default:
 		return skip{why: "unknown channel " + d.Channel}
 	}
-	if err != nil {
-		return err
-	}
-	return s.finish(ctx, d.ID, StatusSent, "")
+	return err
 }
 
 func (s *Service) sendSMS(ctx context.Context, phone string, msg rendered) error {

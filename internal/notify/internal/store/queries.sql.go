@@ -433,20 +433,24 @@ func (q *Queries) DeletePushSubscription(ctx context.Context, arg DeletePushSubs
 	return result.RowsAffected(), nil
 }
 
-const finishDelivery = `-- name: FinishDelivery :exec
-UPDATE notify.deliveries SET status = $1, last_error = $2,
-    sent_at = CASE WHEN $1 = 'sent' THEN now() ELSE sent_at END
-WHERE id = $3 AND status = 'queued'
+const finishDeliveries = `-- name: FinishDeliveries :exec
+UPDATE notify.deliveries d SET status = f.status, last_error = f.last_error,
+    sent_at = CASE WHEN f.status = 'sent' THEN now() ELSE d.sent_at END
+FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::text[]) AS status,
+    unnest($3::text[]) AS last_error) f
+WHERE d.id = f.id AND d.status = 'queued'
 `
 
-type FinishDeliveryParams struct {
-	Status    string
-	LastError string
-	ID        uuid.UUID
+type FinishDeliveriesParams struct {
+	Ids        []uuid.UUID
+	Statuses   []string
+	LastErrors []string
 }
 
-func (q *Queries) FinishDelivery(ctx context.Context, arg FinishDeliveryParams) error {
-	_, err := q.db.Exec(ctx, finishDelivery, arg.Status, arg.LastError, arg.ID)
+// Deliveries' ends, set-based (the arrays are its rows, zipped); one that ended already is left
+// as it is.
+func (q *Queries) FinishDeliveries(ctx context.Context, arg FinishDeliveriesParams) error {
+	_, err := q.db.Exec(ctx, finishDeliveries, arg.Ids, arg.Statuses, arg.LastErrors)
 	return err
 }
 
